@@ -1,0 +1,324 @@
+"""Explicit Runge-Kutta integration (fixed and adaptive step) and Euler-Maruyama.
+
+One call advances the integrator state until the save slots ``[i_lo, i_hi)`` are filled
+(or the run stops early), so a run can be split into chunks that end bit for bit where
+the unsplit run would be: the step sequence never depends on the chunking.
+
+Stops: every input-segment boundary is hit exactly.  Fixed-step methods also hit every
+save time exactly (the interval between two stops is cut into ``ceil(len / dt)`` equal
+steps); the adaptive method reaches save times by dense output.
+"""
+
+import math
+
+import numpy as np
+from numba import njit
+
+from .rhs import apply_segment, rhs, store
+from .rng import normal
+
+# keep in sync with thoughtfield._problem
+F_T, F_H, F_ERRPREV, F_TBAD, F_MAXDY = 0, 1, 2, 3, 4
+I_STEPS, I_RHS, I_ACC, I_REJ, I_STATUS, I_BAD, I_SEG, I_NEXT, I_K1, I_REJFLAG = range(10)
+O_DT, O_RTOL, O_ATOL, O_FIRST, O_MAXSTEP, O_MINSTEP, O_STEADY = range(7)
+ST_OK, ST_STEADY, ST_NONFINITE, ST_STEP_TOO_SMALL, ST_MAX_STEPS = 0, 1, 2, 3, 4
+
+SAFETY = 0.9
+BETA = 0.04                 # PI control (Hairer & Wanner, DOPRI5 "Lund stabilisation")
+ALPHA = 0.2 - 0.75 * BETA   # 1/5 - 0.75 beta
+
+
+@njit(cache=True)
+def _fail(S, status, t, bad):
+    S.ist[I_STATUS] = status
+    S.fst[F_TBAD] = t
+    S.ist[I_BAD] = bad
+
+
+@njit(cache=True)
+def _save_current(P, W, S, ts, i_lo, i_hi, out):
+    """Store the current state into every save slot whose time has been reached."""
+    t = S.fst[F_T]
+    while S.ist[I_NEXT] < i_hi and ts[S.ist[I_NEXT]] <= t:
+        bad = store(P, W, S.y, out[S.ist[I_NEXT] - i_lo])
+        if bad >= 0:
+            _fail(S, ST_NONFINITE, t, bad)
+            return
+        S.ist[I_NEXT] += 1
+
+
+@njit(cache=True)
+def _maybe_next_segment(P, W, S):
+    """At a segment boundary switch to the next segment's inputs."""
+    seg = S.ist[I_SEG]
+    nseg = P.seg_t.size - 1
+    if seg + 1 < nseg and S.fst[F_T] >= P.seg_t[seg + 1]:
+        S.ist[I_SEG] = seg + 1
+        apply_segment(P, W, seg + 1, S.y)
+        S.ist[I_K1] = 0
+        return True
+    return False
+
+
+@njit(cache=True)
+def run_fixed(P, W, Mt, S, K, ytmp, ts, i_lo, i_hi, out):
+    """Fixed-step explicit RK (or Euler-Maruyama when ``Mt.stochastic``)."""
+    A = Mt.A
+    b = Mt.b
+    c = Mt.c
+    ns = b.size
+    y = S.y
+    NM = y.size
+    N = P.n
+    M = P.m
+    dt = Mt.opt_f[O_DT]
+    steady = Mt.opt_f[O_STEADY]
+    max_steps = Mt.opt_i[0]
+    nseg = P.seg_t.size - 1
+    mk_n = 0 if P.noise.shape[1] == 1 else -1
+    _save_current(P, W, S, ts, i_lo, i_hi, out)
+    while S.ist[I_NEXT] < i_hi and S.ist[I_STATUS] == ST_OK:
+        seg = S.ist[I_SEG]
+        t = S.fst[F_T]
+        t_stop = min(ts[S.ist[I_NEXT]], P.seg_t[seg + 1])
+        if t_stop > t:
+            n = int(math.ceil((t_stop - t) / dt - 1e-9))
+            if n < 1:
+                n = 1
+            h = (t_stop - t) / n
+            sqh = math.sqrt(h)
+            for k in range(n):
+                tk = t + k * h
+                mx, bad = rhs(P, W, tk, y, K[0])
+                S.ist[I_RHS] += 1
+                if bad >= 0:
+                    S.fst[F_T] = tk
+                    _fail(S, ST_NONFINITE, tk, bad)
+                    return
+                S.fst[F_MAXDY] = mx
+                if steady > 0.0 and seg == nseg - 1 and mx < steady:
+                    S.fst[F_T] = tk
+                    S.ist[I_STATUS] = ST_STEADY
+                    return
+                for st in range(1, ns):
+                    for q in range(NM):
+                        a = 0.0
+                        for j in range(st):
+                            a += A[st, j] * K[j, q]
+                        ytmp[q] = y[q] + h * a
+                    mx2, bad = rhs(P, W, tk + c[st] * h, ytmp, K[st])
+                    S.ist[I_RHS] += 1
+                    if bad >= 0:
+                        S.fst[F_T] = tk
+                        _fail(S, ST_NONFINITE, tk, bad)
+                        return
+                for q in range(NM):
+                    a = 0.0
+                    for j in range(ns):
+                        a += b[j] * K[j, q]
+                    y[q] += h * a
+                if Mt.stochastic:
+                    for i in range(N):
+                        for m in range(M):
+                            z = normal(S.rng, S.spare, S.has_spare, m)
+                            q = i * M + m
+                            if not W.clamp[q]:
+                                y[q] += sqh * P.noise[i, m & mk_n] * z
+                S.ist[I_STEPS] += 1
+                S.ist[I_ACC] += 1
+                if S.ist[I_STEPS] >= max_steps:
+                    S.fst[F_T] = tk + h
+                    S.ist[I_STATUS] = ST_MAX_STEPS
+                    return
+            S.fst[F_T] = t_stop
+        _maybe_next_segment(P, W, S)
+        _save_current(P, W, S, ts, i_lo, i_hi, out)
+
+
+@njit(cache=True)
+def _err_norm(P, Mt, y, ynew, K, h, errm):
+    """Largest over members of the RMS over concepts of the scaled error estimate."""
+    M = P.m
+    NM = y.size
+    S_rows = NM // M
+    e = Mt.e
+    ns = e.size
+    rtol = Mt.opt_f[O_RTOL]
+    atol = Mt.opt_f[O_ATOL]
+    errm[:] = 0.0
+    for i in range(S_rows):
+        for m in range(M):
+            q = i * M + m
+            a = 0.0
+            for j in range(ns):
+                a += e[j] * K[j, q]
+            sc = atol + rtol * max(abs(y[q]), abs(ynew[q]))
+            r = h * a / sc
+            errm[m] += r * r
+    worst = 0.0
+    for m in range(M):
+        v = math.sqrt(errm[m] / S_rows)
+        if not v <= worst:  # also propagates NaN
+            worst = v
+    return worst
+
+
+@njit(cache=True)
+def _initial_step(P, W, Mt, S, K, ytmp, t, t_stop):
+    """Hairer, Norsett & Wanner (1993) II.4 starting step selection."""
+    y = S.y
+    NM = y.size
+    rtol = Mt.opt_f[O_RTOL]
+    atol = Mt.opt_f[O_ATOL]
+    d0 = 0.0
+    d1 = 0.0
+    for q in range(NM):
+        sc = atol + abs(y[q]) * rtol
+        d0 += (y[q] / sc) ** 2
+        d1 += (K[0, q] / sc) ** 2
+    d0 = math.sqrt(d0 / NM)
+    d1 = math.sqrt(d1 / NM)
+    if d0 < 1e-5 or d1 < 1e-5:
+        h0 = 1e-6
+    else:
+        h0 = 0.01 * d0 / d1
+    h0 = min(h0, t_stop - t)
+    for q in range(NM):
+        ytmp[q] = y[q] + h0 * K[0, q]
+    rhs(P, W, t + h0, ytmp, K[1])
+    S.ist[I_RHS] += 1
+    d2 = 0.0
+    for q in range(NM):
+        sc = atol + abs(y[q]) * rtol
+        d2 += ((K[1, q] - K[0, q]) / sc) ** 2
+    d2 = math.sqrt(d2 / NM) / h0
+    if not (d2 < np.inf):
+        return h0
+    if d1 <= 1e-15 and d2 <= 1e-15:
+        h1 = max(1e-6, h0 * 1e-3)
+    else:
+        h1 = (0.01 / max(d1, d2)) ** (1.0 / Mt.order)
+    return min(100.0 * h0, h1)
+
+
+@njit(cache=True)
+def run_adaptive(P, W, Mt, S, K, ytmp, ynew, errm, ts, i_lo, i_hi, out):
+    """Embedded explicit RK with PI step control, FSAL and dense output."""
+    A = Mt.A
+    c = Mt.c
+    Pd = Mt.P
+    ns = c.size
+    y = S.y
+    NM = y.size
+    nd = Pd.shape[1]
+    steady = Mt.opt_f[O_STEADY]
+    max_step = Mt.opt_f[O_MAXSTEP]
+    min_step = Mt.opt_f[O_MINSTEP]
+    max_steps = Mt.opt_i[0]
+    nseg = P.seg_t.size - 1
+    coef = np.empty(ns)
+    _save_current(P, W, S, ts, i_lo, i_hi, out)
+    while S.ist[I_NEXT] < i_hi and S.ist[I_STATUS] == ST_OK:
+        seg = S.ist[I_SEG]
+        t = S.fst[F_T]
+        t_stop = P.seg_t[seg + 1]
+        if t >= t_stop:  # at a boundary (only possible at the very end)
+            if not _maybe_next_segment(P, W, S):
+                break
+            continue
+        if S.ist[I_K1] == 0:
+            mx, bad = rhs(P, W, t, y, K[0])
+            S.ist[I_RHS] += 1
+            if bad >= 0:
+                _fail(S, ST_NONFINITE, t, bad)
+                return
+            S.fst[F_MAXDY] = mx
+            S.ist[I_K1] = 1
+        if steady > 0.0 and seg == nseg - 1 and S.fst[F_MAXDY] < steady:
+            S.ist[I_STATUS] = ST_STEADY
+            return
+        h = S.fst[F_H]
+        if h <= 0.0:
+            h = Mt.opt_f[O_FIRST]
+            if h <= 0.0:
+                h = _initial_step(P, W, Mt, S, K, ytmp, t, t_stop)
+        h = min(h, max_step)
+        last = False
+        if t + h >= t_stop:
+            h = t_stop - t
+            last = True
+        # stages 2..ns; the last stage input is y_new (FSAL)
+        finite = True
+        bad = -1
+        mx = 0.0
+        for st in range(1, ns):
+            dst = ynew if st == ns - 1 else ytmp
+            for q in range(NM):
+                a = 0.0
+                for j in range(st):
+                    a += A[st, j] * K[j, q]
+                dst[q] = y[q] + h * a
+            mx, bad = rhs(P, W, t + c[st] * h, dst, K[st])
+            S.ist[I_RHS] += 1
+            if bad >= 0:
+                finite = False
+                break
+        err = _err_norm(P, Mt, y, ynew, K, h, errm) if finite else np.inf
+        if finite and err <= 1.0:
+            t_new = t_stop if last else t + h
+            # dense output for save times inside the step
+            while S.ist[I_NEXT] < i_hi and ts[S.ist[I_NEXT]] < t_new:
+                th = (ts[S.ist[I_NEXT]] - t) / h
+                for j in range(ns):
+                    v = 0.0
+                    p = 1.0
+                    for r in range(nd):
+                        p *= th
+                        v += Pd[j, r] * p
+                    coef[j] = v
+                for q in range(NM):
+                    a = 0.0
+                    for j in range(ns):
+                        a += coef[j] * K[j, q]
+                    ytmp[q] = y[q] + h * a
+                bad = store(P, W, ytmp, out[S.ist[I_NEXT] - i_lo])
+                if bad >= 0:
+                    _fail(S, ST_NONFINITE, ts[S.ist[I_NEXT]], bad)
+                    return
+                S.ist[I_NEXT] += 1
+            y[:] = ynew
+            K[0, :] = K[ns - 1, :]
+            S.fst[F_MAXDY] = mx
+            S.fst[F_T] = t_new
+            S.ist[I_STEPS] += 1
+            S.ist[I_ACC] += 1
+            if err == 0.0:
+                fac = 10.0
+            else:
+                fac = SAFETY * err ** (-ALPHA) * S.fst[F_ERRPREV] ** BETA
+                fac = min(10.0, max(0.2, fac))
+            if S.ist[I_REJFLAG]:
+                fac = min(fac, 1.0)
+            S.ist[I_REJFLAG] = 0
+            S.fst[F_ERRPREV] = max(err, 1e-4)
+            S.fst[F_H] = h * fac
+            _maybe_next_segment(P, W, S)
+            _save_current(P, W, S, ts, i_lo, i_hi, out)
+        else:
+            S.ist[I_REJ] += 1
+            S.ist[I_REJFLAG] = 1
+            if finite:
+                fac = max(0.2, SAFETY * err ** (-ALPHA))
+            else:
+                fac = 0.25
+            h_new = h * fac
+            S.fst[F_H] = h_new
+            if h_new < min_step:
+                if finite:
+                    _fail(S, ST_STEP_TOO_SMALL, t, -1)
+                else:
+                    _fail(S, ST_NONFINITE, t, bad)
+                return
+        if S.ist[I_STEPS] + S.ist[I_REJ] >= max_steps:
+            S.ist[I_STATUS] = ST_MAX_STEPS
+            return

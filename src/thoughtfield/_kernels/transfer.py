@@ -1,0 +1,83 @@
+"""Transfer functions evaluated on blocks, vectorisable by LLVM.
+
+``math.tanh``/``math.exp`` in a numba loop are scalar libm calls (20-28 ns per element on
+the reference machine, DESIGN §3).  Here ``exp`` is computed on a block with Cody-Waite
+range reduction ``x = k ln2 + r`` (|r| <= ln2/2), a degree-11 Taylor polynomial for
+``exp(r)`` (truncation error < 0.35**12/12! ~ 6e-15 relative) and ``2**k`` assembled in the
+exponent bits of an int64 buffer viewed as float64; all loops vectorise.  Measured
+relative error against numpy: < 1e-14; the logistic and tanh built on it are accurate to
+about 4e-15 absolute (tested in ``tests/test_kernels.py``).
+"""
+
+import math
+
+import numpy as np
+from numba import njit
+
+LINEAR = 0
+SIGMOID = 1
+TANH = 2
+SATLIN = 3
+RELU = 4
+
+_LOG2E = 1.4426950408889634
+_LN2HI = 6.93147180369123816490e-01
+_LN2LO = 1.90821492927058770002e-10
+_XMAX = 708.0
+
+
+@njit(cache=True, fastmath={"contract"})
+def exp_block(x, n, out, ibuf, fview):
+    """``out[:n] = exp(x[:n])`` for ``x`` clipped to [-708, 708].
+
+    ``fview`` must be ``ibuf.view(np.float64)`` (same memory).  ``out`` may be ``x``.
+    """
+    for q in range(n):
+        xi = min(max(x[q], -_XMAX), _XMAX)
+        k = math.floor(xi * _LOG2E + 0.5)
+        r = (xi - k * _LN2HI) - k * _LN2LO
+        out[q] = 1.0 + r * (1.0 + r * (0.5 + r * (1.0 / 6.0 + r * (1.0 / 24.0 + r * (
+            1.0 / 120.0 + r * (1.0 / 720.0 + r * (1.0 / 5040.0 + r * (1.0 / 40320.0 + r * (
+                1.0 / 362880.0 + r * (1.0 / 3628800.0 + r * (1.0 / 39916800.0)))))))))))
+        ibuf[q] = (np.int64(k) + 1023) << 52
+    for q in range(n):
+        out[q] = out[q] * fview[q]
+
+
+@njit(cache=True)
+def phi_block(kind, x, n, ebuf, ibuf, fview):
+    """Apply the transfer function ``kind`` to ``x[:n]`` in place."""
+    if kind == LINEAR:
+        return
+    if kind == SIGMOID:
+        for q in range(n):
+            ebuf[q] = -x[q]
+        exp_block(ebuf, n, ebuf, ibuf, fview)
+        for q in range(n):
+            x[q] = 1.0 / (1.0 + ebuf[q])
+    elif kind == TANH:
+        for q in range(n):
+            ebuf[q] = 2.0 * x[q]
+        exp_block(ebuf, n, ebuf, ibuf, fview)
+        for q in range(n):
+            x[q] = 1.0 - 2.0 / (1.0 + ebuf[q])
+    elif kind == SATLIN:
+        for q in range(n):
+            x[q] = min(max(x[q], 0.0), 1.0)
+    elif kind == RELU:
+        for q in range(n):
+            x[q] = max(x[q], 0.0)
+
+
+@njit(cache=True)
+def phi_scalar(kind, x):
+    """Scalar reference version (libm) of :func:`phi_block`."""
+    if kind == SIGMOID:
+        return 1.0 / (1.0 + math.exp(-x))
+    if kind == TANH:
+        return math.tanh(x)
+    if kind == SATLIN:
+        return min(max(x, 0.0), 1.0)
+    if kind == RELU:
+        return max(x, 0.0)
+    return x

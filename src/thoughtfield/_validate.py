@@ -1,0 +1,108 @@
+"""Small validation helpers shared by the description modules (no numba here)."""
+
+from __future__ import annotations
+
+import difflib
+import math
+from collections.abc import Iterable
+from numbers import Integral, Real
+
+import numpy as np
+
+from .errors import ConfigError
+
+
+def did_you_mean(name: str, choices: Iterable[str]) -> str:
+    """Return ``" (did you mean 'x'?)"`` for the closest choice, or ``""``."""
+    close = difflib.get_close_matches(str(name), [str(c) for c in choices], n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def real(key: str, value, *, min=None, max=None, min_inclusive=True,
+         max_inclusive=True, error=ConfigError) -> float:
+    """Validate a finite real number and return it as ``float``."""
+    if isinstance(value, bool) or not isinstance(value, (Real, np.floating, np.integer)):
+        raise error(f"{key}: must be a number (got {value!r} of type {type(value).__name__})")
+    v = float(value)
+    if not math.isfinite(v):
+        raise error(f"{key}: must be finite (got {value!r})")
+    if min is not None:
+        if min_inclusive and v < min:
+            raise error(f"{key}: must be >= {min:g} (got {value!r})")
+        if not min_inclusive and v <= min:
+            raise error(f"{key}: must be > {min:g} (got {value!r})")
+    if max is not None:
+        if max_inclusive and v > max:
+            raise error(f"{key}: must be <= {max:g} (got {value!r})")
+        if not max_inclusive and v >= max:
+            raise error(f"{key}: must be < {max:g} (got {value!r})")
+    return v
+
+
+def positive(key: str, value, error=ConfigError) -> float:
+    return real(key, value, min=0.0, min_inclusive=False, error=error)
+
+
+def nonnegative(key: str, value, error=ConfigError) -> float:
+    return real(key, value, min=0.0, error=error)
+
+
+def integer(key: str, value, *, min=None, max=None, error=ConfigError) -> int:
+    if isinstance(value, bool) or not isinstance(value, (Integral, np.integer)):
+        if isinstance(value, (float, np.floating)) and float(value).is_integer():
+            value = int(value)
+        else:
+            raise error(f"{key}: must be an integer (got {value!r})")
+    v = int(value)
+    if min is not None and v < min:
+        raise error(f"{key}: must be >= {min} (got {v})")
+    if max is not None and v > max:
+        raise error(f"{key}: must be <= {max} (got {v})")
+    return v
+
+
+def choice(key: str, value, choices: Iterable[str], error=ConfigError) -> str:
+    choices = list(choices)
+    if not isinstance(value, str) or value not in choices:
+        raise error(f"{key}: must be one of {', '.join(map(repr, choices))} (got {value!r})"
+                    + (did_you_mean(value, choices) if isinstance(value, str) else ""))
+    return value
+
+
+def boolean(key: str, value, error=ConfigError) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise error(f"{key}: must be true or false (got {value!r})")
+    return bool(value)
+
+
+def name(key: str, value, error=ConfigError) -> str:
+    """A concept/relation/layer name: a non-empty string without surrounding spaces."""
+    if not isinstance(value, str):
+        raise error(f"{key}: must be a string (got {value!r} of type {type(value).__name__})")
+    if not value or value.strip() != value:
+        raise error(f"{key}: must be a non-empty name without leading/trailing spaces (got {value!r})")
+    return value
+
+
+def real_array(key: str, values, n: int | None = None, *, min=None, positive_only=False,
+               error=ConfigError) -> np.ndarray:
+    """A 1-D finite float array (optionally of length ``n`` and bounded below)."""
+    try:
+        arr = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise error(f"{key}: must be an array of numbers (got {type(values).__name__})") from None
+    if arr.ndim != 1:
+        raise error(f"{key}: must be one-dimensional (got shape {arr.shape})")
+    if n is not None and arr.size != n:
+        raise error(f"{key}: must have length {n} (got {arr.size})")
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise error(f"{key}[{i}]: must be finite (got {arr[i]!r})")
+    if positive_only and (arr <= 0).any():
+        i = int(np.argmax(arr <= 0))
+        raise error(f"{key}[{i}]: must be > 0 (got {arr[i]:g})")
+    if min is not None and (arr < min).any():
+        i = int(np.argmax(arr < min))
+        raise error(f"{key}[{i}]: must be >= {min:g} (got {arr[i]:g})")
+    return arr

@@ -1,0 +1,40 @@
+"""Exception hierarchy.
+
+Every error thoughtfield raises on purpose derives from :class:`ThoughtfieldError`
+and from the builtin that fits it, so ``except ValueError`` keeps working for
+callers who do not know this package.  Messages name the offending key,
+concept or value and say how to fix it, e.g. ``tau: must be > 0 (got -1)``.
+"""
+
+from __future__ import annotations
+
+
+class ThoughtfieldError(Exception):
+    """Base class of every error raised by thoughtfield."""
+
+
+class ConfigError(ThoughtfieldError, ValueError):
+    """A parameter, config entry or argument is invalid."""
+
+
+class NetworkError(ConfigError):
+    """The concept network is malformed (unknown or duplicate concept, bad weight...)."""
+
+
+class SimulationError(ThoughtfieldError, RuntimeError):
+    """A run failed after it started (see the subclasses)."""
+
+    def __init__(self, message: str, *, time: float | None = None,
+                 concept: str | None = None, status: str | None = None):
+        super().__init__(message)
+        self.time = time
+        self.concept = concept
+        self.status = status
+
+
+class DivergenceError(SimulationError):
+    """Activations became non-finite (NaN or infinity)."""
+
+
+class SolverError(SimulationError):
+    """The solver could not continue (step size collapsed, too many steps)."""

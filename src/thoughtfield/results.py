@@ -1,0 +1,127 @@
+"""One path from raw solver output to an :class:`xarray.Dataset`, and result files."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+
+import numpy as np
+import xarray as xr
+
+from .errors import ConfigError
+
+#: Networks up to this many relations are embedded in full in the result attributes.
+EMBED_NETWORK_MAX_RELATIONS = 20_000
+
+
+def _version() -> str:
+    from . import __version__
+    return __version__
+
+
+def network_description(network) -> str:
+    """JSON text describing the network: in full when small, else a summary."""
+    if network.n_relations <= EMBED_NETWORK_MAX_RELATIONS and network.n <= EMBED_NETWORK_MAX_RELATIONS:
+        return json.dumps(network.to_dict(), separators=(",", ":"))
+    return json.dumps({"summary": network.summary(), "layers": list(network.layers)})
+
+
+def make_dataset(times: np.ndarray, act: np.ndarray, network, *, members: int,
+                 attrs: dict, variables: dict | None = None) -> xr.Dataset:
+    """Assemble the result.
+
+    ``act`` has shape ``(T, N, M)``.  Without an ensemble (``members == 1``) the member
+    dimension is dropped: ``activation(time, concept)``; otherwise
+    ``activation(member, time, concept)``.
+    """
+    T, N, M = act.shape
+    coords = {
+        "time": ("time", np.asarray(times, dtype=np.float64),
+                 {"long_name": "time", "units": "model time units (same unit as tau)"}),
+        "concept": ("concept", np.array(network.concepts, dtype=object)),
+        "layer": ("concept", np.array(network.concept_layers, dtype=object),
+                  {"long_name": "abstraction layer", "ladder": "|".join(network.layers)}),
+    }
+    a_attrs = {"long_name": "activation", "units": "1"}
+    if members == 1:
+        data_vars = {"activation": (("time", "concept"), act[:, :, 0], a_attrs)}
+    else:
+        coords["member"] = ("member", np.arange(M))
+        data_vars = {"activation": (("member", "time", "concept"), np.transpose(act, (2, 0, 1)),
+                                    a_attrs)}
+    if variables:
+        data_vars.update(variables)
+    ds = xr.Dataset(data_vars, coords=coords, attrs=_clean_attrs(attrs))
+    return ds
+
+
+def _clean_attrs(attrs: dict) -> dict:
+    """NetCDF attributes must be str, numbers or 1-D arrays; dicts become JSON, bools ints."""
+    out = {}
+    for k, v in attrs.items():
+        if v is None:
+            continue
+        if isinstance(v, bool) or isinstance(v, np.bool_):
+            out[k] = int(v)
+        elif isinstance(v, (dict, list, tuple)):
+            out[k] = json.dumps(v, separators=(",", ":"), default=_json_default)
+        elif isinstance(v, (np.integer,)):
+            out[k] = int(v)
+        elif isinstance(v, (np.floating,)):
+            out[k] = float(v)
+        else:
+            out[k] = v
+    return out
+
+
+def _json_default(o):
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    if isinstance(o, (np.integer,)):
+        return int(o)
+    if isinstance(o, (np.floating,)):
+        return float(o)
+    return str(o)
+
+
+def save_result(ds: xr.Dataset, path, *, overwrite: bool = False) -> str:
+    """Write ``ds`` to NetCDF4 (h5netcdf) atomically: a temporary file in the same folder
+    is renamed into place, so the target is either the old file or the complete new one."""
+    path = os.fspath(path)
+    if os.path.exists(path) and not overwrite:
+        raise ConfigError(f"{path}: exists; pass overwrite=True (or --force) to replace it")
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".nc", dir=folder)
+    os.close(fd)
+    try:
+        enc = {}
+        for name, var in ds.variables.items():
+            if var.dtype == object:
+                enc[name] = {"dtype": str}
+        ds.to_netcdf(tmp, engine="h5netcdf", encoding=enc)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def load_result(path) -> xr.Dataset:
+    """Read a result written by :func:`save_result` (fully into memory)."""
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise ConfigError(f"{path}: result file not found")
+    try:
+        with xr.open_dataset(path, engine="h5netcdf") as ds:
+            return ds.load()
+    except (OSError, ValueError) as e:
+        raise ConfigError(f"{path}: not a readable NetCDF result ({e})") from None
+
+
+def description(ds: xr.Dataset, key: str):
+    """Decode a JSON attribute (``network``, ``model``, ``stimuli``, ``solver``...)."""
+    v = ds.attrs.get(key)
+    return json.loads(v) if isinstance(v, str) else v

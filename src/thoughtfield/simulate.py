@@ -1,0 +1,310 @@
+"""Running a simulation: the driver between descriptions, kernels and datasets."""
+
+from __future__ import annotations
+
+import time as _time
+
+import numpy as np
+
+from . import _validate as V
+from ._kernels.integrate import run_adaptive, run_fixed
+from ._kernels.rhs import apply_segment
+from ._problem import (F_ERRPREV, F_H, F_T, F_TBAD, I_ACC, I_BAD, I_NEXT, I_REJ, I_RHS, I_STATUS,
+                       I_STEPS, ST_MAX_STEPS, ST_NONFINITE, ST_OK, ST_STEADY, ST_STEP_TOO_SMALL,
+                       STATUS_NAMES, State, Work)
+from .build import build_method, build_problem, save_times
+from .errors import ConfigError, DivergenceError, SolverError
+from .model import Model
+from .network import ConceptNetwork
+from .results import _version, make_dataset, network_description
+from .solvers import as_solver
+
+#: Rows per block of the right-hand side (the block's net inputs stay in L1/L2 cache).
+BLOCK_ROWS = 256
+#: Output buffer handed to one kernel call (bytes); sets the progress/checkpoint granularity.
+CHUNK_BYTES = 32 * 2**20
+
+
+def member_seeds(seed: int, m: int, key: tuple[int, ...] = ()) -> np.ndarray:
+    """xoshiro256** states for ``m`` members derived from ``(seed, *key, member)``."""
+    out = np.empty((m, 4), dtype=np.uint64)
+    for k in range(m):
+        st = np.random.SeedSequence([seed, *key, k]).generate_state(4, np.uint64)
+        if not st.any():  # the all-zero state is a fixed point of xoshiro
+            st[0] = 1
+        out[k] = st
+    return out
+
+
+class Simulation:
+    """A prepared run: validated, lowered, ready to integrate in chunks.
+
+    Most users call :func:`simulate`; this class exposes the chunked driver for
+    checkpointing, progress reporting and ensembles.
+    """
+
+    def __init__(self, network: ConceptNetwork, model: Model | None = None, stimuli=None, *,
+                 t_end: float = 10.0, t0: float = 0.0, solver=None, save_dt=None, save_at=None,
+                 save_every=None, members: int = 1, seed: int | None = None, initial=None,
+                 seed_key: tuple[int, ...] = ()):
+        if not isinstance(network, ConceptNetwork):
+            raise ConfigError(f"network: expected a ConceptNetwork (got {type(network).__name__})")
+        model = Model() if model is None else model
+        if not isinstance(model, Model):
+            raise ConfigError(f"model: expected a Model (got {type(model).__name__})")
+        self.network = network
+        self.model = model
+        self.solver = as_solver(solver)
+        self.t0 = V.real("t0", t0)
+        self.t_end = V.real("t_end", t_end)
+        if not self.t_end > self.t0:
+            raise ConfigError(f"t_end: must be > t0 ({self.t0:g}) (got {self.t_end:g})")
+        self.members = V.integer("members", members, min=1)
+        if seed is None:
+            seed = int(np.random.SeedSequence().entropy % (2**63))
+        self.seed = V.integer("seed", seed, min=0)
+        self.seed_key = tuple(int(k) for k in seed_key)
+
+        built = build_problem(network, model, stimuli, t0=self.t0, t_end=self.t_end,
+                              members=self.members, initial=initial)
+        self.problem = built.problem
+        self.stimuli = built.stimuli
+        self.method = build_method(self.solver, model, network, self.t0, self.t_end)
+        dt = None if self.solver.adaptive else float(self.method.opt_f[0])
+        self.dt = dt
+        self.ts = save_times(self.t0, self.t_end, save_dt=save_dt, save_at=save_at,
+                             save_every=save_every, dt=dt)
+
+        n, m = network.n, self.members
+        nm = n * m
+        bm = BLOCK_ROWS * m
+        ibuf = np.zeros(bm, np.int64)
+        self.work = Work(inp=np.zeros(nm), clamp=np.zeros(nm, np.uint8), buf=np.zeros(bm),
+                         ebuf=np.zeros(bm), ibuf=ibuf, fview=ibuf.view(np.float64),
+                         acc=np.zeros(m), block=BLOCK_ROWS)
+        fst = np.zeros(8)
+        fst[F_T] = self.t0
+        fst[F_H] = 0.0
+        fst[F_ERRPREV] = 1e-4
+        self.state = State(y=built.y0.copy(), fst=fst, ist=np.zeros(16, np.int64),
+                           rng=member_seeds(self.seed, m, self.seed_key),
+                           spare=np.zeros(m), has_spare=np.zeros(m, np.int64))
+        ns = self.method.b.size
+        self._K = np.zeros((ns, nm))
+        self._ytmp = np.zeros(nm)
+        self._ynew = np.zeros(nm)
+        self._errm = np.zeros(m)
+        self.out = np.empty((self.ts.size, nm))
+        apply_segment(self.problem, self.work, 0, self.state.y)
+        self.wall_time = 0.0
+
+    # ------------------------------------------------------------------ driving
+    @property
+    def n_saved(self) -> int:
+        return int(self.state.ist[I_NEXT])
+
+    @property
+    def status(self) -> int:
+        return int(self.state.ist[I_STATUS])
+
+    @property
+    def done(self) -> bool:
+        return self.n_saved >= self.ts.size or self.status != ST_OK
+
+    def chunk_points(self) -> int:
+        row = 8 * self.network.n * self.members
+        return max(1, min(self.ts.size, CHUNK_BYTES // row))
+
+    def advance(self, i_hi: int) -> None:
+        """Integrate until save slots ``[0, i_hi)`` are filled (or the run stops)."""
+        i_hi = min(int(i_hi), self.ts.size)
+        i_lo = self.n_saved
+        if i_hi <= i_lo or self.status != ST_OK:
+            return
+        out = self.out[i_lo:i_hi]
+        t_wall = _time.perf_counter()
+        if self.solver.adaptive:
+            run_adaptive(self.problem, self.work, self.method, self.state, self._K, self._ytmp,
+                         self._ynew, self._errm, self.ts, i_lo, i_hi, out)
+        else:
+            run_fixed(self.problem, self.work, self.method, self.state, self._K, self._ytmp,
+                      self.ts, i_lo, i_hi, out)
+        self.wall_time += _time.perf_counter() - t_wall
+        self._check_status()
+
+    def run(self, progress: bool = False) -> "xr.Dataset":  # noqa: F821
+        """Integrate to the end and return the result Dataset."""
+        bar = None
+        if progress:
+            from tqdm.auto import tqdm
+            bar = tqdm(total=self.ts.size, unit="save", desc="thoughtfield", leave=False)
+        step = self.chunk_points()
+        try:
+            while not self.done:
+                before = self.n_saved
+                self.advance(before + step)
+                if bar is not None:
+                    bar.update(self.n_saved - before)
+        finally:
+            if bar is not None:
+                bar.close()
+        return self.result()
+
+    # ------------------------------------------------------------------ failures
+    def _locate(self, flat: int) -> tuple[str, int]:
+        m = self.members
+        i, k = divmod(int(flat), m)
+        return self.network.concepts[i], k
+
+    def _check_status(self) -> None:
+        st = self.status
+        if st in (ST_OK, ST_STEADY):
+            return
+        t_bad = float(self.state.fst[F_TBAD])
+        method = self.solver.method
+        if st == ST_NONFINITE:
+            concept, member = self._locate(self.state.ist[I_BAD])
+            who = f"concept {concept!r}" + (f" (member {member})" if self.members > 1 else "")
+            W = self.network.weight_matrix()
+            rowsum = float(np.abs(W).sum(axis=1).max()) if W.nnz else 0.0
+            gain = float(np.max(np.abs(self.problem.gain)))
+            if self.solver.adaptive:
+                hint = (f"the dynamics diverge: with transfer {self.model.transfer!r}, recurrent "
+                        f"gain up to {gain:g} x {rowsum:g} (largest absolute row sum of W) lets "
+                        "activation grow without bound; lower weights/gains or use a saturating "
+                        "transfer ('sigmoid', 'tanh', 'satlin')")
+            else:
+                tau_min = float(1.0 / np.max(self.problem.tau_inv))
+                hint = (f"likely the step dt = {self.dt:g} is too large for the fastest time "
+                        f"constant (min tau = {tau_min:g}; recurrent gain up to {gain:g} x "
+                        f"{rowsum:g}) -- try a smaller dt or method = 'dopri5' -- or the "
+                        "gains/weights are too high for an unbounded transfer")
+            err = DivergenceError(f"activation of {who} became non-finite at t = {t_bad:.6g} "
+                                  f"({method}); {hint}", time=t_bad, concept=concept,
+                                  status=STATUS_NAMES[st])
+        elif st == ST_STEP_TOO_SMALL:
+            err = SolverError(f"{method} could not meet rtol = {self.solver.rtol:g}, atol = "
+                              f"{self.solver.atol:g} at t = {t_bad:.6g}: the step size fell below "
+                              f"min_step = {self.method.opt_f[5]:g}; the system may be stiff or "
+                              "discontinuous -- loosen the tolerances or check the inputs",
+                              time=t_bad, status=STATUS_NAMES[st])
+        elif st == ST_MAX_STEPS:
+            t = float(self.state.fst[F_T])
+            err = SolverError(f"{method} stopped at t = {t:.6g} after max_steps = "
+                              f"{self.solver.max_steps} steps; raise solver.max_steps"
+                              + (" or use a larger dt" if not self.solver.adaptive else ""),
+                              time=t, status=STATUS_NAMES[st])
+        else:  # pragma: no cover - every status is handled above
+            err = SolverError(f"solver status {st}")
+        try:
+            err.partial = self.result(partial=True)
+        except Exception:  # pragma: no cover - never mask the real error
+            err.partial = None
+        raise err
+
+    # ------------------------------------------------------------------ results
+    def stats(self) -> dict:
+        ist = self.state.ist
+        return {"n_steps": int(ist[I_STEPS]), "n_rhs": int(ist[I_RHS]),
+                "n_accepted": int(ist[I_ACC]), "n_rejected": int(ist[I_REJ]),
+                "status": STATUS_NAMES[self.status]}
+
+    def result(self, partial: bool = False):
+        """The Dataset of what has been saved so far."""
+        k = self.n_saved
+        ts = self.ts[:k]
+        out = self.out[:k]
+        extra_t = None
+        if self.status == ST_STEADY:
+            t_stop = float(self.state.fst[F_T])
+            if k == 0 or t_stop > ts[-1]:
+                extra_t = t_stop
+        if extra_t is not None:
+            from ._kernels.rhs import store
+            row = np.empty((1, out.shape[1]))
+            store(self.problem, self.work, self.state.y, row[0])
+            ts = np.concatenate([ts, [extra_t]])
+            out = np.concatenate([out, row])
+        act = out.reshape(ts.size, self.network.n, self.members)
+        stats = self.stats()
+        if self.status == ST_STEADY:
+            message = (f"steady state reached at t = {float(self.state.fst[F_T]):.6g} "
+                       f"(max |da/dt| < {self.solver.steady_tol:g})")
+        elif partial:
+            message = f"partial result up to t = {ts[-1] if ts.size else self.t0:.6g}"
+        else:
+            message = "integration finished"
+        attrs = {
+            "title": "thoughtfield simulation",
+            "thoughtfield_version": _version(),
+            "seed": self.seed,
+            "members": self.members,
+            "t0": self.t0,
+            "t_end": self.t_end,
+            "method": self.solver.method,
+            "solver": self.solver.to_dict(),
+            "dt": self.dt if self.dt is not None else "adaptive",
+            **stats,
+            "message": message,
+            "wall_time_s": round(self.wall_time, 6),
+            "model": self.model.to_dict(),
+            "stimuli": [s.to_dict() for s in self.stimuli],
+            "network": network_description(self.network),
+        }
+        if self.status == ST_STEADY:
+            attrs["stopped_at"] = float(self.state.fst[F_T])
+        return make_dataset(ts, act, self.network, members=self.members, attrs=attrs)
+
+
+def simulate(network: ConceptNetwork, model: Model | None = None, stimuli=None, *,
+             t_end: float = 10.0, t0: float = 0.0, solver=None, save_dt=None, save_at=None,
+             save_every=None, members: int = 1, seed: int | None = None, initial=None,
+             progress: bool = False):
+    """Integrate the dynamics of ``model`` on ``network`` and return an ``xarray.Dataset``.
+
+    Parameters
+    ----------
+    network : ConceptNetwork
+    model : Model, optional
+        Defaults to ``Model()`` (sigmoid units, tau = 1).
+    stimuli : list of Pulse/Clamp, optional
+    t_end, t0 : float
+        The time span (model time units, the unit of ``tau``).
+    solver : str, Solver or dict
+        Method name (``"dopri5"``, ``"rk4"``, ``"heun"``, ``"euler"``, ``"euler_maruyama"``)
+        or full :class:`~thoughtfield.Solver` settings.
+    save_dt, save_at, save_every : optional, at most one
+        Save every ``save_dt`` time units, at the given times, or every k-th fixed step.
+        Default: 200 intervals.  ``t0`` and ``t_end`` are always saved.
+    members : int
+        Ensemble size; members differ by their noise streams, per-member stimuli
+        (``Pulse(..., member=k)``) and per-member initial states.
+    seed : int, optional
+        Base seed (member ``k`` uses ``SeedSequence([seed, k])``); drawn and recorded in
+        the result when omitted.
+    initial : array or mapping, optional
+        Initial activations ``(concepts,)`` or ``(members, concepts)``; overrides
+        ``model.initial``.
+    progress : bool
+        Show a tqdm progress bar.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``activation(time, concept)`` (``(member, time, concept)`` for ensembles) with
+        coordinates ``concept`` and ``layer`` and provenance/solver statistics in ``attrs``.
+
+    Raises
+    ------
+    ConfigError
+        Invalid input (the message names the parameter).
+    DivergenceError
+        Activations became non-finite (message names time and concept; the partial result
+        is attached as ``.partial``).
+    SolverError
+        The step size collapsed or ``max_steps`` was exceeded.
+    """
+    sim = Simulation(network, model, stimuli, t_end=t_end, t0=t0, solver=solver, save_dt=save_dt,
+                     save_at=save_at, save_every=save_every, members=members, seed=seed,
+                     initial=initial)
+    return sim.run(progress=progress)

@@ -1,0 +1,181 @@
+"""Solver settings and the registry of integration methods.
+
+The stepping arithmetic lives in the numba kernels (``thoughtfield._kernels``); this
+module only describes methods.  Explicit Runge-Kutta methods are *data*: a Butcher
+tableau (``A``, ``b``, ``c``), optionally an error estimator ``e`` (``b - b_hat``) and a
+dense-output matrix ``P`` -- so adding a method means adding a tableau.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from fractions import Fraction as F
+
+import numpy as np
+
+from . import _validate as V
+from .errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Tableau:
+    name: str
+    A: np.ndarray
+    b: np.ndarray
+    c: np.ndarray
+    order: int
+    e: np.ndarray | None = None        # error weights b - b_hat (adaptive methods)
+    P: np.ndarray | None = None        # dense output: y(t + th) = y + h K^T P [th, th^2, ...]
+    fsal: bool = False
+    stochastic: bool = False
+
+    @property
+    def stages(self) -> int:
+        return len(self.b)
+
+    @property
+    def adaptive(self) -> bool:
+        return self.e is not None
+
+
+def _arr(rows):
+    return np.array([[float(x) for x in r] for r in rows], dtype=np.float64)
+
+
+def _vec(xs):
+    return np.array([float(x) for x in xs], dtype=np.float64)
+
+
+# Dormand & Prince (1980) 5(4) with the FSAL property; dense output of order 4
+# (coefficients as published by Shampine (1986), also used by scipy's RK45).
+_DP_A = [
+    [0, 0, 0, 0, 0, 0, 0],
+    [F(1, 5), 0, 0, 0, 0, 0, 0],
+    [F(3, 40), F(9, 40), 0, 0, 0, 0, 0],
+    [F(44, 45), F(-56, 15), F(32, 9), 0, 0, 0, 0],
+    [F(19372, 6561), F(-25360, 2187), F(64448, 6561), F(-212, 729), 0, 0, 0],
+    [F(9017, 3168), F(-355, 33), F(46732, 5247), F(49, 176), F(-5103, 18656), 0, 0],
+    [F(35, 384), 0, F(500, 1113), F(125, 192), F(-2187, 6784), F(11, 84), 0],
+]
+_DP_B = [F(35, 384), 0, F(500, 1113), F(125, 192), F(-2187, 6784), F(11, 84), 0]
+_DP_BHAT = [F(5179, 57600), 0, F(7571, 16695), F(393, 640), F(-92097, 339200), F(187, 2100),
+            F(1, 40)]
+_DP_C = [0, F(1, 5), F(3, 10), F(4, 5), F(8, 9), 1, 1]
+_DP_P = [
+    [1, F(-8048581381, 2820520608), F(8663915743, 2820520608), F(-12715105075, 11282082432)],
+    [0, 0, 0, 0],
+    [0, F(131558114200, 32700410799), F(-68118460800, 10900136933), F(87487479700, 32700410799)],
+    [0, F(-1754552775, 470086768), F(14199869525, 1410260304), F(-10690763975, 1880347072)],
+    [0, F(127303824393, 49829197408), F(-318862633887, 49829197408), F(701980252875, 199316789632)],
+    [0, F(-282668133, 205662961), F(2019193451, 616988883), F(-1453857185, 822651844)],
+    [0, F(40617522, 29380423), F(-110615467, 29380423), F(69997945, 29380423)],
+]
+
+TABLEAUS: dict[str, Tableau] = {
+    "euler": Tableau("euler", _arr([[0]]), _vec([1]), _vec([0]), order=1),
+    "heun": Tableau("heun", _arr([[0, 0], [1, 0]]), _vec([F(1, 2), F(1, 2)]), _vec([0, 1]), order=2),
+    "rk4": Tableau("rk4", _arr([[0, 0, 0, 0], [F(1, 2), 0, 0, 0], [0, F(1, 2), 0, 0], [0, 0, 1, 0]]),
+                   _vec([F(1, 6), F(1, 3), F(1, 3), F(1, 6)]), _vec([0, F(1, 2), F(1, 2), 1]), order=4),
+    "dopri5": Tableau("dopri5", _arr(_DP_A), _vec(_DP_B), _vec(_DP_C), order=5,
+                      e=_vec([b - bh for b, bh in zip(_DP_B, _DP_BHAT)]), P=_arr(_DP_P), fsal=True),
+    "euler_maruyama": Tableau("euler_maruyama", _arr([[0]]), _vec([1]), _vec([0]), order=1,
+                              stochastic=True),
+}
+
+METHODS: dict[str, str] = {
+    "euler": "explicit Euler, fixed dt, order 1",
+    "heun": "Heun (explicit trapezoid), fixed dt, order 2",
+    "rk4": "classical Runge-Kutta, fixed dt, order 4",
+    "dopri5": "Dormand-Prince 5(4), adaptive step (rtol/atol, PI control), dense output",
+    "euler_maruyama": "Euler-Maruyama for noise (sigma > 0), fixed dt, strong order 1/2",
+}
+
+
+@dataclass(frozen=True)
+class Solver:
+    """How to integrate.
+
+    Parameters
+    ----------
+    method : str
+        One of :data:`METHODS`.
+    dt : float, optional
+        Step of the fixed-step methods (default: ``min(tau) / 100``).  Steps are shortened
+        evenly so that every save time and input change is hit exactly.
+    rtol, atol : float
+        Tolerances of ``dopri5`` (error per step measured as in Hairer & Wanner:
+        RMS over concepts of ``err / (atol + rtol * max(|y|, |y_new|))``; for ensembles the
+        largest over members -- all members share one step).
+    first_step, max_step, min_step : float, optional
+        Step bounds for ``dopri5``; the run fails when the step would drop below
+        ``min_step`` (default ``1e-12 * t_end``).
+    max_steps : int
+        Safety limit on the number of steps.
+    steady_tol : float, optional
+        Stop early once ``max |da/dt| < steady_tol`` after the last scheduled input change.
+        With ``dopri5`` keep ``steady_tol`` well above ``rtol * |a|``: near a stable state
+        the adaptive step grows to the stability limit and the solution carries errors of
+        the order of the tolerance, so ``|da/dt|`` stalls there.
+    """
+
+    method: str = "dopri5"
+    dt: float | None = None
+    rtol: float = 1e-6
+    atol: float = 1e-9
+    first_step: float | None = None
+    max_step: float = math.inf
+    min_step: float | None = None
+    max_steps: int = 50_000_000
+    steady_tol: float | None = None
+
+    def __post_init__(self):
+        V.choice("solver.method", self.method, METHODS)
+        if self.dt is not None:
+            object.__setattr__(self, "dt", V.positive("solver.dt", self.dt))
+        object.__setattr__(self, "rtol", V.real("solver.rtol", self.rtol, min=0.0, min_inclusive=False))
+        object.__setattr__(self, "atol", V.real("solver.atol", self.atol, min=0.0, min_inclusive=False))
+        if self.rtol < 1e-13:
+            raise ConfigError(f"solver.rtol: must be >= 1e-13, the limit of double precision "
+                              f"(got {self.rtol:g})")
+        if self.first_step is not None:
+            object.__setattr__(self, "first_step", V.positive("solver.first_step", self.first_step))
+        if self.max_step != math.inf:
+            object.__setattr__(self, "max_step", V.positive("solver.max_step", self.max_step))
+        if self.min_step is not None:
+            object.__setattr__(self, "min_step", V.positive("solver.min_step", self.min_step))
+        object.__setattr__(self, "max_steps", V.integer("solver.max_steps", self.max_steps, min=1))
+        if self.steady_tol is not None:
+            object.__setattr__(self, "steady_tol", V.positive("solver.steady_tol", self.steady_tol))
+
+    @property
+    def tableau(self) -> Tableau:
+        return TABLEAUS[self.method]
+
+    @property
+    def adaptive(self) -> bool:
+        return self.tableau.adaptive
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        return {k: v for k, v in d.items() if v is not None and v != math.inf}
+
+    @classmethod
+    def from_dict(cls, d) -> "Solver":
+        allowed = [f for f in cls.__dataclass_fields__]
+        for k in d:
+            if k not in allowed:
+                raise ConfigError(f"solver: unknown key {k!r}" + V.did_you_mean(k, allowed))
+        return cls(**dict(d))
+
+
+def as_solver(solver) -> Solver:
+    if solver is None:
+        return Solver()
+    if isinstance(solver, Solver):
+        return solver
+    if isinstance(solver, str):
+        return Solver(method=solver)
+    if isinstance(solver, dict):
+        return Solver.from_dict(solver)
+    raise ConfigError(f"solver: expected a method name, a Solver or a dict (got {solver!r})")
