@@ -65,7 +65,9 @@ def test_member_result_does_not_depend_on_ensemble_size():
     sol = tf.Solver("euler_maruyama", dt=0.01)
     one = tf.simulate(net, model, t_end=1, solver=sol, members=1, seed=9)
     four = tf.simulate(net, model, t_end=1, solver=sol, members=4, seed=9)
-    assert np.array_equal(one.activation.values, four.activation.isel(member=0).values)
+    # same noise stream; arithmetic may differ in the last bit (compiler scheduling)
+    np.testing.assert_allclose(one.activation.values, four.activation.isel(member=0).values,
+                               rtol=1e-12, atol=1e-14)
 
 
 def test_pulse_drives_and_clamp_holds():

@@ -7,21 +7,21 @@ number of dimensions (unused ones are empty) so one compiled kernel serves every
 
 from collections import namedtuple
 
-#: Arrays describing the dynamics.  Per-concept parameters have shape ``(N, Mp)`` with
-#: ``Mp`` either 1 (shared by all members) or ``M`` (one column per member).
+#: Arrays describing the dynamics.  Per-concept parameters are flat: length ``N`` (shared
+#: by all members) or ``N * M`` (member-minor, ``a[i * M + k]``, one value per member).
 Problem = namedtuple("Problem", [
     "n",           # int: concepts
     "m",           # int: ensemble members
     "form",        # int: 0 activation form
     "ftype",       # int: transfer function code (transfer.py)
-    "indptr",      # int64[N+1]: CSR of W, rows = targets
-    "indices",     # int32[nnz]
+    "indptr",      # uint64[N+1]: CSR of W, rows = targets (unsigned: no wrap-around code)
+    "indices",     # uint32[nnz]
     "data",        # float64[nnz]
-    "tau_inv",     # float64[N, Mp]: 1 / tau
-    "gain",        # float64[N, Mp]
-    "thr",         # float64[N, Mp]
-    "bias",        # float64[N, Mp]
-    "noise",       # float64[N, Mp]: sigma / tau (diffusion coefficient of a)
+    "tau_inv",     # float64[N or N*M]: 1 / tau
+    "gain",        # float64[N or N*M]
+    "thr",         # float64[N or N*M]
+    "bias",        # float64[N or N*M]
+    "noise",       # float64[N or N*M]: sigma / tau (diffusion coefficient of a)
     "seg_t",       # float64[K+1]: input segment boundaries, seg_t[0] = t0, seg_t[K] = t_end
     "seg_ptr",     # int64[K+1]: entries of segment k are ent_*[seg_ptr[k]:seg_ptr[k+1]]
     "ent_idx",     # int64[E]: concept
@@ -38,8 +38,11 @@ Work = namedtuple("Work", [
     "ebuf",   # float64[B*M]
     "ibuf",   # int64[B*M]
     "fview",  # float64[B*M]: ibuf viewed as float64
-    "acc",    # float64[M]
+    "acc",    # float64[2*M]: two partial sums per member
     "block",  # int: rows per block B
+    "ntask",  # int: row ranges run in parallel (1 = serial)
+    "mxs",    # float64[ntask]: per-task max |dy|
+    "chks",   # float64[ntask]: per-task NaN detector
 ])
 
 #: The integrator's state: everything a checkpoint must hold to continue bit for bit.

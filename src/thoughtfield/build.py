@@ -29,14 +29,15 @@ class Built:
 
 
 def _per_member(key, values, n, m):
-    """``(N,)`` -> ``(N, 1)``; ``(M, N)`` -> ``(N, M)`` for per-member parameters."""
+    """Flatten a per-concept parameter for the kernels: ``(N,)`` stays as is (shared by
+    all members); ``(M, N)`` becomes member-minor ``a[i * M + k]``."""
     a = np.asarray(values, dtype=np.float64)
     if a.ndim == 1:
-        return np.ascontiguousarray(a.reshape(n, 1))
+        return np.ascontiguousarray(a)
     if a.shape != (m, n):
         raise ConfigError(f"{key}: per-member values must have shape (members, concepts) = "
                           f"({m}, {n}) (got {a.shape})")
-    return np.ascontiguousarray(a.T)
+    return np.ascontiguousarray(a.T).ravel()
 
 
 def build_problem(network: ConceptNetwork, model: Model, stimuli, *, t0: float, t_end: float,
@@ -46,8 +47,8 @@ def build_problem(network: ConceptNetwork, model: Model, stimuli, *, t0: float, 
         raise ConfigError("network: has no concepts; add concepts before simulating")
     n, m = network.n, members
     W = network.weight_matrix()
-    indptr = W.indptr.astype(np.int64)
-    indices = W.indices.astype(np.int32)
+    indptr = W.indptr.astype(np.uint64)   # unsigned: see _kernels/rhs.py
+    indices = W.indices.astype(np.uint32)
     data = W.data.astype(np.float64)
 
     tau = model.resolve("tau", network)

@@ -25,6 +25,25 @@ BLOCK_ROWS = 256
 CHUNK_BYTES = 32 * 2**20
 
 
+#: Work (edges x members + states) above which the right-hand side runs on several threads.
+PARALLEL_MIN_WORK = 50_000
+
+
+def parallel_tasks(work: int, threads: int | None) -> int:
+    """How many row ranges the right-hand side is split into (1 = serial).
+
+    ``threads=None`` uses numba's thread count for large problems only; ``threads=1``
+    forces the serial path.  Results do not depend on the choice (bitwise).
+    """
+    if threads is not None and threads <= 1:
+        return 1
+    if threads is None and work < PARALLEL_MIN_WORK:
+        return 1
+    import numba
+    n = numba.get_num_threads() if threads is None else min(threads, numba.config.NUMBA_NUM_THREADS)
+    return 1 if n <= 1 else 4 * n
+
+
 def member_seeds(seed: int, m: int, key: tuple[int, ...] = ()) -> np.ndarray:
     """xoshiro256** states for ``m`` members derived from ``(seed, *key, member)``."""
     out = np.empty((m, 4), dtype=np.uint64)
@@ -46,7 +65,7 @@ class Simulation:
     def __init__(self, network: ConceptNetwork, model: Model | None = None, stimuli=None, *,
                  t_end: float = 10.0, t0: float = 0.0, solver=None, save_dt=None, save_at=None,
                  save_every=None, members: int = 1, seed: int | None = None, initial=None,
-                 seed_key: tuple[int, ...] = ()):
+                 seed_key: tuple[int, ...] = (), threads: int | None = None):
         if not isinstance(network, ConceptNetwork):
             raise ConfigError(f"network: expected a ConceptNetwork (got {type(network).__name__})")
         model = Model() if model is None else model
@@ -64,6 +83,8 @@ class Simulation:
             seed = int(np.random.SeedSequence().entropy % (2**63))
         self.seed = V.integer("seed", seed, min=0)
         self.seed_key = tuple(int(k) for k in seed_key)
+        if threads is not None:
+            threads = V.integer("threads", threads, min=1)
 
         built = build_problem(network, model, stimuli, t0=self.t0, t_end=self.t_end,
                               members=self.members, initial=initial)
@@ -77,11 +98,14 @@ class Simulation:
 
         n, m = network.n, self.members
         nm = n * m
-        bm = BLOCK_ROWS * m
+        bm = -(-BLOCK_ROWS * m // 64) * 64  # padded, see _kernels/rhs.py:_padded
         ibuf = np.zeros(bm, np.int64)
+        ntask = parallel_tasks(self.problem.data.size * m + nm, threads)
+        self.threads = threads
         self.work = Work(inp=np.zeros(nm), clamp=np.zeros(nm, np.uint8), buf=np.zeros(bm),
                          ebuf=np.zeros(bm), ibuf=ibuf, fview=ibuf.view(np.float64),
-                         acc=np.zeros(m), block=BLOCK_ROWS)
+                         acc=np.zeros(2 * m), block=BLOCK_ROWS, ntask=ntask, mxs=np.zeros(ntask),
+                         chks=np.zeros(ntask))
         fst = np.zeros(8)
         fst[F_T] = self.t0
         fst[F_H] = 0.0
@@ -259,7 +283,7 @@ class Simulation:
 def simulate(network: ConceptNetwork, model: Model | None = None, stimuli=None, *,
              t_end: float = 10.0, t0: float = 0.0, solver=None, save_dt=None, save_at=None,
              save_every=None, members: int = 1, seed: int | None = None, initial=None,
-             progress: bool = False):
+             progress: bool = False, threads: int | None = None):
     """Integrate the dynamics of ``model`` on ``network`` and return an ``xarray.Dataset``.
 
     Parameters
@@ -287,6 +311,10 @@ def simulate(network: ConceptNetwork, model: Model | None = None, stimuli=None, 
         ``model.initial``.
     progress : bool
         Show a tqdm progress bar.
+    threads : int, optional
+        Threads for the right-hand side of large problems (default: numba's thread count
+        when the network is large enough to profit, else 1).  Results are bitwise the
+        same for any value.
 
     Returns
     -------
@@ -306,5 +334,5 @@ def simulate(network: ConceptNetwork, model: Model | None = None, stimuli=None, 
     """
     sim = Simulation(network, model, stimuli, t_end=t_end, t0=t0, solver=solver, save_dt=save_dt,
                      save_at=save_at, save_every=save_every, members=members, seed=seed,
-                     initial=initial)
+                     initial=initial, threads=threads)
     return sim.run(progress=progress)

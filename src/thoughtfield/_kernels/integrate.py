@@ -14,7 +14,7 @@ import math
 import numpy as np
 from numba import njit
 
-from .rhs import apply_segment, rhs, store
+from .rhs import apply_segment, member_stride, rhs, store
 from .rng import normal
 
 # keep in sync with thoughtfield._problem
@@ -26,6 +26,19 @@ ST_OK, ST_STEADY, ST_NONFINITE, ST_STEP_TOO_SMALL, ST_MAX_STEPS = 0, 1, 2, 3, 4
 SAFETY = 0.9
 BETA = 0.04                 # PI control (Hairer & Wanner, DOPRI5 "Lund stabilisation")
 ALPHA = 0.2 - 0.75 * BETA   # 1/5 - 0.75 beta
+
+
+@njit(cache=True)
+def _combine(dst, y, K, coef, ncoef, h):
+    """``dst = y + h * sum_j coef[j] K[j]`` as vectorised passes, skipping zero weights."""
+    NM = y.size
+    dst[:] = y
+    for j in range(ncoef):
+        w = h * coef[j]
+        if w != 0.0:
+            kj = K[j]
+            for q in range(NM):
+                dst[q] += w * kj[q]
 
 
 @njit(cache=True)
@@ -75,7 +88,7 @@ def run_fixed(P, W, Mt, S, K, ytmp, ts, i_lo, i_hi, out):
     steady = Mt.opt_f[O_STEADY]
     max_steps = Mt.opt_i[0]
     nseg = P.seg_t.size - 1
-    mk_n = 0 if P.noise.shape[1] == 1 else -1
+    sn, mn = member_stride(P.noise, N)
     _save_current(P, W, S, ts, i_lo, i_hi, out)
     while S.ist[I_NEXT] < i_hi and S.ist[I_STATUS] == ST_OK:
         seg = S.ist[I_SEG]
@@ -101,29 +114,21 @@ def run_fixed(P, W, Mt, S, K, ytmp, ts, i_lo, i_hi, out):
                     S.ist[I_STATUS] = ST_STEADY
                     return
                 for st in range(1, ns):
-                    for q in range(NM):
-                        a = 0.0
-                        for j in range(st):
-                            a += A[st, j] * K[j, q]
-                        ytmp[q] = y[q] + h * a
+                    _combine(ytmp, y, K, A[st], st, h)
                     mx2, bad = rhs(P, W, tk + c[st] * h, ytmp, K[st])
                     S.ist[I_RHS] += 1
                     if bad >= 0:
                         S.fst[F_T] = tk
                         _fail(S, ST_NONFINITE, tk, bad)
                         return
-                for q in range(NM):
-                    a = 0.0
-                    for j in range(ns):
-                        a += b[j] * K[j, q]
-                    y[q] += h * a
+                _combine(y, y, K, b, ns, h)
                 if Mt.stochastic:
-                    for i in range(N):
-                        for m in range(M):
+                    for i in range(np.uint64(N)):
+                        for m in range(np.uint64(M)):
                             z = normal(S.rng, S.spare, S.has_spare, m)
-                            q = i * M + m
+                            q = i * np.uint64(M) + m
                             if not W.clamp[q]:
-                                y[q] += sqh * P.noise[i, m & mk_n] * z
+                                y[q] += sqh * P.noise[i * sn + (m & mn)] * z
                 S.ist[I_STEPS] += 1
                 S.ist[I_ACC] += 1
                 if S.ist[I_STEPS] >= max_steps:
@@ -253,11 +258,7 @@ def run_adaptive(P, W, Mt, S, K, ytmp, ynew, errm, ts, i_lo, i_hi, out):
         mx = 0.0
         for st in range(1, ns):
             dst = ynew if st == ns - 1 else ytmp
-            for q in range(NM):
-                a = 0.0
-                for j in range(st):
-                    a += A[st, j] * K[j, q]
-                dst[q] = y[q] + h * a
+            _combine(dst, y, K, A[st], st, h)
             mx, bad = rhs(P, W, t + c[st] * h, dst, K[st])
             S.ist[I_RHS] += 1
             if bad >= 0:
@@ -276,11 +277,7 @@ def run_adaptive(P, W, Mt, S, K, ytmp, ynew, errm, ts, i_lo, i_hi, out):
                         p *= th
                         v += Pd[j, r] * p
                     coef[j] = v
-                for q in range(NM):
-                    a = 0.0
-                    for j in range(ns):
-                        a += coef[j] * K[j, q]
-                    ytmp[q] = y[q] + h * a
+                _combine(ytmp, y, K, coef, ns, h)
                 bad = store(P, W, ytmp, out[S.ist[I_NEXT] - i_lo])
                 if bad >= 0:
                     _fail(S, ST_NONFINITE, ts[S.ist[I_NEXT]], bad)
