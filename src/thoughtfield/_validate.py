@@ -14,7 +14,10 @@ from .errors import ConfigError
 
 def did_you_mean(name: str, choices: Iterable[str]) -> str:
     """Return ``" (did you mean 'x'?)"`` for the closest choice, or ``""``."""
-    close = difflib.get_close_matches(str(name), [str(c) for c in choices], n=1, cutoff=0.6)
+    choices = [str(c) for c in choices]
+    close = difflib.get_close_matches(str(name), choices, n=1, cutoff=0.6)
+    if not close and len(str(name)) >= 2:  # abbreviations: 'amp' -> 'amplitude'
+        close = [c for c in choices if c.startswith(str(name))][:1]
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
