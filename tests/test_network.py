@@ -137,3 +137,15 @@ def test_csv_errors_name_file_and_line(tmp_path):
         tf.ConceptNetwork.from_csv(p, c)
     with pytest.raises(tf.NetworkError, match="file not found"):
         tf.ConceptNetwork.from_csv(tmp_path / "missing.csv")
+
+
+def test_dataset_registry():
+    tf.datasets.register("tiny_test_set", lambda k=2: tf.ConceptNetwork([f"c{i}" for i in range(k)]),
+                         "k concepts")
+    try:
+        assert "tiny_test_set" in tf.datasets.names()
+        assert tf.datasets.load("tiny_test_set", k=3).n == 3
+        with pytest.raises(tf.ConfigError, match=r"unknown dataset 'tiny_test_sett'.*did you mean 'tiny_test_set'"):
+            tf.datasets.load("tiny_test_sett")
+    finally:
+        tf.datasets._REGISTRY.pop("tiny_test_set")

@@ -14,6 +14,7 @@ compiled solvers; results are ``xarray`` Datasets.
 
 __version__ = "0.1.0"
 
+from . import datasets
 from .errors import (ConfigError, DivergenceError, NetworkError, SimulationError, SolverError,
                      ThoughtfieldError)
 from .model import TRANSFERS, Model
@@ -24,7 +25,7 @@ from .solvers import METHODS, Solver
 from .stimuli import Clamp, Pulse
 
 __all__ = [
-    "__version__", "ConceptNetwork", "RelationType", "DEFAULT_LAYERS", "Model", "TRANSFERS",
+    "__version__", "datasets", "ConceptNetwork", "RelationType", "DEFAULT_LAYERS", "Model", "TRANSFERS",
     "Pulse", "Clamp", "Solver", "METHODS", "simulate", "Simulation", "save_result", "load_result",
     "ThoughtfieldError", "ConfigError", "NetworkError", "SimulationError", "DivergenceError",
     "SolverError",
