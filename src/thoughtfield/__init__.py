@@ -17,8 +17,11 @@ __version__ = "0.1.0"
 from . import datasets
 from .errors import (ConfigError, DivergenceError, NetworkError, SimulationError, SolverError,
                      ThoughtfieldError)
+from .mechanisms import (Adaptation, Choice, Control, Goals, Idea, Ideas, LayerProjection, Layers,
+                         Pool)
 from .model import TRANSFERS, Model
 from .network import DEFAULT_LAYERS, ConceptNetwork, RelationType
+from .readouts import Visit, choice_summary, format_train, train_of_thought
 from .results import load_result, save_result
 from .simulate import Simulation, simulate
 from .solvers import METHODS, Solver
@@ -29,4 +32,7 @@ __all__ = [
     "Pulse", "Clamp", "Solver", "METHODS", "simulate", "Simulation", "save_result", "load_result",
     "ThoughtfieldError", "ConfigError", "NetworkError", "SimulationError", "DivergenceError",
     "SolverError",
+    # mechanisms
+    "Adaptation", "Goals", "Layers", "LayerProjection", "Pool", "Choice", "Control", "Idea", "Ideas",
+    "train_of_thought", "format_train", "Visit", "choice_summary",
 ]

@@ -6,9 +6,11 @@ Nothing here imports numba; the kernels receive only what :func:`build_problem` 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import numpy as np
+import scipy.sparse as sp
 
 from . import _validate as V
 from ._problem import Method, Problem
@@ -18,14 +20,66 @@ from .network import ConceptNetwork
 from .solvers import Solver
 from .stimuli import Clamp, Pulse, as_stimuli
 
-_FORM = {"activation": 0}
+_FORM = {"activation": 0, "potential": 1}
+
+
+@dataclass
+class Layout:
+    """Where the mechanisms live in the lowered problem, with the names results need.
+
+    ``pools``: ``(name, concept indices, inhibition)`` per competition pool (layer pools
+    expanded); ``decisions``: one dict per :class:`~thoughtfield.Choice` (``pool`` name,
+    ``pool_index``, ``options`` (concept names), ``on``, ``threshold``, ``onset``,
+    ``correct`` (position in the pool or -1)); ``controls``: the Control descriptions;
+    ``ideas``: ``(names, patterns (P, N), is_set)`` or None; ``out``: the blocks of a saved
+    row after the output ``a``, as ``(variable, rows)`` pairs.
+    """
+
+    n: int
+    m: int
+    nstate: int
+    h_off: int = -1
+    c_off: int = -1
+    e_off: int = -1
+    pools: list = field(default_factory=list)
+    decisions: list = field(default_factory=list)
+    controls: tuple = ()
+    ideas: tuple | None = None
+    out: list = field(default_factory=list)
+
+    def pool_index(self, name: str, key: str) -> int:
+        names = [p[0] for p in self.pools]
+        if name not in names:
+            raise ConfigError(f"{key}: unknown pool {name!r}" + V.did_you_mean(name, names)
+                              + (f"; the pools are {', '.join(names)}" if names else ""))
+        return names.index(name)
+
+    def state_name(self, row: int, concepts) -> str:
+        """Human name of state row ``row`` (for error messages)."""
+        n = self.n
+        if row < n:
+            return f"concept {concepts[row]!r}"
+        if self.h_off >= 0 and self.h_off <= row < self.h_off + n:
+            return f"adaptation of concept {concepts[row - self.h_off]!r}"
+        if self.c_off >= 0 and self.c_off <= row < self.c_off + len(self.controls):
+            return f"control {self.controls[row - self.c_off].name!r}"
+        if self.e_off >= 0:
+            r = row - self.e_off
+            for d in self.decisions:
+                k = d["e_rows"]
+                if d["e_start"] <= r < d["e_start"] + k:
+                    return (f"evidence for {d['options'][r - d['e_start']]!r} in pool "
+                            f"{d['pool']!r}")
+        return f"state row {row}"
 
 
 @dataclass
 class Built:
     problem: Problem
-    y0: np.ndarray          # float64[N*M], member-minor
+    y0: np.ndarray          # float64[S*M], member-minor
     stimuli: tuple
+    layout: Layout = None
+    weights: object = None  # the sparse W used (scipy CSR), relations + sparse Hebbian part
 
 
 def _per_member(key, values, n, m):
@@ -46,7 +100,9 @@ def build_problem(network: ConceptNetwork, model: Model, stimuli, *, t0: float, 
     if network.n == 0:
         raise ConfigError("network: has no concepts; add concepts before simulating")
     n, m = network.n, members
-    W = network.weight_matrix()
+    W = coupling_matrix(network, model)
+    mech = _lower_mechanisms(network, model, W, m, t0, t_end)
+    W = mech.pop("_W")
     indptr = W.indptr.astype(np.uint64)   # unsigned: see _kernels/rhs.py
     indices = W.indices.astype(np.uint32)
     data = W.data.astype(np.float64)
@@ -57,9 +113,15 @@ def build_problem(network: ConceptNetwork, model: Model, stimuli, *, t0: float, 
     noise = params["sigma"] * tau_inv
 
     stims = as_stimuli(stimuli)
-    seg_t, seg_ptr, ent = _segments(network, stims, t0, t_end, m)
+    labelled = [(f"stimuli[{k}]", s) for k, s in enumerate(stims)]
+    if model.goals is not None:
+        labelled += [(f"goals.active[{k}]", s) for k, s in enumerate(model.goals.active)]
+    seg_t, seg_ptr, ent = _segments(network, labelled, t0, t_end, m,
+                                    extra_bounds=mech.pop("_bounds"))
 
+    layout = mech.pop("_layout")
     y0 = _initial_state(network, model, initial, m)
+    y0 = np.concatenate([y0, mech.pop("_y_extra")])
     prob = Problem(
         n=n, m=m, form=_FORM[model.form], ftype=TRANSFER_CODES[model.transfer],
         indptr=indptr, indices=indices, data=data,
@@ -70,8 +132,352 @@ def build_problem(network: ConceptNetwork, model: Model, stimuli, *, t0: float, 
         noise=_per_member("sigma", noise, n, m),
         seg_t=seg_t, seg_ptr=seg_ptr,
         ent_idx=ent[0], ent_member=ent[1], ent_val=ent[2], ent_kind=ent[3],
+        **mech,
     )
-    return Built(prob, y0, stims)
+    return Built(prob, y0, stims, layout, W)
+
+
+# ------------------------------------------------------------------ couplings
+def coupling_matrix(network: ConceptNetwork, model: Model):
+    """The sparse coupling ``W`` of the relations as the model uses it: relation types
+    of the goal bias taken out (:class:`~thoughtfield.Goals`), layer gains applied
+    (:class:`~thoughtfield.Layers`).  Without those it is ``network.weight_matrix()``."""
+    goal_types = ()
+    if model.goals is not None:
+        goal_types = model.goals.types
+        for ty in goal_types:
+            network._relation_type(ty, "goals.types")
+    if model.layers is None:
+        if not goal_types:
+            return network.weight_matrix()
+        keep = [t for t in network._type_names if t not in goal_types]
+        if not keep:
+            return sp.csr_matrix((network.n, network.n), dtype=np.float64)
+        return network.weight_matrix(types=keep)
+    return _layered_matrix(network, model.layers, set(goal_types))
+
+
+def _layered_matrix(network, layers, goal_types):
+    s, t, c, w = network._relation_arrays()
+    n = network.n
+    tnames = list(network._type_names)
+    ntype = len(tnames)
+    sg = np.zeros(ntype)
+    fwd = np.zeros(ntype)
+    rev = np.zeros(ntype)
+    for code, name in enumerate(tnames):
+        rt = network._types[name]
+        if name in goal_types:
+            continue
+        sg[code] = rt.sign * rt.gain
+        fwd[code], rev[code] = rt.factors()
+    wf = w * fwd[c] if c.size else w.copy()
+    wr = w * rev[c] if c.size else w.copy()
+    L = network.layer_codes.astype(np.int64)
+    ls, lt = L[s], L[t]
+    ladder = network.layers
+    lat = np.ones(len(ladder))
+    if isinstance(layers.lateral, Mapping):
+        for k, v in layers.lateral.items():
+            lat[_layer_index(network, k, f"layers.lateral.{k}")] = v
+    else:
+        lat[:] = layers.lateral
+    same = ls == lt
+    wf[same] *= lat[ls[same]]
+    wr[same] *= lat[ls[same]]
+    claimed = np.full(s.size, -1, np.int64)
+    for k, pj in enumerate(layers.projections):
+        key = f"layers.projections[{k}]"
+        lo = _layer_index(network, pj.lower, f"{key}.lower")
+        hi = _layer_index(network, pj.upper, f"{key}.upper")
+        if lo > hi:
+            raise ConfigError(f"{key}.lower: {pj.lower!r} is above {pj.upper!r} in the ladder "
+                              f"({' -> '.join(ladder)}); swap lower and upper")
+        if pj.types is None:
+            tmask = np.ones(ntype, bool)
+        else:
+            tmask = np.zeros(ntype, bool)
+            for ty in pj.types:
+                network._relation_type(ty, f"{key}.types")
+                if ty in goal_types:
+                    raise ConfigError(f"{key}.types: {ty!r} forms the goal bias (goals.types) and "
+                                      "is not part of W; remove it here")
+                if ty in network._type_codes:
+                    tmask[network._type_codes[ty]] = True
+        sel = tmask[c] & (((ls == lo) & (lt == hi)) | ((ls == hi) & (lt == lo))) if c.size else \
+            np.zeros(0, bool)
+        twice = sel & (claimed >= 0)
+        if twice.any():
+            r = int(np.argmax(twice))
+            raise ConfigError(f"{key}: relation {network.concepts[s[r]]!r} -> "
+                              f"{network.concepts[t[r]]!r} ({tnames[c[r]]}) is also covered by "
+                              f"layers.projections[{claimed[r]}]; give each relation type to one "
+                              "projection per layer pair")
+        claimed[sel] = k
+        up_src = sel & (ls == lo)      # source in the lower layer: forward flow goes up
+        dn_src = sel & (ls == hi)
+        base = w * sg[c] if c.size else w
+        wf[up_src] = base[up_src] * pj.up
+        wr[up_src] = base[up_src] * pj.down
+        wf[dn_src] = base[dn_src] * pj.down
+        wr[dn_src] = base[dn_src] * pj.up
+    rows = np.concatenate([t, s])
+    cols = np.concatenate([s, t])
+    vals = np.concatenate([wf, wr])
+    keep = vals != 0
+    W = sp.coo_matrix((vals[keep], (rows[keep], cols[keep])), shape=(n, n)).tocsr()
+    W.sum_duplicates()
+    W.eliminate_zeros()
+    W.sort_indices()
+    return W
+
+
+def _layer_index(network, layer, key):
+    if layer not in network.layers:
+        raise ConfigError(f"{key}: unknown layer {layer!r}; the layers are "
+                          f"{', '.join(network.layers)}" + V.did_you_mean(str(layer), network.layers))
+    return network.layers.index(layer)
+
+
+def _hebbian(network, ideas, W):
+    """Lower stored ideas: a sparse matrix to add to ``W``, or low-rank factors."""
+    n = network.n
+    X = ideas.patterns(network)
+    if ideas.rule == "covariance":
+        X = X - X.mean(axis=1, keepdims=True)
+    scale = ideas.strength / n if ideas.normalize else ideas.strength
+    empty = (None, np.zeros((n, 0)), 0.0, np.zeros(n))
+    if ideas.strength == 0.0:
+        return empty
+    rep = ideas.representation
+    if ideas.restrict_to_edges:
+        s, t, _, _ = network._relation_arrays()
+        r = np.concatenate([s, t])
+        c = np.concatenate([t, s])
+        off = r != c
+        pairs = np.unique(np.stack([r[off], c[off]]), axis=1) if off.any() else np.zeros((2, 0), np.int64)
+        vals = scale * np.einsum("pk,pk->k", X[:, pairs[0]], X[:, pairs[1]]) if pairs.size else np.zeros(0)
+        H = sp.csr_matrix((vals, (pairs[0], pairs[1])), shape=(n, n))
+        H.eliminate_zeros()
+        return (H, *empty[1:])
+    nz = np.count_nonzero(X, axis=1).astype(np.float64)
+    est = float((nz ** 2).sum())
+    if rep == "auto":
+        rep = "sparse" if est <= max(4.0 * W.nnz, 1e5) else "low_rank"
+    if rep == "sparse":
+        if est > 5e7:
+            raise ConfigError(f"ideas.representation: 'sparse' would form about {est:.3g} weights "
+                              "(dense patterns); use 'low_rank' or 'auto'")
+        Xs = sp.csr_matrix(X)
+        H = (Xs.T @ Xs).tocsr() * scale
+        H.setdiag(0.0)
+        H.eliminate_zeros()
+        return (H, *empty[1:])
+    xi = np.ascontiguousarray(X.T)
+    return None, xi, float(scale), np.ascontiguousarray((X ** 2).sum(axis=0))
+
+
+def _empty_i(k=0):
+    return np.zeros(k, np.int64)
+
+
+def _empty_f(k=0):
+    return np.zeros(k, np.float64)
+
+
+def _lower_mechanisms(network, model, W, m, t0, t_end):
+    """Arrays of the mechanism fields of :class:`Problem` plus ``_W`` (W with the sparse
+    Hebbian part), ``_layout``, ``_bounds`` (extra segment boundaries) and ``_y_extra``
+    (initial values of the extra state rows, member-minor)."""
+    n = network.n
+    bounds = []
+    # ---- stored ideas
+    xi, xi_scale, xi_diag = np.zeros((n, 0)), 0.0, np.zeros(n)
+    ideas = None
+    if model.ideas is not None:
+        H, xi, xi_scale, xi_diag = _hebbian(network, model.ideas, W)
+        if H is not None and H.nnz:
+            W = (W + H).tocsr()
+            W.sum_duplicates()
+            W.eliminate_zeros()
+            W.sort_indices()
+        ideas = (model.ideas.names, model.ideas.patterns(network),
+                 tuple(it.is_set for it in model.ideas.ideas))
+    # ---- pools
+    pools = []
+    for k, p in enumerate(model.pools):
+        key = f"pools[{k}]"
+        if p.concepts is not None:
+            pools.append((p.name, network.indices(p.concepts, f"{key}.concepts"), p.inhibition))
+        elif p.layer == "*":
+            codes = network.layer_codes
+            for li, lay in enumerate(network.layers):
+                idx = np.flatnonzero(codes == li).astype(np.int64)
+                if idx.size:
+                    pools.append((f"{p.name}:{lay}", idx, p.inhibition))
+        else:
+            li = _layer_index(network, p.layer, f"{key}.layer")
+            idx = np.flatnonzero(network.layer_codes == li).astype(np.int64)
+            if idx.size == 0:
+                raise ConfigError(f"{key}.layer: layer {p.layer!r} has no concepts; the pool "
+                                  f"{p.name!r} would be empty")
+            pools.append((p.name, idx, p.inhibition))
+    p_ptr = np.zeros(len(pools) + 1, np.int64)
+    for k, (_, idx, _) in enumerate(pools):
+        p_ptr[k + 1] = p_ptr[k] + idx.size
+    p_idx = np.concatenate([idx for _, idx, _ in pools]) if pools else _empty_i()
+    p_inh = np.array([inh for _, _, inh in pools], np.float64)
+    # inhibitory couplings inside each pool (conflict energy)
+    eptr = [0]
+    ei, ej, ew = [], [], []
+    for _, idx, _ in pools:
+        sub = W[idx][:, idx].tocoo()
+        neg = (sub.data < 0) & (sub.row != sub.col)
+        ei.append(idx[sub.row[neg]])
+        ej.append(idx[sub.col[neg]])
+        ew.append(sub.data[neg])
+        eptr.append(eptr[-1] + int(neg.sum()))
+    p_eptr = np.asarray(eptr, np.int64)
+    p_ei = np.concatenate(ei).astype(np.int64) if ei else _empty_i()
+    p_ej = np.concatenate(ej).astype(np.int64) if ej else _empty_i()
+    p_ew = np.concatenate(ew).astype(np.float64) if ew else _empty_f()
+    layout = Layout(n=n, m=m, nstate=n, pools=pools, ideas=ideas)
+
+    # ---- state rows
+    S = n
+    if model.adaptation is not None:
+        layout.h_off = S
+        S += n
+    C = len(model.controls)
+    if C:
+        layout.c_off = S
+        S += C
+    # ---- decisions
+    Q = len(model.choices)
+    d_pool, d_on, d_thr, d_onset, d_stop = (np.zeros(Q, np.int64), np.zeros(Q, np.int64),
+                                            np.zeros(Q), np.zeros(Q), np.zeros(Q, np.int64))
+    e_ptr = np.zeros(Q + 1, np.int64)
+    e_rate, e_leak, e_inh, e_floor, e_noise = (np.zeros(Q) for _ in range(5))
+    e_cmp = np.zeros(Q, np.int64)
+    for d, ch in enumerate(model.choices):
+        key = f"choices[{d}]"
+        pi = layout.pool_index(ch.pool, f"{key}.pool")
+        idx = pools[pi][1]
+        options = [network.concepts[i] for i in idx]
+        corr = -1
+        if ch.correct is not None:
+            if ch.correct not in options:
+                raise ConfigError(f"{key}.correct: {ch.correct!r} is not in pool {ch.pool!r} "
+                                  f"(options: {', '.join(options)})"
+                                  + V.did_you_mean(ch.correct, options))
+            corr = options.index(ch.correct)
+        if ch.onset >= t_end:
+            raise ConfigError(f"{key}.onset: {ch.onset:g} is at or after the end of the run "
+                              f"(t_end = {t_end:g})")
+        if ch.onset > t0:
+            bounds.append(float(ch.onset))
+        d_pool[d] = pi
+        d_on[d] = 1 if ch.on == "evidence" else 0
+        d_thr[d] = ch.threshold
+        d_onset[d] = ch.onset
+        d_stop[d] = int(ch.stop)
+        k = idx.size if ch.on == "evidence" else 0
+        e_ptr[d + 1] = e_ptr[d] + k
+        e_rate[d] = ch.rate
+        e_leak[d] = ch.leak
+        e_inh[d] = ch.inhibition
+        e_cmp[d] = {"none": 0, "mean": 1, "max": 2}[ch.compare]
+        e_floor[d] = -np.inf if ch.floor is None else ch.floor
+        e_noise[d] = ch.noise
+        layout.decisions.append({"pool": pools[pi][0], "pool_index": pi, "options": options,
+                                 "on": ch.on, "threshold": ch.threshold, "onset": ch.onset,
+                                 "correct": corr, "stop": ch.stop, "e_start": int(e_ptr[d]),
+                                 "e_rows": int(k)})
+    A = int(e_ptr[-1])
+    if A:
+        layout.e_off = S
+        S += A
+    layout.nstate = S
+    # ---- goals
+    g_rows, g_ptr, g_idx, g_w = _empty_i(), np.zeros(1, np.int64), _empty_i(), _empty_f()
+    g_gain, g_ctrl = 0.0, -1
+    if model.goals is not None:
+        keep = [t for t in model.goals.types if t in network._type_codes]
+        B = network.weight_matrix(types=keep) if keep else sp.csr_matrix((n, n))
+        B = B.tocsr()
+        counts = np.diff(B.indptr)
+        g_rows = np.flatnonzero(counts).astype(np.int64)
+        g_ptr = np.concatenate([[0], np.cumsum(counts[g_rows])]).astype(np.int64)
+        g_idx = B.indices.astype(np.int64)
+        g_w = B.data.astype(np.float64)
+        g_gain = float(model.goals.gain)
+    # ---- controls
+    c_tau_inv, c_c0, c_lam = np.zeros(C), np.zeros(C), np.zeros(C)
+    c_mptr, c_tptr = np.zeros(C + 1, np.int64), np.zeros(C + 1, np.int64)
+    c_mpool, c_tidx, c_tgain = [], [], []
+    for k, ct in enumerate(model.controls):
+        key = f"controls[{k}]"
+        c_tau_inv[k] = 1.0 / ct.tau if ct.mode == "continuous" else 0.0
+        c_c0[k] = ct.baseline
+        c_lam[k] = ct.sensitivity
+        for nm in ct.monitor:
+            c_mpool.append(layout.pool_index(nm, f"{key}.monitor"))
+        c_mptr[k + 1] = len(c_mpool)
+        if ct.target == "goals":
+            g_ctrl = layout.c_off + k
+        else:
+            for cn, g in ct.target.items():
+                c_tidx.append(network.index(cn, f"{key}.target.{cn}"))
+                c_tgain.append(g)
+        c_tptr[k + 1] = len(c_tidx)
+    layout.controls = tuple(model.controls)
+    # ---- adaptation
+    h_tau_inv, h_kappa = _empty_f(), _empty_f()
+    if model.adaptation is not None:
+        from .model import resolve_per_concept
+        h_tau_inv = 1.0 / resolve_per_concept("adaptation.tau", model.adaptation.tau, network, 10.0)
+        h_kappa = resolve_per_concept("adaptation.strength", model.adaptation.strength, network, 1.0)
+    # ---- extra input needed?
+    xmode = int(bool((p_inh > 0).any() or g_rows.size or len(c_tidx) or model.adaptation is not None
+                     or xi.shape[1] > 0))
+    # ---- what a saved row holds after the output a
+    o_u = int(model.form == "potential" and model.record_potential)
+    if o_u:
+        layout.out.append(("potential", n))
+    o_rows = []
+    if model.adaptation is not None and model.adaptation.record:
+        o_rows.append((layout.h_off, layout.h_off + n))
+        layout.out.append(("adaptation", n))
+    if C:
+        o_rows.append((layout.c_off, layout.c_off + C))
+        layout.out.append(("control", C))
+    if A:
+        o_rows.append((layout.e_off, layout.e_off + A))
+        layout.out.append(("evidence", A))
+    # initial values of the extra rows: h = 0, c = baseline, e = 0
+    y_extra = np.zeros((S - n) * m)
+    if C:
+        for k in range(C):
+            r = layout.c_off + k - n
+            y_extra[r * m:(r + 1) * m] = c_c0[k]
+    return dict(
+        nstate=S, xmode=xmode,
+        g_rows=g_rows, g_ptr=g_ptr, g_idx=g_idx, g_w=g_w, g_gain=g_gain, g_ctrl=int(g_ctrl),
+        h_off=int(layout.h_off), h_tau_inv=np.ascontiguousarray(h_tau_inv, np.float64),
+        h_kappa=np.ascontiguousarray(h_kappa, np.float64),
+        p_ptr=p_ptr, p_idx=np.ascontiguousarray(p_idx, np.int64), p_inh=p_inh,
+        p_eptr=p_eptr, p_ei=p_ei, p_ej=p_ej, p_ew=p_ew,
+        c_off=int(layout.c_off), c_tau_inv=c_tau_inv, c_c0=c_c0, c_lam=c_lam,
+        c_mptr=c_mptr, c_mpool=np.asarray(c_mpool, np.int64), c_tptr=c_tptr,
+        c_tidx=np.asarray(c_tidx, np.int64), c_tgain=np.asarray(c_tgain, np.float64),
+        xi=np.ascontiguousarray(xi, np.float64), xi_scale=float(xi_scale),
+        xi_diag=np.ascontiguousarray(xi_diag, np.float64),
+        d_pool=d_pool, d_on=d_on, d_thr=d_thr, d_onset=d_onset, d_stop=d_stop,
+        e_off=int(layout.e_off), e_ptr=e_ptr, e_rate=e_rate, e_leak=e_leak, e_inh=e_inh,
+        e_cmp=e_cmp, e_floor=e_floor, e_noise=e_noise,
+        o_u=o_u, o_rows=np.asarray(o_rows, np.int64).reshape(len(o_rows), 2),
+        _W=W, _layout=layout, _bounds=bounds, _y_extra=y_extra,
+    )
 
 
 def _initial_state(network, model, initial, m):
@@ -96,12 +502,14 @@ def _initial_state(network, model, initial, m):
     return out
 
 
-def _segments(network, stims, t0, t_end, m):
+def _segments(network, labelled, t0, t_end, m, extra_bounds=()):
     """Cut [t0, t_end] at every input change; list the active entries of each segment."""
     bounds = {t0, t_end}
+    for b in extra_bounds:
+        if t0 < b < t_end:
+            bounds.add(float(b))
     resolved = []
-    for k, s in enumerate(stims):
-        key = f"stimuli[{k}]"
+    for key, s in labelled:
         i = network.index(s.concept, f"{key}.concept")
         if s.start >= t_end:
             raise ConfigError(f"{key}.start: the {s.kind} on {s.concept!r} starts at t = {s.start:g}, "
@@ -116,22 +524,22 @@ def _segments(network, stims, t0, t_end, m):
         for b in (s.start, s.stop):
             if t0 < b < t_end:
                 bounds.add(float(b))
-        resolved.append((i, -1 if s.member is None else s.member, s))
+        resolved.append((i, -1 if s.member is None else s.member, s, key))
     # overlapping clamps of the same concept and member
-    clamps = [(i, mem, s, k) for k, (i, mem, s) in enumerate(resolved) if isinstance(s, Clamp)]
+    clamps = [(i, mem, s, key) for (i, mem, s, key) in resolved if isinstance(s, Clamp)]
     for a in range(len(clamps)):
         for b in range(a + 1, len(clamps)):
             ia, ma, sa, ka = clamps[a]
             ib, mb, sb, kb = clamps[b]
             if ia == ib and (ma == mb or ma < 0 or mb < 0) and sa.start < sb.stop and sb.start < sa.stop:
-                raise ConfigError(f"stimuli[{kb}]: clamp on {sb.concept!r} overlaps stimuli[{ka}] "
+                raise ConfigError(f"{kb}: clamp on {sb.concept!r} overlaps {ka} "
                                   f"(t = {max(sa.start, sb.start):g}..{min(sa.stop, sb.stop):g}); "
                                   f"a concept can be clamped to one value at a time")
     seg_t = np.array(sorted(bounds), dtype=np.float64)
     ptr = [0]
     idx, mem, val, kind = [], [], [], []
     for a in seg_t[:-1]:
-        for i, mm, s in resolved:
+        for i, mm, s, _ in resolved:
             if s.start <= a < s.stop:
                 idx.append(i)
                 mem.append(mm)

@@ -5,6 +5,20 @@ Activation form (default)::
     tau_i da_i/dt = -a_i + f(gain_i * (u_i - threshold_i)) + sigma_i xi_i(t)
     u_i = sum_j W_ij a_j + I_i(t) + bias_i
 
+Potential (net-input) form, ``form = "potential"`` (Hopfield 1984's graded-response
+network; the "cascade" models of McClelland 1979)::
+
+    tau_i du_i/dt = -u_i + sum_j W_ij a_j + I_i(t) + sigma_i xi_i(t)
+    a_i = f(gain_i * (u_i + bias_i - threshold_i))
+
+The state is ``u``; results report the output ``a`` (and ``u`` with
+``record_potential``), and ``initial`` is ``u(0)``.  A cascade update
+``net(t) = r * (sum_j w_ij a_j + I) + (1 - r) * net(t - 1)`` is exactly this form
+integrated by Euler's method with ``dt = r * tau``.  Clamps hold the output ``a``.
+
+Mechanisms (goal bias, layers, pools, choices, control, adaptation, stored ideas) are
+attached as fields; see :mod:`thoughtfield.mechanisms` for the terms they add.
+
 Noise enters as ``tau da = (...) dt + sigma dW``: a single unit with ``f`` linear and no
 input is an Ornstein-Uhlenbeck process with stationary variance ``sigma**2 / (2 tau)``.
 
@@ -34,7 +48,7 @@ TRANSFERS = {
 }
 TRANSFER_CODES = {name: i for i, name in enumerate(TRANSFERS)}
 
-FORMS = ("activation",)
+FORMS = ("activation", "potential")
 
 _PER_CONCEPT = {
     # name: (default, check)
@@ -120,7 +134,18 @@ class Model:
     initial : per-concept
         Initial activation.
     form : str
-        ``"activation"``: ``tau da/dt = -a + f(W a + I + b)``.
+        ``"activation"``: ``tau da/dt = -a + f(W a + I + b)``; ``"potential"``:
+        ``tau du/dt = -u + W f(u) + I`` (see the module docstring).
+    record_potential : bool
+        Potential form: also save ``potential(time, concept)`` (the state ``u``).
+    adaptation : Adaptation, optional
+    goals : Goals, optional
+    layers : Layers, optional
+    pools : list of Pool
+    choices : list of Choice
+    controls : list of Control
+    ideas : Ideas, optional
+        The mechanisms (:mod:`thoughtfield.mechanisms`); tables are accepted too.
     """
 
     tau: object = 1.0
@@ -131,12 +156,80 @@ class Model:
     sigma: object = 0.0
     initial: object = 0.0
     form: str = "activation"
+    record_potential: bool = False
+    adaptation: object = None
+    goals: object = None
+    layers: object = None
+    pools: object = ()
+    choices: object = ()
+    controls: object = ()
+    ideas: object = None
 
     def __post_init__(self):
+        from . import mechanisms as mech
         V.choice("transfer", self.transfer, TRANSFERS)
         V.choice("form", self.form, FORMS)
         for name, (_, kind) in _PER_CONCEPT.items():
             object.__setattr__(self, name, _check_per_concept(name, getattr(self, name), kind))
+        object.__setattr__(self, "record_potential", V.boolean("record_potential",
+                                                               self.record_potential))
+        object.__setattr__(self, "adaptation", mech.as_one(mech.Adaptation, "adaptation",
+                                                           self.adaptation))
+        object.__setattr__(self, "goals", mech.as_one(mech.Goals, "goals", self.goals))
+        object.__setattr__(self, "layers", mech.as_one(mech.Layers, "layers", self.layers))
+        object.__setattr__(self, "pools", mech.as_list_of(mech.Pool, "pools", self.pools))
+        object.__setattr__(self, "choices", mech.as_list_of(mech.Choice, "choices", self.choices))
+        object.__setattr__(self, "controls", mech.as_list_of(mech.Control, "controls",
+                                                             self.controls))
+        if isinstance(self.ideas, (list, tuple)):
+            object.__setattr__(self, "ideas", mech.Ideas(tuple(self.ideas)))
+        object.__setattr__(self, "ideas", mech.as_one(mech.Ideas, "ideas", self.ideas))
+        self._check_references()
+
+    def _check_references(self):
+        """Names that refer to other mechanisms (pools of choices and controls)."""
+        names = []
+        for i, p in enumerate(self.pools):
+            if p.name in names:
+                raise ConfigError(f"pools[{i}].name: duplicate pool name {p.name!r}")
+            names.append(p.name)
+        layer_pools = [p.name for p in self.pools if p.layer == "*"]
+
+        def known(nm):
+            return nm in names or any(nm.startswith(lp + ":") for lp in layer_pools)
+
+        seen = set()
+        for i, c in enumerate(self.choices):
+            if not known(c.pool):
+                raise ConfigError(f"choices[{i}].pool: unknown pool {c.pool!r}"
+                                  + V.did_you_mean(c.pool, names)
+                                  + ("; define it under pools" if not names else
+                                     f"; the pools are {', '.join(names)}"))
+            if c.pool in seen:
+                raise ConfigError(f"choices[{i}].pool: pool {c.pool!r} already has a choice; "
+                                  "one choice per pool")
+            seen.add(c.pool)
+        cnames = set()
+        goal_ctrl = 0
+        for i, c in enumerate(self.controls):
+            if c.name in cnames:
+                raise ConfigError(f"controls[{i}].name: duplicate control name {c.name!r}")
+            cnames.add(c.name)
+            for nm in c.monitor:
+                if not known(nm):
+                    raise ConfigError(f"controls[{i}].monitor: unknown pool {nm!r}"
+                                      + V.did_you_mean(nm, names)
+                                      + ("; define it under pools" if not names else
+                                         f"; the pools are {', '.join(names)}"))
+            if c.target == "goals":
+                goal_ctrl += 1
+                if self.goals is None:
+                    raise ConfigError(f"controls[{i}].target: 'goals' but the model has no goals; "
+                                      "add goals (e.g. Goals(types=['favours'])) or target "
+                                      "concepts")
+                if goal_ctrl > 1:
+                    raise ConfigError(f"controls[{i}].target: only one control may scale the "
+                                      "goal bias")
 
     def resolve(self, name: str, network) -> np.ndarray:
         """Per-concept values of parameter ``name`` for ``network``."""
@@ -144,12 +237,20 @@ class Model:
 
     @property
     def has_noise(self) -> bool:
+        """Whether the model is stochastic (concept noise or noisy evidence accumulators)."""
+        if any(c.has_noise for c in self.choices):
+            return True
         s = self.sigma
         if isinstance(s, Mapping):
             return any(v > 0 for v in s.values())
         if isinstance(s, np.ndarray):
             return bool((s > 0).any())
         return s > 0
+
+    @property
+    def has_mechanisms(self) -> bool:
+        return bool(self.adaptation or self.goals or self.layers or self.pools or self.choices
+                    or self.controls or self.ideas)
 
     def to_dict(self) -> dict:
         out = {}
@@ -160,12 +261,25 @@ class Model:
             elif isinstance(v, Mapping):
                 v = dict(v)
             out[k] = v
+        if self.record_potential:
+            out["record_potential"] = True
+        for k in ("adaptation", "goals", "layers", "ideas"):
+            v = getattr(self, k)
+            if v is not None:
+                out[k] = v.to_dict()
+        for k in ("pools", "choices", "controls"):
+            v = getattr(self, k)
+            if v:
+                out[k] = [x.to_dict() for x in v]
         return out
+
+    _KEYS = ("tau", "transfer", "gain", "threshold", "bias", "sigma", "initial", "form",
+             "record_potential", "adaptation", "goals", "layers", "pools", "choices",
+             "controls", "ideas")
 
     @classmethod
     def from_dict(cls, d: Mapping) -> "Model":
-        allowed = ("tau", "transfer", "gain", "threshold", "bias", "sigma", "initial", "form")
         for k in d:
-            if k not in allowed:
-                raise ConfigError(f"model: unknown key {k!r}" + V.did_you_mean(k, allowed))
+            if k not in cls._KEYS:
+                raise ConfigError(f"model: unknown key {k!r}" + V.did_you_mean(k, cls._KEYS))
         return cls(**dict(d))

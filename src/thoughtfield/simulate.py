@@ -10,7 +10,7 @@ from . import _validate as V
 from ._kernels.integrate import run_adaptive, run_fixed
 from ._kernels.rhs import apply_segment
 from ._problem import (F_ERRPREV, F_H, F_T, F_TBAD, I_ACC, I_BAD, I_NEXT, I_REJ, I_RHS, I_STATUS,
-                       I_STEPS, ST_MAX_STEPS, ST_NONFINITE, ST_OK, ST_STEADY, ST_STEP_TOO_SMALL,
+                       I_STEPS, ST_CHOICE, ST_MAX_STEPS, ST_NONFINITE, ST_OK, ST_STEADY, ST_STEP_TOO_SMALL,
                        STATUS_NAMES, State, Work)
 from .build import build_method, build_problem, save_times
 from .errors import ConfigError, DivergenceError, SolverError
@@ -90,6 +90,8 @@ class Simulation:
                               members=self.members, initial=initial)
         self.problem = built.problem
         self.stimuli = built.stimuli
+        self.layout = built.layout
+        self.weights = built.weights
         self.method = build_method(self.solver, model, network, self.t0, self.t_end)
         dt = None if self.solver.adaptive else float(self.method.opt_f[0])
         self.dt = dt
@@ -98,27 +100,39 @@ class Simulation:
 
         n, m = network.n, self.members
         nm = n * m
+        P = self.problem
+        snm = P.nstate * m
         bm = -(-BLOCK_ROWS * m // 64) * 64  # padded, see _kernels/rhs.py:_padded
         ibuf = np.zeros(bm, np.int64)
-        ntask = parallel_tasks(self.problem.data.size * m + nm, threads)
+        ntask = parallel_tasks(P.data.size * m + nm, threads)
         self.threads = threads
+        npool = P.p_ptr.size - 1
+        nq = P.d_pool.size
+        pot = P.form == 1
         self.work = Work(inp=np.zeros(nm), clamp=np.zeros(nm, np.uint8), buf=np.zeros(bm),
                          ebuf=np.zeros(bm), ibuf=ibuf, fview=ibuf.view(np.float64),
                          acc=np.zeros(2 * m), block=BLOCK_ROWS, ntask=ntask, mxs=np.zeros(ntask),
-                         chks=np.zeros(ntask))
+                         chks=np.zeros(ntask), cval=np.zeros(nm),
+                         act=np.zeros(nm if pot else 0), xin=np.zeros(nm if P.xmode else 0),
+                         psum=np.zeros(npool * m), ovl=np.zeros(P.xi.shape[1] * m),
+                         accon=np.zeros(nq, np.uint8), yold=np.zeros(snm if nq else 0),
+                         ystar=np.zeros(snm if nq else 0), astar=np.zeros(nm if nq and pot else 0))
         fst = np.zeros(8)
         fst[F_T] = self.t0
         fst[F_H] = 0.0
         fst[F_ERRPREV] = 1e-4
         self.state = State(y=built.y0.copy(), fst=fst, ist=np.zeros(16, np.int64),
                            rng=member_seeds(self.seed, m, self.seed_key),
-                           spare=np.zeros(m), has_spare=np.zeros(m, np.int64))
+                           spare=np.zeros(m), has_spare=np.zeros(m, np.int64),
+                           ev_i=np.full((nq, m), -1, np.int64),
+                           ev_f=np.full((nq, m, 2 + npool), np.nan))
         ns = self.method.b.size
-        self._K = np.zeros((ns, nm))
-        self._ytmp = np.zeros(nm)
-        self._ynew = np.zeros(nm)
+        self._K = np.zeros((ns, snm))
+        self._ytmp = np.zeros(snm)
+        self._ynew = np.zeros(snm)
         self._errm = np.zeros(m)
-        self.out = np.empty((self.ts.size, nm))
+        self.row_size = nm + sum(r for _, r in self.layout.out) * m
+        self.out = np.empty((self.ts.size, self.row_size))
         apply_segment(self.problem, self.work, 0, self.state.y)
         self.wall_time = 0.0
 
@@ -136,7 +150,7 @@ class Simulation:
         return self.n_saved >= self.ts.size or self.status != ST_OK
 
     def chunk_points(self) -> int:
-        row = 8 * self.network.n * self.members
+        row = 8 * self.row_size
         return max(1, min(self.ts.size, CHUNK_BYTES // row))
 
     def advance(self, i_hi: int) -> None:
@@ -178,17 +192,20 @@ class Simulation:
     def _locate(self, flat: int) -> tuple[str, int]:
         m = self.members
         i, k = divmod(int(flat), m)
-        return self.network.concepts[i], k
+        if i < self.network.n:
+            return self.network.concepts[i], k
+        return self.layout.state_name(i, self.network.concepts), k
 
     def _check_status(self) -> None:
         st = self.status
-        if st in (ST_OK, ST_STEADY):
+        if st in (ST_OK, ST_STEADY, ST_CHOICE):
             return
         t_bad = float(self.state.fst[F_TBAD])
         method = self.solver.method
         if st == ST_NONFINITE:
             concept, member = self._locate(self.state.ist[I_BAD])
-            who = f"concept {concept!r}" + (f" (member {member})" if self.members > 1 else "")
+            who = (f"concept {concept!r}" if int(self.state.ist[I_BAD]) < self.network.n * self.members
+                   else concept) + (f" (member {member})" if self.members > 1 else "")
             W = self.network.weight_matrix()
             rowsum = float(np.abs(W).sum(axis=1).max()) if W.nnz else 0.0
             gain = float(np.max(np.abs(self.problem.gain)))
@@ -239,7 +256,8 @@ class Simulation:
         ts = self.ts[:k]
         out = self.out[:k]
         extra_t = None
-        if self.status == ST_STEADY:
+        stopped = self.status in (ST_STEADY, ST_CHOICE)
+        if stopped:
             t_stop = float(self.state.fst[F_T])
             if k == 0 or t_stop > ts[-1]:
                 extra_t = t_stop
@@ -249,11 +267,12 @@ class Simulation:
             store(self.problem, self.work, self.state.y, row[0])
             ts = np.concatenate([ts, [extra_t]])
             out = np.concatenate([out, row])
-        act = out.reshape(ts.size, self.network.n, self.members)
         stats = self.stats()
         if self.status == ST_STEADY:
             message = (f"steady state reached at t = {float(self.state.fst[F_T]):.6g} "
                        f"(max |da/dt| < {self.solver.steady_tol:g})")
+        elif self.status == ST_CHOICE:
+            message = f"stopped at t = {float(self.state.fst[F_T]):.6g}: every choice made"
         elif partial:
             message = f"partial result up to t = {ts[-1] if ts.size else self.t0:.6g}"
         else:
@@ -275,9 +294,10 @@ class Simulation:
             "stimuli": [s.to_dict() for s in self.stimuli],
             "network": network_description(self.network),
         }
-        if self.status == ST_STEADY:
+        if stopped:
             attrs["stopped_at"] = float(self.state.fst[F_T])
-        return make_dataset(ts, act, self.network, members=self.members, attrs=attrs)
+        from .readouts import assemble
+        return assemble(self, ts, out, attrs)
 
 
 def simulate(network: ConceptNetwork, model: Model | None = None, stimuli=None, *,

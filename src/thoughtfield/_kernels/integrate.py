@@ -14,6 +14,8 @@ import math
 import numpy as np
 from numba import njit
 
+from .events import detect
+from .mech import project
 from .rhs import apply_segment, member_stride, rhs, store
 from .rng import normal
 
@@ -21,7 +23,7 @@ from .rng import normal
 F_T, F_H, F_ERRPREV, F_TBAD, F_MAXDY = 0, 1, 2, 3, 4
 I_STEPS, I_RHS, I_ACC, I_REJ, I_STATUS, I_BAD, I_SEG, I_NEXT, I_K1, I_REJFLAG = range(10)
 O_DT, O_RTOL, O_ATOL, O_FIRST, O_MAXSTEP, O_MINSTEP, O_STEADY = range(7)
-ST_OK, ST_STEADY, ST_NONFINITE, ST_STEP_TOO_SMALL, ST_MAX_STEPS = 0, 1, 2, 3, 4
+ST_OK, ST_STEADY, ST_NONFINITE, ST_STEP_TOO_SMALL, ST_MAX_STEPS, ST_CHOICE = 0, 1, 2, 3, 4, 5
 
 SAFETY = 0.9
 BETA = 0.04                 # PI control (Hairer & Wanner, DOPRI5 "Lund stabilisation")
@@ -89,6 +91,7 @@ def run_fixed(P, W, Mt, S, K, ytmp, ts, i_lo, i_hi, out):
     max_steps = Mt.opt_i[0]
     nseg = P.seg_t.size - 1
     sn, mn = member_stride(P.noise, N)
+    has_ev = P.d_pool.size > 0
     _save_current(P, W, S, ts, i_lo, i_hi, out)
     while S.ist[I_NEXT] < i_hi and S.ist[I_STATUS] == ST_OK:
         seg = S.ist[I_SEG]
@@ -121,6 +124,8 @@ def run_fixed(P, W, Mt, S, K, ytmp, ts, i_lo, i_hi, out):
                         S.fst[F_T] = tk
                         _fail(S, ST_NONFINITE, tk, bad)
                         return
+                if has_ev:
+                    W.yold[:] = y
                 _combine(y, y, K, b, ns, h)
                 if Mt.stochastic:
                     for i in range(np.uint64(N)):
@@ -129,8 +134,16 @@ def run_fixed(P, W, Mt, S, K, ytmp, ts, i_lo, i_hi, out):
                             q = i * np.uint64(M) + m
                             if not W.clamp[q]:
                                 y[q] += sqh * P.noise[i * sn + (m & mn)] * z
+                    if P.e_off >= 0:
+                        _evidence_noise(P, W, S, y, sqh)
+                if P.e_off >= 0:
+                    project(P, y)
                 S.ist[I_STEPS] += 1
                 S.ist[I_ACC] += 1
+                if has_ev and detect(P, W, Mt, S, W.yold, y, K, tk, h, False):
+                    S.fst[F_T] = tk + h
+                    S.ist[I_STATUS] = ST_CHOICE
+                    return
                 if S.ist[I_STEPS] >= max_steps:
                     S.fst[F_T] = tk + h
                     S.ist[I_STATUS] = ST_MAX_STEPS
@@ -138,6 +151,20 @@ def run_fixed(P, W, Mt, S, K, ytmp, ts, i_lo, i_hi, out):
             S.fst[F_T] = t_stop
         _maybe_next_segment(P, W, S)
         _save_current(P, W, S, ts, i_lo, i_hi, out)
+
+
+@njit(cache=True)
+def _evidence_noise(P, W, S, y, sqh):
+    """Diffusion of the evidence accumulators (after the concepts' noise, so adding
+    accumulators leaves the concepts' random numbers unchanged)."""
+    M = P.m
+    for d in range(P.d_pool.size):
+        sd = P.e_noise[d]
+        if sd > 0.0 and W.accon[d] != 0:
+            for r in range(P.e_off + P.e_ptr[d], P.e_off + P.e_ptr[d + 1]):
+                for m in range(M):
+                    z = normal(S.rng, S.spare, S.has_spare, m)
+                    y[r * M + m] += sqh * sd * z
 
 
 @njit(cache=True)
@@ -283,12 +310,20 @@ def run_adaptive(P, W, Mt, S, K, ytmp, ynew, errm, ts, i_lo, i_hi, out):
                     _fail(S, ST_NONFINITE, ts[S.ist[I_NEXT]], bad)
                     return
                 S.ist[I_NEXT] += 1
+            stop = False
+            if P.d_pool.size > 0:
+                stop = detect(P, W, Mt, S, y, ynew, K, t, h, True)
             y[:] = ynew
             K[0, :] = K[ns - 1, :]
+            if P.e_off >= 0 and project(P, y):
+                S.ist[I_K1] = 0  # the FSAL derivative belongs to the unprojected state
             S.fst[F_MAXDY] = mx
             S.fst[F_T] = t_new
             S.ist[I_STEPS] += 1
             S.ist[I_ACC] += 1
+            if stop:
+                S.ist[I_STATUS] = ST_CHOICE
+                return
             if err == 0.0:
                 fac = 10.0
             else:

@@ -19,6 +19,7 @@ Performance notes (measured, see benchmarks/core_vs_numpy.py):
 import numpy as np
 from numba import njit, prange
 
+from .mech import extras, prepare
 from .transfer import phi_block
 
 _INF = np.inf
@@ -28,7 +29,11 @@ _ALL = np.uint64(0xFFFFFFFFFFFFFFFF)
 
 @njit(cache=True)
 def apply_segment(P, W, k, y):
-    """Load the inputs of segment ``k`` into the workspace and set clamped states."""
+    """Load the inputs of segment ``k`` into the workspace and set clamped states.
+
+    In the activation form a clamp sets the state itself; in the potential form it
+    overrides the output ``a = f(u)`` (``W.cval``) while ``u`` is held.  Decisions whose
+    onset has been reached are switched on (``W.accon``)."""
     M = P.m
     W.inp[:] = 0.0
     W.clamp[:] = 0
@@ -44,7 +49,11 @@ def apply_segment(P, W, k, y):
                 W.inp[q] += v
             else:
                 W.clamp[q] = 1
-                y[q] = v
+                W.cval[q] = v
+                if P.form == 0:
+                    y[q] = v
+    for d in range(P.d_pool.size):
+        W.accon[d] = 1 if P.seg_t[k] >= P.d_onset[d] else 0
 
 
 PAD = 64
@@ -89,6 +98,8 @@ def _rows(P, W, y, dy, r0, r1, buf, ebuf, ibuf, fview, acc):
     tau_inv = P.tau_inv
     inp = W.inp
     clamp = W.clamp
+    xin = W.xin
+    hx = P.xmode != 0
     mx = 0.0
     chk = 0.0
     for s0 in range(r0, r1, B):
@@ -109,7 +120,9 @@ def _rows(P, W, y, dy, r0, r1, buf, ebuf, ibuf, fview, acc):
                     k += two
                 if k < hi:
                     a0 += data[k] * y[indices[k]]
-                buf[i - u0] = gain[i] * ((a0 + a1) + inp[i] + bias[i] - thr[i])
+                # adding x = 0.0 is exact: without mechanisms the sum is bitwise unchanged
+                x = xin[i] if hx else 0.0
+                buf[i - u0] = gain[i] * ((a0 + a1) + x + inp[i] + bias[i] - thr[i])
             phi_block(P.ftype, buf, _padded(s1 - s0), ebuf, ibuf, fview)
             for i in range(u0, u1):
                 d = (buf[i - u0] - y[i]) * tau_inv[i]
@@ -140,8 +153,9 @@ def _rows(P, W, y, dy, r0, r1, buf, ebuf, ibuf, fview, acc):
                 qb = (i - u0) * Mu
                 ib = i * Mu
                 for m in range(Mu):
+                    x = xin[ib + m] if hx else 0.0
                     buf[qb + m] = gain[i * sg + (m & mg)] * (
-                        (acc[m] + acc[Mu + m]) + inp[ib + m] + bias[i * sb + (m & mb)]
+                        (acc[m] + acc[Mu + m]) + x + inp[ib + m] + bias[i * sb + (m & mb)]
                         - thr[i * st + (m & mt)])
             phi_block(P.ftype, buf, _padded((s1 - s0) * M), ebuf, ibuf, fview)
             for i in range(u0, u1):
@@ -180,22 +194,167 @@ def _rows_parallel(P, W, y, dy, ntask, mxs, chks):
         chks[t] = chk
 
 
+# ---------------------------------------------------------------- potential form
+@njit(cache=True)
+def _outputs(P, W, y, out, r0, r1, buf, ebuf, ibuf, fview):
+    """Outputs ``a = f(gain * (u + bias - threshold))`` of rows ``[r0, r1)`` (clamped
+    concepts output their clamp value), transfer evaluated on blocks as in :func:`_rows`."""
+    M = P.m
+    Mu = np.uint64(M)
+    N = P.n
+    B = W.block
+    sg, mg = member_stride(P.gain, N)
+    st, mt = member_stride(P.thr, N)
+    sb, mb = member_stride(P.bias, N)
+    gain = P.gain
+    thr = P.thr
+    bias = P.bias
+    clamp = W.clamp
+    cval = W.cval
+    for s0 in range(r0, r1, B):
+        s1 = min(s0 + B, r1)
+        u0 = np.uint64(s0)
+        u1 = np.uint64(s1)
+        for i in range(u0, u1):
+            qb = (i - u0) * Mu
+            ib = i * Mu
+            for m in range(Mu):
+                buf[qb + m] = gain[i * sg + (m & mg)] * (y[ib + m] + bias[i * sb + (m & mb)]
+                                                         - thr[i * st + (m & mt)])
+        phi_block(P.ftype, buf, _padded((s1 - s0) * M), ebuf, ibuf, fview)
+        for i in range(u0, u1):
+            qb = (i - u0) * Mu
+            ib = i * Mu
+            for m in range(Mu):
+                q = ib + m
+                out[q] = cval[q] if clamp[q] else buf[qb + m]
+
+
+@njit(cache=True, parallel=True)
+def _outputs_parallel(P, W, y, out, ntask):
+    N = P.n
+    BM = W.buf.size
+    rows = (N + ntask - 1) // ntask
+    for t in prange(ntask):
+        r0 = min(N, t * rows)
+        r1 = min(N, r0 + rows)
+        buf = np.empty(BM)
+        ebuf = np.empty(BM)
+        ibuf = np.empty(BM, np.int64)
+        fview = ibuf.view(np.float64)
+        _outputs(P, W, y, out, r0, r1, buf, ebuf, ibuf, fview)
+
+
+@njit(cache=True)
+def outputs(P, W, y, out):
+    """``out[:N*M] = a`` for state ``y``: the state itself in the activation form, ``f(u)``
+    in the potential form."""
+    NM = P.n * P.m
+    if P.form == 0:
+        for q in range(NM):
+            out[q] = y[q]
+    elif W.ntask > 1:
+        _outputs_parallel(P, W, y, out, W.ntask)
+    else:
+        _outputs(P, W, y, out, 0, P.n, W.buf, W.ebuf, W.ibuf, W.fview)
+
+
+@njit(cache=True)
+def _rows_pot(P, W, y, a, dy, r0, r1, acc):
+    """Potential form: ``tau du/dt = -u + W a + I + x`` for rows ``[r0, r1)``."""
+    M = P.m
+    Mu = np.uint64(M)
+    N = P.n
+    one = np.uint64(1)
+    indptr = P.indptr
+    indices = P.indices
+    data = P.data
+    inp = W.inp
+    clamp = W.clamp
+    xin = W.xin
+    hx = P.xmode != 0
+    stau, mtau = member_stride(P.tau_inv, N)
+    tau_inv = P.tau_inv
+    mx = 0.0
+    chk = 0.0
+    for i in range(np.uint64(r0), np.uint64(r1)):
+        for m in range(Mu + Mu):
+            acc[m] = 0.0
+        lo = indptr[i]
+        hi = indptr[i + one]
+        for k in range(lo, hi):
+            w = data[k]
+            jb = np.uint64(indices[k]) * Mu
+            ab = ((k - lo) & one) * Mu
+            for m in range(Mu):
+                acc[ab + m] += w * a[jb + m]
+        ib = i * Mu
+        ti = i * stau
+        for m in range(Mu):
+            q = ib + m
+            x = xin[q] if hx else 0.0
+            d = ((acc[m] + acc[Mu + m]) + x + inp[q] - y[q]) * tau_inv[ti + (m & mtau)]
+            if clamp[q]:
+                d = 0.0
+            dy[q] = d
+            ad = abs(d)
+            mx = ad if ad > mx else mx
+            chk += d - d
+    return mx, chk
+
+
+@njit(cache=True, parallel=True)
+def _rows_pot_parallel(P, W, y, a, dy, ntask, mxs, chks):
+    N = P.n
+    rows = (N + ntask - 1) // ntask
+    for t in prange(ntask):
+        r0 = min(N, t * rows)
+        r1 = min(N, r0 + rows)
+        acc = np.empty(2 * P.m)
+        mx, chk = _rows_pot(P, W, y, a, dy, r0, r1, acc)
+        mxs[t] = mx
+        chks[t] = chk
+
+
+# ---------------------------------------------------------------- the right-hand side
 @njit(cache=True)
 def rhs(P, W, t, y, dy):
     """``dy = f(t, y)``.  Returns ``(max |dy|, index of the first non-finite dy or -1)``."""
     N = P.n
-    if W.ntask > 1:
-        _rows_parallel(P, W, y, dy, W.ntask, W.mxs, W.chks)
-        mx = 0.0
-        chk = 0.0
-        for k in range(W.ntask):
-            mx = max(mx, W.mxs[k])
-            chk += W.chks[k]
+    if P.form == 1:
+        outputs(P, W, y, W.act)
+        a = W.act
     else:
-        mx, chk = _rows(P, W, y, dy, 0, N, W.buf, W.ebuf, W.ibuf, W.fview, W.acc)
+        a = y
+    if P.xmode != 0:
+        prepare(P, W, y, a)
+    if P.form == 0:
+        if W.ntask > 1:
+            _rows_parallel(P, W, y, dy, W.ntask, W.mxs, W.chks)
+            mx = 0.0
+            chk = 0.0
+            for k in range(W.ntask):
+                mx = max(mx, W.mxs[k])
+                chk += W.chks[k]
+        else:
+            mx, chk = _rows(P, W, y, dy, 0, N, W.buf, W.ebuf, W.ibuf, W.fview, W.acc)
+    else:
+        if W.ntask > 1:
+            _rows_pot_parallel(P, W, y, a, dy, W.ntask, W.mxs, W.chks)
+            mx = 0.0
+            chk = 0.0
+            for k in range(W.ntask):
+                mx = max(mx, W.mxs[k])
+                chk += W.chks[k]
+        else:
+            mx, chk = _rows_pot(P, W, y, a, dy, 0, N, W.acc)
+    if P.nstate > N:
+        mx2, chk2 = extras(P, W, y, a, dy)
+        mx = max(mx, mx2)
+        chk += chk2
     bad = -1
     if chk != 0.0:  # NaN: some derivative is NaN or infinite
-        for q in range(N * P.m):
+        for q in range(P.nstate * P.m):
             if not abs(dy[q]) < _INF:
                 bad = q
                 break
@@ -204,16 +363,42 @@ def rhs(P, W, t, y, dy):
 
 @njit(cache=True)
 def store(P, W, y, out_row):
-    """Copy the observable activation of state ``y`` into ``out_row``; return the index of
-    the first non-finite value or -1."""
-    NM = P.n * P.m
+    """Copy the observables of state ``y`` into ``out_row``: the output ``a`` (and ``u`` in
+    the potential form when ``P.o_u``), then the state rows listed in ``P.o_rows``.
+    Returns the state index (``row * M + member``) of the first non-finite value or -1."""
+    M = P.m
+    NM = P.n * M
     chk = 0.0
-    for q in range(NM):
-        v = y[q]
-        out_row[q] = v
-        chk += v - v
+    if P.form == 0:
+        for q in range(NM):
+            v = y[q]
+            out_row[q] = v
+            chk += v - v
+    else:
+        outputs(P, W, y, W.act)
+        for q in range(NM):
+            v = W.act[q]
+            out_row[q] = v
+            chk += v - v
+    off = NM
+    if P.form == 1 and P.o_u != 0:
+        for q in range(NM):
+            v = y[q]
+            out_row[off + q] = v
+            chk += v - v
+        off += NM
+    for k in range(P.o_rows.shape[0]):
+        for q in range(P.o_rows[k, 0] * M, P.o_rows[k, 1] * M):
+            v = y[q]
+            out_row[off] = v
+            chk += v - v
+            off += 1
     if chk != 0.0:
         for q in range(NM):
             if not abs(out_row[q]) < _INF:
                 return q
+        for q in range(P.nstate * M):
+            if not abs(y[q]) < _INF:
+                return q
+        return 0
     return -1

@@ -1,0 +1,311 @@
+"""Readouts of the mechanisms: the Dataset variables a run gains, and functions that
+summarise them (choices, trains of thought).
+
+Variables (``member`` comes first for ensembles, as for ``activation``):
+
+=============================  ===============================================================
+``layer_mean(time, level)``    mean activation of each (non-empty) layer of the ladder
+``layer_max(time, level)``     largest activation in each layer
+``conflict(time, pool)``       conflict energy ``E = -sum_{i != j} w_ij a_i a_j`` of each pool
+``potential(time, concept)``   the state ``u`` (potential form with ``record_potential``)
+``adaptation(time, concept)``  ``h`` (with ``Adaptation(record=True)``)
+``control(time, control)``     control variables
+``evidence(time, accumulator)``  evidence accumulators (``Choice(on="evidence")``)
+``idea_overlap(time, idea)``   ``x^mu . a / N``
+``idea_activation(time, idea)``  mean activation of the idea's members (set-membership variant)
+``choice(decision)``           chosen concept ('' when none) -- ``decision`` = the pool's name
+``choice_time(decision)``      time of the choice (NaN when none)
+``response_time(decision)``    ``choice_time - onset`` (NaN when none)
+``choice_margin(decision)``    winner minus the best other option at the choice (NaN for one option)
+``correct(decision)``          chosen == declared correct option (False when none or undeclared)
+``conflict_at_choice(decision, pool)``  every pool's conflict at the choice
+ensembles only:
+``choice_probability(decision, option)``  fraction of members choosing each option
+``undecided_fraction(decision)``  fraction of members without a choice
+``accuracy(decision)``         fraction of members choosing the correct option (NaN if undeclared)
+``mean_rt(decision)``, ``rt_quantile(decision, quantile)``  over members that chose
+=============================  ===============================================================
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import xarray as xr
+
+from . import _validate as V
+from .errors import ConfigError
+
+RT_QUANTILES = (0.1, 0.3, 0.5, 0.7, 0.9)
+
+
+# ------------------------------------------------------------------ formulas (numpy)
+def pool_conflict(act: np.ndarray, idx: np.ndarray, inhibition: float, edges=None) -> np.ndarray:
+    """Conflict energy of one pool over the last-but-one axis layout ``act[..., concept, member]``:
+    ``E = inh * ((sum a)^2 - sum a^2) - sum_{W_ij < 0 in pool} W_ij a_i a_j``
+    (``edges = (i, j, w)`` global indices of the pool's inhibitory couplings)."""
+    A = act[..., idx, :]
+    s = A.sum(axis=-2)
+    sq = (A * A).sum(axis=-2)
+    e = inhibition * (s * s - sq)
+    if edges is not None and len(edges[0]):
+        ei, ej, ew = edges
+        e = e - np.einsum("k,...km->...m", ew, act[..., ei, :] * act[..., ej, :])
+    return e
+
+
+def _pool_edges(P, p):
+    lo, hi = int(P.p_eptr[p]), int(P.p_eptr[p + 1])
+    return P.p_ei[lo:hi], P.p_ej[lo:hi], P.p_ew[lo:hi]
+
+
+# ------------------------------------------------------------------ dataset assembly
+def assemble(sim, ts, out, attrs) -> xr.Dataset:
+    """Build the result Dataset of a :class:`~thoughtfield.Simulation` (called by
+    ``Simulation.result``)."""
+    from .results import make_dataset
+    net = sim.network
+    lay = sim.layout
+    P = sim.problem
+    n, M = net.n, sim.members
+    T = ts.size
+    act = out[:, :n * M].reshape(T, n, M)
+    lead = ("member",) if M > 1 else ()
+
+    def var(name, dims, arr, attrs_=None):
+        """``arr`` has the member axis last (or no member axis when ``dims`` lacks it)."""
+        arr = np.asarray(arr)
+        if M > 1:
+            arr = np.moveaxis(arr, -1, 0)
+        else:
+            arr = arr[..., 0]
+        variables[name] = (lead + dims, arr, attrs_ or {})
+
+    variables: dict = {}
+    coords: dict = {}
+    off = n * M
+    for name, rows in lay.out:
+        blk = out[:, off:off + rows * M].reshape(T, rows, M)
+        off += rows * M
+        if name == "potential":
+            var("potential", ("time", "concept"), blk, {"long_name": "potential u (state)"})
+        elif name == "adaptation":
+            var("adaptation", ("time", "concept"), blk, {"long_name": "adaptation h"})
+        elif name == "control":
+            var("control", ("time", "control"), blk, {"long_name": "control c"})
+            coords["control"] = ("control", np.array([c.name for c in lay.controls], dtype=object))
+        elif name == "evidence":
+            var("evidence", ("time", "accumulator"), blk, {"long_name": "evidence accumulator e"})
+            ap, ac = [], []
+            for d in lay.decisions:
+                if d["e_rows"]:
+                    ap += [d["pool"]] * d["e_rows"]
+                    ac += list(d["options"])
+            coords["accumulator"] = ("accumulator", np.array([f"{p}:{c}" for p, c in zip(ap, ac)],
+                                                             dtype=object))
+            coords["accumulator_pool"] = ("accumulator", np.array(ap, dtype=object))
+            coords["accumulator_concept"] = ("accumulator", np.array(ac, dtype=object))
+
+    # layers of the ladder
+    codes = net.layer_codes
+    levels = [(li, lay_) for li, lay_ in enumerate(net.layers) if (codes == li).any()]
+    if T:
+        lm = np.stack([act[:, codes == li, :].mean(axis=1) for li, _ in levels], axis=1)
+        lx = np.stack([act[:, codes == li, :].max(axis=1) for li, _ in levels], axis=1)
+    else:
+        lm = lx = np.zeros((0, len(levels), M))
+    coords["level"] = ("level", np.array([nm for _, nm in levels], dtype=object))
+    var("layer_mean", ("time", "level"), lm, {"long_name": "mean activation of the layer"})
+    var("layer_max", ("time", "level"), lx, {"long_name": "largest activation in the layer"})
+
+    # pools: conflict over time
+    if lay.pools:
+        coords["pool"] = ("pool", np.array([p[0] for p in lay.pools], dtype=object))
+        E = np.stack([pool_conflict(act, idx, inh, _pool_edges(P, k))
+                      for k, (_, idx, inh) in enumerate(lay.pools)], axis=1)
+        var("conflict", ("time", "pool"), E,
+            {"long_name": "conflict energy -sum_{i!=j} w_ij a_i a_j over the pool's inhibitory weights"})
+
+    # ideas
+    if lay.ideas is not None:
+        names, X, is_set = lay.ideas
+        coords["idea"] = ("idea", np.array(names, dtype=object))
+        coords["idea_kind"] = ("idea", np.array(["set" if s else "pattern" for s in is_set],
+                                                dtype=object))
+        ov = np.einsum("pn,tnm->tpm", X, act) / n
+        var("idea_overlap", ("time", "idea"), ov, {"long_name": "overlap x . a / N"})
+        ia = np.stack([act[:, X[k] > 0, :].mean(axis=1) for k in range(len(names))], axis=1) \
+            if T else np.zeros((0, len(names), M))
+        var("idea_activation", ("time", "idea"), ia,
+            {"long_name": "mean activation of the idea's members"})
+
+    # choices
+    if lay.decisions:
+        _choice_variables(sim, var, variables, coords)
+
+    ds = make_dataset(ts, act, net, members=M, attrs=attrs, variables=variables)
+    return ds.assign_coords({k: v for k, v in coords.items()})
+
+
+def _choice_variables(sim, var, variables, coords):
+    lay = sim.layout
+    S = sim.state
+    M = sim.members
+    Q = len(lay.decisions)
+    npool = len(lay.pools)
+    coords["decision"] = ("decision", np.array([d["pool"] for d in lay.decisions], dtype=object))
+    coords["correct_option"] = ("decision", np.array(
+        [d["options"][d["correct"]] if d["correct"] >= 0 else "" for d in lay.decisions], dtype=object))
+    choice = np.empty((Q, M), dtype=object)
+    ok = np.zeros((Q, M), bool)
+    for d, dec in enumerate(lay.decisions):
+        for m in range(M):
+            k = int(S.ev_i[d, m])
+            choice[d, m] = dec["options"][k] if k >= 0 else ""
+            ok[d, m] = k >= 0 and k == dec["correct"]
+    tch = S.ev_f[:, :, 0].copy()
+    onset = np.array([d["onset"] for d in lay.decisions])[:, None]
+    var("choice", ("decision",), choice, {"long_name": "chosen concept ('' = none)"})
+    var("choice_time", ("decision",), tch, {"long_name": "time of the choice (NaN = none)"})
+    var("response_time", ("decision",), tch - onset,
+        {"long_name": "response time from the choice onset (NaN = none)"})
+    var("choice_margin", ("decision",), S.ev_f[:, :, 1].copy(),
+        {"long_name": "winner minus best other decision variable at the choice"})
+    var("correct", ("decision",), ok, {"long_name": "chosen == correct_option"})
+    if npool:
+        var("conflict_at_choice", ("decision", "pool"), np.transpose(S.ev_f[:, :, 2:], (0, 2, 1)),
+            {"long_name": "conflict energy of each pool at the choice"})
+    if M > 1:
+        options = []
+        for dec in lay.decisions:
+            for o in dec["options"]:
+                if o not in options:
+                    options.append(o)
+        coords["option"] = ("option", np.array(options, dtype=object))
+        prob = np.zeros((Q, len(options)))
+        for d in range(Q):
+            for j, o in enumerate(options):
+                prob[d, j] = np.mean(choice[d] == o)
+        variables["choice_probability"] = (("decision", "option"), prob,
+                                           {"long_name": "fraction of members choosing the option"})
+        variables["undecided_fraction"] = (("decision",), np.mean(choice == "", axis=1), {})
+        acc = np.array([ok[d].mean() if dec["correct"] >= 0 else np.nan
+                        for d, dec in enumerate(lay.decisions)])
+        variables["accuracy"] = (("decision",), acc,
+                                 {"long_name": "fraction of members choosing correct_option "
+                                               "(NaN: no correct option declared)"})
+        rt = tch - onset
+        mean_rt = np.full(Q, np.nan)
+        q = np.full((Q, len(RT_QUANTILES)), np.nan)
+        for d in range(Q):
+            r = rt[d][np.isfinite(rt[d])]
+            if r.size:
+                mean_rt[d] = r.mean()
+                q[d] = np.quantile(r, RT_QUANTILES)
+        coords["quantile"] = ("quantile", np.array(RT_QUANTILES))
+        variables["mean_rt"] = (("decision",), mean_rt,
+                                {"long_name": "mean response time of members that chose (NaN: none)"})
+        variables["rt_quantile"] = (("decision", "quantile"), q,
+                                    {"long_name": "response-time quantiles of members that chose"})
+
+
+# ------------------------------------------------------------------ summaries
+@dataclass(frozen=True)
+class Visit:
+    """One stay of the trajectory in an idea."""
+
+    idea: str
+    entry: float
+    dwell: float
+
+    @property
+    def exit(self) -> float:
+        return self.entry + self.dwell
+
+
+def train_of_thought(ds: xr.Dataset, *, threshold: float = 0.5, measure: str = "auto",
+                     min_dwell: float = 0.0, member: int | None = None) -> list[Visit]:
+    """The sequence of ideas visited by a run, read from the idea readouts.
+
+    At every saved time the current idea is the one with the largest score, provided that
+    score exceeds ``threshold`` (otherwise the state is between ideas).  The score is
+    ``idea_activation`` (mean activation of the members) for ideas given as sets and
+    ``idea_overlap`` for patterns (``measure = "auto"``), or the named variable.  Stays
+    shorter than ``min_dwell`` are dropped (and neighbouring stays in the same idea merged).
+    Returns :class:`Visit` records ``(idea, entry, dwell)`` in order.
+    """
+    if "idea" not in ds.dims:
+        raise ConfigError("train_of_thought: the result has no ideas; store ideas in the model "
+                          "(Model(ideas=Ideas([...])))")
+    threshold = V.real("threshold", threshold)
+    min_dwell = V.nonnegative("min_dwell", min_dwell)
+    V.choice("measure", measure, ("auto", "idea_activation", "idea_overlap"))
+    if measure == "auto":
+        sets = np.asarray(ds["idea_kind"].values == "set") if "idea_kind" in ds.coords else \
+            np.ones(ds.sizes["idea"], bool)
+        score = np.where(sets[None, :], _sel(ds["idea_activation"], member),
+                         _sel(ds["idea_overlap"], member))
+    else:
+        score = _sel(ds[measure], member)
+    t = ds.time.values
+    names = list(ds.idea.values)
+    best = np.argmax(score, axis=1)
+    on = score[np.arange(t.size), best] > threshold
+    cur = np.where(on, best, -1)
+    visits: list[list] = []
+    k = 0
+    while k < t.size:
+        j = k
+        while j + 1 < t.size and cur[j + 1] == cur[k]:
+            j += 1
+        if cur[k] >= 0:
+            end = t[j + 1] if j + 1 < t.size else t[j]
+            visits.append([int(cur[k]), float(t[k]), float(end - t[k])])
+        k = j + 1
+    visits = [v for v in visits if v[2] >= min_dwell]
+    merged: list[list] = []
+    for v in visits:
+        if merged and merged[-1][0] == v[0]:
+            merged[-1][2] = v[1] + v[2] - merged[-1][1]
+        else:
+            merged.append(v)
+    return [Visit(names[i], e, d) for i, e, d in merged]
+
+
+def _sel(da, member):
+    if "member" in da.dims:
+        if member is None:
+            raise ConfigError("train_of_thought: the result is an ensemble; pass member=k")
+        da = da.isel(member=member)
+    return np.asarray(da.transpose("time", "idea").values)
+
+
+def format_train(visits) -> str:
+    """``beach → holiday → flight → airport``."""
+    return " → ".join(v.idea for v in visits)
+
+
+def choice_summary(ds: xr.Dataset) -> list[dict]:
+    """One dict per decision: options chosen (with probabilities for ensembles), mean
+    response time, accuracy -- what ``thoughtfield run`` prints."""
+    if "decision" not in ds.dims:
+        return []
+    out = []
+    for d in ds.decision.values:
+        row = {"decision": str(d)}
+        if "member" in ds.dims:
+            p = ds.choice_probability.sel(decision=d)
+            row["probabilities"] = {str(o): float(v) for o, v in zip(p.option.values, p.values) if v > 0}
+            row["undecided"] = float(ds.undecided_fraction.sel(decision=d))
+            row["mean_rt"] = float(ds.mean_rt.sel(decision=d))
+            row["accuracy"] = float(ds.accuracy.sel(decision=d))
+        else:
+            row["choice"] = str(ds.choice.sel(decision=d).values)
+            row["response_time"] = float(ds.response_time.sel(decision=d))
+            row["margin"] = float(ds.choice_margin.sel(decision=d))
+            corr = str(ds.correct_option.sel(decision=d).values)
+            if corr:
+                row["correct"] = bool(ds.correct.sel(decision=d))
+        out.append(row)
+    return out
