@@ -21,6 +21,7 @@ from .mechanisms import (Adaptation, Choice, Control, Goals, Idea, Ideas, LayerP
                          Pool)
 from .model import TRANSFERS, Model
 from .network import DEFAULT_LAYERS, ConceptNetwork, RelationType
+from .protocol import Condition, Protocol, format_trial_summary, run_protocol, trial_summary
 from .readouts import Visit, choice_summary, format_train, train_of_thought
 from .results import load_result, save_result
 from .simulate import Simulation, simulate
@@ -35,4 +36,5 @@ __all__ = [
     # mechanisms
     "Adaptation", "Goals", "Layers", "LayerProjection", "Pool", "Choice", "Control", "Idea", "Ideas",
     "train_of_thought", "format_train", "Visit", "choice_summary",
+    "Condition", "Protocol", "run_protocol", "trial_summary", "format_trial_summary",
 ]

@@ -20,6 +20,10 @@ rows                  block                       present when
 
 from collections import namedtuple
 
+import numpy as np
+
+from ._kernels.layout import MF_FIELDS, MI_FIELDS, NI, WM_FIELDS
+
 #: Arrays describing the dynamics.  Per-concept parameters are flat: length ``N`` (shared
 #: by all members) or ``N * M`` (member-minor, ``a[i * M + k]``, one value per member).
 Problem = namedtuple("Problem", [
@@ -41,61 +45,22 @@ Problem = namedtuple("Problem", [
     "ent_member",  # int64[E]: member, -1 = all
     "ent_val",     # float64[E]: pulse amplitude or clamp value
     "ent_kind",    # int64[E]: 0 pulse, 1 clamp
-    # ---- mechanisms (issue 4); all empty / -1 when unused ----
+    # ---- mechanisms (issue 4); -1 / empty when unused.  The arrays are packed (see
+    # _kernels/layout.py for why); ``mechanism_arrays(problem)`` gives them by name.
     "nstate",      # int: rows S of the state vector (N when no mechanism adds state)
     "xmode",       # int: 1 when the extra input x (goal bias, pools, adaptation,
                    #      control, low-rank ideas) must be computed before the rows
-    # goal bias  x_i += g_gain * c_g * sum_j B_ij a_j   (c_g = control row g_ctrl, or 1)
-    "g_rows",      # int64[R]: target concepts with goal input
-    "g_ptr",       # int64[R+1]
-    "g_idx",       # int64[nnzB]: goal (source) concepts
-    "g_w",         # float64[nnzB]: signed weights B_ij (relation gains folded in)
-    "g_gain",      # float: goal gain
-    "g_ctrl",      # int: state row of the control that scales the goal bias, -1 none
-    # adaptation  tau_h dh/dt = -h + kappa a ;  x -= h
-    "h_off",       # int: first state row of h, -1 none
-    "h_tau_inv",   # float64[N]
-    "h_kappa",     # float64[N]
-    # competition pools  x_i -= inh_p * sum_{j in p, j != i} a_j
-    "p_ptr",       # int64[Pp+1]
-    "p_idx",       # int64[*]: member concepts
-    "p_inh",       # float64[Pp]: lateral inhibition strength
-    "p_eptr",      # int64[Pp+1]: inhibitory W entries inside each pool (conflict energy)
-    "p_ei",        # int64[*]: target i of W_ij < 0
-    "p_ej",        # int64[*]: source j
-    "p_ew",        # float64[*]: W_ij
-    # control  tau_c dc/dt = -(c - c0) + lam * sum_{p monitored} E_p   (tau_inv 0: trial mode)
-    "c_off",       # int: first state row of c, -1 none
-    "c_tau_inv",   # float64[C]
-    "c_c0",        # float64[C]
-    "c_lam",       # float64[C]
-    "c_mptr",      # int64[C+1]: monitored pools
-    "c_mpool",     # int64[*]
-    "c_tptr",      # int64[C+1]: concept targets x_i += gain * c
-    "c_tidx",      # int64[*]
-    "c_tgain",     # float64[*]
-    # stored ideas, low-rank part  x_i += xi_scale * (sum_mu xi[i, mu] (xi[:, mu] . a) - xi_diag_i a_i)
-    "xi",          # float64[N, P]: patterns, concept-major
-    "xi_scale",    # float
-    "xi_diag",     # float64[N]
-    # decisions (choice readouts), one per competition pool with a Choice
-    "d_pool",      # int64[Q]: pool index
-    "d_on",        # int64[Q]: 0 activation, 1 evidence
-    "d_thr",       # float64[Q]
-    "d_onset",     # float64[Q]: detection (and evidence) starts at this time
-    "d_stop",      # int64[Q]: 1 = the run stops once every member has chosen
-    # evidence accumulators  de_i/dt = gate * rate * (a_i - cmp_i) - leak e_i - inh sum_{j!=i} e_j
-    "e_off",       # int: first state row of the accumulators, -1 none
-    "e_ptr",       # int64[Q+1]: rows of decision d are e_off + e_ptr[d] .. e_off + e_ptr[d+1]
-    "e_rate",      # float64[Q]
-    "e_leak",      # float64[Q]
-    "e_inh",       # float64[Q]
-    "e_cmp",       # int64[Q]: 0 none (race), 1 mean of the others, 2 max of the others
-    "e_floor",     # float64[Q]: lower bound (projection after every step); -inf none
-    "e_noise",     # float64[Q]: diffusion coefficient
-    # output row: a (N*M) | u (N*M) if o_u | rows o_rows[k, 0]..o_rows[k, 1] of y
-    "o_u",         # int
-    "o_rows",      # int64[R, 2]
+    "g_gain",      # float: goal gain; x_i += g_gain * c_g * sum_j B_ij a_j
+    "g_ctrl",      # int: state row of the control that scales the goal bias (c_g), -1: c_g = 1
+    "h_off",       # int: first state row of the adaptation h, -1 none
+    "c_off",       # int: first state row of the controls, -1 none
+    "e_off",       # int: first state row of the evidence accumulators, -1 none
+    "xi_scale",    # float: scale s of the low-rank stored ideas
+    "o_u",         # int: saved rows also hold u (potential form)
+    "mi",          # int64[*]: packed integer arrays (layout.MI_FIELDS)
+    "mf",          # float64[*]: packed float arrays (layout.MF_FIELDS)
+    "mo",          # int64[NI + NF + 2]: offsets into mi and mf
+    "xi",          # float64[N, P]: stored patterns, concept-major (P = 0: none)
 ])
 
 #: Scratch memory of the right-hand side (allocated once per run).
@@ -111,16 +76,9 @@ Work = namedtuple("Work", [
     "ntask",  # int: row ranges run in parallel (1 = serial)
     "mxs",    # float64[ntask]: per-task max |dy|
     "chks",   # float64[ntask]: per-task NaN detector
-    # mechanisms
-    "cval",   # float64[N*M]: clamp values (the output a of clamped concepts)
-    "act",    # float64[padded N*M]: output a = f(u) (potential form; empty otherwise)
-    "xin",    # float64[N*M]: extra input x (empty when P.xmode == 0)
-    "psum",   # float64[Pp*M]: sum of a over each pool
-    "ovl",    # float64[P*M]: xi . a per stored pattern
-    "accon",  # uint8[Q]: decision active in the current segment (t >= onset)
-    "yold",   # float64[S*M]: state before the step (fixed-step event detection)
-    "ystar",  # float64[S*M]: state at an event
-    "astar",  # float64[padded N*M]: output at an event
+    # mechanisms: float64 scratch packed in one array (layout.WM_FIELDS)
+    "wm",     # float64[*]: cval, act, xin, psum, ovl, accon, yold, ystar, astar, fend
+    "wo",     # int64[len(WM_FIELDS) + 1]: offsets into wm
 ])
 
 #: The integrator's state: everything a checkpoint must hold to continue bit for bit.
@@ -154,3 +112,39 @@ ST_OK, ST_STEADY, ST_NONFINITE, ST_STEP_TOO_SMALL, ST_MAX_STEPS, ST_CHOICE = 0, 
 STATUS_NAMES = {ST_OK: "success", ST_STEADY: "steady_state", ST_NONFINITE: "nonfinite",
                 ST_STEP_TOO_SMALL: "step_size_too_small", ST_MAX_STEPS: "max_steps_exceeded",
                 ST_CHOICE: "choice_made"}
+
+
+#: The mechanism arrays of a Problem by name (a view for Python code: tests, analysis).
+Mechanisms = namedtuple("Mechanisms", MI_FIELDS + MF_FIELDS)
+
+
+def pack(ints: dict, floats: dict):
+    """``(mi, mf, mo)`` from arrays named as in ``MI_FIELDS`` / ``MF_FIELDS``."""
+    ia = [np.ascontiguousarray(ints[k], dtype=np.int64).ravel() for k in MI_FIELDS]
+    fa = [np.ascontiguousarray(floats[k], dtype=np.float64).ravel() for k in MF_FIELDS]
+    io = np.concatenate([[0], np.cumsum([a.size for a in ia])])
+    fo = np.concatenate([[0], np.cumsum([a.size for a in fa])])
+    mo = np.concatenate([io, fo]).astype(np.int64)
+    mi = np.concatenate(ia) if ia else np.zeros(0, np.int64)
+    mf = np.concatenate(fa) if fa else np.zeros(0)
+    return mi.astype(np.int64), mf.astype(np.float64), mo
+
+
+def mechanism_arrays(problem) -> Mechanisms:
+    """The packed mechanism arrays of ``problem`` as named views (``o_rows`` as (R, 2))."""
+    mo = problem.mo
+    out = {}
+    for k, name in enumerate(MI_FIELDS):
+        out[name] = problem.mi[mo[k]:mo[k + 1]]
+    for k, name in enumerate(MF_FIELDS):
+        j = NI + 1 + k
+        out[name] = problem.mf[mo[j]:mo[j + 1]]
+    out["o_rows"] = out["o_rows"].reshape(-1, 2)
+    return Mechanisms(**out)
+
+
+def pack_work(sizes: dict):
+    """``(wm, wo)`` for scratch buffers of the given sizes (names of ``WM_FIELDS``)."""
+    sz = [int(sizes.get(k, 0)) for k in WM_FIELDS]
+    wo = np.concatenate([[0], np.cumsum(sz)]).astype(np.int64)
+    return np.zeros(int(wo[-1])), wo

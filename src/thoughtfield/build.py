@@ -13,7 +13,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from . import _validate as V
-from ._problem import Method, Problem
+from ._problem import Method, Problem, pack
 from .errors import ConfigError
 from .model import TRANSFER_CODES, Model
 from .network import ConceptNetwork
@@ -431,6 +431,9 @@ def _lower_mechanisms(network, model, W, m, t0, t_end):
                 c_tgain.append(g)
         c_tptr[k + 1] = len(c_tidx)
     layout.controls = tuple(model.controls)
+    c_mpool = np.asarray(c_mpool, np.int64)
+    c_tidx = np.asarray(c_tidx, np.int64)
+    c_tgain = np.asarray(c_tgain, np.float64)
     # ---- adaptation
     h_tau_inv, h_kappa = _empty_f(), _empty_f()
     if model.adaptation is not None:
@@ -460,22 +463,19 @@ def _lower_mechanisms(network, model, W, m, t0, t_end):
         for k in range(C):
             r = layout.c_off + k - n
             y_extra[r * m:(r + 1) * m] = c_c0[k]
+    ints = dict(g_rows=g_rows, g_ptr=g_ptr, g_idx=g_idx, p_ptr=p_ptr, p_idx=p_idx, p_eptr=p_eptr,
+                p_ei=p_ei, p_ej=p_ej, c_mptr=c_mptr, c_mpool=c_mpool, c_tptr=c_tptr,
+                c_tidx=c_tidx, d_pool=d_pool, d_on=d_on, d_stop=d_stop, e_ptr=e_ptr, e_cmp=e_cmp,
+                o_rows=np.asarray(o_rows, np.int64).reshape(-1))
+    floats = dict(g_w=g_w, h_tau_inv=h_tau_inv, h_kappa=h_kappa, p_inh=p_inh, p_ew=p_ew,
+                  c_tau_inv=c_tau_inv, c_c0=c_c0, c_lam=c_lam, c_tgain=c_tgain,
+                  xi_diag=xi_diag if xi.shape[1] else _empty_f(), d_thr=d_thr, d_onset=d_onset,
+                  e_rate=e_rate, e_leak=e_leak, e_inh=e_inh, e_floor=e_floor, e_noise=e_noise)
+    mi, mf, mo = pack(ints, floats)
     return dict(
-        nstate=S, xmode=xmode,
-        g_rows=g_rows, g_ptr=g_ptr, g_idx=g_idx, g_w=g_w, g_gain=g_gain, g_ctrl=int(g_ctrl),
-        h_off=int(layout.h_off), h_tau_inv=np.ascontiguousarray(h_tau_inv, np.float64),
-        h_kappa=np.ascontiguousarray(h_kappa, np.float64),
-        p_ptr=p_ptr, p_idx=np.ascontiguousarray(p_idx, np.int64), p_inh=p_inh,
-        p_eptr=p_eptr, p_ei=p_ei, p_ej=p_ej, p_ew=p_ew,
-        c_off=int(layout.c_off), c_tau_inv=c_tau_inv, c_c0=c_c0, c_lam=c_lam,
-        c_mptr=c_mptr, c_mpool=np.asarray(c_mpool, np.int64), c_tptr=c_tptr,
-        c_tidx=np.asarray(c_tidx, np.int64), c_tgain=np.asarray(c_tgain, np.float64),
-        xi=np.ascontiguousarray(xi, np.float64), xi_scale=float(xi_scale),
-        xi_diag=np.ascontiguousarray(xi_diag, np.float64),
-        d_pool=d_pool, d_on=d_on, d_thr=d_thr, d_onset=d_onset, d_stop=d_stop,
-        e_off=int(layout.e_off), e_ptr=e_ptr, e_rate=e_rate, e_leak=e_leak, e_inh=e_inh,
-        e_cmp=e_cmp, e_floor=e_floor, e_noise=e_noise,
-        o_u=o_u, o_rows=np.asarray(o_rows, np.int64).reshape(len(o_rows), 2),
+        nstate=S, xmode=xmode, g_gain=float(g_gain), g_ctrl=int(g_ctrl), h_off=int(layout.h_off),
+        c_off=int(layout.c_off), e_off=int(layout.e_off), xi_scale=float(xi_scale), o_u=o_u,
+        mi=mi, mf=mf, mo=mo, xi=np.ascontiguousarray(xi, np.float64),
         _W=W, _layout=layout, _bounds=bounds, _y_extra=y_extra,
     )
 

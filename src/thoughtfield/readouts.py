@@ -9,7 +9,7 @@ Variables (``member`` comes first for ensembles, as for ``activation``):
 ``conflict(time, pool)``       conflict energy ``E = -sum_{i != j} w_ij a_i a_j`` of each pool
 ``potential(time, concept)``   the state ``u`` (potential form with ``record_potential``)
 ``adaptation(time, concept)``  ``h`` (with ``Adaptation(record=True)``)
-``control(time, control)``     control variables
+``control(time, controller)``  control variables
 ``evidence(time, accumulator)``  evidence accumulators (``Choice(on="evidence")``)
 ``idea_overlap(time, idea)``   ``x^mu . a / N``
 ``idea_activation(time, idea)``  mean activation of the idea's members (set-membership variant)
@@ -56,8 +56,10 @@ def pool_conflict(act: np.ndarray, idx: np.ndarray, inhibition: float, edges=Non
 
 
 def _pool_edges(P, p):
-    lo, hi = int(P.p_eptr[p]), int(P.p_eptr[p + 1])
-    return P.p_ei[lo:hi], P.p_ej[lo:hi], P.p_ew[lo:hi]
+    from ._problem import mechanism_arrays
+    X = mechanism_arrays(P)
+    lo, hi = int(X.p_eptr[p]), int(X.p_eptr[p + 1])
+    return X.p_ei[lo:hi], X.p_ej[lo:hi], X.p_ew[lo:hi]
 
 
 # ------------------------------------------------------------------ dataset assembly
@@ -93,8 +95,8 @@ def assemble(sim, ts, out, attrs) -> xr.Dataset:
         elif name == "adaptation":
             var("adaptation", ("time", "concept"), blk, {"long_name": "adaptation h"})
         elif name == "control":
-            var("control", ("time", "control"), blk, {"long_name": "control c"})
-            coords["control"] = ("control", np.array([c.name for c in lay.controls], dtype=object))
+            var("control", ("time", "controller"), blk, {"long_name": "control c"})
+            coords["controller"] = ("controller", np.array([c.name for c in lay.controls], dtype=object))
         elif name == "evidence":
             var("evidence", ("time", "accumulator"), blk, {"long_name": "evidence accumulator e"})
             ap, ac = [], []

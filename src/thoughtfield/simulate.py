@@ -11,7 +11,7 @@ from ._kernels.integrate import run_adaptive, run_fixed
 from ._kernels.rhs import apply_segment
 from ._problem import (F_ERRPREV, F_H, F_T, F_TBAD, I_ACC, I_BAD, I_NEXT, I_REJ, I_RHS, I_STATUS,
                        I_STEPS, ST_CHOICE, ST_MAX_STEPS, ST_NONFINITE, ST_OK, ST_STEADY, ST_STEP_TOO_SMALL,
-                       STATUS_NAMES, State, Work)
+                       STATUS_NAMES, State, Work, mechanism_arrays, pack_work)
 from .build import build_method, build_problem, save_times
 from .errors import ConfigError, DivergenceError, SolverError
 from .model import Model
@@ -106,17 +106,18 @@ class Simulation:
         ibuf = np.zeros(bm, np.int64)
         ntask = parallel_tasks(P.data.size * m + nm, threads)
         self.threads = threads
-        npool = P.p_ptr.size - 1
-        nq = P.d_pool.size
+        mech = mechanism_arrays(P)
+        npool = mech.p_ptr.size - 1
+        nq = mech.d_pool.size
         pot = P.form == 1
+        wm, wo = pack_work({"cval": nm, "act": nm if pot else 0, "xin": nm if P.xmode else 0,
+                            "psum": npool * m, "ovl": P.xi.shape[1] * m, "accon": nq,
+                            "yold": snm if nq else 0, "ystar": snm if nq else 0,
+                            "astar": nm if nq and pot else 0, "fend": snm if nq else 0})
         self.work = Work(inp=np.zeros(nm), clamp=np.zeros(nm, np.uint8), buf=np.zeros(bm),
                          ebuf=np.zeros(bm), ibuf=ibuf, fview=ibuf.view(np.float64),
                          acc=np.zeros(2 * m), block=BLOCK_ROWS, ntask=ntask, mxs=np.zeros(ntask),
-                         chks=np.zeros(ntask), cval=np.zeros(nm),
-                         act=np.zeros(nm if pot else 0), xin=np.zeros(nm if P.xmode else 0),
-                         psum=np.zeros(npool * m), ovl=np.zeros(P.xi.shape[1] * m),
-                         accon=np.zeros(nq, np.uint8), yold=np.zeros(snm if nq else 0),
-                         ystar=np.zeros(snm if nq else 0), astar=np.zeros(nm if nq and pot else 0))
+                         chks=np.zeros(ntask), wm=wm, wo=wo)
         fst = np.zeros(8)
         fst[F_T] = self.t0
         fst[F_H] = 0.0

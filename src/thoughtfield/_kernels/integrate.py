@@ -15,9 +15,11 @@ import numpy as np
 from numba import njit
 
 from .events import detect
+from .layout import F_E_NOISE, I_D_POOL, I_E_PTR, W_ACCON, W_YOLD
 from .mech import project
 from .rhs import apply_segment, member_stride, rhs, store
 from .rng import normal
+from .views import fv, iv, wv
 
 # keep in sync with thoughtfield._problem
 F_T, F_H, F_ERRPREV, F_TBAD, F_MAXDY = 0, 1, 2, 3, 4
@@ -91,7 +93,9 @@ def run_fixed(P, W, Mt, S, K, ytmp, ts, i_lo, i_hi, out):
     max_steps = Mt.opt_i[0]
     nseg = P.seg_t.size - 1
     sn, mn = member_stride(P.noise, N)
-    has_ev = P.d_pool.size > 0
+    has_ev = iv(P.mi, P.mo, I_D_POOL).size > 0
+    yold = wv(W.wm, W.wo, W_YOLD)
+    ev_mode = 0 if Mt.stochastic else 2  # events: linear (noise) or cubic Hermite
     _save_current(P, W, S, ts, i_lo, i_hi, out)
     while S.ist[I_NEXT] < i_hi and S.ist[I_STATUS] == ST_OK:
         seg = S.ist[I_SEG]
@@ -125,7 +129,7 @@ def run_fixed(P, W, Mt, S, K, ytmp, ts, i_lo, i_hi, out):
                         _fail(S, ST_NONFINITE, tk, bad)
                         return
                 if has_ev:
-                    W.yold[:] = y
+                    yold[:] = y
                 _combine(y, y, K, b, ns, h)
                 if Mt.stochastic:
                     for i in range(np.uint64(N)):
@@ -140,7 +144,7 @@ def run_fixed(P, W, Mt, S, K, ytmp, ts, i_lo, i_hi, out):
                     project(P, y)
                 S.ist[I_STEPS] += 1
                 S.ist[I_ACC] += 1
-                if has_ev and detect(P, W, Mt, S, W.yold, y, K, tk, h, False):
+                if has_ev and detect(P, W, Mt, S, yold, y, K, tk, h, ev_mode):
                     S.fst[F_T] = tk + h
                     S.ist[I_STATUS] = ST_CHOICE
                     return
@@ -158,10 +162,13 @@ def _evidence_noise(P, W, S, y, sqh):
     """Diffusion of the evidence accumulators (after the concepts' noise, so adding
     accumulators leaves the concepts' random numbers unchanged)."""
     M = P.m
-    for d in range(P.d_pool.size):
-        sd = P.e_noise[d]
-        if sd > 0.0 and W.accon[d] != 0:
-            for r in range(P.e_off + P.e_ptr[d], P.e_off + P.e_ptr[d + 1]):
+    e_noise = fv(P.mf, P.mo, F_E_NOISE)
+    e_ptr = iv(P.mi, P.mo, I_E_PTR)
+    accon = wv(W.wm, W.wo, W_ACCON)
+    for d in range(e_noise.size):
+        sd = e_noise[d]
+        if sd > 0.0 and accon[d] != 0.0:
+            for r in range(P.e_off + e_ptr[d], P.e_off + e_ptr[d + 1]):
                 for m in range(M):
                     z = normal(S.rng, S.spare, S.has_spare, m)
                     y[r * M + m] += sqh * sd * z
@@ -311,8 +318,8 @@ def run_adaptive(P, W, Mt, S, K, ytmp, ynew, errm, ts, i_lo, i_hi, out):
                     return
                 S.ist[I_NEXT] += 1
             stop = False
-            if P.d_pool.size > 0:
-                stop = detect(P, W, Mt, S, y, ynew, K, t, h, True)
+            if iv(P.mi, P.mo, I_D_POOL).size > 0:
+                stop = detect(P, W, Mt, S, y, ynew, K, t, h, 1)
             y[:] = ynew
             K[0, :] = K[ns - 1, :]
             if P.e_off >= 0 and project(P, y):

@@ -19,8 +19,10 @@ Performance notes (measured, see benchmarks/core_vs_numpy.py):
 import numpy as np
 from numba import njit, prange
 
+from .layout import F_D_ONSET, I_O_ROWS, W_ACCON, W_ACT, W_CVAL, W_XIN
 from .mech import extras, prepare
 from .transfer import phi_block
+from .views import fv, iv, wv
 
 _INF = np.inf
 _U0 = np.uint64(0)
@@ -32,11 +34,12 @@ def apply_segment(P, W, k, y):
     """Load the inputs of segment ``k`` into the workspace and set clamped states.
 
     In the activation form a clamp sets the state itself; in the potential form it
-    overrides the output ``a = f(u)`` (``W.cval``) while ``u`` is held.  Decisions whose
-    onset has been reached are switched on (``W.accon``)."""
+    overrides the output ``a = f(u)`` (scratch ``cval``) while ``u`` is held.  Decisions
+    whose onset has been reached are switched on (scratch ``accon``)."""
     M = P.m
     W.inp[:] = 0.0
     W.clamp[:] = 0
+    cval = wv(W.wm, W.wo, W_CVAL)
     for e in range(P.seg_ptr[k], P.seg_ptr[k + 1]):
         i = P.ent_idx[e]
         mem = P.ent_member[e]
@@ -49,11 +52,13 @@ def apply_segment(P, W, k, y):
                 W.inp[q] += v
             else:
                 W.clamp[q] = 1
-                W.cval[q] = v
+                cval[q] = v
                 if P.form == 0:
                     y[q] = v
-    for d in range(P.d_pool.size):
-        W.accon[d] = 1 if P.seg_t[k] >= P.d_onset[d] else 0
+    d_onset = fv(P.mf, P.mo, F_D_ONSET)
+    accon = wv(W.wm, W.wo, W_ACCON)
+    for d in range(d_onset.size):
+        accon[d] = 1.0 if P.seg_t[k] >= d_onset[d] else 0.0
 
 
 PAD = 64
@@ -98,7 +103,7 @@ def _rows(P, W, y, dy, r0, r1, buf, ebuf, ibuf, fview, acc):
     tau_inv = P.tau_inv
     inp = W.inp
     clamp = W.clamp
-    xin = W.xin
+    xin = wv(W.wm, W.wo, W_XIN)
     hx = P.xmode != 0
     mx = 0.0
     chk = 0.0
@@ -210,7 +215,7 @@ def _outputs(P, W, y, out, r0, r1, buf, ebuf, ibuf, fview):
     thr = P.thr
     bias = P.bias
     clamp = W.clamp
-    cval = W.cval
+    cval = wv(W.wm, W.wo, W_CVAL)
     for s0 in range(r0, r1, B):
         s1 = min(s0 + B, r1)
         u0 = np.uint64(s0)
@@ -271,7 +276,7 @@ def _rows_pot(P, W, y, a, dy, r0, r1, acc):
     data = P.data
     inp = W.inp
     clamp = W.clamp
-    xin = W.xin
+    xin = wv(W.wm, W.wo, W_XIN)
     hx = P.xmode != 0
     stau, mtau = member_stride(P.tau_inv, N)
     tau_inv = P.tau_inv
@@ -322,8 +327,8 @@ def rhs(P, W, t, y, dy):
     """``dy = f(t, y)``.  Returns ``(max |dy|, index of the first non-finite dy or -1)``."""
     N = P.n
     if P.form == 1:
-        outputs(P, W, y, W.act)
-        a = W.act
+        a = wv(W.wm, W.wo, W_ACT)
+        outputs(P, W, y, a)
     else:
         a = y
     if P.xmode != 0:
@@ -364,7 +369,7 @@ def rhs(P, W, t, y, dy):
 @njit(cache=True)
 def store(P, W, y, out_row):
     """Copy the observables of state ``y`` into ``out_row``: the output ``a`` (and ``u`` in
-    the potential form when ``P.o_u``), then the state rows listed in ``P.o_rows``.
+    the potential form when ``P.o_u``), then the state row ranges listed in ``o_rows``.
     Returns the state index (``row * M + member``) of the first non-finite value or -1."""
     M = P.m
     NM = P.n * M
@@ -375,9 +380,10 @@ def store(P, W, y, out_row):
             out_row[q] = v
             chk += v - v
     else:
-        outputs(P, W, y, W.act)
+        act = wv(W.wm, W.wo, W_ACT)
+        outputs(P, W, y, act)
         for q in range(NM):
-            v = W.act[q]
+            v = act[q]
             out_row[q] = v
             chk += v - v
     off = NM
@@ -387,8 +393,9 @@ def store(P, W, y, out_row):
             out_row[off + q] = v
             chk += v - v
         off += NM
-    for k in range(P.o_rows.shape[0]):
-        for q in range(P.o_rows[k, 0] * M, P.o_rows[k, 1] * M):
+    o_rows = iv(P.mi, P.mo, I_O_ROWS)
+    for k in range(o_rows.size // 2):
+        for q in range(o_rows[2 * k] * M, o_rows[2 * k + 1] * M):
             v = y[q]
             out_row[off] = v
             chk += v - v

@@ -1,0 +1,529 @@
+"""Trial protocols: sequences of trials run like an experiment.
+
+A :class:`Protocol` lists :class:`Condition` s (stimuli with onsets relative to the trial
+start, e.g. a settling phase then the stimulus, and the correct answer) and a sequence
+of trials -- explicit, or generated from the conditions' proportions in a seeded random
+order.  Between trials every state block is reset to its initial value except the ones
+named in ``carry`` (e.g. ``control``): the state of a participant that carries over.
+Controls in ``mode = "trial"`` are updated between trials from the conflict at the
+response (Botvinick et al. 2001)::
+
+    c_next = persistence * c + (1 - persistence) * (alpha * E_trial + beta)
+
+:func:`run_protocol` returns a Dataset with a ``trial`` dimension; :func:`trial_summary`
+summarises it per condition (optionally split by the previous trial's condition, for
+sequential effects such as conflict adaptation).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+
+import numpy as np
+import xarray as xr
+
+from . import _validate as V
+from .errors import ConfigError
+from .mechanisms import _check_keys, _names, _rekey
+from .stimuli import as_stimuli
+
+CARRY = ("activation", "adaptation", "control", "evidence")
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One kind of trial.
+
+    Parameters
+    ----------
+    name : str
+    stimuli : list of Pulse/Clamp (or tables)
+        Times relative to the start of the trial.
+    correct : str, optional
+        The correct option of the protocol's decision.
+    weight : float
+        Relative frequency when the trial sequence is generated (``n_trials``).
+    """
+
+    name: str
+    stimuli: tuple = ()
+    correct: str | None = None
+    weight: float = 1.0
+
+    def __post_init__(self):
+        V.name("condition.name", self.name)
+        try:
+            object.__setattr__(self, "stimuli", as_stimuli(self.stimuli))
+        except ConfigError as e:
+            raise ConfigError(f"condition {self.name!r}: {e}") from None
+        if self.correct is not None:
+            V.name("condition.correct", self.correct)
+        object.__setattr__(self, "weight", V.nonnegative("condition.weight", self.weight))
+
+    def to_dict(self) -> dict:
+        d = {"name": self.name, "stimuli": [s.to_dict() for s in self.stimuli],
+             "weight": self.weight}
+        if self.correct is not None:
+            d["correct"] = self.correct
+        return d
+
+    @classmethod
+    def from_dict(cls, d, key: str = "condition") -> "Condition":
+        _check_keys(key, d, cls)
+        if "name" not in d:
+            raise ConfigError(f"{key}.name: missing; every condition needs a name")
+        return _rekey(cls, d, key, "condition")
+
+
+_ORDERS = ("shuffled", "random")
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """A sequence of trials.
+
+    Parameters
+    ----------
+    conditions : list of Condition
+    duration : float
+        Length of every trial (model time units).
+    trials : list of str, optional
+        The explicit sequence of condition names.
+    n_trials : int, optional
+        Generate this many trials from the conditions' weights: ``order = "shuffled"``
+        makes the counts match the proportions (largest remainder) and shuffles them;
+        ``"random"`` draws every trial independently.  Seeded by ``seed``.
+    carry : list of str
+        State carried from one trial to the next (``activation``, ``adaptation``,
+        ``control``, ``evidence``); everything else is reset to its initial value.
+    decision : str, optional
+        Pool of the choice that is the response (default: the model's only choice).
+    record : bool
+        Keep every trial's time course (``activation(trial, time, concept)`` etc.,
+        NaN after a trial that stopped at its choice).
+    save_dt : float, optional
+        Save interval of the recorded time courses.
+    """
+
+    conditions: tuple
+    duration: float
+    trials: tuple | None = None
+    n_trials: int | None = None
+    order: str = "shuffled"
+    seed: int = 0
+    carry: tuple = ("control",)
+    decision: str | None = None
+    record: bool = False
+    save_dt: float | None = None
+
+    def __post_init__(self):
+        conds = self.conditions
+        if isinstance(conds, (str, Mapping)) or not isinstance(conds, Iterable):
+            raise ConfigError(f"protocol.conditions: expected a list of conditions (got {conds!r})")
+        out = []
+        for i, c in enumerate(conds):
+            if isinstance(c, Mapping):
+                c = Condition.from_dict(c, f"protocol.conditions[{i}]")
+            elif not isinstance(c, Condition):
+                raise ConfigError(f"protocol.conditions[{i}]: expected a Condition or a table "
+                                  f"(got {c!r})")
+            out.append(c)
+        if not out:
+            raise ConfigError("protocol.conditions: must list at least one condition")
+        names = [c.name for c in out]
+        for nm in names:
+            if names.count(nm) > 1:
+                raise ConfigError(f"protocol.conditions: duplicate condition name {nm!r}")
+        object.__setattr__(self, "conditions", tuple(out))
+        object.__setattr__(self, "duration", V.positive("protocol.duration", self.duration))
+        for c in out:
+            for k, s in enumerate(c.stimuli):
+                if s.start >= self.duration:
+                    raise ConfigError(f"condition {c.name!r}: stimuli[{k}].start = {s.start:g} is at "
+                                      f"or after the end of the trial (duration = {self.duration:g})")
+        if (self.trials is None) == (self.n_trials is None):
+            raise ConfigError("protocol: give either trials (an explicit list of condition names) "
+                              "or n_trials (generated from the conditions' weights)")
+        if self.trials is not None:
+            tr = self.trials
+            if isinstance(tr, str) or not isinstance(tr, Iterable):
+                raise ConfigError(f"protocol.trials: expected a list of condition names (got {tr!r})")
+            tr = tuple(tr)
+            if not tr:
+                raise ConfigError("protocol.trials: is empty")
+            for i, t in enumerate(tr):
+                if t not in names:
+                    raise ConfigError(f"protocol.trials[{i}]: unknown condition {t!r}"
+                                      + V.did_you_mean(str(t), names)
+                                      + f"; the conditions are {', '.join(names)}")
+            object.__setattr__(self, "trials", tr)
+        else:
+            object.__setattr__(self, "n_trials", V.integer("protocol.n_trials", self.n_trials, min=1))
+            if sum(c.weight for c in out) <= 0:
+                raise ConfigError("protocol.conditions: the weights sum to 0; give at least one "
+                                  "condition a positive weight")
+        V.choice("protocol.order", self.order, _ORDERS)
+        object.__setattr__(self, "seed", V.integer("protocol.seed", self.seed, min=0))
+        carry = _names("protocol.carry", self.carry, allow_empty=True)
+        for c in carry:
+            if c not in CARRY:
+                raise ConfigError(f"protocol.carry: unknown state {c!r}" + V.did_you_mean(c, CARRY)
+                                  + f"; choose from {', '.join(CARRY)}")
+        object.__setattr__(self, "carry", carry)
+        if self.decision is not None:
+            V.name("protocol.decision", self.decision)
+        object.__setattr__(self, "record", V.boolean("protocol.record", self.record))
+        if self.save_dt is not None:
+            object.__setattr__(self, "save_dt", V.positive("protocol.save_dt", self.save_dt))
+
+    def sequence(self) -> list[str]:
+        """The condition of every trial, in order."""
+        if self.trials is not None:
+            return list(self.trials)
+        rng = np.random.default_rng(self.seed)
+        w = np.array([c.weight for c in self.conditions], dtype=float)
+        p = w / w.sum()
+        names = [c.name for c in self.conditions]
+        n = self.n_trials
+        if self.order == "random":
+            return [names[k] for k in rng.choice(len(names), size=n, p=p)]
+        exact = p * n
+        counts = np.floor(exact).astype(int)
+        rest = n - counts.sum()
+        if rest:
+            counts[np.argsort(-(exact - counts), kind="stable")[:rest]] += 1
+        seq = np.repeat(np.arange(len(names)), counts)
+        rng.shuffle(seq)
+        return [names[k] for k in seq]
+
+    def to_dict(self) -> dict:
+        d = {"conditions": [c.to_dict() for c in self.conditions], "duration": self.duration,
+             "order": self.order, "seed": self.seed, "carry": list(self.carry),
+             "record": self.record}
+        if self.trials is not None:
+            d["trials"] = list(self.trials)
+        else:
+            d["n_trials"] = self.n_trials
+        if self.decision is not None:
+            d["decision"] = self.decision
+        if self.save_dt is not None:
+            d["save_dt"] = self.save_dt
+        return d
+
+    @classmethod
+    def from_dict(cls, d, key: str = "protocol") -> "Protocol":
+        _check_keys(key, d, cls)
+        for req in ("conditions", "duration"):
+            if req not in d:
+                raise ConfigError(f"{key}.{req}: missing")
+        return _rekey(cls, d, key, "protocol")
+
+
+def _response_choice(model, protocol):
+    if not model.choices:
+        raise ConfigError("protocol: the model has no choice; add a Choice on the response pool "
+                          "(Model(choices=[Choice('responses', ...)]))")
+    pools = [c.pool for c in model.choices]
+    if protocol.decision is None:
+        if len(pools) > 1:
+            raise ConfigError(f"protocol.decision: the model has {len(pools)} choices "
+                              f"({', '.join(pools)}); name the response pool")
+        return 0
+    if protocol.decision not in pools:
+        raise ConfigError(f"protocol.decision: no choice on pool {protocol.decision!r}"
+                          + V.did_you_mean(protocol.decision, pools)
+                          + f"; the choices are on {', '.join(pools)}")
+    return pools.index(protocol.decision)
+
+
+def run_protocol(network, model, protocol: Protocol, *, solver=None, members: int = 1,
+                 seed: int | None = None, threads: int | None = None,
+                 progress: bool = False) -> xr.Dataset:
+    """Run every trial of ``protocol`` and return the per-trial readouts.
+
+    Each trial integrates ``[0, protocol.duration]`` (or up to the choice when the choice
+    has ``stop = True``) with the condition's stimuli.  Members are independent
+    participants (own noise, own carried state).
+
+    Returns
+    -------
+    xarray.Dataset
+        ``condition(trial)``; ``choice``, ``correct``, ``response_time`` (NaN when no
+        choice), ``conflict_at_response(trial, pool)`` (at the response, or at the end of
+        the trial without one), ``control(trial, controller)`` (value at the trial's start),
+        with a leading ``member`` dimension for ensembles; with ``record`` also the time
+        courses (``activation(trial, time, concept)``...).
+    """
+    from ._problem import F_ERRPREV, F_H, F_T
+    from ._kernels.rhs import apply_segment
+    from .model import Model
+    from .network import ConceptNetwork
+    from .readouts import pool_conflict, _pool_edges
+    from .simulate import Simulation
+
+    if not isinstance(network, ConceptNetwork):
+        raise ConfigError(f"network: expected a ConceptNetwork (got {type(network).__name__})")
+    if not isinstance(model, Model):
+        raise ConfigError(f"model: expected a Model (got {type(model).__name__})")
+    if not isinstance(protocol, Protocol):
+        if isinstance(protocol, Mapping):
+            protocol = Protocol.from_dict(protocol)
+        else:
+            raise ConfigError(f"protocol: expected a Protocol (got {type(protocol).__name__})")
+    members = V.integer("members", members, min=1)
+    if seed is None:
+        seed = int(np.random.SeedSequence().entropy % (2**63))
+    seed = V.integer("seed", seed, min=0)
+    d_resp = _response_choice(model, protocol)
+    seq = protocol.sequence()
+    T = protocol.duration
+    # one prepared simulation per condition (lowered once)
+    sims = {}
+    for ci, cond in enumerate(protocol.conditions):
+        ch = list(model.choices)
+        if cond.correct is not None:
+            ch[d_resp] = replace(ch[d_resp], correct=cond.correct)
+        mc = replace(model, choices=tuple(ch))
+        kw = dict(t_end=T, solver=solver, members=members, seed=seed, threads=threads)
+        if protocol.record:
+            kw["save_dt"] = protocol.save_dt if protocol.save_dt is not None else T / 100
+        else:
+            kw["save_at"] = [T]
+        try:
+            sims[cond.name] = Simulation(network, mc, cond.stimuli, **kw)
+        except ConfigError as e:
+            raise ConfigError(f"condition {cond.name!r}: {e}") from None
+    first = sims[seq[0]]
+    lay = first.layout
+    n, M, S = network.n, members, first.problem.nstate
+    y_init = {k: s.state.y.copy() for k, s in sims.items()}
+    rng = first.state.rng.copy()
+    spare = first.state.spare.copy()
+    has_spare = first.state.has_spare.copy()
+    blocks = {"activation": (0, n)}
+    if lay.h_off >= 0:
+        blocks["adaptation"] = (lay.h_off, lay.h_off + n)
+    if lay.c_off >= 0:
+        blocks["control"] = (lay.c_off, lay.c_off + len(lay.controls))
+    if lay.e_off >= 0:
+        blocks["evidence"] = (lay.e_off, S)
+    carried = None
+    K = len(seq)
+    npool = len(lay.pools)
+    C = len(lay.controls)
+    dec = lay.decisions[d_resp]
+    ch_name = np.empty((K, M), dtype=object)
+    ok = np.zeros((K, M), bool)
+    rt = np.full((K, M), np.nan)
+    conf = np.full((K, npool, M), np.nan)
+    ctrl = np.zeros((K, C, M))
+    ctrl_end = np.zeros((K, C, M))
+    records = []
+    stats = {"n_steps": 0, "n_rhs": 0, "n_accepted": 0, "n_rejected": 0}
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+        bar = tqdm(total=K, unit="trial", desc="thoughtfield", leave=False)
+    try:
+        for k, cname in enumerate(seq):
+            sim = sims[cname]
+            y = y_init[cname].copy()
+            if carried is not None:
+                for b in protocol.carry:
+                    if b in blocks:
+                        lo, hi = blocks[b]
+                        y[lo * M:hi * M] = carried[lo * M:hi * M]
+            st = sim.state
+            st.y[:] = y
+            st.fst[:] = 0.0
+            st.fst[F_T] = sim.t0
+            st.fst[F_H] = 0.0
+            st.fst[F_ERRPREV] = 1e-4
+            st.ist[:] = 0
+            st.ev_i[:] = -1
+            st.ev_f[:] = np.nan
+            st.rng[:] = rng
+            st.spare[:] = spare
+            st.has_spare[:] = has_spare
+            apply_segment(sim.problem, sim.work, 0, st.y)
+            if C:
+                ctrl[k] = st.y[lay.c_off * M:(lay.c_off + C) * M].reshape(C, M)
+            ds_k = sim.run()
+            for key in stats:
+                stats[key] += int(ds_k.attrs[key])
+            rng, spare, has_spare = st.rng.copy(), st.spare.copy(), st.has_spare.copy()
+            if protocol.record:
+                records.append(ds_k)
+            # readouts of the response
+            for m in range(M):
+                j = int(st.ev_i[d_resp, m])
+                ch_name[k, m] = dec["options"][j] if j >= 0 else ""
+                ok[k, m] = j >= 0 and j == sims[cname].layout.decisions[d_resp]["correct"]
+                if j >= 0:
+                    rt[k, m] = st.ev_f[d_resp, m, 0] - dec["onset"]
+                    conf[k, :, m] = st.ev_f[d_resp, m, 2:]
+            # conflict at the end of the trial for members without a response
+            undecided = st.ev_i[d_resp] < 0
+            if undecided.any() and npool:
+                a_end = _final_output(sim)
+                for p, (_, idx, inh) in enumerate(lay.pools):
+                    e = pool_conflict(a_end[None], idx, inh, _pool_edges(sim.problem, p))[0]
+                    conf[k, p, undecided] = e[undecided]
+            carried = st.y.copy()
+            # trial-to-trial control
+            for ci, ct in enumerate(lay.controls):
+                rows = slice((lay.c_off + ci) * M, (lay.c_off + ci + 1) * M)
+                if ct.mode == "trial":
+                    pidx = [lay.pool_index(nm, "controls.monitor") for nm in ct.monitor]
+                    e_trial = conf[k, pidx, :].sum(axis=0)
+                    carried[rows] = ct.update(carried[rows], e_trial)
+                ctrl_end[k, ci] = carried[rows]
+            if bar is not None:
+                bar.update(1)
+    finally:
+        if bar is not None:
+            bar.close()
+    return _protocol_dataset(network, model, protocol, first, seq, ch_name, ok, rt, conf, ctrl,
+                             ctrl_end, records, stats, seed, dec)
+
+
+def _final_output(sim):
+    """Output ``a`` of the current state as ``(N, M)``."""
+    from ._kernels.rhs import outputs
+    a = np.empty(sim.network.n * sim.members)
+    outputs(sim.problem, sim.work, sim.state.y, a)
+    return a.reshape(sim.network.n, sim.members)
+
+
+def _protocol_dataset(network, model, protocol, sim, seq, ch_name, ok, rt, conf, ctrl, ctrl_end,
+                      records, stats, seed, dec):
+    from .results import _clean_attrs, _version, network_description
+    lay = sim.layout
+    M = sim.members
+    lead = ("member",) if M > 1 else ()
+
+    def mv(a):
+        a = np.asarray(a)
+        return np.moveaxis(a, -1, 0) if M > 1 else a[..., 0]
+
+    data = {
+        "condition": (("trial",), np.array(seq, dtype=object)),
+        "choice": (lead + ("trial",), mv(ch_name), {"long_name": "chosen option ('' = none)"}),
+        "correct": (lead + ("trial",), mv(ok), {"long_name": "choice == the condition's correct option"}),
+        "response_time": (lead + ("trial",), mv(rt),
+                          {"long_name": "response time from the choice onset (NaN = no choice)"}),
+    }
+    corr = {c.name: (c.correct or "") for c in protocol.conditions}
+    data["correct_option"] = (("trial",), np.array([corr[c] for c in seq], dtype=object))
+    coords = {"trial": ("trial", np.arange(len(seq)))}
+    if lay.pools:
+        coords["pool"] = ("pool", np.array([p[0] for p in lay.pools], dtype=object))
+        data["conflict_at_response"] = (lead + ("trial", "pool"), mv(conf),
+                                        {"long_name": "conflict energy at the response (at the "
+                                                      "end of the trial without one)"})
+    if lay.controls:
+        coords["controller"] = ("controller", np.array([c.name for c in lay.controls], dtype=object))
+        data["control"] = (lead + ("trial", "controller"), mv(ctrl),
+                           {"long_name": "control at the start of the trial"})
+        data["control_after"] = (lead + ("trial", "controller"), mv(ctrl_end),
+                                 {"long_name": "control carried to the next trial"})
+    ds = xr.Dataset(data, coords=coords)
+    if records:
+        full_t = sim.ts
+        keep = [v for v in records[0].data_vars if "time" in records[0][v].dims]
+        shared = ("time", "concept", "layer", "level", "pool", "idea", "idea_kind", "controller",
+                  "accumulator", "accumulator_pool", "accumulator_concept", "member")
+        parts = []
+        for r in records:
+            r = r[keep]
+            r = r.drop_vars([c for c in r.coords if c not in shared])
+            parts.append(r.reindex(time=full_t))
+        stacked = xr.concat(parts, dim="trial", coords="minimal", compat="override",
+                            join="outer")
+        stacked = stacked.assign_coords(trial=np.arange(len(seq)))
+        ds = xr.merge([ds, stacked], compat="override", combine_attrs="drop")
+    ds.attrs = _clean_attrs({
+        "title": "thoughtfield trial protocol",
+        "thoughtfield_version": _version(),
+        "seed": seed,
+        "members": M,
+        "method": sim.solver.method,
+        "solver": sim.solver.to_dict(),
+        "decision": dec["pool"],
+        "protocol": protocol.to_dict(),
+        "model": model.to_dict(),
+        "network": network_description(network),
+        **stats,
+    })
+    return ds
+
+
+def trial_summary(ds: xr.Dataset, *, by_previous: bool = False) -> xr.Dataset:
+    """Per-condition summary of a protocol result: ``n`` (trials x members), ``accuracy``,
+    ``mean_rt`` (correct responses), ``mean_rt_error``, ``no_response`` (fraction),
+    ``conflict`` (mean conflict at the response, summed over pools) and ``control`` (mean
+    at trial start).  With ``by_previous`` the first trial is dropped and the summary has
+    dimensions ``(previous, condition)`` -- sequential effects such as the conflict
+    adaptation (Gratton) effect."""
+    if "trial" not in ds.dims or "condition" not in ds:
+        raise ConfigError("trial_summary: not a protocol result (no 'trial' dimension)")
+    cond = ds.condition.values
+    names = list(dict.fromkeys(cond.tolist()))
+
+    def stack(v):
+        a = ds[v]
+        if "member" in a.dims:
+            a = a.transpose("trial", "member", ...)
+        else:
+            a = a.expand_dims("member", axis=1)
+        return np.asarray(a.values)
+
+    choice = stack("choice")
+    ok = stack("correct").astype(bool)
+    rt = stack("response_time")
+    conf = stack("conflict_at_response").sum(axis=2) if "conflict_at_response" in ds else None
+    ctl = stack("control").mean(axis=2) if "control" in ds else None
+
+    def summarise(sel):
+        c, o, r = choice[sel], ok[sel], rt[sel]
+        out = {"n": float(o.size), "accuracy": float(o.mean()) if o.size else np.nan,
+               "no_response": float((c == "").mean()) if c.size else np.nan}
+        rc = r[o & np.isfinite(r)]
+        re = r[~o & np.isfinite(r)]
+        out["mean_rt"] = float(rc.mean()) if rc.size else np.nan
+        out["mean_rt_error"] = float(re.mean()) if re.size else np.nan
+        out["conflict"] = float(conf[sel].mean()) if conf is not None and o.size else np.nan
+        out["control"] = float(ctl[sel].mean()) if ctl is not None and o.size else np.nan
+        return out
+
+    keys = ("n", "accuracy", "mean_rt", "mean_rt_error", "no_response", "conflict", "control")
+    if not by_previous:
+        rows = [summarise(cond == nm) for nm in names]
+        return xr.Dataset({k: (("condition",), np.array([r[k] for r in rows])) for k in keys},
+                          coords={"condition": np.array(names, dtype=object)})
+    prev = np.concatenate([[None], cond[:-1]])
+    out = {k: np.full((len(names), len(names)), np.nan) for k in keys}
+    for i, pn in enumerate(names):
+        for j, nm in enumerate(names):
+            sel = (prev == pn) & (cond == nm)
+            if sel.any():
+                r = summarise(sel)
+                for k in keys:
+                    out[k][i, j] = r[k]
+    return xr.Dataset({k: (("previous", "condition"), v) for k, v in out.items()},
+                      coords={"previous": np.array(names, dtype=object),
+                              "condition": np.array(names, dtype=object)})
+
+
+def format_trial_summary(ds: xr.Dataset) -> str:
+    """A plain-text table of :func:`trial_summary` (what ``thoughtfield run`` prints)."""
+    s = trial_summary(ds)
+    lines = [f"{'condition':<16}{'trials':>8}{'accuracy':>10}{'mean RT':>10}{'RT err':>10}"
+             f"{'no resp':>9}{'conflict':>10}"]
+    for c in s.condition.values:
+        r = s.sel(condition=c)
+        lines.append(f"{str(c):<16}{int(r.n):>8d}{float(r.accuracy):>10.3f}{float(r.mean_rt):>10.3f}"
+                     f"{float(r.mean_rt_error):>10.3f}{float(r.no_response):>9.3f}"
+                     f"{float(r.conflict):>10.4f}")
+    return "\n".join(lines)
