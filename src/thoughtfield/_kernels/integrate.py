@@ -96,6 +96,12 @@ def run_fixed(P, W, Mt, S, K, ytmp, ts, i_lo, i_hi, out):
     has_ev = iv(P.mi, P.mo, I_D_POOL).size > 0
     yold = wv(W.wm, W.wo, W_YOLD)
     ev_mode = 0 if Mt.stochastic else 2  # events: linear (noise) or cubic Hermite
+    # concepts without any noise (e.g. only the evidence accumulators are noisy) draw no
+    # random numbers
+    cnoise = False
+    for q in range(P.noise.size):
+        if P.noise[q] != 0.0:
+            cnoise = True
     _save_current(P, W, S, ts, i_lo, i_hi, out)
     while S.ist[I_NEXT] < i_hi and S.ist[I_STATUS] == ST_OK:
         seg = S.ist[I_SEG]
@@ -131,15 +137,15 @@ def run_fixed(P, W, Mt, S, K, ytmp, ts, i_lo, i_hi, out):
                 if has_ev:
                     yold[:] = y
                 _combine(y, y, K, b, ns, h)
-                if Mt.stochastic:
+                if Mt.stochastic and cnoise:
                     for i in range(np.uint64(N)):
                         for m in range(np.uint64(M)):
                             z = normal(S.rng, S.spare, S.has_spare, m)
                             q = i * np.uint64(M) + m
                             if not W.clamp[q]:
                                 y[q] += sqh * P.noise[i * sn + (m & mn)] * z
-                    if P.e_off >= 0:
-                        _evidence_noise(P, W, S, y, sqh)
+                if Mt.stochastic and P.e_off >= 0:
+                    _evidence_noise(P, W, S, y, sqh)
                 if P.e_off >= 0:
                     project(P, y)
                 S.ist[I_STEPS] += 1
@@ -312,6 +318,8 @@ def run_adaptive(P, W, Mt, S, K, ytmp, ynew, errm, ts, i_lo, i_hi, out):
                         v += Pd[j, r] * p
                     coef[j] = v
                 _combine(ytmp, y, K, coef, ns, h)
+                if P.e_off >= 0:
+                    project(P, ytmp)  # the interpolant may dip below an accumulator's floor
                 bad = store(P, W, ytmp, out[S.ist[I_NEXT] - i_lo])
                 if bad >= 0:
                     _fail(S, ST_NONFINITE, ts[S.ist[I_NEXT]], bad)
