@@ -14,7 +14,9 @@ compiled solvers; results are ``xarray`` Datasets.
 
 __version__ = "0.1.0"
 
-from . import datasets
+from . import analysis, datasets
+from .analysis import (AnalysisError, FixedPointError, attractor_table, attractors, energy, explain,
+                       fixed_point, fixed_points, flows, stability, steady_state)
 from .errors import (ConfigError, DivergenceError, NetworkError, SimulationError, SolverError,
                      ThoughtfieldError)
 from .model import TRANSFERS, Model
@@ -28,5 +30,7 @@ __all__ = [
     "__version__", "datasets", "ConceptNetwork", "RelationType", "DEFAULT_LAYERS", "Model", "TRANSFERS",
     "Pulse", "Clamp", "Solver", "METHODS", "simulate", "Simulation", "save_result", "load_result",
     "ThoughtfieldError", "ConfigError", "NetworkError", "SimulationError", "DivergenceError",
-    "SolverError",
+    "SolverError", "analysis", "fixed_point", "fixed_points", "steady_state", "stability",
+    "attractors", "attractor_table", "energy", "flows", "explain", "AnalysisError",
+    "FixedPointError",
 ]
