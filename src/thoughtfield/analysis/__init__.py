@@ -11,17 +11,17 @@ explanations.
 * :func:`fixed_point`, :func:`fixed_points`, :func:`steady_state`, :func:`stability` --
   Newton refinement with the analytic sparse Jacobian, linear steady states, eigenvalues.
 * :func:`attractors`, :func:`attractor_table` -- the attractor catalogue.
-* :func:`energy` -- the Lyapunov energy of a run (see :mod:`thoughtfield.analysis.energy`
+* :func:`energy` -- the Lyapunov energy of a run (see ``docs/analysis.md``
   for the derivation and its conditions).
 * :func:`flows`, :func:`explain` -- activation carried along each relation, explaining paths.
 * :mod:`thoughtfield.analysis.plots` -- figures.
 """
 
 from ._dynamics import Dynamics
-from .attractors import attractor_table, attractors, resolve_patterns, wilson_interval
-from .energy import energy, energy_of
-from .explain import Explanation, Path, explain, flows
-from .fixed_points import (AnalysisError, FixedPoint, FixedPointError, Stability, fixed_point,
+from ._attractors import attractor_table, attractors, resolve_patterns, wilson_interval
+from ._energy import energy, energy_of
+from ._explain import Explanation, Path, explain, flows
+from ._fixed_points import (AnalysisError, FixedPoint, FixedPointError, Stability, fixed_point,
                            fixed_points, stability, steady_state)
 from .plots import (plot_attractors, plot_energy, plot_explanation, plot_phase_portrait,
                     plot_train_of_thought)

@@ -75,8 +75,8 @@ def plot_phase_portrait(network, model, x: str, y: str, *, state=None, stimuli=N
     from ..simulate import simulate
     from ..stimuli import Clamp
     from ._dynamics import RANGES, Dynamics
-    from .attractors import _frozen_stimuli
-    from .fixed_points import FixedPointError, _make_fp, newton
+    from ._attractors import _frozen_stimuli
+    from ._fixed_points import FixedPointError, _make_fp, newton
 
     full = Dynamics(network, model, stimuli, t=t)
     ix = network.index(x, "x")
@@ -193,7 +193,7 @@ def plot_energy(source, ax=None, **energy_kw):
     (its energy is computed; keyword arguments go to :func:`energy`)."""
     import xarray as xr
     if isinstance(source, xr.Dataset):
-        from .energy import energy
+        from ._energy import energy
         source = energy(source, **energy_kw)
     if not isinstance(source, xr.DataArray) or "time" not in source.dims:
         raise ConfigError("source: expected a run result or the DataArray from energy()")

@@ -33,7 +33,7 @@ from ..network import ConceptNetwork
 from ..solvers import Solver
 from ..stimuli import Clamp, Pulse
 from ._dynamics import Dynamics, activity_midpoint, random_activations
-from .fixed_points import KINDS, FixedPoint, FixedPointError, _make_fp, newton
+from ._fixed_points import KINDS, FixedPoint, FixedPointError, _make_fp, newton
 
 #: Minimum overlap with two or more patterns for a spurious state to count as a mixture.
 MIXTURE_MIN = 0.25
@@ -141,11 +141,11 @@ def pattern_scores(a: np.ndarray, pats, transfer: str, active: float) -> np.ndar
     return out
 
 
-def idea_label(scores: np.ndarray, pats, match: float) -> str:
+def idea_label(scores: np.ndarray, pats, match: float, any_active: bool = True) -> str:
     """``name`` of the best-matching pattern (score >= match), ``"reversed name"`` for a
-    mirror image (score <= -match), ``"spurious (mixture of a, b, ...)"`` when it overlaps
-    two or more patterns by at least :data:`MIXTURE_MIN`, else ``"spurious"``.
-    ``""`` without patterns."""
+    mirror image (score <= -match), ``"rest (no concept active)"`` when nothing is active,
+    ``"spurious (mixture of a, b, ...)"`` when it overlaps two or more patterns by at
+    least :data:`MIXTURE_MIN`, else ``"spurious"``.  ``""`` without patterns."""
     if not pats:
         return ""
     k = int(np.argmax(scores))
@@ -154,6 +154,8 @@ def idea_label(scores: np.ndarray, pats, match: float) -> str:
     kr = int(np.argmin(scores))
     if scores[kr] <= -match and pats[kr][1] != "set":
         return "reversed " + pats[kr][0]
+    if not any_active:
+        return "rest (no concept active)"
     mix = [pats[i][0] for i in np.argsort(-np.abs(scores), kind="stable")
            if abs(scores[i]) >= MIXTURE_MIN]
     if len(mix) >= 2:
@@ -167,7 +169,8 @@ def concept_label(a: np.ndarray, concepts, active: float, size: int = 3) -> str:
     idx = np.flatnonzero(a >= active)
     if idx.size == 0:
         return "(none active)"
-    idx = idx[np.argsort(-a[idx], kind="stable")]
+    # strongest first; activations equal to rounding keep the network's order
+    idx = idx[np.argsort(-np.round(a[idx], 9), kind="stable")]
     names = [concepts[i] for i in idx[:size]]
     more = idx.size - len(names)
     return "{" + ", ".join(names) + (f", +{more} more" if more > 0 else "") + "}"
@@ -226,11 +229,11 @@ def _residuals(dyn, A):
 
 
 # --------------------------------------------------------------------------- the search
-def attractors(network: ConceptNetwork, model: Model | None = None, samples: int | None = 200,
+def attractors(network: ConceptNetwork, model: Model | None = None, samples: int | None = None,
                seed: int | None = None, *, initial=None, jitter: float = 0.0, box=None,
                stimuli=None, t: float | None = None, patterns=None, match: float = 0.9,
                active: float | None = None, label_size: int = 3, t_end: float | None = None,
-               steady_tol: float = 1e-6, rtol: float = 1e-8, atol: float = 1e-10,
+               steady_tol: float = 1e-5, rtol: float = 1e-6, atol: float = 1e-8,
                tol: float = 1e-10, cluster_tol: float = 1e-3, max_rounds: int = 4,
                saddles: bool = False, max_pairs: int = 10, ci: float = 0.95,
                threads: int | None = None) -> xr.Dataset:
@@ -241,8 +244,8 @@ def attractors(network: ConceptNetwork, model: Model | None = None, samples: int
     network, model
         The system (noise, if any, is switched off: attractors are those of the
         deterministic flow).
-    samples : int
-        Number of initial states.
+    samples : int, optional
+        Number of initial states (default 200 random ones, or one per given state).
     seed : int, optional
         Seed of the initial states (drawn and recorded when omitted).
     initial : array (K, N) or (N,), optional
@@ -267,6 +270,9 @@ def attractors(network: ConceptNetwork, model: Model | None = None, samples: int
         for unsettled members is four times longer).
     steady_tol, rtol, atol
         Solver settings: runs stop when every member has ``max |da/dt| < steady_tol``.
+        The integration only has to bring each member into its attractor's neighbourhood
+        (Newton does the rest), so moderate tolerances suffice; tighten them to resolve
+        starts very close to a basin boundary.
     tol : float
         Newton residual tolerance.
     cluster_tol : float
@@ -324,9 +330,7 @@ def attractors(network: ConceptNetwork, model: Model | None = None, samples: int
         A0 = dyn._with_clamps(A0)
         origin = "given" + (f" + jitter {jitter:g}" if jitter > 0 else "")
     else:
-        if samples is None:
-            raise ConfigError("samples: give the number of random initial states")
-        M = V.integer("samples", samples, min=1)
+        M = 200 if samples is None else V.integer("samples", samples, min=1)
         A0 = random_activations(dyn, M, rng, box)
         if jitter > 0:
             A0 = dyn._with_clamps(A0 + rng.normal(0.0, jitter, A0.shape))
@@ -485,7 +489,7 @@ def _catalogue(dyn, network, model, attr_fps, other_fps, which, M, pats, match, 
         labels.append(concept_label(fp.activation, dyn.concepts, active, label_size))
         if pats:
             scores[k] = pattern_scores(fp.activation, pats, dyn.transfer, active)
-        idea = idea_label(scores[k], pats, match)
+        idea = idea_label(scores[k], pats, match, bool(np.any(fp.activation >= active)))
         if fp.kind not in ("stable", "marginal"):
             between = fp._extra.get("between")
             if between is not None:
@@ -541,7 +545,7 @@ def _catalogue(dyn, network, model, attr_fps, other_fps, which, M, pats, match, 
     from ..results import _clean_attrs, _version
     base = {"title": "thoughtfield attractor catalogue", "thoughtfield_version": _version(),
             "form": dyn.form, "transfer": dyn.transfer, "active_threshold": active,
-            "energy_note": energy_note or "Lyapunov energy (see thoughtfield.analysis.energy)",
+            "energy_note": energy_note or "Lyapunov energy (see thoughtfield.energy and docs/analysis.md)",
             "model": model.to_dict()}
     from ..results import network_description
     base["network"] = network_description(network)
