@@ -14,9 +14,7 @@ compiled solvers; results are ``xarray`` Datasets.
 
 __version__ = "0.1.0"
 
-from . import analysis, datasets
-from .analysis import (AnalysisError, FixedPointError, attractor_table, attractors, energy, explain,
-                       fixed_point, fixed_points, flows, stability, steady_state)
+from . import datasets
 from .errors import (ConfigError, DivergenceError, NetworkError, SimulationError, SolverError,
                      ThoughtfieldError)
 from .model import TRANSFERS, Model
@@ -30,7 +28,15 @@ __all__ = [
     "__version__", "datasets", "ConceptNetwork", "RelationType", "DEFAULT_LAYERS", "Model", "TRANSFERS",
     "Pulse", "Clamp", "Solver", "METHODS", "simulate", "Simulation", "save_result", "load_result",
     "ThoughtfieldError", "ConfigError", "NetworkError", "SimulationError", "DivergenceError",
-    "SolverError", "analysis", "fixed_point", "fixed_points", "steady_state", "stability",
-    "attractors", "attractor_table", "energy", "flows", "explain", "AnalysisError",
-    "FixedPointError",
+    "SolverError",
+]
+
+# analysis of the dynamics: fixed points, stability, attractors, energy, explanations
+from . import analysis  # noqa: E402
+from .analysis import (AnalysisError, FixedPointError, attractor_table, attractors,  # noqa: E402
+                       energy, explain, fixed_point, fixed_points, flows, stability, steady_state)
+
+__all__ += [
+    "analysis", "fixed_point", "fixed_points", "steady_state", "stability", "attractors",
+    "attractor_table", "energy", "flows", "explain", "AnalysisError", "FixedPointError",
 ]
