@@ -198,3 +198,16 @@ def test_resolve_patterns_kinds():
     out = resolve_patterns(net, [("pm", [1, -1, 1]), ("set", {"a", "c"}), ("w", {"b": 0.5})])
     assert [(n, k) for n, k, _ in out] == [("pm", "bipolar"), ("set", "set"), ("w", "real")]
     assert out[1][2].tolist() == [1, 0, 1]
+
+
+def test_large_ensembles_run_in_batches_with_the_same_catalogue(monkeypatch):
+    from thoughtfield.analysis import _attractors
+    net, model = _switch()
+    whole = tf.attractors(net, model, samples=60, seed=4, saddles=True)
+    runs_whole = whole.attrs["ensemble_runs"]
+    monkeypatch.setattr(_attractors, "BATCH_VALUES", 2 * 16)      # 16 members per run
+    batched = tf.attractors(net, model, samples=60, seed=4, saddles=True)
+    assert batched.attrs["ensemble_runs"] > runs_whole
+    assert batched.label.values.tolist() == whole.label.values.tolist()
+    assert np.array_equal(batched.basin_count.values, whole.basin_count.values)
+    assert np.allclose(batched.activation.values, whole.activation.values, atol=1e-9)

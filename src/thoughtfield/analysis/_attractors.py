@@ -37,6 +37,8 @@ from ._fixed_points import KINDS, FixedPoint, FixedPointError, _make_fp, newton
 
 #: Minimum overlap with two or more patterns for a spurious state to count as a mixture.
 MIXTURE_MIN = 0.25
+#: Members x concepts integrated in one ensemble run (bounds the solver's memory).
+BATCH_VALUES = 4_000_000
 
 
 # --------------------------------------------------------------------------- statistics
@@ -206,7 +208,18 @@ class _Integrator:
         self.rhs_evals = 0
 
     def run(self, Y0: np.ndarray, t_end: float, *, steady: bool = True, save_dt=None):
-        """Integrate states ``Y0`` (M, N); returns the activation (M, T, N) and times."""
+        """Integrate states ``Y0`` (M, N) in ensemble runs of at most :data:`BATCH_VALUES`
+        values each; returns the activation (M, T, N) and the times."""
+        M = Y0.shape[0]
+        per = max(1, BATCH_VALUES // max(1, Y0.shape[1]))
+        if M <= per:
+            return self._run(Y0, t_end, steady, save_dt)
+        parts = [self._run(Y0[i:i + per], t_end, steady, save_dt) for i in range(0, M, per)]
+        if save_dt is None:   # each batch has its own stopping time: keep the end states
+            return np.concatenate([p[0][:, -1:, :] for p in parts]), parts[-1][1][-1:]
+        return np.concatenate([p[0] for p in parts]), parts[0][1]
+
+    def _run(self, Y0, t_end, steady, save_dt):
         from ..simulate import simulate
         M = Y0.shape[0]
         solver = self.solver if steady else replace(self.solver, steady_tol=None)

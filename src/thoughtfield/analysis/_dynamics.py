@@ -332,15 +332,14 @@ class Dynamics:
     def energy_defined(self, tol: float = 1e-12) -> str | None:
         """``None`` when the Lyapunov energy applies, else the reason why not."""
         if self.symmetry_defect() > tol:
-            W = self.W.tocoo()
-            Wt = self.W.T.tocsr()
-            for i, j, v in zip(W.row, W.col, W.data):
-                if abs(v - Wt[i, j]) > tol * abs(self.W).max():
-                    c = self.concepts
-                    return (f"the weights are not symmetric (W[{c[i]!r}, {c[j]!r}] = {v:g} but "
-                            f"W[{c[j]!r}, {c[i]!r}] = {self.W[j, i]:g}); the energy is a "
-                            "Lyapunov function only for symmetric weights (use symmetric "
-                            "relation types such as 'association'/'contradicts')")
+            D = (self.W - self.W.T).tocoo()
+            k = int(np.argmax(np.abs(D.data)))
+            i, j = int(D.row[k]), int(D.col[k])
+            c = self.concepts
+            return (f"the weights are not symmetric (W[{c[i]!r}, {c[j]!r}] = {self.W[i, j]:g} "
+                    f"but W[{c[j]!r}, {c[i]!r}] = {self.W[j, i]:g}); the energy is a Lyapunov "
+                    "function only for symmetric weights (use symmetric relation types such as "
+                    "'association'/'contradicts')")
         if (self.gain <= 0).any():
             i = int(np.argmax(self.gain <= 0))
             return (f"gain of {self.concepts[i]!r} is {self.gain[i]:g}; the energy needs "
