@@ -14,19 +14,21 @@ compiled solvers; results are ``xarray`` Datasets.
 
 __version__ = "0.1.0"
 
-from . import datasets
+from . import datasets, io
 from .errors import (ConfigError, DivergenceError, NetworkError, SimulationError, SolverError,
                      ThoughtfieldError)
 from .model import TRANSFERS, Model
 from .network import DEFAULT_LAYERS, ConceptNetwork, RelationType
 from .results import load_result, save_result
+from .discrete import DiscreteSimulation, Spreadr, to_spreadr_table
 from .simulate import Simulation, simulate
 from .solvers import METHODS, Solver
 from .stimuli import Clamp, Pulse
 
 __all__ = [
-    "__version__", "datasets", "ConceptNetwork", "RelationType", "DEFAULT_LAYERS", "Model", "TRANSFERS",
+    "__version__", "datasets", "io", "ConceptNetwork", "RelationType", "DEFAULT_LAYERS", "Model", "TRANSFERS",
     "Pulse", "Clamp", "Solver", "METHODS", "simulate", "Simulation", "save_result", "load_result",
+    "Spreadr", "DiscreteSimulation", "to_spreadr_table",
     "ThoughtfieldError", "ConfigError", "NetworkError", "SimulationError", "DivergenceError",
     "SolverError",
 ]

@@ -980,14 +980,27 @@ class ConceptNetwork:
         return g
 
     @classmethod
-    def from_csv(cls, path, concepts_path=None, *, delimiter: str | None = None,
+    def from_csv(cls, path, concepts_path=None, *, types_path=None, delimiter: str | None = None,
                  **kwargs) -> "ConceptNetwork":
         """From an edge list with a header row: ``source, target[, type][, weight]``.
 
         ``concepts_path`` optionally lists concepts with ``name[, layer]`` (then relations may
-        only use those); otherwise concepts are added as they appear. The delimiter is
-        a tab for ``.tsv``/``.tab`` files and a comma otherwise, unless given.
+        only use those); otherwise concepts are added as they appear. ``types_path``
+        optionally defines relation types with ``name, sign, gain, symmetric, forward,
+        reverse`` (as written by :meth:`to_csv`). The delimiter is a tab for
+        ``.tsv``/``.tab`` files and a comma otherwise, unless given.
         """
+        if types_path is not None:
+            types = list(kwargs.pop("relation_types", None) or [])
+            if isinstance(types, Mapping):
+                types = list(types.values())
+            for lineno, row in _read_table(types_path, delimiter, required=("name",),
+                                           optional=_TYPE_FIELDS):
+                try:
+                    types.append(_type_from_row(row))
+                except (NetworkError, ValueError) as e:
+                    raise NetworkError(f"{os.fspath(types_path)} line {lineno}: {e}") from None
+            kwargs["relation_types"] = types
         net = cls(**kwargs)
         if concepts_path is not None:
             for lineno, row in _read_table(concepts_path, delimiter, required=("name",),
@@ -1021,8 +1034,18 @@ class ConceptNetwork:
             raise NetworkError(msg) from None
         return net
 
-    def to_csv(self, path, concepts_path=None, *, delimiter: str | None = None) -> None:
-        """Write the relations (and optionally the concepts with layers) as CSV/TSV."""
+    def to_csv(self, path, concepts_path=None, *, types_path=None,
+               delimiter: str | None = None) -> None:
+        """Write the relations (and optionally the concepts with layers and the relation
+        types) as CSV/TSV."""
+        if types_path is not None:
+            d = _delimiter(types_path, delimiter)
+            with open(types_path, "w", newline="", encoding="utf-8") as f:
+                w = csv.writer(f, delimiter=d)
+                w.writerow(["name", *_TYPE_FIELDS])
+                for name, t in self._types.items():
+                    w.writerow([name, t.sign, repr(t.gain), str(t.symmetric).lower(),
+                                repr(t.forward), repr(t.reverse)])
         d = _delimiter(path, delimiter)
         with open(path, "w", newline="", encoding="utf-8") as f:
             w = csv.writer(f, delimiter=d)
@@ -1062,6 +1085,32 @@ class ConceptNetwork:
                 and self._attrs == other._attrs)
 
     __hash__ = None
+
+
+_TYPE_FIELDS = ("sign", "gain", "symmetric", "forward", "reverse")
+
+
+def _type_from_row(row: dict) -> RelationType:
+    kw = {}
+    for k in _TYPE_FIELDS:
+        v = row.get(k)
+        if v is None or v == "":
+            continue
+        if k == "symmetric":
+            if v.lower() not in ("true", "false", "1", "0"):
+                raise NetworkError(f"symmetric: must be true or false (got {v!r})")
+            kw[k] = v.lower() in ("true", "1")
+        elif k == "sign":
+            try:
+                kw[k] = int(v)
+            except ValueError:
+                raise NetworkError(f"sign: must be +1 or -1 (got {v!r})") from None
+        else:
+            try:
+                kw[k] = float(v)
+            except ValueError:
+                raise NetworkError(f"{k}: must be a number (got {v!r})") from None
+    return RelationType(row["name"], **kw)
 
 
 def _delimiter(path, delimiter):
