@@ -158,11 +158,13 @@ def _parse_data(path: str, filepos: str):
         else:
             head, gloss = line[:bar], line[bar + 3:].strip()
         tok = head.split()
+        if not tok or not tok[0].isdigit() or int(tok[0]) != here:
+            raise ConfigError(f"{path}: the synset line at byte {here} names offset "
+                              f"{tok[0] if tok else ''!r}; each line must start at the byte "
+                              "offset it names (is this a WNDB data file with its original "
+                              "line endings?)")
+        off = here
         try:
-            off = int(tok[0])
-            if off != here:
-                raise ConfigError(f"{path}: synset {tok[0]} starts at byte {here}; the file is "
-                                  "not a valid WNDB data file (were its line endings changed?)")
             lexfile = int(tok[1])
             ss_type = tok[2]
             w_cnt = int(tok[3], 16)
