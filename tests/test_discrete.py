@@ -379,3 +379,10 @@ def test_run_validation():
         tf.simulate(net, stimuli=st, members=2, solver=tf.Spreadr(retention=np.ones((3, 2)) / 2))
     with pytest.raises(tf.ConfigError, match="'spreadr' is the discrete mode"):
         tf.Solver(method="spreadr")
+
+
+def test_memory_limit():
+    net = tf.ConceptNetwork(["x", "y"], [("x", "y", "link")])
+    with pytest.raises(tf.ConfigError, match="max_memory: this run may need about .* save less"):
+        tf.Simulation(net, solver="spreadr", t_end=10**6, max_memory=1e6)
+    tf.Simulation(net, solver="spreadr", t_end=10**6, save_every=10**5, max_memory=1e6)

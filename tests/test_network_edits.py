@@ -211,3 +211,25 @@ def test_permuted_and_copy_keep_everything(chain):
     assert c == chain and c is not chain
     c.add_relation("a", "e")
     assert chain.n_relations == 6
+
+
+def test_normalized_weights_by_hand():
+    net = tf.ConceptNetwork(["a", "b", "c"], [("a", "b", "association", 2.0),
+                                              ("b", "c", "is_a", -1.0)])
+    norm = net.normalized()
+    # d_a = 2, d_b = 3, d_c = 1 (sums of |w| over incident relations)
+    assert norm.relations() == [("a", "b", "association", pytest.approx(2 / np.sqrt(6))),
+                                ("b", "c", "is_a", pytest.approx(-1 / np.sqrt(3)))]
+
+
+def test_normalized_bounds_the_spectral_radius():
+    from conftest import random_network
+    net = random_network(300, k=8, seed=2)
+    net.add_relation_arrays(np.arange(0, 300, 3), np.arange(1, 300, 3), 2.5, "is_a")
+    net.add_relation_arrays(np.arange(0, 300, 5), np.arange(0, 300, 5), 1.0, "association")
+    net.set_relation_type("is_a", gain=0.8, reverse=0.6)
+    c = max(t.gain * max(t.forward, t.reverse if not t.symmetric else t.forward)
+            for name, t in net.relation_types.items() if name in ("link", "is_a", "association"))
+    W = net.normalized().weight_matrix().toarray()
+    assert np.abs(np.linalg.eigvals(W)).max() <= c + 1e-12
+    assert np.abs(np.linalg.eigvals(net.weight_matrix().toarray())).max() > c  # it did bind

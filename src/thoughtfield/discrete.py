@@ -213,7 +213,8 @@ class DiscreteSimulation:
     def __init__(self, network: ConceptNetwork, model: Model | None = None, stimuli=None, *,
                  t_end=10, t0=0, solver=None, save_dt=None, save_at=None, save_every=None,
                  members: int = 1, seed: int | None = None, initial=None,
-                 seed_key: tuple[int, ...] = (), threads: int | None = None):
+                 seed_key: tuple[int, ...] = (), threads: int | None = None,
+                 max_memory: float | None = None):
         if not isinstance(network, ConceptNetwork):
             raise ConfigError(f"network: expected a ConceptNetwork (got {type(network).__name__})")
         if network.n == 0:
@@ -263,6 +264,16 @@ class DiscreteSimulation:
         self.threads = threads
         n, m = network.n, self.members
         self.t_stop = self.t_end if self.t_end is not None else self.t0 + self.solver.max_steps
+        if max_memory is not None:
+            limit = V.positive("max_memory", max_memory)
+            saves = (self.save_at.size + 2 if self.save_at is not None
+                     else (self.t_stop - self.t0) // self.save_every + 2)
+            need = 8.0 * n * m * (saves + 4)
+            if need > limit:
+                raise ConfigError(f"max_memory: this run may need about {need / 2**30:.3g} GiB "
+                                  f"({saves} saved steps x {n} concepts x {m} members x 8 bytes) "
+                                  f"but the limit is {limit / 2**30:.3g} GiB; save less often "
+                                  "(save_every / save_at) or use fewer members")
 
         W, deg = spreading_matrix(network, self.solver.negative)
         self.out_degree = deg
