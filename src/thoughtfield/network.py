@@ -948,7 +948,8 @@ class ConceptNetwork:
                       **kwargs) -> "ConceptNetwork":
         """From a networkx graph: node attribute ``layer``; edge attributes ``type`` and
         ``weight``.  Graph attributes ``layers`` and ``relation_types`` (as written by
-        :meth:`to_networkx`) are honoured.  Node names are converted with ``str``."""
+        :meth:`to_networkx`) are honoured.  Other node attributes (except ``label`` and
+        ``id``) become concept attributes.  Node names are converted with ``str``."""
         gattr = getattr(graph, "graph", {}) or {}
         if "layers" in gattr and "layers" not in kwargs:
             layers = gattr["layers"]
@@ -980,7 +981,8 @@ class ConceptNetwork:
 
     def to_networkx(self):
         """A ``networkx.MultiDiGraph``: one edge per relation (as declared, source -> target)
-        with ``type`` and ``weight``; node attribute ``layer``; graph attributes ``layers``
+        with ``type`` and ``weight``; node attribute ``layer`` and the concept attributes
+        that are set; graph attributes ``layers``
         and ``relation_types`` (as strings, so GraphML/GEXF can store them)."""
         import json
 
