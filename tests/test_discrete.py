@@ -386,3 +386,14 @@ def test_memory_limit():
     with pytest.raises(tf.ConfigError, match="max_memory: this run may need about .* save less"):
         tf.Simulation(net, solver="spreadr", t_end=10**6, max_memory=1e6)
     tf.Simulation(net, solver="spreadr", t_end=10**6, save_every=10**5, max_memory=1e6)
+
+
+def test_result_file_round_trip(tmp_path):
+    net = tf.ConceptNetwork(["x", "y"], [("x", "y", "link")])
+    ds = tf.simulate(net, stimuli=[tf.Pulse("x", 0, 1, 1.0)], t_end=None,
+                     solver=tf.Spreadr(threshold_to_stop=0.3, decay=0.5))
+    tf.save_result(ds, tmp_path / "r.nc")
+    back = tf.load_result(tmp_path / "r.nc")
+    np.testing.assert_array_equal(back.activation.values, ds.activation.values)
+    assert back.attrs["method"] == "spreadr" and back.attrs["stopped_at"] == ds.attrs["stopped_at"]
+    assert tf.to_spreadr_table(back).equals(tf.to_spreadr_table(ds))
