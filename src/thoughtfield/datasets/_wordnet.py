@@ -186,11 +186,14 @@ def _filepos(p: str) -> str:
     return "a" if p == "s" else p
 
 
-def parse_wndb(path) -> dict[str, np.ndarray]:
+def parse_wndb(path, pos=_POS_ORDER) -> dict[str, np.ndarray]:
     """Parse a WNDB directory (``data.noun`` ... ``index.adv``) into the derived arrays that
-    :func:`wordnet` loads (the same layout as the shipped file)."""
+    :func:`wordnet` loads (the same layout as the shipped file).  ``pos`` limits the parts
+    of speech read (every relation kept here links synsets of one part of speech, so the
+    result is the corresponding part of the full parse)."""
     path = os.fspath(path)
-    for suffix in POS.values():
+    order = tuple(p for p in _POS_ORDER if p in pos)
+    for suffix in (POS[p] for p in order):
         for kind in ("data", "index"):
             p = os.path.join(path, f"{kind}.{suffix}")
             if not os.path.isfile(p):
@@ -199,7 +202,7 @@ def parse_wndb(path) -> dict[str, np.ndarray]:
     lexnames = _read_lexnames(path)
     keys: list[tuple[str, int]] = []
     pos_c, lexf, lemmas, glosses, ptr_lists = [], [], [], [], []
-    for p in _POS_ORDER:
+    for p in order:
         for off, lexfile, ss_type, words, ptrs, gloss in _parse_data(
                 os.path.join(path, f"data.{POS[p]}"), p):
             keys.append((p, off))
@@ -212,7 +215,7 @@ def parse_wndb(path) -> dict[str, np.ndarray]:
     n = len(keys)
 
     # names: first lemma (lower case) + pos + sense number from index.<pos>
-    idx_maps = {p: _read_index(os.path.join(path, f"index.{POS[p]}")) for p in _POS_ORDER}
+    idx_maps = {p: _read_index(os.path.join(path, f"index.{POS[p]}")) for p in order}
     names, senses = [], []
     for i, ((fp, off), ss, words) in enumerate(zip(keys, pos_c, lemmas)):
         imap = idx_maps[fp]
@@ -243,6 +246,8 @@ def parse_wndb(path) -> dict[str, np.ndarray]:
             if r is None:
                 continue
             j = index.get((_filepos(tpos), toff))
+            if j is None and _filepos(tpos) not in order:
+                continue
             if j is None:
                 raise ConfigError(f"{path}: pointer {sym} from {names[i]} to missing synset "
                                   f"{toff:08d} {tpos}")
@@ -375,9 +380,9 @@ def checksum(arrays: dict) -> str:
     return h.hexdigest()
 
 
-def _arrays(path, glosses: bool) -> dict:
+def _arrays(path, glosses: bool, pos=_POS_ORDER) -> dict:
     """The derived arrays: the shipped files (``path=None``) or a parsed WNDB directory
-    (cached per directory for this process)."""
+    (the parts of speech ``pos``; cached per directory for this process)."""
     if path is None:
         key = ("shipped",)
         if key not in _CACHE:
@@ -402,9 +407,11 @@ def _arrays(path, glosses: bool) -> dict:
                           "holding the WNDB files (data.noun, index.noun, ...)")
     stamp = tuple(os.path.getmtime(os.path.join(p, f"data.{s}")) if os.path.exists(
         os.path.join(p, f"data.{s}")) else 0.0 for s in POS.values())
-    key = ("path", p, stamp)
-    if key not in _CACHE:
-        _CACHE[key] = parse_wndb(p)
+    order = tuple(q for q in _POS_ORDER if q in pos)
+    for key in (("path", p, stamp, _POS_ORDER), ("path", p, stamp, order)):
+        if key in _CACHE:
+            return _CACHE[key]
+    _CACHE[key] = parse_wndb(p, order)
     return _CACHE[key]
 
 
@@ -480,7 +487,7 @@ def wordnet(pos=("n", "v", "a", "r"), relations=None, glosses: bool = False, pat
     pos = _check_pos(pos)
     rels = _check_relations(relations)
     V.boolean("wordnet.glosses", glosses)
-    arr = _arrays(path, glosses)
+    arr = _arrays(path, glosses, pos)
     ptag = arr["pos"]
     want = np.frombuffer("".join(pos).encode("ascii") + (b"s" if "a" in pos else b""), np.uint8)
     mask = np.isin(ptag, want)
@@ -532,7 +539,7 @@ def synsets(word: str, pos=None, path=None) -> list[str]:
     if not isinstance(word, str) or not word.strip():
         raise ConfigError(f"wordnet.synsets: word must be a non-empty string (got {word!r})")
     pos = _check_pos(pos if pos is not None else list(POS))
-    arr = _arrays(path, False)
+    arr = _arrays(path, False, pos)
     key = ("lemma_index", id(arr))
     if key not in _CACHE:
         lem = _unpack(arr["lemma_text"])
