@@ -62,7 +62,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterable
 
 import numpy as np
 
