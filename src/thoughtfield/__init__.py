@@ -15,8 +15,8 @@ compiled solvers; results are ``xarray`` Datasets.
 __version__ = "0.1.0"
 
 from . import datasets
-from .errors import (ConfigError, DivergenceError, NetworkError, SimulationError, SolverError,
-                     ThoughtfieldError)
+from .errors import (ConfigError, DivergenceError, NetworkError, ResourceError, SimulationError,
+                     SolverError, ThoughtfieldError)
 from .model import TRANSFERS, Model
 from .network import DEFAULT_LAYERS, ConceptNetwork, RelationType
 from .results import load_result, save_result
@@ -27,6 +27,6 @@ from .stimuli import Clamp, Pulse
 __all__ = [
     "__version__", "datasets", "ConceptNetwork", "RelationType", "DEFAULT_LAYERS", "Model", "TRANSFERS",
     "Pulse", "Clamp", "Solver", "METHODS", "simulate", "Simulation", "save_result", "load_result",
-    "ThoughtfieldError", "ConfigError", "NetworkError", "SimulationError", "DivergenceError",
+    "ThoughtfieldError", "ConfigError", "NetworkError", "ResourceError", "SimulationError", "DivergenceError",
     "SolverError",
 ]

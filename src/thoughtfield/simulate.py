@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time as _time
 
 import numpy as np
@@ -13,7 +14,7 @@ from ._problem import (F_ERRPREV, F_H, F_T, F_TBAD, I_ACC, I_BAD, I_NEXT, I_REJ,
                        I_STEPS, ST_MAX_STEPS, ST_NONFINITE, ST_OK, ST_STEADY, ST_STEP_TOO_SMALL,
                        STATUS_NAMES, State, Work)
 from .build import build_method, build_problem, save_times
-from .errors import ConfigError, DivergenceError, SolverError
+from .errors import ConfigError, DivergenceError, ResourceError, SolverError
 from .model import Model
 from .network import ConceptNetwork
 from .results import _version, make_dataset, network_description
@@ -47,6 +48,43 @@ def parallel_tasks(work: int, threads: int | None) -> int:
     return 1 if n <= 1 else 4 * n
 
 
+def available_memory() -> int | None:
+    """Bytes of memory available to a new allocation (Linux ``MemAvailable``), or None."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def memory_limit(max_memory: float | None) -> tuple[int | None, str]:
+    """The byte limit for one run and where it comes from: ``max_memory`` (bytes), else the
+    environment variable ``THOUGHTFIELD_MAX_MEMORY`` (bytes, or with a K/M/G suffix), else
+    80 % of the available memory."""
+    if max_memory is not None:
+        return int(V.positive("max_memory", max_memory)), "max_memory"
+    env = os.environ.get("THOUGHTFIELD_MAX_MEMORY")
+    if env:
+        mult = {"k": 2**10, "m": 2**20, "g": 2**30}.get(env[-1].lower(), 1)
+        try:
+            return int(float(env[:-1] if mult > 1 else env) * mult), "THOUGHTFIELD_MAX_MEMORY"
+        except ValueError:
+            raise ConfigError(f"THOUGHTFIELD_MAX_MEMORY: must be a number of bytes, optionally "
+                              f"with K/M/G (got {env!r})") from None
+    avail = available_memory()
+    return (None, "") if avail is None else (int(0.8 * avail), "80% of available memory")
+
+
+def _gib(b: float) -> str:
+    return f"{b / 2**30:.3g} GiB" if b >= 2**27 else f"{b / 2**20:.3g} MiB"
+
+
 def member_seeds(seed: int, m: int, key: tuple[int, ...] = ()) -> np.ndarray:
     """xoshiro256** states for ``m`` members derived from ``(seed, *key, member)``."""
     out = np.empty((m, 4), dtype=np.uint64)
@@ -68,7 +106,8 @@ class Simulation:
     def __init__(self, network: ConceptNetwork, model: Model | None = None, stimuli=None, *,
                  t_end: float = 10.0, t0: float = 0.0, solver=None, save_dt=None, save_at=None,
                  save_every=None, members: int = 1, seed: int | None = None, initial=None,
-                 seed_key: tuple[int, ...] = (), threads: int | None = None):
+                 seed_key: tuple[int, ...] = (), threads: int | None = None,
+                 max_memory: float | None = None):
         if not isinstance(network, ConceptNetwork):
             raise ConfigError(f"network: expected a ConceptNetwork (got {type(network).__name__})")
         model = Model() if model is None else model
@@ -89,15 +128,18 @@ class Simulation:
         if threads is not None:
             threads = V.integer("threads", threads, min=1)
 
-        built = build_problem(network, model, stimuli, t0=self.t0, t_end=self.t_end,
-                              members=self.members, initial=initial)
-        self.problem = built.problem
-        self.stimuli = built.stimuli
+        if network.n == 0:
+            raise ConfigError("network: has no concepts; add concepts before simulating")
         self.method = build_method(self.solver, model, network, self.t0, self.t_end)
         dt = None if self.solver.adaptive else float(self.method.opt_f[0])
         self.dt = dt
         self.ts = save_times(self.t0, self.t_end, save_dt=save_dt, save_at=save_at,
                              save_every=save_every, dt=dt)
+        self.memory_estimate = self._check_memory(max_memory)  # before any large allocation
+        built = build_problem(network, model, stimuli, t0=self.t0, t_end=self.t_end,
+                              members=self.members, initial=initial)
+        self.problem = built.problem
+        self.stimuli = built.stimuli
 
         n, m = network.n, self.members
         nm = n * m
@@ -124,6 +166,22 @@ class Simulation:
         self.out = np.empty((self.ts.size, nm))
         apply_segment(self.problem, self.work, 0, self.state.y)
         self.wall_time = 0.0
+
+    def _check_memory(self, max_memory) -> int:
+        """Refuse runs whose arrays would not fit, before allocating anything large."""
+        n, m = self.network.n, self.members
+        out_b = 8 * self.ts.size * n * m
+        state_b = 8 * n * m * (self.method.b.size + 6)  # stages, state, scratch, inputs
+        total = out_b + state_b
+        limit, source = memory_limit(max_memory)
+        if limit is not None and total > limit:
+            raise ResourceError(
+                f"this run needs about {_gib(total)} (saved output {_gib(out_b)} = "
+                f"{self.ts.size} save times x {n} concepts x {m} members x 8 bytes; solver state "
+                f"{_gib(state_b)}) but the limit is {_gib(limit)} ({source}); save less often "
+                f"(a larger save_dt or save_every, or fewer save_at times), use fewer members, "
+                f"or raise the limit (max_memory / THOUGHTFIELD_MAX_MEMORY)")
+        return total
 
     # ------------------------------------------------------------------ driving
     @property
