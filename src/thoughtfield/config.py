@@ -77,7 +77,7 @@ _SECTIONS: dict[str, Section] = {}
 
 #: Top-level scalar keys (outside every section).
 ROOT = Struct({
-    "seed": Field(Int(min=0), None, "Base seed of every random number (noise, and later random "
+    "seed": Field(Int(min=0, max=2**63 - 1), None, "Base seed of every random number (noise, and later random "
                   "trial orders or patterns); drawn and recorded in the result when not set.",
                   default_doc="drawn at random"),
     "title": Field(Str(), None, "A short title, used in figures and the result's attributes."),
@@ -576,7 +576,7 @@ _STIMULUS = Struct({
                        default_doc="`1.0` (pulses only)"),
     "value": Field(Real(), None, "Activation held by a clamp.", unit="activation",
                    default_doc="`1.0` (clamps only)"),
-    "member": Field(Int(min=0), None, "Only this ensemble member.", default_doc="all members"),
+    "member": Field(Int(min=0, max=2**31), None, "Only this ensemble member.", default_doc="all members"),
 }, validate=_stimulus_validate)
 
 
@@ -622,7 +622,7 @@ _SOLVER = Struct({
     "min_step": Field(Real(min=0, min_inclusive=False), None, "The run fails when the step "
                       "would drop below this (`dopri5`).", unit=TIME,
                       default_doc="1e-12 * max(1, t_end)"),
-    "max_steps": Field(Int(min=1), 50_000_000, "Safety limit on the number of steps."),
+    "max_steps": Field(Int(min=1, max=2**62), 50_000_000, "Safety limit on the number of steps."),
     "steady_tol": Field(Real(min=0, min_inclusive=False), None, "Stop early once max |da/dt| < "
                         "steady_tol after the last input change.", unit="activation/time",
                         default_doc="no early stop"),
@@ -696,10 +696,10 @@ _RUN = Struct({
                      default_doc="(t_end - t0) / 200"),
     "save_at": Field(ListOf(Real(), min_len=1), None, "Save at these times (t0 and t_end are "
                      "always saved).", unit=TIME),
-    "save_every": Field(Int(min=1), None, "Save every k-th step (fixed-step methods)."),
+    "save_every": Field(Int(min=1, max=2**62), None, "Save every k-th step (fixed-step methods)."),
     "members": Field(Int(min=1, max=10_000_000), 1, "Ensemble size: members differ by their "
                      "noise, per-member stimuli and initial states."),
-    "threads": Field(Int(min=1), None, "Threads for the right-hand side of large networks "
+    "threads": Field(Int(min=1, max=4096), None, "Threads for the right-hand side of large networks "
                      "(results are the same for any value).", default_doc="automatic"),
 }, validate=_run_validate)
 
