@@ -405,6 +405,26 @@ def test_a_registered_section_is_loaded_checked_and_applied(goals_section):
     assert "## [goals]" in config.reference_markdown()
 
 
+def test_a_section_with_a_runner_takes_over_the_run():
+    def twice(obj, cfg, progress):
+        first = cfg.simulation().run()
+        second = cfg.with_overrides({"model.gain": obj["gain"]}).simulation().run()
+        first["activation_b"] = second["activation"]
+        return first
+
+    config.register_section(Section("compare", Struct({"gain": Field(Real(), 1.0, "second gain")}),
+                                    runner=twice))
+    try:
+        ds = tf.run_config(tiny(**{"[solver]": "[compare]\ngain = 8.0\n\n[solver]"}))
+        assert ds.attrs["config"].count("[compare]") == 1  # annotated as usual
+        a, b = ds["activation"].values, ds["activation_b"].values
+        assert a.shape == b.shape and not np.allclose(a, b)
+        # absent section: the ordinary run
+        assert "activation_b" not in tf.run_config(tiny())
+    finally:
+        config._SECTIONS.pop("compare")
+
+
 def test_a_field_added_to_an_existing_section(monkeypatch):
     sec = config.section("run")
     monkeypatch.setitem(sec.struct.fields, "chunk", Field(config.Int(min=1), None, "test field"))

@@ -122,7 +122,7 @@ class Int(Kind):
         s = "integer"
         if self.min is not None:
             s += f" >= {self.min}"
-        if self.max is not None:
+        if self.max is not None and self.max < 2**31:  # larger bounds only catch overflow
             s += f"{',' if self.min is not None else ''} <= {self.max}"
         return s
 
@@ -399,10 +399,17 @@ class Section:
         access to the sections built before.  Default: the data itself.
     check : callable, optional
         ``check(obj, ctx)``: cross-section validation after every section is built
-        (e.g. concept names against the network, times against the horizon).
+        (e.g. concept names against the network, times against the horizon).  Not
+        called when ``build`` returned ``None``.
     apply : callable, optional
         ``apply(obj, kwargs, ctx)``: add keyword arguments for
-        :class:`~thoughtfield.Simulation` (``kwargs`` is a dict to update).
+        :class:`~thoughtfield.Simulation` (``kwargs`` is a dict to update).  Not called
+        when ``build`` returned ``None``.
+    runner : callable, optional
+        ``runner(obj, config, progress) -> xarray.Dataset``: take over the whole run
+        (a trial protocol, a sweep...).  The first section present in a config that has
+        a runner is used instead of a single :class:`~thoughtfield.Simulation`; the
+        result is then annotated with the config as usual.
     hint : str
         Appended to the error when a required section is missing.
     fill : bool
@@ -419,6 +426,7 @@ class Section:
     build: Callable | None = None
     check: Callable | None = None
     apply: Callable | None = None
+    runner: Callable | None = None
     hint: str = ""
     fill: bool = False
     kind: Kind = field(init=False)

@@ -31,11 +31,12 @@ adds its own section without touching the loader::
         Struct({"gain": Field(Real(min=0), 1.0, "strength of the goal bias", unit="1")}),
         doc="Goal concepts bias the concepts they favour.",
         build=lambda data, ctx: Goals(**data) if data is not None else None,
-        check=lambda goals, ctx: goals and goals.check(ctx.network),
-        apply=lambda goals, kwargs, ctx: goals and kwargs.update(goals=goals),
+        check=lambda goals, ctx: goals.check(ctx.network),
+        apply=lambda goals, kwargs, ctx: kwargs.update(goals=goals),
     ))
 
 and a new key in an existing section is ``section("solver").struct.add_field(...)``.
+See ``docs/extending.md`` for the whole recipe (sections, commands, plots, summaries).
 """
 
 from __future__ import annotations
@@ -303,8 +304,18 @@ class _RelationSpec(ListOf):
         return out
 
 
+class _Sign(Int):
+    def describe(self):
+        return "+1 or -1"
+
+    def check(self, key, value):
+        if isinstance(value, bool) or value not in (1, -1):
+            raise ConfigError(f"{key}: must be +1 or -1 (got {value!r})")
+        return int(value)
+
+
 _RELATION_TYPE = Struct({
-    "sign": Field(Int(min=-1, max=1), None, "+1 excitatory, -1 inhibitory.",
+    "sign": Field(_Sign(), None, "+1 excitatory, -1 inhibitory.",
                   default_doc="inherited, else +1"),
     "gain": Field(Real(min=0), None, "Multiplies every weight of the type.", unit="1",
                   default_doc="inherited, else 1"),
@@ -318,15 +329,6 @@ _RELATION_TYPE = Struct({
 }, doc="Define a relation type, or change a built-in one (association, contradicts, is_a, "
        "part_of, causes, favours, inhibits, link). Keys not given keep the built-in "
        "type's values.")
-
-
-def _check_sign(values, key):
-    if values.get("sign") == 0:
-        raise ConfigError(f"{key}.sign: must be +1 or -1 (got 0)")
-    return values
-
-
-_RELATION_TYPE.validators.append(_check_sign)
 
 
 def _network_validate(d, key):
@@ -894,7 +896,7 @@ class SimulationConfig:
         ctx = ConfigContext(self.to_dict(), self.base_dir, self.path or "<config>")
         ctx.objects = dict(self._objects)
         for sec in sections():
-            if sec.apply is not None and sec.name in self._objects:
+            if sec.apply is not None and self._objects.get(sec.name) is not None:
                 sec.apply(self._objects[sec.name], kwargs, ctx)
         if self.seed is not None:
             kwargs["seed"] = self.seed
@@ -924,7 +926,13 @@ class SimulationConfig:
         return ds
 
     def run_simulation(self, progress=False):
-        """Run the simulation and return the annotated result Dataset."""
+        """Run the simulation and return the annotated result Dataset.
+
+        A registered section with a ``runner`` (e.g. a trial protocol) takes over the run
+        when present; otherwise one :class:`~thoughtfield.Simulation` runs."""
+        for sec in sections():
+            if sec.runner is not None and self._objects.get(sec.name) is not None:
+                return self.annotate(sec.runner(self._objects[sec.name], self, progress))
         sim = self.simulation()
         return self.annotate(sim.run(progress=progress))
 
