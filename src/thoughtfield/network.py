@@ -135,6 +135,8 @@ class ConceptNetwork:
     def __init__(self, concepts=None, relations=None, *, layers: Sequence[str] = DEFAULT_LAYERS,
                  relation_types=None, default_layer: str | None = None,
                  add_missing: bool = False, name: str | None = None):
+        if isinstance(layers, (str, bytes)) or not isinstance(layers, Iterable):
+            raise NetworkError(f"layers: expected a list of layer names (got {layers!r})")
         layers = tuple(layers)
         if not layers:
             raise NetworkError("layers: must name at least one layer")
@@ -184,6 +186,9 @@ class ConceptNetwork:
         if isinstance(concepts, str):
             raise NetworkError("concepts: expected a list of names, not a single string "
                                f"({concepts!r}); wrap it in a list")
+        if isinstance(concepts, bytes) or not isinstance(concepts, Iterable):
+            raise NetworkError(f"concepts: expected a list of names or a table name -> layer "
+                               f"(got {concepts!r})")
         for i, c in enumerate(concepts):
             if isinstance(c, str):
                 self.add_concept(c)
@@ -445,9 +450,9 @@ class ConceptNetwork:
     def add_relations(self, relations, *, add_missing: bool = False) -> None:
         """Add relations given as tuples ``(source, target[, type[, weight]])`` or mappings."""
         src, tgt, typ, wts = [], [], [], []
-        if isinstance(relations, (str, Mapping)):
-            raise NetworkError("relations: expected a list of relations (got a single "
-                               f"{type(relations).__name__})")
+        if isinstance(relations, (str, bytes, Mapping)) or not isinstance(relations, Iterable):
+            raise NetworkError("relations: expected a list of relations (got "
+                               f"{type(relations).__name__} {relations!r})")
         for i, r in enumerate(relations):
             key = f"relations[{i}]"
             if isinstance(r, Mapping):
