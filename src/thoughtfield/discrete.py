@@ -130,6 +130,29 @@ class Spreadr:
         object.__setattr__(self, "max_steps", V.integer("solver.max_steps", self.max_steps, min=1))
         V.choice("solver.negative", self.negative, NEGATIVE)
 
+    def resolve_retention(self, network: ConceptNetwork, members: int = 1) -> np.ndarray:
+        """Retention of every concept: ``(N,)``, or member-minor ``(N * members,)`` for an
+        array ``(members, concepts)``."""
+        r = self.retention
+        n, m = network.n, members
+        if isinstance(r, np.ndarray) and r.ndim == 2:
+            if r.shape != (m, n):
+                raise ConfigError(f"solver.retention: per-member values must have shape "
+                                  f"(members, concepts) = ({m}, {n}) (got {r.shape})")
+            return np.ascontiguousarray(r.T).ravel()
+        rr = resolve_per_concept("solver.retention", r, network, 0.5)
+        _check_unit("solver.retention", rr)
+        return rr
+
+    def check(self, network: ConceptNetwork, model: Model | None = None, members: int = 1):
+        """Check these settings against a network and model (before any run): concept names
+        in ``retention``, negative couplings, noise."""
+        if model is not None and model.has_noise:
+            raise ConfigError("model.sigma: the discrete 'spreadr' mode has no noise; set "
+                              "sigma = 0 or use a continuous solver")
+        self.resolve_retention(network, members)
+        spreading_matrix(network, self.negative)
+
     def to_dict(self) -> dict:
         r = self.retention
         if isinstance(r, np.ndarray):
@@ -277,17 +300,8 @@ class DiscreteSimulation:
 
         W, deg = spreading_matrix(network, self.solver.negative)
         self.out_degree = deg
-        r = self.solver.retention
-        if isinstance(r, np.ndarray) and r.ndim == 2:
-            if r.shape != (m, n):
-                raise ConfigError(f"solver.retention: per-member values must have shape "
-                                  f"(members, concepts) = ({m}, {n}) (got {r.shape})")
-            rr = np.ascontiguousarray(r.T).ravel()
-            dd = np.repeat(deg, m)
-        else:
-            rr = resolve_per_concept("solver.retention", r, network, 0.5)
-            _check_unit("solver.retention", rr)
-            dd = deg
+        rr = self.solver.resolve_retention(network, m)
+        dd = np.repeat(deg, m) if rr.size != n else deg
         leaf = dd == 0
         coef = np.where(leaf, 0.0, (1.0 - rr) / np.where(leaf, 1.0, dd))
         keep = np.where(leaf, 1.0, rr)

@@ -196,7 +196,7 @@ def parse_wndb(path, pos=_POS_ORDER) -> dict[str, np.ndarray]:
         for kind in ("data", "index"):
             p = os.path.join(path, f"{kind}.{suffix}")
             if not os.path.isfile(p):
-                raise ConfigError(f"wordnet.path: {p} not found; give the folder holding the "
+                raise ConfigError(f"path: {p} not found; give the folder holding the "
                                   "WNDB files data.noun, index.noun, ... (e.g. /usr/share/wordnet)")
     lexnames = _read_lexnames(path)
     keys: list[tuple[str, int]] = []
@@ -402,7 +402,7 @@ def _arrays(path, glosses: bool, pos=_POS_ORDER) -> dict:
         return arr
     p = os.path.realpath(os.fspath(path))
     if not os.path.isdir(p):
-        raise ConfigError(f"wordnet.path: {os.fspath(path)} is not a folder; give the folder "
+        raise ConfigError(f"path: {os.fspath(path)} is not a folder; give the folder "
                           "holding the WNDB files (data.noun, index.noun, ...)")
     stamp = tuple(os.path.getmtime(os.path.join(p, f"data.{s}")) if os.path.exists(
         os.path.join(p, f"data.{s}")) else 0.0 for s in POS.values())
@@ -426,13 +426,13 @@ def _check_pos(pos) -> list[str]:
         elif p in full:
             q = full[p]
         else:
-            raise ConfigError(f"wordnet.pos[{i}]: unknown part of speech {p!r}; use 'n', 'v', "
+            raise ConfigError(f"pos[{i}]: unknown part of speech {p!r}; use 'n', 'v', "
                               "'a' (adjectives, satellites included) or 'r'"
                               + V.did_you_mean(str(p), list(POS) + list(full)))
         if q not in out:
             out.append(q)
     if not out:
-        raise ConfigError("wordnet.pos: choose at least one part of speech ('n', 'v', 'a', 'r')")
+        raise ConfigError("pos: choose at least one part of speech ('n', 'v', 'a', 'r')")
     return out
 
 
@@ -448,7 +448,7 @@ def _check_relations(relations) -> list[str]:
         elif r in ALIASES:
             names = ALIASES[r]
         else:
-            raise ConfigError(f"wordnet.relations[{i}]: unknown relation {r!r}; choose from "
+            raise ConfigError(f"relations[{i}]: unknown relation {r!r}; choose from "
                               f"{', '.join(RELATIONS)} (or {', '.join(ALIASES)})"
                               + V.did_you_mean(str(r), list(POINTERS) + list(ALIASES)))
         out.extend(x for x in names if x not in out)
@@ -485,7 +485,7 @@ def wordnet(pos=("n", "v", "a", "r"), relations=None, glosses: bool = False, pat
     """
     pos = _check_pos(pos)
     rels = _check_relations(relations)
-    V.boolean("wordnet.glosses", glosses)
+    V.boolean("glosses", glosses)
     arr = _arrays(path, glosses, pos)
     ptag = arr["pos"]
     want = np.frombuffer("".join(pos).encode("ascii") + (b"s" if "a" in pos else b""), np.uint8)
