@@ -383,8 +383,11 @@ def test_run_validation():
 
 def test_memory_limit():
     net = tf.ConceptNetwork(["x", "y"], [("x", "y", "link")])
-    with pytest.raises(tf.ConfigError, match="max_memory: this run may need about .* save less"):
+    with pytest.raises(tf.ResourceError, match=r"this run may need about .* \(max_memory\); "
+                                               "save less often"):
         tf.Simulation(net, solver="spreadr", t_end=10**6, max_memory=1e6)
+    with pytest.raises(tf.ConfigError, match="max_memory: must be > 0"):
+        tf.Simulation(net, solver="spreadr", t_end=10, max_memory=-1)
     tf.Simulation(net, solver="spreadr", t_end=10**6, save_every=10**5, max_memory=1e6)
 
 

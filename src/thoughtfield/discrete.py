@@ -61,7 +61,7 @@ from ._kernels.discrete import below as _below
 from ._kernels.discrete import inject as _inject
 from ._kernels.discrete import run as _run
 from .build import _initial_state, _segments
-from .errors import ConfigError, SolverError
+from .errors import ConfigError, ResourceError, SolverError
 from .model import Model, _check_per_concept, resolve_per_concept
 from .network import ConceptNetwork
 from .results import _version, make_dataset, network_description
@@ -287,16 +287,19 @@ class DiscreteSimulation:
         self.threads = threads
         n, m = network.n, self.members
         self.t_stop = self.t_end if self.t_end is not None else self.t0 + self.solver.max_steps
-        if max_memory is not None:
-            limit = V.positive("max_memory", max_memory)
-            saves = (self.save_at.size + 2 if self.save_at is not None
-                     else (self.t_stop - self.t0) // self.save_every + 2)
-            need = 8.0 * n * m * (saves + 4)
-            if need > limit:
-                raise ConfigError(f"max_memory: this run may need about {need / 2**30:.3g} GiB "
-                                  f"({saves} saved steps x {n} concepts x {m} members x 8 bytes) "
-                                  f"but the limit is {limit / 2**30:.3g} GiB; save less often "
-                                  "(save_every / save_at) or use fewer members")
+        from .simulate import _gib, memory_limit
+        limit, source = memory_limit(max_memory)
+        saves = (self.save_at.size + 2 if self.save_at is not None
+                 else (self.t_stop - self.t0) // self.save_every + 2)
+        need = 8 * n * m * (saves + 4)     # saved steps, state and scratch
+        self.memory_estimate = need
+        # (a run without t_end grows its output as it goes; only max_steps bounds it)
+        if limit is not None and need > limit and self.t_end is not None:
+            raise ResourceError(f"this run may need about {_gib(need)} ({saves} saved steps x {n} "
+                                f"concepts x {m} members x 8 bytes) but the limit is "
+                                f"{_gib(limit)} ({source}); save less often (save_every or "
+                                "save_at), use fewer members, or raise the limit (max_memory / "
+                                "THOUGHTFIELD_MAX_MEMORY)")
 
         W, deg = spreading_matrix(network, self.solver.negative)
         self.out_degree = deg
