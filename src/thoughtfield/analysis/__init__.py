@@ -17,6 +17,8 @@ explanations.
 * :mod:`thoughtfield.analysis.plots` -- figures.
 """
 
+from . import _config  # noqa: F401  (registers [attractors] and the plot kinds)
+from ._config import AttractorSettings
 from ._dynamics import Dynamics
 from ._attractors import attractor_table, attractors, resolve_patterns, wilson_interval
 from ._energy import energy, energy_of
@@ -27,7 +29,7 @@ from .plots import (plot_attractors, plot_energy, plot_explanation, plot_phase_p
                     plot_train_of_thought)
 
 __all__ = [
-    "Dynamics", "attractors", "attractor_table", "resolve_patterns", "wilson_interval", "energy",
+    "AttractorSettings", "Dynamics", "attractors", "attractor_table", "resolve_patterns", "wilson_interval", "energy",
     "energy_of", "flows", "explain", "Explanation", "Path", "fixed_point", "fixed_points",
     "steady_state", "stability", "FixedPoint", "Stability", "AnalysisError", "FixedPointError",
     "plot_attractors", "plot_energy", "plot_explanation", "plot_phase_portrait",

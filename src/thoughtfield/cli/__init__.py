@@ -24,7 +24,7 @@ import importlib
 import sys
 
 #: Command modules, in the order ``thoughtfield --help`` lists them.
-COMMANDS = ["run", "validate", "plot", "info"]
+COMMANDS = ["run", "validate", "plot", "info", "attractors", "explain"]
 
 EXAMPLES = """\
 examples:
