@@ -45,6 +45,13 @@ def test_attractors_command_prints_the_table_and_writes_the_catalogue(tmp_path, 
     cfg = tf.load_config(HOLIDAY)
     py = tf.attractors(cfg.network, cfg.model, seed=3, **{**cfg.attractors.kwargs(), "samples": 80})
     assert np.array_equal(py.basin_count.values, ds.basin_count.values)
+    # a named figure file
+    code, _, err = cli(capsys, "attractors", HOLIDAY, "--samples", 10, "--out", tmp_path / "c2.nc",
+                       "--plot", tmp_path / "b.svg")
+    assert code == 0 and (tmp_path / "b.svg").exists()
+    code, _, err = cli(capsys, "attractors", HOLIDAY, "--samples", 10, "--out", tmp_path / "c3.nc",
+                       "--plot", tmp_path / "b.txt")
+    assert code == 2 and "--plot: " in err
     # an existing file is kept without --force
     code, _, err = cli(capsys, "attractors", HOLIDAY, "--samples", 10, "--out", out)
     assert code == 2 and "exists; pass --force" in err

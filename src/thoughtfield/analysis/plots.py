@@ -46,7 +46,10 @@ def plot_attractors(catalogue, ax=None, *, max_bars: int = 20):
     for k in idx:
         idea = str(ds.idea.values[k])
         lab = str(ds.label.values[k])
-        labels.append(f"{k}: {idea}  {lab}" if idea else f"{k}: {lab}")
+        if idea and lab == "(none active)":
+            labels.append(f"{k}: {idea}")
+        else:
+            labels.append(f"{k}: {idea}  {lab}" if idea else f"{k}: {lab}")
     ax.set_yticks(y)
     ax.set_yticklabels(labels, fontsize=8)
     ax.set_xlabel(f"basin fraction ({float(ds.attrs.get('ci_level', 0.95)):.0%} Wilson interval)")
@@ -214,8 +217,8 @@ def plot_energy(source, ax=None, **energy_kw):
 # --------------------------------------------------------------------------- explanation
 def plot_explanation(explanation, ax=None, *, max_paths: int | None = None):
     """The explaining subgraph: the concepts and relations of the strongest paths, in
-    columns by distance from the sources (sources left, target right); edge width by flow,
-    colour by relation type."""
+    columns by their longest distance from the sources (sources left, target right); edge
+    width by flow, colour by relation type."""
     from matplotlib.patches import FancyArrowPatch
     paths = explanation.paths if max_paths is None else explanation.paths[:max_paths]
     ax = _axes(ax, figsize=(7.0, 4.0))
@@ -224,18 +227,31 @@ def plot_explanation(explanation, ax=None, *, max_paths: int | None = None):
         ax.text(0.5, 0.5, f"no path from {', '.join(explanation.sources)} to "
                 f"{explanation.target}", ha="center", va="center", transform=ax.transAxes)
         return ax
+    # columns: the longest distance from a source along the paths (target rightmost);
+    # rows: ordered by the mean row of each node's predecessors (fewer crossings)
     depth: dict = {}
+    preds: dict = {}
     for p in paths:
         for d, c in enumerate(p.concepts):
-            depth[c] = min(depth.get(c, d), d)
+            depth[c] = max(depth.get(c, 0), d)
+        for a, b in zip(p.concepts[:-1], p.concepts[1:]):
+            preds.setdefault(b, set()).add(a)
     tgt = explanation.target
     depth[tgt] = max(depth.values())
+    for c in list(depth):
+        if c != tgt and depth[c] >= depth[tgt]:
+            depth[tgt] = depth[c] + 1
     cols: dict = {}
     for c, d in depth.items():
         cols.setdefault(d, []).append(c)
     pos = {}
-    for d, cs in cols.items():
-        cs.sort()
+    for d in sorted(cols):
+        cs = sorted(cols[d])
+        def key(c):
+            ys = [pos[q][1] for q in preds.get(c, ()) if q in pos]
+            return (-(sum(ys) / len(ys)) if ys else 0.0, c)
+        if d > 0:
+            cs.sort(key=key)
         for k, c in enumerate(cs):
             pos[c] = (d, (len(cs) - 1) / 2.0 - k)
     edges: dict = {}
@@ -245,13 +261,19 @@ def plot_explanation(explanation, ax=None, *, max_paths: int | None = None):
     types = sorted({ty for ty, _ in edges.values()})
     colour = {ty: f"C{k % 10}" for k, ty in enumerate(types)}
     fmax = max(f for _, f in edges.values())
+    def shrink(name, other):
+        # points from the node centre to its label box edge along the edge's direction
+        dx = abs(pos[other][0] - pos[name][0])
+        return (2.7 * len(name) + 6) if dx > 0 else 12
+
     for (a, b), (ty, f) in edges.items():
         arr = FancyArrowPatch(pos[a], pos[b], arrowstyle="-|>", mutation_scale=14,
                               lw=0.8 + 4.0 * f / fmax, color=colour[ty], alpha=0.8,
-                              shrinkA=14, shrinkB=14, connectionstyle="arc3,rad=0.08")
+                              shrinkA=shrink(a, b), shrinkB=shrink(b, a),
+                              connectionstyle="arc3,rad=0.08")
         ax.add_patch(arr)
-        mx, my = (pos[a][0] + pos[b][0]) / 2, (pos[a][1] + pos[b][1]) / 2
-        ax.text(mx, my + 0.08, f"{f:.3g}", fontsize=7, ha="center", color=colour[ty])
+        mx, my = 0.45 * pos[a][0] + 0.55 * pos[b][0], 0.45 * pos[a][1] + 0.55 * pos[b][1]
+        ax.text(mx, my + 0.1, f"{f:.3g}", fontsize=7, ha="center", color=colour[ty])
     srcs = set(explanation.sources)
     for c, (px, py) in pos.items():
         fc = "#ffd27f" if c in srcs else "#9fd39b" if c == tgt else "white"

@@ -16,7 +16,8 @@ own attractors. Noise (model.sigma) is switched off."""
 EXAMPLES = """\
   thoughtfield attractors simulations/switch.toml
   thoughtfield attractors simulations/switch.toml --samples 1000 --saddles --out switch_att.nc
-  thoughtfield attractors my.toml --inputs-at 2.5 --plot --force"""
+  thoughtfield attractors my.toml --inputs-at 2.5 --plot --force
+  thoughtfield attractors simulations/holiday_ideas.toml --plot basins.png"""
 
 
 def add_arguments(p):
@@ -33,8 +34,9 @@ def add_arguments(p):
     p.add_argument("--out", "-o", metavar="PATH",
                    help="catalogue file (.nc; default: [attractors] path, else "
                         "CONFIG_NAME_attractors.nc)")
-    p.add_argument("--plot", action="store_true",
-                   help="also write the basin figure next to the catalogue (OUT_basins.png)")
+    p.add_argument("--plot", nargs="?", const=True, default=None, metavar="FILE",
+                   help="also draw the basin fractions, into FILE (.png, .svg or .pdf) or "
+                        "next to the catalogue as OUT_basins.png")
     add_set_argument(p)
     p.add_argument("--quiet", "-q", action="store_true", help="do not print the table")
     p.add_argument("--force", "-f", action="store_true", help="overwrite existing output files")
@@ -67,7 +69,14 @@ def main(args) -> int:
     if seed is not None:
         seed = V.integer("--seed", seed, min=0)
     out = args.out or settings.path or f"{cfg.name}_attractors.nc"
-    figures = figure_paths(out, ["basins"], "png") if args.plot else []
+    figures = []
+    if isinstance(args.plot, str):
+        ext = os.path.splitext(args.plot)[1].lower().lstrip(".")
+        if ext not in ("png", "svg", "pdf"):
+            raise ConfigError(f"--plot: {args.plot!r} must end in .png, .svg or .pdf")
+        figures = [("basins", args.plot)]
+    elif args.plot:
+        figures = figure_paths(out, ["basins"], "png")
     refuse_existing([out] + [p for _, p in figures], args.force)
     stimuli = cfg.stimuli if inputs_at is not None else None
     ds = attractors(cfg.network, cfg.model, seed=seed, stimuli=stimuli, t=inputs_at,
