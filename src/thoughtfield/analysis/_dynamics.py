@@ -38,6 +38,42 @@ from ..network import ConceptNetwork
 
 FORMS = ("activation", "potential")
 
+#: Model fields the analysis models (others -- mechanisms added later, such as pools,
+#: stored ideas in the dynamics, goal bias, adaptation -- must be at their defaults).
+MODELLED_FIELDS = frozenset({"tau", "transfer", "gain", "threshold", "bias", "sigma", "initial",
+                             "form", "record_potential"})
+
+
+def _unset(value, default) -> bool:
+    if value is default:
+        return True
+    empty = (None, (), [], {})
+    if any(value is e or (type(value) is type(e) and not value) for e in empty) and \
+            any(default is e or (type(default) is type(e) and not default) for e in empty):
+        return True
+    try:
+        return bool(value == default)
+    except (TypeError, ValueError):
+        return False
+
+
+def check_modelled(model) -> None:
+    """Refuse models with terms the analysis does not include (it would be silently wrong)."""
+    import dataclasses
+    for f in dataclasses.fields(model):
+        if f.name in MODELLED_FIELDS:
+            continue
+        if f.default is not dataclasses.MISSING:
+            default = f.default
+        elif f.default_factory is not dataclasses.MISSING:
+            default = f.default_factory()
+        else:
+            default = None
+        if not _unset(getattr(model, f.name), default):
+            raise ConfigError(f"model.{f.name}: the analysis (fixed points, stability, attractors, "
+                              "energy) does not include this mechanism yet; analyse the model "
+                              f"without {f.name!r}")
+
 #: Closed range of each transfer function (energy is finite on it).
 RANGES = {
     "linear": (-math.inf, math.inf),
@@ -205,6 +241,7 @@ class Dynamics:
         model = Model() if model is None else model
         if not isinstance(model, Model):
             raise ConfigError(f"model: expected a Model (got {type(model).__name__})")
+        check_modelled(model)
         if t is not None:
             t = V.real("t", t, min=0.0)
         form = getattr(model, "form", "activation") if form is None else form
