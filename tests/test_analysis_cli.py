@@ -45,6 +45,10 @@ def test_attractors_command_prints_the_table_and_writes_the_catalogue(tmp_path, 
     cfg = tf.load_config(HOLIDAY)
     py = tf.attractors(cfg.network, cfg.model, seed=3, **{**cfg.attractors.kwargs(), "samples": 80})
     assert np.array_equal(py.basin_count.values, ds.basin_count.values)
+    # thoughtfield info describes a catalogue
+    code, info, err = cli(capsys, "info", out)
+    assert code == 0, err
+    assert "dims: attractor" in info and "[summer]" in info and "seed 3" in info
     # a named figure file
     code, _, err = cli(capsys, "attractors", HOLIDAY, "--samples", 10, "--out", tmp_path / "c2.nc",
                        "--plot", tmp_path / "b.svg")

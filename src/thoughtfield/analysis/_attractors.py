@@ -520,7 +520,8 @@ def _catalogue(dyn, network, model, attr_fps, other_fps, which, M, pats, match, 
     coords = {
         "attractor": ("attractor", np.arange(K)),
         "concept": ("concept", np.array(dyn.concepts, dtype=object)),
-        "layer": ("concept", np.array(network.concept_layers, dtype=object)),
+        "layer": ("concept", np.array(network.concept_layers, dtype=object),
+                  {"long_name": "abstraction layer", "ladder": "|".join(network.layers)}),
     }
     data = {
         "activation": (("attractor", "concept"), A,

@@ -11,6 +11,7 @@ from .._schema import Bool, Field, Int, ListOf, MapOf, Real, Section, Str, Struc
 from ..config import register_section
 from ..errors import ConfigError
 from ..plots import register_plot
+from ..summary import register_summary
 
 
 @dataclass(frozen=True)
@@ -140,3 +141,15 @@ def _plot_explanation(ds, ax=None, member=None, target=None):
 register_plot("energy", _plot_energy, "Lyapunov energy over time (symmetric weights)")
 register_plot("explanation", _plot_explanation,
               "strongest paths from the stimulated concepts to the most active one")
+
+
+# ----------------------------------------------------------------------- summary
+def _catalogue_lines(ds, top: int = 5) -> list[str]:
+    """The attractor table of a catalogue written by ``thoughtfield attractors``."""
+    if "basin_fraction" not in ds or "attractor" not in ds.dims:
+        return []
+    from ._attractors import attractor_table
+    return attractor_table(ds).splitlines()
+
+
+register_summary("attractors", _catalogue_lines)
