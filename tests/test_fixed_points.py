@@ -267,3 +267,13 @@ def test_models_with_mechanisms_the_analysis_does_not_include_are_refused():
         Dynamics(net, ModelWithPools(pools=("x", "y")))
     with pytest.raises(tf.ConfigError, match=r"model.control_gain: the analysis"):
         tf.attractors(net, ModelWithPools(control_gain=1.0), samples=4, seed=0)
+
+
+def test_the_models_initial_values_are_its_forms_state():
+    net = tf.ConceptNetwork(["a", "b"], [("a", "b", "association", 0.5)])
+    model = tf.Model(transfer="tanh", gain=2.0, bias=0.1, initial=[0.3, -0.2])
+    act = Dynamics(net, model)
+    assert np.allclose(act.initial_state, [0.3, -0.2])
+    # read as activations, the potential form starts where the output equals them
+    pot = Dynamics(net, model, form="potential")
+    assert np.allclose(pot.initial_activation, [0.3, -0.2], atol=1e-12)

@@ -266,8 +266,17 @@ class Dynamics:
         self.bias = P.bias.copy()
         self.inp, self.clamped, self.clamp_value = frozen_inputs(P, t)
         self.free = np.flatnonzero(~self.clamped)
-        self.initial_activation = built.y0.copy()
         self.problem = P
+        # the model's initial values are its own form's state (u(0) in the potential form)
+        y0 = built.y0.copy()
+        model_form = getattr(model, "form", "activation")
+        if model_form == self.form:
+            self.initial_state = self._with_clamps(y0) if self.form == "activation" else y0
+        elif self.form == "potential":          # activations given, potentials wanted
+            self.initial_state = self.state_with_activation(y0)
+        else:                                    # potentials given, activations wanted
+            self.initial_state = self._with_clamps(transfer(
+                self.transfer, self.gain * (y0 + self.bias - self.thr)))
         self._sym = None
 
     def inputs_at(self, t: float | None):
@@ -275,6 +284,11 @@ class Dynamics:
         return frozen_inputs(self.problem, t)
 
     # ------------------------------------------------------------------ states
+    @property
+    def initial_activation(self) -> np.ndarray:
+        """Activations of the model's initial state."""
+        return self.activation(self.initial_state)
+
     def net_argument(self, y: np.ndarray) -> np.ndarray:
         """The argument ``g (x - thr)`` of ``f`` for states ``y`` (shape ``(..., N)``)."""
         y = np.asarray(y, dtype=np.float64)

@@ -355,7 +355,7 @@ def start_state(dyn: Dynamics, initial, member=None):
 
     import xarray as xr
     if initial is None:
-        return dyn.state_from_activation(dyn.initial_activation)
+        return dyn.initial_state.copy()
     if isinstance(initial, FixedPoint):
         return np.array(initial.state, dtype=np.float64)
     if isinstance(initial, xr.Dataset):
