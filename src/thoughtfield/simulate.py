@@ -179,6 +179,7 @@ class Simulation:
         n, m = self.network.n, self.members
         out_b = 8 * self.ts.size * n * m
         state_b = 8 * n * m * (self.method.b.size + 6)  # stages, state, scratch, inputs
+        state_b += 8 * 4 * BLOCK_ROWS * m  # per-block scratch of the right-hand side
         total = out_b + state_b
         limit, source = memory_limit(max_memory)
         if limit is not None and total > limit:
