@@ -83,6 +83,7 @@ def test_overlapping_clamps_rejected(net):
     ({"rtol": 1e-20}, r"solver.rtol: must be >= 1e-13"),
     ({"dt": 0}, r"solver.dt: must be > 0 \(got 0\)"),
     ({"max_steps": 0}, r"solver.max_steps: must be >= 1"),
+    ({"max_steps": 2**70}, r"solver.max_steps: must be <= 4611686018427387904"),
     ({"steady_tol": -1}, r"solver.steady_tol: must be > 0"),
     ({"first_step": "x"}, r"solver.first_step: must be a number"),
 ])
@@ -145,3 +146,18 @@ def test_step_size_collapse_and_max_steps_are_reported():
     with pytest.raises(tf.SolverError, match="step size fell below min_step"):
         tf.simulate(net, tf.Model(tau=1e-9, transfer="tanh", gain=1e9), [tf.Pulse("x", 0, 1, 1)],
                     t_end=1.0, solver=tf.Solver("dopri5", rtol=1e-13, atol=1e-300, min_step=1e-3))
+
+
+def test_resource_guard_refuses_oversized_runs(net, monkeypatch):
+    with pytest.raises(tf.ResourceError, match=r"needs about .* \(saved output .* = 201 save times x 2 concepts x 1000000000 members x 8 bytes.*use fewer members"):
+        tf.simulate(net, t_end=1.0, members=10**9)
+    with pytest.raises(tf.ResourceError, match=r"limit is 1 MiB \(max_memory\)"):
+        tf.Simulation(net, t_end=1.0, save_dt=1e-5, max_memory=2**20)
+    monkeypatch.setenv("THOUGHTFIELD_MAX_MEMORY", "1K")
+    with pytest.raises(tf.ResourceError, match=r"\(THOUGHTFIELD_MAX_MEMORY\)"):
+        tf.Simulation(net, t_end=1.0)
+    monkeypatch.setenv("THOUGHTFIELD_MAX_MEMORY", "lots")
+    with pytest.raises(tf.ConfigError, match="THOUGHTFIELD_MAX_MEMORY: must be a number"):
+        tf.Simulation(net, t_end=1.0)
+    with pytest.raises(tf.ConfigError, match=r"save_dt: 1e-30 gives .* save times"):
+        tf.Simulation(net, t_end=1.0, save_dt=1e-30, max_memory=2**40)

@@ -582,6 +582,10 @@ def build_method(solver: Solver, model: Model, network: ConceptNetwork, t0: floa
                   opt_i=np.array([solver.max_steps, 0, 0, 0], np.int64))
 
 
+#: Upper bound on the number of save times of one run (a guard against typos like 1e-30).
+MAX_SAVES = 10**8
+
+
 def save_times(t0: float, t_end: float, *, save_dt=None, save_at=None, save_every=None,
                dt=None, default_points: int = 200) -> np.ndarray:
     """The save grid; always contains ``t0`` and ``t_end``."""
@@ -606,7 +610,11 @@ def save_times(t0: float, t_end: float, *, save_dt=None, save_at=None, save_ever
     if save_dt is None:
         save_dt = (t_end - t0) / default_points
     save_dt = V.positive("save_dt", save_dt)
-    n = int(math.floor((t_end - t0) / save_dt * (1 + 1e-12) + 1e-9))
+    count = (t_end - t0) / save_dt
+    if count > MAX_SAVES:
+        raise ConfigError(f"save_dt: {save_dt:g} gives {count:.3g} save times over "
+                          f"[{t0:g}, {t_end:g}], more than {MAX_SAVES:.0e}; save less often")
+    n = int(math.floor(count * (1 + 1e-12) + 1e-9))
     ts = t0 + save_dt * np.arange(n + 1)
     ts = ts[ts < t_end - 1e-9 * max(1.0, abs(t_end))]
     return np.concatenate([ts, [t_end]])

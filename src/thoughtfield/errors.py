@@ -21,6 +21,10 @@ class NetworkError(ConfigError):
     """The concept network is malformed (unknown or duplicate concept, bad weight...)."""
 
 
+class ResourceError(ConfigError):
+    """A run would need more memory (or disk) than allowed or available."""
+
+
 class SimulationError(ThoughtfieldError, RuntimeError):
     """A run failed after it started (see the subclasses)."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time as _time
 
 import numpy as np
@@ -10,10 +11,10 @@ from . import _validate as V
 from ._kernels.integrate import run_adaptive, run_fixed
 from ._kernels.rhs import apply_segment
 from ._problem import (F_ERRPREV, F_H, F_T, F_TBAD, I_ACC, I_BAD, I_NEXT, I_REJ, I_RHS, I_STATUS,
-                       I_STEPS, ST_CHOICE, ST_MAX_STEPS, ST_NONFINITE, ST_OK, ST_STEADY, ST_STEP_TOO_SMALL,
-                       STATUS_NAMES, State, Work, mechanism_arrays, pack_work)
+                       I_STEPS, ST_CHOICE, ST_MAX_STEPS, ST_NONFINITE, ST_OK, ST_STEADY,
+                       ST_STEP_TOO_SMALL, STATUS_NAMES, State, Work, mechanism_arrays, pack_work)
 from .build import build_method, build_problem, save_times
-from .errors import ConfigError, DivergenceError, SolverError
+from .errors import ConfigError, DivergenceError, ResourceError, SolverError
 from .model import Model
 from .network import ConceptNetwork
 from .results import _version, make_dataset, network_description
@@ -26,7 +27,10 @@ CHUNK_BYTES = 32 * 2**20
 
 
 #: Work (edges x members + states) above which the right-hand side runs on several threads.
-PARALLEL_MIN_WORK = 50_000
+#: Below it a right-hand side takes well under a millisecond and the fork/join of a parallel
+#: region costs more than it saves as soon as the machine is loaded (measured at N = 1e4 with
+#: other processes on both cores: 2.4 ms per threaded RHS instead of 0.14 ms serial).
+PARALLEL_MIN_WORK = 1_000_000
 
 
 def parallel_tasks(work: int, threads: int | None) -> int:
@@ -44,6 +48,43 @@ def parallel_tasks(work: int, threads: int | None) -> int:
     return 1 if n <= 1 else 4 * n
 
 
+def available_memory() -> int | None:
+    """Bytes of memory available to a new allocation (Linux ``MemAvailable``), or None."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def memory_limit(max_memory: float | None) -> tuple[int | None, str]:
+    """The byte limit for one run and where it comes from: ``max_memory`` (bytes), else the
+    environment variable ``THOUGHTFIELD_MAX_MEMORY`` (bytes, or with a K/M/G suffix), else
+    80 % of the available memory."""
+    if max_memory is not None:
+        return int(V.positive("max_memory", max_memory)), "max_memory"
+    env = os.environ.get("THOUGHTFIELD_MAX_MEMORY")
+    if env:
+        mult = {"k": 2**10, "m": 2**20, "g": 2**30}.get(env[-1].lower(), 1)
+        try:
+            return int(float(env[:-1] if mult > 1 else env) * mult), "THOUGHTFIELD_MAX_MEMORY"
+        except ValueError:
+            raise ConfigError(f"THOUGHTFIELD_MAX_MEMORY: must be a number of bytes, optionally "
+                              f"with K/M/G (got {env!r})") from None
+    avail = available_memory()
+    return (None, "") if avail is None else (int(0.8 * avail), "80% of available memory")
+
+
+def _gib(b: float) -> str:
+    return f"{b / 2**30:.3g} GiB" if b >= 2**27 else f"{b / 2**20:.3g} MiB"
+
+
 def member_seeds(seed: int, m: int, key: tuple[int, ...] = ()) -> np.ndarray:
     """xoshiro256** states for ``m`` members derived from ``(seed, *key, member)``."""
     out = np.empty((m, 4), dtype=np.uint64)
@@ -59,13 +100,21 @@ class Simulation:
     """A prepared run: validated, lowered, ready to integrate in chunks.
 
     Most users call :func:`simulate`; this class exposes the chunked driver for
-    checkpointing, progress reporting and ensembles.
+    checkpointing, progress reporting and ensembles.  With the discrete solver
+    ``"spreadr"`` it returns a :class:`~thoughtfield.discrete.DiscreteSimulation`.
     """
+
+    def __new__(cls, *args, **kwargs):
+        from .discrete import DiscreteSimulation, is_discrete
+        if cls is Simulation and is_discrete(kwargs.get("solver")):
+            return DiscreteSimulation(*args, **kwargs)
+        return super().__new__(cls)
 
     def __init__(self, network: ConceptNetwork, model: Model | None = None, stimuli=None, *,
                  t_end: float = 10.0, t0: float = 0.0, solver=None, save_dt=None, save_at=None,
                  save_every=None, members: int = 1, seed: int | None = None, initial=None,
-                 seed_key: tuple[int, ...] = (), threads: int | None = None):
+                 seed_key: tuple[int, ...] = (), threads: int | None = None,
+                 max_memory: float | None = None):
         if not isinstance(network, ConceptNetwork):
             raise ConfigError(f"network: expected a ConceptNetwork (got {type(network).__name__})")
         model = Model() if model is None else model
@@ -86,17 +135,24 @@ class Simulation:
         if threads is not None:
             threads = V.integer("threads", threads, min=1)
 
+        if network.n == 0:
+            raise ConfigError("network: has no concepts; add concepts before simulating")
+        self.method = build_method(self.solver, model, network, self.t0, self.t_end)
+        dt = None if self.solver.adaptive else float(self.method.opt_f[0])
+        self.dt = dt
+        self.ts = save_times(self.t0, self.t_end, save_dt=save_dt, save_at=save_at,
+                             save_every=save_every, dt=dt)
+        self.memory_estimate = self._check_memory(max_memory)  # before any large allocation
         built = build_problem(network, model, stimuli, t0=self.t0, t_end=self.t_end,
                               members=self.members, initial=initial)
         self.problem = built.problem
         self.stimuli = built.stimuli
         self.layout = built.layout
         self.weights = built.weights
-        self.method = build_method(self.solver, model, network, self.t0, self.t_end)
-        dt = None if self.solver.adaptive else float(self.method.opt_f[0])
-        self.dt = dt
-        self.ts = save_times(self.t0, self.t_end, save_dt=save_dt, save_at=save_at,
-                             save_every=save_every, dt=dt)
+        extra_rows = sum(r for _, r in self.layout.out)
+        if built.problem.nstate > network.n or extra_rows:
+            # mechanisms add state rows and saved variables: check again with the real sizes
+            self.memory_estimate = self._check_memory(max_memory, built.problem.nstate, extra_rows)
 
         n, m = network.n, self.members
         nm = n * m
@@ -137,6 +193,27 @@ class Simulation:
         apply_segment(self.problem, self.work, 0, self.state.y)
         self.wall_time = 0.0
 
+    def _check_memory(self, max_memory, nstate: int | None = None, extra_rows: int = 0) -> int:
+        """Refuse runs whose arrays would not fit, before allocating anything large.
+        ``nstate``/``extra_rows``: state rows and saved rows beyond the concepts (mechanisms:
+        adaptation, control, evidence)."""
+        n, m = self.network.n, self.members
+        S = n if nstate is None else nstate
+        out_b = 8 * self.ts.size * (n + extra_rows) * m
+        state_b = 8 * n * m * 6 + 8 * S * m * (self.method.b.size + 6)  # stages, state, scratch
+        state_b += 8 * 4 * BLOCK_ROWS * m  # per-block scratch of the right-hand side
+        total = out_b + state_b
+        limit, source = memory_limit(max_memory)
+        if limit is not None and total > limit:
+            what = f"{n} concepts" if not extra_rows else f"({n} concepts + {extra_rows} variables)"
+            raise ResourceError(
+                f"this run needs about {_gib(total)} (saved output {_gib(out_b)} = "
+                f"{self.ts.size} save times x {what} x {m} members x 8 bytes; solver state "
+                f"{_gib(state_b)}) but the limit is {_gib(limit)} ({source}); save less often "
+                f"(a larger save_dt or save_every, or fewer save_at times), use fewer members, "
+                f"or raise the limit (max_memory / THOUGHTFIELD_MAX_MEMORY)")
+        return total
+
     # ------------------------------------------------------------------ driving
     @property
     def n_saved(self) -> int:
@@ -171,19 +248,29 @@ class Simulation:
         self.wall_time += _time.perf_counter() - t_wall
         self._check_status()
 
-    def run(self, progress: bool = False) -> "xr.Dataset":  # noqa: F821
-        """Integrate to the end and return the result Dataset."""
+    def run(self, progress=False) -> "xr.Dataset":  # noqa: F821
+        """Integrate to the end and return the result Dataset.
+
+        ``progress``: ``True`` shows a tqdm bar over simulated time; a dict of tqdm
+        options adjusts it (e.g. ``{"delay": 1.0}`` shows it only for runs longer than a
+        second, ``{"disable": None}`` hides it when stderr is not a terminal).
+        """
         bar = None
+        step = self.chunk_points()
         if progress:
             from tqdm.auto import tqdm
-            bar = tqdm(total=self.ts.size, unit="save", desc="thoughtfield", leave=False)
-        step = self.chunk_points()
+            opts = dict(total=self.t_end - self.t0, unit="t", desc="simulating", leave=False,
+                        bar_format="{desc}: {percentage:3.0f}%|{bar}| t = {n:.4g}/{total:.4g} "
+                                   "[{elapsed}<{remaining}]")
+            if isinstance(progress, dict):
+                opts.update(progress)
+            bar = tqdm(**opts)
+            step = min(step, max(1, -(-self.ts.size // 100)))  # ~100 updates per run
         try:
             while not self.done:
-                before = self.n_saved
-                self.advance(before + step)
-                if bar is not None:
-                    bar.update(self.n_saved - before)
+                self.advance(self.n_saved + step)
+                if bar is not None and self.n_saved:
+                    bar.update(float(self.ts[self.n_saved - 1]) - self.t0 - bar.n)
         finally:
             if bar is not None:
                 bar.close()
@@ -207,7 +294,7 @@ class Simulation:
             concept, member = self._locate(self.state.ist[I_BAD])
             who = (f"concept {concept!r}" if int(self.state.ist[I_BAD]) < self.network.n * self.members
                    else concept) + (f" (member {member})" if self.members > 1 else "")
-            W = self.network.weight_matrix()
+            W = self.weights  # the couplings as used (layer gains, stored ideas)
             rowsum = float(np.abs(W).sum(axis=1).max()) if W.nnz else 0.0
             gain = float(np.max(np.abs(self.problem.gain)))
             if self.solver.adaptive:
@@ -304,7 +391,7 @@ class Simulation:
 def simulate(network: ConceptNetwork, model: Model | None = None, stimuli=None, *,
              t_end: float = 10.0, t0: float = 0.0, solver=None, save_dt=None, save_at=None,
              save_every=None, members: int = 1, seed: int | None = None, initial=None,
-             progress: bool = False, threads: int | None = None):
+             progress=False, threads: int | None = None):
     """Integrate the dynamics of ``model`` on ``network`` and return an ``xarray.Dataset``.
 
     Parameters
@@ -315,9 +402,12 @@ def simulate(network: ConceptNetwork, model: Model | None = None, stimuli=None, 
     stimuli : list of Pulse/Clamp, optional
     t_end, t0 : float
         The time span (model time units, the unit of ``tau``).
-    solver : str, Solver or dict
+    solver : str, Solver, Spreadr or dict
         Method name (``"dopri5"``, ``"rk4"``, ``"heun"``, ``"euler"``, ``"euler_maruyama"``)
-        or full :class:`~thoughtfield.Solver` settings.
+        or full :class:`~thoughtfield.Solver` settings; ``"spreadr"`` or
+        :class:`~thoughtfield.Spreadr` settings select the discrete mode
+        (:mod:`thoughtfield.discrete`: ``t0``/``t_end`` count steps, ``t_end=None`` runs
+        until ``threshold_to_stop``).
     save_dt, save_at, save_every : optional, at most one
         Save every ``save_dt`` time units, at the given times, or every k-th fixed step.
         Default: 200 intervals.  ``t0`` and ``t_end`` are always saved.
@@ -330,8 +420,9 @@ def simulate(network: ConceptNetwork, model: Model | None = None, stimuli=None, 
     initial : array or mapping, optional
         Initial activations ``(concepts,)`` or ``(members, concepts)``; overrides
         ``model.initial``.
-    progress : bool
-        Show a tqdm progress bar.
+    progress : bool or dict
+        Show a tqdm progress bar (a dict passes options to tqdm, see
+        :meth:`Simulation.run`).
     threads : int, optional
         Threads for the right-hand side of large problems (default: numba's thread count
         when the network is large enough to profit, else 1).  Results are bitwise the
