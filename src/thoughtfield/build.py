@@ -503,7 +503,12 @@ def _initial_state(network, model, initial, m):
 
 
 def _segments(network, labelled, t0, t_end, m, extra_bounds=()):
-    """Cut [t0, t_end] at every input change; list the active entries of each segment."""
+    """Cut [t0, t_end] at every input change; list the active entries of each segment.
+
+    ``labelled``: stimuli, or ``(key, stimulus)`` pairs whose key names them in errors
+    (plain stimuli are ``stimuli[k]``)."""
+    labelled = [item if isinstance(item, tuple) else (f"stimuli[{k}]", item)
+                for k, item in enumerate(labelled)]
     bounds = {t0, t_end}
     for b in extra_bounds:
         if t0 < b < t_end:
