@@ -16,7 +16,11 @@ SIMULATIONS = sorted((ROOT / "simulations").rglob("*.toml"))
 #: Overrides that keep slow examples short in the test suite (file name -> ["key=value"]).
 #: Add an entry when a new example takes more than a few seconds; keep its stimuli inside
 #: the shortened horizon.
-TEST_OVERRIDES: dict[str, list[str]] = {}
+TEST_OVERRIDES: dict[str, list[str]] = {
+    "conflict_adaptation.toml": ["protocol.n_trials=16", "run.members=3"],
+    "choice_lca.toml": ["run.members=40"],
+    "stroop_control.toml": ["run.members=10"],
+}
 
 
 def test_the_gallery_has_the_quickstart():

@@ -16,6 +16,7 @@ __version__ = "0.1.0"
 
 from . import datasets, io, plots
 from .config import SimulationConfig, load_config, run_config
+from . import _mechanism_config, plots_mechanisms  # noqa: F401  (register sections, plots)
 from .errors import (ConfigError, DivergenceError, NetworkError, ResourceError, SimulationError,
                      SolverError, ThoughtfieldError)
 from .mechanisms import (Adaptation, Choice, Control, Goals, Idea, Ideas, LayerProjection, Layers,

@@ -239,6 +239,43 @@ def _layer_index(network, layer, key):
     return network.layers.index(layer)
 
 
+def resolve_pools(network, model) -> list:
+    """``(name, concept indices, inhibition)`` of every competition pool (layer pools
+    ``layer = "*"`` expanded to one pool per non-empty layer, named ``name:layer``)."""
+    pools = []
+    for k, p in enumerate(model.pools):
+        key = f"pools[{k}]"
+        if p.concepts is not None:
+            pools.append((p.name, network.indices(p.concepts, f"{key}.concepts"), p.inhibition))
+        elif p.layer == "*":
+            codes = network.layer_codes
+            for li, lay in enumerate(network.layers):
+                idx = np.flatnonzero(codes == li).astype(np.int64)
+                if idx.size:
+                    pools.append((f"{p.name}:{lay}", idx, p.inhibition))
+        else:
+            li = _layer_index(network, p.layer, f"{key}.layer")
+            idx = np.flatnonzero(network.layer_codes == li).astype(np.int64)
+            if idx.size == 0:
+                raise ConfigError(f"{key}.layer: layer {p.layer!r} has no concepts; the pool "
+                                  f"{p.name!r} would be empty")
+            pools.append((p.name, idx, p.inhibition))
+    return pools
+
+
+def check_mechanisms(network, model, *, t0: float = 0.0, t_end: float = np.inf,
+                     members: int = 1) -> Layout:
+    """Lower the model's mechanisms against ``network`` without preparing a run: every
+    reference (concepts, layers, pools, relation types, correct options) is checked and
+    the :class:`Layout` returned.  Raises :class:`ConfigError` naming the key."""
+    W = coupling_matrix(network, model)
+    mech = _lower_mechanisms(network, model, W, members, t0, t_end)
+    if model.goals is not None and model.goals.active:
+        labelled = [(f"goals.active[{k}]", s) for k, s in enumerate(model.goals.active)]
+        _segments(network, labelled, t0, t_end if np.isfinite(t_end) else 1e300, members)
+    return mech["_layout"]
+
+
 def _hebbian(network, ideas, W):
     """Lower stored ideas: a sparse matrix to add to ``W``, or low-rank factors."""
     n = network.n
@@ -304,24 +341,7 @@ def _lower_mechanisms(network, model, W, m, t0, t_end):
         ideas = (model.ideas.names, model.ideas.patterns(network),
                  tuple(it.is_set for it in model.ideas.ideas))
     # ---- pools
-    pools = []
-    for k, p in enumerate(model.pools):
-        key = f"pools[{k}]"
-        if p.concepts is not None:
-            pools.append((p.name, network.indices(p.concepts, f"{key}.concepts"), p.inhibition))
-        elif p.layer == "*":
-            codes = network.layer_codes
-            for li, lay in enumerate(network.layers):
-                idx = np.flatnonzero(codes == li).astype(np.int64)
-                if idx.size:
-                    pools.append((f"{p.name}:{lay}", idx, p.inhibition))
-        else:
-            li = _layer_index(network, p.layer, f"{key}.layer")
-            idx = np.flatnonzero(network.layer_codes == li).astype(np.int64)
-            if idx.size == 0:
-                raise ConfigError(f"{key}.layer: layer {p.layer!r} has no concepts; the pool "
-                                  f"{p.name!r} would be empty")
-            pools.append((p.name, idx, p.inhibition))
+    pools = resolve_pools(network, model)
     p_ptr = np.zeros(len(pools) + 1, np.int64)
     for k, (_, idx, _) in enumerate(pools):
         p_ptr[k + 1] = p_ptr[k] + idx.size

@@ -659,6 +659,24 @@ class Ideas:
             X = (rng.random((count, network.n)) < sparsity).astype(np.float64)
         return cls(tuple(Idea(f"{prefix}{k}", pattern=X[k]) for k in range(count)), **kwargs)
 
+    def cue(self, network, idea: str, fraction: float = 0.4, *, seed: int = 0) -> np.ndarray:
+        """A partial cue of idea ``idea``: its pattern values on a random ``fraction`` of
+        its concepts (members, for a set), 0 elsewhere -- e.g. an initial state
+        (``Model(initial=ideas.cue(net, "pattern0", 0.4))``)."""
+        names = self.names
+        if idea not in names:
+            raise ConfigError(f"ideas.cue.idea: unknown idea {idea!r}" + V.did_you_mean(idea, names)
+                              + f"; the ideas are {', '.join(names)}")
+        fraction = V.real("ideas.cue.fraction", fraction, min=0.0, max=1.0)
+        rng = np.random.default_rng(V.integer("ideas.cue.seed", seed, min=0))
+        x = self.ideas[names.index(idea)].vector(network)
+        support = np.flatnonzero(x != 0)
+        k = int(round(fraction * support.size))
+        chosen = rng.choice(support, size=k, replace=False) if k else np.zeros(0, np.int64)
+        out = np.zeros(network.n)
+        out[chosen] = x[chosen]
+        return out
+
     def to_dict(self) -> dict:
         return {"ideas": [it.to_dict() for it in self.ideas], "strength": self.strength,
                 "normalize": self.normalize, "rule": self.rule,

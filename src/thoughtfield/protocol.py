@@ -237,6 +237,26 @@ def _response_choice(model, protocol):
     return pools.index(protocol.decision)
 
 
+def check_protocol(network, model, protocol: Protocol, *, key: str = "protocol") -> None:
+    """Check a protocol against a network and model without running it: the response
+    decision exists, every condition's stimuli name concepts of the network, and its
+    correct answer is an option of the decision's pool."""
+    from .build import resolve_pools
+    d = _response_choice(model, protocol)
+    pool = model.choices[d].pool
+    pools = {name: idx for name, idx, _ in resolve_pools(network, model)}
+    if pool not in pools:
+        raise ConfigError(f"choices[{d}].pool: unknown pool {pool!r}" + V.did_you_mean(pool, pools))
+    options = [network.concepts[i] for i in pools[pool]]
+    for i, c in enumerate(protocol.conditions):
+        ck = f"{key}.conditions[{i}]"
+        for k, st in enumerate(c.stimuli):
+            network.index(st.concept, f"{ck}.stimuli[{k}].concept")
+        if c.correct is not None and c.correct not in options:
+            raise ConfigError(f"{ck}.correct: {c.correct!r} is not an option of pool {pool!r} "
+                              f"(options: {', '.join(options)})" + V.did_you_mean(c.correct, options))
+
+
 def run_protocol(network, model, protocol: Protocol, *, solver=None, members: int = 1,
                  seed: int | None = None, threads: int | None = None,
                  progress: bool = False) -> xr.Dataset:
@@ -321,6 +341,7 @@ def run_protocol(network, model, protocol: Protocol, *, solver=None, members: in
     ctrl_end = np.zeros((K, C, M))
     records = []
     stats = {"n_steps": 0, "n_rhs": 0, "n_accepted": 0, "n_rejected": 0}
+    wall = 0.0
     bar = None
     if progress:
         from tqdm.auto import tqdm
@@ -349,7 +370,9 @@ def run_protocol(network, model, protocol: Protocol, *, solver=None, members: in
             apply_segment(sim.problem, sim.work, 0, st.y)
             if C:
                 ctrl[k] = st.y[lay.c_off * M:(lay.c_off + C) * M].reshape(C, M)
+            w0 = sim.wall_time
             ds_k = sim.run()
+            wall += sim.wall_time - w0
             for key in stats:
                 stats[key] += int(ds_k.attrs[key])
             rng, spare, has_spare = st.rng.copy(), st.spare.copy(), st.has_spare.copy()
@@ -384,6 +407,7 @@ def run_protocol(network, model, protocol: Protocol, *, solver=None, members: in
     finally:
         if bar is not None:
             bar.close()
+    stats["wall_time_s"] = round(wall, 6)
     return _protocol_dataset(network, model, protocol, first, seq, ch_name, ok, rt, conf, ctrl,
                              ctrl_end, records, stats, seed, dec)
 
@@ -451,9 +475,12 @@ def _protocol_dataset(network, model, protocol, sim, seq, ch_name, ok, rt, conf,
         "method": sim.solver.method,
         "solver": sim.solver.to_dict(),
         "decision": dec["pool"],
+        "options": list(dec["options"]),
         "protocol": protocol.to_dict(),
         "model": model.to_dict(),
         "network": network_description(network),
+        "status": "success",
+        "message": f"{len(seq)} trials",
         **stats,
     })
     return ds
@@ -517,13 +544,19 @@ def trial_summary(ds: xr.Dataset, *, by_previous: bool = False) -> xr.Dataset:
 
 
 def format_trial_summary(ds: xr.Dataset) -> str:
-    """A plain-text table of :func:`trial_summary` (what ``thoughtfield run`` prints)."""
+    """A plain-text table of :func:`trial_summary` (what ``thoughtfield run`` prints), with
+    the most frequent choice of each condition."""
     s = trial_summary(ds)
+    choice = ds["choice"]
     lines = [f"{'condition':<16}{'trials':>8}{'accuracy':>10}{'mean RT':>10}{'RT err':>10}"
-             f"{'no resp':>9}{'conflict':>10}"]
+             f"{'no resp':>9}{'conflict':>10}  most chosen"]
     for c in s.condition.values:
         r = s.sel(condition=c)
+        ch = np.asarray(choice.isel(trial=np.flatnonzero(ds.condition.values == c)).values).ravel()
+        names, counts = np.unique(ch.astype(str), return_counts=True)
+        k = int(np.argmax(counts))
+        top = f"{names[k] or '(none)'} {counts[k] / ch.size:.2f}"
         lines.append(f"{str(c):<16}{int(r.n):>8d}{float(r.accuracy):>10.3f}{float(r.mean_rt):>10.3f}"
                      f"{float(r.mean_rt_error):>10.3f}{float(r.no_response):>9.3f}"
-                     f"{float(r.conflict):>10.4f}")
+                     f"{float(r.conflict):>10.4f}  {top}")
     return "\n".join(lines)

@@ -311,3 +311,86 @@ def choice_summary(ds: xr.Dataset) -> list[dict]:
                 row["correct"] = bool(ds.correct.sel(decision=d))
         out.append(row)
     return out
+
+
+# ------------------------------------------------------------------ run summaries
+def _choice_lines(ds, top=5) -> list[str]:
+    if "decision" not in ds.dims or "trial" in ds.dims:
+        return []
+    out = []
+    for row in choice_summary(ds):
+        if "probabilities" in row:
+            probs = ", ".join(f"{o} {p:.2f}" for o, p in
+                              sorted(row["probabilities"].items(), key=lambda kv: -kv[1]))
+            s = f"choice in {row['decision']}: {probs or 'none'}"
+            if row["undecided"]:
+                s += f", undecided {row['undecided']:.2f}"
+            if np.isfinite(row["mean_rt"]):
+                s += f"; mean RT {row['mean_rt']:.3g}"
+            if np.isfinite(row["accuracy"]):
+                s += f"; accuracy {row['accuracy']:.3f}"
+        elif row["choice"]:
+            s = (f"choice in {row['decision']}: {row['choice']} after {row['response_time']:.4g} "
+                 f"(margin {row['margin']:.3g})")
+            if "correct" in row:
+                s += " correct" if row["correct"] else " wrong"
+        else:
+            s = f"choice in {row['decision']}: none"
+        out.append(s)
+    return out
+
+
+def _conflict_lines(ds, top=5) -> list[str]:
+    if "conflict" not in ds or "trial" in ds.dims or ds.sizes.get("time", 0) == 0:
+        return []
+    E = ds["conflict"]
+    if "member" in E.dims:
+        E = E.mean("member")
+    if not np.any(E.values != 0):
+        return []  # pools without inhibitory weights have no conflict to report
+    parts = []
+    for p in E.pool.values:
+        e = E.sel(pool=p)
+        k = int(np.argmax(e.values))
+        parts.append(f"{p} peak {float(e.values[k]):.3g} at t = {float(ds.time.values[k]):.3g}")
+    lines = ["conflict: " + "; ".join(parts)]
+    if "control" in ds:
+        C = ds["control"]
+        if "member" in C.dims:
+            C = C.mean("member")
+        lines.append("control: " + "; ".join(
+            f"{c} {float(C.sel(controller=c)[0]):.3g} -> max {float(C.sel(controller=c).max()):.3g}"
+            for c in C.controller.values))
+    return lines
+
+
+def _train_lines(ds, top=5) -> list[str]:
+    if "idea" not in ds.dims or "member" in ds.dims or "trial" in ds.dims:
+        return []
+    visits = train_of_thought(ds)
+    if not visits:
+        return ["train of thought: no idea reached (threshold 0.5)"]
+    lines = ["train of thought: " + format_train(visits)]
+    lines.append("  " + ", ".join(f"{v.idea} {v.entry:.3g}+{v.dwell:.3g}" for v in visits[:12])
+                 + (" ..." if len(visits) > 12 else ""))
+    return lines
+
+
+def _trial_lines(ds, top=5) -> list[str]:
+    if "trial" not in ds.dims or "condition" not in ds:
+        return []
+    from .protocol import format_trial_summary
+    return [f"{ds.sizes['trial']} trials" + (f" x {ds.sizes['member']} members"
+                                             if "member" in ds.dims else "")] + \
+        format_trial_summary(ds).splitlines()
+
+
+def _register_summaries():
+    from .summary import register_summary
+    register_summary("choice", _choice_lines, before="activity")
+    register_summary("train", _train_lines, before="activity")
+    register_summary("conflict", _conflict_lines, before="activity")
+    register_summary("trials", _trial_lines, before="activity")
+
+
+_register_summaries()

@@ -86,8 +86,11 @@ def activity_lines(ds, top: int = 5) -> list[str]:
         return []
     act = ds["activation"].isel(time=-1)
     note = ""
+    if "trial" in act.dims:  # a protocol with recorded time courses: the last trial
+        act = act.isel(trial=-1)
+        note = " (last trial)"
     if "member" in act.dims:
-        note = f" (mean of {act.sizes['member']} members)"
+        note += f" (mean of {act.sizes['member']} members)"
         act = act.mean("member")
     vals = act.values
     names = [str(c) for c in ds["concept"].values]

@@ -53,3 +53,22 @@ register("wordnet", wordnet,
          "Princeton WordNet 3.0: 117,659 synsets, hypernym/instance/meronym/antonym/similar_to/"
          "entailment/cause relations, layers from hypernym depth (options: pos, relations, "
          "glosses, path)")
+
+
+def blank(n: int = 100, prefix: str = "c", layer: str | None = None):
+    """``n`` concepts named ``prefix0 .. prefix{n-1}`` without relations (for networks whose
+    couplings all come from stored ideas, e.g. Hopfield networks)."""
+    from ..network import DEFAULT_LAYERS, ConceptNetwork
+    n = V.integer("network.options.n", n, min=1, max=10**8)
+    V.name("network.options.prefix", prefix)
+    if layer is not None and layer not in DEFAULT_LAYERS:
+        raise ConfigError(f"network.options.layer: unknown layer {layer!r}; the layers are "
+                          f"{', '.join(DEFAULT_LAYERS)}" + V.did_you_mean(str(layer), DEFAULT_LAYERS))
+    net = ConceptNetwork()
+    for i in range(n):
+        net.add_concept(f"{prefix}{i}", layer)
+    return net
+
+
+register("blank", blank, "n concepts without relations (options: n, prefix, layer), for "
+         "networks whose couplings come from stored ideas")

@@ -1,0 +1,363 @@
+"""Config sections of the mechanisms (registered when ``thoughtfield`` is imported).
+
+``[[pools]]``, ``[goals]``, ``[layers]``, ``[adaptation]``, ``[ideas]``, ``[[choices]]``,
+``[[controls]]`` become fields of the run's :class:`~thoughtfield.Model` (so
+``config.model`` is the complete model); ``[protocol]`` takes over the run (a sequence of
+trials).  ``[model]`` gains ``record_potential``.  Sections are registered in dependency
+order (pools before the choices and controls that name them, goals before controls that
+scale them).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+from . import mechanisms as M
+from ._schema import (REQUIRED, Bool, Choice, Field, Int, ListOf, MapOf, OneOf, Real, Section,
+                      Str, Struct, is_array, is_number, is_table, per_concept)
+from .config import TIME, _prefixed, _STIMULUS, _build_stimuli, register_section, section
+from .errors import ConfigError
+from .protocol import CARRY, Condition, Protocol, check_protocol, run_protocol
+
+_NAMES = ListOf(Str(name=True), min_len=1, unique=True)
+
+
+def _set_model(ctx, **fields):
+    """Attach a mechanism to the model built by [model]."""
+    try:
+        ctx.objects["model"] = replace(ctx.objects["model"], **fields)
+    except ConfigError as e:
+        raise e from None
+
+
+def _attach(cls, name, field_name=None, array=False):
+    """A build hook: table(s) -> description object(s), attached to the model."""
+    field_name = field_name or name
+
+    def build(data, ctx):
+        if data is None or (array and not data):
+            return None
+        if array:
+            obj = tuple(cls.from_dict(d, f"{name}[{i}]") for i, d in enumerate(data))
+        else:
+            obj = cls.from_dict(data, name)
+        _set_model(ctx, **{field_name: obj})
+        return obj
+    return build
+
+
+# ------------------------------------------------------------------ [model] additions
+section("model").struct.add_field("record_potential", Field(
+    Bool(), False, "Potential form: also save `potential(time, concept)` (the state u)."))
+
+# ------------------------------------------------------------------ [[pools]]
+register_section(Section(
+    "pools", Struct({
+        "name": Field(Str(name=True), REQUIRED, "Name of the pool (choices and controls refer to it).",
+                      hint="name the pool"),
+        "concepts": Field(_NAMES, None, "The competing concepts."),
+        "layer": Field(Str(name=True), None, 'Every concept of this layer; `"*"` makes one pool '
+                       'per non-empty layer, named `NAME:LAYER`.'),
+        "inhibition": Field(Real(min=0), 0.0, "Lateral inhibition: each member receives "
+                            "`-inhibition * (sum of the other members' activations)`.", unit="1"),
+    }, validate=lambda d, key: _one_of(d, key, ("concepts", "layer"))),
+    array=True,
+    doc="Competition pools: named sets of concepts that inhibit each other. `contradicts` "
+        "(and any negative) relations between members add to the competition. The pool's "
+        "conflict energy `E = -sum_{i != j} w_ij a_i a_j` over its inhibitory weights is "
+        "reported as `conflict(time, pool)`.",
+    build=_attach(M.Pool, "pools", array=True)), after="stimuli")
+
+
+def _one_of(d, key, names):
+    given = [k for k in names if k in d]
+    if len(given) != 1:
+        raise ConfigError(f"{key}: give exactly one of {' and '.join(names)}"
+                          + (f" (found {' and '.join(given)})" if given else ""))
+    return d
+
+
+# ------------------------------------------------------------------ [goals]
+_CLAMP = Struct({
+    "concept": Field(Str(name=True), REQUIRED, "The goal concept."),
+    "value": Field(Real(), 1.0, "Activation held.", unit="activation"),
+    "start": Field(Real(min=0), 0.0, "Onset.", unit=TIME),
+    "stop": Field(Real(allow_inf=True), math.inf, "Offset (exclusive).", unit=TIME),
+})
+
+register_section(Section(
+    "goals", Struct({
+        "types": Field(_NAMES, ["favours"], "Relation types forming the goal bias; they are "
+                       "taken out of W."),
+        "gain": Field(Real(), 1.0, "Strength of the goal bias (scaled by a control whose "
+                      "target is `goals`).", unit="1"),
+        "active": Field(OneOf((is_table, MapOf(Real(), key_doc="GOAL")),
+                              (is_array, ListOf(_CLAMP)),
+                              what="table goal = value, or array of {concept, value, start, stop}"),
+                        None, "Goals held on: `{ relax = 1.0 }` for the whole run, or clamps "
+                              "over intervals.", default_doc="none (goals are dynamic concepts)"),
+    }),
+    doc="Intentionality: goal concepts add a top-down bias `c * gain * (B a)` to the concepts "
+        "they favour (`B`: the goal relations).",
+    build=_attach(M.Goals, "goals")), after="pools")
+
+# ------------------------------------------------------------------ [layers]
+register_section(Section(
+    "layers", Struct({
+        "projections": Field(ListOf(Struct({
+            "lower": Field(Str(name=True), REQUIRED, "The lower (more concrete) layer."),
+            "upper": Field(Str(name=True), REQUIRED, "The upper (more abstract) layer."),
+            "up": Field(Real(min=0), 1.0, "Bottom-up (abstraction) gain.", unit="1"),
+            "down": Field(Real(min=0), 0.0, "Top-down (grounding, feedback) gain.", unit="1"),
+            "types": Field(_NAMES, None, "Relation types (families) it covers.", default_doc="all"),
+        })), [], "Gains between layer pairs, declared once for both directions: a relation "
+                 "joining the two layers acts upwards with `w * up` and downwards with "
+                 "`w * down`, whichever end is its source."),
+        "lateral": Field(OneOf((is_number, Real(min=0)), (is_table, MapOf(Real(min=0), key_doc="LAYER")),
+                               what="float >= 0, or table layer = gain"), 1.0,
+                         "Gain of relations inside a layer.", unit="1"),
+    }),
+    doc="The abstraction ladder's gains: bottom-up and top-down projections between layers, "
+        "and gains inside layers. Results gain `layer_mean(time, level)` and "
+        "`layer_max(time, level)` in any case.",
+    build=_attach(M.Layers, "layers")), after="goals")
+
+# ------------------------------------------------------------------ [adaptation]
+register_section(Section(
+    "adaptation", Struct({
+        "tau": Field(per_concept(Real(min=0, min_inclusive=False)), 10.0,
+                     "Time constant tau_h of the adaptation.", unit=TIME),
+        "strength": Field(per_concept(Real(min=0)), 1.0, "kappa: adaptation built by a fully "
+                          "active concept.", unit="1"),
+        "record": Field(Bool(), False, "Save `adaptation(time, concept)`."),
+    }),
+    doc="Slow adaptation (fatigue) `tau_h dh/dt = -h + strength * a`, subtracted from each "
+        "concept's input: it destabilises the current idea so the state moves on.",
+    build=_attach(M.Adaptation, "adaptation")), after="layers")
+
+
+# ------------------------------------------------------------------ [ideas]
+def _build_ideas(data, ctx):
+    if data is None:
+        return None
+    items = []
+    for nm, members in (data.get("sets") or {}).items():
+        items.append(M.Idea(nm, concepts=members))
+    for nm, pat in (data.get("patterns") or {}).items():
+        items.append(M.Idea(nm, pattern=pat))
+    kw = {k: data[k] for k in ("strength", "normalize", "rule", "restrict_to_edges",
+                               "representation") if k in data}
+    if "random" in data:
+        r = dict(data["random"])
+        rnd = M.Ideas.random(ctx.network, r.pop("count"), **r)
+        items += list(rnd.ideas)
+    if not items:
+        raise ConfigError("ideas: no ideas; give sets = { name = [concepts] }, patterns or random")
+    try:
+        ideas = M.Ideas(tuple(items), **kw)
+    except ConfigError as e:
+        raise _prefixed(e, "ideas") from None
+    fields = {"ideas": ideas}
+    if "cue" in data:
+        model = ctx["model"]
+        if not _is_default(model.initial):
+            raise ConfigError("ideas.cue: sets the initial state, but model.initial is set too; "
+                              "remove one of them")
+        c = data["cue"]
+        fields["initial"] = ideas.cue(ctx.network, c["idea"], c["fraction"], seed=c["seed"])
+    _set_model(ctx, **fields)
+    return ideas
+
+
+def _is_default(v):
+    return isinstance(v, (int, float)) and v == 0.0
+
+
+register_section(Section(
+    "ideas", Struct({
+        "sets": Field(MapOf(_NAMES, key_doc="IDEA"), None, "Ideas as named sets of concepts: "
+                      '`{ beach = ["sun", "sea", "sand"] }`.'),
+        "patterns": Field(MapOf(OneOf((is_array, ListOf(Real())), (is_table, MapOf(Real())),
+                                      what="array of one value per concept, or table concept = value"),
+                                key_doc="IDEA"), None,
+                          "Ideas as patterns over all concepts (e.g. +-1 or 0/1 values)."),
+        "random": Field(Struct({
+            "count": Field(Int(min=1, max=100_000), REQUIRED, "How many patterns."),
+            "kind": Field(Choice(["pm1", "binary"]), "pm1", "+-1 with equal probability, or 0/1."),
+            "sparsity": Field(Real(min=0, max=1), 0.5, "P(1) of binary patterns.", unit="1"),
+            "seed": Field(Int(min=0, max=2**63 - 1), 0, "Seed of the patterns."),
+            "prefix": Field(Str(name=True), "pattern", "Names: PREFIX0, PREFIX1, ..."),
+        }), None, "Random patterns over every concept."),
+        "strength": Field(Real(), 1.0, "Hebbian strength s (0: readouts only).", unit="1"),
+        "normalize": Field(Bool(), True, "Divide the weights by the number of concepts N."),
+        "rule": Field(Choice(["hebb", "covariance"]), "hebb", "`hebb`: s x_i x_j; `covariance`: "
+                      "patterns minus their mean (sparse 0/1 patterns)."),
+        "restrict_to_edges": Field(Bool(), False, "Only pairs already joined by a relation get "
+                                   "a weight."),
+        "representation": Field(Choice(["auto", "sparse", "low_rank"]), "auto",
+                                "Sparse weights added to W, or a low-rank term computed in "
+                                "O(N P) (dense patterns over many concepts)."),
+        "cue": Field(Struct({
+            "idea": Field(Str(name=True), REQUIRED, "The cued idea."),
+            "fraction": Field(Real(min=0, max=1), 0.4, "Share of its concepts cued.", unit="1"),
+            "seed": Field(Int(min=0, max=2**63 - 1), 0, "Which concepts are cued."),
+        }), None, "Start from a partial cue of an idea (sets the initial state)."),
+    }),
+    doc="Ideas stored as attractors by a Hebbian outer-product rule "
+        "`w_ij += s sum_mu x_i^mu x_j^mu` (`/ N`), zero self-connections. Results gain "
+        "`idea_overlap(time, idea)` = x . a / N and `idea_activation(time, idea)` (mean "
+        "activation of the members); `thoughtfield run` prints the train of thought.",
+    build=_build_ideas), after="adaptation")
+
+# ------------------------------------------------------------------ [[choices]]
+register_section(Section(
+    "choices", Struct({
+        "pool": Field(Str(name=True), REQUIRED, "The pool whose members are the options.",
+                      hint="name a pool from [[pools]]"),
+        "threshold": Field(Real(), 0.5, "Decision threshold.", unit="activation"),
+        "on": Field(Choice(["activation", "evidence"]), "activation",
+                    "Threshold the members' activations, or an evidence accumulator per member."),
+        "onset": Field(Real(min=0), 0.0, "Detection (and accumulation) starts here; response "
+                       "times are measured from it.", unit=TIME),
+        "stop": Field(Bool(), False, "End the run once every member has chosen."),
+        "correct": Field(Str(name=True), None, "The correct option (accuracy readouts)."),
+        "rate": Field(Real(), 1.0, "Evidence: drift per unit of activation difference.", unit="1/time"),
+        "leak": Field(Real(min=0), 0.0, "Evidence: leak.", unit="1/time"),
+        "inhibition": Field(Real(min=0), 0.0, "Evidence: inhibition from the other accumulators.",
+                            unit="1/time"),
+        "compare": Field(Choice(["mean", "max", "none"]), "mean", "Evidence: drift is "
+                         "`rate * (a_i - mean or max of the others)`, or `rate * a_i` (race)."),
+        "floor": Field(Real(), None, "Evidence: lower bound (0 for Usher & McClelland's LCA).",
+                       default_doc="none"),
+        "noise": Field(Real(min=0), 0.0, "Evidence: noise (needs euler_maruyama).",
+                       unit="1/time^1/2"),
+    }), array=True,
+    doc="Choice readouts: the first member of a pool to reach the threshold (on activation or "
+        "on an evidence accumulator `de_i/dt = rate (a_i - cmp_i) - leak e_i - inhibition "
+        "sum_{j!=i} e_j + noise`). Results gain `choice`, `response_time`, `choice_margin`, "
+        "`correct`, `conflict_at_choice` per decision, and for ensembles "
+        "`choice_probability`, `accuracy`, `mean_rt`, `rt_quantile`.",
+    build=_attach(M.Choice, "choices", array=True)), after="ideas")
+
+# ------------------------------------------------------------------ [[controls]]
+register_section(Section(
+    "controls", Struct({
+        "monitor": Field(_NAMES, REQUIRED, "Pools whose conflict drives the control.",
+                         hint="list the pools to monitor"),
+        "target": Field(OneOf((lambda v: isinstance(v, str), Choice(["goals"])),
+                              (is_table, MapOf(Real(), key_doc="CONCEPT")),
+                              what='"goals", or table concept = gain'), "goals",
+                        'Raise the goal-bias gain (`"goals"`), or add `gain * c` to the input of '
+                        "task concepts."),
+        "name": Field(Str(name=True), "control", "Name (the `controller` coordinate)."),
+        "mode": Field(Choice(["continuous", "trial"]), "continuous",
+                      "`continuous`: tau dc/dt = -(c - baseline) + sensitivity E; `trial`: "
+                      "updated between the trials of a [protocol]."),
+        "tau": Field(Real(min=0, min_inclusive=False), 1.0, "Time constant (continuous).", unit=TIME),
+        "baseline": Field(Real(), 1.0, "c0, also the initial value.", unit="1"),
+        "sensitivity": Field(Real(), 1.0, "lambda (continuous).", unit="1/energy"),
+        "persistence": Field(Real(min=0, max=1), 0.5, "l in c_next = l c + (1 - l)(alpha E + beta) "
+                             "(trial).", unit="1"),
+        "alpha": Field(Real(), 1.0, "alpha (trial).", unit="1/energy"),
+        "beta": Field(Real(), 0.0, "beta (trial).", unit="1"),
+    }), array=True,
+    doc="Conflict monitoring and control (Botvinick et al. 2001): the conflict of the monitored "
+        "pools raises a control variable that scales the goal bias or drives task concepts. "
+        "Results gain `control(time, controller)`.",
+    build=_attach(M.Control, "controls", array=True)), after="choices")
+
+
+# ------------------------------------------------------------------ checks on the model
+def _check_mechanisms(model, ctx):
+    if not model.has_mechanisms:
+        return
+    from .build import check_mechanisms
+    run = ctx["run"]
+    check_mechanisms(ctx.network, model, t0=run.t0, t_end=run.t_end, members=run.members)
+
+
+_model_section = section("model")
+_model_check = _model_section.check
+
+
+def _check_model_and_mechanisms(model, ctx):
+    if _model_check is not None:
+        _model_check(model, ctx)
+    _check_mechanisms(model, ctx)
+
+
+_model_section.check = _check_model_and_mechanisms
+
+
+# ------------------------------------------------------------------ [protocol]
+def _build_protocol(data, ctx):
+    if data is None:
+        return None
+    d = dict(data)
+    conds = []
+    for i, c in enumerate(d.pop("conditions")):
+        c = dict(c)
+        c["stimuli"] = _build_stimuli(c.get("stimuli") or [], ctx)
+        try:
+            conds.append(Condition(**c))
+        except ConfigError as e:
+            raise _prefixed(e, f"protocol.conditions[{i}]") from None
+    run = ctx["run"]
+    if "duration" not in d:
+        d["duration"] = run.t_end - run.t0
+    if "seed" not in d:
+        d["seed"] = ctx.seed if ctx.seed is not None else 0
+    common = tuple(ctx.get("stimuli") or ())
+    if common:
+        conds = [replace(c, stimuli=common + c.stimuli) for c in conds]
+    try:
+        return Protocol(tuple(conds), **d)
+    except ConfigError as e:
+        raise _prefixed(e, "protocol") from None
+
+
+def _check_protocol(protocol, ctx):
+    check_protocol(ctx.network, ctx["model"], protocol)
+
+
+def _run_protocol(protocol, cfg, progress):
+    run = cfg.run
+    return run_protocol(cfg.network, cfg.model, protocol, solver=cfg.solver, members=run.members,
+                        seed=cfg.seed, threads=run.threads, progress=progress)
+
+
+register_section(Section(
+    "protocol", Struct({
+        "conditions": Field(ListOf(Struct({
+            "name": Field(Str(name=True), REQUIRED, "Name of the condition."),
+            "stimuli": Field(ListOf(_STIMULUS), [], "Stimuli, times relative to the trial "
+                             "start (e.g. a settling phase, then the stimulus); [[stimuli]] "
+                             "outside the protocol apply to every trial."),
+            "correct": Field(Str(name=True), None, "The correct option."),
+            "weight": Field(Real(min=0), 1.0, "Relative frequency (with n_trials).", unit="1"),
+        }), min_len=1), REQUIRED, "The kinds of trial."),
+        "duration": Field(Real(min=0, min_inclusive=False), None, "Length of each trial.",
+                          unit=TIME, default_doc="run.t_end - run.t0"),
+        "trials": Field(ListOf(Str(name=True), min_len=1), None,
+                        "The explicit sequence of condition names."),
+        "n_trials": Field(Int(min=1, max=10_000_000), None, "Generate this many trials from "
+                          "the conditions' weights."),
+        "order": Field(Choice(["shuffled", "random"]), "shuffled", "`shuffled`: counts match "
+                       "the weights exactly, in a seeded random order; `random`: independent "
+                       "draws."),
+        "seed": Field(Int(min=0, max=2**63 - 1), None, "Seed of the trial order.",
+                      default_doc="the config's seed, else 0"),
+        "carry": Field(ListOf(Choice(list(CARRY)), unique=True), ["control"],
+                       "State carried from trial to trial; everything else is reset."),
+        "decision": Field(Str(name=True), None, "Pool of the response choice.",
+                          default_doc="the only [[choices]] entry"),
+        "record": Field(Bool(), False, "Keep every trial's time course."),
+        "save_dt": Field(Real(min=0, min_inclusive=False), None, "Save interval of the time "
+                         "courses.", unit=TIME, default_doc="duration / 100"),
+    }),
+    doc="A trial protocol (an experiment): conditions, a trial sequence, what carries over. "
+        "It takes over the run; the result has a `trial` dimension (`condition`, `choice`, "
+        "`correct`, `response_time`, `conflict_at_response`, `control`), and "
+        "`thoughtfield run` prints a summary per condition.",
+    build=_build_protocol, check=_check_protocol, runner=_run_protocol), after="run")

@@ -1,0 +1,275 @@
+"""Figures of the mechanisms, registered as plot kinds (``thoughtfield plot --kind``):
+
+``conflict`` (conflict per pool and control over time), ``ideas`` (ideas over time with
+the train of thought), ``layers`` (mean activation per layer), ``evidence``
+(accumulators, threshold, choices), ``conditions`` (a protocol's decision options over
+trial time, one line per condition), ``trials`` (response time and accuracy per
+condition of a protocol, split by the previous trial's condition).
+
+Every function takes ``ax=None`` and returns the Axes; matplotlib is imported lazily.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import _validate as V
+from .errors import ConfigError
+from .plots import register_plot
+
+
+def _plt():
+    import matplotlib.pyplot as plt
+    return plt
+
+
+def _axes(ax, figsize=(7.5, 4.2)):
+    if ax is None:
+        _, ax = _plt().subplots(figsize=figsize, layout="constrained")
+    return ax
+
+
+def _need(ds, var, what):
+    if var not in ds:
+        raise ConfigError(f"plot {what!r}: the result has no {var!r}; " + {
+            "conflict": "define competition pools ([[pools]])",
+            "idea_activation": "store ideas ([ideas])",
+            "layer_mean": "it is not a continuous run",
+            "evidence": "add a choice with on = \"evidence\" ([[choices]])",
+            "response_time": "it is not a run with choices",
+        }.get(var, ""))
+
+
+def _mean_member(da, member):
+    if "member" in da.dims:
+        if member is None:
+            return da.mean("member"), f" (mean of {da.sizes['member']} members)"
+        return da.isel(member=V.integer("member", member, min=0, max=da.sizes["member"] - 1)), \
+            f" (member {member})"
+    return da, ""
+
+
+def _last_trial(da):
+    return da.isel(trial=-1) if "trial" in da.dims else da
+
+
+def plot_conflict(ds, ax=None, *, member=None):
+    """Conflict energy of each pool over time, with the control variables on a second
+    axis."""
+    _need(ds, "conflict", "conflict")
+    ax = _axes(ax)
+    E, note = _mean_member(_last_trial(ds["conflict"]), member)
+    t = ds.time.values
+    for p in E.pool.values:
+        ax.plot(t, E.sel(pool=p).values, lw=2, label=f"conflict {p}")
+    ax.set_xlabel("time")
+    ax.set_ylabel("conflict energy  -Σ w_ij a_i a_j")
+    lines, labels = ax.get_legend_handles_labels()
+    if "control" in ds:
+        C, _ = _mean_member(_last_trial(ds["control"]), member)
+        ax2 = ax.twinx()
+        for k, c in enumerate(C.controller.values):
+            ax2.plot(t, C.sel(controller=c).values, ls="--", color=f"C{3 + k}", lw=1.8,
+                     label=f"control {c}")
+        ax2.set_ylabel("control c")
+        l2, b2 = ax2.get_legend_handles_labels()
+        lines, labels = lines + l2, labels + b2
+    if "choice_time" in ds and "decision" in ds.dims:
+        ct = ds["choice_time"]
+        if "member" not in ct.dims:
+            for d in ct.decision.values:
+                tc = float(ct.sel(decision=d))
+                if np.isfinite(tc):
+                    ax.axvline(tc, color="0.4", lw=1, ls=":")
+    ax.legend(lines, labels, loc="upper right", fontsize=8, frameon=False)
+    ax.set_title(ds.attrs.get("title", "Conflict and control") + note, fontsize=10)
+    return ax
+
+
+def plot_ideas(ds, ax=None, *, member=None, threshold: float = 0.5, measure: str = "auto"):
+    """Each stored idea's score over time (mean activation of its members for sets, the
+    overlap for patterns), with the visited sequence written on top."""
+    _need(ds, "idea_activation", "ideas")
+    from .readouts import format_train, train_of_thought
+    ax = _axes(ax)
+    kind = ds["idea_kind"].values if "idea_kind" in ds.coords else np.array(["set"] * ds.sizes["idea"])
+    act, note = _mean_member(_last_trial(ds["idea_activation"]), member)
+    ovl, _ = _mean_member(_last_trial(ds["idea_overlap"]), member)
+    t = ds.time.values
+    for k, name in enumerate(ds.idea.values):
+        y = act.sel(idea=name) if (measure == "idea_activation" or
+                                   (measure == "auto" and kind[k] == "set")) else ovl.sel(idea=name)
+        ax.plot(t, y.values, lw=2, label=str(name))
+    ax.axhline(threshold, color="0.6", lw=1, ls=":")
+    ax.set_xlabel("time")
+    ax.set_ylabel("idea activation / overlap")
+    ax.legend(loc="center right", fontsize=8, frameon=False, ncol=1)
+    title = ds.attrs.get("title", "Ideas over time")
+    if "member" not in ds["idea_activation"].dims and "trial" not in ds.dims:
+        visits = train_of_thought(ds, threshold=threshold, measure=measure)
+        if visits:
+            title += "\n" + format_train(visits)
+            for v in visits:
+                ax.axvspan(v.entry, v.exit, color="0.92", zorder=0)
+    ax.set_title(title + note, fontsize=10)
+    return ax
+
+
+def plot_layers(ds, ax=None, *, member=None):
+    """Mean (solid) and largest (dotted) activation of each layer over time."""
+    _need(ds, "layer_mean", "layers")
+    ax = _axes(ax)
+    mean, note = _mean_member(_last_trial(ds["layer_mean"]), member)
+    mx, _ = _mean_member(_last_trial(ds["layer_max"]), member)
+    t = ds.time.values
+    for k, lev in enumerate(ds.level.values):
+        ax.plot(t, mean.sel(level=lev).values, lw=2, color=f"C{k}", label=f"{lev} (mean)")
+        ax.plot(t, mx.sel(level=lev).values, lw=1.2, ls=":", color=f"C{k}", label=f"{lev} (max)")
+    ax.set_xlabel("time")
+    ax.set_ylabel("activation")
+    ax.legend(loc="best", fontsize=8, frameon=False, ncol=2)
+    ax.set_title(ds.attrs.get("title", "Layers of the ladder") + note, fontsize=10)
+    return ax
+
+
+def plot_evidence(ds, ax=None, *, member=None, members: int = 20):
+    """Evidence accumulators over time with the threshold (an ensemble shows the first
+    ``members`` members, thin lines, one colour per option)."""
+    _need(ds, "evidence", "evidence")
+    ax = _axes(ax)
+    ev = _last_trial(ds["evidence"])
+    t = ds.time.values
+    opts = list(ev.accumulator.values)
+    pools = list(ev["accumulator_pool"].values) if "accumulator_pool" in ev.coords else [None] * len(opts)
+    ct = ds["choice_time"] if "choice_time" in ds else None
+
+    def until_choice(y, pool, m=None):
+        """The trace up to the member's choice (later evidence no longer matters)."""
+        if ct is None or pool is None or "decision" not in ct.dims:
+            return t, y
+        c = ct.sel(decision=pool)
+        tc = float(c if m is None else c.isel(member=m))
+        if not np.isfinite(tc):
+            return t, y
+        keep = t <= tc
+        return np.append(t[keep], tc), np.append(y[keep], np.interp(tc, t, y))
+
+    if "member" in ev.dims:
+        sel = range(min(members, ev.sizes["member"])) if member is None else [member]
+        for k, o in enumerate(opts):
+            for j, m in enumerate(sel):
+                tt, yy = until_choice(ev.isel(member=m).sel(accumulator=o).values, pools[k], m)
+                ax.plot(tt, yy, color=f"C{k}", lw=0.8, alpha=0.7, label=str(o) if j == 0 else None)
+        note = f" ({len(sel)} of {ev.sizes['member']} members, each up to its choice)"
+    else:
+        for k, o in enumerate(opts):
+            tt, yy = until_choice(ev.sel(accumulator=o).values, pools[k])
+            ax.plot(tt, yy, color=f"C{k}", lw=2, label=str(o))
+        note = ""
+    model = _attr_json(ds, "model") or {}
+    for ch in model.get("choices", []):
+        if ch.get("on") == "evidence":
+            ax.axhline(ch["threshold"], color="0.3", lw=1, ls="--")
+    ax.set_xlabel("time")
+    ax.set_ylabel("evidence")
+    ax.legend(loc="upper left", fontsize=8, frameon=False)
+    title = ds.attrs.get("title", "Evidence accumulation") + note
+    if "mean_rt" in ds:
+        d = ds.decision.values[0]
+        probs = ds.choice_probability.sel(decision=d)
+        best = str(probs.option.values[int(np.argmax(probs.values))])
+        title += f"\nP({best}) = {float(probs.max()):.2f}, mean RT = {float(ds.mean_rt.sel(decision=d)):.3g}"
+    ax.set_title(title, fontsize=10)
+    return ax
+
+
+def plot_conditions(ds, ax=None, *, concepts=None):
+    """Protocol with recorded time courses: the decision's options (or ``concepts``) over
+    trial time, averaged over the trials (and members) of each condition -- one panel per
+    condition (or all on ``ax``, one line style per condition).  Returns the Axes."""
+    if "trial" not in ds.dims or "activation" not in ds:
+        raise ConfigError("plot 'conditions': needs a protocol result with recorded time "
+                          "courses ([protocol] record = true)")
+    act = ds["activation"]
+    if "member" in act.dims:
+        act = act.mean("member")
+    if concepts is None:
+        concepts = _attr_json(ds, "options") or list(act.concept.values[:4])
+    conds = list(dict.fromkeys(ds.condition.values.tolist()))
+    if ax is None:
+        _, axes = _plt().subplots(1, len(conds), figsize=(4.2 * len(conds) + 1, 3.6),
+                                  sharey=True, layout="constrained", squeeze=False)
+        axes = axes[0]
+    else:
+        axes = [ax] * len(conds)
+    styles = ["-", "--", ":", "-."]
+    t = ds.time.values
+    for j, c in enumerate(conds):
+        a = axes[j]
+        sel = act.isel(trial=np.flatnonzero(ds.condition.values == c)).mean("trial")
+        for k, nm in enumerate(concepts):
+            a.plot(t, sel.sel(concept=nm).values, color=f"C{k}", lw=2,
+                   ls=styles[j % 4] if axes[0] is axes[-1] and len(conds) > 1 else "-",
+                   label=f"{nm}" + (f" | {c}" if axes[0] is axes[-1] and len(conds) > 1 else ""))
+        a.set_xlabel("time in trial")
+        if axes[0] is not axes[-1]:
+            n = int((ds.condition.values == c).sum())
+            a.set_title(f"{c} ({n} trial{'s' if n != 1 else ''})", fontsize=10)
+        a.legend(loc="best", fontsize=8, frameon=False)
+    axes[0].set_ylabel("activation")
+    fig = axes[0].figure
+    if axes[0] is not axes[-1]:
+        fig.suptitle(ds.attrs.get("title", "Conditions"), fontsize=11)
+        return np.asarray(axes, dtype=object)
+    axes[0].set_title(ds.attrs.get("title", "Conditions"), fontsize=10)
+    return axes[0]
+
+
+def plot_trials(ds, ax=None, *, by_previous: bool = True):
+    """Mean response time (bars) and accuracy (dots) per condition of a protocol; with
+    ``by_previous`` one bar per previous condition (sequential effects)."""
+    if "trial" not in ds.dims or "response_time" not in ds:
+        raise ConfigError("plot 'trials': needs a protocol result")
+    from .protocol import trial_summary
+    ax = _axes(ax)
+    s = trial_summary(ds, by_previous=by_previous)
+    conds = [str(c) for c in s.condition.values]
+    x = np.arange(len(conds))
+    if by_previous:
+        prevs = [str(p) for p in s.previous.values]
+        w = 0.8 / len(prevs)
+        for k, p in enumerate(prevs):
+            ax.bar(x + (k - (len(prevs) - 1) / 2) * w, s.mean_rt.sel(previous=p).values, w,
+                   label=f"after {p}", color=f"C{k}", alpha=0.8)
+    else:
+        ax.bar(x, s.mean_rt.values, 0.6, color="C0", alpha=0.8, label="mean RT (correct)")
+    ax.set_xticks(x, conds, rotation=15, fontsize=8)
+    ax.set_ylabel("mean response time (correct trials)")
+    ax2 = ax.twinx()
+    if by_previous:
+        for k, p in enumerate(prevs):
+            ax2.plot(x + (k - (len(prevs) - 1) / 2) * w, s.accuracy.sel(previous=p).values, "o",
+                     color="k", ms=4)
+    else:
+        ax2.plot(x, s.accuracy.values, "o", color="k", ms=5)
+    ax2.set_ylabel("accuracy (dots)")
+    ax2.set_ylim(0, 1.05)
+    ax.legend(loc="upper left", fontsize=7, frameon=False)
+    ax.set_title(ds.attrs.get("title", "Trials"), fontsize=10)
+    return ax
+
+
+def _attr_json(ds, key):
+    from .results import description
+    try:
+        return description(ds, key)
+    except ValueError:
+        return None
+
+
+register_plot("conflict", plot_conflict, "conflict energy per pool and control over time")
+register_plot("ideas", plot_ideas, "stored ideas over time and the train of thought")
+register_plot("layers", plot_layers, "mean and largest activation per layer over time")
+register_plot("evidence", plot_evidence, "evidence accumulators, threshold and choice")
+register_plot("conditions", plot_conditions, "a protocol's options over trial time per condition")
+register_plot("trials", plot_trials, "response time and accuracy per condition of a protocol")
