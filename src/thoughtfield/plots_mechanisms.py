@@ -1,7 +1,7 @@
 """Figures of the mechanisms, registered as plot kinds (``thoughtfield plot --kind``):
 
 ``conflict`` (conflict per pool and control over time), ``ideas`` (ideas over time with
-the train of thought), ``layers`` (mean activation per layer), ``evidence``
+the train of thought), ``layer_summary`` (mean and largest activation per layer), ``evidence``
 (accumulators, threshold, choices), ``conditions`` (a protocol's decision options over
 trial time, one line per condition), ``trials`` (response time and accuracy per
 condition of a protocol, split by the previous trial's condition).
@@ -117,7 +117,7 @@ def plot_ideas(ds, ax=None, *, member=None, threshold: float = 0.5, measure: str
 
 def plot_layers(ds, ax=None, *, member=None):
     """Mean (solid) and largest (dotted) activation of each layer over time."""
-    _need(ds, "layer_mean", "layers")
+    _need(ds, "layer_mean", "layer_summary")
     ax = _axes(ax)
     mean, note = _mean_member(_last_trial(ds["layer_mean"]), member)
     mx, _ = _mean_member(_last_trial(ds["layer_max"]), member)
@@ -269,7 +269,7 @@ def _attr_json(ds, key):
 
 register_plot("conflict", plot_conflict, "conflict energy per pool and control over time")
 register_plot("ideas", plot_ideas, "stored ideas over time and the train of thought")
-register_plot("layers", plot_layers, "mean and largest activation per layer over time")
+register_plot("layer_summary", plot_layers, "mean and largest activation per layer over time")
 register_plot("evidence", plot_evidence, "evidence accumulators, threshold and choice")
 register_plot("conditions", plot_conditions, "a protocol's options over trial time per condition")
 register_plot("trials", plot_trials, "response time and accuracy per condition of a protocol")

@@ -377,7 +377,7 @@ def run_protocol(network, model, protocol: Protocol, *, solver=None, members: in
                 stats[key] += int(ds_k.attrs[key])
             rng, spare, has_spare = st.rng.copy(), st.spare.copy(), st.has_spare.copy()
             if protocol.record:
-                records.append(ds_k)
+                records.append(ds_k.copy(deep=True))  # the simulation's buffers are reused
             # readouts of the response
             for m in range(M):
                 j = int(st.ev_i[d_resp, m])

@@ -1,0 +1,160 @@
+"""Trial protocols: sequences, what resets and what carries over, per-trial readouts,
+summaries; and the README's mechanism figures."""
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import thoughtfield as tf
+from thoughtfield.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_generated_sequences_follow_the_proportions_and_the_seed():
+    conds = [tf.Condition("a", weight=3), tf.Condition("b", weight=1), tf.Condition("c", weight=0)]
+    p = tf.Protocol(conds, duration=1, n_trials=40, seed=7)
+    seq = p.sequence()
+    assert seq.count("a") == 30 and seq.count("b") == 10 and "c" not in seq
+    assert seq == tf.Protocol(conds, duration=1, n_trials=40, seed=7).sequence()
+    assert seq != tf.Protocol(conds, duration=1, n_trials=40, seed=8).sequence()
+    assert seq[:30] != ["a"] * 30  # shuffled, not blocked
+    # largest remainder: 7 trials at 3:1 -> 5 a (5.25) and 2 b (1.75)
+    seq7 = tf.Protocol(conds, duration=1, n_trials=7, seed=1).sequence()
+    assert seq7.count("a") == 5 and seq7.count("b") == 2
+    # independent draws: proportions only on average
+    rnd = tf.Protocol(conds, duration=1, n_trials=4000, seed=2, order="random").sequence()
+    assert abs(rnd.count("a") / 4000 - 0.75) < 0.03
+    # explicit lists are kept as given
+    assert tf.Protocol(conds, duration=1, trials=["b", "b", "a"]).sequence() == ["b", "b", "a"]
+
+
+def _counter_net():
+    return tf.ConceptNetwork(["x", "y"])
+
+
+def _counter_model(**kw):
+    """x integrates its input (linear, no leak from a huge tau is not available, so use
+    tau = 1 and read the value): the activation at the trial's end tells what carried."""
+    return tf.Model(transfer="linear", pools=[tf.Pool("p", ["x", "y"])],
+                    choices=[tf.Choice("p", threshold=10.0)], **kw)
+
+
+@pytest.mark.parametrize("carry", [(), ("activation",)])
+def test_activation_resets_between_trials_unless_carried(carry):
+    net = _counter_net()
+    model = _counter_model()
+    cond = tf.Condition("push", [tf.Pulse("x", 0.0, 1.0, 1.0)])
+    proto = tf.Protocol([cond], duration=1.0, trials=["push"] * 3, carry=carry, record=True,
+                        save_dt=0.5)
+    ds = tf.run_protocol(net, model, proto, solver=tf.Solver("dopri5", rtol=1e-10, atol=1e-12))
+    end = ds.activation.sel(concept="x").isel(time=-1).values
+    one = 1 - np.exp(-1.0)  # a pulse of 1 for one time unit from 0
+    if not carry:
+        np.testing.assert_allclose(end, [one] * 3, atol=1e-9)
+        np.testing.assert_allclose(ds.activation.sel(concept="x").isel(time=0).values, 0.0)
+    else:
+        # x(T) = 1 + (x0 - 1) e^-1 starting from the previous trial's end
+        want, x = [], 0.0
+        for _ in range(3):
+            x = 1 + (x - 1) * np.exp(-1.0)
+            want.append(x)
+        np.testing.assert_allclose(end, want, atol=1e-9)
+
+
+def test_continuous_control_carries_over_and_adaptation_resets():
+    net = tf.ConceptNetwork(["a", "b"])
+    model = tf.Model(transfer="linear", pools=[tf.Pool("p", ["a", "b"], inhibition=1.0)],
+                     choices=[tf.Choice("p", threshold=10.0)],
+                     controls=[tf.Control(["p"], target={"a": 0.0}, tau=1.0, baseline=0.0,
+                                          sensitivity=1.0)],
+                     adaptation=tf.Adaptation(tau=1.0, strength=1.0, record=True))
+    cond = tf.Condition("both", [tf.Clamp("a", 0, 2, 1.0), tf.Clamp("b", 0, 2, 1.0)])
+    proto = tf.Protocol([cond], duration=2.0, trials=["both"] * 3, carry=["control"], record=True)
+    ds = tf.run_protocol(net, model, proto, solver=tf.Solver("dopri5", rtol=1e-10, atol=1e-12))
+    # conflict E = inh * 2 a b = 2 throughout; dc/dt = -c + 2: c(t) = 2 + (c0 - 2) e^-t
+    c, want = 0.0, []
+    for _ in range(3):
+        want.append(c)
+        c = 2 + (c - 2) * np.exp(-2.0)
+    np.testing.assert_allclose(ds.control.sel(controller="control").values, want, atol=1e-8)
+    np.testing.assert_allclose(ds.control_after.sel(controller="control").values[:-1], want[1:], atol=1e-8)
+    # adaptation starts from 0 in every trial: h(T) = 1 - e^-2 each time
+    h_end = ds.adaptation.sel(concept="a").isel(time=-1).values
+    np.testing.assert_allclose(h_end, 1 - np.exp(-2.0), atol=1e-8)
+    np.testing.assert_allclose(ds.adaptation.sel(concept="a").isel(time=0).values, 0.0)
+
+
+def test_per_trial_readouts_and_the_summary_table():
+    net = tf.ConceptNetwork(["left", "right"])
+    model = tf.Model(transfer="linear", pools=[tf.Pool("resp", ["left", "right"])],
+                     choices=[tf.Choice("resp", threshold=0.5, onset=1.0, stop=True)])
+    conds = [tf.Condition("L", [tf.Pulse("left", 1.0, 10, 1.0)], correct="left"),
+             tf.Condition("R", [tf.Pulse("right", 1.0, 10, 1.0)], correct="left"),  # always wrong
+             tf.Condition("none", [], correct="left")]
+    proto = tf.Protocol(conds, duration=5.0, trials=["L", "R", "none", "L"])
+    ds = tf.run_protocol(net, model, proto, solver="rk4")
+    assert list(ds.choice.values) == ["left", "right", "", "left"]
+    assert list(ds.correct.values) == [True, False, False, True]
+    assert list(ds.correct_option.values) == ["left"] * 4
+    rt = ds.response_time.values
+    assert np.isnan(rt[2]) and abs(rt[0] - np.log(2)) < 1e-8 and rt[0] == pytest.approx(rt[3])
+    # without a response the conflict is taken at the end of the trial (both at rest: 0)
+    assert ds.conflict_at_response.sel(pool="resp").values[2] == 0.0
+    s = tf.trial_summary(ds)
+    assert list(s.condition.values) == ["L", "R", "none"]
+    assert s.accuracy.sel(condition="L") == 1.0 and s.accuracy.sel(condition="R") == 0.0
+    assert s.no_response.sel(condition="none") == 1.0 and np.isnan(s.mean_rt.sel(condition="none"))
+    assert float(s.n.sel(condition="L")) == 2
+    table = tf.format_trial_summary(ds)
+    assert "L" in table and "left 1.00" in table and "(none) 1.00" in table
+    by = tf.trial_summary(ds, by_previous=True)
+    assert float(by.n.sel(previous="none", condition="L")) == 1
+    with pytest.raises(tf.ConfigError, match="trial_summary: not a protocol result"):
+        tf.trial_summary(tf.simulate(net, model, t_end=2))
+
+
+def test_protocol_members_are_independent_participants():
+    net = tf.ConceptNetwork(["a", "b"])
+    model = tf.Model(transfer="linear", pools=[tf.Pool("p", ["a", "b"])],
+                     choices=[tf.Choice("p", on="evidence", threshold=1.0, noise=1.0, stop=True)])
+    proto = tf.Protocol([tf.Condition("c", [tf.Clamp("a", 0, 5, 0.6), tf.Clamp("b", 0, 5, 0.4)],
+                                      correct="a")], duration=5, n_trials=6)
+    kw = dict(solver=tf.Solver("euler_maruyama", dt=0.01), seed=3)
+    ds = tf.run_protocol(net, model, proto, members=5, **kw)
+    assert ds.response_time.dims == ("member", "trial")
+    rt = ds.response_time.values
+    assert np.isfinite(rt).mean() > 0.8 and len(np.unique(rt[np.isfinite(rt)])) > 20
+    again = tf.run_protocol(net, model, proto, members=5, **kw)
+    np.testing.assert_array_equal(again.response_time.values, rt)
+
+
+MECHANISM_FIGURES = {
+    "goals": "conditions", "layers": "trajectories", "choice_lca": "evidence",
+    "stroop_control": "conflict", "conflict_adaptation": "trials",
+    "hopfield_completion": "ideas", "train_of_thought": "ideas",
+}
+
+
+def test_readme_documents_each_mechanism_figure_with_its_command():
+    readme = (ROOT / "README.md").read_text()
+    for cfg, kind in MECHANISM_FIGURES.items():
+        png = f"docs/img/{cfg}.png"
+        cmd = re.search(rf"^thoughtfield run simulations/{cfg}\.toml --out (\S+) && "
+                        rf"thoughtfield plot \1 --kind {kind} .*--out {re.escape(png)}$", readme, re.M)
+        assert cmd, cfg
+        assert f"]({png})" in readme, cfg
+        assert (ROOT / png).read_bytes()[:4] == b"\x89PNG", cfg
+
+
+def test_the_train_of_thought_command_prints_the_sequence(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "docs" / "img").mkdir(parents=True)
+    cfg = ROOT / "simulations" / "train_of_thought.toml"
+    assert main(["run", str(cfg), "--out", "train.nc"]) == 0
+    out = capsys.readouterr().out
+    assert "train of thought: beach → holiday → flight → airport → border" in out
+    assert main(["plot", "train.nc", "--kind", "ideas", "--out", "docs/img/t.png"]) == 0
+    assert (tmp_path / "docs" / "img" / "t.png").stat().st_size > 20_000
