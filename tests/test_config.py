@@ -370,8 +370,10 @@ def test_simulation_kwargs_from_sections():
 # ------------------------------------------------------------------ registry
 @pytest.fixture
 def goals_section():
-    """A section registered the way later features register theirs."""
+    """A section registered the way later features register theirs (replacing the real
+    [goals] section for the test; the registry is restored afterwards)."""
     applied = []
+    saved = list(config._SECTIONS.items())
 
     def check(obj, ctx):
         for i, c in enumerate(obj["concepts"]):
@@ -385,7 +387,8 @@ def goals_section():
         build=lambda d, ctx: d, check=check,
         apply=lambda obj, kw, ctx: applied.append(obj)), after="stimuli")
     yield applied
-    config._SECTIONS.pop("goals")
+    config._SECTIONS.clear()
+    config._SECTIONS.update(saved)
 
 
 def test_a_registered_section_is_loaded_checked_and_applied(goals_section):
