@@ -356,9 +356,10 @@ def test_chunked_runs_with_mechanisms_equal_unsplit_runs(method):
     assert (full.choice.values != "").any()  # a choice happened inside the run
 
 
-def test_ensemble_members_match_single_runs_with_mechanisms():
+@pytest.mark.parametrize("form", ["activation", "potential"])
+def test_ensemble_members_match_single_runs_with_mechanisms(form):
     net, model, stim = _everything()
-    model = tf.Model(**{**model.__dict__, "sigma": 0.05})
+    model = tf.Model(**{**model.__dict__, "sigma": 0.05, "form": form})
     sol = tf.Solver("euler_maruyama", dt=0.02)
     one = tf.simulate(net, model, stim, t_end=10, solver=sol, members=1, seed=9)
     three = tf.simulate(net, model, stim, t_end=10, solver=sol, members=3, seed=9)

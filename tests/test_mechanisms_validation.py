@@ -245,3 +245,10 @@ def test_protocol_config_runs_with_common_stimuli(tmp_path):
     prot = tf.load_config(text).protocol
     assert all(c.stimuli[0].concept == "relax" for c in prot.conditions)
     np.testing.assert_allclose(ds.response_time.values, ds.response_time.values[0])
+
+
+def test_the_discrete_mode_refuses_mechanisms(net):
+    with pytest.raises(tf.ConfigError, match=r"model.pools: the discrete 'spreadr' mode does not include"):
+        tf.simulate(net, tf.Model(pools=[tf.Pool("p", ["sun"])]), solver="spreadr", t_end=3)
+    with pytest.raises(tf.ConfigError, match=r"model.form: the discrete 'spreadr' mode has no state forms"):
+        tf.simulate(net, tf.Model(form="potential"), solver="spreadr", t_end=3)

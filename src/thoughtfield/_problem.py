@@ -48,8 +48,9 @@ Problem = namedtuple("Problem", [
     # ---- mechanisms (issue 4); -1 / empty when unused.  The arrays are packed (see
     # _kernels/layout.py for why); ``mechanism_arrays(problem)`` gives them by name.
     "nstate",      # int: rows S of the state vector (N when no mechanism adds state)
-    "xmode",       # int: 1 when the extra input x (goal bias, pools, adaptation,
-                   #      control, low-rank ideas) must be computed before the rows
+    "xmode",       # int: 1 when the input of the rows is external input + extra terms
+                   #      (goal bias, pools, adaptation, control, low-rank ideas),
+                   #      computed into scratch xin before the rows
     "g_gain",      # float: goal gain; x_i += g_gain * c_g * sum_j B_ij a_j
     "g_ctrl",      # int: state row of the control that scales the goal bias (c_g), -1: c_g = 1
     "h_off",       # int: first state row of the adaptation h, -1 none

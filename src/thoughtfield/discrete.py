@@ -72,6 +72,18 @@ CHUNK_BYTES = 32 * 2**20
 NEGATIVE = ("error", "ignore")
 
 
+def _check_continuous_only(model) -> None:
+    """The mechanisms (and the potential form) belong to the continuous dynamics; the
+    discrete mode would silently ignore them."""
+    if model.form != "activation":
+        raise ConfigError(f"model.form: the discrete 'spreadr' mode has no state forms (got "
+                          f"{model.form!r}); remove form or use a continuous solver")
+    for k in ("adaptation", "goals", "layers", "pools", "choices", "controls", "ideas"):
+        if getattr(model, k, None):
+            raise ConfigError(f"model.{k}: the discrete 'spreadr' mode does not include the "
+                              f"mechanisms; remove {k} or use a continuous solver")
+
+
 @dataclass(frozen=True)
 class Spreadr:
     """Settings of the discrete spreadr-compatible mode (method ``"spreadr"``).
@@ -150,6 +162,8 @@ class Spreadr:
         if model is not None and model.has_noise:
             raise ConfigError("model.sigma: the discrete 'spreadr' mode has no noise; set "
                               "sigma = 0 or use a continuous solver")
+        if model is not None:
+            _check_continuous_only(model)
         self.resolve_retention(network, members)
         spreading_matrix(network, self.negative)
 
@@ -248,6 +262,7 @@ class DiscreteSimulation:
         if model.has_noise:
             raise ConfigError("model.sigma: the discrete 'spreadr' mode has no noise; set "
                               "sigma = 0 or use a continuous solver")
+        _check_continuous_only(model)
         self.network = network
         self.model = model
         self.solver = as_spreadr("spreadr" if solver is None else solver)

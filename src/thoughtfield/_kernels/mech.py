@@ -51,15 +51,16 @@ def pool_conflict_p(P, a, p, m):
 
 @njit(cache=True)
 def prepare(P, W, y, a):
-    """The extra input ``x`` (scratch ``xin``): lateral inhibition in pools, goal bias,
-    control acting on concepts, adaptation, low-rank stored ideas (nothing when
-    ``P.xmode == 0``)."""
+    """The input of every concept into scratch ``xin``: the external input plus the
+    mechanism terms -- lateral inhibition in pools, goal bias, control acting on concepts,
+    adaptation, low-rank stored ideas (nothing when ``P.xmode == 0``: the rows then read
+    the external input directly)."""
     N = P.n
     M = P.m
     if P.xmode == 0:
         return
     x = wv(W.wm, W.wo, W_XIN)
-    x[:] = 0.0
+    x[:] = W.inp
     # lateral inhibition: x_i -= inh * (sum of the pool - a_i)
     p_ptr = iv(P.mi, P.mo, I_P_PTR)
     p_idx = iv(P.mi, P.mo, I_P_IDX)
@@ -116,15 +117,25 @@ def prepare(P, W, y, a):
         xi = P.xi
         ovl = wv(W.wm, W.wo, W_OVL)
         ovl[:] = 0.0
+        sc = P.xi_scale
+        xi_diag = fv(P.mf, P.mo, F_XI_DIAG)
+        if M == 1:
+            for i in range(N):
+                ai = a[i]
+                for mu in range(NPat):
+                    ovl[mu] += xi[i, mu] * ai
+            for i in range(N):
+                s = 0.0
+                for mu in range(NPat):
+                    s += xi[i, mu] * ovl[mu]
+                x[i] += sc * (s - xi_diag[i] * a[i])
+            return
         for i in range(N):
             ib = i * M
             for mu in range(NPat):
                 xv = xi[i, mu]
-                if xv != 0.0:
-                    for m in range(M):
-                        ovl[mu * M + m] += xv * a[ib + m]
-        sc = P.xi_scale
-        xi_diag = fv(P.mf, P.mo, F_XI_DIAG)
+                for m in range(M):
+                    ovl[mu * M + m] += xv * a[ib + m]
         for i in range(N):
             ib = i * M
             di = xi_diag[i]

@@ -101,10 +101,10 @@ def _rows(P, W, y, dy, r0, r1, buf, ebuf, ibuf, fview, acc):
     thr = P.thr
     bias = P.bias
     tau_inv = P.tau_inv
-    inp = W.inp
+    # the input: external only, or external + mechanism terms (prepare() writes the sum
+    # into xin); chosen once, so the reference model's rows run exactly as before
+    inp = wv(W.wm, W.wo, W_XIN) if P.xmode != 0 else W.inp
     clamp = W.clamp
-    xin = wv(W.wm, W.wo, W_XIN)
-    hx = P.xmode != 0
     mx = 0.0
     chk = 0.0
     for s0 in range(r0, r1, B):
@@ -125,9 +125,7 @@ def _rows(P, W, y, dy, r0, r1, buf, ebuf, ibuf, fview, acc):
                     k += two
                 if k < hi:
                     a0 += data[k] * y[indices[k]]
-                # adding x = 0.0 is exact: without mechanisms the sum is bitwise unchanged
-                x = xin[i] if hx else 0.0
-                buf[i - u0] = gain[i] * ((a0 + a1) + x + inp[i] + bias[i] - thr[i])
+                buf[i - u0] = gain[i] * ((a0 + a1) + inp[i] + bias[i] - thr[i])
             phi_block(P.ftype, buf, _padded(s1 - s0), ebuf, ibuf, fview)
             for i in range(u0, u1):
                 d = (buf[i - u0] - y[i]) * tau_inv[i]
@@ -158,9 +156,8 @@ def _rows(P, W, y, dy, r0, r1, buf, ebuf, ibuf, fview, acc):
                 qb = (i - u0) * Mu
                 ib = i * Mu
                 for m in range(Mu):
-                    x = xin[ib + m] if hx else 0.0
                     buf[qb + m] = gain[i * sg + (m & mg)] * (
-                        (acc[m] + acc[Mu + m]) + x + inp[ib + m] + bias[i * sb + (m & mb)]
+                        (acc[m] + acc[Mu + m]) + inp[ib + m] + bias[i * sb + (m & mb)]
                         - thr[i * st + (m & mt)])
             phi_block(P.ftype, buf, _padded((s1 - s0) * M), ebuf, ibuf, fview)
             for i in range(u0, u1):
@@ -220,6 +217,13 @@ def _outputs(P, W, y, out, r0, r1, buf, ebuf, ibuf, fview):
         s1 = min(s0 + B, r1)
         u0 = np.uint64(s0)
         u1 = np.uint64(s1)
+        if M == 1:
+            for i in range(u0, u1):
+                buf[i - u0] = gain[i] * (y[i] + bias[i] - thr[i])
+            phi_block(P.ftype, buf, _padded(s1 - s0), ebuf, ibuf, fview)
+            for i in range(u0, u1):
+                out[i] = cval[i] if clamp[i] else buf[i - u0]
+            continue
         for i in range(u0, u1):
             qb = (i - u0) * Mu
             ib = i * Mu
@@ -266,22 +270,43 @@ def outputs(P, W, y, out):
 
 @njit(cache=True)
 def _rows_pot(P, W, y, a, dy, r0, r1, acc):
-    """Potential form: ``tau du/dt = -u + W a + I + x`` for rows ``[r0, r1)``."""
+    """Potential form: ``tau du/dt = -u + W a + I + x`` for rows ``[r0, r1)`` (the same
+    two partial sums per row as :func:`_rows`)."""
     M = P.m
     Mu = np.uint64(M)
     N = P.n
     one = np.uint64(1)
+    two = np.uint64(2)
     indptr = P.indptr
     indices = P.indices
     data = P.data
-    inp = W.inp
+    inp = wv(W.wm, W.wo, W_XIN) if P.xmode != 0 else W.inp  # see _rows
     clamp = W.clamp
-    xin = wv(W.wm, W.wo, W_XIN)
-    hx = P.xmode != 0
-    stau, mtau = member_stride(P.tau_inv, N)
     tau_inv = P.tau_inv
     mx = 0.0
     chk = 0.0
+    if M == 1:
+        for i in range(np.uint64(r0), np.uint64(r1)):
+            lo = indptr[i]
+            hi = indptr[i + one]
+            a0 = 0.0
+            a1 = 0.0
+            k = lo
+            while k + two <= hi:
+                a0 += data[k] * a[indices[k]]
+                a1 += data[k + one] * a[indices[k + one]]
+                k += two
+            if k < hi:
+                a0 += data[k] * a[indices[k]]
+            d = ((a0 + a1) + inp[i] - y[i]) * tau_inv[i]
+            if clamp[i]:
+                d = 0.0
+            dy[i] = d
+            ad = abs(d)
+            mx = ad if ad > mx else mx
+            chk += d - d
+        return mx, chk
+    stau, mtau = member_stride(tau_inv, N)
     for i in range(np.uint64(r0), np.uint64(r1)):
         for m in range(Mu + Mu):
             acc[m] = 0.0
@@ -297,8 +322,7 @@ def _rows_pot(P, W, y, a, dy, r0, r1, acc):
         ti = i * stau
         for m in range(Mu):
             q = ib + m
-            x = xin[q] if hx else 0.0
-            d = ((acc[m] + acc[Mu + m]) + x + inp[q] - y[q]) * tau_inv[ti + (m & mtau)]
+            d = ((acc[m] + acc[Mu + m]) + inp[q] - y[q]) * tau_inv[ti + (m & mtau)]
             if clamp[q]:
                 d = 0.0
             dy[q] = d
