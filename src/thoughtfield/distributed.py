@@ -41,6 +41,8 @@ from .sweeps import Sweep, _base_data, point_seed, sweep_hash
 #: A sweep whose remaining points are estimated to take longer than this (seconds) moves
 #: to an embedded LocalCluster when neither workers nor scheduler is given.
 AUTO_CLUSTER_SECONDS = 20.0
+#: How long to try to reach an existing dask scheduler.
+CONNECT_TIMEOUT = "20s"
 #: Largest part file (bytes of activations) written for one chunk.
 PART_BYTES = 64 * 2**20
 #: Tasks per worker when chunking automatically (load balance vs. per-task overhead).
@@ -386,7 +388,7 @@ def _execute(payload, sw, todo, on_chunk, bar, cfg) -> dict:
         _need_distributed("scheduler")
         from distributed import Client
         try:
-            client = Client(sw.scheduler, timeout="20s")
+            client = Client(sw.scheduler, timeout=CONNECT_TIMEOUT)
         except (OSError, TimeoutError) as e:
             raise ConfigError(f"scheduler: cannot connect to the dask scheduler at "
                               f"{sw.scheduler!r} ({e}); is it running and reachable?") from None

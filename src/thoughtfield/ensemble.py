@@ -19,7 +19,9 @@ over members of the RMS over concepts, so every member meets the tolerance (the 
 suits the hardest member; easy members take smaller steps than they would alone).  The
 benchmark ``benchmarks/ensembles.py`` measures what that costs and gains.  Fixed-step
 methods take the same steps either way, and a member's trajectory is then bitwise the
-same as a single run with the same settings and seed key.
+same as a single run with the same settings and seed key -- provided the run has the
+same input changes: steps stop at every member's stimulus onsets and offsets, so a
+``Pulse(..., member=k)`` also cuts the steps of the other members.
 """
 
 from __future__ import annotations

@@ -15,8 +15,9 @@ Seeds: point ``p`` (row-major index over the sweep dimensions) runs with the see
 ``point_seed(seed, p)``; member ``m`` of it then draws from ``SeedSequence([point seed,
 m])``.  Every number therefore depends only on (base seed, point, member) -- never on
 how points were grouped into tasks or which worker ran them -- and a single point can be
-re-run alone with ``thoughtfield run CONFIG --set seed=<its seed> --set <its values>``
-(the ``seed`` variable of the result).
+re-run alone: :func:`point_config` (or ``thoughtfield sweep CONFIG --point P``) gives
+its config -- the config without ``[sweep]``, with the point's values and seed (the
+``seed`` variable of the result).
 
 Execution (:mod:`thoughtfield.distributed`): in-process, on an embedded dask
 ``LocalCluster``, or on an existing dask cluster; finished points are written to
@@ -277,6 +278,11 @@ def make_sweep(grid=None, zip=None, *, chunk=None, workers=None, scheduler=None,
     seen_paths: dict[str, str] = {}
     seen_dims: set[str] = set()
     for d in dims:
+        for q in d.params:
+            norm = _toml_path(_toml.split_path(q.path))
+            if norm in NOT_SWEEPABLE:
+                key = _qkey(f"{prefix}.zip.{d.name}" if d.zipped else f"{prefix}.grid", q.path)
+                raise ConfigError(f"{key}: {norm} cannot be swept: {NOT_SWEEPABLE[norm]}")
         if d.name in RESERVED:
             raise ConfigError(f"{prefix}: dimension name {d.name!r} is reserved (the result has "
                               f"a {d.name!r} already); choose another dim name")
@@ -382,10 +388,6 @@ def check_sweep(sweep: Sweep, data: Mapping, network, base_dir) -> None:
             if not parts or not isinstance(parts[0], str):
                 raise ConfigError(f"{key}: not a key path (write it like --set keys, e.g. "
                                   f"\"model.gain\" or \"stimuli[0].amplitude\")")
-            norm = _toml_path(parts)
-            for bad, why in NOT_SWEEPABLE.items():
-                if norm == bad:
-                    raise ConfigError(f"{key}: {bad} cannot be swept: {why}")
             if parts[0] in ("sweep", "output", "title", "description"):
                 raise ConfigError(f"{key}: [{parts[0]}] settings cannot be swept (they do not "
                                   f"change the dynamics)")
@@ -646,6 +648,27 @@ def sweep_of(cfg, *, grid=None, zip=None, **settings) -> Sweep:
         for i, c in enumerate(sw.readout.concepts):
             cfg.network.index(c, f"sweep.readout.concepts[{i}]")
     return sw
+
+
+def point_config(config, point: int, *, seed: int | None = None, grid=None, zip=None):
+    """The config of one sweep point: the config without ``[sweep]``, with the point's
+    values and its seed (:func:`point_seed`).  ``.run_simulation()`` on it reproduces
+    that point of the sweep bit for bit.  ``seed``: the sweep's base seed when the config
+    sets none (it is the ``seed`` attribute of the sweep's result)."""
+    from .config import SimulationConfig, _load_data, load_config
+    cfg = config if isinstance(config, SimulationConfig) else load_config(config)
+    sw = sweep_of(cfg, grid=grid, zip=zip)
+    point = V.integer("point", point, min=0, max=sw.n_points - 1)
+    if seed is None:
+        seed = cfg.seed
+    if seed is None:
+        raise ConfigError("seed: the config sets no seed; pass the sweep's seed (the 'seed' "
+                          "attribute of its result)")
+    seed = V.integer("seed", seed, min=0)
+    base = _load_data(_base_data(cfg.data), text=None, path=cfg.path, base_dir=cfg.base_dir,
+                      reuse={"network": (cfg.data.get("network"), cfg.network)})
+    return base.with_overrides({**sw.point_values(point), "seed": point_seed(seed, point)},
+                               keep_network=True)
 
 
 def sweep_hash(base_data: Mapping, sw: Sweep, seed: int) -> str:

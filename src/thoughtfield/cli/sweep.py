@@ -47,6 +47,9 @@ def add_arguments(p):
                    help="run on an existing dask cluster, e.g. tcp://10.0.0.5:8786")
     p.add_argument("--chunk", type=int, default=None, metavar="K",
                    help="points per task and per part file (default: automatic)")
+    p.add_argument("--point", type=int, default=None, metavar="P",
+                   help="run only point P (its index in the result, row-major) as a single run "
+                        "with the point's values and seed, and write it like 'thoughtfield run'")
     p.add_argument("--resume", action="store_true",
                    help="continue an interrupted sweep from OUT.parts/ (skips finished points)")
     add_set_argument(p)
@@ -93,6 +96,8 @@ def main(args) -> int:
                           "(an existing one), not both")
     cfg = load_config(args.config, overrides=args.sets)
     grid = _grid(args.grid)
+    if args.point is not None:
+        return _one_point(cfg, grid, args, t_start)
     sw = sweep_of(cfg, grid=grid or None, workers=args.workers, scheduler=args.scheduler,
                   chunk=args.chunk)
     out = args.out or cfg.output.path or f"{cfg.name}_sweep.nc"
@@ -122,5 +127,23 @@ def main(args) -> int:
         lines.append(f"wrote {out} ({human_size(os.path.getsize(out))})")
         if figure:
             lines.append(f"wrote {figure}")
+        print("\n".join(lines), file=sys.stdout)
+    return 0
+
+
+def _one_point(cfg, grid, args, t_start) -> int:
+    from ..results import save_result
+    from ..summary import summary_lines
+    from ..sweeps import point_config
+    pcfg = point_config(cfg, args.point, grid=grid or None)
+    out = args.out or f"{cfg.name}_point{args.point}.nc"
+    refuse_existing([out], args.force)
+    ds = pcfg.run_simulation(progress=progress_options(args.quiet))
+    save_result(ds, out, overwrite=args.force)
+    if not args.quiet:
+        lines = [f"{cfg.name}: point {args.point} ({', '.join(pcfg.overrides)})"]
+        lines += summary_lines(ds)
+        lines.append(f"wall time {time.perf_counter() - t_start:.2f} s")
+        lines.append(f"wrote {out} ({human_size(os.path.getsize(out))})")
         print("\n".join(lines), file=sys.stdout)
     return 0
