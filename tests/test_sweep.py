@@ -366,3 +366,20 @@ def test_sweep_command_runs_one_point(tmp_path, capsys, monkeypatch):
     np.testing.assert_array_equal(one.activation.values, ds.activation.values[1])
     assert main(["sweep", "n.toml", "--point", "3", "--out", "p.nc"]) == 2
     assert "point: must be <= 2 (got 3)" in capsys.readouterr().err
+
+
+def test_choice_sweep_example_tells_its_story():
+    """simulations/choice_sweep.toml: more evidence -> more 'left' choices and faster
+    responses; more noise -> choices nearer chance."""
+    from pathlib import Path
+    path = Path(__file__).resolve().parents[1] / "simulations" / "choice_sweep.toml"
+    ds = tf.sweep(path, overrides=["run.members=100"], workers=1)
+    ro = tf.readout(ds)
+    p = ro["probability"].sel(option="left")
+    assert (p.sel(evidence=1.2) > p.sel(evidence=1.0) + 0.25).all()
+    assert (abs(p.sel(evidence=1.0) - 0.5) < 0.15).all()          # no evidence: chance
+    assert float(p.sel(evidence=1.2, noise=0.02)) == 1.0
+    assert (p.sel(evidence=1.2).diff("noise") <= 0).all()         # noise costs accuracy
+    rt = ro["mean_rt"]
+    assert float(rt.sel(evidence=1.2, noise=0.02)) < float(rt.sel(evidence=1.0, noise=0.02)) - 1.0
+    assert float(ro["undecided"].max()) < 0.1

@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import shutil
 import time
 import uuid
@@ -47,8 +48,9 @@ CONNECT_TIMEOUT = "20s"
 PART_BYTES = 64 * 2**20
 #: Tasks per worker when chunking automatically (load balance vs. per-task overhead).
 TASKS_PER_WORKER = 4
-#: Parts of an in-process sweep when chunking automatically (resume granularity).
-INPROCESS_PARTS = 50
+#: An in-process sweep writes a part once its unwritten points took this long (seconds):
+#: an interruption loses at most about this much work; each part costs a file write.
+PART_SECONDS = 10.0
 
 _log = logging.getLogger("thoughtfield.sweep")
 
@@ -170,6 +172,9 @@ def _concat(items):
 
 
 # ===================================================================== part files
+_PART_RE = re.compile(r"^part-(\d+)-(\d+)\.nc$")
+
+
 class PartStore:
     """Finished chunks of one sweep in ``<out>.parts/`` (one NetCDF file each)."""
 
@@ -208,37 +213,44 @@ class PartStore:
         return sorted(os.path.join(self.folder, f) for f in os.listdir(self.folder)
                       if f.startswith("part-") and f.endswith(".nc"))
 
-    def finished(self, key: str) -> dict[int, str]:
-        """``{point: part file}`` of the finished points (parts of another sweep are an error)."""
-        import xarray as xr
+    def finished(self) -> dict[int, str]:
+        """``{point: part file}`` of the finished points.  A part holds consecutive points
+        and is named by them (``part-FIRST-LAST.nc``), so nothing needs to be opened."""
         done: dict[int, str] = {}
         for f in self.part_files():
-            try:
-                with xr.open_dataset(f, engine="h5netcdf") as ds:
-                    h = ds.attrs.get("sweep_hash")
-                    pts = [int(x) for x in ds["point"].values]
-            except (OSError, ValueError, KeyError) as e:
-                _log.warning("ignoring unreadable part %s (%s)", f, e)
+            m = _PART_RE.match(os.path.basename(f))
+            if m is None:
                 continue
-            if h != key:
-                raise ConfigError(f"{f}: belongs to a different sweep (the config, the swept "
-                                  f"values, the seed or the thoughtfield version changed); "
-                                  f"pass --force to start over")
-            for p in pts:
+            for p in range(int(m.group(1)), int(m.group(2)) + 1):
                 done[p] = f
         return done
 
     def write(self, ds, key: str) -> str:
         from .results import save_result
-        first = int(ds["point"].values[0])
-        name = f"part-{first:09d}-{uuid.uuid4().hex[:8]}.nc"
+        pts = ds["point"].values
+        first, last = int(pts[0]), int(pts[-1])
+        if last - first + 1 != pts.size:  # pragma: no cover - chunks are consecutive runs
+            raise ValueError("a part must hold consecutive points")
         ds = ds.copy()
         ds.attrs["sweep_hash"] = key
-        return save_result(ds, os.path.join(self.folder, name))
+        return save_result(ds, os.path.join(self.folder, f"part-{first:09d}-{last:09d}.nc"),
+                           overwrite=True)
 
-    def load(self, files) -> list:
+    def load(self, files, key: str) -> list:
+        """Read parts (of a resumed sweep); each must carry this sweep's hash."""
         from .results import load_result
-        return [load_result(f) for f in sorted(set(files))]
+        out = []
+        for f in sorted(set(files)):
+            try:
+                ds = load_result(f)
+            except ConfigError as e:
+                raise ConfigError(f"{e}; delete that part to run its points again") from None
+            if ds.attrs.get("sweep_hash") != key:
+                raise ConfigError(f"{f}: belongs to a different sweep (the config, the swept "
+                                  f"values, the seed or the thoughtfield version changed); "
+                                  f"pass --force to start over")
+            out.append(ds)
+        return out
 
 
 def _atomic_text(path: str, text: str) -> None:
@@ -283,7 +295,7 @@ def run_sweep(cfg, sw: Sweep, *, out=None, resume: bool = False, force: bool = F
                         f"{store.folder}: the finished points belong to a different sweep (the "
                         f"config, the swept values, the seed or the thoughtfield version "
                         f"changed since); pass --force to start over")
-                done = store.finished(key)
+                done = store.finished()
     if seed is None:
         seed = int(np.random.SeedSequence().entropy % (2**63))
     key = sweep_hash(base, sw, seed)
@@ -301,8 +313,7 @@ def run_sweep(cfg, sw: Sweep, *, out=None, resume: bool = False, force: bool = F
     def on_chunk(ds):
         if store is not None:
             store.write(ds, key)
-        else:
-            kept.append(ds)
+        kept.append(ds)
 
     bar = _progress(progress, n, len(done))
     info = {"executor": "in-process", "workers": 1}
@@ -312,11 +323,9 @@ def run_sweep(cfg, sw: Sweep, *, out=None, resume: bool = False, force: bool = F
     finally:
         if bar is not None:
             bar.close()
-    if store is not None:
-        files = list(store.finished(key).values())
-        parts = store.load(files)
-    else:
-        parts = kept
+    parts = kept
+    if done:
+        parts = store.load(done.values(), key) + kept
     result = combine(parts, sw, cfg, seed=seed, key=key)
     result.attrs["sweep_executor"] = info["executor"]
     result.attrs["sweep_workers"] = info["workers"]
@@ -348,16 +357,27 @@ def _bytes_per_point(cfg, sw) -> int:
     return 8 * t * cfg.network.n * cfg.run.members
 
 
-def _chunk_size(sw, n_todo, n_workers, per_point_bytes, parts=None) -> int:
+def _chunk_size(sw, n_todo, n_workers, per_point_bytes) -> int:
+    """Points per dask task: about TASKS_PER_WORKER tasks per worker, parts of at most
+    PART_BYTES."""
     if sw.chunk is not None:
         return sw.chunk
     cap = max(1, PART_BYTES // max(1, per_point_bytes))
-    want = -(-n_todo // (parts if parts else TASKS_PER_WORKER * n_workers))
+    want = -(-n_todo // (TASKS_PER_WORKER * n_workers))
     return max(1, min(cap, want))
 
 
 def _chunks(points, size):
-    return [points[i:i + size] for i in range(0, len(points), size)]
+    """Split ``points`` into chunks of at most ``size`` consecutive points."""
+    runs, run = [], []
+    for p in points:
+        if run and p != run[-1] + 1:
+            runs.append(run)
+            run = []
+        run.append(p)
+    if run:
+        runs.append(run)
+    return [r[i:i + size] for r in runs for i in range(0, len(r), size)]
 
 
 def have_distributed() -> bool:
@@ -404,37 +424,52 @@ def _execute(payload, sw, todo, on_chunk, bar, cfg) -> dict:
         _need_distributed("workers")
         _local_cluster(payload, sw, todo, on_chunk, bar, sw.workers, per_point)
         return {"executor": "dask LocalCluster", "workers": sw.workers}
+    cap = max(1, PART_BYTES // max(1, per_point))
     if sw.workers == 1 or len(todo) == 1:
-        _in_process(payload, _chunks(todo, _chunk_size(sw, len(todo), 1, per_point,
-                                                       INPROCESS_PARTS)), on_chunk, bar)
+        _in_process(payload, todo, on_chunk, bar, sw.chunk, cap)
         return {"executor": "in-process", "workers": 1}
     # automatic: time the first points here; move to a local cluster if the rest is long
     ncpu = _cpus()
-    k = min(len(todo), 2 if sw.chunk is None else sw.chunk)
-    first = todo[:k]
-    times: list[float] = []
-    _in_process(payload, _chunks(first, 1) if sw.chunk is None else [first], on_chunk, bar,
-                timings=times)
+    k = min(len(todo), 2)
+    times = _in_process(payload, todo[:k], on_chunk, bar, sw.chunk, cap)
     rest = todo[k:]
     per = times[-1]  # the first point also loads the compiled kernels
     if rest and ncpu > 1 and per * len(rest) > AUTO_CLUSTER_SECONDS and have_distributed():
         _local_cluster(payload, sw, rest, on_chunk, bar, ncpu, per_point)
         return {"executor": "dask LocalCluster", "workers": ncpu}
     if rest:
-        _in_process(payload, _chunks(rest, _chunk_size(sw, len(rest), 1, per_point,
-                                                       INPROCESS_PARTS)), on_chunk, bar)
+        _in_process(payload, rest, on_chunk, bar, sw.chunk, cap)
     return {"executor": "in-process", "workers": 1}
 
 
-def _in_process(payload, chunks, on_chunk, bar, timings=None):
-    for ch in chunks:
+def _in_process(payload, todo, on_chunk, bar, chunk, cap) -> list[float]:
+    """Run ``todo`` here, one point at a time; a part is written every ``chunk`` points,
+    else when the points held took ``PART_SECONDS`` (or reach ``cap`` points), and at a
+    gap in the point numbers.  Returns each point's wall time."""
+    times: list[float] = []
+    held: list = []
+    spent = 0.0
+
+    def flush():
+        nonlocal spent
+        if held:
+            on_chunk(_concat(held))
+            held.clear()
+            spent = 0.0
+
+    for p in todo:
+        if held and int(held[-1]["point"].values[-1]) != p - 1:
+            flush()
         t = time.perf_counter()
-        ds = run_points(payload, ch)
-        if timings is not None:
-            timings.append((time.perf_counter() - t) / len(ch))
-        on_chunk(ds)
+        held.append(run_points(payload, [p]))
+        times.append(time.perf_counter() - t)
+        spent += times[-1]
         if bar is not None:
-            bar.update(len(ch))
+            bar.update(1)
+        if len(held) >= (chunk or cap) or (chunk is None and spent >= PART_SECONDS):
+            flush()
+    flush()
+    return times
 
 
 def _local_cluster(payload, sw, todo, on_chunk, bar, n_workers, per_point):
@@ -511,8 +546,10 @@ def combine(parts, sw: Sweep, cfg, *, seed: int, key: str):
         for q in d.params:
             vals = np.array(q.values, dtype=np.int64 if all(isinstance(v, int) for v in q.values)
                             else np.float64)
-            coords[q.path if (d.zipped or q.path != d.name) else d.name] = (
-                d.name, vals, {"long_name": q.path, "swept": 1})
+            if not d.zipped:  # the dimension's own coordinate (an index for .sel)
+                coords[d.name] = (d.name, vals, {"long_name": q.path, "swept": 1})
+            if d.zipped or q.path != d.name:  # the values under the parameter's key path
+                coords[q.path] = (d.name, vals, {"long_name": q.path, "swept": 1})
     if "status" in data_vars:
         data_vars["status"] = (data_vars["status"][0], data_vars["status"][1].astype(str),
                                data_vars["status"][2])

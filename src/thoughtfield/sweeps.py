@@ -515,7 +515,7 @@ def _register_section():
                       '`"model.gain" = [2.0, 4.0]`, `"model.sigma" = { start = 0.0, stop = 0.3, '
                       'num = 4 }` (`log = true` for geometric spacing; `dim = "name"` renames the '
                       'dimension). Keys are the paths of `--set`.'),
-        "zip": Field(_Zip(_Params(_Values(False)), key_doc="DIM"), None,
+        "zip": Field(_Zip(_Params(_Values(False), key_doc='"KEY.PATH"'), key_doc="DIM"), None,
                      "Parameters varied together: `[sweep.zip.NAME]` lists paths with equal "
                      "numbers of values that share the dimension NAME."),
         "chunk": Field(Int(min=1, max=10_000_000), None, "Points per task (and per part file).",
@@ -919,11 +919,16 @@ def _coord(da, d):
     return np.asarray(da[d].values) if d in da.coords else np.arange(da.sizes[d])
 
 
+def _label(da, d):
+    path = da[d].attrs.get("long_name") if d in da.coords else None
+    return f"{d} ({path})" if path and path != d else d
+
+
 def _draw(ax, da, dims, label, cmap):
     if len(dims) == 1:
         x = _coord(da, dims[0])
         ax.plot(x, da.values, marker="o")
-        ax.set_xlabel(dims[0])
+        ax.set_xlabel(_label(da, dims[0]))
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
         return
@@ -933,8 +938,8 @@ def _draw(ax, da, dims, label, cmap):
     x, y = _coord(da, d0), _coord(da, d1)
     ax.set_xticks(range(len(x)), [_fmt(_py(t)) for t in x], rotation=45 if len(x) > 6 else 0)
     ax.set_yticks(range(len(y)), [_fmt(_py(t)) for t in y])
-    ax.set_xlabel(d0)
-    ax.set_ylabel(d1)
+    ax.set_xlabel(_label(da, d0))
+    ax.set_ylabel(_label(da, d1))
     for i in range(v.shape[0]):
         for j in range(v.shape[1]):
             if v.size <= 64 and np.isfinite(v[i, j]):
