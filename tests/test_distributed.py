@@ -65,7 +65,7 @@ def config(t_end=4.0):
 @pytest.fixture(scope="module")
 def cluster():
     from distributed import Client, LocalCluster
-    cl = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+    cl = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
                       silence_logs=logging.ERROR)
     client = Client(cl)
     # load the package in the workers once (imports and compiled kernels)
@@ -178,3 +178,21 @@ def test_bad_scheduler_address_is_a_clear_error(monkeypatch):
     with pytest.raises(tf.ConfigError, match=r"scheduler: cannot connect to the dask scheduler at "
                                              r"'tcp://127.0.0.1:9'"):
         tf.sweep(config(), scheduler="tcp://127.0.0.1:9")
+
+
+def test_a_long_sweep_moves_to_an_embedded_local_cluster(serial, monkeypatch):
+    """Automatic mode: the first points run here; when the rest looks long, a LocalCluster
+    with one worker per CPU takes over -- same bits."""
+    from thoughtfield import distributed as tfd
+    monkeypatch.setattr(tfd, "AUTO_CLUSTER_SECONDS", 0.0)
+    monkeypatch.setattr(tfd, "_cpus", lambda: 2)
+    ds = tf.sweep(config())
+    assert ds.attrs["sweep_executor"] == "dask LocalCluster" and ds.attrs["sweep_workers"] == 2
+    np.testing.assert_array_equal(ds.activation.values, serial.activation.values)
+    # without dask.distributed the same sweep stays in this process
+    monkeypatch.setattr(tfd, "have_distributed", lambda: False)
+    ds = tf.sweep(config())
+    assert ds.attrs["sweep_executor"] == "in-process"
+    with pytest.raises(tf.ConfigError, match=r"workers: needs dask.distributed, which is not "
+                                             r"installed; pip install 'thoughtfield\[distributed\]'"):
+        tf.sweep(config(), workers=2)

@@ -167,3 +167,14 @@ def test_members_config_section_runs_and_checks_lengths(tmp_path):
         tf.load_config(MEMBERS_CFG + "sigma = [0.0, 0.1, 0.0]\n")
     with pytest.raises(tf.ConfigError, match=r"members.gian: unknown key 'gian' \(did you mean 'gain'"):
         tf.load_config(MEMBERS_CFG + "gian = [1.0, 1.0, 1.0]\n")
+
+
+@pytest.mark.parametrize("seed, key", [(0, ()), (1, ()), (2**40 + 7, ()), (123, (5,)),
+                                       (2**63 - 1, (3, 2**35)), (7, (0,))])
+def test_member_seeds_equal_numpys_seed_sequence(seed, key):
+    """The vectorised seeding gives exactly SeedSequence([seed, *key, k]) for each member."""
+    from thoughtfield.simulate import member_seeds
+    m = 70
+    ref = np.stack([np.random.SeedSequence([seed, *key, k]).generate_state(4, np.uint64)
+                    for k in range(m)])
+    np.testing.assert_array_equal(member_seeds(seed, m, key), ref)

@@ -383,3 +383,26 @@ def test_choice_sweep_example_tells_its_story():
     rt = ro["mean_rt"]
     assert float(rt.sel(evidence=1.2, noise=0.02)) < float(rt.sel(evidence=1.0, noise=0.02)) - 1.0
     assert float(ro["undecided"].max()) < 0.1
+
+
+def test_progress_bar_counts_points():
+    import io
+    buf = io.StringIO()
+    tf.sweep(SWEEP, workers=1, progress={"file": buf, "mininterval": 0})
+    assert "6/6" in buf.getvalue() and "point" in buf.getvalue()
+
+
+def test_points_reuse_the_compiled_kernels():
+    """Every point's arrays have the same types: no kernel is compiled again per point,
+    whatever is swept (model, stimuli, solver settings, per-member parameters)."""
+    from thoughtfield._kernels import integrate, rhs
+    text = SWEEP + '[members]\ngain = [1.0, 2.0]\n'
+    text = text.replace("t_end = 5.0", "t_end = 5.0\nmembers = 2")
+    tf.sweep(text, workers=1, grid={"members.gain[1]": [3.0, 4.0]})
+    kernels = (integrate.run_fixed, integrate.run_adaptive, rhs.rhs, rhs.apply_segment)
+    before = [len(k.signatures) for k in kernels]
+    ds = tf.sweep(text, workers=1, grid={"members.gain[1]": [5.0, 6.0], "solver.dt": [0.05, 0.02]})
+    assert [len(k.signatures) for k in kernels] == before
+    assert ds["gain"].dims == ("model.gain", "stimuli[0].amplitude", "members.gain[1]", "solver.dt",
+                               "member")
+    assert float(ds["gain"].isel({"members.gain[1]": 1}).values[0, 0, 0, 1]) == 6.0

@@ -52,7 +52,6 @@ TASKS_PER_WORKER = 4
 #: an interruption loses at most about this much work; each part costs a file write.
 PART_SECONDS = 10.0
 
-_log = logging.getLogger("thoughtfield.sweep")
 
 
 # ===================================================================== tasks
@@ -97,8 +96,6 @@ def run_points(payload: Payload, points) -> "xr.Dataset":  # noqa: F821
 
 
 def _run_point(base, payload: Payload, p: int):
-    import xarray as xr
-
     from .config import sections
     sw = payload.sweep
     values = sw.point_values(p)
@@ -475,7 +472,7 @@ def _in_process(payload, todo, on_chunk, bar, chunk, cap) -> list[float]:
 def _local_cluster(payload, sw, todo, on_chunk, bar, n_workers, per_point):
     from distributed import Client, LocalCluster
     cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
-                           dashboard_address=None, silence_logs=logging.ERROR)
+                           dashboard_address=":0", silence_logs=logging.ERROR)
     client = Client(cluster)
     try:
         payload.threads = 1

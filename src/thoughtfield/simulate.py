@@ -86,14 +86,12 @@ def _gib(b: float) -> str:
 
 
 def member_seeds(seed: int, m: int, key: tuple[int, ...] = ()) -> np.ndarray:
-    """xoshiro256** states for ``m`` members derived from ``(seed, *key, member)``."""
-    out = np.empty((m, 4), dtype=np.uint64)
-    for k in range(m):
-        st = np.random.SeedSequence([seed, *key, k]).generate_state(4, np.uint64)
-        if not st.any():  # the all-zero state is a fixed point of xoshiro
-            st[0] = 1
-        out[k] = st
-    return out
+    """xoshiro256** states for ``m`` members derived from ``(seed, *key, member)``:
+    ``SeedSequence([seed, *key, k]).generate_state(4, np.uint64)`` for each member ``k``
+    (an all-zero state, a fixed point of xoshiro, gets ``state[0] = 1``), computed for
+    all members at once (:mod:`thoughtfield._seeds`)."""
+    from ._seeds import seed_states
+    return seed_states(seed, m, key)
 
 
 class Simulation:

@@ -46,7 +46,7 @@ import hashlib
 import json
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from numbers import Integral, Real as _Real
 
 import numpy as np
@@ -122,7 +122,6 @@ class Sweep:
     scheduler: str | None = None
     on_error: str = "stop"
     readout: Readout | None = None
-    extra: Mapping = field(default_factory=dict)
 
     @property
     def shape(self) -> tuple[int, ...]:
