@@ -406,3 +406,10 @@ def test_points_reuse_the_compiled_kernels():
     assert ds["gain"].dims == ("model.gain", "stimuli[0].amplitude", "members.gain[1]", "solver.dt",
                                "member")
     assert float(ds["gain"].isel({"members.gain[1]": 1}).values[0, 0, 0, 1]) == 6.0
+
+
+def test_a_sweep_too_large_for_memory_is_refused_up_front(monkeypatch):
+    monkeypatch.setenv("THOUGHTFIELD_MAX_MEMORY", "20K")
+    with pytest.raises(tf.ResourceError, match=r"sweep: the result needs about .* \(6 points x "
+                                               r".* each\) but the limit is .*THOUGHTFIELD_MAX_MEMORY"):
+        tf.sweep(SWEEP, workers=1)

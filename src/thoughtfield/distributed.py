@@ -280,6 +280,7 @@ def run_sweep(cfg, sw: Sweep, *, out=None, resume: bool = False, force: bool = F
     """Run the sweep ``sw`` of config ``cfg`` (see :func:`thoughtfield.sweep.sweep`)."""
     base = _base_data(cfg.data)
     n = sw.n_points
+    _check_memory(cfg, sw)
     seed = cfg.seed
     store = None
     done: dict[int, str] = {}
@@ -350,6 +351,21 @@ def run_sweep(cfg, sw: Sweep, *, out=None, resume: bool = False, force: bool = F
         save_result(result, out, overwrite=True)
         store.clear()
     return result
+
+
+def _check_memory(cfg, sw) -> None:
+    """The combined result is held in memory (and written) at the end: refuse sweeps
+    whose activations would not fit, before running anything."""
+    from .errors import ResourceError
+    from .simulate import _gib, memory_limit
+    per = _bytes_per_point(cfg, sw)
+    need = sw.n_points * per
+    limit, source = memory_limit(None)
+    if limit is not None and need > limit:
+        raise ResourceError(
+            f"sweep: the result needs about {_gib(need)} ({sw.n_points} points x {_gib(per)} "
+            f"of activations each) but the limit is {_gib(limit)} ({source}); sweep fewer "
+            f"points, save less often ([run] save_dt / save_at), or use fewer members")
 
 
 def _progress(progress, total, initial):
