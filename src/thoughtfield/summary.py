@@ -84,6 +84,8 @@ def activity_lines(ds, top: int = 5) -> list[str]:
     """The most active concepts at the last saved time."""
     if "activation" not in ds or ds.sizes.get("time", 0) == 0:
         return []
+    if set(ds["activation"].dims) - {"member", "time", "concept"}:
+        return []  # a sweep: its own summary reports per point (thoughtfield.sweeps)
     act = ds["activation"].isel(time=-1)
     note = ""
     if "member" in act.dims:
