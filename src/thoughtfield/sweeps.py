@@ -797,8 +797,8 @@ def _attr_readout(ds) -> Readout | None:
 def sweep_dims(ds) -> list[str]:
     """The sweep dimensions of a result (every dimension of ``activation`` except member,
     time and concept)."""
-    if "activation" not in ds:
-        return []
+    if "activation" not in ds or "time" not in ds["activation"].dims:
+        return []  # not a run result (e.g. an attractor catalogue)
     return [d for d in ds["activation"].dims if d not in ("member", "time", "concept")]
 
 
