@@ -12,9 +12,24 @@ import argparse
 import os
 
 from thoughtfield.bench import SECTIONS, run_suite, write
-from thoughtfield.bench.report import markdown
+from thoughtfield.bench.report import markdown, summary_block
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+README = os.path.join(HERE, "..", "README.md")
+START, END = "<!-- bench:start -->", "<!-- bench:end -->"
+
+
+def update_readme(res):
+    """Replace the block between the bench markers in README.md with the summary."""
+    with open(README) as f:
+        text = f.read()
+    if START not in text or END not in text:
+        print("README.md has no bench markers; not updated")
+        return
+    head, rest = text.split(START, 1)
+    _, tail = rest.split(END, 1)
+    with open(README, "w") as f:
+        f.write(head + START + "\n" + summary_block(res) + END + tail)
 
 
 def main():
@@ -24,11 +39,15 @@ def main():
     ap.add_argument("--only", nargs="+", choices=SECTIONS)
     ap.add_argument("--out", default=os.path.join(HERE, "results"))
     ap.add_argument("--stem", default="latest")
+    ap.add_argument("--no-readme", action="store_true",
+                    help="do not update the summary block in README.md")
     a = ap.parse_args()
     res = run_suite(quick=a.quick, only=a.only)
     pj, pm = write(res, a.out, stem=a.stem)
     print(markdown(res))
     print(f"wrote {pj} and {pm}")
+    if not a.no_readme and not a.quick and a.only is None:
+        update_readme(res)
 
 
 if __name__ == "__main__":

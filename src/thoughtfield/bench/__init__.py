@@ -106,6 +106,10 @@ def run_suite(quick: bool = False, only=None, log=print) -> dict:
             res["ensembles"] = ensembles.measure(p["sizes"], log=log)
         res["sections_s"][sec] = now() - t0
     res["wall_s"] = now() - t_start
+    try:
+        res["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        res["machine"]["load_average_at_end"] = None
     res["targets"] = targets(res)
     return res
 

@@ -30,7 +30,8 @@ def markdown(res: dict) -> str:
          + ", ".join(f"{k} {v}" for k, v in m["caches"].items())
          + f" · {m['os']}{' (virtual machine)' if m['virtualised'] else ''} · Python {m['python']}, "
          f"numpy {m['numpy']}, scipy {m['scipy']}, numba {m['numba']}, thoughtfield "
-         f"{m['thoughtfield']} · load average at start {m['load_average_at_start']} · "
+         f"{m['thoughtfield']} · load average at start {m['load_average_at_start']}, at end "
+         f"{m.get('load_average_at_end')} (1, 5, 15 min) · "
          f"suite wall time {res['wall_s']:.0f} s", "",
          "Times are the minimum over interleaved repeats (median in brackets).", ""]
 
@@ -154,4 +155,35 @@ def markdown(res: dict) -> str:
                 for r in res["ensembles"]]
         L += _table(["N", "M", "t_end", "batched", "M singles", "per member", "per single run",
                      "ratio", "max diff"], rows)
+    return "\n".join(L).rstrip() + "\n"
+
+
+def summary_block(res: dict) -> str:
+    """A compact summary (targets, matched-accuracy runs) for the README."""
+    m = res["machine"]
+    L = [f"Measured with `python benchmarks/run_bench.py` on {m['cpu']} ({m['logical_cpus']} "
+         f"logical CPUs{', virtual machine' if m['virtualised'] else ''}, load average "
+         f"{m['load_average_at_start']} at start), {res['created'][:10]}; full tables in "
+         "[benchmarks/results/latest.md](benchmarks/results/latest.md).", ""]
+    if res.get("runs"):
+        rows = []
+        for r in res["runs"]:
+            s = r["solvers"]
+            fp, tb = r.get("fastest_peer"), r.get("thoughtfield_best")
+            rows.append([f"{r['graph']}, N = {_n(r['n'])}",
+                         f"{fp} {fmt_s(s[fp]['min_s'])}" if fp else "–",
+                         f"{tb} {fmt_s(s[tb]['min_s'])}" if tb else "–",
+                         f"{r['speedup_vs_fastest_peer']:.2f}x" if fp and tb else "–"])
+        L += ["Whole runs (t = 0..10 tau) at matched accuracy (final state within 1e-6 of a "
+              "DOP853 reference at rtol 1e-10):", ""]
+        L += _table(["problem", "fastest peer", "thoughtfield", "speed-up"], rows)
+    if res.get("targets"):
+        rows = []
+        for t in res["targets"]:
+            v = t["measured"]
+            val = "–" if v is None else (fmt_s(v) if t["target"].endswith("_s") else f"{v:.3g}")
+            goal = fmt_s(t["goal"]) if t["target"].endswith("_s") else f"{t['goal']:g}"
+            rows.append([t["target"], goal, val,
+                         {True: "yes", False: "no", None: "not measured"}[t["met"]], t["where"]])
+        L += _table(["target", "goal", "measured", "met", "where"], rows)
     return "\n".join(L).rstrip() + "\n"
