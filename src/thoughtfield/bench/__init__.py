@@ -25,7 +25,7 @@ import datetime as _dt
 import json
 import os
 
-from ._common import machine, now
+from ._common import machine, now, preload_kernels
 
 SECTIONS = ("bandwidth", "rhs", "runs", "discrete", "startup", "ensembles")
 
@@ -70,6 +70,7 @@ def run_suite(quick: bool = False, only=None, log=print) -> dict:
             raise ConfigError(f"bench: unknown section {s!r}; the sections are "
                               f"{', '.join(SECTIONS)}" + did_you_mean(s, SECTIONS))
     t_start = now()
+    preload_kernels()
     res = {"suite": "thoughtfield-bench", "schema": 1, "quick": bool(quick),
            "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
            "machine": machine(), "plan": {k: plan[k] for k in only}, "sections_s": {}}

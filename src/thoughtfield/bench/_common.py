@@ -209,3 +209,21 @@ def fmt_s(s: float | None) -> str:
     if s >= 1e-3:
         return f"{s * 1e3:.3g} ms"
     return f"{s * 1e6:.3g} µs"
+
+
+def preload_kernels() -> None:
+    """Load the right-hand-side kernel before any integrator.
+
+    Work-around for a crash seen with numba 0.68.1: loading ``run_adaptive`` from the
+    on-disk cache before ``rhs`` (which links the threaded ``parallel=True`` kernel) can
+    end in a segmentation fault when the two were cached by different processes
+    (numba#8578, numba#10128; reproduced by
+    ``benchmarks/prototypes/cache_segfault_repro.py``).  Loading ``rhs`` first avoids it.
+    """
+    from .._kernels.rhs import rhs
+    from ..model import Model
+    from ..network import ConceptNetwork
+    from ..simulate import Simulation
+    net = ConceptNetwork({"a": "image", "b": "image"}, [("a", "b")])
+    sim = Simulation(net, Model(), t_end=1.0, seed=0)
+    rhs(sim.problem, sim.work, 0.0, sim.state.y, np.empty(2))

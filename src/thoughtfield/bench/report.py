@@ -134,12 +134,13 @@ def markdown(res: dict) -> str:
         for key in ("cold", "cached"):
             d = s[key]
             if "skipped" in d:
-                rows.append([key, "–", "–", "–", "–", d["skipped"]])
+                rows.append([key, "–", "–", "–", "–", "–", d["skipped"]])
                 continue
-            rows.append([key, fmt_s(d["import_s"]), fmt_s(d["dopri5"]["jit_s"]),
+            rows.append([key, fmt_s(d["import_s"]), fmt_s(d["rhs_s"]), fmt_s(d["dopri5"]["jit_s"]),
                          fmt_s(d["rk4"]["jit_s"]), fmt_s(d["kernels_s"]),
                          fmt_s(d["process_wall_s"])])
-        L += _table(["cache", "import thoughtfield", "dopri5 kernels", "rk4 kernels (more)",
+        L += _table(["cache", "import thoughtfield", "rhs kernel", "dopri5 kernels (more)",
+                     "rk4 kernels (more)",
                      "kernels total", "process wall"], rows)
         q = s.get("quickstart", {})
         L += [f"`thoughtfield run simulations/quickstart.toml`: "
