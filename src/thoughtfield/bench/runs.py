@@ -189,7 +189,10 @@ def measure_one(kind, n, repeats=3, brian2=None, log=print) -> dict:
             "who": "peer", "meets_target": False,
             "skipped": f"not run above N = {LSODA_MAX_N}: LSODA allocates a dense N x N "
                        f"Jacobian work array ({8 * n * n / 2**30:.3g} GiB here)"}
-    # interleaved repeats of the chosen settings
+    # interleaved repeats of the chosen settings (none above 1e5 concepts: there one run
+    # takes seconds to minutes and the calibrating run is the timed one)
+    if n > 10**5:
+        repeats = 1
     for _ in range(repeats - 1):
         for name, (s, walls, st, err) in chosen.items():
             t0 = now()
