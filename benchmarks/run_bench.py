@@ -42,7 +42,8 @@ def main():
     ap.add_argument("--no-readme", action="store_true",
                     help="do not update the summary block in README.md")
     a = ap.parse_args()
-    res = run_suite(quick=a.quick, only=a.only)
+    res = run_suite(quick=a.quick, only=a.only,
+                    on_section=lambda r: write(r, a.out, stem=a.stem + ".partial"))
     pj, pm = write(res, a.out, stem=a.stem)
     print(markdown(res))
     print(f"wrote {pj} and {pm}")

@@ -59,8 +59,11 @@ TARGETS = {
 }
 
 
-def run_suite(quick: bool = False, only=None, log=print) -> dict:
-    """Run the suite and return the result dictionary (see :func:`write`)."""
+def run_suite(quick: bool = False, only=None, log=print, on_section=None) -> dict:
+    """Run the suite and return the result dictionary (see :func:`write`).
+
+    ``on_section(res)`` is called after every section with the results so far (to write
+    partial results of a long run)."""
     plan = PLANS["quick" if quick else "full"]
     only = list(SECTIONS if not only else only)
     for s in only:
@@ -106,6 +109,10 @@ def run_suite(quick: bool = False, only=None, log=print) -> dict:
             from . import ensembles
             res["ensembles"] = ensembles.measure(p["sizes"], log=log)
         res["sections_s"][sec] = now() - t0
+        if on_section is not None:
+            res["wall_s"] = now() - t_start
+            res["targets"] = targets(res)
+            on_section(res)
     res["wall_s"] = now() - t_start
     try:
         res["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
@@ -194,7 +201,7 @@ def main(argv=None) -> int:
     ap.add_argument("--only", nargs="+", metavar="SECTION", choices=SECTIONS,
                     help=f"run only these sections ({', '.join(SECTIONS)})")
     a = ap.parse_args(argv)
-    res = run_suite(quick=a.quick, only=a.only)
+    res = run_suite(quick=a.quick, only=a.only, on_section=lambda r: write(r, a.out))
     pj, pm = write(res, a.out)
     from .report import markdown
     print(markdown(res))
