@@ -83,6 +83,7 @@ def test_overlapping_clamps_rejected(net):
     ({"rtol": 1e-20}, r"solver.rtol: must be >= 1e-13"),
     ({"dt": 0}, r"solver.dt: must be > 0 \(got 0\)"),
     ({"max_steps": 0}, r"solver.max_steps: must be >= 1"),
+    ({"max_steps": 2**70}, r"solver.max_steps: must be <= 4611686018427387904"),
     ({"steady_tol": -1}, r"solver.steady_tol: must be > 0"),
     ({"first_step": "x"}, r"solver.first_step: must be a number"),
 ])

@@ -14,11 +14,13 @@ compiled solvers; results are ``xarray`` Datasets.
 
 __version__ = "0.1.0"
 
-from . import datasets
+from . import datasets, plots
+from .config import SimulationConfig, load_config, run_config
 from .errors import (ConfigError, DivergenceError, NetworkError, ResourceError, SimulationError,
                      SolverError, ThoughtfieldError)
 from .model import TRANSFERS, Model
 from .network import DEFAULT_LAYERS, ConceptNetwork, RelationType
+from .plots import plot_heatmap, plot_network, plot_overview, plot_trajectories
 from .results import load_result, save_result
 from .simulate import Simulation, simulate
 from .solvers import METHODS, Solver
@@ -27,6 +29,7 @@ from .stimuli import Clamp, Pulse
 __all__ = [
     "__version__", "datasets", "ConceptNetwork", "RelationType", "DEFAULT_LAYERS", "Model", "TRANSFERS",
     "Pulse", "Clamp", "Solver", "METHODS", "simulate", "Simulation", "save_result", "load_result",
-    "ThoughtfieldError", "ConfigError", "NetworkError", "ResourceError", "SimulationError", "DivergenceError",
-    "SolverError",
+    "ThoughtfieldError", "ConfigError", "NetworkError", "ResourceError", "SimulationError",
+    "DivergenceError", "SolverError", "load_config", "run_config", "SimulationConfig", "plots",
+    "plot_trajectories", "plot_heatmap", "plot_network", "plot_overview",
 ]

@@ -101,12 +101,19 @@ def save_result(ds: xr.Dataset, path, *, overwrite: bool = False) -> str:
             if var.dtype == object:
                 enc[name] = {"dtype": str}
         ds.to_netcdf(tmp, engine="h5netcdf", encoding=enc)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600 files; use the usual mode
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
     return path
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def load_result(path) -> xr.Dataset:

@@ -217,19 +217,29 @@ class Simulation:
         self.wall_time += _time.perf_counter() - t_wall
         self._check_status()
 
-    def run(self, progress: bool = False) -> "xr.Dataset":  # noqa: F821
-        """Integrate to the end and return the result Dataset."""
+    def run(self, progress=False) -> "xr.Dataset":  # noqa: F821
+        """Integrate to the end and return the result Dataset.
+
+        ``progress``: ``True`` shows a tqdm bar over simulated time; a dict of tqdm
+        options adjusts it (e.g. ``{"delay": 1.0}`` shows it only for runs longer than a
+        second, ``{"disable": None}`` hides it when stderr is not a terminal).
+        """
         bar = None
+        step = self.chunk_points()
         if progress:
             from tqdm.auto import tqdm
-            bar = tqdm(total=self.ts.size, unit="save", desc="thoughtfield", leave=False)
-        step = self.chunk_points()
+            opts = dict(total=self.t_end - self.t0, unit="t", desc="simulating", leave=False,
+                        bar_format="{desc}: {percentage:3.0f}%|{bar}| t = {n:.4g}/{total:.4g} "
+                                   "[{elapsed}<{remaining}]")
+            if isinstance(progress, dict):
+                opts.update(progress)
+            bar = tqdm(**opts)
+            step = min(step, max(1, -(-self.ts.size // 100)))  # ~100 updates per run
         try:
             while not self.done:
-                before = self.n_saved
-                self.advance(before + step)
-                if bar is not None:
-                    bar.update(self.n_saved - before)
+                self.advance(self.n_saved + step)
+                if bar is not None and self.n_saved:
+                    bar.update(float(self.ts[self.n_saved - 1]) - self.t0 - bar.n)
         finally:
             if bar is not None:
                 bar.close()
@@ -344,7 +354,7 @@ class Simulation:
 def simulate(network: ConceptNetwork, model: Model | None = None, stimuli=None, *,
              t_end: float = 10.0, t0: float = 0.0, solver=None, save_dt=None, save_at=None,
              save_every=None, members: int = 1, seed: int | None = None, initial=None,
-             progress: bool = False, threads: int | None = None):
+             progress=False, threads: int | None = None):
     """Integrate the dynamics of ``model`` on ``network`` and return an ``xarray.Dataset``.
 
     Parameters
@@ -370,8 +380,9 @@ def simulate(network: ConceptNetwork, model: Model | None = None, stimuli=None, 
     initial : array or mapping, optional
         Initial activations ``(concepts,)`` or ``(members, concepts)``; overrides
         ``model.initial``.
-    progress : bool
-        Show a tqdm progress bar.
+    progress : bool or dict
+        Show a tqdm progress bar (a dict passes options to tqdm, see
+        :meth:`Simulation.run`).
     threads : int, optional
         Threads for the right-hand side of large problems (default: numba's thread count
         when the network is large enough to profit, else 1).  Results are bitwise the

@@ -144,7 +144,8 @@ class Solver:
             object.__setattr__(self, "max_step", V.positive("solver.max_step", self.max_step))
         if self.min_step is not None:
             object.__setattr__(self, "min_step", V.positive("solver.min_step", self.min_step))
-        object.__setattr__(self, "max_steps", V.integer("solver.max_steps", self.max_steps, min=1))
+        object.__setattr__(self, "max_steps", V.integer("solver.max_steps", self.max_steps, min=1,
+                                                         max=2**62))
         if self.steady_tol is not None:
             object.__setattr__(self, "steady_tol", V.positive("solver.steady_tol", self.steady_tol))
 

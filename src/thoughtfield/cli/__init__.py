@@ -1,0 +1,94 @@
+"""The ``thoughtfield`` command line.
+
+One module per command under :mod:`thoughtfield.cli`; :data:`COMMANDS` lists them in
+help order.  A command module defines
+
+- ``HELP``: one line for the command list;
+- ``DESCRIPTION``: the paragraph at the top of ``thoughtfield CMD --help``;
+- ``EXAMPLES``: example invocations shown at the end of the help;
+- ``add_arguments(parser)``: its argparse arguments;
+- ``main(args) -> int``: run it and return the exit code.
+
+Command modules import heavy dependencies inside ``main`` so ``--help`` stays fast.
+
+Exit codes: 0 success; 2 bad input (a :class:`~thoughtfield.errors.ThoughtfieldError`
+that is not a run failure, or bad arguments) with a one-line message and no traceback;
+1 a run failure (:class:`~thoughtfield.errors.SimulationError`) with its message;
+130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+#: Command modules, in the order ``thoughtfield --help`` lists them.
+COMMANDS = ["run", "validate", "plot", "info"]
+
+EXAMPLES = """\
+examples:
+  thoughtfield run simulations/quickstart.toml --out quickstart.nc --plot
+  thoughtfield validate simulations/quickstart.toml
+  thoughtfield plot quickstart.nc --kind heatmap --out heatmap.png
+  thoughtfield info quickstart.nc
+
+Run 'thoughtfield COMMAND --help' for the options of a command.
+The config format is described in docs/config.md."""
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with errors as one line on stderr and exit code 2."""
+
+    def error(self, message):
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n"
+                              f"(run '{self.prog} --help' for usage)\n")
+
+
+def _module(name: str):
+    return importlib.import_module(f"{__name__}.{name}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from .. import __version__
+    parser = _Parser(prog="thoughtfield",
+                     description="Simulate thinking as continuous activation dynamics over a "
+                                 "network of concepts.",
+                     epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"thoughtfield {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name in COMMANDS:
+        mod = _module(name)
+        p = sub.add_parser(name, help=mod.HELP, description=mod.DESCRIPTION,
+                           epilog="examples:\n" + mod.EXAMPLES,
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+        mod.add_arguments(p)
+        p.set_defaults(_module=mod)
+    return parser
+
+
+def main(argv=None) -> int:
+    """Entry point of the ``thoughtfield`` console script; returns the exit code."""
+    from ..errors import SimulationError, ThoughtfieldError
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as e:  # --help, --version, usage errors
+        return e.code if isinstance(e.code, int) else EXIT_USAGE
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    prog = f"thoughtfield {args.command}"
+    try:
+        return int(args._module.main(args) or 0)
+    except SimulationError as e:
+        print(f"{prog}: run failed: {e}", file=sys.stderr)
+        return EXIT_FAILURE
+    except ThoughtfieldError as e:
+        print(f"{prog}: error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print(f"{prog}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED

@@ -1,0 +1,162 @@
+"""``thoughtfield info``: what is inside a result or a config."""
+
+from __future__ import annotations
+
+import json
+import os
+
+HELP = "describe a result file or a config (dims, concepts, layers, solver, provenance)"
+DESCRIPTION = """\
+Describe PATH. For a result (.nc): dimensions, variables, concepts per layer, time span,
+solver statistics, provenance (thoughtfield version, seed, config path and overrides)
+and the run summary. For a config (.toml): the validated network, model, stimuli,
+solver, time span and the expected result size."""
+EXAMPLES = """\
+  thoughtfield info quickstart.nc
+  thoughtfield info simulations/quickstart.toml"""
+
+
+def add_arguments(p):
+    p.add_argument("path", metavar="RESULT|CONFIG", help="result file (.nc) or config (.toml)")
+    p.add_argument("--concepts", action="store_true", help="list every concept with its layer")
+
+
+def _is_result(path: str) -> bool:
+    ext = os.path.splitext(path)[1].lower()
+    if ext in (".nc", ".nc4", ".h5", ".hdf5", ".netcdf"):
+        return True
+    if ext == ".toml":
+        return False
+    try:
+        with open(path, "rb") as f:
+            head = f.read(8)
+    except OSError:
+        return False
+    return head.startswith(b"\x89HDF") or head.startswith(b"CDF")
+
+
+def _counts(values, order=None) -> str:
+    c: dict[str, int] = {}
+    for v in values:
+        c[str(v)] = c.get(str(v), 0) + 1
+    keys = [k for k in (order or []) if k in c] + [k for k in c if k not in (order or [])]
+    return ", ".join(f"{k} {c[k]}" for k in keys)
+
+
+def _result_info(path, show_concepts) -> list[str]:
+    from ..results import description, load_result
+    from ..summary import summary_lines
+    from ._common import human_size
+    ds = load_result(path)
+    a = ds.attrs
+    lines = [f"result: {path} ({human_size(os.path.getsize(path))})"]
+    if a.get("title"):
+        lines.append(f"  title: {a['title']}")
+    lines.append("  dims: " + ", ".join(f"{d} {n}" for d, n in ds.sizes.items()))
+    for name, var in ds.data_vars.items():
+        lines.append(f"  variable: {name}({', '.join(var.dims)}) {var.dtype}"
+                     + (f" [{var.attrs['units']}]" if var.attrs.get("units") else ""))
+    ladder = str(ds["layer"].attrs.get("ladder", "")).split("|") if "layer" in ds.coords else []
+    if "layer" in ds.coords:
+        lines.append(f"  concepts: {ds.sizes['concept']} in layers {'/'.join(ladder)}: "
+                     + _counts(ds["layer"].values, ladder))
+    if show_concepts:
+        for c, lay in zip(ds["concept"].values, ds["layer"].values):
+            lines.append(f"    {c} ({lay})")
+    t = ds["time"].values
+    if t.size:
+        lines.append(f"  time: {t[0]:g} .. {t[-1]:g} ({t.size} saved points)")
+    solver = description(ds, "solver") or {}
+    if a.get("method"):
+        s = f"  solver: {a['method']}"
+        if solver.get("rtol") is not None and a["method"] == "dopri5":
+            s += f" (rtol {solver['rtol']:g}, atol {solver.get('atol', 0):g})"
+        elif a.get("dt") not in (None, "adaptive"):
+            s += f" (dt {float(a['dt']):g})"
+        s += (f", status {a.get('status')}, {a.get('n_steps')} steps, {a.get('n_rhs')} RHS "
+              f"evaluations, integration {float(a.get('wall_time_s', 0)):.3g} s")
+        lines.append(s)
+    prov = [f"thoughtfield {a.get('thoughtfield_version', '?')}"]
+    if a.get("seed") is not None:
+        prov.append(f"seed {a['seed']}")
+    if a.get("config_path"):
+        prov.append(f"config {a['config_path']}")
+    ov = a.get("config_overrides")
+    if ov:
+        try:
+            ov = json.loads(ov)
+        except (TypeError, ValueError):
+            ov = [ov]
+        prov.append("overrides " + " ".join(f"--set {o}" for o in ov))
+    lines.append("  provenance: " + ", ".join(prov))
+    lines += ["  " + s for s in summary_lines(ds)]
+    return lines
+
+
+def _config_info(path, show_concepts) -> list[str]:
+    from ..config import load_config, sections
+    from ._common import human_size
+    cfg = load_config(path)
+    net = cfg.network
+    summ = net.summary()
+    lines = [f"config: {path} (valid)"]
+    if cfg.title:
+        lines.append(f"  title: {cfg.title}")
+    lines.append(f"  network: {net.n} concepts, {net.n_relations} relations")
+    lines.append("  layers: " + ", ".join(f"{k} {v}" for k, v in summ["concepts_by_layer"].items()))
+    if summ["relations_by_type"]:
+        lines.append("  relations: " + ", ".join(f"{k} {v}" for k, v in summ["relations_by_type"].items()))
+    if show_concepts:
+        for c, lay in zip(net.concepts, net.concept_layers):
+            lines.append(f"    {c} ({lay})")
+    m = cfg.model.to_dict()
+    lines.append("  model: " + ", ".join(f"{k} {_short(v)}" for k, v in m.items()))
+    for i, s in enumerate(cfg.stimuli):
+        d = s.to_dict()
+        amp = d.get("amplitude", d.get("value"))
+        stop = d.get("stop", float("inf"))
+        lines.append(f"  stimuli[{i}]: {d['kind']} {d['concept']} = {amp:g} for t = "
+                     f"{d['start']:g} .. {stop:g}" + (f" (member {d['member']})" if "member" in d else ""))
+    sv = cfg.solver.to_dict()
+    lines.append("  solver: " + ", ".join(f"{k} {_short(v)}" for k, v in sv.items()))
+    sim_kwargs = cfg.run.simulation_kwargs()
+    from ..build import save_times
+    dt = None
+    if not cfg.solver.adaptive:
+        from ..build import build_method
+        dt = float(build_method(cfg.solver, cfg.model, net, cfg.run.t0, cfg.run.t_end).opt_f[0])
+    ts = save_times(cfg.run.t0, cfg.run.t_end, save_dt=cfg.run.save_dt, save_at=cfg.run.save_at,
+                    save_every=cfg.run.save_every, dt=dt)
+    size = ts.size * net.n * cfg.run.members * 8
+    lines.append(f"  run: t = {cfg.run.t0:g} .. {cfg.run.t_end:g}, {ts.size} saved points, "
+                 f"{sim_kwargs['members']} member(s); activation output about {human_size(size)}")
+    lines.append(f"  seed: {cfg.seed if cfg.seed is not None else 'drawn at run time'}")
+    o = cfg.output
+    lines.append(f"  output: {o.path or cfg.name + '.nc'} ({o.format}); plots with --plot: "
+                 + (", ".join(o.plots) or "none"))
+    extra = [s.name for s in sections()
+             if s.name not in ("network", "model", "stimuli", "solver", "run", "output")
+             and s.name in cfg.data]
+    if extra:
+        lines.append("  other sections: " + ", ".join(extra))
+    return lines
+
+
+def _short(v) -> str:
+    if isinstance(v, float):
+        return f"{v:g}"
+    if isinstance(v, dict):
+        return "{" + ", ".join(f"{k}: {_short(x)}" for k, x in v.items()) + "}"
+    if isinstance(v, list) and len(v) > 6:
+        return f"[{len(v)} values]"
+    return str(v)
+
+
+def main(args) -> int:
+    from ..errors import ConfigError
+    if not os.path.exists(args.path):
+        raise ConfigError(f"{args.path}: file not found")
+    lines = (_result_info(args.path, args.concepts) if _is_result(args.path)
+             else _config_info(args.path, args.concepts))
+    print("\n".join(lines))
+    return 0

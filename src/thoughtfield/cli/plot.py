@@ -1,0 +1,77 @@
+"""``thoughtfield plot``: figures from a saved result."""
+
+from __future__ import annotations
+
+HELP = "draw figures from a saved result"
+DESCRIPTION = """\
+Draw figures from RESULT (a NetCDF file written by 'thoughtfield run'). Kinds:
+trajectories (the most active concepts over time), layers (one panel per abstraction
+layer), heatmap (concept x time, ordered by layer then peak time), network (a snapshot
+coloured by activation at --time, default the end) and overview (all in one figure).
+With one kind, --out is the figure file; with several, --out names the first part and
+each file gets _KIND appended. Default: RESULT_KIND.png next to the result."""
+EXAMPLES = """\
+  thoughtfield plot quickstart.nc --kind heatmap --out heatmap.png
+  thoughtfield plot quickstart.nc --kind trajectories network --time 12
+  thoughtfield plot quickstart.nc --kind overview --out docs/img/quickstart.png
+  thoughtfield plot ensemble.nc --kind trajectories --member 3 --top 5"""
+
+
+def _kinds():
+    from ..plots import PLOTS
+    return list(PLOTS)
+
+
+def add_arguments(p):
+    p.add_argument("result", metavar="RESULT", help="result file (.nc)")
+    p.add_argument("--kind", "-k", nargs="+", default=None, metavar="KIND",
+                   help="figure kinds (default: trajectories heatmap network); one of "
+                        "trajectories, layers, heatmap, network, overview")
+    p.add_argument("--out", "-o", metavar="FILE", help="figure file (.png, .svg or .pdf)")
+    p.add_argument("--time", type=float, default=None,
+                   help="time of the network snapshot (default: the last saved time)")
+    p.add_argument("--member", type=int, default=None,
+                   help="ensemble member to show (default: the mean over members)")
+    p.add_argument("--top", type=int, default=None,
+                   help="number of concepts in trajectory plots (default 8)")
+    p.add_argument("--dpi", type=int, default=150, help="resolution of raster figures (default 150)")
+    p.add_argument("--force", "-f", action="store_true", help="overwrite existing figure files")
+
+
+def main(args) -> int:
+    import os
+
+    from .. import _validate as V
+    from ..errors import ConfigError
+    from ..results import load_result
+    from ._common import figure_paths, refuse_existing, save_figure
+    kinds = args.kind or ["trajectories", "heatmap", "network"]
+    known = _kinds()
+    for k in kinds:
+        if k not in known:
+            raise ConfigError(f"--kind: unknown plot kind {k!r}; the kinds are {', '.join(known)}"
+                              + V.did_you_mean(k, known))
+    V.integer("--dpi", args.dpi, min=20, max=1200)
+    ds = load_result(args.result)
+    fmt = "png"
+    if args.out:
+        ext = os.path.splitext(args.out)[1].lower().lstrip(".")
+        if ext not in ("png", "svg", "pdf"):
+            raise ConfigError(f"--out: {args.out!r} must end in .png, .svg or .pdf")
+        fmt = ext
+    if args.out and len(kinds) == 1:
+        targets = [(kinds[0], args.out)]
+    else:
+        targets = figure_paths(args.out or args.result, kinds, fmt)
+    refuse_existing([p for _, p in targets], args.force)
+    for kind, path in targets:
+        opts = {}
+        if args.member is not None:
+            opts["member"] = args.member
+        if args.time is not None and kind in ("network", "overview"):
+            opts["time"] = args.time
+        if args.top is not None and kind in ("trajectories", "layers", "overview"):
+            opts["top"] = args.top
+        save_figure(ds, kind, path, dpi=args.dpi, **opts)
+        print(f"wrote {path}")
+    return 0

@@ -1,0 +1,1249 @@
+"""Simulation configs: TOML files (or dicts) describing a whole run, validated up front.
+
+A config is data, never code.  Its layout (see ``docs/config.md``, generated from the
+schema below)::
+
+    seed = 7                      # top-level keys: seed, title, description
+    title = "..."
+
+    [network]                     # inline concepts/relations, a file, or a dataset
+    [model]                       # dynamics parameters
+    [[stimuli]]                   # pulses and clamps, one table each
+    [solver]                      # integration method and tolerances
+    [run]                         # time span, save grid, ensemble members
+    [output]                      # result path, format, figures
+
+:func:`load_config` parses and checks *everything* (types, unknown keys with a
+did-you-mean, concept names in stimuli and per-concept tables, stimuli inside the time
+span, solver/model compatibility) before any compiled code runs; errors name the full
+key path and the config line, e.g.
+``quickstart.toml:14: solver.rtol: must be > 0 (got -0.001)``.
+
+Extending the format
+--------------------
+The schema is a registry of :class:`~thoughtfield._schema.Section` objects; a feature
+adds its own section without touching the loader::
+
+    from thoughtfield.config import Field, Section, Struct, Real, register_section
+
+    register_section(Section(
+        "goals",
+        Struct({"gain": Field(Real(min=0), 1.0, "strength of the goal bias", unit="1")}),
+        doc="Goal concepts bias the concepts they favour.",
+        build=lambda data, ctx: Goals(**data) if data is not None else None,
+        check=lambda goals, ctx: goals.check(ctx.network),
+        apply=lambda goals, kwargs, ctx: kwargs.update(goals=goals),
+    ))
+
+and a new key in an existing section is ``section("solver").struct.add_field(...)``.
+See ``docs/extending.md`` for the whole recipe (sections, commands, plots, summaries).
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+import json
+import math
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+
+from . import _toml
+from . import _validate as V
+from ._schema import (REQUIRED, AnyValue, Bool, Choice, Field, Int, ListOf, MapOf, OneOf, Real,
+                      Section, Str, Struct, is_array, is_table, per_concept, struct_markdown)
+from ._toml import join_path
+from .errors import ConfigError, NetworkError
+from .model import FORMS, TRANSFERS, Model
+from .network import DEFAULT_LAYERS, ConceptNetwork, default_relation_types
+from .solvers import METHODS, Solver
+from .stimuli import Clamp, Pulse
+
+__all__ = [
+    "SimulationConfig", "load_config", "run_config", "register_section", "section", "sections",
+    "Section", "Struct", "Field", "Real", "Int", "Bool", "Str", "Choice", "ListOf", "MapOf",
+    "OneOf", "AnyValue", "per_concept", "REQUIRED", "NETWORK_READERS", "reference_markdown",
+    "parse_override", "RunSettings", "OutputSettings", "TIME",
+]
+
+#: Unit string of times in the reference docs.
+TIME = "time"
+
+# ===================================================================== registry
+_SECTIONS: dict[str, Section] = {}
+
+#: Top-level scalar keys (outside every section).
+ROOT = Struct({
+    "seed": Field(Int(min=0, max=2**63 - 1), None, "Base seed of every random number (noise, and later random "
+                  "trial orders or patterns); drawn and recorded in the result when not set.",
+                  default_doc="drawn at random"),
+    "title": Field(Str(), None, "A short title, used in figures and the result's attributes."),
+    "description": Field(Str(), None, "Free text describing the simulation."),
+})
+
+
+def register_section(sec: Section, *, after: str | None = None) -> Section:
+    """Add a config section to the schema (``after`` an existing one, else at the end).
+
+    Registering a name twice replaces the old section (so a module can be reloaded).
+    """
+    if not isinstance(sec, Section):
+        raise TypeError(f"register_section: expected a Section (got {type(sec).__name__})")
+    if sec.name in ROOT.fields:
+        raise ValueError(f"{sec.name!r} is a top-level key, not a section")
+    _SECTIONS.pop(sec.name, None)
+    if after is None:
+        _SECTIONS[sec.name] = sec
+    else:
+        if after not in _SECTIONS:
+            raise ValueError(f"register_section: unknown section {after!r}")
+        items = list(_SECTIONS.items())
+        k = [n for n, _ in items].index(after) + 1
+        items.insert(k, (sec.name, sec))
+        _SECTIONS.clear()
+        _SECTIONS.update(items)
+    return sec
+
+
+def section(name: str) -> Section:
+    """The registered section ``name`` (e.g. to add fields to its ``struct``)."""
+    try:
+        return _SECTIONS[name]
+    except KeyError:
+        raise ConfigError(f"unknown config section {name!r}" + V.did_you_mean(name, _SECTIONS)) from None
+
+
+def sections() -> list[Section]:
+    """The registered sections, in order."""
+    return list(_SECTIONS.values())
+
+
+class ConfigContext:
+    """What section hooks see: the checked data, the objects built so far, and where
+    relative paths point."""
+
+    def __init__(self, data: dict, base_dir: Path, source: str):
+        self.data = data
+        self.base_dir = base_dir
+        self.source = source
+        self.objects: dict[str, object] = {}
+
+    def __getitem__(self, name: str):
+        return self.objects[name]
+
+    def get(self, name: str, default=None):
+        return self.objects.get(name, default)
+
+    @property
+    def network(self) -> ConceptNetwork:
+        return self.objects["network"]
+
+    @property
+    def seed(self):
+        return self.data.get("seed")
+
+    def path(self, p: str) -> Path:
+        """Resolve a path written in the config (relative to the config's folder)."""
+        q = Path(os.path.expanduser(p))
+        return q if q.is_absolute() else (self.base_dir / q)
+
+
+def _prefixed(e: ConfigError, prefix: str) -> ConfigError:
+    """Re-raise an error from a constructor with the section path in front."""
+    msg = str(e)
+    if msg.startswith((prefix + ".", prefix + ":", prefix + "[")):
+        return e
+    new = type(e)(f"{prefix}.{msg}")
+    return new
+
+
+# ===================================================================== [network]
+#: Readers of network files by format name: ``reader(path, ctx, data) -> ConceptNetwork``.
+NETWORK_READERS: dict[str, object] = {}
+#: File name endings -> format name.
+NETWORK_SUFFIXES: dict[str, str] = {}
+
+
+def register_network_reader(fmt: str, reader, suffixes=()) -> None:
+    """Register ``reader(path, data, ctx) -> ConceptNetwork`` for ``[network] file``."""
+    NETWORK_READERS[fmt] = reader
+    for s in suffixes:
+        NETWORK_SUFFIXES[s.lower()] = fmt
+
+
+def _read_csv(path, data, ctx):
+    concepts_path = None
+    if "concepts_file" in data:
+        concepts_path = ctx.path(data["concepts_file"])
+        if not concepts_path.exists():
+            raise ConfigError(f"network.concepts_file: file not found: {concepts_path} "
+                              f"(paths are relative to the config's folder {ctx.base_dir})")
+    kw = {}
+    if "layers" in data:
+        kw["layers"] = data["layers"]
+    return ConceptNetwork.from_csv(path, concepts_path, **kw)
+
+
+def _read_networkx(path, data, ctx):
+    import networkx as nx
+    suffix = path.suffix.lower()
+    try:
+        g = nx.read_graphml(path) if suffix == ".graphml" else nx.read_gexf(path)
+    except Exception as e:  # networkx raises many kinds of parse errors
+        raise NetworkError(f"{path}: could not read the graph ({type(e).__name__}: {e})") from None
+    kw = {"layers": data["layers"]} if "layers" in data else {}
+    return ConceptNetwork.from_networkx(g, **kw)
+
+
+def _read_json(path, data, ctx):
+    import json
+    try:
+        d = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as e:
+        raise NetworkError(f"{path}: not valid JSON ({e})") from None
+    if not isinstance(d, Mapping):
+        raise NetworkError(f"{path}: expected a JSON object as written by ConceptNetwork.to_dict()")
+    if "layers" in data:
+        d = {**d, "layers": data["layers"]}
+    return ConceptNetwork.from_dict(d)
+
+
+register_network_reader("csv", _read_csv, (".csv", ".tsv", ".tab", ".txt"))
+register_network_reader("graphml", _read_networkx, (".graphml",))
+register_network_reader("gexf", _read_networkx, (".gexf",))
+register_network_reader("json", _read_json, (".json",))
+
+
+class _ConceptSpec(OneOf):
+    """Concepts: an array (names, ``[name, layer]`` pairs, ``{name, layer}`` tables), a
+    table ``layer = [names]``, or a table ``name = "layer"``."""
+
+    def __init__(self):
+        super().__init__(what='array of names / [name, layer] pairs, or a table layer = [names] '
+                              'or name = "layer"')
+
+    def check(self, key, value):
+        if is_array(value):
+            out = []
+            for i, c in enumerate(value):
+                k = join_path(key, i)
+                if isinstance(c, str):
+                    out.append(V.name(k, c))
+                elif is_array(c) and len(c) == 2:
+                    out.append([V.name(k + "[0]", c[0]), V.name(k + "[1]", c[1])])
+                elif is_table(c):
+                    bad = set(c) - {"name", "layer"}
+                    if bad:
+                        b = sorted(map(str, bad))[0]
+                        raise ConfigError(f"{join_path(k, b)}: unknown key {b!r}"
+                                          + V.did_you_mean(b, ["name", "layer"]))
+                    if "name" not in c:
+                        raise ConfigError(f"{k}.name: missing")
+                    nm = V.name(k + ".name", c["name"])
+                    out.append([nm, V.name(k + ".layer", c["layer"])] if "layer" in c else nm)
+                else:
+                    raise ConfigError(f"{k}: expected a concept name or a [name, layer] pair "
+                                      f"(got {c!r})")
+            return out
+        if is_table(value):
+            vals = list(value.values())
+            if all(isinstance(v, str) for v in vals):
+                return {V.name(join_path(key, k), k): V.name(join_path(key, k), v)
+                        for k, v in value.items()}
+            if all(is_array(v) for v in vals):
+                out = {}
+                for lay, names in value.items():
+                    out[lay] = [V.name(join_path(join_path(key, lay), i), n) for i, n in enumerate(names)]
+                return out
+            raise ConfigError(f"{key}: a table of concepts maps either layer = [names] or "
+                              'name = "layer", not a mix')
+        raise ConfigError(f"{key}: must be {self.describe()} (got {type(value).__name__})")
+
+    def child(self, key, segment):
+        return AnyValue()
+
+
+class _RelationSpec(ListOf):
+    """Relations: ``[source, target, type?, weight?]`` arrays or tables; normalised to
+    full ``[source, target, type, weight]`` arrays."""
+
+    def __init__(self):
+        super().__init__(AnyValue())
+
+    def describe(self):
+        return "array of [source, target, type, weight] (type and weight optional)"
+
+    def check(self, key, value):
+        if not is_array(value):
+            raise ConfigError(f"{key}: must be {self.describe()} (got {type(value).__name__})")
+        out = []
+        for i, r in enumerate(value):
+            k = join_path(key, i)
+            if is_table(r):
+                allowed = ["source", "target", "type", "weight"]
+                for b in r:
+                    if b not in allowed:
+                        raise ConfigError(f"{join_path(k, b)}: unknown key {b!r}" + V.did_you_mean(str(b), allowed))
+                for need in ("source", "target"):
+                    if need not in r:
+                        raise ConfigError(f"{k}.{need}: missing")
+                r = [r["source"], r["target"], r.get("type", "association"), r.get("weight", 1.0)]
+            elif not is_array(r) or not 2 <= len(r) <= 4:
+                raise ConfigError(f"{k}: expected [source, target, type, weight] with type and "
+                                  f"weight optional (got {r!r})")
+            r = list(r) + ["association", 1.0][len(r) - 2:]
+            s = V.name(f"{k}[0] (source)", r[0])
+            t = V.name(f"{k}[1] (target)", r[1])
+            ty = V.name(f"{k}[2] (type)", r[2])
+            w = Real().check(f"{k}[3] (weight)", r[3])
+            out.append([s, t, ty, w])
+        return out
+
+
+class _Sign(Int):
+    def describe(self):
+        return "+1 or -1"
+
+    def check(self, key, value):
+        if isinstance(value, bool) or value not in (1, -1):
+            raise ConfigError(f"{key}: must be +1 or -1 (got {value!r})")
+        return int(value)
+
+
+_RELATION_TYPE = Struct({
+    "sign": Field(_Sign(), None, "+1 excitatory, -1 inhibitory.",
+                  default_doc="inherited, else +1"),
+    "gain": Field(Real(min=0), None, "Multiplies every weight of the type.", unit="1",
+                  default_doc="inherited, else 1"),
+    "symmetric": Field(Bool(), None, "Activation flows both ways with the same weight.",
+                       default_doc="inherited, else false"),
+    "forward": Field(Real(min=0), None, "Factor of the source -> target direction.", unit="1",
+                     default_doc="inherited, else 1"),
+    "reverse": Field(Real(min=0), None, "Factor of the target -> source direction (directed "
+                     "types; e.g. top-down feedback along is_a).", unit="1",
+                     default_doc="inherited, else 0"),
+}, doc="Define a relation type, or change a built-in one (association, contradicts, is_a, "
+       "part_of, causes, favours, inhibits, link). Keys not given keep the built-in "
+       "type's values.")
+
+
+def _network_validate(d, key):
+    srcs = [k for k in ("concepts", "file", "dataset") if k in d]
+    if not srcs:
+        if "relations" in d:
+            raise ConfigError("network.concepts: missing; list the concepts (with their layers) "
+                              "used by network.relations")
+        raise ConfigError("network: no concepts; give concepts = [...] (with relations = [...]), "
+                          'file = "edges.csv" or dataset = "name"')
+    if len(srcs) > 1:
+        raise ConfigError(f"network.{srcs[1]}: give only one of concepts, file and dataset "
+                          f"(found {' and '.join(srcs)})")
+    src = srcs[0]
+    if "relations" in d and src != "concepts":
+        raise ConfigError(f"network.relations: only with inline concepts; the relations come "
+                          f"from network.{src}")
+    if "concepts_file" in d and src != "file":
+        raise ConfigError("network.concepts_file: only together with network.file")
+    if "format" in d and src != "file":
+        raise ConfigError("network.format: only together with network.file")
+    if "options" in d and src != "dataset":
+        raise ConfigError("network.options: only together with network.dataset")
+    if "layers" in d and src == "dataset":
+        raise ConfigError("network.layers: a dataset brings its own layers; remove network.layers")
+    return d
+
+
+_NETWORK = Struct({
+    "concepts": Field(_ConceptSpec(), None,
+                      'The concepts and their layers: `["sun", "sea"]` (lowest layer), '
+                      '`[["sun", "image"], ["beach", "idea"]]`, or a table `image = ["sun", "sea"]`'
+                      ' / `sun = "image"`.'),
+    "relations": Field(_RelationSpec(), None,
+                       'Typed, weighted relations `[source, target, type, weight]` (type defaults '
+                       'to `association`, weight to 1); activation flows from source to target '
+                       '(both ways for symmetric types).'),
+    "layers": Field(ListOf(Str(name=True), min_len=1, unique=True), None,
+                    "The abstraction ladder, lowest (most concrete) first.",
+                    default_doc='`["image", "idea", "structure", "goal"]`'),
+    "relation_types": Field(MapOf(_RELATION_TYPE, key_doc="TYPE"), None,
+                            "New relation types, or changes to built-in ones."),
+    "file": Field(Str(), None, "A network file, relative to the config's folder: CSV/TSV edge "
+                  "list with a header `source,target[,type][,weight]`, GraphML, GEXF, or JSON "
+                  "as written by `ConceptNetwork.to_dict()`."),
+    "concepts_file": Field(Str(), None, "CSV/TSV with `name[,layer]` listing the concepts of an "
+                           "edge-list `file` (relative to the config's folder); without it "
+                           "concepts are added as they appear, in the lowest layer."),
+    "format": Field(Choice(lambda: sorted(NETWORK_READERS)), None,
+                    "Format of `file`.", default_doc="from the file name"),
+    "dataset": Field(Str(name=True), None, "A registered dataset (`thoughtfield.datasets.names()`)."),
+    "options": Field(MapOf(AnyValue(), key_doc="OPTION"), None,
+                     "Keyword options passed to the dataset's loader."),
+    "name": Field(Str(), None, "A name for the network."),
+}, validate=_network_validate)
+
+
+def _concept_entries(spec, default_layer):
+    """Yield ``(path, name, layer)`` from a normalised concept spec."""
+    if isinstance(spec, list):
+        for i, c in enumerate(spec):
+            if isinstance(c, list):
+                yield f"network.concepts[{i}]", c[0], c[1]
+            else:
+                yield f"network.concepts[{i}]", c, default_layer
+    else:
+        for k, v in spec.items():
+            if isinstance(v, list):
+                for i, n in enumerate(v):
+                    yield f"network.concepts.{k}[{i}]", n, k
+            else:
+                yield f"network.concepts.{k}", k, v
+
+
+def _relation_type_objects(d):
+    from .network import RelationType
+    defaults = default_relation_types()
+    out = []
+    for name, fields in (d.get("relation_types") or {}).items():
+        V.name(f"network.relation_types.{name}", name)
+        base = defaults.get(name)
+        kw = {} if base is None else base.to_dict()
+        kw.update(fields)
+        out.append(RelationType(name, **kw))
+    return out
+
+
+def _build_network(d, ctx) -> ConceptNetwork:
+    if "dataset" in d:
+        net = _load_dataset(d["dataset"], d.get("options") or {})
+        where = f"dataset {d['dataset']!r}"
+    elif "file" in d:
+        path = ctx.path(d["file"])
+        fmt = d.get("format") or NETWORK_SUFFIXES.get(path.suffix.lower())
+        if fmt is None:
+            raise ConfigError(f"network.file: cannot tell the format of {path.name!r} from its "
+                              f"name; set network.format to one of {', '.join(sorted(NETWORK_READERS))}")
+        if not path.exists():
+            raise ConfigError(f"network.file: file not found: {path} (paths are relative to the "
+                              f"config's folder {ctx.base_dir})")
+        try:
+            net = NETWORK_READERS[fmt](path, d, ctx)
+        except ConfigError as e:
+            msg = str(e)
+            raise type(e)(msg if msg.startswith("network.") else f"network.file: {msg}") from None
+        where = f"file {d['file']!r}"
+    else:
+        layers = tuple(d.get("layers", DEFAULT_LAYERS))
+        net = ConceptNetwork(layers=layers, relation_types=_relation_type_objects(d),
+                             name=d.get("name"))
+        where = None
+        first: dict[str, str] = {}
+        for path, name, layer in _concept_entries(d["concepts"], layers[0]):
+            if layer not in layers:
+                raise ConfigError(f"{path}: unknown layer {layer!r}; the layers are "
+                                  f"{', '.join(layers)}" + V.did_you_mean(layer, layers)
+                                  + ("" if "layers" in d else "; declare others in network.layers"))
+            if name in first:
+                raise ConfigError(f"{path}: duplicate concept {name!r} (already listed as "
+                                  f"{first[name]}); every concept name must be unique")
+            first[name] = path
+            net.add_concept(name, layer)
+        try:
+            net.add_relations(d.get("relations", []))
+        except ConfigError as e:
+            e = _prefixed(e, "network")
+            raise type(e)(str(e).replace("define new ones with define_relation_type()",
+                                         "define new ones in [network.relation_types.NAME]")) from None
+        if net.n == 0:
+            raise ConfigError("network.concepts: the network has no concepts; list at least one")
+    if where is not None:
+        if not isinstance(net, ConceptNetwork):
+            raise ConfigError(f"network: {where} did not produce a ConceptNetwork "
+                              f"(got {type(net).__name__})")
+        for rt in _relation_type_objects(d):
+            if rt.name in net.relation_types:
+                net.set_relation_type(rt.name, **rt.to_dict())
+            else:
+                net.define_relation_type(rt.name, **rt.to_dict())
+        if d.get("name"):
+            net.name = d["name"]
+        if net.n == 0:
+            raise ConfigError(f"network: the network from {where} has no concepts")
+    return net
+
+
+def _load_dataset(name, options):
+    from . import datasets
+    loader, _ = datasets._lookup(name)
+    try:
+        sig = inspect.signature(loader)
+    except (TypeError, ValueError):  # pragma: no cover - builtins without a signature
+        sig = None
+    if sig is not None and not any(p.kind is p.VAR_KEYWORD for p in sig.parameters.values()):
+        allowed = [p.name for p in sig.parameters.values()
+                   if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+        for k in options:
+            if k not in allowed:
+                raise ConfigError(f"network.options.{k}: unknown option {k!r} of dataset {name!r}"
+                                  + V.did_you_mean(k, allowed)
+                                  + (f"; its options are {', '.join(allowed)}" if allowed else
+                                     "; it takes no options"))
+    try:
+        return datasets.load(name, **options)
+    except ConfigError as e:
+        raise _prefixed(e, "network.options") from None
+
+
+register_section(Section(
+    "network", _NETWORK, required=True,
+    doc="The concept network, from exactly one source: inline `concepts` (+ `relations`), "
+        "a `file`, or a registered `dataset`. `relation_types` and `name` apply to every "
+        "source; `layers` to inline concepts and files.",
+    hint='add a [network] table with concepts = [...] and relations = [...], file = "..." '
+         'or dataset = "..."',
+    build=_build_network,
+    apply=lambda net, kw, ctx: kw.update(network=net),
+))
+
+
+# ===================================================================== [model]
+_MODEL = Struct({
+    "tau": Field(per_concept(Real(min=0, min_inclusive=False)), 1.0,
+                 "Time constant of each concept.", unit=TIME),
+    "transfer": Field(Choice(lambda: TRANSFERS), "sigmoid", "Transfer function f."),
+    "gain": Field(per_concept(Real()), 1.0, "Slope: f is applied to gain * (u - threshold).",
+                  unit="1/activation"),
+    "threshold": Field(per_concept(Real()), 0.0, "Input at which f is centred.", unit="activation"),
+    "bias": Field(per_concept(Real()), 0.0, "Constant input added to u.", unit="activation"),
+    "sigma": Field(per_concept(Real(min=0)), 0.0, "Noise amplitude (tau da = ... dt + sigma dW); "
+                   "needs solver.method = \"euler_maruyama\".", unit="activation * time^1/2"),
+    "initial": Field(per_concept(Real()), 0.0, "Initial activation.", unit="activation"),
+    "form": Field(Choice(lambda: FORMS), "activation", "State form of the dynamics."),
+}, doc='Leaky-rate dynamics `tau da/dt = -a + f(gain * (u - threshold)) + noise`, '
+       '`u = W a + input + bias`. Per-concept parameters take a number, an array with one '
+       'value per concept, or a table of concept names, `"@layer"` keys (every concept of the '
+       'layer) and `"*"` (the rest): `tau = { "*" = 1.0, "@goal" = 4.0, sun = 0.5 }`.')
+
+_PER_CONCEPT_KEYS = ("tau", "gain", "threshold", "bias", "sigma", "initial")
+
+
+def _check_model(model, ctx):
+    for k in _PER_CONCEPT_KEYS:
+        if hasattr(model, k):
+            try:
+                model.resolve(k, ctx.network)
+            except ConfigError as e:
+                raise _prefixed(e, "model") from None
+
+
+def _build_model(d, ctx):
+    try:
+        return Model(**(d or {}))
+    except ConfigError as e:
+        raise _prefixed(e, "model") from None
+
+
+register_section(Section(
+    "model", _MODEL, doc=_MODEL.doc, fill=True, build=_build_model, check=_check_model,
+    apply=lambda m, kw, ctx: kw.update(model=m)))
+
+
+# ===================================================================== [[stimuli]]
+def _stimulus_validate(d, key):
+    kind = d["kind"]
+    if not d["stop"] > d["start"]:
+        raise ConfigError(f"{key}.stop: must be > start ({d['start']:g}) (got {d['stop']:g})")
+    wrong, right = ("value", "amplitude") if kind == "pulse" else ("amplitude", "value")
+    if wrong in d:
+        raise ConfigError(f"{key}.{wrong}: not a key of a {kind} (use {right}"
+                          + (", or kind = \"clamp\")" if kind == "pulse" else ", or kind = \"pulse\")"))
+    d.setdefault(right, 1.0)
+    order = ["kind", "concept", "start", "stop", right, "member"]
+    return {k: d[k] for k in order if k in d}
+
+
+_STIMULUS = Struct({
+    "kind": Field(Choice(["pulse", "clamp"]), "pulse",
+                  "`pulse`: add `amplitude` to the concept's input; `clamp`: hold its activation "
+                  "at `value`."),
+    "concept": Field(Str(name=True), REQUIRED, "The stimulated concept.",
+                     hint="name the concept to stimulate"),
+    "start": Field(Real(min=0), 0.0, "Onset.", unit=TIME),
+    "stop": Field(Real(allow_inf=True), math.inf, "Offset (exclusive); `inf` = until the end.",
+                  unit=TIME),
+    "amplitude": Field(Real(), None, "Input added by a pulse.", unit="activation",
+                       default_doc="`1.0` (pulses only)"),
+    "value": Field(Real(), None, "Activation held by a clamp.", unit="activation",
+                   default_doc="`1.0` (clamps only)"),
+    "member": Field(Int(min=0, max=2**31), None, "Only this ensemble member.", default_doc="all members"),
+}, validate=_stimulus_validate)
+
+
+def _build_stimuli(items, ctx):
+    out = []
+    for d in items or []:
+        cls = Pulse if d["kind"] == "pulse" else Clamp
+        kw = {k: v for k, v in d.items() if k != "kind"}
+        out.append(cls(**kw))
+    return tuple(out)
+
+
+def _check_stimuli(stims, ctx):
+    if not stims:
+        return
+    from .build import _segments
+    run = ctx["run"]
+    _segments(ctx.network, stims, run.t0, run.t_end, run.members)
+
+
+register_section(Section(
+    "stimuli", _STIMULUS, array=True,
+    doc="External input, one `[[stimuli]]` table per pulse or clamp. Inputs are piecewise "
+        "constant; the solvers stop exactly at every onset and offset.",
+    build=_build_stimuli, check=_check_stimuli,
+    apply=lambda s, kw, ctx: kw.update(stimuli=s)))
+
+
+# ===================================================================== [solver]
+_SOLVER = Struct({
+    "method": Field(Choice(lambda: METHODS), "dopri5",
+                    "Integration method: " + "; ".join(f"`{k}` {v}" for k, v in METHODS.items()) + "."),
+    "dt": Field(Real(min=0, min_inclusive=False), None, "Step of the fixed-step methods, "
+                "shortened evenly to hit every save time and input change.", unit=TIME,
+                default_doc="min(tau) / 100"),
+    "rtol": Field(Real(min=0, min_inclusive=False), 1e-6, "Relative tolerance (`dopri5`).", unit="1"),
+    "atol": Field(Real(min=0, min_inclusive=False), 1e-9, "Absolute tolerance (`dopri5`).",
+                  unit="activation"),
+    "first_step": Field(Real(min=0, min_inclusive=False), None, "Initial step (`dopri5`).",
+                        unit=TIME, default_doc="estimated"),
+    "max_step": Field(Real(min=0, min_inclusive=False, allow_inf=True), math.inf,
+                      "Largest step (`dopri5`).", unit=TIME),
+    "min_step": Field(Real(min=0, min_inclusive=False), None, "The run fails when the step "
+                      "would drop below this (`dopri5`).", unit=TIME,
+                      default_doc="1e-12 * max(1, t_end)"),
+    "max_steps": Field(Int(min=1, max=2**62), 50_000_000, "Safety limit on the number of steps."),
+    "steady_tol": Field(Real(min=0, min_inclusive=False), None, "Stop early once max |da/dt| < "
+                        "steady_tol after the last input change.", unit="activation/time",
+                        default_doc="no early stop"),
+})
+
+
+def _build_solver(d, ctx):
+    try:
+        return Solver(**(d or {}))
+    except ConfigError as e:
+        raise _prefixed(e, "solver") from None
+
+
+def _check_solver(solver, ctx):
+    from .build import build_method
+    run = ctx["run"]
+    build_method(solver, ctx["model"], ctx.network, run.t0, run.t_end)
+
+
+register_section(Section(
+    "solver", _SOLVER, doc="How to integrate. Every method stops exactly at input changes.", fill=True,
+    build=_build_solver, check=_check_solver, apply=lambda s, kw, ctx: kw.update(solver=s)))
+
+
+# ===================================================================== [run]
+@dataclass(frozen=True)
+class RunSettings:
+    """The checked ``[run]`` section."""
+    t_end: float
+    t0: float = 0.0
+    save_dt: float | None = None
+    save_at: tuple | None = None
+    save_every: int | None = None
+    members: int = 1
+    threads: int | None = None
+    #: fields that later features added to [run] (read by their own hooks)
+    extra: Mapping = field(default_factory=lambda: MappingProxyType({}))
+
+    def simulation_kwargs(self) -> dict:
+        kw = {"t_end": self.t_end, "t0": self.t0, "members": self.members}
+        for k in ("save_dt", "save_every", "threads"):
+            if getattr(self, k) is not None:
+                kw[k] = getattr(self, k)
+        if self.save_at is not None:
+            kw["save_at"] = list(self.save_at)
+        return kw
+
+
+#: Most time points a run may save (a guard against typos such as save_dt = 1e-9).
+MAX_SAVE_POINTS = 100_000_000
+
+
+def _run_validate(d, key):
+    if not d["t_end"] > d["t0"]:
+        raise ConfigError(f"run.t_end: must be > t0 ({d['t0']:g}) (got {d['t_end']:g})")
+    given = [k for k in ("save_dt", "save_at", "save_every") if k in d]
+    if len(given) > 1:
+        raise ConfigError(f"run.{given[1]}: give only one of save_dt, save_at and save_every")
+    if "save_dt" in d and (d["t_end"] - d["t0"]) / d["save_dt"] > MAX_SAVE_POINTS:
+        raise ConfigError(f"run.save_dt: {d['save_dt']:g} would save "
+                          f"{(d['t_end'] - d['t0']) / d['save_dt']:.3g} time points (limit "
+                          f"{MAX_SAVE_POINTS:.0e}); use a larger save_dt")
+    return d
+
+
+_RUN = Struct({
+    "t_end": Field(Real(), REQUIRED, "End of the simulated time span.", unit=TIME,
+                   hint="set the end of the simulated time span, e.g. t_end = 20.0"),
+    "t0": Field(Real(), 0.0, "Start time.", unit=TIME),
+    "save_dt": Field(Real(min=0, min_inclusive=False), None, "Save every save_dt.", unit=TIME,
+                     default_doc="(t_end - t0) / 200"),
+    "save_at": Field(ListOf(Real(), min_len=1), None, "Save at these times (t0 and t_end are "
+                     "always saved).", unit=TIME),
+    "save_every": Field(Int(min=1, max=2**62), None, "Save every k-th step (fixed-step methods)."),
+    "members": Field(Int(min=1, max=10_000_000), 1, "Ensemble size: members differ by their "
+                     "noise, per-member stimuli and initial states."),
+    "threads": Field(Int(min=1, max=4096), None, "Threads for the right-hand side of large networks "
+                     "(results are the same for any value).", default_doc="automatic"),
+}, validate=_run_validate)
+
+
+def _split_extra(cls, d):
+    known = set(cls.__dataclass_fields__) - {"extra"}
+    return ({k: v for k, v in d.items() if k in known},
+            MappingProxyType({k: v for k, v in d.items() if k not in known}))
+
+
+def _build_run(d, ctx):
+    d, extra = _split_extra(RunSettings, d)
+    if "save_at" in d:
+        d["save_at"] = tuple(d["save_at"])
+    return RunSettings(**d, extra=extra)
+
+
+def _check_run(run, ctx):
+    from .build import save_times
+    solver = ctx["solver"]
+    dt = None
+    if not solver.adaptive:
+        from .build import build_method
+        dt = float(build_method(solver, ctx["model"], ctx.network, run.t0, run.t_end).opt_f[0])
+    if run.save_every is not None and dt is not None:
+        n = (run.t_end - run.t0) / (run.save_every * dt)
+        if n > MAX_SAVE_POINTS:
+            raise ConfigError(f"run.save_every: would save {n:.3g} time points (limit "
+                              f"{MAX_SAVE_POINTS:.0e}); use a larger save_every")
+    try:
+        save_times(run.t0, run.t_end, save_dt=run.save_dt, save_at=run.save_at,
+                   save_every=run.save_every, dt=dt)
+    except ConfigError as e:
+        raise _prefixed(e, "run") from None
+
+
+register_section(Section(
+    "run", _RUN, required=True, doc="The time span, what to save, and the ensemble.",
+    hint="add a [run] table with t_end = ... (the simulated time span)",
+    build=_build_run, check=_check_run,
+    apply=lambda r, kw, ctx: kw.update(r.simulation_kwargs())))
+
+
+# ===================================================================== [output]
+def _plot_kinds():
+    from .plots import PLOTS
+    return list(PLOTS)
+
+
+@dataclass(frozen=True)
+class OutputSettings:
+    """The checked ``[output]`` section."""
+    path: str | None = None
+    format: str = "netcdf"
+    plots: tuple = ("trajectories", "heatmap", "network")
+    plot_format: str = "png"
+    dpi: int = 150
+    #: fields that later features added to [output] (read by their own hooks)
+    extra: Mapping = field(default_factory=lambda: MappingProxyType({}))
+
+
+_OUTPUT = Struct({
+    "path": Field(Str(), None, "Result file, relative to the current directory (the command "
+                  "line's --out wins).", default_doc="CONFIG_NAME.nc"),
+    "format": Field(Choice(["netcdf"]), "netcdf", "Result file format (NetCDF4 via h5netcdf)."),
+    "plots": Field(ListOf(Choice(_plot_kinds), unique=True), ["trajectories", "heatmap", "network"],
+                   "Figures written by `thoughtfield run --plot`, next to the result as "
+                   "RESULT_KIND.png."),
+    "plot_format": Field(Choice(["png", "svg", "pdf"]), "png", "Figure file format."),
+    "dpi": Field(Int(min=20, max=1200), 150, "Figure resolution (raster formats).", unit="1/inch"),
+})
+
+
+def _build_output(d, ctx):
+    d, extra = _split_extra(OutputSettings, d or {})
+    if "plots" in d:
+        d["plots"] = tuple(d["plots"])
+    return OutputSettings(**d, extra=extra)
+
+
+register_section(Section(
+    "output", _OUTPUT, doc="Where results and figures go.", fill=True, build=_build_output))
+
+
+# ===================================================================== the config object
+def _freeze(v):
+    if isinstance(v, Mapping):
+        return MappingProxyType({k: _freeze(x) for k, x in v.items()})
+    if isinstance(v, (list, tuple)):
+        return tuple(_freeze(x) for x in v)
+    return v
+
+
+def _thaw(v):
+    if isinstance(v, Mapping):
+        return {k: _thaw(x) for k, x in v.items()}
+    if isinstance(v, tuple):
+        return [_thaw(x) for x in v]
+    return v
+
+
+class SimulationConfig:
+    """A validated, frozen simulation config.
+
+    Build it with :func:`load_config`.  ``data`` is the normalised config (defaults filled
+    in); the attributes ``network``, ``model``, ``stimuli``, ``solver``, ``run`` and
+    ``output`` hold the built objects (``config.section_object(name)`` or attribute access
+    for sections registered later).  Treat the network as read-only.
+    """
+
+    __slots__ = ("_data", "_objects", "text", "path", "base_dir", "overrides", "_lines")
+
+    def __init__(self, data, objects, *, text, path, base_dir, overrides, lines):
+        object.__setattr__(self, "_data", _freeze(data))
+        object.__setattr__(self, "_objects", dict(objects))
+        object.__setattr__(self, "text", text)
+        object.__setattr__(self, "path", path)
+        object.__setattr__(self, "base_dir", base_dir)
+        object.__setattr__(self, "overrides", tuple(overrides))
+        object.__setattr__(self, "_lines", lines)
+
+    def __setattr__(self, name, value):
+        raise AttributeError("SimulationConfig is frozen; use with_overrides() for a changed copy")
+
+    def __delattr__(self, name):
+        raise AttributeError("SimulationConfig is frozen")
+
+    def __getattr__(self, name):
+        objects = object.__getattribute__(self, "_objects")
+        if name in objects:
+            return objects[name]
+        raise AttributeError(f"SimulationConfig has no attribute or section {name!r}"
+                             + V.did_you_mean(name, list(objects) + ["data", "seed", "title"]))
+
+    # data
+    @property
+    def data(self) -> Mapping:
+        """The normalised config as a read-only mapping."""
+        return self._data
+
+    def to_dict(self) -> dict:
+        """The normalised config as plain, TOML-ready data (a fresh copy)."""
+        return _thaw(self._data)
+
+    def to_toml(self) -> str:
+        """The normalised config as TOML text (``load_config`` of it gives an equal config)."""
+        return _toml.dumps(self.to_dict())
+
+    def section_object(self, name: str):
+        """The object built for section ``name`` (``None`` for an absent optional section)."""
+        if name not in self._objects:
+            raise ConfigError(f"unknown config section {name!r}" + V.did_you_mean(name, self._objects))
+        return self._objects[name]
+
+    @property
+    def seed(self) -> int | None:
+        return self._data.get("seed")
+
+    @property
+    def title(self) -> str | None:
+        return self._data.get("title")
+
+    @property
+    def name(self) -> str:
+        """A short name: the config file's stem, else the title, else ``"config"``."""
+        if self.path is not None:
+            return Path(self.path).stem
+        return self.title or "config"
+
+    def __eq__(self, other):
+        if not isinstance(other, SimulationConfig):
+            return NotImplemented
+        return self.to_dict() == other.to_dict() and self.network == other.network
+
+    __hash__ = None
+
+    def __repr__(self):
+        src = f" from {self.path}" if self.path else ""
+        net = self._objects.get("network")
+        return f"<SimulationConfig{src}: {net!r}, t_end = {self.run.t_end:g}>"
+
+    # derived
+    def with_overrides(self, overrides) -> "SimulationConfig":
+        """A new config with ``overrides`` (``{"solver.rtol": 1e-8}`` or ``["run.t_end=5"]``)
+        applied and everything validated again."""
+        return _load_data(self.to_dict(), text=self.text, path=self.path, base_dir=self.base_dir,
+                          overrides=overrides, previous=self.overrides, lines=self._lines)
+
+    def simulation_kwargs(self) -> dict:
+        """Keyword arguments of :class:`~thoughtfield.Simulation` for this config."""
+        kwargs: dict = {}
+        ctx = ConfigContext(self.to_dict(), self.base_dir, self.path or "<config>")
+        ctx.objects = dict(self._objects)
+        for sec in sections():
+            if sec.apply is not None and self._objects.get(sec.name) is not None:
+                sec.apply(self._objects[sec.name], kwargs, ctx)
+        if self.seed is not None:
+            kwargs["seed"] = self.seed
+        return kwargs
+
+    def simulation(self, **extra):
+        """A prepared :class:`~thoughtfield.Simulation` (compiled kernels run only on
+        ``.run()``/``.advance()``)."""
+        from .simulate import Simulation
+        kwargs = self.simulation_kwargs()
+        kwargs.update(extra)
+        return Simulation(**kwargs)
+
+    def annotate(self, ds):
+        """Add the config's provenance to a result's attributes (in place; returns ``ds``)."""
+        attrs = {
+            "config": self.text if self.text is not None else self.to_toml(),
+            "config_resolved": self.to_toml(),
+            "config_path": os.path.abspath(self.path) if self.path else None,
+            "config_overrides": json.dumps(list(self.overrides)) if self.overrides else None,
+        }
+        if self.title:
+            attrs["title"] = self.title
+        if self._data.get("description"):
+            attrs["description"] = self._data["description"]
+        ds.attrs.update({k: v for k, v in attrs.items() if v is not None})
+        return ds
+
+    def run_simulation(self, progress=False):
+        """Run the simulation and return the annotated result Dataset.
+
+        A registered section with a ``runner`` (e.g. a trial protocol) takes over the run
+        when present; otherwise one :class:`~thoughtfield.Simulation` runs."""
+        for sec in sections():
+            if sec.runner is not None and self._objects.get(sec.name) is not None:
+                return self.annotate(sec.runner(self._objects[sec.name], self, progress))
+        sim = self.simulation()
+        return self.annotate(sim.run(progress=progress))
+
+
+# ===================================================================== loading
+def _source(source, base_dir):
+    """``(raw_dict, text, path, base_dir)`` from a path, TOML text or a mapping."""
+    if isinstance(source, Mapping):
+        raw = copy.deepcopy(dict(source))
+        return raw, None, None, Path(base_dir) if base_dir else Path.cwd()
+    if isinstance(source, os.PathLike) or (isinstance(source, str) and _looks_like_path(source)):
+        p = Path(os.fspath(source))
+        if not p.exists():
+            raise ConfigError(f"{p}: config file not found")
+        if p.is_dir():
+            raise ConfigError(f"{p}: is a folder, not a config file")
+        try:
+            text = p.read_text(encoding="utf-8")
+        except UnicodeDecodeError as e:
+            raise ConfigError(f"{p}: not a UTF-8 text file ({e.reason} at byte {e.start})") from None
+        except OSError as e:
+            raise ConfigError(f"{p}: cannot read ({e.strerror})") from None
+        raw = _toml.loads(text, str(p))
+        return raw, text, str(p), Path(base_dir) if base_dir else p.resolve().parent
+    if isinstance(source, str):
+        return _toml.loads(source), source, None, Path(base_dir) if base_dir else Path.cwd()
+    raise ConfigError(f"config: expected a path, TOML text or a dict (got {type(source).__name__})")
+
+
+def _looks_like_path(s: str) -> bool:
+    if "\n" in s or "=" in s or "[" in s:
+        return os.path.exists(s)
+    return True
+
+
+def parse_override(item) -> tuple[str, object, str]:
+    """``"solver.rtol=1e-8"`` -> ``("solver.rtol", 1e-8, "--set solver.rtol=1e-8")``."""
+    if not isinstance(item, str) or "=" not in item:
+        raise ConfigError(f"--set {item}: expected KEY=VALUE, e.g. --set run.t_end=5")
+    key, _, text = item.partition("=")
+    key = key.strip()
+    if not key:
+        raise ConfigError(f"--set {item}: the key before '=' is empty")
+    try:
+        value = _toml.parse_value(text.strip())
+    except ConfigError as e:
+        raise ConfigError(f"--set {item}: {e}") from None
+    return key, value, f"--set {item}"
+
+
+def _normalise_overrides(overrides) -> list[tuple[str, object, str]]:
+    if overrides is None:
+        return []
+    if isinstance(overrides, Mapping):
+        return [(str(k), v, f"override {k}") for k, v in overrides.items()]
+    if isinstance(overrides, str):
+        overrides = [overrides]
+    return [parse_override(o) for o in overrides]
+
+
+def _override_kinds(parts, label):
+    """Check an override path against the schema; return the kind at each step."""
+    head = parts[0]
+    if head in ROOT.fields:
+        kind = ROOT.fields[head].kind
+    elif head in _SECTIONS:
+        kind = _SECTIONS[head].kind
+    else:
+        known = list(ROOT.fields) + list(_SECTIONS)
+        raise ConfigError(f"{label}: unknown key {head!r}" + V.did_you_mean(head, known)
+                          + f"; the top-level keys are {', '.join(known)}")
+    kinds = [kind]
+    key = head
+    for seg in parts[1:]:
+        try:
+            kind = kind.child(key, seg)
+        except ConfigError as e:
+            raise ConfigError(f"{label}: {e}") from None
+        key = join_path(key, seg)
+        kinds.append(kind)
+    return kinds
+
+
+def _accepts_table(kind) -> bool:
+    return isinstance(kind, OneOf) and any(isinstance(k, MapOf) for _, k in kind.alternatives)
+
+
+def _apply_override(raw: dict, path: str, value, label: str) -> None:
+    """Set ``path`` (``a.b[2].c``) in the raw config to ``value``, creating missing tables;
+    a per-concept number becomes ``{ "*" = number }`` when one concept is set."""
+    parts = _toml.split_path(path)
+    if not parts or not isinstance(parts[0], str):
+        raise ConfigError(f"{label}: bad key path {path!r}")
+    kinds = _override_kinds(parts, label)
+    node = raw
+    key = ""
+    for j, seg in enumerate(parts):
+        here = join_path(key, seg)
+        if isinstance(seg, int):
+            if not isinstance(node, list):
+                raise ConfigError(f"{label}: {key}: is {_toml.format_value(node)}, not an array")
+            if seg >= len(node):
+                raise ConfigError(f"{label}: {here}: index {seg} out of range ({len(node)} element(s))")
+        elif not isinstance(node, dict):
+            raise ConfigError(f"{label}: {key}: is {_toml.format_value(node)}, not a table")
+        if j == len(parts) - 1:
+            node[seg] = value
+            return
+        nxt = parts[j + 1]
+        if isinstance(seg, str) and seg not in node:
+            if isinstance(nxt, int):
+                raise ConfigError(f"{label}: {here}: not set in the config, so it has no element [{nxt}]")
+            node[seg] = {}
+        child = node[seg]
+        if isinstance(nxt, str) and not isinstance(child, dict) and _accepts_table(kinds[j]) \
+                and isinstance(child, (int, float)) and not isinstance(child, bool):
+            child = node[seg] = {"*": child}
+        node = child
+        key = here
+
+
+_PATH_RE = re.compile(r"^(?P<path>[^\s:(]+)")
+
+
+def _key_of(msg: str) -> str | None:
+    m = _PATH_RE.match(msg)
+    return m.group("path") if m else None
+
+
+def _located(e: ConfigError, lines, source, overridden: dict[str, str]) -> ConfigError:
+    msg = str(e)
+    key = _key_of(msg)
+    where = None
+    line = None
+    if key:
+        for p, label in overridden.items():
+            if key == p or key.startswith((p + ".", p + "[")):
+                where = label
+                break
+        if where is None and lines:
+            line = _toml.line_of(lines, key)
+            if line is not None:
+                where = f"{source}:{line}"
+        if where is None and source != "<config>":
+            where = source
+    elif source != "<config>":
+        where = source
+    new = type(e)(f"{where}: {msg}" if where else msg)
+    new.key = key
+    new.line = line
+    new.source = source
+    for attr in ("time", "concept", "status"):
+        if hasattr(e, attr):
+            setattr(new, attr, getattr(e, attr))
+    return new
+
+
+def _check_root(raw) -> dict:
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"config: must be a table of sections (got {type(raw).__name__})")
+    for k in raw:
+        if k not in ROOT.fields and k not in _SECTIONS:
+            known = list(ROOT.fields) + list(_SECTIONS)
+            what = "section" if isinstance(raw[k], (Mapping, list)) else "key"
+            raise ConfigError(f"{k}: unknown {what} {str(k)!r}" + V.did_you_mean(str(k), known)
+                              + f"; the top-level keys are {', '.join(known)}")
+    data = ROOT.check("", {k: v for k, v in raw.items() if k in ROOT.fields})
+    for name, sec in _SECTIONS.items():
+        if name in raw:
+            # a top-level key written after a [section] header lands inside the section
+            v = raw[name]
+            if isinstance(v, Mapping):
+                for k in v:
+                    if k in ROOT.fields and k not in sec.struct.fields:
+                        raise ConfigError(f"{name}.{k}: {k!r} is a top-level key; move it above "
+                                          f"the first [section] header")
+            data[name] = sec.check_data(v)
+        elif sec.required:
+            raise ConfigError(f"{name}: missing section [{name}]" + (f"; {sec.hint}" if sec.hint else ""))
+        elif sec.fill:
+            data[name] = sec.check_data([] if sec.array else {})
+    return data
+
+
+def _load_data(raw, *, text, path, base_dir, overrides=None, previous=(), lines=None):
+    source = path or "<config>"
+    if lines is None:
+        lines = _toml.key_lines(text) if text else {}
+    ovs = _normalise_overrides(overrides)
+    overridden = {}
+    if ovs:
+        raw = copy.deepcopy(raw)
+        for p, v, label in ovs:
+            _apply_override(raw, p, v, label)
+            overridden[p] = label
+    try:
+        data = _check_root(raw)
+        ctx = ConfigContext(data, Path(base_dir), source)
+        for name, sec in _SECTIONS.items():
+            value = data.get(name)
+            ctx.objects[name] = sec.build(value, ctx) if sec.build is not None else value
+        for name, sec in _SECTIONS.items():
+            if sec.check is not None and ctx.objects.get(name) is not None:
+                sec.check(ctx.objects[name], ctx)
+    except ConfigError as e:
+        raise _located(e, lines, source, overridden) from None
+    labels = list(previous) + [label[len("--set "):] if label.startswith("--set ") else
+                               f"{p}={_toml.format_value(v)}" for p, v, label in ovs]
+    return SimulationConfig(data, ctx.objects, text=text, path=path, base_dir=Path(base_dir),
+                            overrides=labels, lines=lines)
+
+
+def load_config(source, *, overrides=None, base_dir=None) -> SimulationConfig:
+    """Load and validate a simulation config.
+
+    Parameters
+    ----------
+    source : path, str or mapping
+        A TOML file path, TOML text, a dict with the same structure, or a
+        :class:`SimulationConfig` (then only ``overrides`` apply).
+    overrides : mapping or list of str, optional
+        Changes by dotted key path, applied before validation: ``{"solver.rtol": 1e-8}``
+        or ``["solver.rtol=1e-8", "model.tau.sun=0.5"]`` (values are TOML values; bare
+        words are strings).
+    base_dir : path, optional
+        Folder that relative paths in the config (``network.file``) are resolved against
+        (default: the config file's folder, else the current directory).
+
+    Raises
+    ------
+    ConfigError
+        The first problem found, as ``FILE:LINE: key.path: what is wrong (got ...)``.
+    """
+    if isinstance(source, SimulationConfig):
+        return source.with_overrides(overrides) if overrides else source
+    raw, text, path, bdir = _source(source, base_dir)
+    return _load_data(raw, text=text, path=path, base_dir=bdir, overrides=overrides)
+
+
+def run_config(config, overrides=None, *, progress=False):
+    """Load (if needed) and run a config; returns the result ``xarray.Dataset`` whose
+    attributes carry the config text (``config``), the resolved config with defaults and
+    overrides (``config_resolved``), its path and the overrides.
+
+    Raises ``ConfigError`` for bad input and :class:`~thoughtfield.SimulationError`
+    subclasses when the run fails.
+    """
+    cfg = load_config(config, overrides=overrides)
+    return cfg.run_simulation(progress=progress)
+
+
+# ===================================================================== reference docs
+_INTRO = """\
+# Configuration reference
+
+*Generated from the schema in `src/thoughtfield/config.py` by
+`python -m thoughtfield._docs docs/config.md`; do not edit by hand.*
+
+A simulation config is a TOML file. Top-level keys come first, then one table per
+section. `[network]` and `[run]` are required; everything else has defaults. Paths in
+the config (`network.file`, `network.concepts_file`) are relative to the config file's
+folder. Unknown keys are errors (with a did-you-mean), and every error names the key
+path and the line, e.g. `quickstart.toml:31: solver.rtol: must be > 0 (got -0.001)`.
+
+```toml
+seed = 7
+title = "Beach or office"
+
+[network]
+layers = ["image", "idea", "structure", "goal"]
+relations = [["sun", "beach", "association", 0.8], ["beach", "holiday", "is_a", 1.0]]
+
+[network.concepts]
+image = ["sun"]
+idea = ["beach"]
+structure = ["holiday"]
+
+[model]
+tau = { "*" = 1.0, "@structure" = 2.0 }
+transfer = "sigmoid"
+gain = 5.0
+threshold = 0.5
+
+[[stimuli]]
+concept = "sun"
+start = 0.0
+stop = 5.0
+amplitude = 1.0
+
+[run]
+t_end = 20.0
+```
+
+Any key can be changed from the command line without editing the file:
+`thoughtfield run CONFIG --set solver.rtol=1e-8 --set model.tau.sun=0.5 --set run.t_end=5`
+(the value is read as a TOML value; a bare word such as `rk4` is a string).
+
+Units: `time` is the model's time unit (the unit of `tau`; results use the same unit);
+activations are dimensionless.
+"""
+
+
+def reference_markdown() -> str:
+    """The field-by-field reference of every registered section (``docs/config.md``)."""
+    out = [_INTRO]
+    out += struct_markdown(ROOT, "Top-level keys")
+    for sec in sections():
+        title = f"[[{sec.name}]]" if sec.array else f"[{sec.name}]"
+        req = " (required)" if sec.required else ""
+        st = Struct(sec.struct.fields, doc=sec.doc or sec.struct.doc)
+        lines = struct_markdown(st, title)
+        lines[0] += req
+        out += lines
+    return "\n".join(out).rstrip() + "\n"

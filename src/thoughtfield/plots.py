@@ -1,0 +1,527 @@
+"""Figures from results: activation trajectories, a concept x time heatmap, and network
+snapshots.
+
+Every function takes ``ax=None`` (a new figure is made when omitted), returns the Axes it
+drew on (an array of Axes for multi-panel figures) and imports matplotlib only when
+called.  Ensembles (a ``member`` dimension) are shown as the mean over members (with a
+10-90 % band for trajectories) unless ``member=k`` picks one.
+
+Plot kinds are registered in :data:`PLOTS` by name, so configs (``[output] plots``) and
+the command line (``thoughtfield plot --kind``) can name them; a later feature adds its
+own with :func:`register_plot`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import _validate as V
+from .errors import ConfigError
+
+TIME_LABEL = "time (units of τ)"
+
+
+@dataclass(frozen=True)
+class PlotKind:
+    """A named figure: ``func(ds, ax=None, **options)`` -> Axes (or array of Axes)."""
+    name: str
+    func: Callable
+    doc: str = ""
+
+
+#: Registered plot kinds by name.
+PLOTS: dict[str, PlotKind] = {}
+
+
+def register_plot(name: str, func: Callable, doc: str = "") -> PlotKind:
+    """Make ``func(ds, ax=None, **options)`` available as plot kind ``name``."""
+    V.name("plot kind", name)
+    PLOTS[name] = PlotKind(name, func, doc)
+    return PLOTS[name]
+
+
+def _pyplot():
+    import matplotlib.pyplot as plt
+    return plt
+
+
+# ------------------------------------------------------------------ data access
+def _activation(ds, member=None, var="activation"):
+    """``(values (T, N), lo, hi, note)``: the member mean (and 10-90 % band) or one member."""
+    if var not in ds:
+        raise ConfigError(f"the result has no variable {var!r}" + V.did_you_mean(var, list(ds.data_vars)))
+    da = ds[var]
+    if "member" in da.dims:
+        m = da.sizes["member"]
+        if member is not None:
+            k = V.integer("member", member, min=0, max=m - 1)
+            return da.isel(member=k).transpose("time", "concept").values, None, None, f"member {k}"
+        vals = da.transpose("member", "time", "concept").values
+        lo, hi = np.quantile(vals, [0.1, 0.9], axis=0)
+        return vals.mean(axis=0), lo, hi, f"mean of {m} members"
+    if member is not None and member != 0:
+        raise ConfigError(f"member: the result has no ensemble (got member = {member})")
+    return da.transpose("time", "concept").values, None, None, ""
+
+
+def _ladder(ds) -> list[str]:
+    lad = ds["layer"].attrs.get("ladder") if "layer" in ds.coords else None
+    if lad:
+        return str(lad).split("|")
+    seen = []
+    for x in ds["layer"].values if "layer" in ds.coords else []:
+        if x not in seen:
+            seen.append(str(x))
+    return seen
+
+
+def _layer_codes(ds, ladder):
+    if "layer" not in ds.coords:
+        return np.zeros(ds.sizes["concept"], dtype=int)
+    idx = {l: i for i, l in enumerate(ladder)}
+    return np.array([idx.get(str(l), 0) for l in ds["layer"].values], dtype=int)
+
+
+def _concept_indices(ds, concepts):
+    names = [str(c) for c in ds["concept"].values]
+    index = {n: i for i, n in enumerate(names)}
+    out = []
+    for i, c in enumerate(concepts):
+        if c not in index:
+            raise ConfigError(f"concepts[{i}]: unknown concept {c!r}" + V.did_you_mean(str(c), names))
+        out.append(index[c])
+    return np.array(out, dtype=int)
+
+
+def _top_by_peak(values, k, among=None):
+    peak = np.nanmax(np.abs(values), axis=0) if values.size else np.zeros(values.shape[1])
+    idx = np.arange(values.shape[1]) if among is None else np.asarray(among)
+    order = idx[np.argsort(-peak[idx], kind="stable")]
+    return order[:k]
+
+
+def _title(ds, what):
+    t = ds.attrs.get("title")
+    return f"{t} \u2014 {what}" if t and t != "thoughtfield simulation" else what
+
+
+def _stimuli(ds):
+    raw = ds.attrs.get("stimuli")
+    try:
+        items = json.loads(raw) if isinstance(raw, str) else (raw or [])
+    except ValueError:
+        return []
+    return [s for s in items if isinstance(s, dict) and "concept" in s]
+
+
+def _mark_stimuli(ax, ds, text=True):
+    stims = _stimuli(ds)
+    if not stims:
+        return
+    t0, t1 = float(ds.time.values[0]), float(ds.time.values[-1])
+    for s in stims:
+        a = max(float(s.get("start", 0.0)), t0)
+        b = min(float(s.get("stop", np.inf)), t1)
+        if b <= a:
+            continue
+        ax.axvspan(a, b, color="0.5", alpha=0.08, lw=0, zorder=0)
+    if text and len(stims) <= 12:
+        import matplotlib.transforms as mtransforms
+        trans = mtransforms.blended_transform_factory(ax.transData, ax.transAxes)
+        starts: list[tuple[float, list[str]]] = []
+        close = 0.06 * (t1 - t0)  # labels closer than this share one text
+        for s in sorted(stims, key=lambda s: float(s.get("start", 0.0))):
+            a = max(float(s.get("start", 0.0)), t0)
+            if a >= t1:
+                continue
+            label = s["concept"] + ("=" if s.get("kind") == "clamp" else "")
+            if starts and a - starts[-1][0] < close:
+                if label not in starts[-1][1]:
+                    starts[-1][1].append(label)
+            else:
+                starts.append((a, [label]))
+        for a, labels in starts:
+            ax.text(a, 1.0, " " + ", ".join(labels), transform=trans, fontsize=7, color="0.35",
+                    va="bottom", ha="left", clip_on=False)
+
+
+def _colors(k):
+    plt = _pyplot()
+    cmap = plt.get_cmap("tab10" if k <= 10 else "tab20")
+    return [cmap(i % cmap.N) for i in range(k)]
+
+
+def _lines(ax, t, values, lo, hi, idx, labels):
+    for c, i, lab in zip(_colors(len(idx)), idx, labels):
+        ax.plot(t, values[:, i], color=c, lw=1.6, label=lab)
+        if lo is not None:
+            ax.fill_between(t, lo[:, i], hi[:, i], color=c, alpha=0.18, lw=0)
+    ax.set_xlim(t[0], t[-1])
+    ax.grid(alpha=0.25, lw=0.5)
+    if len(idx):
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=8,
+                  borderaxespad=0.0)
+
+
+# ------------------------------------------------------------------ trajectories
+def _layer_groups(values, ladder, codes, top, chosen=None):
+    """``[(layer, concept indices)]`` from the highest layer down, empty layers left out."""
+    groups = []
+    for code in reversed(range(len(ladder))):
+        among = np.flatnonzero(codes == code)
+        if chosen is not None:
+            among = np.array([i for i in chosen if codes[i] == code], dtype=int)
+        if among.size:
+            groups.append((ladder[code], among if chosen is not None else _top_by_peak(values, top, among)))
+    return groups
+
+
+def plot_trajectories(ds, top: int = 8, by_layer: bool = False, ax=None, *, concepts=None,
+                      member=None, stimuli: bool = True):
+    """Activation over time of the ``top`` concepts with the highest peak (or of the given
+    ``concepts``), labelled in a legend outside the data.
+
+    ``by_layer=True`` draws one panel per abstraction layer (highest layer on top), each
+    with its own top concepts, and returns the array of Axes (``ax`` may then be a
+    sequence with one Axes per non-empty layer).  Stimulus windows are shaded and named
+    along the top edge.
+    """
+    plt = _pyplot()
+    top = V.integer("top", top, min=1)
+    values, lo, hi, note = _activation(ds, member)
+    t = ds["time"].values
+    names = [str(c) for c in ds["concept"].values]
+    ladder = _ladder(ds)
+    codes = _layer_codes(ds, ladder)
+    chosen = None if concepts is None else _concept_indices(ds, list(concepts))
+    suffix = f" ({note}; band: 10-90 %)" if lo is not None else (f" ({note})" if note else "")
+    if not by_layer:
+        idx = chosen if chosen is not None else _top_by_peak(values, top)
+        if ax is None:
+            _, ax = plt.subplots(figsize=(9, 4.5), layout="constrained")
+        labels = [f"{names[i]} ({ladder[codes[i]]})" if ladder else names[i] for i in idx]
+        _lines(ax, t, values, lo, hi, idx, labels)
+        ax.set_xlabel(TIME_LABEL)
+        ax.set_ylabel("activation")
+        what = ("activation" if chosen is not None else
+                f"activation of the {len(idx)} concepts with the highest peak")
+        ax.set_title(_title(ds, what) + suffix, fontsize=10, pad=14 if stimuli else 6)
+        if stimuli:
+            _mark_stimuli(ax, ds)
+        return ax
+    groups = _layer_groups(values, ladder, codes, top, chosen)
+    if ax is None:
+        fig, axes = plt.subplots(len(groups), 1, sharex=True, squeeze=False, layout="constrained",
+                                 figsize=(9, 1.2 + 1.9 * len(groups)))
+        axes = axes[:, 0]
+    else:
+        axes = np.atleast_1d(np.asarray(ax, dtype=object))
+        if axes.size != len(groups):
+            raise ConfigError(f"ax: by_layer needs {len(groups)} Axes, one per non-empty layer "
+                              f"({', '.join(g[0] for g in groups)}); got {axes.size}")
+    ymin = float(np.nanmin(values)) if values.size else 0.0
+    ymax = float(np.nanmax(values)) if values.size else 1.0
+    if lo is not None:
+        ymin, ymax = min(ymin, float(np.nanmin(lo))), max(ymax, float(np.nanmax(hi)))
+    pad = 0.05 * max(ymax - ymin, 1e-9)
+    for j, (a, (layer, idx)) in enumerate(zip(axes, groups)):
+        _lines(a, t, values, lo, hi, idx, [names[i] for i in idx])
+        a.set_ylim(ymin - pad, ymax + pad)
+        a.set_ylabel(f"{layer}\nactivation", fontsize=9)
+        if stimuli:
+            _mark_stimuli(a, ds, text=j == 0)
+    axes[-1].set_xlabel(TIME_LABEL)
+    axes[0].set_title(_title(ds, "activation by abstraction layer") + suffix, fontsize=10,
+                      pad=14 if stimuli else 6)
+    return axes
+
+
+# ------------------------------------------------------------------ heatmap
+def _edges(t):
+    t = np.asarray(t, dtype=float)
+    if t.size == 1:
+        return np.array([t[0] - 0.5, t[0] + 0.5])
+    mid = 0.5 * (t[1:] + t[:-1])
+    return np.concatenate([[t[0] - (mid[0] - t[0])], mid, [t[-1] + (t[-1] - mid[-1])]])
+
+
+def heatmap_order(ds, member=None, max_concepts: int | None = None) -> np.ndarray:
+    """Concept indices in heatmap order: by layer (lowest first), then by the time of the
+    peak, then by name; at most ``max_concepts`` (those with the highest peak)."""
+    values, _, _, _ = _activation(ds, member)
+    ladder = _ladder(ds)
+    codes = _layer_codes(ds, ladder)
+    n = values.shape[1]
+    idx = np.arange(n)
+    if max_concepts is not None and n > max_concepts:
+        idx = np.sort(_top_by_peak(values, max_concepts))
+    peak_t = np.argmax(values[:, idx], axis=0) if values.shape[0] else np.zeros(idx.size, int)
+    names = np.array([str(c) for c in ds["concept"].values], dtype=object)[idx]
+    order = sorted(range(idx.size), key=lambda j: (codes[idx[j]], peak_t[j], names[j]))
+    return idx[order]
+
+
+def plot_heatmap(ds, ax=None, *, member=None, max_concepts: int = 80, cmap: str = "viridis",
+                 vmin=None, vmax=None):
+    """A concept x time raster of activation, concepts ordered by layer (lowest at the
+    top) then by the time of their peak, with layer boundaries and a colour bar.  Large
+    networks show the ``max_concepts`` concepts with the highest peak."""
+    plt = _pyplot()
+    values, _, _, note = _activation(ds, member)
+    t = ds["time"].values
+    order = heatmap_order(ds, member, max_concepts)
+    names = [str(c) for c in ds["concept"].values]
+    ladder = _ladder(ds)
+    codes = _layer_codes(ds, ladder)
+    if ax is None:
+        n = order.size
+        _, ax = plt.subplots(figsize=(9, min(11, 1.6 + 0.17 * max(n, 8))), layout="constrained")
+    z = values[:, order].T
+    mesh = ax.pcolormesh(_edges(t), np.arange(order.size + 1), z, cmap=cmap, vmin=vmin, vmax=vmax,
+                         shading="flat", rasterized=True)
+    ax.set_ylim(order.size, 0)
+    if order.size <= 60:
+        ax.set_yticks(np.arange(order.size) + 0.5)
+        ax.set_yticklabels([names[i] for i in order], fontsize=7 if order.size > 30 else 8)
+    else:
+        ax.set_yticks([])
+    import matplotlib.transforms as mtransforms
+    trans = mtransforms.blended_transform_factory(ax.transAxes, ax.transData)
+    lay = codes[order]
+    start = 0
+    for j in range(1, order.size + 1):
+        if j == order.size or lay[j] != lay[start]:
+            if start > 0:
+                ax.axhline(start, color="white", lw=1.2)
+            if ladder:
+                ax.text(1.01, (start + j) / 2, ladder[lay[start]], transform=trans, rotation=-90,
+                        va="center", ha="left", fontsize=8, clip_on=False)
+            start = j
+    ax.set_xlabel(TIME_LABEL)
+    ax.set_ylabel("concept (by layer, then time of peak)")
+    shown = ("" if order.size == len(names) else
+             f" ({order.size} of {len(names)} concepts with the highest peak)")
+    ax.set_title(_title(ds, "activation") + shown + (f" ({note})" if note else ""), fontsize=10)
+    cb = ax.figure.colorbar(mesh, ax=ax, pad=0.06, fraction=0.04)
+    cb.set_label("activation")
+    return ax
+
+
+# ------------------------------------------------------------------ network
+def network_from_result(ds):
+    """The :class:`~thoughtfield.ConceptNetwork` embedded in a result's attributes."""
+    from .network import ConceptNetwork
+    raw = ds.attrs.get("network")
+    try:
+        d = json.loads(raw) if isinstance(raw, str) else raw
+    except ValueError:
+        d = None
+    if not isinstance(d, dict) or "concepts" not in d:
+        raise ConfigError("the result does not embed its network (large networks are stored as a "
+                          "summary only); pass network=ConceptNetwork")
+    return ConceptNetwork.from_dict(d)
+
+
+def layered_layout(network, concepts=None, sweeps: int = 6) -> dict[str, tuple[float, float]]:
+    """Deterministic positions: ``y`` = layer index, ``x`` spread evenly within a layer and
+    ordered by the barycentre of each concept's neighbours (a few up/down sweeps), which
+    keeps related concepts of neighbouring layers above each other."""
+    names = list(network.concepts) if concepts is None else list(concepts)
+    idx = network.indices(names, "concepts")
+    codes = network.layer_codes[idx]
+    pos_of = {int(g): k for k, g in enumerate(idx)}
+    W = network.weight_matrix()
+    A = (abs(W) + abs(W.T)).tocsr()
+    nbrs = []
+    for g in idx:
+        row = A.indices[A.indptr[g]:A.indptr[g + 1]]
+        nbrs.append([pos_of[int(j)] for j in row if int(j) in pos_of and int(j) != int(g)])
+    layers = sorted(set(codes.tolist()))
+    members = {L: [k for k in range(len(idx)) if codes[k] == L] for L in layers}
+    x = np.zeros(len(idx))
+
+    def place():
+        for L in layers:
+            m = members[L]
+            for r, k in enumerate(m):
+                x[k] = (r + 0.5) / len(m)
+
+    place()
+    for s in range(sweeps):
+        seq = layers if s % 2 == 0 else list(reversed(layers))
+        for L in seq:
+            m = members[L]
+            bary = []
+            for k in m:
+                other = [x[j] for j in nbrs[k] if codes[j] != L]
+                bary.append(float(np.mean(other)) if other else x[k])
+            members[L] = [k for _, k in sorted(zip(bary, m), key=lambda p: (p[0], x[p[1]]))]
+            for r, k in enumerate(members[L]):
+                x[k] = (r + 0.5) / len(m)
+    rank = {L: r for r, L in enumerate(layers)}
+    return {names[k]: (float(x[k]), float(rank[int(codes[k])])) for k in range(len(idx))}
+
+
+def _edge_path(p, q, bend: float = 0.22, points: int = 24):
+    """A straight segment between layers; an arc above the row within a layer (so edges
+    between neighbours of one row do not run through the nodes between them)."""
+    p, q = np.asarray(p, float), np.asarray(q, float)
+    if abs(p[1] - q[1]) > 1e-9:
+        return np.array([p, q])
+    d = abs(q[0] - p[0])
+    s = np.linspace(0.0, 1.0, points)
+    x = p[0] + (q[0] - p[0]) * s
+    y = p[1] + bend * min(1.0, 2.5 * d) * 4 * s * (1 - s)
+    return np.column_stack([x, y])
+
+
+def plot_network(ds_or_network, time=None, ax=None, *, member=None, network=None, top: int = 40,
+                 max_nodes: int = 60, labels: bool = True, cmap: str = "viridis", vmin=None,
+                 vmax=None):
+    """A snapshot of the network at ``time`` (default: the last saved time): nodes in rows
+    by abstraction layer (a deterministic layered layout), coloured by activation,
+    excitatory relations grey, inhibitory ones red and dashed.
+
+    Given a :class:`~thoughtfield.ConceptNetwork` instead of a result, nodes are coloured
+    by layer.  Networks larger than ``max_nodes`` show the ``top`` most active concepts.
+    """
+    from .network import ConceptNetwork
+    plt = _pyplot()
+    if isinstance(ds_or_network, ConceptNetwork):
+        net, ds, values, t_shown = ds_or_network, None, None, None
+    else:
+        ds = ds_or_network
+        net = network if network is not None else network_from_result(ds)
+        vals, _, _, note = _activation(ds, member)
+        ts = ds["time"].values
+        if time is None:
+            k = ts.size - 1
+        else:
+            tv = V.real("time", time)
+            if not ts[0] - 1e-9 <= tv <= ts[-1] + 1e-9:
+                raise ConfigError(f"time: {tv:g} is outside the result [{ts[0]:g}, {ts[-1]:g}]")
+            k = int(np.argmin(np.abs(ts - tv)))
+        t_shown = float(ts[k])
+        names_ds = [str(c) for c in ds["concept"].values]
+        if names_ds != list(net.concepts):
+            raise ConfigError("network: its concepts differ from the result's; pass the network "
+                              "the result was computed on")
+        values = vals[k]
+    n = net.n
+    if n > max_nodes:
+        score = np.abs(values) if values is not None else np.asarray(
+            abs(net.weight_matrix()).sum(axis=0)).ravel()
+        keep = np.sort(np.argsort(-score, kind="stable")[:top])
+    else:
+        keep = np.arange(n)
+    names = [net.concepts[i] for i in keep]
+    pos = layered_layout(net, names)
+    if ax is None:
+        rows = len(set(net.layer_codes[keep].tolist()))
+        widest = max(np.bincount(net.layer_codes[keep]).max(), 1)
+        _, ax = plt.subplots(figsize=(min(16, max(7, 1.1 * widest + 2)), 1.5 + 1.5 * rows),
+                             layout="constrained")
+    xy = np.array([pos[nm] for nm in names])
+    kept = {int(g): j for j, g in enumerate(keep)}
+    rel = net.relation_arrays()
+    types = net.relation_types
+    from matplotlib.collections import LineCollection
+    from matplotlib.lines import Line2D
+    segs = {+1: [], -1: []}
+    widths = {+1: [], -1: []}
+    wmax = float(np.max(np.abs(rel["weight"]))) if rel["weight"].size else 1.0
+    for s, tg, ty, w in zip(rel["source"], rel["target"], rel["type"], rel["weight"]):
+        if int(s) in kept and int(tg) in kept and s != tg:
+            rt = types.get(ty)
+            sign = (rt.sign if rt is not None else 1) * (1 if w >= 0 else -1)
+            segs[sign].append(_edge_path(xy[kept[int(s)]], xy[kept[int(tg)]]))
+            widths[sign].append(0.6 + 2.0 * abs(w) / (wmax or 1.0))
+    if segs[1]:
+        ax.add_collection(LineCollection(segs[1], colors="0.55", linewidths=widths[1], alpha=0.6,
+                                         zorder=1))
+    if segs[-1]:
+        ax.add_collection(LineCollection(segs[-1], colors="tab:red", linewidths=widths[-1],
+                                         linestyles="--", alpha=0.7, zorder=1))
+    if values is not None:
+        c = values[keep]
+        sc = ax.scatter(xy[:, 0], xy[:, 1], c=c, cmap=cmap, vmin=vmin, vmax=vmax, s=260,
+                        edgecolors="0.2", linewidths=0.8, zorder=3)
+        cb = ax.figure.colorbar(sc, ax=ax, pad=0.02, fraction=0.04)
+        cb.set_label(f"activation at t = {t_shown:g}")
+    else:
+        layer_colors = _colors(len(net.layers))
+        ax.scatter(xy[:, 0], xy[:, 1], c=[layer_colors[net.layer_codes[i]] for i in keep], s=260,
+                   edgecolors="0.2", linewidths=0.8, zorder=3)
+    if labels and len(names) <= 120:
+        for (x, y), nm in zip(xy, names):
+            ax.text(x, y - 0.16, nm, ha="center", va="top", fontsize=7 if len(names) > 40 else 8,
+                    zorder=4)
+    used = sorted(set(net.layer_codes[keep].tolist()))
+    ax.set_yticks(range(len(used)))
+    ax.set_yticklabels([net.layers[c] for c in used])
+    ax.set_ylim(-0.6, len(used) - 0.4)
+    ax.set_xlim(-0.02, 1.02)
+    ax.set_xticks([])
+    for side in ("top", "right", "bottom"):
+        ax.spines[side].set_visible(False)
+    ax.set_ylabel("abstraction layer")
+    handles = []
+    if segs[1]:
+        handles.append(Line2D([], [], color="0.55", lw=1.5, label="excitatory"))
+    if segs[-1]:
+        handles.append(Line2D([], [], color="tab:red", lw=1.5, ls="--", label="inhibitory"))
+    if handles:
+        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.0, -0.02), ncol=2,
+                  frameon=False, fontsize=8)
+    shown = "" if keep.size == n else f", {keep.size} most active of {n} concepts"
+    if ds is not None:
+        what = f"network at t = {t_shown:g}{shown}" + (f" ({note})" if note else "")
+        ax.set_title(_title(ds, what), fontsize=10)
+    else:
+        ax.set_title(f"network{' ' + repr(net.name) if net.name else ''}: {n} concepts{shown}",
+                     fontsize=10)
+    return ax
+
+
+# ------------------------------------------------------------------ overview
+def plot_overview(ds, ax=None, *, member=None, top: int = 6, time=None):
+    """One figure with the activation of each abstraction layer over time (left), the
+    network snapshot (top right) and the heatmap (bottom right).  Returns the Axes: one
+    per non-empty layer, then the network and the heatmap (``ax`` may be such a
+    sequence)."""
+    plt = _pyplot()
+    values, _, _, _ = _activation(ds, member)
+    ladder = _ladder(ds)
+    k = max(1, len(_layer_groups(values, ladder, _layer_codes(ds, ladder), top)))
+    if ax is None:
+        fig = plt.figure(figsize=(16, max(8.5, 2.3 * k)), layout="constrained")
+        outer = fig.add_gridspec(1, 2, width_ratios=[1, 1.1])
+        left = outer[0].subgridspec(k, 1)
+        right = outer[1].subgridspec(2, 1, height_ratios=[1, 1.1])
+        first = fig.add_subplot(left[0])
+        axes = [first] + [fig.add_subplot(left[i], sharex=first) for i in range(1, k)]
+        axes += [fig.add_subplot(right[0]), fig.add_subplot(right[1])]
+        axes = np.array(axes, dtype=object)
+        for a in axes[:k - 1]:
+            a.tick_params(labelbottom=False)
+    else:
+        axes = np.atleast_1d(np.asarray(ax, dtype=object))
+        if axes.size != k + 2:
+            raise ConfigError(f"ax: the overview needs {k + 2} Axes ({k} layer panels, the "
+                              f"network and the heatmap); got {axes.size}")
+    plot_trajectories(ds, top=top, by_layer=True, ax=axes[:k], member=member)
+    plot_network(ds, time=time, ax=axes[k], member=member)
+    plot_heatmap(ds, ax=axes[k + 1], member=member)
+    return axes
+
+
+register_plot("trajectories", plot_trajectories, "activation over time of the most active concepts")
+register_plot("layers", lambda ds, ax=None, **kw: plot_trajectories(ds, by_layer=True, ax=ax, **kw),
+              "trajectories with one panel per abstraction layer")
+register_plot("heatmap", plot_heatmap, "concept x time raster, ordered by layer then peak time")
+register_plot("network", plot_network, "network snapshot coloured by activation (default: last time)")
+register_plot("overview", plot_overview, "activation per layer, network snapshot and heatmap in one figure")

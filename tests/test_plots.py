@@ -1,0 +1,179 @@
+"""Plots: what is drawn (lines, order, colours, positions), not just that it runs."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+import thoughtfield as tf  # noqa: E402
+from thoughtfield.plots import PLOTS, heatmap_order, layered_layout  # noqa: E402
+from thoughtfield.results import make_dataset, network_description  # noqa: E402
+
+NAMES = ["a_img", "b_img", "c_idea", "d_idea", "e_goal"]
+LAYERS = ["image", "image", "idea", "idea", "goal"]
+
+
+@pytest.fixture(autouse=True)
+def _close():
+    yield
+    plt.close("all")
+
+
+def net():
+    return tf.ConceptNetwork(dict(zip(NAMES, LAYERS)),
+                             [("a_img", "d_idea", "association", 1.0), ("b_img", "c_idea", "association", 0.5),
+                              ("c_idea", "e_goal", "is_a", 1.0), ("c_idea", "d_idea", "contradicts", 0.7)])
+
+
+def dataset(members=1, seed=0):
+    """Bumps with known peak heights and times: concept i peaks at t = peak_t[i]."""
+    t = np.linspace(0, 10, 101)
+    peak_t = np.array([1.0, 3.0, 6.0, 2.0, 8.0])
+    height = np.array([0.9, 0.2, 0.8, 0.5, 0.7])
+    act = height * np.exp(-((t[:, None] - peak_t) ** 2))
+    rng = np.random.default_rng(seed)
+    act = np.repeat(act[:, :, None], members, axis=2)
+    if members > 1:
+        act = act + rng.normal(0, 0.05, size=act.shape)
+    n = net()
+    attrs = {"title": "bumps", "network": network_description(n),
+             "stimuli": [{"kind": "pulse", "concept": "a_img", "start": 0.5, "stop": 1.5},
+                         {"kind": "clamp", "concept": "b_img", "start": 2.0, "stop": 20.0}]}
+    return make_dataset(t, act, n, members=members, attrs=attrs), act
+
+
+def test_trajectories_show_the_top_concepts_by_peak():
+    ds, act = dataset()
+    ax = tf.plot_trajectories(ds, top=3)
+    labels = [line.get_label() for line in ax.get_lines()]
+    assert labels == ["a_img (image)", "c_idea (idea)", "e_goal (goal)"]
+    np.testing.assert_array_equal(ax.get_lines()[1].get_ydata(), act[:, 2, 0])
+    assert ax.get_xlabel() == "time (units of τ)" and ax.get_ylabel() == "activation"
+    assert ax.get_title().startswith("bumps \u2014 activation of the 3 concepts with the highest peak")
+    legend = ax.get_legend()
+    assert legend is not None and legend.get_bbox_to_anchor().x0 > ax.get_window_extent().x1 - 1
+    assert len(ax.patches) == 2  # both stimulus windows shaded (the clamp clipped to t_end)
+    texts = [t.get_text() for t in ax.texts]
+    assert " a_img" in texts and " b_img=" in texts
+
+
+def test_trajectories_on_a_given_axes_and_chosen_concepts():
+    ds, act = dataset()
+    fig, ax = plt.subplots()
+    out = tf.plot_trajectories(ds, concepts=["d_idea", "b_img"], ax=ax, stimuli=False)
+    assert out is ax and [l.get_label() for l in ax.get_lines()] == ["d_idea (idea)", "b_img (image)"]
+    assert not ax.patches
+    with pytest.raises(tf.ConfigError, match=r"concepts\[0\]: unknown concept 'd_ide' \(did you mean 'd_idea'\?\)"):
+        tf.plot_trajectories(ds, concepts=["d_ide"])
+    with pytest.raises(tf.ConfigError, match="top: must be >= 1"):
+        tf.plot_trajectories(ds, top=0)
+
+
+def test_trajectories_by_layer_one_panel_per_layer_top_down():
+    ds, _ = dataset()
+    axes = tf.plot_trajectories(ds, top=1, by_layer=True)
+    assert len(axes) == 3  # the empty "structure" layer is left out
+    assert [a.get_ylabel().split("\n")[0] for a in axes] == ["goal", "idea", "image"]
+    assert [[l.get_label() for l in a.get_lines()] for a in axes] == [["e_goal"], ["c_idea"], ["a_img"]]
+    with pytest.raises(tf.ConfigError, match="by_layer needs 3 Axes"):
+        tf.plot_trajectories(ds, by_layer=True, ax=plt.subplots(2)[1])
+
+
+def test_ensembles_mean_with_band_or_one_member():
+    ds, act = dataset(members=4)
+    ax = tf.plot_trajectories(ds, concepts=["c_idea"])
+    np.testing.assert_allclose(ax.get_lines()[0].get_ydata(), act[:, 2, :].mean(axis=1))
+    assert len(ax.collections) == 1  # the 10-90 % band
+    assert "mean of 4 members; band: 10-90 %" in ax.get_title()
+    ax = tf.plot_trajectories(ds, concepts=["c_idea"], member=2)
+    np.testing.assert_array_equal(ax.get_lines()[0].get_ydata(), act[:, 2, 2])
+    assert not ax.collections and "member 2" in ax.get_title()
+    with pytest.raises(tf.ConfigError, match=r"member: must be <= 3 \(got 9\)"):
+        tf.plot_heatmap(ds, member=9)
+    with pytest.raises(tf.ConfigError, match="member: the result has no ensemble"):
+        tf.plot_heatmap(dataset()[0], member=1)
+
+
+def test_heatmap_orders_by_layer_then_peak_time():
+    ds, act = dataset()
+    # image: a (peak t=1), b (t=3); idea: d (t=2), c (t=6); goal: e
+    order = heatmap_order(ds)
+    assert [NAMES[i] for i in order] == ["a_img", "b_img", "d_idea", "c_idea", "e_goal"]
+    ax = tf.plot_heatmap(ds)
+    mesh = ax.collections[0]
+    np.testing.assert_array_equal(np.asarray(mesh.get_array()).reshape(5, -1), act[:, order, 0].T)
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["a_img", "b_img", "d_idea", "c_idea", "e_goal"]
+    assert [t.get_text() for t in ax.texts] == ["image", "idea", "goal"]  # layer names beside
+    assert ax.get_xlabel() == "time (units of τ)"
+    cbar = ax.figure.axes[-1]
+    assert cbar.get_ylabel() == "activation"
+    # large networks: only the concepts with the highest peaks
+    top = heatmap_order(ds, max_concepts=2)
+    assert [NAMES[i] for i in top] == ["a_img", "c_idea"]
+
+
+def test_network_snapshot_colours_and_layout():
+    ds, act = dataset()
+    ax = tf.plot_network(ds, time=6.02)
+    nodes = ax.collections[-1]
+    np.testing.assert_array_equal(nodes.get_array(), act[60, :, 0])  # nearest saved time t = 6
+    offsets = nodes.get_offsets()
+    pos = layered_layout(net())
+    np.testing.assert_array_equal(offsets, np.array([pos[n] for n in NAMES]))
+    assert sorted({y for _, y in pos.values()}) == [0.0, 1.0, 2.0]  # image, idea, goal rows
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["image", "idea", "goal"]
+    assert "network at t = 6" in ax.get_title()
+    assert ax.figure.axes[-1].get_ylabel() == "activation at t = 6"
+    # one excitatory and one inhibitory line collection
+    assert len(ax.collections) == 3 and ax.get_legend() is not None
+    with pytest.raises(tf.ConfigError, match=r"time: 11 is outside the result \[0, 10\]"):
+        tf.plot_network(ds, time=11)
+    with pytest.raises(tf.ConfigError, match="its concepts differ from the result's"):
+        tf.plot_network(ds, network=tf.ConceptNetwork(["x"]))
+
+
+def test_layout_is_deterministic_and_keeps_neighbours_aligned():
+    n = tf.ConceptNetwork({"x1": "image", "x2": "image", "y2": "idea", "y1": "idea"},
+                          [("x1", "y1"), ("x2", "y2")])
+    pos = layered_layout(n)
+    assert pos == layered_layout(n)
+    assert pos["y1"][0] == pos["x1"][0] and pos["y2"][0] == pos["x2"][0]
+
+
+def test_network_from_a_concept_network_and_large_networks():
+    ax = tf.plot_network(net())
+    assert "network: 5 concepts" in ax.get_title()
+    big = tf.ConceptNetwork([f"c{i}" for i in range(100)], [(f"c{i}", f"c{i + 1}") for i in range(99)])
+    act = np.zeros((2, 100, 1))
+    act[1, :, 0] = np.linspace(0, 1, 100)
+    ds = make_dataset(np.array([0.0, 1.0]), act, big, members=1,
+                      attrs={"network": network_description(big)})
+    ax = tf.plot_network(ds, top=10)
+    assert len(ax.collections[-1].get_offsets()) == 10
+    np.testing.assert_array_equal(ax.collections[-1].get_array(), act[1, 90:, 0])
+    assert "10 most active of 100 concepts" in ax.get_title()
+    ds.attrs["network"] = '{"summary": {}}'
+    with pytest.raises(tf.ConfigError, match="does not embed its network"):
+        tf.plot_network(ds)
+
+
+def test_overview_and_registry():
+    ds, _ = dataset()
+    axes = tf.plot_overview(ds)
+    assert len(axes) == 5 and len({a.figure for a in axes}) == 1
+    assert set(PLOTS) >= {"trajectories", "layers", "heatmap", "network", "overview"}
+    assert len(PLOTS["layers"].func(ds)) == 3
+
+
+def test_matplotlib_is_imported_lazily():
+    code = "import sys, thoughtfield; print('matplotlib' in sys.modules)"
+    src = Path(__file__).resolve().parents[1] / "src"
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                       env={"PYTHONPATH": str(src), "PATH": ""}, timeout=120)
+    assert r.stdout.strip() == "False", r.stderr
