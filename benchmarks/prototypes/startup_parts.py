@@ -42,12 +42,16 @@ from thoughtfield._kernels.rhs import rhs
 t = time.perf_counter()
 rhs(sim.problem, sim.work, 0.0, sim.state.y, np.empty(3))
 T["rhs load (+ _rows_parallel)"] = time.perf_counter() - t
-t = time.perf_counter()
-sim.run()
-T["run_adaptive load + tiny run"] = time.perf_counter() - t
-t = time.perf_counter()
-tf.simulate(net, tf.Model(transfer="tanh"), t_end=2.0, seed=0, solver="rk4")
-T["run_fixed load + tiny simulate"] = time.perf_counter() - t
+import sys
+order = ["adaptive", "fixed"] if sys.argv[1] == "adaptive-first" else ["fixed", "adaptive"]
+for which in order:
+    t = time.perf_counter()
+    if which == "adaptive":
+        sim.run()
+        T["run_adaptive load + tiny run"] = time.perf_counter() - t
+    else:
+        tf.simulate(net, tf.Model(transfer="tanh"), t_end=2.0, seed=0, solver="rk4")
+        T["run_fixed load + tiny simulate"] = time.perf_counter() - t
 t = time.perf_counter()
 tf.simulate(net, tf.Model(transfer="tanh"), t_end=2.0, seed=0, solver="rk4")
 T["warm tiny simulate (no JIT work)"] = time.perf_counter() - t
@@ -65,6 +69,9 @@ def tiny(x):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--order", choices=["adaptive-first", "fixed-first"], default="adaptive-first",
+                    help="which integrator is loaded first (the first pays numba's "
+                         "threading-layer start)")
     a = ap.parse_args()
     src = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "src")
     with tempfile.TemporaryDirectory() as d:
@@ -74,7 +81,7 @@ def main():
                    NUMBA_CACHE_DIR=os.path.join(d, "cache"))
         runs = []
         for k in range(a.repeats + 1):
-            r = subprocess.run([sys.executable, "-c", CHILD], env=env, capture_output=True,
+            r = subprocess.run([sys.executable, "-c", CHILD, a.order], env=env, capture_output=True,
                                text=True)
             if r.returncode != 0:
                 raise SystemExit(r.stderr[-2000:])
