@@ -146,7 +146,11 @@ def run_brian2(prob, python, dt, threads):
 
 
 # ----------------------------------------------------------------- driver
-def measure_one(kind, n, repeats=3, brian2=None, log=print) -> dict:
+def measure_one(kind, n, repeats=3, brian2=None, log=print, hints=None) -> dict:
+    """One size.  ``hints`` maps solver names to the ladder index that passed at a smaller
+    size; the ladder then starts one rung looser than that (errors grow with N, so the
+    loosest passing setting is not looser than that) -- saves the cheap-but-many loose
+    runs at N = 1e6.  Updated in place with this size's passing indices."""
     import numba
     prob = Problem(kind, n)
     from scipy.integrate import solve_ivp
@@ -162,9 +166,13 @@ def measure_one(kind, n, repeats=3, brian2=None, log=print) -> dict:
            "solvers": {}}
     cands = candidates(prob, include_lsoda=n <= LSODA_MAX_N)
     chosen = {}
+    hints = {} if hints is None else hints
     for name, (who, key, ladder, fn) in cands.items():
         tried = []
-        for s in ladder:
+        first = max(0, hints.get(name, 0) - 1)
+        for idx, s in enumerate(ladder):
+            if idx < first:
+                continue
             t0 = now()
             try:
                 y, st = fn(s)
@@ -176,8 +184,9 @@ def measure_one(kind, n, repeats=3, brian2=None, log=print) -> dict:
             tried.append({key: s, "error": err})
             if err <= TARGET_ERROR:
                 chosen[name] = (s, [wall], st, err)
+                hints[name] = idx
                 break
-        entry = {"who": who, "setting": key, "ladder": tried}
+        entry = {"who": who, "setting": key, "ladder": tried, "ladder_start": ladder[first]}
         if name in chosen:
             s, _, st, err = chosen[name]
             entry.update({"value": s, "error": err, "meets_target": True, **st})
@@ -246,6 +255,8 @@ def measure(sizes, kind="random", repeats=3, brian2_sizes=(), log=print) -> list
         python = brian2_python()
         ok, why = brian2_available(python)
         b2 = (python, ok, why)
+    hints = {}
     return [measure_one(kind, int(n), repeats=repeats,
-                        brian2=b2 if int(n) in {int(x) for x in brian2_sizes} else None, log=log)
-            for n in sizes]
+                        brian2=b2 if int(n) in {int(x) for x in brian2_sizes} else None, log=log,
+                        hints=hints)
+            for n in sorted(sizes)]
