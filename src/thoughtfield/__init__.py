@@ -14,7 +14,7 @@ compiled solvers; results are ``xarray`` Datasets.
 
 __version__ = "0.1.0"
 
-from . import datasets, plots
+from . import datasets, io, plots
 from .config import SimulationConfig, load_config, run_config
 from .errors import (ConfigError, DivergenceError, NetworkError, ResourceError, SimulationError,
                      SolverError, ThoughtfieldError)
@@ -22,14 +22,26 @@ from .model import TRANSFERS, Model
 from .network import DEFAULT_LAYERS, ConceptNetwork, RelationType
 from .plots import plot_heatmap, plot_network, plot_overview, plot_trajectories
 from .results import load_result, save_result
+from .discrete import DiscreteSimulation, Spreadr, to_spreadr_table
 from .simulate import Simulation, simulate
 from .solvers import METHODS, Solver
 from .stimuli import Clamp, Pulse
 
 __all__ = [
-    "__version__", "datasets", "ConceptNetwork", "RelationType", "DEFAULT_LAYERS", "Model", "TRANSFERS",
+    "__version__", "datasets", "io", "ConceptNetwork", "RelationType", "DEFAULT_LAYERS", "Model", "TRANSFERS",
     "Pulse", "Clamp", "Solver", "METHODS", "simulate", "Simulation", "save_result", "load_result",
+    "Spreadr", "DiscreteSimulation", "to_spreadr_table",
     "ThoughtfieldError", "ConfigError", "NetworkError", "ResourceError", "SimulationError",
     "DivergenceError", "SolverError", "load_config", "run_config", "SimulationConfig", "plots",
     "plot_trajectories", "plot_heatmap", "plot_network", "plot_overview",
+]
+
+# analysis of the dynamics: fixed points, stability, attractors, energy, explanations
+from . import analysis  # noqa: E402
+from .analysis import (AnalysisError, FixedPointError, attractor_table, attractors,  # noqa: E402
+                       energy, explain, fixed_point, fixed_points, flows, stability, steady_state)
+
+__all__ += [
+    "analysis", "fixed_point", "fixed_points", "steady_state", "stability", "attractors",
+    "attractor_table", "energy", "flows", "explain", "AnalysisError", "FixedPointError",
 ]

@@ -60,7 +60,7 @@ from ._toml import join_path
 from .errors import ConfigError, NetworkError
 from .model import FORMS, TRANSFERS, Model
 from .network import DEFAULT_LAYERS, ConceptNetwork, default_relation_types
-from .solvers import METHODS, Solver
+from .solvers import DISCRETE_METHODS, METHODS, Solver
 from .stimuli import Clamp, Pulse
 
 __all__ = [
@@ -189,14 +189,16 @@ def _read_csv(path, data, ctx):
 
 
 def _read_networkx(path, data, ctx):
-    import networkx as nx
-    suffix = path.suffix.lower()
-    try:
-        g = nx.read_graphml(path) if suffix == ".graphml" else nx.read_gexf(path)
-    except Exception as e:  # networkx raises many kinds of parse errors
-        raise NetworkError(f"{path}: could not read the graph ({type(e).__name__}: {e})") from None
+    from . import io
     kw = {"layers": data["layers"]} if "layers" in data else {}
-    return ConceptNetwork.from_networkx(g, **kw)
+    fmt = data.get("format") or NETWORK_SUFFIXES.get(path.suffix.lower())
+    return (io.read_gexf if fmt == "gexf" else io.read_graphml)(path, **kw)
+
+
+def _read_spreadr(path, data, ctx):
+    from . import io
+    kw = {"layers": data["layers"]} if "layers" in data else {}
+    return io.read_spreadr_network(path, **kw)
 
 
 def _read_json(path, data, ctx):
@@ -216,6 +218,7 @@ register_network_reader("csv", _read_csv, (".csv", ".tsv", ".tab", ".txt"))
 register_network_reader("graphml", _read_networkx, (".graphml",))
 register_network_reader("gexf", _read_networkx, (".gexf",))
 register_network_reader("json", _read_json, (".json",))
+register_network_reader("spreadr", _read_spreadr)
 
 
 class _ConceptSpec(OneOf):
@@ -383,7 +386,48 @@ _NETWORK = Struct({
     "options": Field(MapOf(AnyValue(), key_doc="OPTION"), None,
                      "Keyword options passed to the dataset's loader."),
     "name": Field(Str(), None, "A name for the network."),
+    # edits applied to the network from any source, in this order
+    "keep_types": Field(ListOf(Str(name=True), min_len=1, unique=True), None,
+                        "Keep only the relations of these types (edit 1)."),
+    "drop_types": Field(ListOf(Str(name=True), min_len=1, unique=True), None,
+                        "Remove the relations of these types, e.g. `[\"contradicts\"]` for the "
+                        "`spreadr` method (edit 2)."),
+    "ego": Field(Struct({
+        "concepts": Field(ListOf(Str(name=True), min_len=1), REQUIRED,
+                          "The concepts at the centre."),
+        "hops": Field(Int(min=0, max=10_000), 1, "How many relations away to go."),
+        "types": Field(ListOf(Str(name=True), min_len=1), None,
+                       "Relation types followed.", default_doc="all"),
+        "direction": Field(Choice(["both", "out", "in"]), "both",
+                           "Follow relations from source to target (`out`), back (`in`) or both."),
+    }), None, "Keep only the ego network of some concepts: those within `hops` relations and "
+              "the relations among them (edit 3)."),
+    "normalize": Field(Bool(), None, "Divide every weight by sqrt(d_source d_target), d the summed "
+                       "|weight| at a concept, so that hubs do not sum their neighbours into "
+                       "runaway activation (`ConceptNetwork.normalized`; edit 4).",
+                       default_doc="false"),
 }, validate=_network_validate)
+
+
+def _edit_network(net, d):
+    """The ``[network]`` edits, in order: keep_types, drop_types, ego, normalize."""
+    try:
+        if "keep_types" in d:
+            net = net.keep_types(d["keep_types"])
+        if "drop_types" in d:
+            net = net.drop_types(d["drop_types"])
+    except ConfigError as e:
+        raise _prefixed(e, "network") from None
+    if "ego" in d:
+        ego = d["ego"]
+        try:
+            net = net.ego(ego["concepts"], ego["hops"], types=ego.get("types"),
+                          direction=ego["direction"])
+        except ConfigError as e:
+            raise _prefixed(e, "network.ego") from None
+    if d.get("normalize"):
+        net = net.normalized()
+    return net
 
 
 def _concept_entries(spec, default_layer):
@@ -472,7 +516,7 @@ def _build_network(d, ctx) -> ConceptNetwork:
             net.name = d["name"]
         if net.n == 0:
             raise ConfigError(f"network: the network from {where} has no concepts")
-    return net
+    return _edit_network(net, d)
 
 
 def _load_dataset(name, options):
@@ -596,7 +640,8 @@ def _check_stimuli(stims, ctx):
         return
     from .build import _segments
     run = ctx["run"]
-    _segments(ctx.network, stims, run.t0, run.t_end, run.members)
+    last = run.t_end + 1 if _discrete(ctx["solver"]) else run.t_end   # steps t0..t_end
+    _segments(ctx.network, stims, run.t0, last, run.members)
 
 
 register_section(Section(
@@ -628,19 +673,67 @@ _SOLVER = Struct({
     "steady_tol": Field(Real(min=0, min_inclusive=False), None, "Stop early once max |da/dt| < "
                         "steady_tol after the last input change.", unit="activation/time",
                         default_doc="no early stop"),
-})
+    # the discrete spreadr mode (method = "spreadr"; thoughtfield.Spreadr)
+    "retention": Field(per_concept(Real(min=0, max=1)), None, "`spreadr`: share of its "
+                       "activation a concept keeps each step (the rest spreads to its "
+                       "out-neighbours in proportion to the weights).", unit="1",
+                       default_doc="0.5"),
+    "decay": Field(Real(min=0, max=1), None, "`spreadr`: share of all activation lost each "
+                   "step.", unit="1", default_doc="0"),
+    "suppress": Field(Real(), None, "`spreadr`: activations below it are set to 0 each step.",
+                      unit="activation", default_doc="0"),
+    "threshold_to_stop": Field(Real(min=0, min_inclusive=False), None, "`spreadr`: stop once "
+                               "every activation is below it.", unit="activation",
+                               default_doc="no early stop"),
+    "negative": Field(Choice(["error", "ignore"]), None, "`spreadr`: negative couplings "
+                      "(inhibitory relations) are an error, or left out of the spreading.",
+                      default_doc='"error"'),
+}, validate=lambda d, key: _solver_validate(d, key))
+
+_SPREADR_KEYS = ("retention", "decay", "suppress", "threshold_to_stop", "negative")
+
+
+def _discrete(solver) -> bool:
+    return bool(getattr(solver, "discrete", False))
+
+
+def _solver_validate(d, key):
+    """The discrete method takes the spreadr keys (and max_steps); the continuous ones the
+    others.  Keys left at their defaults do not count."""
+    method = d.get("method")
+    if method in DISCRETE_METHODS:
+        for k, f in _SOLVER.fields.items():
+            if k != "method" and k not in _SPREADR_KEYS and k in d and d[k] != f.default:
+                raise ConfigError(f"solver.{k}: not used by method = {method!r} (it counts "
+                                  "steps); remove it")
+        out = {k: v for k, v in d.items() if k == "method" or k in _SPREADR_KEYS}
+        if d.get("max_steps", _SOLVER.fields["max_steps"].default) != \
+                _SOLVER.fields["max_steps"].default:
+            out["max_steps"] = d["max_steps"]
+        return out
+    for k in _SPREADR_KEYS:
+        if k in d:
+            raise ConfigError(f"solver.{k}: only with method = 'spreadr' (got method = "
+                              f"{method!r})")
+    return d
 
 
 def _build_solver(d, ctx):
     try:
+        if (d or {}).get("method") in DISCRETE_METHODS:
+            from .discrete import Spreadr
+            return Spreadr.from_dict(d)
         return Solver(**(d or {}))
     except ConfigError as e:
         raise _prefixed(e, "solver") from None
 
 
 def _check_solver(solver, ctx):
-    from .build import build_method
     run = ctx["run"]
+    if _discrete(solver):
+        solver.check(ctx.network, ctx["model"], run.members)
+        return
+    from .build import build_method
     build_method(solver, ctx["model"], ctx.network, run.t0, run.t_end)
 
 
@@ -691,7 +784,8 @@ def _run_validate(d, key):
 
 
 _RUN = Struct({
-    "t_end": Field(Real(), REQUIRED, "End of the simulated time span.", unit=TIME,
+    "t_end": Field(Real(), REQUIRED, "End of the simulated time span (the number of steps "
+                   "for method `spreadr`).", unit=TIME,
                    hint="set the end of the simulated time span, e.g. t_end = 20.0"),
     "t0": Field(Real(), 0.0, "Start time.", unit=TIME),
     "save_dt": Field(Real(min=0, min_inclusive=False), None, "Save every save_dt.", unit=TIME,
@@ -722,6 +816,15 @@ def _build_run(d, ctx):
 def _check_run(run, ctx):
     from .build import save_times
     solver = ctx["solver"]
+    if _discrete(solver):
+        V.integer("run.t0", run.t0)
+        V.integer("run.t_end", run.t_end)
+        if run.save_dt is not None:
+            raise ConfigError("run.save_dt: the 'spreadr' method counts steps; use save_every "
+                              "(every k-th step) or save_at (a list of steps)")
+        for i, t in enumerate(run.save_at or ()):
+            V.integer(f"run.save_at[{i}]", t)
+        return
     dt = None
     if not solver.adaptive:
         from .build import build_method

@@ -30,6 +30,7 @@ from . import _validate as V
 from .errors import NetworkError
 
 DEFAULT_LAYERS: tuple[str, ...] = ("image", "idea", "structure", "goal")
+_ATTR_TYPES = (str, int, float, bool, type(None))
 
 
 @dataclass(frozen=True)
@@ -163,6 +164,7 @@ class ConceptNetwork:
         self._rel_chunks: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
         self._type_codes: dict[str, int] = {}
         self._type_names: list[str] = []
+        self._attrs: dict[str, list] = {}
         self._cache: dict = {}
         if concepts is not None:
             self._add_concept_spec(concepts)
@@ -211,6 +213,8 @@ class ConceptNetwork:
         self._index[name] = len(self._names)
         self._names.append(name)
         self._layer_of.append(self._layer_index[lay])
+        for values in self._attrs.values():
+            values.append(None)
         self._cache.clear()
         return self._index[name]
 
@@ -268,6 +272,130 @@ class ConceptNetwork:
     def in_layer(self, layer: str) -> tuple[str, ...]:
         code = self._layer_index[self._check_layer("layer", layer)]
         return tuple(n for n, l in zip(self._names, self._layer_of) if l == code)
+
+    # -------------------------------------------------------------- attributes
+    @property
+    def attribute_names(self) -> tuple[str, ...]:
+        """Names of the per-concept attributes (e.g. ``gloss`` for WordNet)."""
+        return tuple(self._attrs)
+
+    def attribute(self, name: str, concept: str | None = None):
+        """The values of attribute ``name`` for all concepts (a list, ``None`` where
+        unset), or its value for one ``concept``."""
+        try:
+            values = self._attrs[name]
+        except (KeyError, TypeError):
+            known = ", ".join(self._attrs) or "none"
+            raise NetworkError(f"unknown attribute {name!r}; this network has {known}"
+                               + V.did_you_mean(str(name), self._attrs)) from None
+        if concept is None:
+            return list(values)
+        return values[self.index(concept)]
+
+    def set_attribute(self, name: str, values) -> None:
+        """Set a per-concept attribute from a sequence (one value per concept) or a mapping
+        ``concept -> value`` (other concepts keep their value, ``None`` if new).  Values
+        are ``str``, ``int``, ``float``, ``bool`` or ``None`` so that every file format
+        can store them."""
+        V.name("attribute name", name, error=NetworkError)
+        if name in ("layer", "name"):
+            raise NetworkError(f"attribute name {name!r} is reserved; choose another name")
+        if isinstance(values, Mapping):
+            out = list(self._attrs.get(name, [None] * self.n))
+            for k, v in values.items():
+                out[self.index(k, f"attribute {name!r}")] = v
+        else:
+            if isinstance(values, str):
+                raise NetworkError(f"attribute {name!r}: expected one value per concept, not "
+                                   "a single string")
+            out = values.tolist() if isinstance(values, np.ndarray) else list(values)
+            if len(out) != self.n:
+                raise NetworkError(f"attribute {name!r}: {len(out)} values for {self.n} concepts")
+        out = [v.item() if isinstance(v, np.generic) else v for v in out]
+        bad = [i for i, v in enumerate(out) if not isinstance(v, _ATTR_TYPES)]
+        if bad:
+            i = bad[0]
+            raise NetworkError(f"attribute {name!r} of {self._names[i]!r}: values must be str, "
+                               f"int, float, bool or None (got {type(out[i]).__name__})")
+        self._attrs[name] = out
+
+    def drop_attribute(self, name: str) -> None:
+        self.attribute(name)
+        del self._attrs[name]
+
+    # ------------------------------------------------------------ bulk building
+    @classmethod
+    def from_arrays(cls, names: Sequence[str], concept_layers=None, *, relations=None,
+                    attributes: Mapping | None = None, **kwargs) -> "ConceptNetwork":
+        """Fast constructor for large networks.
+
+        Parameters
+        ----------
+        names : sequence of str
+            Unique concept names.
+        concept_layers : sequence of str or int, optional
+            Each concept's layer, by name or as an index into the ladder (default: the
+            default layer).
+        relations : mapping, optional
+            ``type -> (source, target)`` or ``(source, target, weight)`` with index arrays
+            (see :meth:`add_relation_arrays`).
+        attributes : mapping, optional
+            ``name -> values`` (see :meth:`set_attribute`).
+        **kwargs
+            ``layers``, ``relation_types``, ``default_layer``, ``name`` as for the
+            constructor.
+        """
+        net = cls(**kwargs)
+        if isinstance(names, str):
+            raise NetworkError(f"from_arrays: names must be a sequence of names, not the string "
+                               f"{names!r}")
+        names = names.tolist() if isinstance(names, np.ndarray) else list(names)
+        bad = [i for i, x in enumerate(names)
+               if not isinstance(x, str) or not x or x.strip() != x]
+        if bad:
+            V.name(f"from_arrays: names[{bad[0]}]", names[bad[0]], error=NetworkError)
+        index = {nm: i for i, nm in enumerate(names)}
+        if len(index) != len(names):
+            seen = set()
+            dup = next(x for x in names if x in seen or seen.add(x))
+            raise NetworkError(f"from_arrays: duplicate concept {dup!r}: every concept name "
+                               "must be unique")
+        n = len(names)
+        if concept_layers is None:
+            codes = np.full(n, net._layer_index[net._default_layer], np.int64)
+        else:
+            arr = np.asarray(concept_layers)
+            if arr.shape != (n,):
+                raise NetworkError(f"from_arrays: concept_layers has shape {arr.shape}; "
+                                   f"expected one layer per concept ({n},)")
+            if arr.dtype.kind in "iu":
+                codes = arr.astype(np.int64)
+                badl = (codes < 0) | (codes >= len(net._layers))
+                if badl.any():
+                    i = int(np.argmax(badl))
+                    raise NetworkError(f"from_arrays: concept_layers[{i}] = {codes[i]} is not a "
+                                       f"layer index (0..{len(net._layers) - 1})")
+            else:
+                uniq, inv = np.unique(arr.astype(str), return_inverse=True)
+                lut = np.array([net._layer_index[net._check_layer(
+                    f"from_arrays: layer of concept {names[int(np.argmax(inv == k))]!r}", u)]
+                    for k, u in enumerate(uniq.tolist())], dtype=np.int64)
+                codes = lut[inv] if n else np.zeros(0, np.int64)
+        net._names = names
+        net._index = index
+        net._layer_of = codes.tolist()
+        if relations is not None:
+            if not isinstance(relations, Mapping):
+                raise NetworkError("from_arrays: relations must map a relation type to "
+                                   "(source, target[, weight]) index arrays")
+            for ty, arrs in relations.items():
+                if not isinstance(arrs, (tuple, list)) or len(arrs) not in (2, 3):
+                    raise NetworkError(f"from_arrays: relations[{ty!r}] must be (source, target"
+                                       "[, weight]) index arrays")
+                net.add_relation_arrays(arrs[0], arrs[1], arrs[2] if len(arrs) == 3 else 1.0, ty)
+        for k, v in (attributes or {}).items():
+            net.set_attribute(k, v)
+        return net
 
     # ---------------------------------------------------------- relation types
     @property
@@ -451,6 +579,36 @@ class ConceptNetwork:
         return W
 
     # ------------------------------------------------------------- transforms
+    def _derived(self, keep=None, rel_keep=None, rel_weight=None, *, name=None) -> "ConceptNetwork":
+        """A new network with the concepts ``keep`` (indices, in that order; default all) and
+        the relations selected by the boolean mask ``rel_keep`` whose endpoints are both
+        kept, with weights ``rel_weight`` (default unchanged).  Vectorised; the concept
+        names are known to be unique, so no per-concept validation is repeated."""
+        n = self.n
+        keep = np.arange(n) if keep is None else np.asarray(keep, dtype=np.int64)
+        new = ConceptNetwork(layers=self._layers, relation_types=self._types.values(),
+                             default_layer=self._default_layer,
+                             name=self.name if name is None else name)
+        names = self._names
+        new._names = [names[i] for i in keep.tolist()]
+        new._index = {nm: i for i, nm in enumerate(new._names)}
+        lay = self._layer_of
+        new._layer_of = [lay[i] for i in keep.tolist()]
+        new._attrs = {k: [v[i] for i in keep.tolist()] for k, v in self._attrs.items()}
+        s, t, c, w = self._relation_arrays()
+        if rel_weight is not None:
+            w = np.asarray(rel_weight, dtype=np.float64)
+        inv = np.full(n, -1, np.int64)
+        inv[keep] = np.arange(keep.size)
+        m = (inv[s] >= 0) & (inv[t] >= 0)
+        if rel_keep is not None:
+            m &= rel_keep
+        new._type_names = list(self._type_names)
+        new._type_codes = dict(self._type_codes)
+        if m.any():
+            new._rel_chunks = [(inv[s[m]], inv[t[m]], c[m].copy(), w[m].copy())]
+        return new
+
     def permuted(self, order: Sequence) -> "ConceptNetwork":
         """The same network with concepts in a new order (names or indices)."""
         order = list(order)
@@ -460,21 +618,243 @@ class ConceptNetwork:
                         for o in order], dtype=np.int64)
         if sorted(idx.tolist()) != list(range(self.n)):
             raise NetworkError("permuted: order must be a permutation of the concepts")
-        new = ConceptNetwork(layers=self._layers, relation_types=self._types.values(),
-                             default_layer=self._default_layer, name=self.name)
-        for i in idx:
-            new.add_concept(self._names[i], self._layers[self._layer_of[i]])
-        inv = np.empty(self.n, np.int64)
-        inv[idx] = np.arange(self.n)
-        s, t, c, w = self._relation_arrays()
-        for code, tname in enumerate(self._type_names):
-            m = c == code
-            if m.any():
-                new.add_relation_arrays(inv[s[m]], inv[t[m]], w[m], tname)
-        return new
+        return self._derived(idx)
 
     def copy(self) -> "ConceptNetwork":
-        return self.permuted(range(self.n))
+        return self._derived()
+
+    # ------------------------------------------------------ subnetworks, edits
+    def _concept_mask(self, concepts, key: str) -> np.ndarray:
+        if isinstance(concepts, str):
+            concepts = [concepts]
+        mask = np.zeros(self.n, bool)
+        for i, c in enumerate(concepts):
+            mask[self.index(c, f"{key}[{i}]")] = True
+        return mask
+
+    def _check_types(self, types, key: str) -> list[str]:
+        if isinstance(types, str):
+            types = [types]
+        types = list(types)
+        for i, ty in enumerate(types):
+            self._relation_type(ty, f"{key}[{i}]")
+        return types
+
+    def _type_mask(self, types) -> np.ndarray:
+        """Boolean mask over the relations whose type is one of ``types`` (checked names)."""
+        _, _, c, _ = self._relation_arrays()
+        codes = [self._type_codes[ty] for ty in types if ty in self._type_codes]
+        return np.isin(c, np.asarray(codes, dtype=c.dtype))
+
+    def subnetwork(self, concepts) -> "ConceptNetwork":
+        """The network induced by ``concepts`` (names or a boolean mask over the concepts):
+        those concepts, in this network's order, and every relation between two of them."""
+        if isinstance(concepts, np.ndarray) and concepts.dtype == bool:
+            if concepts.shape != (self.n,):
+                raise NetworkError(f"subnetwork: a boolean mask needs {self.n} entries "
+                                   f"(got shape {concepts.shape})")
+            mask = concepts
+        else:
+            mask = self._concept_mask(concepts, "subnetwork: concepts")
+        return self._derived(np.flatnonzero(mask))
+
+    def neighbourhood(self, concepts, hops: int = 1, *, types=None,
+                      direction: str = "both") -> np.ndarray:
+        """Boolean mask of the concepts at most ``hops`` relations away from ``concepts``.
+
+        ``types`` restricts the relation types followed (default: all); ``direction`` is
+        ``"out"`` (from source to target, as the relations are declared), ``"in"``
+        (target to source) or ``"both"``.
+        """
+        hops = V.integer("hops", hops, min=0, error=NetworkError)
+        V.choice("direction", direction, ("both", "out", "in"), error=NetworkError)
+        mask = self._concept_mask(concepts, "concepts")
+        s, t, _, _ = self._relation_arrays()
+        sel = np.ones(s.size, bool) if types is None else self._type_mask(
+            self._check_types(types, "types"))
+        if direction == "out":
+            rows, cols = t[sel], s[sel]
+        elif direction == "in":
+            rows, cols = s[sel], t[sel]
+        else:
+            rows, cols = np.concatenate([t[sel], s[sel]]), np.concatenate([s[sel], t[sel]])
+        # step[r, c] = 1: c reaches r in one hop
+        step = sp.csr_matrix((np.ones(rows.size, np.float64), (rows, cols)), shape=(self.n, self.n))
+        frontier = mask.copy()
+        for _ in range(hops):
+            nxt = (step @ frontier.astype(np.float64)) > 0
+            frontier = nxt & ~mask
+            if not frontier.any():
+                break
+            mask |= frontier
+        return mask
+
+    def ego(self, concepts, hops: int = 1, *, types=None, direction: str = "both",
+            induced: bool = True) -> "ConceptNetwork":
+        """The ego network of ``concepts``: every concept at most ``hops`` relations away
+        (see :meth:`neighbourhood` for ``types`` and ``direction``) and the relations among
+        them -- all of them with ``induced=True``, else only those of ``types``."""
+        mask = self.neighbourhood(concepts, hops, types=types, direction=direction)
+        V.boolean("induced", induced, error=NetworkError)
+        rel_keep = None
+        if not induced and types is not None:
+            rel_keep = self._type_mask(self._check_types(types, "types"))
+        return self._derived(np.flatnonzero(mask), rel_keep)
+
+    def keep_types(self, types) -> "ConceptNetwork":
+        """A copy with only the relations of ``types`` (all concepts stay)."""
+        return self._derived(rel_keep=self._type_mask(self._check_types(types, "keep_types")))
+
+    def drop_types(self, types) -> "ConceptNetwork":
+        """A copy without the relations of ``types`` (all concepts stay)."""
+        return self._derived(rel_keep=~self._type_mask(self._check_types(types, "drop_types")))
+
+    def _relation_mask(self, relations, key: str) -> np.ndarray:
+        """Mask of the relations matching ``(source, target[, type])`` tuples."""
+        s, t, c, _ = self._relation_arrays()
+        pair = s * np.int64(self.n) + t
+        order = np.argsort(pair, kind="stable")
+        spair = pair[order]
+        mask = np.zeros(s.size, bool)
+        for i, r in enumerate(relations):
+            if not isinstance(r, (tuple, list)) or len(r) not in (2, 3):
+                raise NetworkError(f"{key}[{i}]: expected (source, target[, type]) (got {r!r})")
+            a = self.index(r[0], f"{key}[{i}]")
+            b = self.index(r[1], f"{key}[{i}]")
+            p = a * self.n + b
+            lo, hi = np.searchsorted(spair, [p, p + 1])
+            hit = order[lo:hi]
+            if len(r) == 3:
+                self._relation_type(r[2], f"{key}[{i}]: type")
+                code = self._type_codes.get(r[2], -1)
+                hit = hit[c[hit] == code]
+            if hit.size == 0:
+                what = f"{r[0]!r} -> {r[1]!r}" + (f" of type {r[2]!r}" if len(r) == 3 else "")
+                raise NetworkError(f"{key}[{i}]: there is no relation {what}")
+            mask[hit] = True
+        return mask
+
+    def lesion(self, concepts=None, *, relations=None, types=None, fraction=None,
+               scale: float = 0.0, remove: bool = False, seed=None) -> "ConceptNetwork":
+        """A lesioned copy (for aphasia-style experiments).
+
+        The relations hit are those touching any of ``concepts``, those listed in
+        ``relations`` (``(source, target[, type])``) and those of ``types`` (the union of
+        what is given; all relations if none is given).  With ``fraction`` only that
+        fraction of them, drawn at random (``seed``), is hit.  Their weights are multiplied
+        by ``scale`` (default 0: the relations are removed).  ``remove=True`` deletes the
+        ``concepts`` themselves (with all their relations) instead.
+        """
+        scale = V.nonnegative("lesion.scale", scale, error=NetworkError)
+        V.boolean("lesion.remove", remove, error=NetworkError)
+        s, t, c, w = self._relation_arrays()
+        if remove:
+            if concepts is None:
+                raise NetworkError("lesion: remove=True needs the concepts to remove")
+            if relations is not None or types is not None or fraction is not None:
+                raise NetworkError("lesion: remove=True deletes concepts; give only concepts "
+                                   "(relations, types and fraction belong to scaling lesions)")
+            gone = self._concept_mask(concepts, "lesion.concepts")
+            return self._derived(np.flatnonzero(~gone))
+        hit = None
+        if concepts is not None:
+            cm = self._concept_mask(concepts, "lesion.concepts")
+            hit = cm[s] | cm[t]
+        if relations is not None:
+            if isinstance(relations, (str, Mapping)):
+                raise NetworkError("lesion.relations: expected a list of (source, target[, type])")
+            rm = self._relation_mask(relations, "lesion.relations")
+            hit = rm if hit is None else hit | rm
+        if types is not None:
+            tm = self._type_mask(self._check_types(types, "lesion.types"))
+            hit = tm if hit is None else hit | tm
+        if hit is None:
+            hit = np.ones(s.size, bool)
+        if fraction is not None:
+            fraction = V.real("lesion.fraction", fraction, min=0.0, max=1.0, error=NetworkError)
+            idx = np.flatnonzero(hit)
+            k = int(round(fraction * idx.size))
+            chosen = np.random.default_rng(seed).choice(idx, size=k, replace=False)
+            hit = np.zeros(s.size, bool)
+            hit[chosen] = True
+        if scale == 0.0:
+            return self._derived(rel_keep=~hit)
+        return self._derived(rel_weight=np.where(hit, w * scale, w))
+
+    def normalized(self) -> "ConceptNetwork":
+        """A copy with symmetrically degree-normalised weights, for large irregular networks.
+
+        Every relation weight ``w`` between ``s`` and ``t`` becomes ``w / sqrt(d_s d_t)``,
+        where ``d_i`` is the sum of ``|w|`` over all relations at concept ``i`` (of any type
+        and direction; a self-relation counts twice).  Then the spectral radius of the
+        coupling matrix is at most ``max over types of gain * max(forward, reverse)``
+        (since ``|W| <= c D^-1/2 U D^-1/2`` entrywise, and that matrix is similar to the
+        row-stochastic ``D^-1 U``): hubs with hundreds of relations (WordNet's *person*,
+        *genus*) no longer sum their neighbours into runaway activation, and with a model
+        gain below ``1 / c`` the linear part of the dynamics is contracting.
+        """
+        s, t, _, w = self._relation_arrays()
+        aw = np.abs(w)
+        d = np.bincount(s, weights=aw, minlength=self.n) + np.bincount(t, weights=aw,
+                                                                        minlength=self.n)
+        scale = np.sqrt(np.where(d > 0, d, 1.0))
+        return self._derived(rel_weight=w / (scale[s] * scale[t]) if w.size else w)
+
+    def merge(self, other: "ConceptNetwork", *, name: str | None = None) -> "ConceptNetwork":
+        """Multiplex union with ``other``: concepts matched by name (this network's first,
+        then the new ones of ``other``), relations of both, relation types of both.
+
+        The layer ladders must be equal, a concept present in both must sit in the same
+        layer, and a relation type defined in both must have the same definition.
+        Attributes are united; for a concept in both, this network's value wins unless it
+        is missing.
+        """
+        if not isinstance(other, ConceptNetwork):
+            raise NetworkError(f"merge: expected a ConceptNetwork (got {type(other).__name__})")
+        if other._layers != self._layers:
+            raise NetworkError(f"merge: the layer ladders differ ({'/'.join(self._layers)} vs "
+                               f"{'/'.join(other._layers)}); both networks need the same layers")
+        for tname, ty in other._types.items():
+            mine = self._types.get(tname)
+            if mine is not None and mine != ty:
+                raise NetworkError(f"merge: relation type {tname!r} is defined differently "
+                                   f"({mine.to_dict()} vs {ty.to_dict()}); make them agree with "
+                                   "set_relation_type() or rename one")
+        # map other's concepts into the merged index
+        oidx = np.array([self._index.get(nm, -1) for nm in other._names], dtype=np.int64)
+        shared = np.flatnonzero(oidx >= 0)
+        if shared.size:
+            mine = np.asarray(self._layer_of, np.int64)[oidx[shared]]
+            theirs = np.asarray(other._layer_of, np.int64)[shared]
+            bad = np.flatnonzero(mine != theirs)
+            if bad.size:
+                j = shared[bad[0]]
+                raise NetworkError(f"merge: concept {other._names[j]!r} is in layer "
+                                   f"{self._layers[mine[bad[0]]]!r} in the first network but "
+                                   f"{self._layers[theirs[bad[0]]]!r} in the second")
+        new_c = np.flatnonzero(oidx < 0)
+        oidx[new_c] = self.n + np.arange(new_c.size)
+        merged = self._derived(name=self.name if name is None else name)
+        merged._types.update(other._types)
+        extra = [other._names[j] for j in new_c.tolist()]
+        merged._names.extend(extra)
+        merged._index.update({nm: self.n + k for k, nm in enumerate(extra)})
+        merged._layer_of.extend(other._layer_of[j] for j in new_c.tolist())
+        for key in set(self._attrs) | set(other._attrs):
+            vals = list(self._attrs.get(key, [None] * self.n)) + [None] * new_c.size
+            ov = other._attrs.get(key)
+            if ov is not None:
+                for j, v in enumerate(ov):
+                    k = int(oidx[j])
+                    if vals[k] is None:
+                        vals[k] = v
+            merged._attrs[key] = vals
+        s, t, c, w = other._relation_arrays()
+        for code, tname in enumerate(other._type_names):
+            m = c == code
+            if m.any():
+                merged.add_relation_arrays(oidx[s[m]], oidx[t[m]], w[m], tname)
+        return merged
 
     # ------------------------------------------------------- dict round trip
     def to_dict(self) -> dict:
@@ -484,11 +864,12 @@ class ConceptNetwork:
             "concepts": [[n, self._layers[l]] for n, l in zip(self._names, self._layer_of)],
             "relation_types": {k: v.to_dict() for k, v in self._types.items()},
             "relations": [list(r) for r in self.relations()],
+            **({"attributes": {k: list(v) for k, v in self._attrs.items()}} if self._attrs else {}),
         }
 
     @classmethod
     def from_dict(cls, d: Mapping) -> "ConceptNetwork":
-        allowed = {"layers", "concepts", "relation_types", "relations", "name"}
+        allowed = {"layers", "concepts", "relation_types", "relations", "name", "attributes"}
         extra = set(d) - allowed
         if extra:
             b = sorted(extra)[0]
@@ -503,8 +884,14 @@ class ConceptNetwork:
                 raise NetworkError(f"relation_types.{k}: unknown field {b!r}"
                                    + V.did_you_mean(b, ["sign", "gain", "symmetric", "forward", "reverse"]))
             types.append(RelationType(k, **v))
-        return cls(d.get("concepts", []), d.get("relations", []),
-                   layers=d.get("layers", DEFAULT_LAYERS), relation_types=types, name=d.get("name"))
+        net = cls(d.get("concepts", []), d.get("relations", []),
+                  layers=d.get("layers", DEFAULT_LAYERS), relation_types=types, name=d.get("name"))
+        attrs = d.get("attributes") or {}
+        if not isinstance(attrs, Mapping):
+            raise NetworkError(f"attributes: expected a table name -> values (got {attrs!r})")
+        for k, v in attrs.items():
+            net.set_attribute(k, v)
+        return net
 
     # ----------------------------------------------------------- constructors
     @classmethod
@@ -566,7 +953,8 @@ class ConceptNetwork:
                       **kwargs) -> "ConceptNetwork":
         """From a networkx graph: node attribute ``layer``; edge attributes ``type`` and
         ``weight``.  Graph attributes ``layers`` and ``relation_types`` (as written by
-        :meth:`to_networkx`) are honoured.  Node names are converted with ``str``."""
+        :meth:`to_networkx`) are honoured.  Other node attributes (except ``label`` and
+        ``id``) become concept attributes.  Node names are converted with ``str``."""
         gattr = getattr(graph, "graph", {}) or {}
         if "layers" in gattr and "layers" not in kwargs:
             layers = gattr["layers"]
@@ -578,8 +966,14 @@ class ConceptNetwork:
                 rts = json.loads(rts)
             kwargs["relation_types"] = [RelationType(k, **v) for k, v in rts.items()]
         net = cls(**kwargs)
+        extra: dict[str, dict] = {}
         for node, data in graph.nodes(data=True):
             net.add_concept(str(node), data.get(layer_attr))
+            for k, v in data.items():
+                if k != layer_attr and k not in ("label", "id"):
+                    extra.setdefault(str(k), {})[str(node)] = v
+        for k, vals in extra.items():
+            net.set_attribute(k, vals)
         rels = []
         if graph.is_multigraph():
             edge_iter = graph.edges(keys=False, data=True)
@@ -592,7 +986,8 @@ class ConceptNetwork:
 
     def to_networkx(self):
         """A ``networkx.MultiDiGraph``: one edge per relation (as declared, source -> target)
-        with ``type`` and ``weight``; node attribute ``layer``; graph attributes ``layers``
+        with ``type`` and ``weight``; node attribute ``layer`` and the concept attributes
+        that are set; graph attributes ``layers``
         and ``relation_types`` (as strings, so GraphML/GEXF can store them)."""
         import json
 
@@ -602,21 +997,36 @@ class ConceptNetwork:
         g.graph["relation_types"] = json.dumps({k: v.to_dict() for k, v in self._types.items()})
         if self.name:
             g.graph["name"] = self.name
-        for n, l in zip(self._names, self._layer_of):
-            g.add_node(n, layer=self._layers[l])
+        attrs = list(self._attrs.items())
+        for i, (n, l) in enumerate(zip(self._names, self._layer_of)):
+            g.add_node(n, layer=self._layers[l],
+                       **{k: v[i] for k, v in attrs if v[i] is not None})
         for s, t, ty, w in self.relations():
             g.add_edge(s, t, type=ty, weight=w)
         return g
 
     @classmethod
-    def from_csv(cls, path, concepts_path=None, *, delimiter: str | None = None,
+    def from_csv(cls, path, concepts_path=None, *, types_path=None, delimiter: str | None = None,
                  **kwargs) -> "ConceptNetwork":
         """From an edge list with a header row: ``source, target[, type][, weight]``.
 
         ``concepts_path`` optionally lists concepts with ``name[, layer]`` (then relations may
-        only use those); otherwise concepts are added as they appear. The delimiter is
-        a tab for ``.tsv``/``.tab`` files and a comma otherwise, unless given.
+        only use those); otherwise concepts are added as they appear. ``types_path``
+        optionally defines relation types with ``name, sign, gain, symmetric, forward,
+        reverse`` (as written by :meth:`to_csv`). The delimiter is a tab for
+        ``.tsv``/``.tab`` files and a comma otherwise, unless given.
         """
+        if types_path is not None:
+            types = list(kwargs.pop("relation_types", None) or [])
+            if isinstance(types, Mapping):
+                types = list(types.values())
+            for lineno, row in _read_table(types_path, delimiter, required=("name",),
+                                           optional=_TYPE_FIELDS):
+                try:
+                    types.append(_type_from_row(row))
+                except (NetworkError, ValueError) as e:
+                    raise NetworkError(f"{os.fspath(types_path)} line {lineno}: {e}") from None
+            kwargs["relation_types"] = types
         net = cls(**kwargs)
         if concepts_path is not None:
             for lineno, row in _read_table(concepts_path, delimiter, required=("name",),
@@ -650,8 +1060,18 @@ class ConceptNetwork:
             raise NetworkError(msg) from None
         return net
 
-    def to_csv(self, path, concepts_path=None, *, delimiter: str | None = None) -> None:
-        """Write the relations (and optionally the concepts with layers) as CSV/TSV."""
+    def to_csv(self, path, concepts_path=None, *, types_path=None,
+               delimiter: str | None = None) -> None:
+        """Write the relations (and optionally the concepts with layers and the relation
+        types) as CSV/TSV."""
+        if types_path is not None:
+            d = _delimiter(types_path, delimiter)
+            with open(types_path, "w", newline="", encoding="utf-8") as f:
+                w = csv.writer(f, delimiter=d)
+                w.writerow(["name", *_TYPE_FIELDS])
+                for name, t in self._types.items():
+                    w.writerow([name, t.sign, repr(t.gain), str(t.symmetric).lower(),
+                                repr(t.forward), repr(t.reverse)])
         d = _delimiter(path, delimiter)
         with open(path, "w", newline="", encoding="utf-8") as f:
             w = csv.writer(f, delimiter=d)
@@ -687,9 +1107,36 @@ class ConceptNetwork:
             return NotImplemented
         return (self._names == other._names and self.concept_layers == other.concept_layers
                 and self._layers == other._layers and self._types == other._types
-                and sorted(self.relations()) == sorted(other.relations()))
+                and sorted(self.relations()) == sorted(other.relations())
+                and self._attrs == other._attrs)
 
     __hash__ = None
+
+
+_TYPE_FIELDS = ("sign", "gain", "symmetric", "forward", "reverse")
+
+
+def _type_from_row(row: dict) -> RelationType:
+    kw = {}
+    for k in _TYPE_FIELDS:
+        v = row.get(k)
+        if v is None or v == "":
+            continue
+        if k == "symmetric":
+            if v.lower() not in ("true", "false", "1", "0"):
+                raise NetworkError(f"symmetric: must be true or false (got {v!r})")
+            kw[k] = v.lower() in ("true", "1")
+        elif k == "sign":
+            try:
+                kw[k] = int(v)
+            except ValueError:
+                raise NetworkError(f"sign: must be +1 or -1 (got {v!r})") from None
+        else:
+            try:
+                kw[k] = float(v)
+            except ValueError:
+                raise NetworkError(f"{k}: must be a number (got {v!r})") from None
+    return RelationType(row["name"], **kw)
 
 
 def _delimiter(path, delimiter):

@@ -100,8 +100,15 @@ class Simulation:
     """A prepared run: validated, lowered, ready to integrate in chunks.
 
     Most users call :func:`simulate`; this class exposes the chunked driver for
-    checkpointing, progress reporting and ensembles.
+    checkpointing, progress reporting and ensembles.  With the discrete solver
+    ``"spreadr"`` it returns a :class:`~thoughtfield.discrete.DiscreteSimulation`.
     """
+
+    def __new__(cls, *args, **kwargs):
+        from .discrete import DiscreteSimulation, is_discrete
+        if cls is Simulation and is_discrete(kwargs.get("solver")):
+            return DiscreteSimulation(*args, **kwargs)
+        return super().__new__(cls)
 
     def __init__(self, network: ConceptNetwork, model: Model | None = None, stimuli=None, *,
                  t_end: float = 10.0, t0: float = 0.0, solver=None, save_dt=None, save_at=None,
@@ -172,6 +179,7 @@ class Simulation:
         n, m = self.network.n, self.members
         out_b = 8 * self.ts.size * n * m
         state_b = 8 * n * m * (self.method.b.size + 6)  # stages, state, scratch, inputs
+        state_b += 8 * 4 * BLOCK_ROWS * m  # per-block scratch of the right-hand side
         total = out_b + state_b
         limit, source = memory_limit(max_memory)
         if limit is not None and total > limit:
@@ -365,9 +373,12 @@ def simulate(network: ConceptNetwork, model: Model | None = None, stimuli=None, 
     stimuli : list of Pulse/Clamp, optional
     t_end, t0 : float
         The time span (model time units, the unit of ``tau``).
-    solver : str, Solver or dict
+    solver : str, Solver, Spreadr or dict
         Method name (``"dopri5"``, ``"rk4"``, ``"heun"``, ``"euler"``, ``"euler_maruyama"``)
-        or full :class:`~thoughtfield.Solver` settings.
+        or full :class:`~thoughtfield.Solver` settings; ``"spreadr"`` or
+        :class:`~thoughtfield.Spreadr` settings select the discrete mode
+        (:mod:`thoughtfield.discrete`: ``t0``/``t_end`` count steps, ``t_end=None`` runs
+        until ``threshold_to_stop``).
     save_dt, save_at, save_every : optional, at most one
         Save every ``save_dt`` time units, at the given times, or every k-th fixed step.
         Default: 200 intervals.  ``t0`` and ``t_end`` are always saved.

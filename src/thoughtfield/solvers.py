@@ -89,7 +89,10 @@ METHODS: dict[str, str] = {
     "rk4": "classical Runge-Kutta, fixed dt, order 4",
     "dopri5": "Dormand-Prince 5(4), adaptive step (rtol/atol, PI control), dense output",
     "euler_maruyama": "Euler-Maruyama for noise (sigma > 0), fixed dt, strong order 1/2",
+    "spreadr": "discrete spreading activation, spreadr semantics (settings: thoughtfield.Spreadr)",
 }
+#: Methods that are not ODE/SDE integrators (their settings live in their own classes).
+DISCRETE_METHODS = ("spreadr",)
 
 
 @dataclass(frozen=True)
@@ -131,6 +134,9 @@ class Solver:
 
     def __post_init__(self):
         V.choice("solver.method", self.method, METHODS)
+        if self.method in DISCRETE_METHODS:
+            raise ConfigError(f"solver.method: {self.method!r} is the discrete mode; its settings "
+                              "are thoughtfield.Spreadr(...) (or pass solver='spreadr')")
         if self.dt is not None:
             object.__setattr__(self, "dt", V.positive("solver.dt", self.dt))
         object.__setattr__(self, "rtol", V.real("solver.rtol", self.rtol, min=0.0, min_inclusive=False))
@@ -173,6 +179,10 @@ class Solver:
 def as_solver(solver) -> Solver:
     if solver is None:
         return Solver()
+    if (solver in DISCRETE_METHODS if isinstance(solver, str) else
+            isinstance(solver, dict) and solver.get("method") in DISCRETE_METHODS):
+        from .discrete import as_spreadr
+        return as_spreadr(solver)
     if isinstance(solver, Solver):
         return solver
     if isinstance(solver, str):

@@ -50,6 +50,8 @@ def _fmt(x: float) -> str:
 def run_lines(ds, top: int = 5) -> list[str]:
     """Time span, method, steps and solver status."""
     a = ds.attrs
+    if "time" not in ds.coords:   # not a run (e.g. an attractor catalogue)
+        return []
     t = ds["time"].values
     if t.size == 0:
         return ["no time points saved"]

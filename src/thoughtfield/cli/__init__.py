@@ -24,7 +24,7 @@ import importlib
 import sys
 
 #: Command modules, in the order ``thoughtfield --help`` lists them.
-COMMANDS = ["run", "validate", "plot", "info", "bench"]
+COMMANDS = ["run", "validate", "plot", "info", "attractors", "explain", "bench"]
 
 EXAMPLES = """\
 examples:

@@ -44,3 +44,12 @@ def load(name: str, **options):
     """Load the dataset ``name`` as a :class:`~thoughtfield.ConceptNetwork`."""
     loader, _ = _lookup(name)
     return loader(**options)
+
+
+from ._wordnet import synsets as wordnet_synsets  # noqa: E402
+from ._wordnet import wordnet  # noqa: E402
+
+register("wordnet", wordnet,
+         "Princeton WordNet 3.0: 117,659 synsets, hypernym/instance/meronym/antonym/similar_to/"
+         "entailment/cause relations, layers from hypernym depth (options: pos, relations, "
+         "glosses, path)")

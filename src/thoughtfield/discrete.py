@@ -1,0 +1,477 @@
+"""Discrete-time spreading activation with the semantics of spreadr (Siew 2019).
+
+Select it like any other solver: ``simulate(net, stimuli=..., solver="spreadr", t_end=10)``
+or ``solver=Spreadr(retention=0.8, decay=0.1)`` (in configs: ``method = "spreadr"`` in the
+solver table, with the fields of :class:`Spreadr`).  Time is counted in steps.
+
+Per step ``t -> t + 1`` (DESIGN §1)::
+
+    a[t+1] = (1 - d) * (r * a[t] + A^T D^-1 ((1 - r) * a[t]))     (synchronous)
+    a[t+1][a[t+1] < suppress] = 0
+    a[t+1] += injections scheduled for step t + 1
+
+``A[i, j]`` is the weight with which ``i`` spreads to ``j`` -- the network's effective
+coupling ``W[j, i]`` (:meth:`ConceptNetwork.weight_matrix`: gains, signs and directions of
+the relation types folded in; symmetric types spread both ways) -- and ``D_i = sum_j
+A[i, j]`` the weighted out-degree.  A concept without out-going weight keeps all its
+activation (retention does not apply to it).  Activation is a conserved resource: it only
+leaves the network through ``decay`` and ``suppress``.
+
+Injections are the stimuli: ``Pulse(concept, start, stop, amplitude)`` adds ``amplitude``
+at every step ``t`` with ``start <= t < stop`` (spreadr's ``start_run`` row ``(node,
+activation, time)`` is ``Pulse(node, time, time + 1, activation)``;
+:func:`thoughtfield.io.read_start_run` converts); ``Clamp`` sets the activation after the
+update at those steps.  The state at ``t0`` (default 0) is ``initial`` (of the model or
+the ``initial`` argument; default 0) plus the injections of step ``t0``.
+
+The run stops after step ``t_end`` (spreadr's ``time``) or, with ``threshold_to_stop``,
+as soon as every activation (of every member) is below it -- whichever comes first; the
+stopping test is also made at ``t0`` as in spreadr.  With ``t_end=None`` only the
+threshold stops the run; after ``max_steps`` steps without reaching it the run fails with
+a :class:`~thoughtfield.SolverError` carrying the partial result (spreadr warns after
+10,000 steps).
+
+Differences from spreadr, on purpose:
+
+* Negative couplings (inhibitory relation types such as ``contradicts``) are an error by
+  default (spreadr refuses negative weights too); ``negative="ignore"`` leaves them out of
+  the spreading (and out of the out-degree).
+* A self-loop ``i -> i`` keeps its share of the spread activation at ``i``; spreadr 0.3
+  counts the loop in the out-degree but drops that share.  Networks without self-loops
+  (spreadr's examples remove them) give identical results.
+* Unknown concepts in the injections are errors (spreadr warns and ignores them).
+
+Only ``initial`` of a :class:`~thoughtfield.Model` is used; the continuous dynamics
+(``tau``, transfer function, noise) do not apply.
+"""
+
+from __future__ import annotations
+
+import math
+import time as _time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+from . import _validate as V
+from ._kernels.discrete import J_STATUS, J_STEPS, J_T, ST_OK, ST_THRESHOLD, Spread
+from ._kernels.discrete import below as _below
+from ._kernels.discrete import inject as _inject
+from ._kernels.discrete import run as _run
+from .build import _initial_state, _segments
+from .errors import ConfigError, ResourceError, SolverError
+from .model import Model, _check_per_concept, resolve_per_concept
+from .network import ConceptNetwork
+from .results import _version, make_dataset, network_description
+from .stimuli import as_stimuli
+
+#: Output buffer handed to one kernel call (bytes).
+CHUNK_BYTES = 32 * 2**20
+NEGATIVE = ("error", "ignore")
+
+
+@dataclass(frozen=True)
+class Spreadr:
+    """Settings of the discrete spreadr-compatible mode (method ``"spreadr"``).
+
+    Parameters
+    ----------
+    retention : per-concept, 0..1
+        Share of its activation a concept keeps each step (spreadr's ``retention``): a
+        number, one value per concept, a mapping ``concept -> value`` with ``"*"`` and
+        ``"@layer"`` keys (as the model's per-concept parameters), or an array
+        ``(members, concepts)``.
+    decay : float, 0..1
+        Share of all activation lost each step.
+    suppress : float
+        Activations below it are set to 0 each step (before the injections).
+    threshold_to_stop : float > 0, optional
+        Stop once every activation is below it.
+    max_steps : int
+        Limit on the number of steps when the run has no ``t_end``.
+    negative : {"error", "ignore"}
+        What to do with negative couplings (inhibitory relations).
+    """
+
+    method: str = "spreadr"
+    retention: object = 0.5
+    decay: float = 0.0
+    suppress: float = 0.0
+    threshold_to_stop: float | None = None
+    max_steps: int = 10_000
+    negative: str = "error"
+
+    #: Marks discrete-time settings for the dispatch in :class:`~thoughtfield.Simulation`.
+    discrete: ClassVar[bool] = True
+    adaptive: ClassVar[bool] = False
+
+    def __post_init__(self):
+        V.choice("solver.method", self.method, ("spreadr",))
+        r = self.retention
+        if isinstance(r, np.ndarray) and r.ndim == 2:
+            arr = np.array(r, dtype=np.float64)
+            if not np.isfinite(arr).all():
+                raise ConfigError("solver.retention: must be finite (found NaN or infinity)")
+            _check_unit("solver.retention", arr)
+            arr.setflags(write=False)
+            object.__setattr__(self, "retention", arr)
+        else:
+            r = _check_per_concept("solver.retention", r, "real")
+            vals = np.asarray(list(r.values()) if isinstance(r, Mapping) else r, dtype=np.float64)
+            _check_unit("solver.retention", vals, keys=list(r) if isinstance(r, Mapping) else None)
+            object.__setattr__(self, "retention", r)
+        object.__setattr__(self, "decay", V.real("solver.decay", self.decay, min=0.0, max=1.0))
+        object.__setattr__(self, "suppress", V.real("solver.suppress", self.suppress))
+        if self.threshold_to_stop is not None:
+            object.__setattr__(self, "threshold_to_stop",
+                               V.positive("solver.threshold_to_stop", self.threshold_to_stop))
+        object.__setattr__(self, "max_steps", V.integer("solver.max_steps", self.max_steps, min=1))
+        V.choice("solver.negative", self.negative, NEGATIVE)
+
+    def resolve_retention(self, network: ConceptNetwork, members: int = 1) -> np.ndarray:
+        """Retention of every concept: ``(N,)``, or member-minor ``(N * members,)`` for an
+        array ``(members, concepts)``."""
+        r = self.retention
+        n, m = network.n, members
+        if isinstance(r, np.ndarray) and r.ndim == 2:
+            if r.shape != (m, n):
+                raise ConfigError(f"solver.retention: per-member values must have shape "
+                                  f"(members, concepts) = ({m}, {n}) (got {r.shape})")
+            return np.ascontiguousarray(r.T).ravel()
+        rr = resolve_per_concept("solver.retention", r, network, 0.5)
+        _check_unit("solver.retention", rr)
+        return rr
+
+    def check(self, network: ConceptNetwork, model: Model | None = None, members: int = 1):
+        """Check these settings against a network and model (before any run): concept names
+        in ``retention``, negative couplings, noise."""
+        if model is not None and model.has_noise:
+            raise ConfigError("model.sigma: the discrete 'spreadr' mode has no noise; set "
+                              "sigma = 0 or use a continuous solver")
+        self.resolve_retention(network, members)
+        spreading_matrix(network, self.negative)
+
+    def to_dict(self) -> dict:
+        r = self.retention
+        if isinstance(r, np.ndarray):
+            r = r.tolist()
+        elif isinstance(r, Mapping):
+            r = dict(r)
+        d = {"method": self.method, "retention": r, "decay": self.decay,
+             "suppress": self.suppress, "max_steps": self.max_steps, "negative": self.negative}
+        if self.threshold_to_stop is not None:
+            d["threshold_to_stop"] = self.threshold_to_stop
+        return d
+
+    @classmethod
+    def from_dict(cls, d: Mapping) -> "Spreadr":
+        allowed = list(cls.__dataclass_fields__)
+        for k in d:
+            if k not in allowed:
+                raise ConfigError(f"solver: unknown key {k!r} for method 'spreadr'"
+                                  + V.did_you_mean(k, allowed))
+        return cls(**dict(d))
+
+
+def _check_unit(key, vals, keys=None):
+    vals = np.atleast_1d(vals).ravel()
+    bad = (vals < 0) | (vals > 1)
+    if bad.any():
+        i = int(np.argmax(bad))
+        where = f".{keys[i]}" if keys is not None else (f"[{i}]" if vals.size > 1 else "")
+        raise ConfigError(f"{key}{where}: must be between 0 and 1 (got {vals[i]:g})")
+
+
+def as_spreadr(solver) -> Spreadr:
+    """Normalise ``"spreadr"``, a mapping with ``method = "spreadr"`` or a :class:`Spreadr`."""
+    if isinstance(solver, Spreadr):
+        return solver
+    if isinstance(solver, str):
+        return Spreadr(method=solver)
+    if isinstance(solver, Mapping):
+        return Spreadr.from_dict(solver)
+    raise ConfigError(f"solver: expected 'spreadr', a Spreadr or a table (got {solver!r})")
+
+
+def is_discrete(solver) -> bool:
+    """Whether ``solver`` (name, mapping or settings object) selects the discrete mode."""
+    if isinstance(solver, str):
+        return solver == "spreadr"
+    if isinstance(solver, Mapping):
+        return solver.get("method") == "spreadr"
+    return bool(getattr(solver, "discrete", False))
+
+
+def spreading_matrix(network: ConceptNetwork, negative: str = "error"):
+    """The coupling matrix used for spreading (rows = targets) with negative entries
+    rejected or dropped (``negative``), and the weighted out-degree of every concept."""
+    W = network.weight_matrix()
+    if W.nnz and W.data.min() < 0:
+        if negative == "error":
+            k = int(np.argmax(W.data < 0))
+            row = int(np.searchsorted(W.indptr, k, side="right") - 1)
+            col = int(W.indices[k])
+            names = network.concepts
+            neg = sorted(name for name, t in network.relation_types.items() if t.sign < 0
+                         and name in network.summary()["relations_by_type"])
+            raise ConfigError(
+                f"solver.negative: the coupling {names[col]!r} -> {names[row]!r} is negative "
+                f"({W.data[k]:g}); spreadr-style spreading needs non-negative weights.  Drop the "
+                f"inhibitory relation types ({', '.join(neg) or 'negative weights'}) with "
+                "network.drop_types([...]), or set negative = 'ignore' to leave negative "
+                "couplings out of the spreading")
+        W = W.copy()
+        W.data[W.data < 0] = 0.0
+        W.eliminate_zeros()
+    deg = np.bincount(W.indices, weights=W.data, minlength=network.n).astype(np.float64)
+    return W, deg
+
+
+class DiscreteSimulation:
+    """A prepared discrete run (the counterpart of :class:`~thoughtfield.Simulation`,
+    which returns one of these when its solver is ``"spreadr"``)."""
+
+    def __init__(self, network: ConceptNetwork, model: Model | None = None, stimuli=None, *,
+                 t_end=10, t0=0, solver=None, save_dt=None, save_at=None, save_every=None,
+                 members: int = 1, seed: int | None = None, initial=None,
+                 seed_key: tuple[int, ...] = (), threads: int | None = None,
+                 max_memory: float | None = None):
+        if not isinstance(network, ConceptNetwork):
+            raise ConfigError(f"network: expected a ConceptNetwork (got {type(network).__name__})")
+        if network.n == 0:
+            raise ConfigError("network: has no concepts; add concepts before simulating")
+        model = Model() if model is None else model
+        if not isinstance(model, Model):
+            raise ConfigError(f"model: expected a Model (got {type(model).__name__})")
+        if model.has_noise:
+            raise ConfigError("model.sigma: the discrete 'spreadr' mode has no noise; set "
+                              "sigma = 0 or use a continuous solver")
+        self.network = network
+        self.model = model
+        self.solver = as_spreadr("spreadr" if solver is None else solver)
+        self.t0 = V.integer("t0", t0)
+        if t_end is None or (isinstance(t_end, float) and math.isinf(t_end)):
+            if self.solver.threshold_to_stop is None:
+                raise ConfigError("t_end: the run needs a number of steps (t_end) or "
+                                  "solver.threshold_to_stop to stop")
+            self.t_end = None
+        else:
+            self.t_end = V.integer("t_end", t_end)
+            if self.t_end <= self.t0:
+                raise ConfigError(f"t_end: must be > t0 ({self.t0}) (got {self.t_end})")
+        self.members = V.integer("members", members, min=1)
+        if seed is None:
+            seed = int(np.random.SeedSequence().entropy % (2**63))
+        self.seed = V.integer("seed", seed, min=0)
+        if save_dt is not None:
+            raise ConfigError("save_dt: the discrete mode counts steps; use save_every "
+                              "(every k-th step) or save_at (a list of steps)")
+        if save_at is not None and save_every is not None:
+            raise ConfigError("save_every: give only one of save_at and save_every")
+        self.save_every = 1 if save_every is None else V.integer("save_every", save_every, min=1)
+        self.save_at = None
+        if save_at is not None:
+            steps = V.real_array("save_at", save_at)
+            if steps.size == 0:
+                raise ConfigError("save_at: must list at least one step")
+            if (steps != np.round(steps)).any():
+                bad = steps[steps != np.round(steps)][0]
+                raise ConfigError(f"save_at: steps must be integers (got {bad:g})")
+            hi = self.t_end if self.t_end is not None else self.t0 + self.solver.max_steps
+            if (steps < self.t0).any() or (steps > hi).any():
+                bad = steps[(steps < self.t0) | (steps > hi)][0]
+                raise ConfigError(f"save_at: step {bad:g} is outside the run [{self.t0}, {hi}]")
+            self.save_at = np.unique(steps.astype(np.int64))
+        self.threads = threads
+        n, m = network.n, self.members
+        self.t_stop = self.t_end if self.t_end is not None else self.t0 + self.solver.max_steps
+        from .simulate import _gib, memory_limit
+        limit, source = memory_limit(max_memory)
+        saves = (self.save_at.size + 2 if self.save_at is not None
+                 else (self.t_stop - self.t0) // self.save_every + 2)
+        need = 8 * n * m * (saves + 4)     # saved steps, state and scratch
+        self.memory_estimate = need
+        # (a run without t_end grows its output as it goes; only max_steps bounds it)
+        if limit is not None and need > limit and self.t_end is not None:
+            raise ResourceError(f"this run may need about {_gib(need)} ({saves} saved steps x {n} "
+                                f"concepts x {m} members x 8 bytes) but the limit is "
+                                f"{_gib(limit)} ({source}); save less often (save_every or "
+                                "save_at), use fewer members, or raise the limit (max_memory / "
+                                "THOUGHTFIELD_MAX_MEMORY)")
+
+        W, deg = spreading_matrix(network, self.solver.negative)
+        self.out_degree = deg
+        rr = self.solver.resolve_retention(network, m)
+        dd = np.repeat(deg, m) if rr.size != n else deg
+        leaf = dd == 0
+        coef = np.where(leaf, 0.0, (1.0 - rr) / np.where(leaf, 1.0, dd))
+        keep = np.where(leaf, 1.0, rr)
+
+        stims = as_stimuli(stimuli)
+        for k, s in enumerate(stims):
+            if s.start > self.t_stop:
+                raise ConfigError(f"stimuli[{k}].start: the {s.kind} on {s.concept!r} starts at "
+                                  f"step {s.start:g}, after the last step ({self.t_stop}); "
+                                  "move it or lengthen the run")
+        seg_t, seg_ptr, ent = _segments(network, stims, float(self.t0), float(self.t_stop + 1), m)
+        self.stimuli = stims
+        self.problem = Spread(
+            n=n, m=m, indptr=W.indptr.astype(np.uint64), indices=W.indices.astype(np.uint32),
+            data=W.data.astype(np.float64), coef=np.ascontiguousarray(coef, np.float64),
+            keep=np.ascontiguousarray(keep, np.float64), dfac=1.0 - self.solver.decay,
+            suppress=self.solver.suppress,
+            threshold=self.solver.threshold_to_stop or 0.0,
+            seg_t=seg_t, seg_ptr=seg_ptr, ent_idx=ent[0], ent_member=ent[1], ent_val=ent[2],
+            ent_kind=ent[3])
+        self.a = _initial_state(network, model, initial, m)
+        self.ist = np.zeros(4, np.int64)
+        self.ist[J_T] = self.t0
+        _inject(self.problem, self.a, self.t0, self.ist)
+        if self.problem.threshold > 0 and _below(self.problem, self.a):
+            self.ist[J_STATUS] = ST_THRESHOLD
+        self._s = np.zeros(n * m)
+        self._anew = np.zeros(n * m)
+        self._rows = [self.a.copy()[None, :]]
+        self._steps = [np.array([self.t0], np.int64)]
+        self.wall_time = 0.0
+
+    # ------------------------------------------------------------------ driving
+    @property
+    def step(self) -> int:
+        """The current step index."""
+        return int(self.ist[J_T])
+
+    @property
+    def status(self) -> int:
+        return int(self.ist[J_STATUS])
+
+    @property
+    def done(self) -> bool:
+        return self.status != ST_OK or self.step >= self.t_stop
+
+    def chunk_rows(self) -> int:
+        return max(1, CHUNK_BYTES // (8 * self.network.n * self.members))
+
+    def advance(self, steps: int | None = None) -> None:
+        """Run up to ``steps`` more steps (default: to the end), keeping the saved rows."""
+        if self.done:
+            return
+        t_goal = self.t_stop if steps is None else min(self.t_stop, self.step + int(steps))
+        every = 1 if self.save_at is not None else self.save_every
+        rows = self.chunk_rows()
+        t_wall = _time.perf_counter()
+        while self.status == ST_OK and self.step < t_goal:
+            want = -(-(t_goal - self.step) // every) + 1
+            out = np.empty((min(rows, want), self.network.n * self.members))
+            tout = np.empty(out.shape[0], np.int64)
+            k = _run(self.problem, self.a, self._s, self._anew, self.ist, t_goal, every,
+                     self.t0, out, tout)
+            out, tout = out[:k], tout[:k]
+            if self.save_at is not None:
+                final = self.status != ST_OK or self.step >= self.t_stop
+                sel = np.isin(tout, self.save_at)
+                if final and k:
+                    sel[-1] = True
+                out, tout = out[sel], tout[sel]
+            self._rows.append(out)
+            self._steps.append(tout)
+        self.wall_time += _time.perf_counter() - t_wall
+        if self.t_end is None and self.status == ST_OK and self.step >= self.t_stop:
+            err = SolverError(
+                f"spreadr: activations did not all fall below threshold_to_stop = "
+                f"{self.solver.threshold_to_stop:g} within max_steps = {self.solver.max_steps} "
+                "steps (activation is conserved without decay or suppress); raise "
+                "solver.max_steps, set decay/suppress, or give t_end",
+                time=float(self.step), status="max_steps_exceeded")
+            err.partial = self.result(partial=True)
+            raise err
+
+    def run(self, progress: bool = False):
+        """Run to the end and return the result Dataset."""
+        if progress:
+            from tqdm.auto import tqdm
+            total = self.t_stop - self.step
+            with tqdm(total=total, unit="step", desc="thoughtfield", leave=False) as bar:
+                while not self.done:
+                    before = self.step
+                    self.advance(max(1, self.chunk_rows() * self.save_every))
+                    bar.update(self.step - before)
+        else:
+            self.advance()
+        return self.result()
+
+    # ------------------------------------------------------------------ results
+    def stats(self) -> dict:
+        status = {ST_OK: "success", ST_THRESHOLD: "threshold_reached"}[self.status]
+        if self.t_end is None and self.status == ST_OK and self.step >= self.t_stop:
+            status = "max_steps_exceeded"
+        return {"n_steps": int(self.ist[J_STEPS]), "status": status}
+
+    def result(self, partial: bool = False):
+        steps = np.concatenate(self._steps)
+        rows = np.concatenate(self._rows, axis=0)
+        if self.save_at is not None:
+            keep = np.isin(steps, self.save_at)
+            keep[0] |= True   # t0 is always saved
+            if self.status != ST_OK or self.step >= self.t_stop:
+                keep[-1] = True
+            steps, rows = steps[keep], rows[keep]
+        act = rows.reshape(steps.size, self.network.n, self.members)
+        stats = self.stats()
+        if self.status == ST_THRESHOLD:
+            message = (f"every activation fell below threshold_to_stop = "
+                       f"{self.solver.threshold_to_stop:g} at step {self.step}")
+        elif partial:
+            message = f"partial result up to step {self.step}"
+        else:
+            message = f"finished after step {self.step}"
+        attrs = {
+            "title": "thoughtfield simulation",
+            "thoughtfield_version": _version(),
+            "seed": self.seed,
+            "members": self.members,
+            "t0": self.t0,
+            "t_end": self.t_end if self.t_end is not None else "none",
+            "method": "spreadr",
+            "solver": self.solver.to_dict(),
+            "dt": 1,
+            **stats,
+            "message": message,
+            "wall_time_s": round(self.wall_time, 6),
+            "model": {"initial": self.model.to_dict()["initial"]},
+            "stimuli": [s.to_dict() for s in self.stimuli],
+            "network": network_description(self.network),
+        }
+        if self.status == ST_THRESHOLD:
+            attrs["stopped_at"] = self.step
+        ds = make_dataset(steps.astype(np.float64), act, self.network, members=self.members,
+                          attrs=attrs)
+        ds["time"].attrs.update(long_name="step", units="steps")
+        return ds
+
+
+def to_spreadr_table(ds, include_t0: bool = False):
+    """A result as spreadr's long table: a :class:`pandas.DataFrame` with columns
+    ``node``, ``activation``, ``time`` (and ``member`` for ensembles), ordered by time and
+    then by concept as spreadr orders its output.  ``include_t0`` keeps the state at the
+    first saved step (spreadr drops it by default)."""
+    import pandas as pd
+    act = ds["activation"]
+    if "member" in act.dims:
+        frames = [to_spreadr_table(ds.isel(member=k), include_t0).assign(member=k)
+                  for k in range(ds.sizes["member"])]
+        return pd.concat(frames, ignore_index=True)
+    times = ds["time"].values
+    vals = act.transpose("time", "concept").values
+    if not include_t0 and times.size:
+        times, vals = times[1:], vals[1:]
+    n = ds.sizes["concept"]
+    t = np.repeat(times, n)
+    tint = t.astype(np.int64)
+    return pd.DataFrame({
+        "node": np.tile(np.asarray(ds["concept"].values, dtype=object), times.size),
+        "activation": vals.ravel(),
+        "time": tint if np.array_equal(tint, t) else t,
+    })

@@ -1,0 +1,282 @@
+"""Reading and writing concept networks and discrete-mode tables.
+
+=====================  ==========================================  ==========================
+format                 read                                        write
+=====================  ==========================================  ==========================
+CSV/TSV edge list      :func:`read_csv` (``source, target[, type]  :func:`write_csv`
+                       [, weight]``; optional concepts and
+                       relation-type tables)
+GraphML (networkx)     :func:`read_graphml`                        :func:`write_graphml`
+GEXF (networkx)        :func:`read_gexf`                           :func:`write_gexf`
+scipy.sparse + names   :meth:`ConceptNetwork.from_scipy`           :meth:`ConceptNetwork.to_scipy`
+spreadr adjacency      :func:`read_spreadr_network`                :func:`write_spreadr_network`
+spreadr start_run      :func:`read_start_run` (-> pulses)          :func:`write_start_run`
+spreadr output table   --                                          :func:`write_spreadr_table`
+=====================  ==========================================  ==========================
+
+GraphML keeps everything (layer ladder, relation-type definitions as graph attributes,
+concept layers and attributes as node attributes, relation ``type`` and ``weight`` as
+edge attributes).  GEXF reserves the edge attribute ``type``, so the relation type is
+stored as ``relation``; the ladder and the relation-type definitions travel as JSON in
+the file's ``<meta><description>``.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+
+import numpy as np
+
+from . import _validate as V
+from .errors import ConfigError, NetworkError
+from .network import ConceptNetwork, RelationType, _delimiter
+from .stimuli import Clamp, Pulse, as_stimuli
+
+__all__ = ["read_csv", "write_csv", "read_graphml", "write_graphml", "read_gexf", "write_gexf",
+           "read_spreadr_network", "write_spreadr_network", "read_start_run", "write_start_run",
+           "write_spreadr_table"]
+
+
+def _exists(path) -> str:
+    p = os.fspath(path)
+    if not os.path.exists(p):
+        raise NetworkError(f"{p}: file not found")
+    return p
+
+
+# ------------------------------------------------------------------------ CSV / TSV
+def read_csv(path, concepts_path=None, types_path=None, **kwargs) -> ConceptNetwork:
+    """Edge list (``source, target[, type][, weight]``), optionally with a concepts table
+    (``name[, layer]``) and a relation-type table (``name, sign, gain, symmetric, forward,
+    reverse``); see :meth:`ConceptNetwork.from_csv`."""
+    return ConceptNetwork.from_csv(path, concepts_path, types_path=types_path, **kwargs)
+
+
+def write_csv(network: ConceptNetwork, path, concepts_path=None, types_path=None,
+              **kwargs) -> None:
+    """Write the relations (and optionally the concepts and the relation types)."""
+    network.to_csv(path, concepts_path, types_path=types_path, **kwargs)
+
+
+# ---------------------------------------------------------------- GraphML and GEXF
+def write_graphml(network: ConceptNetwork, path) -> None:
+    """GraphML through networkx (:meth:`ConceptNetwork.to_networkx`)."""
+    import networkx as nx
+    nx.write_graphml(network.to_networkx(), os.fspath(path))
+
+
+def read_graphml(path, **kwargs) -> ConceptNetwork:
+    """A network written by :func:`write_graphml` or any GraphML graph (edge attributes
+    ``type``/``weight``, node attribute ``layer``; see :meth:`ConceptNetwork.from_networkx`)."""
+    import networkx as nx
+    p = _exists(path)
+    try:
+        g = nx.read_graphml(p, force_multigraph=True)
+    except Exception as e:  # networkx raises several types for malformed XML
+        raise NetworkError(f"{p}: not a readable GraphML file ({e})") from None
+    return ConceptNetwork.from_networkx(g, **kwargs)
+
+
+_GEXF_NS = "http://www.gexf.net/1.2draft"
+
+
+def write_gexf(network: ConceptNetwork, path) -> None:
+    """GEXF 1.2 through networkx; relation types in the edge attribute ``relation``."""
+    import xml.etree.ElementTree as ET
+
+    import networkx as nx
+    g = network.to_networkx()
+    layers, types = g.graph.pop("layers"), g.graph.pop("relation_types")
+    for _, _, d in g.edges(data=True):
+        d["relation"] = d.pop("type")
+    p = os.fspath(path)
+    nx.write_gexf(g, p)
+    ET.register_namespace("", _GEXF_NS)
+    ET.register_namespace("xsi", "http://www.w3.org/2001/XMLSchema-instance")
+    tree = ET.parse(p)
+    meta = tree.getroot().find(f"{{{_GEXF_NS}}}meta")
+    desc = ET.SubElement(meta, f"{{{_GEXF_NS}}}description")
+    desc.text = json.dumps({"thoughtfield": {"layers": layers.split("|"),
+                                             "relation_types": json.loads(types)}})
+    tree.write(p, encoding="utf-8", xml_declaration=True)
+
+
+def read_gexf(path, **kwargs) -> ConceptNetwork:
+    """A network written by :func:`write_gexf` or any GEXF graph (edge attribute
+    ``relation`` for the type, else ``association``)."""
+    import xml.etree.ElementTree as ET
+
+    import networkx as nx
+    p = _exists(path)
+    try:
+        root = ET.parse(p).getroot()
+        g = nx.read_gexf(p)
+    except Exception as e:
+        raise NetworkError(f"{p}: not a readable GEXF file ({e})") from None
+    ns = root.tag[:root.tag.index("}") + 1] if root.tag.startswith("{") else ""
+    desc = root.find(f"{ns}meta/{ns}description")
+    if desc is not None and desc.text:
+        try:
+            info = json.loads(desc.text).get("thoughtfield", {})
+        except (ValueError, AttributeError):
+            info = {}
+        if "layers" in info and "layers" not in kwargs:
+            kwargs["layers"] = tuple(info["layers"])
+        if "relation_types" in info and "relation_types" not in kwargs:
+            kwargs["relation_types"] = [RelationType(k, **v)
+                                        for k, v in info["relation_types"].items()]
+    kwargs.setdefault("type_attr", "relation")
+    return ConceptNetwork.from_networkx(g, **kwargs)
+
+
+# -------------------------------------------------------------------------- spreadr
+def write_spreadr_network(network: ConceptNetwork, path, *, max_concepts: int = 20_000) -> None:
+    """spreadr's network input: a square CSV adjacency matrix with a header row of names and
+    the names as row labels (R: ``read.csv(path, row.names = 1, check.names = FALSE)``).
+
+    Entry ``[i, j]`` is the weight with which ``i`` spreads to ``j`` (the effective
+    coupling ``W[j, i]``, see :meth:`ConceptNetwork.to_scipy`).  spreadr rejects negative
+    weights, so inhibitory couplings are an error here; drop those relation types first.
+    The matrix is dense, as in spreadr: at most ``max_concepts`` concepts.
+    """
+    if network.n > max_concepts:
+        raise NetworkError(f"write_spreadr_network: {network.n} concepts would make a dense "
+                           f"{network.n}x{network.n} matrix; raise max_concepts (now "
+                           f"{max_concepts}) if you really want it, or take a subnetwork")
+    A, names = network.to_scipy()
+    if A.nnz and A.data.min() < 0:
+        k = int(np.argmax(A.data < 0))
+        coo = A.tocoo()
+        raise NetworkError(f"write_spreadr_network: the coupling {names[coo.row[k]]!r} -> "
+                           f"{names[coo.col[k]]!r} is negative ({coo.data[k]:g}); spreadr "
+                           "needs non-negative weights -- drop the inhibitory relation types "
+                           "with network.drop_types([...]) first")
+    dense = A.toarray()
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f, delimiter=_delimiter(path, None))
+        w.writerow([""] + names)
+        for nm, row in zip(names, dense):
+            w.writerow([nm] + [_num(x) for x in row])
+
+
+def _num(x: float) -> str:
+    return "0" if x == 0 else repr(float(x))
+
+
+def read_spreadr_network(path, *, relation: str = "link", **kwargs) -> ConceptNetwork:
+    """Read an adjacency matrix with a header row of names and row names (as written by R's
+    ``write.csv(mat)`` or :func:`write_spreadr_network`); ``[i, j]`` is the weight of
+    ``i -> j``.  Every non-zero entry becomes one relation of type ``relation`` (default
+    ``link``: directed, the exact spreadr semantics).  A matrix without row names is
+    accepted when it is square with the header's names."""
+    p = _exists(path)
+    with open(p, newline="", encoding="utf-8") as f:
+        rows = [r for r in csv.reader(f, delimiter=_delimiter(p, None)) if r]
+    if not rows:
+        raise NetworkError(f"{p}: empty file; expected a header row of concept names")
+    header = rows[0]
+    body = rows[1:]
+    n = len(body)
+    if len(header) == n + 1:
+        names = header[1:]
+        labels = [r[0] for r in body]
+        width = n + 1
+    elif len(header) == n:
+        names = header
+        labels = None
+        width = n
+    else:
+        raise NetworkError(f"{p}: {len(header)} header fields for {n} rows; expected a square "
+                           "matrix with a header row of names (and the names as row labels)")
+    names = [x.strip() for x in names]
+    if labels is not None:
+        labels = [x.strip() for x in labels]
+        if labels != names:
+            k = next(i for i, (a, b) in enumerate(zip(labels, names)) if a != b)
+            raise NetworkError(f"{p} line {k + 2}: row name {labels[k]!r} differs from column "
+                               f"name {names[k]!r}; rows and columns must list the concepts in "
+                               "the same order")
+    for i, r in enumerate(body):
+        if len(r) != width:
+            raise NetworkError(f"{p} line {i + 2}: expected {width} fields, got {len(r)}")
+    cells = [r[1:] if labels is not None else r for r in body]
+    try:
+        vals = np.array(cells, dtype=np.float64).reshape(n, n)
+        if np.isfinite(vals).all():
+            return ConceptNetwork.from_scipy(vals, names, relation=relation, **kwargs)
+    except ValueError:
+        pass
+    vals = np.zeros((n, n))
+    for i, r in enumerate(cells):
+        for j, c in enumerate(r):
+            c = c.strip()
+            try:
+                v = float(c) if c not in ("", "NA") else 0.0
+            except ValueError:
+                raise NetworkError(f"{p} line {i + 2}, column {names[j]!r}: not a number "
+                                   f"({c!r})") from None
+            if not math.isfinite(v):
+                raise NetworkError(f"{p} line {i + 2}, column {names[j]!r}: must be finite "
+                                   f"(got {c!r})")
+            vals[i, j] = v
+    return ConceptNetwork.from_scipy(vals, names, relation=relation, **kwargs)
+
+
+def read_start_run(path) -> list[Pulse]:
+    """spreadr's ``start_run`` table (columns ``node``, ``activation`` and optional
+    ``time``, default 0) as a list of :class:`~thoughtfield.Pulse` injections: row
+    ``(node, activation, time)`` becomes ``Pulse(node, time, time + 1, activation)``."""
+    p = _exists(path)
+    from .network import _read_table
+    out = []
+    for lineno, row in _read_table(p, None, required=("node", "activation"),
+                                   optional=("time",)):
+        try:
+            act = float(row["activation"])
+            t = float(row.get("time") or 0)
+        except ValueError:
+            raise NetworkError(f"{p} line {lineno}: activation and time must be numbers "
+                               f"(got {row.get('activation')!r}, {row.get('time')!r})") from None
+        if t < 0 or t != int(t):
+            raise NetworkError(f"{p} line {lineno}: time must be a whole number >= 0 (got {t:g})")
+        try:
+            out.append(Pulse(row["node"], t, t + 1, act))
+        except ConfigError as e:
+            raise NetworkError(f"{p} line {lineno}: {e}") from None
+    return out
+
+
+def write_start_run(stimuli, path) -> None:
+    """Write pulses as a spreadr ``start_run`` table (``node, activation, time``): a pulse
+    over several steps becomes one row per step; clamps and open-ended pulses have no
+    spreadr equivalent and are errors."""
+    rows = []
+    for k, s in enumerate(as_stimuli(stimuli)):
+        if isinstance(s, Clamp):
+            raise ConfigError(f"stimuli[{k}]: spreadr has no clamps; only pulses can be written")
+        if s.member is not None:
+            raise ConfigError(f"stimuli[{k}].member: spreadr has no ensembles; write one member's "
+                              "pulses without member")
+        if not math.isfinite(s.stop):
+            raise ConfigError(f"stimuli[{k}].stop: the pulse on {s.concept!r} never ends; give a "
+                              "finite stop (steps start <= t < stop get the activation)")
+        first = math.ceil(s.start)
+        for t in range(first, math.ceil(s.stop)):
+            rows.append((s.concept, s.amplitude, t))
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f, delimiter=_delimiter(path, None))
+        w.writerow(["node", "activation", "time"])
+        for nm, a, t in rows:
+            w.writerow([nm, repr(float(a)), t])
+
+
+def write_spreadr_table(ds, path, include_t0: bool = False) -> None:
+    """Write a discrete-mode result as spreadr's long output table (``node, activation,
+    time``; see :func:`thoughtfield.to_spreadr_table`)."""
+    from .discrete import to_spreadr_table
+    V.boolean("include_t0", include_t0)
+    to_spreadr_table(ds, include_t0).to_csv(os.fspath(path), index=False,
+                                             sep=_delimiter(path, None), float_format="%.17g")

@@ -1,0 +1,155 @@
+"""Config support for the discrete spreadr mode, WordNet and network edits/files."""
+
+import numpy as np
+import pytest
+
+import thoughtfield as tf
+
+SMALL = """
+[network]
+relations = [["x", "y", "link", 1.0], ["y", "z", "link", 3.0], ["x", "z", "association", 1.0]]
+concepts = ["x", "y", "z"]
+
+[[stimuli]]
+concept = "x"
+start = 0
+stop = 1
+amplitude = 10.0
+
+[[stimuli]]
+concept = "y"
+start = 4
+stop = 5
+amplitude = 2.0
+
+[solver]
+method = "spreadr"
+retention = { "*" = 0.5, "y" = 0.2 }
+decay = 0.1
+suppress = 0.001
+
+[run]
+t_end = 4
+"""
+
+
+def test_spreadr_config_equals_python():
+    cfg = tf.load_config(SMALL)
+    assert isinstance(cfg.solver, tf.Spreadr)
+    assert cfg.data["solver"] == {"method": "spreadr", "retention": {"*": 0.5, "y": 0.2},
+                                  "decay": 0.1, "suppress": 0.001}
+    ds = cfg.run_simulation()
+    net = tf.ConceptNetwork(["x", "y", "z"], [("x", "y", "link", 1.0), ("y", "z", "link", 3.0),
+                                              ("x", "z", "association", 1.0)])
+    ref = tf.simulate(net, stimuli=[tf.Pulse("x", 0, 1, 10.0), tf.Pulse("y", 4, 5, 2.0)],
+                      solver=tf.Spreadr(retention={"*": 0.5, "y": 0.2}, decay=0.1,
+                                        suppress=0.001), t_end=4)
+    np.testing.assert_array_equal(ds.activation.values, ref.activation.values)
+    assert ds.attrs["method"] == "spreadr" and ds.time.values.tolist() == [0, 1, 2, 3, 4]
+    # the normalised config loads back to the same config
+    assert tf.load_config(cfg.to_toml()) == cfg
+    # overrides reach the spreadr settings
+    more = tf.load_config(SMALL, overrides=["solver.decay=0.5", "run.t_end=6"])
+    assert more.solver.decay == 0.5 and more.run.t_end == 6
+
+
+@pytest.mark.parametrize("override, match", [
+    ("solver.rtol=1e-3", r"solver.rtol: not used by method = 'spreadr'"),
+    ("solver.dt=0.1", r"solver.dt: not used by method = 'spreadr'"),
+    ("solver.retention=1.5", r"solver.retention: must be <= 1"),
+    ("solver.retention.q=0.5", r"solver.retention.q: unknown concept 'q'"),
+    ("solver.negative='drop'", r"solver.negative: must be one of"),
+    ("run.t_end=4.5", r"run.t_end: must be an integer"),
+    ("run.save_dt=1", r"run.save_dt: the 'spreadr' method counts steps"),
+    ("run.save_at=[1.5]", r"run.save_at\[0\]: must be an integer"),
+    ("solver.threshold_to_stop=0", r"solver.threshold_to_stop: must be > 0"),
+])
+def test_spreadr_config_errors(override, match):
+    with pytest.raises(tf.ConfigError, match=match):
+        tf.load_config(SMALL, overrides=[override])
+
+
+def test_spreadr_keys_need_the_spreadr_method():
+    with pytest.raises(tf.ConfigError, match=r"solver.retention: only with method = 'spreadr' "
+                                             r"\(got method = 'dopri5'\)"):
+        tf.load_config(SMALL, overrides=["solver.method='dopri5'"])
+
+
+def test_spreadr_config_rejects_negative_couplings_at_load_time():
+    text = SMALL.replace('["x", "z", "association", 1.0]', '["x", "z", "contradicts", 1.0]')
+    with pytest.raises(tf.ConfigError, match="coupling .* is negative"):
+        tf.load_config(text)
+    cfg = tf.load_config(text, overrides=["solver.negative='ignore'"])
+    assert cfg.run_simulation().attrs["status"] == "success"
+    cfg = tf.load_config(text, overrides=['network.drop_types=["contradicts"]'])
+    assert cfg.network.n_relations == 2
+
+
+def test_injection_at_the_last_step_is_allowed():
+    cfg = tf.load_config(SMALL, overrides=["stimuli[1].start=4", "stimuli[1].stop=5"])
+    ds = cfg.run_simulation()
+    assert float(ds.activation.sel(time=4, concept="y")) > 2.0
+    with pytest.raises(tf.ConfigError, match=r"stimuli\[1\].start: .* starts at t = 5"):
+        tf.load_config(SMALL, overrides=["stimuli[1].start=5", "stimuli[1].stop=6"])
+
+
+WORDNET = """
+[network]
+dataset = "wordnet"
+options = { pos = ["n"], relations = ["hypernym", "meronym"] }
+ego = { concepts = ["dog.n.01"], hops = 2 }
+normalize = true
+
+[[stimuli]]
+concept = "dog.n.01"
+stop = 2.0
+
+[run]
+t_end = 4.0
+"""
+
+
+def test_wordnet_dataset_with_edits():
+    cfg = tf.load_config(WORDNET)
+    net = tf.datasets.wordnet(pos="n", relations=["hypernym", "meronym"]).ego(
+        "dog.n.01", 2).normalized()
+    assert cfg.network == net
+    ds = cfg.run_simulation()
+    assert ds.sizes["concept"] == net.n and np.isfinite(ds.activation.values).all()
+
+
+@pytest.mark.parametrize("override, match", [
+    ('network.ego.concepts=["dgo.n.01"]', r"network.ego.concepts\[0\]: unknown concept "
+                                          r"'dgo.n.01'"),
+    ("network.ego.hops=-1", r"network.ego.hops: must be >= 0"),
+    ("network.ego.direction='up'", r"network.ego.direction: must be one of"),
+    ('network.drop_types=["hypernyms"]', r"network.drop_types\[0\]: unknown relation type "
+                                         r"'hypernyms'.*did you mean 'hypernym'"),
+    ('network.keep_types=["part"]', r"network.keep_types\[0\]: unknown relation type 'part'"),
+    ("network.options.pos=['x']", r"network.options.pos\[0\]: unknown part of speech 'x'"),
+    ("network.options.glosess=true", r"network.options.glosess: unknown option 'glosess'.*"
+                                     r"'glosses'"),
+    ("network.normalize=1", r"network.normalize: must be true or false"),
+])
+def test_network_edit_errors(override, match):
+    with pytest.raises(tf.ConfigError, match=match):
+        tf.load_config(WORDNET, overrides=[override])
+
+
+def test_keep_types_and_files(tmp_path):
+    net = tf.ConceptNetwork(["a", "b", "c"], [("a", "b", "link", 2.0), ("b", "c", "evokes", 1.0)],
+                            relation_types=[tf.RelationType("evokes", reverse=0.3)])
+    tf.io.write_gexf(net, tmp_path / "n.gexf")
+    tf.io.write_graphml(net, tmp_path / "n.graphml")
+    tf.io.write_spreadr_network(net, tmp_path / "adj.csv")
+    base = '[[stimuli]]\nconcept = "a"\nstop = 1\n[run]\nt_end = 2\n'
+    for f in ("n.gexf", "n.graphml"):
+        cfg = tf.load_config(f'[network]\nfile = "{f}"\n' + base, base_dir=tmp_path)
+        assert cfg.network == net
+        kept = tf.load_config(f'[network]\nfile = "{f}"\nkeep_types = ["evokes"]\n' + base,
+                              base_dir=tmp_path)
+        assert kept.network.relations() == [("b", "c", "evokes", 1.0)]
+    cfg = tf.load_config('[network]\nfile = "adj.csv"\nformat = "spreadr"\n' + base
+                         + '[solver]\nmethod = "spreadr"\n', base_dir=tmp_path)
+    assert abs(cfg.network.weight_matrix() - net.weight_matrix()).max() == 0
+    assert cfg.run_simulation().attrs["method"] == "spreadr"
