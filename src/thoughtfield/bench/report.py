@@ -117,7 +117,14 @@ def markdown(res: dict) -> str:
                       f"({r['fastest_peer']}).", ""]
 
     if "discrete" in res:
-        L += ["## Discrete spreading (100 steps)", ""]
+        L += ["## Discrete spreading (100 steps)", "",
+              "Undirected random graph, 10 edges per concept, retention 0.5, decay 0.1; every "
+              "step kept.  SpreadPy updates in place node by node, thoughtfield synchronously "
+              "(spreadr's semantics): same work per step, different results.", ""]
+        if "discrete" in res.get("rerun", {}):
+            rr = res["rerun"]["discrete"]
+            L += [f"(This section was measured again on its own at {rr['created']}, load "
+                  f"average {rr['load_average_at_start']}: {rr['why']}.)", ""]
         rows = []
         for r in res["discrete"]:
             sp = r["spreadpy"]
