@@ -36,7 +36,7 @@ PLANS = {
         "rhs": {"sizes": [1e3, 1e4], "kinds": ["random", "scale_free"], "repeats": 3},
         "runs": {"sizes": [1e3], "repeats": 2, "brian2_sizes": []},
         "discrete": {"sizes": [1e3]},
-        "startup": {"cold": False, "cached_repeats": 1},
+        "startup": {"cold": False, "cached_repeats": 1, "quickstart": False},
         "ensembles": {"sizes": [1e3]},
     },
     "full": {
@@ -44,7 +44,7 @@ PLANS = {
         "rhs": {"sizes": [1e3, 1e4, 1e5, 1e6], "kinds": ["random", "scale_free"], "repeats": 7},
         "runs": {"sizes": [1e4, 1e6], "repeats": 3, "brian2_sizes": [1e4, 1e6]},
         "discrete": {"sizes": [1e3, 1e4]},
-        "startup": {"cold": True, "cached_repeats": 3},
+        "startup": {"cold": True, "cached_repeats": 3, "quickstart": True},
         "ensembles": {"sizes": [1e3, 1e5]},
     },
 }
@@ -104,7 +104,7 @@ def run_suite(quick: bool = False, only=None, log=print, on_section=None) -> dic
         elif sec == "startup":
             from . import startup
             res["startup"] = startup.measure(cold=p["cold"], cached_repeats=p["cached_repeats"],
-                                             log=log)
+                                             quickstart=p["quickstart"], log=log)
         elif sec == "ensembles":
             from . import ensembles
             res["ensembles"] = ensembles.measure(p["sizes"], log=log)

@@ -150,8 +150,12 @@ def markdown(res: dict) -> str:
                      "rk4 kernels (more)",
                      "kernels total", "process wall"], rows)
         q = s.get("quickstart", {})
-        L += [f"`thoughtfield run simulations/quickstart.toml`: "
-              + (fmt_s(q["wall_s"]) if "wall_s" in q else q.get("skipped", "–")), ""]
+        if "wall_s" in q:
+            qs = fmt_s(q["wall_s"]) + (f" (first run, empty cache: {fmt_s(q['cold_cache_wall_s'])})"
+                                       if "cold_cache_wall_s" in q else "")
+        else:
+            qs = q.get("skipped", "–")
+        L += [f"`thoughtfield run simulations/quickstart.toml` in a new process: {qs}", ""]
 
     if "ensembles" in res:
         L += ["## Ensembles", "",
