@@ -17,6 +17,7 @@ SIMULATIONS = sorted((ROOT / "simulations").rglob("*.toml"))
 #: Add an entry when a new example takes more than a few seconds; keep its stimuli inside
 #: the shortened horizon.
 TEST_OVERRIDES: dict[str, list[str]] = {
+    "choice_sweep.toml": ["run.members=40"],
     "conflict_adaptation.toml": ["protocol.n_trials=16", "run.members=3"],
     "choice_lca.toml": ["run.members=40"],
     "stroop_control.toml": ["run.members=10"],

@@ -31,6 +31,8 @@ from .discrete import DiscreteSimulation, Spreadr, to_spreadr_table
 from .simulate import Simulation, simulate
 from .solvers import METHODS, Solver
 from .stimuli import Clamp, Pulse
+from . import ensemble  # noqa: E402,F401 - registers the [members] config section
+from .sweeps import Sweep, plot_sweep, point_config, point_seed, readout, sweep  # noqa: E402 - [sweep] section
 
 __all__ = [
     "__version__", "datasets", "io", "ConceptNetwork", "RelationType", "DEFAULT_LAYERS", "Model", "TRANSFERS",
@@ -39,6 +41,7 @@ __all__ = [
     "ThoughtfieldError", "ConfigError", "NetworkError", "ResourceError", "SimulationError",
     "DivergenceError", "SolverError", "load_config", "run_config", "SimulationConfig", "plots",
     "plot_trajectories", "plot_heatmap", "plot_network", "plot_overview",
+    "sweep", "Sweep", "readout", "point_seed", "point_config", "plot_sweep",
     # mechanisms
     "Adaptation", "Goals", "Layers", "LayerProjection", "Pool", "Choice", "Control", "Idea", "Ideas",
     "train_of_thought", "format_train", "Visit", "choice_summary",

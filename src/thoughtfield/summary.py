@@ -84,13 +84,12 @@ def activity_lines(ds, top: int = 5) -> list[str]:
     """The most active concepts at the last saved time."""
     if "activation" not in ds or ds.sizes.get("time", 0) == 0:
         return []
+    if set(ds["activation"].dims) - {"member", "time", "concept"}:
+        return []  # a sweep: its own summary reports per point (thoughtfield.sweeps)
     act = ds["activation"].isel(time=-1)
     note = ""
-    if "trial" in act.dims:  # a protocol with recorded time courses: the last trial
-        act = act.isel(trial=-1)
-        note = " (last trial)"
     if "member" in act.dims:
-        note += f" (mean of {act.sizes['member']} members)"
+        note = f" (mean of {act.sizes['member']} members)"
         act = act.mean("member")
     vals = act.values
     names = [str(c) for c in ds["concept"].values]

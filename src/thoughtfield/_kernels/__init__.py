@@ -4,51 +4,71 @@ on-disk cache works (DESIGN §3).  Arrays are flat: the state of concept ``i`` i
 member ``m`` lives at ``i * M + m`` (member-minor), so one pass over the edges serves
 every member.
 
-Numba invalidates a cached kernel only when *its own* source file changes, not when a
-kernel it calls (in another file) changes; a stale cache then runs old machine code
-against new data layouts (seen as segmentation faults during development).  On import we
-therefore hash the kernel sources and drop every cached kernel of this folder when the
-hash differs from the one recorded with the cache (about 1 ms).
+Cache freshness
+---------------
+numba decides whether a cached function is stale from the modification stamp of the file
+that defines it, not of the files of the functions it calls and inlines.  After an edit
+to ``rhs.py`` a cached ``run_fixed`` (in ``integrate.py``) would keep running the *old*
+right-hand side (this happened: results off by one ulp until the cache was deleted).  The
+locator below gives every kernel of this package one stamp, a hash of all kernel sources,
+so any edit to any kernel file invalidates them all.  It wraps whichever locator numba
+would have chosen (``__pycache__``, ``NUMBA_CACHE_DIR``...), so cache placement is
+unchanged.  If numba's (internal) caching API changes, the wrapper is skipped and numba's
+own per-file stamps apply.
 """
 
 import hashlib
 import os
 
+_KERNEL_DIR = os.path.dirname(os.path.abspath(__file__))
 
-def _drop_stale_cache() -> None:
-    if os.environ.get("NUMBA_CACHE_DIR") or os.environ.get("NUMBA_DISABLE_JIT"):
-        return  # a user-managed cache location
-    here = os.path.dirname(os.path.abspath(__file__))
-    cache = os.path.join(here, "__pycache__")
+
+def _sources_hash() -> str:
+    h = hashlib.sha1()
+    for name in sorted(os.listdir(_KERNEL_DIR)):
+        if name.endswith(".py"):
+            with open(os.path.join(_KERNEL_DIR, name), "rb") as f:
+                h.update(name.encode() + b"\0" + f.read())
+    return h.hexdigest()
+
+
+def _install_locator():
     try:
-        h = hashlib.sha1()
-        for name in sorted(os.listdir(here)):
-            if name.endswith(".py"):
-                h.update(name.encode())
-                with open(os.path.join(here, name), "rb") as f:
-                    h.update(f.read())
-        stamp = h.hexdigest()
-        path = os.path.join(cache, "kernels.stamp")
-        try:
-            with open(path) as f:
-                if f.read() == stamp:
-                    return
-        except OSError:
-            pass
-        if os.path.isdir(cache):
-            for name in os.listdir(cache):
-                if name.endswith((".nbi", ".nbc")):
-                    try:
-                        os.remove(os.path.join(cache, name))
-                    except OSError:
-                        pass
-        os.makedirs(cache, exist_ok=True)
-        tmp = f"{path}.{os.getpid()}"
-        with open(tmp, "w") as f:
-            f.write(stamp)
-        os.replace(tmp, path)
-    except OSError:  # read-only installation: numba falls back to its own cache rules
+        from numba.core.caching import CacheImpl, _CacheLocator
+    except ImportError:  # pragma: no cover - other numba versions
         return
+    stamp = ("thoughtfield-kernels", _sources_hash())
+
+    class _KernelPackageLocator(_CacheLocator):
+        def __init__(self, inner):
+            self._inner = inner
+
+        def ensure_cache_path(self):
+            return self._inner.ensure_cache_path()
+
+        def get_cache_path(self):
+            return self._inner.get_cache_path()
+
+        def get_source_stamp(self):
+            return stamp
+
+        def get_disambiguator(self):
+            return self._inner.get_disambiguator()
+
+        @classmethod
+        def from_function(cls, py_func, py_file):
+            if os.path.dirname(os.path.abspath(py_file)) != _KERNEL_DIR:
+                return None
+            for other in CacheImpl._locator_classes:
+                if other is cls:
+                    continue
+                inner = other.from_function(py_func, py_file)
+                if inner is not None:
+                    return cls(inner)
+            return None
+
+    if not any(k.__name__ == "_KernelPackageLocator" for k in CacheImpl._locator_classes):
+        CacheImpl._locator_classes.insert(0, _KernelPackageLocator)
 
 
-_drop_stale_cache()
+_install_locator()

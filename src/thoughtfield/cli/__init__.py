@@ -24,14 +24,16 @@ import importlib
 import sys
 
 #: Command modules, in the order ``thoughtfield --help`` lists them.
-COMMANDS = ["run", "validate", "plot", "info", "attractors", "explain"]
+COMMANDS = ["run", "sweep", "validate", "plot", "info", "attractors", "explain", "bench"]
 
 EXAMPLES = """\
 examples:
   thoughtfield run simulations/quickstart.toml --out quickstart.nc --plot
+  thoughtfield sweep simulations/choice_sweep.toml --out choice.nc --plot
   thoughtfield validate simulations/quickstart.toml
   thoughtfield plot quickstart.nc --kind heatmap --out heatmap.png
   thoughtfield info quickstart.nc
+  thoughtfield bench --quick
 
 Run 'thoughtfield COMMAND --help' for the options of a command.
 The config format is described in docs/config.md."""
