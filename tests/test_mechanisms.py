@@ -414,3 +414,42 @@ def test_choice_summary_lists_decisions():
     row = tf.choice_summary(ds)[0]
     assert row["choice"] == "x" and row["correct"] is True
     assert row["response_time"] == pytest.approx(np.log(2), abs=1e-6)
+
+
+def test_a_sweep_over_a_mechanism_parameter_returns_choice_readouts_per_point():
+    """Sweeps (thoughtfield.sweeps) address mechanism keys like any config key: a larger
+    evidence rate makes the stronger option win more often and sooner."""
+    text = """
+        seed = 1
+        [network]
+        concepts = ["a", "b"]
+        [model]
+        transfer = "linear"
+        [[pools]]
+        name = "p"
+        concepts = ["a", "b"]
+        [[choices]]
+        pool = "p"
+        on = "evidence"
+        noise = 0.5
+        threshold = 1.0
+        [[stimuli]]
+        kind = "clamp"
+        concept = "a"
+        value = 0.6
+        [[stimuli]]
+        kind = "clamp"
+        concept = "b"
+        value = 0.4
+        [solver]
+        method = "euler_maruyama"
+        dt = 0.01
+        [run]
+        t_end = 5.0
+        members = 100
+        """
+    import textwrap
+    ds = tf.sweep(textwrap.dedent(text), grid={"choices[0].rate": [0.5, 2.0]}, workers=1)
+    p = ds.choice_probability.sel(decision="p", option="a").values.ravel()
+    rt = ds.mean_rt.sel(decision="p").values.ravel()
+    assert p[1] > p[0] + 0.15 and rt[1] < rt[0]

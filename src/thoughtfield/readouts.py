@@ -314,8 +314,13 @@ def choice_summary(ds: xr.Dataset) -> list[dict]:
 
 
 # ------------------------------------------------------------------ run summaries
+def _swept(da, known) -> bool:
+    """A sweep result (extra dimensions): the sweep's own summary reports per point."""
+    return bool(set(da.dims) - set(known))
+
+
 def _choice_lines(ds, top=5) -> list[str]:
-    if "decision" not in ds.dims or "trial" in ds.dims:
+    if "decision" not in ds.dims or "trial" in ds.dims or _swept(ds["choice"], ("member", "decision")):
         return []
     out = []
     for row in choice_summary(ds):
@@ -341,7 +346,8 @@ def _choice_lines(ds, top=5) -> list[str]:
 
 
 def _conflict_lines(ds, top=5) -> list[str]:
-    if "conflict" not in ds or "trial" in ds.dims or ds.sizes.get("time", 0) == 0:
+    if "conflict" not in ds or "trial" in ds.dims or ds.sizes.get("time", 0) == 0 or \
+            _swept(ds["conflict"], ("member", "time", "pool")):
         return []
     E = ds["conflict"]
     if "member" in E.dims:
@@ -365,7 +371,8 @@ def _conflict_lines(ds, top=5) -> list[str]:
 
 
 def _train_lines(ds, top=5) -> list[str]:
-    if "idea" not in ds.dims or "member" in ds.dims or "trial" in ds.dims:
+    if "idea" not in ds.dims or "member" in ds.dims or "trial" in ds.dims or \
+            _swept(ds["idea_activation"], ("time", "idea")):
         return []
     visits = train_of_thought(ds)
     if not visits:
