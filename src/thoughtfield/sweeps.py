@@ -799,7 +799,8 @@ def sweep_dims(ds) -> list[str]:
     time and concept)."""
     if "activation" not in ds or "time" not in ds["activation"].dims:
         return []  # not a run result (e.g. an attractor catalogue)
-    return [d for d in ds["activation"].dims if d not in ("member", "time", "concept")]
+    # a trial protocol's recorded time courses have a "trial" dimension that is not swept
+    return [d for d in ds["activation"].dims if d not in ("member", "time", "concept", "trial")]
 
 
 # ===================================================================== summary and plot
