@@ -409,6 +409,16 @@ _NETWORK = Struct({
 }, validate=_network_validate)
 
 
+_API_HINT = "define new ones with define_relation_type()"
+_CONFIG_HINT = "define new ones in [network.relation_types.NAME]"
+
+
+def _network_error(e: ConfigError, prefix: str) -> ConfigError:
+    """A network error from the Python API, keyed for the config."""
+    e = _prefixed(e, prefix)
+    return type(e)(str(e).replace(_API_HINT, _CONFIG_HINT))
+
+
 def _edit_network(net, d):
     """The ``[network]`` edits, in order: keep_types, drop_types, ego, normalize."""
     try:
@@ -417,14 +427,14 @@ def _edit_network(net, d):
         if "drop_types" in d:
             net = net.drop_types(d["drop_types"])
     except ConfigError as e:
-        raise _prefixed(e, "network") from None
+        raise _network_error(e, "network") from None
     if "ego" in d:
         ego = d["ego"]
         try:
             net = net.ego(ego["concepts"], ego["hops"], types=ego.get("types"),
                           direction=ego["direction"])
         except ConfigError as e:
-            raise _prefixed(e, "network.ego") from None
+            raise _network_error(e, "network.ego") from None
     if d.get("normalize"):
         net = net.normalized()
     return net
@@ -498,9 +508,7 @@ def _build_network(d, ctx) -> ConceptNetwork:
         try:
             net.add_relations(d.get("relations", []))
         except ConfigError as e:
-            e = _prefixed(e, "network")
-            raise type(e)(str(e).replace("define new ones with define_relation_type()",
-                                         "define new ones in [network.relation_types.NAME]")) from None
+            raise _network_error(e, "network") from None
         if net.n == 0:
             raise ConfigError("network.concepts: the network has no concepts; list at least one")
     if where is not None:
@@ -1066,6 +1074,8 @@ def _source(source, base_dir):
 
 
 def _looks_like_path(s: str) -> bool:
+    if not s.strip() or s.lstrip().startswith("#"):
+        return False   # empty text or a comment is config text, not the current folder
     if "\n" in s or "=" in s or "[" in s:
         return os.path.exists(s)
     return True
@@ -1157,7 +1167,7 @@ def _apply_override(raw: dict, path: str, value, label: str) -> None:
         key = here
 
 
-_PATH_RE = re.compile(r"^(?P<path>[^\s:(]+)")
+_PATH_RE = re.compile(r"""^(?P<path>(?:"(?:[^"\\]|\\.)*"|[^\s:("])+)""")
 
 
 def _key_of(msg: str) -> str | None:
@@ -1200,7 +1210,8 @@ def _check_root(raw) -> dict:
         if k not in ROOT.fields and k not in _SECTIONS:
             known = list(ROOT.fields) + list(_SECTIONS)
             what = "section" if isinstance(raw[k], (Mapping, list)) else "key"
-            raise ConfigError(f"{k}: unknown {what} {str(k)!r}" + V.did_you_mean(str(k), known)
+            raise ConfigError(f"{_toml.key_text(k)}: unknown {what} {str(k)!r}"
+                              + V.did_you_mean(str(k), known)
                               + f"; the top-level keys are {', '.join(known)}")
     data = ROOT.check("", {k: v for k, v in raw.items() if k in ROOT.fields})
     for name, sec in _SECTIONS.items():
