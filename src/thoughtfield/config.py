@@ -151,6 +151,23 @@ class ConfigContext:
         q = Path(os.path.expanduser(p))
         return q if q.is_absolute() else (self.base_dir / q)
 
+    def input_file(self, key: str, p: str) -> Path:
+        """:meth:`path` of an input file that must exist; errors name ``key``."""
+        path = self.path(p)
+        shown = V.show(str(path), 200).strip("'\"")
+        try:
+            ok = path.exists()
+            is_dir = ok and path.is_dir()
+        except (OSError, ValueError) as e:   # NUL characters, names too long...
+            raise ConfigError(f"{key}: cannot use the path {shown!r} "
+                              f"({getattr(e, 'strerror', None) or e})") from None
+        if not ok:
+            raise ConfigError(f"{key}: file not found: {shown} (paths are relative to the "
+                              f"config's folder {self.base_dir})")
+        if is_dir:
+            raise ConfigError(f"{key}: {shown} is a folder, not a file")
+        return path
+
 
 def _prefixed(e: ConfigError, prefix: str) -> ConfigError:
     """Re-raise an error from a constructor with the section path in front."""
@@ -178,10 +195,7 @@ def register_network_reader(fmt: str, reader, suffixes=()) -> None:
 def _read_csv(path, data, ctx):
     concepts_path = None
     if "concepts_file" in data:
-        concepts_path = ctx.path(data["concepts_file"])
-        if not concepts_path.exists():
-            raise ConfigError(f"network.concepts_file: file not found: {concepts_path} "
-                              f"(paths are relative to the config's folder {ctx.base_dir})")
+        concepts_path = ctx.input_file("network.concepts_file", data["concepts_file"])
     kw = {}
     if "layers" in data:
         kw["layers"] = data["layers"]
@@ -203,15 +217,22 @@ def _read_spreadr(path, data, ctx):
 
 def _read_json(path, data, ctx):
     import json
+
+    from .network import read_text
     try:
-        d = json.loads(path.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError) as e:
+        d = json.loads(read_text(path))
+    except ValueError as e:
+        if isinstance(e, ConfigError):
+            raise
         raise NetworkError(f"{path}: not valid JSON ({e})") from None
     if not isinstance(d, Mapping):
         raise NetworkError(f"{path}: expected a JSON object as written by ConceptNetwork.to_dict()")
     if "layers" in data:
         d = {**d, "layers": data["layers"]}
-    return ConceptNetwork.from_dict(d)
+    try:
+        return ConceptNetwork.from_dict(d)
+    except NetworkError as e:
+        raise NetworkError(f"{path}: {e}") from None
 
 
 register_network_reader("csv", _read_csv, (".csv", ".tsv", ".tab", ".txt"))
@@ -480,9 +501,7 @@ def _build_network(d, ctx) -> ConceptNetwork:
         if fmt is None:
             raise ConfigError(f"network.file: cannot tell the format of {path.name!r} from its "
                               f"name; set network.format to one of {', '.join(sorted(NETWORK_READERS))}")
-        if not path.exists():
-            raise ConfigError(f"network.file: file not found: {path} (paths are relative to the "
-                              f"config's folder {ctx.base_dir})")
+        path = ctx.input_file("network.file", d["file"])
         try:
             net = NETWORK_READERS[fmt](path, d, ctx)
         except ConfigError as e:
@@ -1056,7 +1075,12 @@ def _source(source, base_dir):
         return raw, None, None, Path(base_dir) if base_dir else Path.cwd()
     if isinstance(source, os.PathLike) or (isinstance(source, str) and _looks_like_path(source)):
         p = Path(os.fspath(source))
-        if not p.exists():
+        try:
+            exists = p.exists()
+        except (OSError, ValueError) as e:
+            raise ConfigError(f"{V.show(str(p), 200)}: not a usable config path "
+                              f"({getattr(e, 'strerror', None) or e})") from None
+        if not exists:
             raise ConfigError(f"{p}: config file not found")
         if p.is_dir():
             raise ConfigError(f"{p}: is a folder, not a config file")
