@@ -155,6 +155,9 @@ class ConfigContext:
         """:meth:`path` of an input file that must exist; errors name ``key``."""
         path = self.path(p)
         shown = V.show(str(path), 200).strip("'\"")
+        if "\x00" in str(path):
+            raise ConfigError(f"{key}: cannot use the path {shown!r} (a file name cannot "
+                              "contain a NUL character)")
         try:
             ok = path.exists()
             is_dir = ok and path.is_dir()
