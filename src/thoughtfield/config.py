@@ -1058,16 +1058,35 @@ class SimulationConfig:
         ds.attrs.update({k: v for k, v in attrs.items() if v is not None})
         return ds
 
-    def run_simulation(self, progress=False):
+    def runner_section(self) -> str | None:
+        """The name of the section whose runner takes over the run (None: one
+        :class:`~thoughtfield.Simulation`)."""
+        for sec in sections():
+            if sec.runner is not None and self._objects.get(sec.name) is not None:
+                return sec.name
+        return None
+
+    def run_simulation(self, progress=False, *, checkpoint=None, checkpoint_every: float = 60.0,
+                       resume: bool = False):
         """Run the simulation and return the annotated result Dataset.
 
         A registered section with a ``runner`` (e.g. a trial protocol) takes over the run
-        when present; otherwise one :class:`~thoughtfield.Simulation` runs."""
-        for sec in sections():
-            if sec.runner is not None and self._objects.get(sec.name) is not None:
-                return self.annotate(sec.runner(self._objects[sec.name], self, progress))
-        sim = self.simulation()
-        return self.annotate(sim.run(progress=progress))
+        when present; otherwise one :class:`~thoughtfield.Simulation` runs, checkpointed
+        to ``checkpoint`` when given (see :meth:`Simulation.run`).  With ``resume`` and a
+        config without a seed, the seed recorded in the checkpoint is used."""
+        name = self.runner_section()
+        if name is not None:
+            if resume:
+                raise ConfigError(f"{name}: runs driven by [{name}] cannot be resumed from a "
+                                  "checkpoint; run them again without --resume")
+            return self.annotate(_SECTIONS[name].runner(self._objects[name], self, progress))
+        extra = {}
+        if resume and checkpoint is not None and self.seed is None and os.path.exists(checkpoint):
+            from .checkpoint import read_info
+            extra["seed"] = read_info(checkpoint)["seed"]
+        sim = self.simulation(**extra)
+        return self.annotate(sim.run(progress=progress, checkpoint=checkpoint,
+                                     checkpoint_every=checkpoint_every, resume=resume))
 
 
 # ===================================================================== loading

@@ -369,11 +369,16 @@ class DiscreteSimulation:
             k = _run(self.problem, self.a, self._s, self._anew, self.ist, t_goal, every,
                      self.t0, out, tout)
             out, tout = out[:k], tout[:k]
+            # the kernel also saves the last step of each call; keep it only when the run
+            # ends there, so that where a chunk ends never changes what is saved
+            final = self.status != ST_OK or self.step >= self.t_stop
             if self.save_at is not None:
-                final = self.status != ST_OK or self.step >= self.t_stop
                 sel = np.isin(tout, self.save_at)
-                if final and k:
-                    sel[-1] = True
+            else:
+                sel = (tout - self.t0) % every == 0
+            if final and k:
+                sel[-1] = True
+            if not sel.all():
                 out, tout = out[sel], tout[sel]
             self._rows.append(out)
             self._steps.append(tout)
@@ -388,19 +393,60 @@ class DiscreteSimulation:
             err.partial = self.result(partial=True)
             raise err
 
-    def run(self, progress: bool = False):
-        """Run to the end and return the result Dataset."""
+    def run(self, progress: bool = False, *, checkpoint=None, checkpoint_every: float = 60.0,
+            resume: bool = False):
+        """Run to the end and return the result Dataset (``checkpoint``,
+        ``checkpoint_every`` and ``resume`` as for :meth:`Simulation.run`)."""
+        saver = None
+        if checkpoint is not None:
+            from .checkpoint import Checkpointer
+            saver = Checkpointer(self, checkpoint, every=checkpoint_every)
+            if resume:
+                saver.restore()
+        if not progress and saver is None:
+            self.advance()
+            return self.result()
+        every = self.save_every
+        step = max(1, self.chunk_rows()) * every          # chunks end on the save grid
+        if saver is not None:
+            step = min(step, max(1, -(-(self.t_stop - self.t0) // (100 * every))) * every)
+        bar = None
         if progress:
             from tqdm.auto import tqdm
-            total = self.t_stop - self.step
-            with tqdm(total=total, unit="step", desc="thoughtfield", leave=False) as bar:
-                while not self.done:
-                    before = self.step
-                    self.advance(max(1, self.chunk_rows() * self.save_every))
+            bar = tqdm(total=self.t_stop - self.step, unit="step", desc="thoughtfield",
+                       leave=False, **(progress if isinstance(progress, dict) else {}))
+        try:
+            while not self.done:
+                before = self.step
+                t_chunk = _time.perf_counter()
+                self.advance(step)
+                if bar is not None:
                     bar.update(self.step - before)
-        else:
-            self.advance()
-        return self.result()
+                if saver is not None:
+                    saver.after_chunk()
+                    step = saver.next_chunk(step, _time.perf_counter() - t_chunk,
+                                            max(1, self.chunk_rows()) * every, every)
+        except BaseException as e:
+            if saver is not None and isinstance(e, SolverError):
+                saver.remove()
+            raise
+        finally:
+            if bar is not None:
+                bar.close()
+        ds = self.result()
+        if saver is not None:
+            saver.remove()
+        return ds
+
+    def save_checkpoint(self, path) -> str:
+        """Write the state of this run to ``path`` (atomically)."""
+        from .checkpoint import save_checkpoint
+        return save_checkpoint(self, path)
+
+    def load_checkpoint(self, path) -> dict:
+        """Continue this (not yet run) simulation from the checkpoint at ``path``."""
+        from .checkpoint import load_checkpoint
+        return load_checkpoint(self, path)
 
     # ------------------------------------------------------------------ results
     def stats(self) -> dict:
@@ -439,7 +485,6 @@ class DiscreteSimulation:
             "dt": 1,
             **stats,
             "message": message,
-            "wall_time_s": round(self.wall_time, 6),
             "model": {"initial": self.model.to_dict()["initial"]},
             "stimuli": [s.to_dict() for s in self.stimuli],
             "network": network_description(self.network),
