@@ -286,9 +286,9 @@ def _restore_discrete(sim, z, path):
 class Checkpointer:
     """Writes checkpoints of one simulation while it runs (used by ``run(checkpoint=)``).
 
-    ``every``: seconds between checkpoints (0: at every chunk).  The interval is also at
-    least ten times the time the last checkpoint took to write, so writing them never
-    costs more than about 10 % of the run.  A checkpoint that cannot be written (disk
+    ``every``: seconds between checkpoints (0: at every chunk).  A positive interval is
+    also at least ten times the time the last checkpoint took to write, so writing them
+    never costs more than about 10 % of the run.  A checkpoint that cannot be written (disk
     full...) gives a warning and the run goes on without further checkpoints.
     """
 
@@ -311,7 +311,11 @@ class Checkpointer:
         return load_checkpoint(self.sim, self.path)
 
     def due(self) -> bool:
-        return self.enabled and _time.monotonic() - self.last >= max(self.every, 10 * self.cost)
+        if not self.enabled:
+            return False
+        if self.every == 0:
+            return True
+        return _time.monotonic() - self.last >= max(self.every, 10 * self.cost)
 
     def after_chunk(self) -> None:
         if self.sim.done or not self.due():

@@ -56,12 +56,14 @@ from typing import ClassVar
 import numpy as np
 
 from . import _validate as V
-from ._kernels.discrete import J_STATUS, J_STEPS, J_T, ST_OK, ST_THRESHOLD, Spread
+from ._kernels.discrete import (J_BAD, J_STATUS, J_STEPS, J_T, ST_NONFINITE, ST_OK, ST_THRESHOLD,
+                                Spread)
+from ._kernels.discrete import first_bad as _first_bad
 from ._kernels.discrete import below as _below
 from ._kernels.discrete import inject as _inject
 from ._kernels.discrete import run as _run
 from .build import _initial_state, _segments
-from .errors import ConfigError, ResourceError, SolverError
+from .errors import ConfigError, DivergenceError, ResourceError, SolverError
 from .model import Model, _check_per_concept, resolve_per_concept
 from .network import ConceptNetwork
 from .results import _version, make_dataset, network_description
@@ -326,9 +328,14 @@ class DiscreteSimulation:
             seg_t=seg_t, seg_ptr=seg_ptr, ent_idx=ent[0], ent_member=ent[1], ent_val=ent[2],
             ent_kind=ent[3])
         self.a = _initial_state(network, model, initial, m)
-        self.ist = np.zeros(4, np.int64)
+        self.ist = np.zeros(5, np.int64)
         self.ist[J_T] = self.t0
         _inject(self.problem, self.a, self.t0, self.ist)
+        bad = _first_bad(self.a)
+        if bad >= 0:
+            self.ist[J_STATUS] = ST_NONFINITE
+            self.ist[J_BAD] = bad
+            self._raise_nonfinite(None)
         if self.problem.threshold > 0 and _below(self.problem, self.a):
             self.ist[J_STATUS] = ST_THRESHOLD
         self._s = np.zeros(n * m)
@@ -383,6 +390,8 @@ class DiscreteSimulation:
             self._rows.append(out)
             self._steps.append(tout)
         self.wall_time += _time.perf_counter() - t_wall
+        if self.status == ST_NONFINITE:
+            self._raise_nonfinite(self.result(partial=True))
         if self.t_end is None and self.status == ST_OK and self.step >= self.t_stop:
             err = SolverError(
                 f"spreadr: activations did not all fall below threshold_to_stop = "
@@ -392,6 +401,18 @@ class DiscreteSimulation:
                 time=float(self.step), status="max_steps_exceeded")
             err.partial = self.result(partial=True)
             raise err
+
+    def _raise_nonfinite(self, partial):
+        i, k = divmod(int(self.ist[J_BAD]), self.members)
+        concept = self.network.concepts[i]
+        who = f"concept {concept!r}" + (f" (member {k})" if self.members > 1 else "")
+        err = DivergenceError(
+            f"activation of {who} became non-finite at step {self.step} (spreadr); the "
+            "activations summed past the largest float (about 1.8e308) -- lower the "
+            "injected amplitudes (pulses), or add decay", time=float(self.step),
+            concept=concept, status="nonfinite")
+        err.partial = partial
+        raise err
 
     def run(self, progress: bool = False, *, checkpoint=None, checkpoint_every: float = 60.0,
             resume: bool = False):
@@ -427,7 +448,7 @@ class DiscreteSimulation:
                     step = saver.next_chunk(step, _time.perf_counter() - t_chunk,
                                             max(1, self.chunk_rows()) * every, every)
         except BaseException as e:
-            if saver is not None and isinstance(e, SolverError):
+            if saver is not None and isinstance(e, (SolverError, DivergenceError)):
                 saver.remove()
             raise
         finally:
@@ -450,7 +471,8 @@ class DiscreteSimulation:
 
     # ------------------------------------------------------------------ results
     def stats(self) -> dict:
-        status = {ST_OK: "success", ST_THRESHOLD: "threshold_reached"}[self.status]
+        status = {ST_OK: "success", ST_THRESHOLD: "threshold_reached",
+                  ST_NONFINITE: "nonfinite"}[self.status]
         if self.t_end is None and self.status == ST_OK and self.step >= self.t_stop:
             status = "max_steps_exceeded"
         return {"n_steps": int(self.ist[J_STEPS]), "status": status}
