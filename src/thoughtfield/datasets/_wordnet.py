@@ -435,7 +435,7 @@ def _arrays(path, glosses: bool, pos=_POS_ORDER) -> dict:
             if not os.path.isfile(NETWORK_FILE):
                 raise ConfigError(f"wordnet: the bundled file {NETWORK_FILE} is missing; "
                                   "reinstall thoughtfield or run scripts/build_wordnet.py")
-            with np.load(NETWORK_FILE) as z:
+            with np.load(NETWORK_FILE, allow_pickle=False) as z:
                 arr = {k: z[k] for k in z.files}
             if int(arr["format"]) != FORMAT:
                 raise ConfigError(f"wordnet: {NETWORK_FILE} has format {int(arr['format'])}, this "
@@ -444,7 +444,7 @@ def _arrays(path, glosses: bool, pos=_POS_ORDER) -> dict:
             _CACHE[key] = arr
         arr = _CACHE[key]
         if glosses and "gloss_text" not in arr:
-            with np.load(GLOSS_FILE) as z:
+            with np.load(GLOSS_FILE, allow_pickle=False) as z:
                 arr["gloss_text"] = z["gloss_text"]
         return arr
     if not isinstance(path, (str, os.PathLike)) or "\x00" in os.fspath(path):
