@@ -16,7 +16,9 @@ SIMULATIONS = sorted((ROOT / "simulations").rglob("*.toml"))
 #: Overrides that keep slow examples short in the test suite (file name -> ["key=value"]).
 #: Add an entry when a new example takes more than a few seconds; keep its stimuli inside
 #: the shortened horizon.
-TEST_OVERRIDES: dict[str, list[str]] = {}
+TEST_OVERRIDES: dict[str, list[str]] = {
+    "choice_sweep.toml": ["run.members=40"],
+}
 
 
 def test_the_gallery_has_the_quickstart():

@@ -26,6 +26,8 @@ from .discrete import DiscreteSimulation, Spreadr, to_spreadr_table
 from .simulate import Simulation, simulate
 from .solvers import METHODS, Solver
 from .stimuli import Clamp, Pulse
+from . import ensemble  # noqa: E402,F401 - registers the [members] config section
+from .sweeps import Sweep, plot_sweep, point_config, point_seed, readout, sweep  # noqa: E402 - [sweep] section
 
 __all__ = [
     "__version__", "datasets", "io", "ConceptNetwork", "RelationType", "DEFAULT_LAYERS", "Model", "TRANSFERS",
@@ -34,4 +36,15 @@ __all__ = [
     "ThoughtfieldError", "ConfigError", "NetworkError", "ResourceError", "SimulationError",
     "DivergenceError", "SolverError", "load_config", "run_config", "SimulationConfig", "plots",
     "plot_trajectories", "plot_heatmap", "plot_network", "plot_overview",
+    "sweep", "Sweep", "readout", "point_seed", "point_config", "plot_sweep",
+]
+
+# analysis of the dynamics: fixed points, stability, attractors, energy, explanations
+from . import analysis  # noqa: E402
+from .analysis import (AnalysisError, FixedPointError, attractor_table, attractors,  # noqa: E402
+                       energy, explain, fixed_point, fixed_points, flows, stability, steady_state)
+
+__all__ += [
+    "analysis", "fixed_point", "fixed_points", "steady_state", "stability", "attractors",
+    "attractor_table", "energy", "flows", "explain", "AnalysisError", "FixedPointError",
 ]

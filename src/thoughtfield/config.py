@@ -1017,11 +1017,17 @@ class SimulationConfig:
         return f"<SimulationConfig{src}: {net!r}, t_end = {self.run.t_end:g}>"
 
     # derived
-    def with_overrides(self, overrides) -> "SimulationConfig":
+    def with_overrides(self, overrides, *, keep_network: bool = False) -> "SimulationConfig":
         """A new config with ``overrides`` (``{"solver.rtol": 1e-8}`` or ``["run.t_end=5"]``)
-        applied and everything validated again."""
+        applied and everything validated again.
+
+        ``keep_network=True`` reuses this config's network object (instead of building
+        or reading it again) when the overrides leave ``[network]`` unchanged; sweeps use
+        it so a large network is loaded once."""
+        reuse = {"network": (self._data.get("network"), self.network)} if keep_network else None
         return _load_data(self.to_dict(), text=self.text, path=self.path, base_dir=self.base_dir,
-                          overrides=overrides, previous=self.overrides, lines=self._lines)
+                          overrides=overrides, previous=self.overrides, lines=self._lines,
+                          reuse=reuse)
 
     def simulation_kwargs(self) -> dict:
         """Keyword arguments of :class:`~thoughtfield.Simulation` for this config."""
@@ -1277,7 +1283,10 @@ def _check_root(raw) -> dict:
     return data
 
 
-def _load_data(raw, *, text, path, base_dir, overrides=None, previous=(), lines=None):
+def _load_data(raw, *, text, path, base_dir, overrides=None, previous=(), lines=None, reuse=None):
+    """Check ``raw`` and build every section.  ``reuse`` maps section names to
+    ``(checked data, object)``: a section whose checked data equals that data takes the
+    object instead of being built again (e.g. a large network shared by sweep points)."""
     source = path or "<config>"
     if lines is None:
         lines = _toml.key_lines(text) if text else {}
@@ -1293,6 +1302,9 @@ def _load_data(raw, *, text, path, base_dir, overrides=None, previous=(), lines=
         ctx = ConfigContext(data, Path(base_dir), source)
         for name, sec in _SECTIONS.items():
             value = data.get(name)
+            if reuse and name in reuse and _freeze(value) == _freeze(reuse[name][0]):
+                ctx.objects[name] = reuse[name][1]
+                continue
             ctx.objects[name] = sec.build(value, ctx) if sec.build is not None else value
         for name, sec in _SECTIONS.items():
             if sec.check is not None and ctx.objects.get(name) is not None:

@@ -239,7 +239,11 @@ class DiscreteSimulation:
                  t_end=10, t0=0, solver=None, save_dt=None, save_at=None, save_every=None,
                  members: int = 1, seed: int | None = None, initial=None,
                  seed_key: tuple[int, ...] = (), threads: int | None = None,
-                 max_memory: float | None = None):
+                 max_memory: float | None = None, member_params=None):
+        if member_params:
+            raise ConfigError("member_params: per-member parameters are not supported by the "
+                              "discrete spreadr mode; run a sweep over solver.retention / "
+                              "solver.decay instead")
         if not isinstance(network, ConceptNetwork):
             raise ConfigError(f"network: expected a ConceptNetwork (got {type(network).__name__})")
         if network.n == 0:

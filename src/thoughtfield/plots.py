@@ -55,6 +55,11 @@ def _activation(ds, member=None, var="activation"):
     if var not in ds:
         raise ConfigError(f"the result has no variable {var!r}" + V.did_you_mean(var, list(ds.data_vars)))
     da = ds[var]
+    extra = [d for d in da.dims if d not in ("member", "time", "concept")]
+    if extra:
+        raise ConfigError(f"the result is a sweep over {', '.join(extra)}: use the plot kind "
+                          f"'sweep' (e.g. [output] plots = [\"sweep\"]), or select one point "
+                          f"first, e.g. ds.isel({{{extra[0]!r}: 0}})")
     if "member" in da.dims:
         m = da.sizes["member"]
         if member is not None:

@@ -86,14 +86,12 @@ def _gib(b: float) -> str:
 
 
 def member_seeds(seed: int, m: int, key: tuple[int, ...] = ()) -> np.ndarray:
-    """xoshiro256** states for ``m`` members derived from ``(seed, *key, member)``."""
-    out = np.empty((m, 4), dtype=np.uint64)
-    for k in range(m):
-        st = np.random.SeedSequence([seed, *key, k]).generate_state(4, np.uint64)
-        if not st.any():  # the all-zero state is a fixed point of xoshiro
-            st[0] = 1
-        out[k] = st
-    return out
+    """xoshiro256** states for ``m`` members derived from ``(seed, *key, member)``:
+    ``SeedSequence([seed, *key, k]).generate_state(4, np.uint64)`` for each member ``k``
+    (an all-zero state, a fixed point of xoshiro, gets ``state[0] = 1``), computed for
+    all members at once (:mod:`thoughtfield._seeds`)."""
+    from ._seeds import seed_states
+    return seed_states(seed, m, key)
 
 
 class Simulation:
@@ -114,7 +112,7 @@ class Simulation:
                  t_end: float = 10.0, t0: float = 0.0, solver=None, save_dt=None, save_at=None,
                  save_every=None, members: int = 1, seed: int | None = None, initial=None,
                  seed_key: tuple[int, ...] = (), threads: int | None = None,
-                 max_memory: float | None = None):
+                 max_memory: float | None = None, member_params=None):
         if not isinstance(network, ConceptNetwork):
             raise ConfigError(f"network: expected a ConceptNetwork (got {type(network).__name__})")
         model = Model() if model is None else model
@@ -147,6 +145,7 @@ class Simulation:
                               members=self.members, initial=initial)
         self.problem = built.problem
         self.stimuli = built.stimuli
+        self.member_params = self._lower_member_params(member_params, built, initial)
 
         n, m = network.n, self.members
         nm = n * m
@@ -175,11 +174,24 @@ class Simulation:
         apply_segment(self.problem, self.work, 0, self.state.y)
         self.wall_time = 0.0
 
+    def _lower_member_params(self, member_params, built, initial) -> dict:
+        """Per-member parameters (see :mod:`thoughtfield.ensemble`): ``(M, N)`` arrays by name."""
+        if member_params is None:
+            return {}
+        from .ensemble import lower_member_params, resolve_member_params
+        resolved = resolve_member_params(member_params, self.network, self.model, self.members)
+        self.problem, y0 = lower_member_params(
+            self.problem, built.y0, resolved, network=self.network, model=self.model,
+            stochastic=bool(self.method.stochastic), initial_given=initial is not None)
+        built.y0 = y0
+        return resolved
+
     def _check_memory(self, max_memory) -> int:
         """Refuse runs whose arrays would not fit, before allocating anything large."""
         n, m = self.network.n, self.members
         out_b = 8 * self.ts.size * n * m
         state_b = 8 * n * m * (self.method.b.size + 6)  # stages, state, scratch, inputs
+        state_b += 8 * 4 * BLOCK_ROWS * m  # per-block scratch of the right-hand side
         total = out_b + state_b
         limit, source = memory_limit(max_memory)
         if limit is not None and total > limit:
@@ -394,13 +406,20 @@ class Simulation:
         }
         if self.status == ST_STEADY:
             attrs["stopped_at"] = float(self.state.fst[F_T])
-        return make_dataset(ts, act, self.network, members=self.members, attrs=attrs)
+        if self.member_params:
+            from .ensemble import member_params_description
+            attrs["member_params"] = member_params_description(self.member_params)
+        ds = make_dataset(ts, act, self.network, members=self.members, attrs=attrs)
+        if self.member_params and self.members > 1:
+            from .ensemble import member_coords
+            ds = ds.assign_coords(member_coords(self.member_params, self.network))
+        return ds
 
 
 def simulate(network: ConceptNetwork, model: Model | None = None, stimuli=None, *,
              t_end: float = 10.0, t0: float = 0.0, solver=None, save_dt=None, save_at=None,
              save_every=None, members: int = 1, seed: int | None = None, initial=None,
-             progress=False, threads: int | None = None):
+             progress=False, threads: int | None = None, member_params=None):
     """Integrate the dynamics of ``model`` on ``network`` and return an ``xarray.Dataset``.
 
     Parameters
@@ -429,6 +448,12 @@ def simulate(network: ConceptNetwork, model: Model | None = None, stimuli=None, 
     initial : array or mapping, optional
         Initial activations ``(concepts,)`` or ``(members, concepts)``; overrides
         ``model.initial``.
+    member_params : mapping, optional
+        Per-member parameters of an ensemble: ``{"gain": [g0, g1, ...], "tau": ...}``
+        with one value per member for any of ``tau``, ``gain``, ``threshold``, ``bias``,
+        ``sigma``, ``initial`` (each value a number, one value per concept, or a mapping
+        like the model's; or an array ``(members,)`` / ``(members, concepts)``).  The
+        values appear as coordinates along ``member``.  See :mod:`thoughtfield.ensemble`.
     progress : bool or dict
         Show a tqdm progress bar (a dict passes options to tqdm, see
         :meth:`Simulation.run`).
@@ -455,5 +480,5 @@ def simulate(network: ConceptNetwork, model: Model | None = None, stimuli=None, 
     """
     sim = Simulation(network, model, stimuli, t_end=t_end, t0=t0, solver=solver, save_dt=save_dt,
                      save_at=save_at, save_every=save_every, members=members, seed=seed,
-                     initial=initial, threads=threads)
+                     initial=initial, threads=threads, member_params=member_params)
     return sim.run(progress=progress)

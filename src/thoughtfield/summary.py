@@ -50,6 +50,8 @@ def _fmt(x: float) -> str:
 def run_lines(ds, top: int = 5) -> list[str]:
     """Time span, method, steps and solver status."""
     a = ds.attrs
+    if "time" not in ds.coords:   # not a run (e.g. an attractor catalogue)
+        return []
     t = ds["time"].values
     if t.size == 0:
         return ["no time points saved"]
@@ -82,6 +84,8 @@ def activity_lines(ds, top: int = 5) -> list[str]:
     """The most active concepts at the last saved time."""
     if "activation" not in ds or ds.sizes.get("time", 0) == 0:
         return []
+    if set(ds["activation"].dims) - {"member", "time", "concept"}:
+        return []  # a sweep: its own summary reports per point (thoughtfield.sweeps)
     act = ds["activation"].isel(time=-1)
     note = ""
     if "member" in act.dims:

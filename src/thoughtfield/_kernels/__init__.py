@@ -2,4 +2,73 @@
 module-level ``@njit(cache=True)`` function calling the others as globals, so that the
 on-disk cache works (DESIGN §3).  Arrays are flat: the state of concept ``i`` in ensemble
 member ``m`` lives at ``i * M + m`` (member-minor), so one pass over the edges serves
-every member."""
+every member.
+
+Cache freshness
+---------------
+numba decides whether a cached function is stale from the modification stamp of the file
+that defines it, not of the files of the functions it calls and inlines.  After an edit
+to ``rhs.py`` a cached ``run_fixed`` (in ``integrate.py``) would keep running the *old*
+right-hand side (this happened: results off by one ulp until the cache was deleted).  The
+locator below gives every kernel of this package one stamp, a hash of all kernel sources,
+so any edit to any kernel file invalidates them all.  It wraps whichever locator numba
+would have chosen (``__pycache__``, ``NUMBA_CACHE_DIR``...), so cache placement is
+unchanged.  If numba's (internal) caching API changes, the wrapper is skipped and numba's
+own per-file stamps apply.
+"""
+
+import hashlib
+import os
+
+_KERNEL_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def _sources_hash() -> str:
+    h = hashlib.sha1()
+    for name in sorted(os.listdir(_KERNEL_DIR)):
+        if name.endswith(".py"):
+            with open(os.path.join(_KERNEL_DIR, name), "rb") as f:
+                h.update(name.encode() + b"\0" + f.read())
+    return h.hexdigest()
+
+
+def _install_locator():
+    try:
+        from numba.core.caching import CacheImpl, _CacheLocator
+    except ImportError:  # pragma: no cover - other numba versions
+        return
+    stamp = ("thoughtfield-kernels", _sources_hash())
+
+    class _KernelPackageLocator(_CacheLocator):
+        def __init__(self, inner):
+            self._inner = inner
+
+        def ensure_cache_path(self):
+            return self._inner.ensure_cache_path()
+
+        def get_cache_path(self):
+            return self._inner.get_cache_path()
+
+        def get_source_stamp(self):
+            return stamp
+
+        def get_disambiguator(self):
+            return self._inner.get_disambiguator()
+
+        @classmethod
+        def from_function(cls, py_func, py_file):
+            if os.path.dirname(os.path.abspath(py_file)) != _KERNEL_DIR:
+                return None
+            for other in CacheImpl._locator_classes:
+                if other is cls:
+                    continue
+                inner = other.from_function(py_func, py_file)
+                if inner is not None:
+                    return cls(inner)
+            return None
+
+    if not any(k.__name__ == "_KernelPackageLocator" for k in CacheImpl._locator_classes):
+        CacheImpl._locator_classes.insert(0, _KernelPackageLocator)
+
+
+_install_locator()

@@ -24,11 +24,12 @@ import importlib
 import sys
 
 #: Command modules, in the order ``thoughtfield --help`` lists them.
-COMMANDS = ["run", "validate", "plot", "info"]
+COMMANDS = ["run", "sweep", "validate", "plot", "info", "attractors", "explain"]
 
 EXAMPLES = """\
 examples:
   thoughtfield run simulations/quickstart.toml --out quickstart.nc --plot
+  thoughtfield sweep simulations/choice_sweep.toml --out choice.nc --plot
   thoughtfield validate simulations/quickstart.toml
   thoughtfield plot quickstart.nc --kind heatmap --out heatmap.png
   thoughtfield info quickstart.nc

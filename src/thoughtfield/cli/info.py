@@ -63,8 +63,8 @@ def _result_info(path, show_concepts) -> list[str]:
     if show_concepts:
         for c, lay in zip(ds["concept"].values, ds["layer"].values):
             lines.append(f"    {c} ({lay})")
-    t = ds["time"].values
-    if t.size:
+    t = ds["time"].values if "time" in ds.coords else []
+    if len(t):
         lines.append(f"  time: {t[0]:g} .. {t[-1]:g} ({t.size} saved points)")
     solver = description(ds, "solver") or {}
     if a.get("method"):

@@ -1,0 +1,155 @@
+"""The analysis in configs and figures: the ``[attractors]`` section (read by
+``thoughtfield attractors``) and the plot kinds ``energy`` and ``explanation``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from .._schema import Bool, Field, Int, ListOf, MapOf, Real, Section, Str, Struct
+from ..config import register_section
+from ..errors import ConfigError
+from ..plots import register_plot
+from ..summary import register_summary
+
+
+@dataclass(frozen=True)
+class AttractorSettings:
+    """The checked ``[attractors]`` section: arguments of :func:`~thoughtfield.attractors`."""
+    samples: int = 200
+    inputs_at: float | None = None
+    ideas: Mapping = field(default_factory=lambda: MappingProxyType({}))
+    match: float = 0.9
+    active: float | None = None
+    label_size: int = 3
+    saddles: bool = False
+    max_pairs: int = 10
+    box: tuple | None = None
+    t_end: float | None = None
+    steady_tol: float = 1e-5
+    cluster_tol: float = 1e-3
+    max_rounds: int = 4
+    ci: float = 0.95
+    path: str | None = None
+
+    def kwargs(self) -> dict:
+        """Keyword arguments of :func:`~thoughtfield.attractors` (without the system)."""
+        kw = {"samples": self.samples, "match": self.match, "label_size": self.label_size,
+              "saddles": self.saddles, "max_pairs": self.max_pairs, "steady_tol": self.steady_tol,
+              "cluster_tol": self.cluster_tol, "max_rounds": self.max_rounds, "ci": self.ci}
+        for k in ("active", "t_end"):
+            if getattr(self, k) is not None:
+                kw[k] = getattr(self, k)
+        if self.box is not None:
+            kw["box"] = tuple(self.box)
+        if self.ideas:
+            kw["patterns"] = {k: list(v) for k, v in self.ideas.items()}
+        return kw
+
+
+def _validate(d, key):
+    box = d.get("box")
+    if box is not None:
+        if len(box) != 2:
+            raise ConfigError(f"{key}.box: must be [low, high] (got {len(box)} values)")
+        if not box[1] > box[0]:
+            raise ConfigError(f"{key}.box: high must be > low (got [{box[0]:g}, {box[1]:g}])")
+    return d
+
+
+_ATTRACTORS = Struct({
+    "samples": Field(Int(min=1, max=10_000_000), 200, "Random initial states (uniform over `box`)."),
+    "inputs_at": Field(Real(min=0), None, "Freeze the config's stimuli at this time and analyse "
+                       "the dynamics with those inputs.", unit="time",
+                       default_doc="no input (the network's own attractors)"),
+    "ideas": Field(MapOf(ListOf(Str(name=True), min_len=1), key_doc="IDEA"), None,
+                   "Named sets of concepts; every attractor is matched against them (Jaccard "
+                   "index of the active concepts >= `match`).", default_doc="none"),
+    "match": Field(Real(min=0, max=1, min_inclusive=False), 0.9,
+                   "Similarity needed to call an attractor by an idea's name.", unit="1"),
+    "active": Field(Real(), None, "Activation at which a concept counts as active in labels.",
+                    unit="activation", default_doc="0.5 (sigmoid/tanh/satlin), else half the peak"),
+    "label_size": Field(Int(min=1, max=100), 3, "Concepts named in an attractor's label."),
+    "saddles": Field(Bool(), False, "Also locate the saddles on the basin boundaries between "
+                     "pairs of attractors."),
+    "max_pairs": Field(Int(min=0, max=10_000), 10, "Attractor pairs searched for saddles "
+                       "(closest first)."),
+    "box": Field(ListOf(Real()), None, "[low, high] range of the random initial activations.",
+                 unit="activation", default_doc="the range of the transfer function"),
+    "t_end": Field(Real(min=0, min_inclusive=False), None, "Integration time of the first round "
+                   "(later rounds are four times longer).", unit="time",
+                   default_doc="50 * max(tau)"),
+    "steady_tol": Field(Real(min=0, min_inclusive=False), 1e-5, "A run stops once every "
+                        "member has max |da/dt| below this.", unit="activation/time"),
+    "cluster_tol": Field(Real(min=0, min_inclusive=False), 1e-3, "End states closer than this "
+                         "(max-norm) belong to the same attractor.", unit="activation"),
+    "max_rounds": Field(Int(min=1, max=100), 4, "Integration rounds before a member counts as "
+                        "unresolved."),
+    "ci": Field(Real(min=0, max=1, min_inclusive=False, max_inclusive=False), 0.95,
+                "Confidence level of the basin-fraction intervals (Wilson).", unit="1"),
+    "path": Field(Str(), None, "Catalogue file written by `thoughtfield attractors` (its "
+                  "--out wins).", default_doc="CONFIG_NAME_attractors.nc"),
+}, validate=_validate)
+
+
+def _build(d, ctx):
+    if d is None:
+        return None
+    d = dict(d)
+    if "ideas" in d:
+        d["ideas"] = MappingProxyType({k: tuple(v) for k, v in d["ideas"].items()})
+    if "box" in d:
+        d["box"] = tuple(d["box"])
+    return AttractorSettings(**d)
+
+
+def _check(settings, ctx):
+    if settings is None:
+        return
+    net = ctx.network
+    for name, members in settings.ideas.items():
+        for i, c in enumerate(members):
+            net.index(c, f"attractors.ideas.{name}[{i}]")
+    run = ctx["run"]
+    if settings.inputs_at is not None and not (run.t0 <= settings.inputs_at <= run.t_end):
+        raise ConfigError(f"attractors.inputs_at: {settings.inputs_at:g} is outside the run "
+                          f"[{run.t0:g}, {run.t_end:g}]")
+
+
+register_section(Section(
+    "attractors", _ATTRACTORS,
+    doc="Settings of `thoughtfield attractors CONFIG`: the attractor catalogue of the "
+        "configured network and model (random initial states integrated to convergence, "
+        "refined by Newton's method, clustered, labelled). It does not change `thoughtfield "
+        "run`.",
+    build=_build, check=_check))
+
+
+# ----------------------------------------------------------------------- plot kinds
+def _plot_energy(ds, ax=None, member=None):
+    from .plots import plot_energy
+    return plot_energy(ds, ax=ax, member=member)
+
+
+def _plot_explanation(ds, ax=None, member=None, target=None):
+    from ._explain import explain
+    from .plots import plot_explanation
+    return plot_explanation(explain(ds, target, member=member), ax=ax)
+
+
+register_plot("energy", _plot_energy, "Lyapunov energy over time (symmetric weights)")
+register_plot("explanation", _plot_explanation,
+              "strongest paths from the stimulated concepts to the most active one")
+
+
+# ----------------------------------------------------------------------- summary
+def _catalogue_lines(ds, top: int = 5) -> list[str]:
+    """The attractor table of a catalogue written by ``thoughtfield attractors``."""
+    if "basin_fraction" not in ds or "attractor" not in ds.dims:
+        return []
+    from ._attractors import attractor_table
+    return attractor_table(ds).splitlines()
+
+
+register_summary("attractors", _catalogue_lines)
