@@ -14,10 +14,10 @@ compiled solvers; results are ``xarray`` Datasets.
 
 __version__ = "0.1.0"
 
-from . import datasets, io, plots
+from . import checkpoint, datasets, io, plots, resources
 from .config import SimulationConfig, load_config, run_config
-from .errors import (ConfigError, DivergenceError, NetworkError, ResourceError, SimulationError,
-                     SolverError, ThoughtfieldError)
+from .errors import (CheckpointError, ConfigError, DivergenceError, NetworkError, ResourceError,
+                     SimulationError, SolverError, ThoughtfieldError)
 from .model import TRANSFERS, Model
 from .network import DEFAULT_LAYERS, ConceptNetwork, RelationType
 from .plots import plot_heatmap, plot_network, plot_overview, plot_trajectories
@@ -33,6 +33,7 @@ __all__ = [
     "__version__", "datasets", "io", "ConceptNetwork", "RelationType", "DEFAULT_LAYERS", "Model", "TRANSFERS",
     "Pulse", "Clamp", "Solver", "METHODS", "simulate", "Simulation", "save_result", "load_result",
     "Spreadr", "DiscreteSimulation", "to_spreadr_table",
+    "checkpoint", "resources", "CheckpointError",
     "ThoughtfieldError", "ConfigError", "NetworkError", "ResourceError", "SimulationError",
     "DivergenceError", "SolverError", "load_config", "run_config", "SimulationConfig", "plots",
     "plot_trajectories", "plot_heatmap", "plot_network", "plot_overview",

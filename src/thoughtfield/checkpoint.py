@@ -43,16 +43,12 @@ import zlib
 
 import numpy as np
 
-from .errors import ConfigError, ThoughtfieldError
+from .errors import CheckpointError, ThoughtfieldError
 
 #: Layout version of checkpoint files.
 FORMAT = 1
 #: File name suffix of the checkpoints the command line writes next to the result.
 SUFFIX = ".checkpoint"
-
-
-class CheckpointError(ConfigError):
-    """A checkpoint cannot be used: corrupted, truncated, or from another run."""
 
 
 def checkpoint_path(result_path) -> str:
