@@ -81,6 +81,9 @@ BASES = {
     "quickstart": (ROOT_DIR / "simulations" / "quickstart.toml").read_text(),
     "spreadr": (ROOT_DIR / "simulations" / "spreadr_discrete.toml").read_text(),
     "features": FEATURES,
+    # sections added by other features: [sweep], [members], [attractors]
+    "sweep": (ROOT_DIR / "simulations" / "choice_sweep.toml").read_text(),
+    "attractors": (ROOT_DIR / "simulations" / "holiday_ideas.toml").read_text(),
 }
 BASE_DATA = {k: _toml.loads(v) for k, v in BASES.items()}
 for _name, _text in BASES.items():   # the bases themselves are valid
