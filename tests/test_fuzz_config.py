@@ -11,11 +11,8 @@ the offending value -- never in another exception.  Valid configs are built and 
 """
 
 import copy
-import math
-import sys
 from pathlib import Path
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

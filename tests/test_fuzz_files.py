@@ -10,7 +10,6 @@ or swapped, cells and XML values replaced by junk.  Reading them directly, throu
 """
 
 import json
-import os
 import re
 import tempfile
 from pathlib import Path
