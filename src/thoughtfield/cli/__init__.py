@@ -24,7 +24,7 @@ import importlib
 import sys
 
 #: Command modules, in the order ``thoughtfield --help`` lists them.
-COMMANDS = ["run", "sweep", "validate", "plot", "info", "attractors", "explain"]
+COMMANDS = ["run", "sweep", "validate", "plot", "info", "attractors", "explain", "bench"]
 
 EXAMPLES = """\
 examples:
@@ -33,6 +33,7 @@ examples:
   thoughtfield validate simulations/quickstart.toml
   thoughtfield plot quickstart.nc --kind heatmap --out heatmap.png
   thoughtfield info quickstart.nc
+  thoughtfield bench --quick
 
 Run 'thoughtfield COMMAND --help' for the options of a command.
 The config format is described in docs/config.md."""
