@@ -114,13 +114,14 @@ def main():
                          solver=tf.Solver("dopri5", rtol=1e-5, atol=1e-8))
         cont.append(time.perf_counter() - t)
         t = time.perf_counter()
-        dd = tf.simulate(spread_net, stimuli=[tf.Pulse("dog.n.01", 0, 1, 1.0)], t_end=100,
-                         solver=tf.Spreadr(retention=0.5, decay=0.05))
+        dsim = tf.Simulation(spread_net, stimuli=[tf.Pulse("dog.n.01", 0, 1, 1.0)], t_end=100,
+                             solver=tf.Spreadr(retention=0.5, decay=0.05))
+        dd = dsim.run()
         disc.append(time.perf_counter() - t)
     print(f"continuous run, noun network ({nouns.n} concepts, {normed.weight_matrix().nnz} "
           f"couplings, dopri5: {ds.attrs['n_steps']} steps, {ds.attrs['n_rhs']} RHS):", stats(cont))
     print(f"100 discrete steps, noun network (simulate() total, all 101 states saved; "
-          f"kernel {dd.attrs['wall_time_s']:.4f} s):", stats(disc))
+          f"kernel {dsim.wall_time:.4f} s):", stats(disc))
 
     # 4. random 10,000-concept network
     n = 10_000
@@ -156,10 +157,11 @@ def main():
     t_tf, t_np, t_sp, t_kernel = [], [], [], []
     for _ in range(R):
         t = time.perf_counter()
-        ds = tf.simulate(net, stimuli=[tf.Pulse(names[start], 0, 1, 100.0)], t_end=steps,
-                         solver=tf.Spreadr(retention=r, decay=d, suppress=sup))
+        sim = tf.Simulation(net, stimuli=[tf.Pulse(names[start], 0, 1, 100.0)], t_end=steps,
+                            solver=tf.Spreadr(retention=r, decay=d, suppress=sup))
+        ds = sim.run()
         t_tf.append(time.perf_counter() - t)
-        t_kernel.append(ds.attrs["wall_time_s"])
+        t_kernel.append(sim.wall_time)
         t = time.perf_counter()
         ref = numpy_spread(AT, a0, r, d, sup, steps)
         t_np.append(time.perf_counter() - t)

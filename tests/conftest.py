@@ -28,3 +28,25 @@ def small_net():
          ("sand", "beach", "association", 0.7), ("beach", "holiday", "is_a", 1.0),
          ("sun", "sea", "contradicts", 0.3)],
     )
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Counts of the fuzz tests (tests/_fuzz.py), when any ran."""
+    import sys
+    mod = sys.modules.get("_fuzz")
+    if mod is None or not (mod.STATS.malformed or mod.STATS.accepted):
+        return
+    s = mod.STATS
+    tr = terminalreporter
+    tr.section("fuzz")
+    tr.write_line(f"{s.total()} malformed inputs ended in a ThoughtfieldError "
+                  f"({len(s.templates)} distinct message templates); "
+                  f"{sum(s.accepted.values())} generated inputs were valid")
+    for name in sorted(set(s.malformed) | set(s.accepted)):
+        tr.write_line(f"  {name}: {s.malformed[name]} malformed, {s.accepted[name]} valid")
+    tr.write_line("  error types: " + ", ".join(f"{k} {v}" for k, v in s.types.most_common()))
+    import os
+    dump = os.environ.get("THOUGHTFIELD_FUZZ_DUMP")
+    if dump:   # one example message per template, for reviewing the messages
+        with open(dump, "w", encoding="utf-8") as f:
+            f.write("\n".join(sorted(s.templates.values())) + "\n")

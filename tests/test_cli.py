@@ -244,7 +244,10 @@ def test_subprocess_bad_input_and_divergence_exit_codes(tmp_path):
 # ------------------------------------------------------------------ progress
 def test_progress_bar_follows_simulated_time():
     import io
-    sim = tf.load_config(tiny()).simulation()
+    # the bar moves once per chunk, and a chunk never ends inside a step (a dopri5 step that
+    # spans several save times fills them all): max_step keeps the steps shorter than the
+    # save interval so that there are ~100 chunks
+    sim = tf.load_config(tiny(), overrides=["solver.max_step=0.02"]).simulation()
     buf = io.StringIO()
     ds = sim.run(progress={"file": buf, "delay": 0, "mininterval": 0})
     text = buf.getvalue()

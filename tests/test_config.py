@@ -464,7 +464,8 @@ w = 3
     assert lines["a"] == 1 and lines["b.c"] == 2 and lines["t"] == 3
     assert lines["t.s"] == 4 and lines["t.arr"] == 6
     assert lines["t.arr[0]"] == 7 and lines["t.arr[1]"] == 8 and lines["t.arr[1].k"] == 8
-    assert lines["t.inl.quoted key"] == 10
+    assert lines['t.inl."quoted key"'] == 10   # keys with spaces are quoted in paths
+    assert _toml.line_of(lines, 't.inl."quoted key"') == 10
     assert lines["aot[0].v"] == 13 and lines["aot[1].v"] == 16 and lines["aot[1].sub.w"] == 18
     assert _toml.line_of(lines, "t.arr[1].k.deeper") == 8
     assert _toml.line_of(lines, "nowhere") is None

@@ -83,9 +83,11 @@ def serial():
 def test_cluster_sweep_equals_the_in_process_sweep_bitwise(cluster, serial, tmp_path):
     from distributed import get_task_stream
     cl, client = cluster
+    report = {}
     with get_task_stream(client) as stream:
-        ds = tf.sweep(config(), scheduler=cl.scheduler_address, chunk=2, out=tmp_path / "d.nc")
-    assert ds.attrs["sweep_executor"].startswith("dask scheduler") and ds.attrs["sweep_workers"] == 2
+        ds = tf.sweep(config(), scheduler=cl.scheduler_address, chunk=2, out=tmp_path / "d.nc",
+                      report=report)
+    assert report["executor"].startswith("dask scheduler") and report["workers"] == 2
     # six tasks of two points ran in the worker processes
     tasks = [t for t in stream.data if str(t["key"]).startswith("thoughtfield-sweep-")]
     assert len(tasks) == 6 and {t["worker"] for t in tasks} <= set(cl.scheduler_info["workers"])
@@ -96,6 +98,12 @@ def test_cluster_sweep_equals_the_in_process_sweep_bitwise(cluster, serial, tmp_
     # a Client object works as scheduler too; another chunking, same bits
     again = tf.sweep(config(), scheduler=client, chunk=5)
     np.testing.assert_array_equal(again.activation.values, serial.activation.values)
+    # the file does not depend on how the sweep ran: in this process, one point per chunk,
+    # gives the same bytes as the cluster's two workers
+    report = {}
+    tf.sweep(config(), workers=1, chunk=1, out=tmp_path / "s.nc", report=report)
+    assert report["executor"] == "in-process" and report["workers"] == 1
+    assert (tmp_path / "s.nc").read_bytes() == (tmp_path / "d.nc").read_bytes()
 
 
 def test_a_killed_worker_is_replaced_and_the_sweep_completes(cluster, tmp_path):
@@ -186,13 +194,14 @@ def test_a_long_sweep_moves_to_an_embedded_local_cluster(serial, monkeypatch):
     from thoughtfield import distributed as tfd
     monkeypatch.setattr(tfd, "AUTO_CLUSTER_SECONDS", 0.0)
     monkeypatch.setattr(tfd, "_cpus", lambda: 2)
-    ds = tf.sweep(config())
-    assert ds.attrs["sweep_executor"] == "dask LocalCluster" and ds.attrs["sweep_workers"] == 2
+    report = {}
+    ds = tf.sweep(config(), report=report)
+    assert report["executor"] == "dask LocalCluster" and report["workers"] == 2
     np.testing.assert_array_equal(ds.activation.values, serial.activation.values)
     # without dask.distributed the same sweep stays in this process
     monkeypatch.setattr(tfd, "have_distributed", lambda: False)
-    ds = tf.sweep(config())
-    assert ds.attrs["sweep_executor"] == "in-process"
+    ds = tf.sweep(config(), report=report)
+    assert report["executor"] == "in-process"
     with pytest.raises(tf.ConfigError, match=r"workers: needs dask.distributed, which is not "
                                              r"installed; pip install 'thoughtfield\[distributed\]'"):
         tf.sweep(config(), workers=2)

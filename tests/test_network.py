@@ -149,3 +149,10 @@ def test_dataset_registry():
             tf.datasets.load("tiny_test_sett")
     finally:
         tf.datasets._REGISTRY.pop("tiny_test_set")
+
+
+@pytest.mark.parametrize("relation", [([], None), ("a", 3), (None, "a"), (("a",), "b")])
+def test_relation_endpoints_must_be_names(relation):
+    # found by the fuzz suite: an unhashable endpoint escaped as a TypeError
+    with pytest.raises(tf.NetworkError, match=r"relations\[0\]: concept names are text \(got "):
+        tf.ConceptNetwork(["a", "b"], [relation])

@@ -288,11 +288,15 @@ def test_interrupted_sweep_resumes_from_its_parts(tmp_path, monkeypatch):
     # parts of another config are refused
     with pytest.raises(tf.ConfigError, match=r"belong to a different sweep"):
         tf.sweep(NOISY.replace("sigma = 0.2", "sigma = 0.3"), workers=1, out=out, resume=True)
-    ds = tf.sweep(NOISY, workers=1, out=out, resume=True)
-    assert ds.attrs["sweep_resumed_points"] == 2
+    report = {}
+    ds = tf.sweep(NOISY, workers=1, out=out, resume=True, report=report)
+    assert report["resumed_points"] == 2
     np.testing.assert_array_equal(ds.activation.values, full.activation.values)
     np.testing.assert_array_equal(tf.load_result(out).activation.values, full.activation.values)
     assert not (tmp_path / "r.nc.parts").exists()
+    # the resumed sweep writes the same bytes as an uninterrupted one
+    tf.sweep(NOISY, workers=1, out=tmp_path / "full.nc")
+    assert out.read_bytes() == (tmp_path / "full.nc").read_bytes()
     with pytest.raises(tf.ConfigError, match=r"r.nc: exists; pass --force"):
         tf.sweep(NOISY, workers=1, out=out)
 
@@ -311,8 +315,9 @@ def test_resume_without_a_seed_reuses_the_recorded_seed(tmp_path, monkeypatch):
         tf.sweep(text, workers=1, chunk=1, out=out)
     monkeypatch.setattr(distributed.PartStore, "write", real_write)
     man = json.loads((tmp_path / "u.nc.parts" / "sweep.json").read_text())
-    ds = tf.sweep(text, workers=1, out=out, resume=True)
-    assert ds.attrs["seed"] == man["seed"] and ds.attrs["sweep_resumed_points"] == 1
+    report = {}
+    ds = tf.sweep(text, workers=1, out=out, resume=True, report=report)
+    assert ds.attrs["seed"] == man["seed"] and report["resumed_points"] == 1
     ref = tf.sweep(text, workers=1, overrides={"seed": man["seed"]})
     np.testing.assert_array_equal(ds.activation.values, ref.activation.values)
 

@@ -14,11 +14,11 @@ compiled solvers; results are ``xarray`` Datasets.
 
 __version__ = "0.1.0"
 
-from . import datasets, io, plots
+from . import checkpoint, datasets, io, plots, resources
 from .config import SimulationConfig, load_config, run_config
 from . import _mechanism_config, plots_mechanisms  # noqa: F401  (register sections, plots)
-from .errors import (ConfigError, DivergenceError, NetworkError, ResourceError, SimulationError,
-                     SolverError, ThoughtfieldError)
+from .errors import (CheckpointError, ConfigError, DivergenceError, NetworkError, ResourceError,
+                     SimulationError, SolverError, ThoughtfieldError)
 from .mechanisms import (Adaptation, Choice, Control, Goals, Idea, Ideas, LayerProjection, Layers,
                          Pool)
 from .model import TRANSFERS, Model
@@ -38,6 +38,7 @@ __all__ = [
     "__version__", "datasets", "io", "ConceptNetwork", "RelationType", "DEFAULT_LAYERS", "Model", "TRANSFERS",
     "Pulse", "Clamp", "Solver", "METHODS", "simulate", "Simulation", "save_result", "load_result",
     "Spreadr", "DiscreteSimulation", "to_spreadr_table",
+    "checkpoint", "resources", "CheckpointError",
     "ThoughtfieldError", "ConfigError", "NetworkError", "ResourceError", "SimulationError",
     "DivergenceError", "SolverError", "load_config", "run_config", "SimulationConfig", "plots",
     "plot_trajectories", "plot_heatmap", "plot_network", "plot_overview",

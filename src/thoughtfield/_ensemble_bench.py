@@ -43,7 +43,7 @@ def per_member_cost(n: int, members: int = 64, t_end: float | None = None, dt: f
     ``repeats`` times; min and median reported).  Members start from their own random
     initial states."""
     from .model import Model
-    from .simulate import simulate
+    from .simulate import Simulation, simulate
     from .solvers import Solver
     if t_end is None:
         t_end = 10.0 if n <= 10**4 else 1.0
@@ -57,14 +57,16 @@ def per_member_cost(n: int, members: int = 64, t_end: float | None = None, dt: f
     yb = ys = None
     for r in range(repeats):
         t = _now()
-        ds = simulate(net, model, members=members, initial=y0, **kw)
+        sim = Simulation(net, model, members=members, initial=y0, **kw)
+        ds = sim.run()
         tb.append(_now() - t)
-        ib.append(float(ds.attrs["wall_time_s"]))  # integration only (no set-up, no Dataset)
+        ib.append(sim.wall_time)  # integration only (no set-up, no Dataset)
         yb = ds.activation.values[:, -1, :]
         t = _now()
-        singles = [simulate(net, model, initial=y0[k], **kw) for k in range(members)]
+        sims = [Simulation(net, model, initial=y0[k], **kw) for k in range(members)]
+        singles = [s.run() for s in sims]
         ts.append(_now() - t)
-        is_.append(sum(float(d.attrs["wall_time_s"]) for d in singles))
+        is_.append(sum(s.wall_time for s in sims))
         ys = np.stack([d.activation.values[-1] for d in singles])
         if log:
             log(f"  N={n} repeat {r}: batched {tb[-1]:.3f} s, {members} singles {ts[-1]:.3f} s")

@@ -46,7 +46,9 @@ def _got(v) -> str:
     r = repr(v)
     if len(r) > 60:
         r = r[:57] + "..."
-    return f"{r} ({_typename(v)})" if not isinstance(v, (Mapping, list, tuple)) else f"a {_typename(v)}"
+    if isinstance(v, (Mapping, list, tuple)):
+        return f"an {_typename(v)}" if _typename(v) == "array" else f"a {_typename(v)}"
+    return f"{r} ({_typename(v)})"
 
 
 class Kind(ABC):

@@ -52,17 +52,36 @@ def loads(text: str, source: str = "<config>") -> dict:
             if m:
                 where = f"{source}:{m.group(1)}"
                 msg = msg[:m.start()].rstrip()
+        line = int(m.group(1)) if m else None
+        if m is None and "(at end of document)" in msg:   # e.g. a truncated file
+            lines = text.split("\n")
+            line = len(lines)
+            where = f"{source}:{line}:{len(lines[-1]) + 1}"
+            msg = msg.replace("(at end of document)", "(at the end of the text; is it "
+                              "truncated?)")
         err = ConfigError(f"{where}: invalid TOML: {msg}")
-        err.line = int(m.group(1)) if m else None
+        err.line = line
         raise err from None
 
 
 # ---------------------------------------------------------------- key -> line
+_PLAIN_KEY = re.compile(r"^[^\s.\[\]\"'=#:\\]+$")
+
+
+def key_text(key) -> str:
+    """A key as it appears in a key path: as is when plain, else TOML-quoted (so a key
+    with dots, spaces, quotes or control characters stays one readable segment)."""
+    k = str(key)
+    return k if _PLAIN_KEY.match(k) and k.isprintable() else _string(k)
+
+
 def join_path(prefix: str, key) -> str:
-    """``join_path('a', 'b') == 'a.b'``, ``join_path('a', 3) == 'a[3]'``."""
-    if isinstance(key, int):
+    """``join_path('a', 'b') == 'a.b'``, ``join_path('a', 3) == 'a[3]'``,
+    ``join_path('a', 'b c') == 'a."b c"'``."""
+    if isinstance(key, int) and not isinstance(key, bool):
         return f"{prefix}[{key}]"
-    return f"{prefix}.{key}" if prefix else str(key)
+    k = key_text(key)
+    return f"{prefix}.{k}" if prefix else k
 
 
 class _Scanner:
@@ -262,7 +281,7 @@ def key_lines(text: str) -> dict[str, int]:
         return sc.lines
 
 
-_SEG = re.compile(r"\[(\d+)\]|\.?((?:\"[^\"]*\")|(?:'[^']*')|[^.\[\]]+)")
+_SEG = re.compile(r"""\[(\d+)\]|\.?((?:"(?:[^"\\]|\\.)*")|(?:'[^']*')|[^.\[\]]+)""")
 
 
 def split_path(path: str) -> list:
@@ -273,7 +292,12 @@ def split_path(path: str) -> list:
             out.append(int(m.group(1)))
         else:
             k = m.group(2)
-            if len(k) >= 2 and k[0] == k[-1] and k[0] in "\"'":
+            if len(k) >= 2 and k[0] == k[-1] == '"':
+                try:
+                    k = tomllib.loads(f"k = {k}")["k"]
+                except TOMLDecodeError:
+                    k = k[1:-1]
+            elif len(k) >= 2 and k[0] == k[-1] == "'":
                 k = k[1:-1]
             out.append(k)
     return out

@@ -12,6 +12,17 @@ import numpy as np
 from .errors import ConfigError
 
 
+def show(value, limit: int = 60) -> str:
+    """``repr(value)``, shortened for messages (huge integers, long strings and lists)."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**limit:
+        return f"an integer with {len(str(abs(value)))} digits"
+    try:
+        r = repr(value)
+    except Exception:  # pragma: no cover - a broken __repr__ must not hide the error
+        r = f"<{type(value).__name__}>"
+    return r if len(r) <= limit else r[:limit - 3] + "..."
+
+
 def did_you_mean(name: str, choices: Iterable[str]) -> str:
     """Return ``" (did you mean 'x'?)"`` for the closest choice, or ``""``."""
     choices = [str(c) for c in choices]
@@ -25,20 +36,20 @@ def real(key: str, value, *, min=None, max=None, min_inclusive=True,
          max_inclusive=True, error=ConfigError) -> float:
     """Validate a finite real number and return it as ``float``."""
     if isinstance(value, bool) or not isinstance(value, (Real, np.floating, np.integer)):
-        raise error(f"{key}: must be a number (got {value!r} of type {type(value).__name__})")
+        raise error(f"{key}: must be a number (got {show(value)} of type {type(value).__name__})")
     v = float(value)
     if not math.isfinite(v):
-        raise error(f"{key}: must be finite (got {value!r})")
+        raise error(f"{key}: must be finite (got {show(value)})")
     if min is not None:
         if min_inclusive and v < min:
-            raise error(f"{key}: must be >= {min:g} (got {value!r})")
+            raise error(f"{key}: must be >= {min:g} (got {show(value)})")
         if not min_inclusive and v <= min:
-            raise error(f"{key}: must be > {min:g} (got {value!r})")
+            raise error(f"{key}: must be > {min:g} (got {show(value)})")
     if max is not None:
         if max_inclusive and v > max:
-            raise error(f"{key}: must be <= {max:g} (got {value!r})")
+            raise error(f"{key}: must be <= {max:g} (got {show(value)})")
         if not max_inclusive and v >= max:
-            raise error(f"{key}: must be < {max:g} (got {value!r})")
+            raise error(f"{key}: must be < {max:g} (got {show(value)})")
     return v
 
 
@@ -55,35 +66,35 @@ def integer(key: str, value, *, min=None, max=None, error=ConfigError) -> int:
         if isinstance(value, (float, np.floating)) and float(value).is_integer():
             value = int(value)
         else:
-            raise error(f"{key}: must be an integer (got {value!r})")
+            raise error(f"{key}: must be an integer (got {show(value)})")
     v = int(value)
     if min is not None and v < min:
-        raise error(f"{key}: must be >= {min} (got {v})")
+        raise error(f"{key}: must be >= {min} (got {show(v)})")
     if max is not None and v > max:
-        raise error(f"{key}: must be <= {max} (got {v})")
+        raise error(f"{key}: must be <= {max} (got {show(v)})")
     return v
 
 
 def choice(key: str, value, choices: Iterable[str], error=ConfigError) -> str:
     choices = list(choices)
     if not isinstance(value, str) or value not in choices:
-        raise error(f"{key}: must be one of {', '.join(map(repr, choices))} (got {value!r})"
+        raise error(f"{key}: must be one of {', '.join(map(repr, choices))} (got {show(value)})"
                     + (did_you_mean(value, choices) if isinstance(value, str) else ""))
     return value
 
 
 def boolean(key: str, value, error=ConfigError) -> bool:
     if not isinstance(value, (bool, np.bool_)):
-        raise error(f"{key}: must be true or false (got {value!r})")
+        raise error(f"{key}: must be true or false (got {show(value)})")
     return bool(value)
 
 
 def name(key: str, value, error=ConfigError) -> str:
     """A concept/relation/layer name: a non-empty string without surrounding spaces."""
     if not isinstance(value, str):
-        raise error(f"{key}: must be a string (got {value!r} of type {type(value).__name__})")
+        raise error(f"{key}: must be a string (got {show(value)} of type {type(value).__name__})")
     if not value or value.strip() != value:
-        raise error(f"{key}: must be a non-empty name without leading/trailing spaces (got {value!r})")
+        raise error(f"{key}: must be a non-empty name without leading/trailing spaces (got {show(value)})")
     return value
 
 

@@ -151,6 +151,26 @@ class ConfigContext:
         q = Path(os.path.expanduser(p))
         return q if q.is_absolute() else (self.base_dir / q)
 
+    def input_file(self, key: str, p: str) -> Path:
+        """:meth:`path` of an input file that must exist; errors name ``key``."""
+        path = self.path(p)
+        shown = V.show(str(path), 200).strip("'\"")
+        if "\x00" in str(path):
+            raise ConfigError(f"{key}: cannot use the path {shown!r} (a file name cannot "
+                              "contain a NUL character)")
+        try:
+            ok = path.exists()
+            is_dir = ok and path.is_dir()
+        except (OSError, ValueError) as e:   # NUL characters, names too long...
+            raise ConfigError(f"{key}: cannot use the path {shown!r} "
+                              f"({getattr(e, 'strerror', None) or e})") from None
+        if not ok:
+            raise ConfigError(f"{key}: file not found: {shown} (paths are relative to the "
+                              f"config's folder {self.base_dir})")
+        if is_dir:
+            raise ConfigError(f"{key}: {shown} is a folder, not a file")
+        return path
+
 
 def _prefixed(e: ConfigError, prefix: str) -> ConfigError:
     """Re-raise an error from a constructor with the section path in front."""
@@ -178,10 +198,7 @@ def register_network_reader(fmt: str, reader, suffixes=()) -> None:
 def _read_csv(path, data, ctx):
     concepts_path = None
     if "concepts_file" in data:
-        concepts_path = ctx.path(data["concepts_file"])
-        if not concepts_path.exists():
-            raise ConfigError(f"network.concepts_file: file not found: {concepts_path} "
-                              f"(paths are relative to the config's folder {ctx.base_dir})")
+        concepts_path = ctx.input_file("network.concepts_file", data["concepts_file"])
     kw = {}
     if "layers" in data:
         kw["layers"] = data["layers"]
@@ -203,15 +220,22 @@ def _read_spreadr(path, data, ctx):
 
 def _read_json(path, data, ctx):
     import json
+
+    from .network import read_text
     try:
-        d = json.loads(path.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError) as e:
+        d = json.loads(read_text(path))
+    except ValueError as e:
+        if isinstance(e, ConfigError):
+            raise
         raise NetworkError(f"{path}: not valid JSON ({e})") from None
     if not isinstance(d, Mapping):
         raise NetworkError(f"{path}: expected a JSON object as written by ConceptNetwork.to_dict()")
     if "layers" in data:
         d = {**d, "layers": data["layers"]}
-    return ConceptNetwork.from_dict(d)
+    try:
+        return ConceptNetwork.from_dict(d)
+    except NetworkError as e:
+        raise NetworkError(f"{path}: {e}") from None
 
 
 register_network_reader("csv", _read_csv, (".csv", ".tsv", ".tab", ".txt"))
@@ -409,6 +433,16 @@ _NETWORK = Struct({
 }, validate=_network_validate)
 
 
+_API_HINT = "define new ones with define_relation_type()"
+_CONFIG_HINT = "define new ones in [network.relation_types.NAME]"
+
+
+def _network_error(e: ConfigError, prefix: str) -> ConfigError:
+    """A network error from the Python API, keyed for the config."""
+    e = _prefixed(e, prefix)
+    return type(e)(str(e).replace(_API_HINT, _CONFIG_HINT))
+
+
 def _edit_network(net, d):
     """The ``[network]`` edits, in order: keep_types, drop_types, ego, normalize."""
     try:
@@ -417,14 +451,14 @@ def _edit_network(net, d):
         if "drop_types" in d:
             net = net.drop_types(d["drop_types"])
     except ConfigError as e:
-        raise _prefixed(e, "network") from None
+        raise _network_error(e, "network") from None
     if "ego" in d:
         ego = d["ego"]
         try:
             net = net.ego(ego["concepts"], ego["hops"], types=ego.get("types"),
                           direction=ego["direction"])
         except ConfigError as e:
-            raise _prefixed(e, "network.ego") from None
+            raise _network_error(e, "network.ego") from None
     if d.get("normalize"):
         net = net.normalized()
     return net
@@ -470,9 +504,7 @@ def _build_network(d, ctx) -> ConceptNetwork:
         if fmt is None:
             raise ConfigError(f"network.file: cannot tell the format of {path.name!r} from its "
                               f"name; set network.format to one of {', '.join(sorted(NETWORK_READERS))}")
-        if not path.exists():
-            raise ConfigError(f"network.file: file not found: {path} (paths are relative to the "
-                              f"config's folder {ctx.base_dir})")
+        path = ctx.input_file("network.file", d["file"])
         try:
             net = NETWORK_READERS[fmt](path, d, ctx)
         except ConfigError as e:
@@ -498,9 +530,7 @@ def _build_network(d, ctx) -> ConceptNetwork:
         try:
             net.add_relations(d.get("relations", []))
         except ConfigError as e:
-            e = _prefixed(e, "network")
-            raise type(e)(str(e).replace("define new ones with define_relation_type()",
-                                         "define new ones in [network.relation_types.NAME]")) from None
+            raise _network_error(e, "network") from None
         if net.n == 0:
             raise ConfigError("network.concepts: the network has no concepts; list at least one")
     if where is not None:
@@ -1034,16 +1064,35 @@ class SimulationConfig:
         ds.attrs.update({k: v for k, v in attrs.items() if v is not None})
         return ds
 
-    def run_simulation(self, progress=False):
+    def runner_section(self) -> str | None:
+        """The name of the section whose runner takes over the run (None: one
+        :class:`~thoughtfield.Simulation`)."""
+        for sec in sections():
+            if sec.runner is not None and self._objects.get(sec.name) is not None:
+                return sec.name
+        return None
+
+    def run_simulation(self, progress=False, *, checkpoint=None, checkpoint_every: float = 60.0,
+                       resume: bool = False):
         """Run the simulation and return the annotated result Dataset.
 
         A registered section with a ``runner`` (e.g. a trial protocol) takes over the run
-        when present; otherwise one :class:`~thoughtfield.Simulation` runs."""
-        for sec in sections():
-            if sec.runner is not None and self._objects.get(sec.name) is not None:
-                return self.annotate(sec.runner(self._objects[sec.name], self, progress))
-        sim = self.simulation()
-        return self.annotate(sim.run(progress=progress))
+        when present; otherwise one :class:`~thoughtfield.Simulation` runs, checkpointed
+        to ``checkpoint`` when given (see :meth:`Simulation.run`).  With ``resume`` and a
+        config without a seed, the seed recorded in the checkpoint is used."""
+        name = self.runner_section()
+        if name is not None:
+            if resume:
+                raise ConfigError(f"{name}: runs driven by [{name}] cannot be resumed from a "
+                                  "checkpoint; run them again without --resume")
+            return self.annotate(_SECTIONS[name].runner(self._objects[name], self, progress))
+        extra = {}
+        if resume and checkpoint is not None and self.seed is None and os.path.exists(checkpoint):
+            from .checkpoint import read_info
+            extra["seed"] = read_info(checkpoint)["seed"]
+        sim = self.simulation(**extra)
+        return self.annotate(sim.run(progress=progress, checkpoint=checkpoint,
+                                     checkpoint_every=checkpoint_every, resume=resume))
 
 
 # ===================================================================== loading
@@ -1054,7 +1103,12 @@ def _source(source, base_dir):
         return raw, None, None, Path(base_dir) if base_dir else Path.cwd()
     if isinstance(source, os.PathLike) or (isinstance(source, str) and _looks_like_path(source)):
         p = Path(os.fspath(source))
-        if not p.exists():
+        try:
+            exists = p.exists()
+        except (OSError, ValueError) as e:
+            raise ConfigError(f"{V.show(str(p), 200)}: not a usable config path "
+                              f"({getattr(e, 'strerror', None) or e})") from None
+        if not exists:
             raise ConfigError(f"{p}: config file not found")
         if p.is_dir():
             raise ConfigError(f"{p}: is a folder, not a config file")
@@ -1072,6 +1126,8 @@ def _source(source, base_dir):
 
 
 def _looks_like_path(s: str) -> bool:
+    if not s.strip() or s.lstrip().startswith("#"):
+        return False   # empty text or a comment is config text, not the current folder
     if "\n" in s or "=" in s or "[" in s:
         return os.path.exists(s)
     return True
@@ -1163,7 +1219,7 @@ def _apply_override(raw: dict, path: str, value, label: str) -> None:
         key = here
 
 
-_PATH_RE = re.compile(r"^(?P<path>[^\s:(]+)")
+_PATH_RE = re.compile(r"""^(?P<path>(?:"(?:[^"\\]|\\.)*"|[^\s:("])+)""")
 
 
 def _key_of(msg: str) -> str | None:
@@ -1206,7 +1262,8 @@ def _check_root(raw) -> dict:
         if k not in ROOT.fields and k not in _SECTIONS:
             known = list(ROOT.fields) + list(_SECTIONS)
             what = "section" if isinstance(raw[k], (Mapping, list)) else "key"
-            raise ConfigError(f"{k}: unknown {what} {str(k)!r}" + V.did_you_mean(str(k), known)
+            raise ConfigError(f"{_toml.key_text(k)}: unknown {what} {str(k)!r}"
+                              + V.did_you_mean(str(k), known)
                               + f"; the top-level keys are {', '.join(known)}")
     data = ROOT.check("", {k: v for k, v in raw.items() if k in ROOT.fields})
     for name, sec in _SECTIONS.items():

@@ -56,12 +56,14 @@ from typing import ClassVar
 import numpy as np
 
 from . import _validate as V
-from ._kernels.discrete import J_STATUS, J_STEPS, J_T, ST_OK, ST_THRESHOLD, Spread
+from ._kernels.discrete import (J_BAD, J_STATUS, J_STEPS, J_T, ST_NONFINITE, ST_OK, ST_THRESHOLD,
+                                Spread)
+from ._kernels.discrete import first_bad as _first_bad
 from ._kernels.discrete import below as _below
 from ._kernels.discrete import inject as _inject
 from ._kernels.discrete import run as _run
 from .build import _initial_state, _segments
-from .errors import ConfigError, ResourceError, SolverError
+from .errors import ConfigError, DivergenceError, ResourceError, SolverError
 from .model import Model, _check_per_concept, resolve_per_concept
 from .network import ConceptNetwork
 from .results import _version, make_dataset, network_description
@@ -345,9 +347,14 @@ class DiscreteSimulation:
             seg_t=seg_t, seg_ptr=seg_ptr, ent_idx=ent[0], ent_member=ent[1], ent_val=ent[2],
             ent_kind=ent[3])
         self.a = _initial_state(network, model, initial, m)
-        self.ist = np.zeros(4, np.int64)
+        self.ist = np.zeros(5, np.int64)
         self.ist[J_T] = self.t0
         _inject(self.problem, self.a, self.t0, self.ist)
+        bad = _first_bad(self.a)
+        if bad >= 0:
+            self.ist[J_STATUS] = ST_NONFINITE
+            self.ist[J_BAD] = bad
+            self._raise_nonfinite(None)
         if self.problem.threshold > 0 and _below(self.problem, self.a):
             self.ist[J_STATUS] = ST_THRESHOLD
         self._s = np.zeros(n * m)
@@ -388,15 +395,22 @@ class DiscreteSimulation:
             k = _run(self.problem, self.a, self._s, self._anew, self.ist, t_goal, every,
                      self.t0, out, tout)
             out, tout = out[:k], tout[:k]
+            # the kernel also saves the last step of each call; keep it only when the run
+            # ends there, so that where a chunk ends never changes what is saved
+            final = self.status != ST_OK or self.step >= self.t_stop
             if self.save_at is not None:
-                final = self.status != ST_OK or self.step >= self.t_stop
                 sel = np.isin(tout, self.save_at)
-                if final and k:
-                    sel[-1] = True
+            else:
+                sel = (tout - self.t0) % every == 0
+            if final and k:
+                sel[-1] = True
+            if not sel.all():
                 out, tout = out[sel], tout[sel]
             self._rows.append(out)
             self._steps.append(tout)
         self.wall_time += _time.perf_counter() - t_wall
+        if self.status == ST_NONFINITE:
+            self._raise_nonfinite(self.result(partial=True))
         if self.t_end is None and self.status == ST_OK and self.step >= self.t_stop:
             err = SolverError(
                 f"spreadr: activations did not all fall below threshold_to_stop = "
@@ -407,23 +421,77 @@ class DiscreteSimulation:
             err.partial = self.result(partial=True)
             raise err
 
-    def run(self, progress: bool = False):
-        """Run to the end and return the result Dataset."""
+    def _raise_nonfinite(self, partial):
+        i, k = divmod(int(self.ist[J_BAD]), self.members)
+        concept = self.network.concepts[i]
+        who = f"concept {concept!r}" + (f" (member {k})" if self.members > 1 else "")
+        err = DivergenceError(
+            f"activation of {who} became non-finite at step {self.step} (spreadr); the "
+            "activations summed past the largest float (about 1.8e308) -- lower the "
+            "injected amplitudes (pulses), or add decay", time=float(self.step),
+            concept=concept, status="nonfinite")
+        err.partial = partial
+        raise err
+
+    def run(self, progress: bool = False, *, checkpoint=None, checkpoint_every: float = 60.0,
+            resume: bool = False):
+        """Run to the end and return the result Dataset (``checkpoint``,
+        ``checkpoint_every`` and ``resume`` as for :meth:`Simulation.run`)."""
+        saver = None
+        if checkpoint is not None:
+            from .checkpoint import Checkpointer
+            saver = Checkpointer(self, checkpoint, every=checkpoint_every)
+            if resume:
+                saver.restore()
+        if not progress and saver is None:
+            self.advance()
+            return self.result()
+        every = self.save_every
+        step = max(1, self.chunk_rows()) * every          # chunks end on the save grid
+        if saver is not None:
+            step = min(step, max(1, -(-(self.t_stop - self.t0) // (100 * every))) * every)
+        bar = None
         if progress:
             from tqdm.auto import tqdm
-            total = self.t_stop - self.step
-            with tqdm(total=total, unit="step", desc="thoughtfield", leave=False) as bar:
-                while not self.done:
-                    before = self.step
-                    self.advance(max(1, self.chunk_rows() * self.save_every))
+            bar = tqdm(total=self.t_stop - self.step, unit="step", desc="thoughtfield",
+                       leave=False, **(progress if isinstance(progress, dict) else {}))
+        try:
+            while not self.done:
+                before = self.step
+                t_chunk = _time.perf_counter()
+                self.advance(step)
+                if bar is not None:
                     bar.update(self.step - before)
-        else:
-            self.advance()
-        return self.result()
+                if saver is not None:
+                    saver.after_chunk()
+                    step = saver.next_chunk(step, _time.perf_counter() - t_chunk,
+                                            max(1, self.chunk_rows()) * every, every)
+        except BaseException as e:
+            if saver is not None and isinstance(e, (SolverError, DivergenceError)):
+                saver.remove()
+            raise
+        finally:
+            if bar is not None:
+                bar.close()
+        ds = self.result()
+        if saver is not None:
+            saver.remove()
+        return ds
+
+    def save_checkpoint(self, path) -> str:
+        """Write the state of this run to ``path`` (atomically)."""
+        from .checkpoint import save_checkpoint
+        return save_checkpoint(self, path)
+
+    def load_checkpoint(self, path) -> dict:
+        """Continue this (not yet run) simulation from the checkpoint at ``path``."""
+        from .checkpoint import load_checkpoint
+        return load_checkpoint(self, path)
 
     # ------------------------------------------------------------------ results
     def stats(self) -> dict:
-        status = {ST_OK: "success", ST_THRESHOLD: "threshold_reached"}[self.status]
+        status = {ST_OK: "success", ST_THRESHOLD: "threshold_reached",
+                  ST_NONFINITE: "nonfinite"}[self.status]
         if self.t_end is None and self.status == ST_OK and self.step >= self.t_stop:
             status = "max_steps_exceeded"
         return {"n_steps": int(self.ist[J_STEPS]), "status": status}
@@ -458,7 +526,6 @@ class DiscreteSimulation:
             "dt": 1,
             **stats,
             "message": message,
-            "wall_time_s": round(self.wall_time, 6),
             "model": {"initial": self.model.to_dict()["initial"]},
             "stimuli": [s.to_dict() for s in self.stimuli],
             "network": network_description(self.network),

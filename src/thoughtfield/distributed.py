@@ -157,8 +157,7 @@ def _point_record(ds, p: int, seed: int, status: str, message: str):
     coords["point"] = ("point", np.array([p], np.int64))
     if single:
         coords["member"] = ("member", np.array([0], np.int64))
-    attrs = {k: v for k, v in a.items() if k not in ("wall_time_s", "message", "status")}
-    attrs["wall_time_s"] = float(a.get("wall_time_s", 0.0))
+    attrs = {k: v for k, v in a.items() if k not in ("message", "status")}
     if message:
         attrs["failure"] = message
     return xr.Dataset(data, coords=coords, attrs=attrs)
@@ -174,12 +173,10 @@ def _concat(items):
     import xarray as xr
     if len(items) == 1:
         return items[0]
-    wall = sum(float(d.attrs.get("wall_time_s", 0.0)) for d in items)
     # coords="different": coordinates that vary between points (per-member parameters
     # that are swept) gain the point dimension instead of being taken from the first
     out = xr.concat(items, dim="point", data_vars="minimal", coords="different",
                     compat="equals", join="exact", combine_attrs="override")
-    out.attrs["wall_time_s"] = wall
     return out
 
 
@@ -276,8 +273,11 @@ def _atomic_text(path: str, text: str) -> None:
 
 # ===================================================================== driver
 def run_sweep(cfg, sw: Sweep, *, out=None, resume: bool = False, force: bool = False,
-              progress=False, annotate: bool = True):
-    """Run the sweep ``sw`` of config ``cfg`` (see :func:`thoughtfield.sweep.sweep`)."""
+              progress=False, annotate: bool = True, report: dict | None = None):
+    """Run the sweep ``sw`` of config ``cfg`` (see :func:`thoughtfield.sweep.sweep`).
+
+    How it ran (executor, workers, resumed points, wall time) goes to ``report`` (a dict),
+    not into the result: the same sweep gives the same bytes however it ran."""
     base = _base_data(cfg.data)
     n = sw.n_points
     _check_memory(cfg, sw)
@@ -340,10 +340,9 @@ def run_sweep(cfg, sw: Sweep, *, out=None, resume: bool = False, force: bool = F
     if done:
         parts = store.load(done.values(), key) + kept
     result = combine(parts, sw, cfg, seed=seed, key=key)
-    result.attrs["sweep_executor"] = info["executor"]
-    result.attrs["sweep_workers"] = info["workers"]
-    result.attrs["sweep_resumed_points"] = len(done)
-    result.attrs["sweep_wall_time_s"] = round(time.perf_counter() - t_start, 3)
+    if report is not None:
+        report.update(executor=info["executor"], workers=info["workers"],
+                      resumed_points=len(done), wall_time_s=time.perf_counter() - t_start)
     if annotate:
         cfg.annotate(result)
     if store is not None:
@@ -581,7 +580,9 @@ def combine(parts, sw: Sweep, cfg, *, seed: int, key: str):
     if "status" in data_vars:
         data_vars["status"] = (data_vars["status"][0], data_vars["status"][1].astype(str),
                                data_vars["status"][2])
-    attrs = dict(ds.attrs)
+    # the same attributes in the same order whether the parts were run here or read back
+    # from part files (which carry sweep_hash): the same sweep writes the same bytes
+    attrs = {k: v for k, v in ds.attrs.items() if k != "sweep_hash"}
     st = np.asarray(data_vars["status"][1]).ravel() if "status" in data_vars else np.array([])
     bad = int((st != "success").sum())
     attrs.update({
@@ -604,7 +605,6 @@ def combine(parts, sw: Sweep, cfg, *, seed: int, key: str):
     if sw.readout is not None:
         attrs["sweep_readout"] = json.dumps(sw.readout.to_dict())
     attrs.pop("failure", None)
-    attrs.pop("sweep_executor", None)
     out = xr.Dataset(data_vars, coords=coords, attrs=attrs)
     return out
 

@@ -25,6 +25,10 @@ class ResourceError(ConfigError):
     """A run would need more memory (or disk) than allowed or available."""
 
 
+class CheckpointError(ConfigError):
+    """A checkpoint cannot be used: corrupted, truncated, or written by another run."""
+
+
 class SimulationError(ThoughtfieldError, RuntimeError):
     """A run failed after it started (see the subclasses)."""
 

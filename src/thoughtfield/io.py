@@ -32,7 +32,8 @@ import numpy as np
 
 from . import _validate as V
 from .errors import ConfigError, NetworkError
-from .network import ConceptNetwork, RelationType, _delimiter
+from .network import (ConceptNetwork, _csv_rows, _delimiter, check_input_file, read_text,
+                      relation_types_from)
 from .stimuli import Clamp, Pulse, as_stimuli
 
 __all__ = ["read_csv", "write_csv", "read_graphml", "write_graphml", "read_gexf", "write_gexf",
@@ -41,10 +42,7 @@ __all__ = ["read_csv", "write_csv", "read_graphml", "write_graphml", "read_gexf"
 
 
 def _exists(path) -> str:
-    p = os.fspath(path)
-    if not os.path.exists(p):
-        raise NetworkError(f"{p}: file not found")
-    return p
+    return check_input_file(path)
 
 
 # ------------------------------------------------------------------------ CSV / TSV
@@ -76,8 +74,21 @@ def read_graphml(path, **kwargs) -> ConceptNetwork:
     try:
         g = nx.read_graphml(p, force_multigraph=True)
     except Exception as e:  # networkx raises several types for malformed XML
-        raise NetworkError(f"{p}: not a readable GraphML file ({e})") from None
-    return ConceptNetwork.from_networkx(g, **kwargs)
+        raise NetworkError(f"{p}: not a readable GraphML file ({_short(e)})") from None
+    return _from_graph(p, g, kwargs)
+
+
+def _short(e: Exception) -> str:
+    msg = str(e) or type(e).__name__
+    return msg if len(msg) <= 200 else msg[:197] + "..."
+
+
+def _from_graph(p, g, kwargs) -> ConceptNetwork:
+    """``ConceptNetwork.from_networkx`` with errors naming the file."""
+    try:
+        return ConceptNetwork.from_networkx(g, **kwargs)
+    except NetworkError as e:
+        raise NetworkError(f"{p}: {e}") from None
 
 
 _GEXF_NS = "http://www.gexf.net/1.2draft"
@@ -115,21 +126,30 @@ def read_gexf(path, **kwargs) -> ConceptNetwork:
         root = ET.parse(p).getroot()
         g = nx.read_gexf(p)
     except Exception as e:
-        raise NetworkError(f"{p}: not a readable GEXF file ({e})") from None
+        raise NetworkError(f"{p}: not a readable GEXF file ({_short(e)})") from None
     ns = root.tag[:root.tag.index("}") + 1] if root.tag.startswith("{") else ""
     desc = root.find(f"{ns}meta/{ns}description")
     if desc is not None and desc.text:
         try:
-            info = json.loads(desc.text).get("thoughtfield", {})
-        except (ValueError, AttributeError):
-            info = {}
-        if "layers" in info and "layers" not in kwargs:
-            kwargs["layers"] = tuple(info["layers"])
-        if "relation_types" in info and "relation_types" not in kwargs:
-            kwargs["relation_types"] = [RelationType(k, **v)
-                                        for k, v in info["relation_types"].items()]
+            info = json.loads(desc.text)
+        except ValueError:
+            info = None   # a plain-text description written by another program
+        info = info.get("thoughtfield") if isinstance(info, dict) else None
+        if isinstance(info, dict):
+            try:
+                if "layers" in info and "layers" not in kwargs:
+                    layers = info["layers"]
+                    if not isinstance(layers, list):
+                        raise NetworkError(f"<meta><description> layers: expected a list of "
+                                           f"names (got {V.show(layers)})")
+                    kwargs["layers"] = tuple(layers)
+                if "relation_types" in info and "relation_types" not in kwargs:
+                    kwargs["relation_types"] = relation_types_from(
+                        info["relation_types"], "<meta><description> relation_types")
+            except NetworkError as e:
+                raise NetworkError(f"{p}: {e}") from None
     kwargs.setdefault("type_attr", "relation")
-    return ConceptNetwork.from_networkx(g, **kwargs)
+    return _from_graph(p, g, kwargs)
 
 
 # -------------------------------------------------------------------------- spreadr
@@ -173,12 +193,12 @@ def read_spreadr_network(path, *, relation: str = "link", **kwargs) -> ConceptNe
     ``link``: directed, the exact spreadr semantics).  A matrix without row names is
     accepted when it is square with the header's names."""
     p = _exists(path)
-    with open(p, newline="", encoding="utf-8") as f:
-        rows = [r for r in csv.reader(f, delimiter=_delimiter(p, None)) if r]
-    if not rows:
+    numbered = [(ln, r) for ln, r in _csv_rows(p, read_text(p), _delimiter(p, None)) if r]
+    if not numbered:
         raise NetworkError(f"{p}: empty file; expected a header row of concept names")
-    header = rows[0]
-    body = rows[1:]
+    header = numbered[0][1]
+    body = [r for _, r in numbered[1:]]
+    lines = [ln for ln, _ in numbered[1:]]
     n = len(body)
     if len(header) == n + 1:
         names = header[1:]
@@ -196,33 +216,36 @@ def read_spreadr_network(path, *, relation: str = "link", **kwargs) -> ConceptNe
         labels = [x.strip() for x in labels]
         if labels != names:
             k = next(i for i, (a, b) in enumerate(zip(labels, names)) if a != b)
-            raise NetworkError(f"{p} line {k + 2}: row name {labels[k]!r} differs from column "
+            raise NetworkError(f"{p} line {lines[k]}: row name {labels[k]!r} differs from column "
                                f"name {names[k]!r}; rows and columns must list the concepts in "
                                "the same order")
     for i, r in enumerate(body):
         if len(r) != width:
-            raise NetworkError(f"{p} line {i + 2}: expected {width} fields, got {len(r)}")
+            raise NetworkError(f"{p} line {lines[i]}: expected {width} fields, got {len(r)}")
     cells = [r[1:] if labels is not None else r for r in body]
     try:
         vals = np.array(cells, dtype=np.float64).reshape(n, n)
-        if np.isfinite(vals).all():
-            return ConceptNetwork.from_scipy(vals, names, relation=relation, **kwargs)
+        fast = bool(np.isfinite(vals).all())
     except ValueError:
-        pass
-    vals = np.zeros((n, n))
-    for i, r in enumerate(cells):
-        for j, c in enumerate(r):
-            c = c.strip()
-            try:
-                v = float(c) if c not in ("", "NA") else 0.0
-            except ValueError:
-                raise NetworkError(f"{p} line {i + 2}, column {names[j]!r}: not a number "
-                                   f"({c!r})") from None
-            if not math.isfinite(v):
-                raise NetworkError(f"{p} line {i + 2}, column {names[j]!r}: must be finite "
-                                   f"(got {c!r})")
-            vals[i, j] = v
-    return ConceptNetwork.from_scipy(vals, names, relation=relation, **kwargs)
+        fast = False
+    if not fast:
+        vals = np.zeros((n, n))
+        for i, r in enumerate(cells):
+            for j, c in enumerate(r):
+                c = c.strip()
+                try:
+                    v = float(c) if c not in ("", "NA") else 0.0
+                except ValueError:
+                    raise NetworkError(f"{p} line {lines[i]}, column {names[j]!r}: not a number "
+                                       f"({c!r})") from None
+                if not math.isfinite(v):
+                    raise NetworkError(f"{p} line {lines[i]}, column {names[j]!r}: must be "
+                                       f"finite (got {c!r})")
+                vals[i, j] = v
+    try:
+        return ConceptNetwork.from_scipy(vals, names, relation=relation, **kwargs)
+    except NetworkError as e:
+        raise NetworkError(f"{p}: {e}") from None
 
 
 def read_start_run(path) -> list[Pulse]:
@@ -240,8 +263,9 @@ def read_start_run(path) -> list[Pulse]:
         except ValueError:
             raise NetworkError(f"{p} line {lineno}: activation and time must be numbers "
                                f"(got {row.get('activation')!r}, {row.get('time')!r})") from None
-        if t < 0 or t != int(t):
-            raise NetworkError(f"{p} line {lineno}: time must be a whole number >= 0 (got {t:g})")
+        if not math.isfinite(t) or t < 0 or t != int(t):
+            raise NetworkError(f"{p} line {lineno}: time must be a whole number >= 0 (got "
+                               f"{row.get('time')!r})")
         try:
             out.append(Pulse(row["node"], t, t + 1, act))
         except ConfigError as e:

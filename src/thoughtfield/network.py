@@ -102,6 +102,46 @@ def default_relation_types() -> dict[str, RelationType]:
     return {t.name: t for t in types}
 
 
+def _index_array(key, values) -> np.ndarray:
+    """A flat int64 array of concept indices (integers only)."""
+    try:
+        arr = np.asarray(values)
+    except (TypeError, ValueError):
+        raise NetworkError(f"{key}: expected an array of concept indices") from None
+    if arr.size and arr.dtype.kind not in "iu":
+        raise NetworkError(f"{key}: expected integer concept indices (got {arr.dtype} values "
+                           f"such as {V.show(arr.ravel()[0])})")
+    if arr.dtype.kind == "u" and arr.size and arr.max() > np.iinfo(np.int64).max:
+        raise NetworkError(f"{key}: index {arr.max()} is too large")
+    return arr.astype(np.int64).ravel()
+
+
+_TYPE_KEYS = ("sign", "gain", "symmetric", "forward", "reverse")
+
+
+def relation_types_from(spec, key: str = "relation_types") -> list[RelationType]:
+    """Relation types from ``{name: {sign, gain, symmetric, forward, reverse}}`` -- a
+    mapping or its JSON text (as stored in GraphML/GEXF files)."""
+    if isinstance(spec, str):
+        import json
+        try:
+            spec = json.loads(spec)
+        except ValueError as e:
+            raise NetworkError(f"{key}: not valid JSON ({e})") from None
+    if not isinstance(spec, Mapping):
+        raise NetworkError(f"{key}: expected a table name -> fields (got {V.show(spec)})")
+    out = []
+    for k, v in spec.items():
+        if not isinstance(v, Mapping):
+            raise NetworkError(f"{key}.{k}: expected a table of fields (got {V.show(v)})")
+        bad = [b for b in v if b not in _TYPE_KEYS]
+        if bad:
+            b = str(bad[0])
+            raise NetworkError(f"{key}.{k}: unknown field {b!r}" + V.did_you_mean(b, _TYPE_KEYS))
+        out.append(RelationType(k, **v))
+    return out
+
+
 class ConceptNetwork:
     """Named concepts, each in a layer of an ordered ladder, joined by typed relations.
 
@@ -349,7 +389,13 @@ class ConceptNetwork:
         if isinstance(names, str):
             raise NetworkError(f"from_arrays: names must be a sequence of names, not the string "
                                f"{names!r}")
-        names = names.tolist() if isinstance(names, np.ndarray) else list(names)
+        if isinstance(names, np.ndarray):
+            names = names.tolist()
+        elif isinstance(names, (bytes, Mapping)) or not isinstance(names, Iterable):
+            raise NetworkError(f"from_arrays: names must be a sequence of names (got "
+                               f"{V.show(names)})")
+        else:
+            names = list(names)
         bad = [i for i, x in enumerate(names)
                if not isinstance(x, str) or not x or x.strip() != x]
         if bad:
@@ -472,6 +518,9 @@ class ConceptNetwork:
                 raise NetworkError(f"{key}: expected (source, target[, type[, weight]]) (got {r!r})")
             desc = f"{key} ({s!r} -> {t!r})"
             for endpoint in (s, t):
+                if not isinstance(endpoint, str):
+                    raise NetworkError(f"{key}: concept names are text (got {V.show(endpoint)} "
+                                       f"in {V.show(r)})")
                 if endpoint not in self._index:
                     if add_missing and isinstance(endpoint, str):
                         self.add_concept(endpoint)
@@ -492,12 +541,16 @@ class ConceptNetwork:
 
     def add_relation_arrays(self, source, target, weight=1.0, type: str = "association") -> None:
         """Fast path: add many relations of one type from integer index arrays."""
-        src = np.asarray(source, dtype=np.int64).ravel()
-        tgt = np.asarray(target, dtype=np.int64).ravel()
+        src = _index_array("add_relation_arrays: source", source)
+        tgt = _index_array("add_relation_arrays: target", target)
         if src.shape != tgt.shape:
             raise NetworkError(f"add_relation_arrays: source and target differ in length "
                                f"({src.size} vs {tgt.size})")
-        w = np.broadcast_to(np.asarray(weight, dtype=np.float64), src.shape).copy()
+        try:
+            w = np.broadcast_to(np.asarray(weight, dtype=np.float64), src.shape).copy()
+        except (TypeError, ValueError):
+            raise NetworkError(f"add_relation_arrays: weight must be a number or one number "
+                               f"per relation ({src.size}) (got {V.show(weight)})") from None
         n = self.n
         for key, arr in (("source", src), ("target", tgt)):
             bad = (arr < 0) | (arr >= n)
@@ -874,16 +927,7 @@ class ConceptNetwork:
         if extra:
             b = sorted(extra)[0]
             raise NetworkError(f"network: unknown key {b!r}" + V.did_you_mean(b, allowed))
-        types = []
-        for k, v in (d.get("relation_types") or {}).items():
-            if not isinstance(v, Mapping):
-                raise NetworkError(f"relation_types.{k}: expected a table of fields (got {v!r})")
-            bad = set(v) - {"sign", "gain", "symmetric", "forward", "reverse"}
-            if bad:
-                b = sorted(bad)[0]
-                raise NetworkError(f"relation_types.{k}: unknown field {b!r}"
-                                   + V.did_you_mean(b, ["sign", "gain", "symmetric", "forward", "reverse"]))
-            types.append(RelationType(k, **v))
+        types = relation_types_from(d.get("relation_types") or {}, "relation_types")
         net = cls(d.get("concepts", []), d.get("relations", []),
                   layers=d.get("layers", DEFAULT_LAYERS), relation_types=types, name=d.get("name"))
         attrs = d.get("attributes") or {}
@@ -958,13 +1002,15 @@ class ConceptNetwork:
         gattr = getattr(graph, "graph", {}) or {}
         if "layers" in gattr and "layers" not in kwargs:
             layers = gattr["layers"]
-            kwargs["layers"] = layers.split("|") if isinstance(layers, str) else tuple(layers)
+            if isinstance(layers, str):
+                layers = layers.split("|")
+            elif not isinstance(layers, (list, tuple)):
+                raise NetworkError(f"graph attribute 'layers': expected layer names joined by "
+                                   f"'|' (got {V.show(layers)})")
+            kwargs["layers"] = tuple(layers)
         if "relation_types" in gattr and "relation_types" not in kwargs:
-            rts = gattr["relation_types"]
-            if isinstance(rts, str):
-                import json
-                rts = json.loads(rts)
-            kwargs["relation_types"] = [RelationType(k, **v) for k, v in rts.items()]
+            kwargs["relation_types"] = relation_types_from(gattr["relation_types"],
+                                                           "graph attribute 'relation_types'")
         net = cls(**kwargs)
         extra: dict[str, dict] = {}
         for node, data in graph.nodes(data=True):
@@ -1057,6 +1103,12 @@ class ConceptNetwork:
             if msg.startswith("relations["):
                 k = int(msg[len("relations["):msg.index("]")])
                 msg = f"{os.fspath(path)} line {lines[k]}: " + msg[msg.index("]") + 1:].lstrip()
+            if concepts_path is not None:
+                msg = msg.replace("add it to the concepts first",
+                                  f"add it to {os.fspath(concepts_path)} first")
+            if types_path is not None:
+                msg = msg.replace("define new ones with define_relation_type()",
+                                  f"define new ones in {os.fspath(types_path)}")
             raise NetworkError(msg) from None
         return net
 
@@ -1146,17 +1198,57 @@ def _delimiter(path, delimiter):
     return "\t" if p.endswith((".tsv", ".tab", ".tsv.gz")) else ","
 
 
+def check_input_file(path, error=NetworkError, key: str | None = None) -> str:
+    """``path`` as a string, or ``error`` naming it when it cannot be an input file
+    (missing, a folder, an impossible name)."""
+    where = f"{key}: " if key else ""
+    try:
+        p = os.fspath(path)
+    except TypeError:
+        raise error(f"{where}expected a file path (got {type(path).__name__})") from None
+    if isinstance(p, bytes):
+        p = os.fsdecode(p)
+    if "\x00" in p:
+        raise error(f"{where}{p!r}: a file name cannot contain a NUL character")
+    try:
+        st = os.stat(p)
+    except FileNotFoundError:
+        raise error(f"{where}{p}: file not found") from None
+    except NotADirectoryError:
+        raise error(f"{where}{p}: file not found (a part of the path is not a folder)") from None
+    except OSError as e:
+        raise error(f"{where}{p}: cannot read ({e.strerror or e})") from None
+    import stat as _stat
+    if _stat.S_ISDIR(st.st_mode):
+        raise error(f"{where}{p}: is a folder, not a file")
+    return p
+
+
+def read_text(path, error=NetworkError) -> str:
+    """The text of a UTF-8 file (a byte-order mark is dropped); unreadable files and
+    invalid UTF-8 become ``error`` naming the file and the position."""
+    p = check_input_file(path, error)
+    try:
+        with open(p, "rb") as f:
+            data = f.read()
+    except OSError as e:
+        raise error(f"{p}: cannot read ({e.strerror or e})") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = data.count(b"\n", 0, e.start) + 1
+        raise error(f"{p} line {line}: not UTF-8 text (byte 0x{data[e.start]:02x} at offset "
+                    f"{e.start}); save the file as UTF-8") from None
+
+
 def _read_table(path, delimiter, required, optional):
     """Yield ``(line_number, row_dict)`` from a CSV/TSV with a header, checking columns."""
-    p = os.fspath(path)
-    if not os.path.exists(p):
-        raise NetworkError(f"{p}: file not found")
+    p = check_input_file(path)
     d = _delimiter(p, delimiter)
-    with open(p, newline="", encoding="utf-8") as f:
-        text = f.read()
-    reader = csv.reader(io.StringIO(text), delimiter=d)
+    text = read_text(p)
+    rows = _csv_rows(p, text, d)
     try:
-        header = next(reader)
+        lineno, header = next(rows)
     except StopIteration:
         raise NetworkError(f"{p}: empty file; expected a header row with "
                            f"{', '.join(required + optional)}") from None
@@ -1167,12 +1259,28 @@ def _read_table(path, delimiter, required, optional):
                                + V.did_you_mean(col, header))
     for h in header:
         if h not in required + optional:
-            raise NetworkError(f"{p}: unknown column {h!r}; expected {', '.join(required + optional)}"
+            raise NetworkError(f"{p}: unknown column {V.show(h)}; expected "
+                               f"{', '.join(required + optional)}"
                                + V.did_you_mean(h, required + optional))
-    for lineno, row in enumerate(reader, start=2):
+    if len(set(header)) != len(header):
+        dup = next(h for h in header if header.count(h) > 1)
+        raise NetworkError(f"{p}: column {dup!r} appears twice in the header")
+    for lineno, row in rows:
         if not row or all(not c.strip() for c in row):
             continue
         if len(row) != len(header):
             raise NetworkError(f"{p} line {lineno}: expected {len(header)} fields, got {len(row)}")
         yield lineno, {h: c.strip() for h, c in zip(header, row)}
 
+
+def _csv_rows(p, text, delimiter):
+    """``(line_number, row)`` from CSV text; csv module errors name the file and line."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as e:
+            raise NetworkError(f"{p} line {reader.line_num}: not valid CSV ({e})") from None
+        yield reader.line_num, row

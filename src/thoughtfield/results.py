@@ -9,7 +9,7 @@ import tempfile
 import numpy as np
 import xarray as xr
 
-from .errors import ConfigError
+from .errors import ConfigError, ResourceError
 
 #: Networks up to this many relations are embedded in full in the result attributes.
 EMBED_NETWORK_MAX_RELATIONS = 20_000
@@ -87,13 +87,26 @@ def _json_default(o):
 
 def save_result(ds: xr.Dataset, path, *, overwrite: bool = False) -> str:
     """Write ``ds`` to NetCDF4 (h5netcdf) atomically: a temporary file in the same folder
-    is renamed into place, so the target is either the old file or the complete new one."""
+    is renamed into place, so the target is either the old file or the complete new one.
+
+    The same Dataset always gives the same bytes (no time stamps are stored).  A result
+    that would not fit on the disk is refused before writing
+    (:class:`~thoughtfield.ResourceError`); other write failures become a
+    :class:`~thoughtfield.ConfigError` naming the file.
+    """
+    from .resources import FILE_OVERHEAD, check_disk
     path = os.fspath(path)
     if os.path.exists(path) and not overwrite:
         raise ConfigError(f"{path}: exists; pass overwrite=True (or --force) to replace it")
+    if os.path.isdir(path):
+        raise ConfigError(f"{path}: is a folder; give a file name")
+    check_disk(path, int(ds.nbytes) + FILE_OVERHEAD, "the result file")
     folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".nc", dir=folder)
+    try:
+        os.makedirs(folder, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".nc", dir=folder)
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot write in {folder} ({e.strerror or e})") from None
     os.close(fd)
     try:
         enc = {}
@@ -101,11 +114,20 @@ def save_result(ds: xr.Dataset, path, *, overwrite: bool = False) -> str:
             if var.dtype == object:
                 enc[name] = {"dtype": str}
         ds.to_netcdf(tmp, engine="h5netcdf", encoding=enc)
+        with open(tmp, "rb+") as f:   # on the disk before it replaces the old file
+            os.fsync(f.fileno())
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600 files; use the usual mode
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as e:
         if os.path.exists(tmp):
             os.unlink(tmp)
+        if isinstance(e, OSError):
+            import errno
+            if e.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise ResourceError(f"{path}: the disk is full ({e.strerror}); free space or "
+                                    "save less often (save_dt / save_every, fewer members)"
+                                    ) from None
+            raise ConfigError(f"{path}: cannot write the result ({e.strerror or e})") from None
         raise
     return path
 

@@ -177,6 +177,7 @@ class Simulation:
         fst[F_T] = self.t0
         fst[F_H] = 0.0
         fst[F_ERRPREV] = 1e-4
+        self.y0 = built.y0   # the initial state (before clamps), for checkpoint fingerprints
         self.state = State(y=built.y0.copy(), fst=fst, ist=np.zeros(16, np.int64),
                            rng=member_seeds(self.seed, m, self.seed_key),
                            spare=np.zeros(m), has_spare=np.zeros(m, np.int64),
@@ -248,7 +249,7 @@ class Simulation:
         i_lo = self.n_saved
         if i_hi <= i_lo or self.status != ST_OK:
             return
-        out = self.out[i_lo:i_hi]
+        out = self.out[i_lo:]   # the kernel may fill slots past i_hi inside its last step
         t_wall = _time.perf_counter()
         if self.solver.adaptive:
             run_adaptive(self.problem, self.work, self.method, self.state, self._K, self._ytmp,
@@ -259,15 +260,29 @@ class Simulation:
         self.wall_time += _time.perf_counter() - t_wall
         self._check_status()
 
-    def run(self, progress=False) -> "xr.Dataset":  # noqa: F821
+    def run(self, progress=False, *, checkpoint=None, checkpoint_every: float = 60.0,
+            resume: bool = False) -> "xr.Dataset":  # noqa: F821
         """Integrate to the end and return the result Dataset.
 
         ``progress``: ``True`` shows a tqdm bar over simulated time; a dict of tqdm
         options adjusts it (e.g. ``{"delay": 1.0}`` shows it only for runs longer than a
         second, ``{"disable": None}`` hides it when stderr is not a terminal).
+
+        ``checkpoint``: a file to checkpoint the run to, at most every
+        ``checkpoint_every`` seconds (0: at every chunk boundary); with ``resume=True``
+        an existing checkpoint there is restored first.  The checkpoint is removed when
+        the run ends.  See :mod:`thoughtfield.checkpoint`.
         """
+        saver = None
+        if checkpoint is not None:
+            from .checkpoint import Checkpointer
+            saver = Checkpointer(self, checkpoint, every=checkpoint_every)
+            if resume:
+                saver.restore()
         bar = None
         step = self.chunk_points()
+        if saver is not None:
+            step = min(step, max(1, -(-self.ts.size // 100)))
         if progress:
             from tqdm.auto import tqdm
             opts = dict(total=self.t_end - self.t0, unit="t", desc="simulating", leave=False,
@@ -279,13 +294,38 @@ class Simulation:
             step = min(step, max(1, -(-self.ts.size // 100)))  # ~100 updates per run
         try:
             while not self.done:
+                t_chunk = _time.perf_counter()
                 self.advance(self.n_saved + step)
                 if bar is not None and self.n_saved:
                     bar.update(float(self.ts[self.n_saved - 1]) - self.t0 - bar.n)
+                if saver is not None:
+                    saver.after_chunk()
+                    step = saver.next_chunk(step, _time.perf_counter() - t_chunk,
+                                            self.chunk_points())
+        except BaseException as e:
+            from .errors import SimulationError
+            if saver is not None and isinstance(e, SimulationError):
+                saver.remove()   # the run is over (it failed the same way on a resume)
+            raise
         finally:
             if bar is not None:
+                bar.refresh()   # show the final state (updates may have been throttled)
                 bar.close()
-        return self.result()
+        ds = self.result()
+        if saver is not None:
+            saver.remove()
+        return ds
+
+    def save_checkpoint(self, path) -> str:
+        """Write the state of this run to ``path`` (atomically); see
+        :mod:`thoughtfield.checkpoint`."""
+        from .checkpoint import save_checkpoint
+        return save_checkpoint(self, path)
+
+    def load_checkpoint(self, path) -> dict:
+        """Continue this (not yet run) simulation from the checkpoint at ``path``."""
+        from .checkpoint import load_checkpoint
+        return load_checkpoint(self, path)
 
     # ------------------------------------------------------------------ failures
     def _locate(self, flat: int) -> tuple[str, int]:
@@ -388,7 +428,6 @@ class Simulation:
             "dt": self.dt if self.dt is not None else "adaptive",
             **stats,
             "message": message,
-            "wall_time_s": round(self.wall_time, 6),
             "model": self.model.to_dict(),
             "stimuli": [s.to_dict() for s in self.stimuli],
             "network": network_description(self.network),

@@ -561,7 +561,7 @@ _register_section()
 # ===================================================================== Python API
 def sweep(config, grid=None, zip=None, *, overrides=None, workers=None, scheduler=None,
           out=None, resume: bool = False, force: bool = False, chunk=None, on_error=None,
-          readout=None, progress=False):
+          readout=None, progress=False, report=None):
     """Run ``config`` over a parameter sweep and return one ``xarray.Dataset``.
 
     Parameters
@@ -595,6 +595,10 @@ def sweep(config, grid=None, zip=None, *, overrides=None, workers=None, schedule
         ``{"kind": "choice", "concepts": [...], "threshold": 0.7}`` for the summary and plot.
     progress : bool or dict
         A tqdm progress bar over points.
+    report : dict, optional
+        Filled with how the sweep ran: ``executor`` (``"in-process"``, ``"dask
+        LocalCluster"``...), ``workers``, ``resumed_points`` and ``wall_time_s``.  These are
+        not in the result, so the same sweep gives the same bytes however it ran.
 
     Returns
     -------
@@ -608,7 +612,8 @@ def sweep(config, grid=None, zip=None, *, overrides=None, workers=None, schedule
         load_config(config, overrides=overrides)
     sw = sweep_of(cfg, grid=grid, zip=zip, chunk=chunk, workers=workers, scheduler=scheduler,
                   on_error=on_error, readout=readout)
-    return run_sweep(cfg, sw, out=out, resume=resume, force=force, progress=progress)
+    return run_sweep(cfg, sw, out=out, resume=resume, force=force, progress=progress,
+                     report=report)
 
 
 def sweep_of(cfg, *, grid=None, zip=None, **settings) -> Sweep:

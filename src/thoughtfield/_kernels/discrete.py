@@ -42,10 +42,10 @@ Spread = namedtuple("Spread", [
     "ent_kind",    # int64[E]: 0 pulse (added every step of the segment), 1 clamp (value set)
 ])
 
-# indices into the int64 status array ``ist``
-J_T, J_STATUS, J_SEG, J_STEPS = 0, 1, 2, 3
-# status codes (match thoughtfield._problem: 0 ok, 1 stopped early, 4 max steps)
-ST_OK, ST_THRESHOLD = 0, 1
+# indices into the int64 status array ``ist`` (length 5)
+J_T, J_STATUS, J_SEG, J_STEPS, J_BAD = 0, 1, 2, 3, 4
+# status codes (match thoughtfield._problem: 0 ok, 1 stopped early, 2 non-finite)
+ST_OK, ST_THRESHOLD, ST_NONFINITE = 0, 1, 2
 
 
 @njit(cache=True)
@@ -80,6 +80,16 @@ def below(P, a):
         if not a[q] < thr:
             return False
     return True
+
+
+@njit(cache=True)
+def first_bad(a):
+    """Index of the first non-finite entry of ``a``, or -1."""
+    for q in range(a.size):
+        v = a[q]
+        if v - v != 0.0:   # NaN for NaN and +-inf
+            return q
+    return -1
 
 
 @njit(cache=True)
@@ -133,8 +143,10 @@ def step(P, a, s, anew):
 @njit(cache=True)
 def run(P, a, s, anew, ist, t_stop, save_every, t0, out, tout):
     """Advance from step ``ist[J_T]`` until ``out`` is full, step ``t_stop`` is reached or
-    the threshold stops the run.  Saves the state after every step ``t`` with
-    ``(t - t0) % save_every == 0`` and after the last step.  Returns the rows written
+    the threshold stops the run (or an activation becomes non-finite: status
+    ``ST_NONFINITE``, the concept in ``ist[J_BAD]``, that step is not saved).  Saves the
+    state after every step ``t`` with ``(t - t0) % save_every == 0`` and after the last
+    step.  Returns the rows written
     (their steps in ``tout``).  ``a`` holds the current state on return."""
     rows = out.shape[0]
     r = 0
@@ -151,6 +163,11 @@ def run(P, a, s, anew, ist, t_stop, save_every, t0, out, tout):
         nxt = tmp
         odd = not odd
         ist[J_STEPS] += 1
+        bad = first_bad(cur)
+        if bad >= 0:   # overflow (inputs are finite): stop at the first bad step, unsaved
+            ist[J_STATUS] = ST_NONFINITE
+            ist[J_BAD] = bad
+            break
         last = t >= t_stop
         if P.threshold > 0.0 and below(P, cur):
             ist[J_STATUS] = ST_THRESHOLD

@@ -2,7 +2,10 @@
 
 One call advances the integrator state until the save slots ``[i_lo, i_hi)`` are filled
 (or the run stops early), so a run can be split into chunks that end bit for bit where
-the unsplit run would be: the step sequence never depends on the chunking.
+the unsplit run would be: the step sequence never depends on the chunking.  ``out`` holds
+the rows from ``i_lo`` on; the adaptive method fills every save slot inside its last step
+that fits in ``out`` (slots past ``i_hi`` included), so a chunk that ends inside a long
+step saves exactly what the unsplit run saves.
 
 Stops: every input-segment boundary is hit exactly.  Fixed-step methods also hit every
 save time exactly (the interval between two stops is cut into ``ceil(len / dt)`` equal
@@ -307,8 +310,10 @@ def run_adaptive(P, W, Mt, S, K, ytmp, ynew, errm, ts, i_lo, i_hi, out):
         err = _err_norm(P, Mt, y, ynew, K, h, errm) if finite else np.inf
         if finite and err <= 1.0:
             t_new = t_stop if last else t + h
-            # dense output for save times inside the step
-            while S.ist[I_NEXT] < i_hi and ts[S.ist[I_NEXT]] < t_new:
+            # dense output for every save time inside the step -- also those at or past
+            # i_hi when ``out`` has room for them, so that where a chunk ends never changes
+            # what is saved (the caller passes the whole rest of the output)
+            while S.ist[I_NEXT] < i_lo + out.shape[0] and ts[S.ist[I_NEXT]] < t_new:
                 th = (ts[S.ist[I_NEXT]] - t) / h
                 for j in range(ns):
                     v = 0.0

@@ -73,8 +73,9 @@ def _result_info(path, show_concepts) -> list[str]:
             s += f" (rtol {solver['rtol']:g}, atol {solver.get('atol', 0):g})"
         elif a.get("dt") not in (None, "adaptive"):
             s += f" (dt {float(a['dt']):g})"
-        s += (f", status {a.get('status')}, {a.get('n_steps')} steps, {a.get('n_rhs')} RHS "
-              f"evaluations, integration {float(a.get('wall_time_s', 0)):.3g} s")
+        s += f", status {a.get('status')}, {a.get('n_steps')} steps"
+        if a.get("n_rhs") is not None:
+            s += f", {a.get('n_rhs')} RHS evaluations"
         lines.append(s)
     prov = [f"thoughtfield {a.get('thoughtfield_version', '?')}"]
     if a.get("seed") is not None:

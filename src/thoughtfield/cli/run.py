@@ -17,11 +17,23 @@ simulated time, wall time, solver steps and the most active concepts at the end.
 The result goes to --out, else to [output] path, else to CONFIG_NAME.nc in the current
 folder. With --plot the figures listed in [output] plots are written next to it as
 RESULT_KIND.png. Existing files are never overwritten without --force. Everything is
-checked before the run starts; a bad config exits with status 2, a failed run with 1."""
+checked before the run starts; a bad config exits with status 2, a failed run with 1.
+
+Before running, the output size (save times x concepts x members x 8 bytes) and the
+memory are estimated (--verbose prints the estimate; 'thoughtfield info CONFIG' too):
+a run that would not fit in memory (THOUGHTFIELD_MAX_MEMORY, default 80 percent of
+the available memory) or whose result would not fit on the destination's disk is refused
+with a hint (save less often with run.save_dt / run.save_every, fewer members).
+
+Long runs are checkpointed to RESULT.checkpoint (at most every --checkpoint-every
+seconds, atomically). After a crash or a kill, the same command with --resume continues
+from the last checkpoint and gives the same result, bit for bit, as an uninterrupted
+run; the checkpoint is removed once the result is written."""
 EXAMPLES = """\
   thoughtfield run simulations/quickstart.toml --out quickstart.nc --plot
   thoughtfield run simulations/quickstart.toml --set run.t_end=5 --set model.gain=6 --force
-  thoughtfield run my.toml --out results/my.nc --quiet"""
+  thoughtfield run my.toml --out results/my.nc --quiet
+  thoughtfield run long.toml --out long.nc --resume      # continue after a kill"""
 
 
 def add_arguments(p):
@@ -32,20 +44,72 @@ def add_arguments(p):
     add_set_argument(p)
     p.add_argument("--quiet", "-q", action="store_true",
                    help="no progress bar and no summary (errors are still printed)")
-    p.add_argument("--force", "-f", action="store_true", help="overwrite existing output files")
+    p.add_argument("--verbose", "-v", action="store_true",
+                   help="print the size estimate (output, memory, file, free disk) before running")
+    p.add_argument("--force", "-f", action="store_true",
+                   help="overwrite existing output files (and discard a checkpoint)")
+    p.add_argument("--resume", action="store_true",
+                   help="continue an interrupted run from RESULT.checkpoint")
+    p.add_argument("--checkpoint-every", type=float, default=60.0, metavar="SECONDS",
+                   help="seconds between checkpoints (default 60; 0: at every chunk)")
+    p.add_argument("--no-checkpoint", action="store_true", help="do not write checkpoints")
 
 
 def main(args) -> int:
     t_start = time.perf_counter()
+    from ..checkpoint import checkpoint_path, read_info
     from ..config import load_config
+    from ..errors import ConfigError
+    from ..resources import check_disk, estimate, free_disk, human_bytes
     from ..results import save_result
     from ..summary import summary_lines
     cfg = load_config(args.config, overrides=args.sets)
     out = args.out or cfg.output.path or f"{cfg.name}.nc"
     figures = figure_paths(out, cfg.output.plots, cfg.output.plot_format) if args.plot else []
     refuse_existing([out] + [p for _, p in figures], args.force)
+    if not args.checkpoint_every >= 0:
+        raise ConfigError(f"--checkpoint-every: must be >= 0 seconds (got {args.checkpoint_every})")
+    if args.resume and args.no_checkpoint:
+        raise ConfigError("--resume: cannot be combined with --no-checkpoint")
 
-    ds = cfg.run_simulation(progress=progress_options(args.quiet))
+    ckpt = None if args.no_checkpoint or cfg.runner_section() else checkpoint_path(out)
+    if ckpt is not None and os.path.exists(ckpt):
+        if args.resume:
+            info = read_info(ckpt)   # a corrupted checkpoint is reported before any work
+            if not args.quiet:
+                print(f"resuming from {ckpt} ({info['progress']})", file=sys.stderr)
+        elif args.force:
+            os.unlink(ckpt)
+        else:
+            raise ConfigError(f"{ckpt}: a checkpoint of an interrupted run exists; pass --resume "
+                              "to continue it, or --force to start over")
+    elif args.resume:
+        if cfg.runner_section():
+            raise ConfigError(f"--resume: runs driven by [{cfg.runner_section()}] are not "
+                              "checkpointed; run again without --resume")
+        if not args.quiet:
+            print(f"no checkpoint {ckpt}; starting from the beginning", file=sys.stderr)
+
+    t_run = time.perf_counter()
+    if cfg.runner_section() is None:
+        sim_kwargs = {}
+        if args.resume and ckpt and os.path.exists(ckpt) and cfg.seed is None:
+            sim_kwargs["seed"] = read_info(ckpt)["seed"]   # the seed the run started with
+        sim = cfg.simulation(**sim_kwargs)   # builds the run; the memory guard is here
+        est = estimate(sim)
+        need = est.file_bytes + (2 * est.checkpoint_bytes if ckpt else 0)
+        if args.verbose:
+            free = free_disk(out)
+            for line in est.lines():
+                print(f"estimate: {line}", file=sys.stderr)
+            print(f"estimate: free disk at {os.path.dirname(os.path.abspath(out))}: "
+                  + (human_bytes(free) if free is not None else "unknown"), file=sys.stderr)
+        check_disk(out, need, "the result" + (" and its checkpoints" if ckpt else ""))
+        ds = cfg.annotate(sim.run(progress=progress_options(args.quiet), checkpoint=ckpt,
+                                  checkpoint_every=args.checkpoint_every, resume=args.resume))
+    else:
+        ds = cfg.run_simulation(progress=progress_options(args.quiet))
+    t_run = time.perf_counter() - t_run
     save_result(ds, out, overwrite=args.force)
     written = []
     if figures:
@@ -59,7 +123,7 @@ def main(args) -> int:
         lines = [f"{cfg.name}: {net.n} concepts, {net.n_relations} relations, "
                  f"layers {'/'.join(net.layers)}"]
         lines += summary_lines(ds)
-        lines.append(f"wall time {wall:.2f} s (integration {float(ds.attrs.get('wall_time_s', 0)):.3g} s)")
+        lines.append(f"wall time {wall:.2f} s (run {t_run:.3g} s)")
         lines.append(f"wrote {out} ({human_size(os.path.getsize(out))})")
         if written:
             lines.append("wrote " + ", ".join(written))

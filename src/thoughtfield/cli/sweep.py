@@ -107,7 +107,9 @@ def main(args) -> int:
         figure = figure_paths(out, ["sweep"], cfg.output.plot_format)[0][1]
     refuse_existing([out] + ([figure] if figure else []), args.force)
     bar = progress_options(args.quiet)
-    ds = run_sweep(cfg, sw, out=out, resume=args.resume, force=args.force, progress=bar)
+    report: dict = {}
+    ds = run_sweep(cfg, sw, out=out, resume=args.resume, force=args.force, progress=bar,
+                   report=report)
     if figure:
         from ._common import save_figure
         save_figure(ds, "sweep", figure, dpi=cfg.output.dpi)
@@ -117,10 +119,10 @@ def main(args) -> int:
         lines = [f"{cfg.name}: {net.n} concepts, {net.n_relations} relations"]
         lines += summary_lines(ds)
         a = ds.attrs
-        resumed = int(a.get("sweep_resumed_points", 0))
-        how = str(a.get("sweep_executor", ""))
+        resumed = int(report.get("resumed_points", 0))
+        how = str(report.get("executor", ""))
         if how.startswith("dask"):
-            how += f" ({a.get('sweep_workers')} workers)"
+            how += f" ({report.get('workers')} workers)"
         lines.append(f"ran {a.get('sweep_points', 0) - resumed} point(s) {how}"
                      + (f", {resumed} resumed from parts" if resumed else "")
                      + f"; wall time {time.perf_counter() - t_start:.2f} s")

@@ -119,16 +119,45 @@ def relation_types() -> list[RelationType]:
 def _read_index(path: str) -> dict[str, list[int]]:
     """``lemma -> [synset offsets in sense order]`` from an ``index.<pos>`` file."""
     out: dict[str, list[int]] = {}
-    with open(path, "rb") as f:
-        for raw in f:
-            if raw.startswith(b"  "):
-                continue
-            tok = raw.split()
-            if not tok:
-                continue
-            n_syn = int(tok[2])
-            out[tok[0].decode("utf-8")] = [int(x) for x in tok[len(tok) - n_syn:]]
+    for lineno, raw in enumerate(_read_bytes(path).splitlines(), start=1):
+        if raw.startswith(b"  "):
+            continue
+        tok = raw.split()
+        if not tok:
+            continue
+        try:
+            lemma = tok[0].decode("utf-8")
+            n_syn = _int(tok[2])
+            if not 0 < n_syn <= len(tok) - 4:
+                raise ValueError
+            out[lemma] = [_int(x) for x in tok[len(tok) - n_syn:]]
+        except (IndexError, ValueError, UnicodeDecodeError):
+            raise ConfigError(f"{path} line {lineno}: malformed index line {_clip(raw)}; "
+                              "expected 'lemma pos synset_cnt p_cnt [ptr...] sense_cnt "
+                              "tagsense_cnt offset...'") from None
     return out
+
+
+def _read_bytes(path: str) -> bytes:
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot read ({e.strerror or e})") from None
+
+
+def _int(b, base: int = 10) -> int:
+    """A WNDB number: ASCII digits only (``int()`` would accept '+1', '1_0' and other
+    Unicode digits)."""
+    t = b.decode("ascii") if isinstance(b, bytes) else b
+    digits = "0123456789abcdef"[:base]
+    if not t or any(c not in digits for c in t.lower()):
+        raise ValueError(t)
+    return int(t, base)
+
+
+def _clip(raw: bytes) -> str:
+    return repr(raw[:60].decode("utf-8", "replace")) + ("..." if len(raw) > 60 else "")
 
 
 def _strip_marker(word: str) -> str:
@@ -143,38 +172,51 @@ def _strip_marker(word: str) -> str:
 def _parse_data(path: str, filepos: str):
     """Yield ``(offset, lexfile, ss_type, words, pointers, gloss)`` per synset line, checking
     that each line starts at the byte offset it names (the WNDB invariant)."""
-    with open(path, "rb") as f:
-        data = f.read()
+    data = _read_bytes(path)
     pos = 0
+    allowed = ("a", "s") if filepos == "a" else (filepos,)
     for raw in data.splitlines(keepends=True):
         here = pos
         pos += len(raw)
         if raw.startswith(b"  ") or not raw.strip():
             continue
-        line = raw.decode("utf-8").rstrip("\r\n")
+        try:
+            line = raw.decode("utf-8").rstrip("\r\n")
+        except UnicodeDecodeError as e:
+            raise ConfigError(f"{path}: the synset line at byte {here} is not UTF-8 text "
+                              f"(byte 0x{raw[e.start]:02x} at offset {here + e.start})") from None
         bar = line.find(" | ")
         if bar < 0:
             head, gloss = line, ""
         else:
             head, gloss = line[:bar], line[bar + 3:].strip()
         tok = head.split()
-        if not tok or not tok[0].isdigit() or int(tok[0]) != here:
+        first = tok[0] if tok else ""
+        if not first.isascii() or not first.isdigit() or int(first) != here:
             raise ConfigError(f"{path}: the synset line at byte {here} names offset "
-                              f"{tok[0] if tok else ''!r}; each line must start at the byte "
+                              f"{V.show(first)}; each line must start at the byte "
                               "offset it names (is this a WNDB data file with its original "
                               "line endings?)")
         off = here
         try:
-            lexfile = int(tok[1])
+            lexfile = _int(tok[1])
+            if lexfile >= 64:
+                raise ValueError
             ss_type = tok[2]
-            w_cnt = int(tok[3], 16)
+            if ss_type not in allowed:
+                raise ValueError
+            w_cnt = _int(tok[3], 16)
+            if w_cnt < 1:
+                raise ValueError
             words = [_strip_marker(tok[4 + 2 * k]) for k in range(w_cnt)]
             k = 4 + 2 * w_cnt
-            p_cnt = int(tok[k])
+            p_cnt = _int(tok[k])
             ptrs = []
             for j in range(p_cnt):
                 sym, toff, tpos, st = tok[k + 1 + 4 * j: k + 5 + 4 * j]
-                ptrs.append((sym, int(toff), tpos, st))
+                if tpos not in ("n", "v", "a", "s", "r"):
+                    raise ValueError
+                ptrs.append((sym, _int(toff), tpos, st))
         except (IndexError, ValueError):
             raise ConfigError(f"{path}: malformed synset line at byte {here}: "
                               f"{line[:80]!r}") from None
@@ -223,8 +265,8 @@ def parse_wndb(path, pos=_POS_ORDER) -> dict[str, np.ndarray]:
             offs = imap.get(w.lower())
             sn.append(offs.index(off) + 1 if offs is not None and off in offs else 0)
         if sn[0] == 0:
-            raise ConfigError(f"{path}: synset {off:08d} ({words[0]}) is missing from "
-                              f"index.{POS[fp]}")
+            raise ConfigError(f"{os.path.join(path, 'index.' + POS[fp])}: synset {off:08d} "
+                              f"({words[0]}) of data.{POS[fp]} is missing from it")
         names.append(f"{words[0].lower()}.{ss}.{sn[0]:02d}")
         senses.extend(sn)
     if len(set(names)) != n:
@@ -289,11 +331,16 @@ def _read_lexnames(path):
     p = os.path.join(path, "lexnames")
     names = [f"lexfile{i:02d}" for i in range(64)]
     if os.path.isfile(p):
-        with open(p, encoding="utf-8") as f:
-            for line in f:
-                tok = line.split()
-                if len(tok) >= 2:
-                    names[int(tok[0])] = tok[1]
+        for lineno, raw in enumerate(_read_bytes(p).splitlines(), start=1):
+            tok = raw.split()
+            if len(tok) >= 2:
+                try:
+                    k = _int(tok[0])
+                    names[k] = tok[1].decode("utf-8")
+                except (ValueError, IndexError, UnicodeDecodeError):
+                    raise ConfigError(f"{p} line {lineno}: expected 'NN name' with NN a "
+                                      f"lexicographer file number 00..63 (got {_clip(raw)})"
+                                      ) from None
     return names
 
 
@@ -388,7 +435,7 @@ def _arrays(path, glosses: bool, pos=_POS_ORDER) -> dict:
             if not os.path.isfile(NETWORK_FILE):
                 raise ConfigError(f"wordnet: the bundled file {NETWORK_FILE} is missing; "
                                   "reinstall thoughtfield or run scripts/build_wordnet.py")
-            with np.load(NETWORK_FILE) as z:
+            with np.load(NETWORK_FILE, allow_pickle=False) as z:
                 arr = {k: z[k] for k in z.files}
             if int(arr["format"]) != FORMAT:
                 raise ConfigError(f"wordnet: {NETWORK_FILE} has format {int(arr['format'])}, this "
@@ -397,9 +444,12 @@ def _arrays(path, glosses: bool, pos=_POS_ORDER) -> dict:
             _CACHE[key] = arr
         arr = _CACHE[key]
         if glosses and "gloss_text" not in arr:
-            with np.load(GLOSS_FILE) as z:
+            with np.load(GLOSS_FILE, allow_pickle=False) as z:
                 arr["gloss_text"] = z["gloss_text"]
         return arr
+    if not isinstance(path, (str, os.PathLike)) or "\x00" in os.fspath(path):
+        raise ConfigError(f"path: expected the path of a folder holding the WNDB files "
+                          f"(got {V.show(path)})")
     p = os.path.realpath(os.fspath(path))
     if not os.path.isdir(p):
         raise ConfigError(f"path: {os.fspath(path)} is not a folder; give the folder "
