@@ -63,6 +63,21 @@ def _pool_edges(P, p):
 
 
 # ------------------------------------------------------------------ dataset assembly
+def derived_width(sim) -> int:
+    """Values per saved time that :func:`assemble` derives from the saved rows (layer
+    mean and max, conflict per pool, overlap and activation per stored idea), over all
+    members -- for the size estimate of the result file."""
+    lay = getattr(sim, "layout", None)
+    if lay is None:
+        return 0
+    codes = sim.network.layer_codes
+    levels = int(np.unique(codes).size) if codes.size else 0
+    per = 2 * levels + len(lay.pools)
+    if lay.ideas is not None:
+        per += 2 * len(lay.ideas[0])
+    return per * sim.members
+
+
 def assemble(sim, ts, out, attrs) -> xr.Dataset:
     """Build the result Dataset of a :class:`~thoughtfield.Simulation` (called by
     ``Simulation.result``)."""

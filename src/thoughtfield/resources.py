@@ -71,10 +71,12 @@ def estimate(sim) -> RunEstimate:
         else:
             times = (sim.t_stop - sim.t0) // sim.save_every + 2
     out_b = 8 * times * width
+    from .readouts import derived_width
+    derived_b = 8 * times * derived_width(sim)   # layer summaries, conflict, overlaps
     mem = int(getattr(sim, "memory_estimate", out_b))
     names = sum(len(c.encode("utf-8")) + 8 for c in sim.network.concepts)
     desc = len(network_description(sim.network).encode("utf-8"))
-    file_b = out_b + 8 * times + 2 * names + desc + FILE_OVERHEAD
+    file_b = out_b + derived_b + 8 * times + 2 * names + desc + FILE_OVERHEAD
     ckpt = out_b + 8 * 16 * width + FILE_OVERHEAD   # output so far + state arrays
     return RunEstimate(save_times=times, concepts=n, members=m, row_values=width,
                        output_bytes=out_b, memory_bytes=max(mem, out_b), file_bytes=file_b,
