@@ -300,7 +300,9 @@ def _config_text_cases(case):
 def test_config_text_fuzz():
     before = STATS.malformed["config_text"]
     _config_text_cases()
-    assert STATS.malformed["config_text"] - before >= 200
+    # about 200 of the 350 texts are malformed (the rest stay valid TOML configs): the
+    # count varies from run to run by about +-10, so the floor sits well below it
+    assert STATS.malformed["config_text"] - before >= 150
 
 
 # ------------------------------------------------------------------ --set overrides

@@ -44,3 +44,54 @@ def test_stamp_changes_when_any_kernel_file_changes(tmp_path, monkeypatch):
     rhs = tmp_path / "rhs.py"
     rhs.write_text(rhs.read_text() + "\n# edited\n")
     assert K._sources_hash() != before
+
+
+def _package_dispatchers():
+    """Every compiled function defined at module level anywhere in the package."""
+    import thoughtfield
+    seen = set()
+    for info in pkgutil.walk_packages(thoughtfield.__path__, "thoughtfield."):
+        if info.name.startswith("thoughtfield.cli") or info.name.endswith("__main__"):
+            continue
+        mod = importlib.import_module(info.name)
+        for obj in vars(mod).values():
+            if isinstance(obj, CPUDispatcher) and obj.__module__ == mod.__name__ \
+                    and id(obj) not in seen:
+                seen.add(id(obj))
+                yield obj
+
+
+def test_no_cached_function_calls_parallel_code():
+    # numba#8578: a cached function that calls a parallel=True function can crash a later
+    # process that loads it from the cache (benchmarks/prototypes/cache_segfault_repro.py
+    # crashed this way).  Parallel code exists only in the uncached threaded twins.
+    from thoughtfield._kernels.threads import _callees
+    found = 0
+    for disp in _package_dispatchers():
+        if type(getattr(disp, "_cache", None)).__name__ in ("NullCache", "NoneType"):
+            continue
+        found += 1
+        # parallel code is allowed only in functions called from Python (the STREAM
+        # kernels of the benchmark); none of the simulation kernels is parallel
+        if disp.__module__.startswith("thoughtfield._kernels"):
+            assert not disp.targetoptions.get("parallel"), disp.py_func.__qualname__
+        for name, callee in _callees(disp):
+            assert not callee.targetoptions.get("parallel"), (disp.py_func.__qualname__, name)
+    assert found >= 30
+
+
+def test_threaded_twins_replace_exactly_the_callers_of_task_loops():
+    from thoughtfield._kernels import integrate, mech, rhs, threads
+    twin = threads.threaded(integrate.run_fixed)
+    assert twin is not integrate.run_fixed
+    assert not twin.targetoptions.get("parallel")
+    glb = twin.py_func.__globals__
+    assert glb["rhs"] is threads.threaded(rhs.rhs) and glb["rhs"] is not rhs.rhs
+    loops = threads.threaded(rhs.rhs).py_func.__globals__
+    assert loops["_rows_tasks"].targetoptions.get("parallel") is True
+    # kernels that never reach a task loop stay the cached originals
+    assert threads.threaded(mech.prepare) is mech.prepare
+    assert threads.threaded(rhs.rhs).py_func.__globals__["prepare"] is mech.prepare
+    # the originals are untouched
+    assert rhs.rhs.py_func.__globals__["_rows_tasks"] is rhs._rows_tasks
+    assert not rhs._rows_tasks.targetoptions.get("parallel")

@@ -825,8 +825,10 @@ _RUN = Struct({
     "save_every": Field(Int(min=1, max=2**62), None, "Save every k-th step (fixed-step methods)."),
     "members": Field(Int(min=1, max=10_000_000), 1, "Ensemble size: members differ by their "
                      "noise, per-member stimuli and initial states."),
-    "threads": Field(Int(min=1, max=4096), None, "Threads for the right-hand side of large networks "
-                     "(results are the same for any value).", default_doc="automatic"),
+    "threads": Field(Int(min=1, max=4096), None, "Threads for the right-hand side (results are the "
+                     "same for any value). Automatic: numba's thread count from 1e7 edges x members "
+                     "on, else 1. The threaded kernels compile on first use in each process (tens "
+                     "of seconds), so ask for threads only for long runs.", default_doc="automatic"),
 }, validate=_run_validate)
 
 

@@ -358,10 +358,12 @@ class ConceptNetwork:
             raise NetworkError(f"attribute {name!r} of {self._names[i]!r}: values must be str, "
                                f"int, float, bool or None (got {type(out[i]).__name__})")
         self._attrs[name] = out
+        self._cache.clear()
 
     def drop_attribute(self, name: str) -> None:
         self.attribute(name)
         del self._attrs[name]
+        self._cache.clear()
 
     # ------------------------------------------------------------ bulk building
     @classmethod

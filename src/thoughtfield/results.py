@@ -21,10 +21,21 @@ def _version() -> str:
 
 
 def network_description(network) -> str:
-    """JSON text describing the network: in full when small, else a summary."""
+    """JSON text describing the network: in full when small, else a summary.
+
+    Kept with the network until it is edited (building it took most of the time of a
+    short run on a 1,000-concept network, and sweeps and trial batteries ask again for
+    the same network)."""
+    cache = getattr(network, "_cache", None)
+    if cache is not None and "description" in cache:
+        return cache["description"]
     if network.n_relations <= EMBED_NETWORK_MAX_RELATIONS and network.n <= EMBED_NETWORK_MAX_RELATIONS:
-        return json.dumps(network.to_dict(), separators=(",", ":"))
-    return json.dumps({"summary": network.summary(), "layers": list(network.layers)})
+        text = json.dumps(network.to_dict(), separators=(",", ":"))
+    else:
+        text = json.dumps({"summary": network.summary(), "layers": list(network.layers)})
+    if cache is not None:
+        cache["description"] = text
+    return text
 
 
 def make_dataset(times: np.ndarray, act: np.ndarray, network, *, members: int,

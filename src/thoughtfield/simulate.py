@@ -26,11 +26,15 @@ BLOCK_ROWS = 256
 CHUNK_BYTES = 32 * 2**20
 
 
-#: Work (edges x members + states) above which the right-hand side runs on several threads.
-#: Below it a right-hand side takes well under a millisecond and the fork/join of a parallel
-#: region costs more than it saves as soon as the machine is loaded (measured at N = 1e4 with
+#: Work (edges x members + states) above which the right-hand side runs on several threads
+#: by default.  The threaded kernels are twins compiled on first use in each process and
+#: never cached (``_kernels/threads.py``: numba cannot cache callers of parallel code
+#: safely), which costs 25-75 s once; a right-hand side of 1e7 edges takes 0.1-0.5 s, so a
+#: run of a few hundred evaluations repays it.  Below about 1e5 edges the fork/join of a
+#: parallel region costs more than it saves as soon as the machine is loaded (N = 1e4 with
 #: other processes on both cores: 2.4 ms per threaded RHS instead of 0.14 ms serial).
-PARALLEL_MIN_WORK = 1_000_000
+#: ``threads=`` overrides the choice.
+PARALLEL_MIN_WORK = 10_000_000
 
 
 def parallel_tasks(work: int, threads: int | None) -> int:
@@ -251,11 +255,16 @@ class Simulation:
             return
         out = self.out[i_lo:]   # the kernel may fill slots past i_hi inside its last step
         t_wall = _time.perf_counter()
+        if self.work.ntask > 1:   # threaded twins (compiled on first use, not cached)
+            from ._kernels.threads import threaded
+            adaptive, fixed = threaded(run_adaptive), threaded(run_fixed)
+        else:
+            adaptive, fixed = run_adaptive, run_fixed
         if self.solver.adaptive:
-            run_adaptive(self.problem, self.work, self.method, self.state, self._K, self._ytmp,
+            adaptive(self.problem, self.work, self.method, self.state, self._K, self._ytmp,
                          self._ynew, self._errm, self.ts, i_lo, i_hi, out)
         else:
-            run_fixed(self.problem, self.work, self.method, self.state, self._K, self._ytmp,
+            fixed(self.problem, self.work, self.method, self.state, self._K, self._ytmp,
                       self.ts, i_lo, i_hi, out)
         self.wall_time += _time.perf_counter() - t_wall
         self._check_status()
@@ -487,9 +496,10 @@ def simulate(network: ConceptNetwork, model: Model | None = None, stimuli=None, 
         Show a tqdm progress bar (a dict passes options to tqdm, see
         :meth:`Simulation.run`).
     threads : int, optional
-        Threads for the right-hand side of large problems (default: numba's thread count
-        when the network is large enough to profit, else 1).  Results are bitwise the
-        same for any value.
+        Threads for the right-hand side (default: numba's thread count when edges x
+        members reach ``PARALLEL_MIN_WORK`` = 1e7, else 1).  Results are bitwise the same
+        for any value.  The threaded kernels are compiled on first use in each process
+        (tens of seconds; they cannot be cached), so ask for threads only for long runs.
 
     Returns
     -------

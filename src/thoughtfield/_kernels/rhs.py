@@ -11,9 +11,11 @@ Performance notes (measured, see benchmarks/core_vs_numpy.py):
   (``transfer.phi_block``), then the derivatives are written.
 * Mixing ``uint64`` with ``int64`` makes numba produce ``float64``; every counter
   below is kept unsigned on purpose.
-* Large problems split the rows over threads (``W.ntask > 1``): the gathers of a CSR
-  product at N = 1e6 are bound by memory latency, and a second core doubles the misses in
-  flight (measured 22-48 ms instead of 57-93 ms per product at N = 1e6 on 2 cores).
+* Large problems split the rows into ``W.ntask`` row ranges (``*_tasks``): the gathers of
+  a CSR product at N = 1e6 are bound by memory latency, and a second core doubles the
+  misses in flight (measured 22-48 ms instead of 57-93 ms per product at N = 1e6 on 2
+  cores).  The cached task loops here run their ranges one after another; their threaded
+  twins (``threads.py``, ``parallel=True``, never cached) run them on numba's threads.
 """
 
 import numpy as np
@@ -176,10 +178,11 @@ def _rows(P, W, y, dy, r0, r1, buf, ebuf, ibuf, fview, acc):
     return mx, chk
 
 
-@njit(cache=True, parallel=True)
-def _rows_parallel(P, W, y, dy, ntask, mxs, chks):
-    """Row ranges in parallel (each task with its own scratch).  Every row is computed by
-    the same arithmetic as in the serial path, so results are bitwise identical."""
+@njit(cache=True)
+def _rows_tasks(P, W, y, dy, ntask, mxs, chks):
+    """Rows in ``ntask`` ranges, each task with its own scratch (one after another here, in
+    parallel in the threaded twin, ``threads.py``).  Every row is computed by the same
+    arithmetic as in the single-range path, so results are bitwise identical."""
     N = P.n
     BM = W.buf.size
     rows = (N + ntask - 1) // ntask
@@ -239,8 +242,8 @@ def _outputs(P, W, y, out, r0, r1, buf, ebuf, ibuf, fview):
                 out[q] = cval[q] if clamp[q] else buf[qb + m]
 
 
-@njit(cache=True, parallel=True)
-def _outputs_parallel(P, W, y, out, ntask):
+@njit(cache=True)
+def _outputs_tasks(P, W, y, out, ntask):
     N = P.n
     BM = W.buf.size
     rows = (N + ntask - 1) // ntask
@@ -263,7 +266,7 @@ def outputs(P, W, y, out):
         for q in range(NM):
             out[q] = y[q]
     elif W.ntask > 1:
-        _outputs_parallel(P, W, y, out, W.ntask)
+        _outputs_tasks(P, W, y, out, W.ntask)
     else:
         _outputs(P, W, y, out, 0, P.n, W.buf, W.ebuf, W.ibuf, W.fview)
 
@@ -332,8 +335,8 @@ def _rows_pot(P, W, y, a, dy, r0, r1, acc):
     return mx, chk
 
 
-@njit(cache=True, parallel=True)
-def _rows_pot_parallel(P, W, y, a, dy, ntask, mxs, chks):
+@njit(cache=True)
+def _rows_pot_tasks(P, W, y, a, dy, ntask, mxs, chks):
     N = P.n
     rows = (N + ntask - 1) // ntask
     for t in prange(ntask):
@@ -359,7 +362,7 @@ def rhs(P, W, t, y, dy):
         prepare(P, W, y, a)
     if P.form == 0:
         if W.ntask > 1:
-            _rows_parallel(P, W, y, dy, W.ntask, W.mxs, W.chks)
+            _rows_tasks(P, W, y, dy, W.ntask, W.mxs, W.chks)
             mx = 0.0
             chk = 0.0
             for k in range(W.ntask):
@@ -369,7 +372,7 @@ def rhs(P, W, t, y, dy):
             mx, chk = _rows(P, W, y, dy, 0, N, W.buf, W.ebuf, W.ibuf, W.fview, W.acc)
     else:
         if W.ntask > 1:
-            _rows_pot_parallel(P, W, y, a, dy, W.ntask, W.mxs, W.chks)
+            _rows_pot_tasks(P, W, y, a, dy, W.ntask, W.mxs, W.chks)
             mx = 0.0
             chk = 0.0
             for k in range(W.ntask):

@@ -25,7 +25,7 @@ import datetime as _dt
 import json
 import os
 
-from ._common import machine, now, preload_kernels
+from ._common import machine, now
 
 SECTIONS = ("bandwidth", "rhs", "runs", "discrete", "startup", "ensembles")
 
@@ -73,7 +73,6 @@ def run_suite(quick: bool = False, only=None, log=print, on_section=None) -> dic
             raise ConfigError(f"bench: unknown section {s!r}; the sections are "
                               f"{', '.join(SECTIONS)}" + did_you_mean(s, SECTIONS))
     t_start = now()
-    preload_kernels()
     res = {"suite": "thoughtfield-bench", "schema": 1, "quick": bool(quick),
            "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
            "machine": machine(), "plan": {k: plan[k] for k in only}, "sections_s": {}}

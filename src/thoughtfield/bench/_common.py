@@ -211,15 +211,9 @@ def fmt_s(s: float | None) -> str:
     return f"{s * 1e6:.3g} µs"
 
 
-def preload_kernels() -> None:
-    """Load the right-hand-side kernel before any integrator.
-
-    Work-around for a crash seen with numba 0.68.1: loading ``run_adaptive`` from the
-    on-disk cache before ``rhs`` (which links the threaded ``parallel=True`` kernel) can
-    end in a segmentation fault when the two were cached by different processes
-    (numba#8578, numba#10128; reproduced by
-    ``benchmarks/prototypes/cache_segfault_repro.py``).  Loading ``rhs`` first avoids it.
-    """
+def load_rhs_kernel() -> None:
+    """Load (or compile) the right-hand-side kernel alone, by one call on a tiny network
+    (the start-up benchmark times it separately from the integrators)."""
     from .._kernels.rhs import rhs
     from ..model import Model
     from ..network import ConceptNetwork

@@ -1,6 +1,5 @@
 """JIT start-up: cold compile and cached load of the kernels, each in a fresh process,
-(first the right-hand side -- ``rhs_s``, see ``_common.preload_kernels`` -- then the
-integrators),
+(first the right-hand side alone -- ``rhs_s`` -- then the integrators),
 and the wall time of ``thoughtfield run simulations/quickstart.toml``.
 
 Cold: a new, empty ``NUMBA_CACHE_DIR``; cached: the same directory again.  The child
@@ -24,9 +23,9 @@ import json, time
 t0 = time.perf_counter()
 import thoughtfield as tf
 t1 = time.perf_counter()
-from thoughtfield.bench._common import preload_kernels
+from thoughtfield.bench._common import load_rhs_kernel
 t = time.perf_counter()
-preload_kernels()  # apply_segment + rhs first: load order matters for numba's cache
+load_rhs_kernel()
 rhs_s = time.perf_counter() - t
 net = tf.ConceptNetwork({"a": "image", "b": "idea", "c": "idea"}, [("a", "b"), ("b", "c")])
 out = {"import_s": t1 - t0, "rhs_s": rhs_s}
@@ -117,8 +116,7 @@ def measure(cold: bool = True, cached_repeats: int = 3, quickstart: bool = True,
         elif not ok:
             out["quickstart"] = {"skipped": f"not available: {why}"}
         else:
-            # its own cache directory, filled by the first run alone (kernels cached by two
-            # different processes can crash a third: see _common.preload_kernels)
+            # its own cache directory, filled by the first run alone
             with tempfile.TemporaryDirectory() as d, \
                     tempfile.TemporaryDirectory(prefix="tf-numba-cache-") as qcache:
                 walls = []
