@@ -60,8 +60,9 @@ def markdown(res: dict) -> str:
         L += ["## One right-hand-side evaluation", "",
               "`tau da/dt = -a + tanh(gain (W a + bias))`, about 10 in-edges per concept. "
               "Bytes = CSR data + indices + row pointers + state read once + derivative "
-              "written once.  thoughtfield = the kernel `simulate` uses (threaded above "
-              "1e6 edges x members), called from a compiled loop.", ""]
+              "written once.  thoughtfield = the kernel `simulate` uses (threaded from "
+              "1e7 edges x members on: `threaded`, a twin compiled outside the timing), "
+              "called from a compiled loop; `serial` = one thread.", ""]
         rows = []
         for r in res["rhs"]:
             best = r[r["thoughtfield_best"]]
