@@ -222,6 +222,9 @@ class _Integrator:
     def _run(self, Y0, t_end, steady, save_dt):
         from ..simulate import simulate
         M = Y0.shape[0]
+        # the solver takes the concept rows; adaptation and control start at their
+        # initial values (the search only needs each run to reach an attractor)
+        Y0 = Y0[:, :self.dyn.n]
         solver = self.solver if steady else replace(self.solver, steady_tol=None)
         kw = {"save_at": [0.0, t_end]} if save_dt is None else {"save_dt": save_dt}
         ds = simulate(self.network, self.model, self.stimuli, t_end=t_end, members=M,
@@ -270,7 +273,8 @@ def attractors(network: ConceptNetwork, model: Model | None = None, samples: int
         no input, the intrinsic attractor landscape.
     patterns : mapping, optional
         Stored ideas/patterns ``name -> vector | set of concepts`` (see
-        :func:`resolve_patterns`); each attractor is matched against them.
+        :func:`resolve_patterns`); each attractor is matched against them.  Default: the
+        model's stored ideas (``model.ideas``), if any.
     match : float
         Overlap (bipolar/real patterns) or Jaccard index (sets) needed to match.
     active : float, optional
@@ -323,6 +327,9 @@ def attractors(network: ConceptNetwork, model: Model | None = None, samples: int
     tol = V.positive("tol", tol)
     max_rounds = V.integer("max_rounds", max_rounds, min=1)
     max_pairs = V.integer("max_pairs", max_pairs, min=0)
+    if patterns is None and model.ideas is not None:
+        # the stored ideas are the patterns to match (by their names)
+        patterns = dict(zip(model.ideas.names, model.ideas.patterns(network)))
     pats = resolve_patterns(network, patterns)
     tau_max = float(np.max(dyn.tau))
     T = 50.0 * tau_max if t_end is None else V.positive("t_end", t_end)
@@ -451,7 +458,7 @@ def _find_saddles(dyn, integ, fps, cluster_tol, tol, max_pairs, T, per_round=16,
     for _ in range(levels):
         s = lo[:, None] + (hi - lo)[:, None] * np.arange(1, per_round + 1)[None, :] / (per_round + 1)
         Y0 = (1 - s)[..., None] * YA[:, None, :] + s[..., None] * YB[:, None, :]
-        act, _ = integ.run(Y0.reshape(P * per_round, dyn.n), T)
+        act, _ = integ.run(Y0.reshape(P * per_round, dyn.nstate), T)
         cls = _classify_ends(fps, act[:, -1, :], cluster_tol).reshape(P, per_round)
         for p, (i, _) in enumerate(pairs):
             if not ok[p]:
@@ -548,8 +555,19 @@ def _catalogue(dyn, network, model, attr_fps, other_fps, which, M, pats, match, 
                      {"long_name": "max |tau dy/dt| at the fixed point"}),
     }
     if dyn.form != "activation":
-        data["state"] = (("attractor", "concept"), np.array([fp.state for fp in fps]).reshape(K, dyn.n),
+        data["state"] = (("attractor", "concept"),
+                         np.array([fp.state[:dyn.n] for fp in fps]).reshape(K, dyn.n),
                          {"long_name": f"state ({dyn.form} form)"})
+    for name, r0, r1 in dyn.extra_rows:
+        vals = np.array([fp.state[r0:r1] for fp in fps]).reshape(K, r1 - r0)
+        if name == "adaptation":
+            data["adaptation"] = (("attractor", "concept"), vals,
+                                  {"long_name": "adaptation h at the fixed point"})
+        else:
+            coords["control"] = ("control", np.array([c.name for c in model.controls],
+                                                     dtype=object))
+            data["control_value"] = (("attractor", "control"), vals,
+                                     {"long_name": "control c at the fixed point"})
     if pats:
         coords["pattern"] = ("pattern", np.array([p[0] for p in pats], dtype=object))
         data["overlap"] = (("attractor", "pattern"), scores,
