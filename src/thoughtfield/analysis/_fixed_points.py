@@ -387,8 +387,13 @@ def start_state(dyn: Dynamics, initial, member=None):
                 a[dyn.network.index(kk, f"initial.{kk}")] = V.real(f"initial.{kk}", v)
         return dyn.state_from_activation(a)
     a = np.asarray(initial, dtype=np.float64)
+    if dyn.nstate != dyn.n and a.shape == (dyn.nstate,):
+        return a.copy()             # a full state (concepts, adaptation, controls)
     if a.shape != (dyn.n,):
-        raise ConfigError(f"initial: expected {dyn.n} activations, one per concept "
+        full = "" if dyn.nstate == dyn.n else \
+            f", or a full state of {dyn.nstate} values ({dyn.n} concepts, then " + ", ".join(
+                f"{b - a_} {nm}" for nm, a_, b in dyn.extra_rows) + ")"
+        raise ConfigError(f"initial: expected {dyn.n} activations, one per concept{full} "
                           f"(got shape {a.shape})")
     return dyn.state_from_activation(a)
 
