@@ -35,6 +35,9 @@ from ..stimuli import Clamp, Pulse
 from ._dynamics import Dynamics, activity_midpoint, random_activations
 from ._fixed_points import KINDS, FixedPoint, FixedPointError, _make_fp, newton
 
+#: Members that never settle: Newton is tried from this many of their end states.
+MAX_UNSETTLED_NEWTON = 8
+
 #: Minimum overlap with two or more patterns for a spurious state to count as a mixture.
 MIXTURE_MIN = 0.25
 #: Members x concepts integrated in one ensemble run (bounds the solver's memory).
@@ -283,7 +286,8 @@ def attractors(network: ConceptNetwork, model: Model | None = None, samples: int
     label_size : int
         Concepts named in a label.
     t_end : float, optional
-        Integration time of the first round (default ``50 * max(tau)``; each further round
+        Integration time of the first round (default ``50 * max(tau)``, at least five
+        time constants of the adaptation and controls; each further round
         for unsettled members is four times longer).
     steady_tol, rtol, atol
         Solver settings: runs stop when every member has ``max |da/dt| < steady_tol``.
@@ -332,7 +336,9 @@ def attractors(network: ConceptNetwork, model: Model | None = None, samples: int
         patterns = dict(zip(model.ideas.names, model.ideas.patterns(network)))
     pats = resolve_patterns(network, patterns)
     tau_max = float(np.max(dyn.tau))
-    T = 50.0 * tau_max if t_end is None else V.positive("t_end", t_end)
+    # slow adaptation and control rows: at least five of their time constants
+    tau_slow = float(np.max(dyn.row_tau[dyn.free])) if dyn.free.size else tau_max
+    T = max(50.0 * tau_max, 5.0 * tau_slow) if t_end is None else V.positive("t_end", t_end)
     solver = Solver("dopri5", rtol=rtol, atol=atol, steady_tol=V.positive("steady_tol", steady_tol))
 
     # ---- initial states
@@ -411,6 +417,21 @@ def attractors(network: ConceptNetwork, model: Model | None = None, samples: int
             still.append(m)
         pending = np.array(sorted(still), dtype=np.int64)
         T_round *= 4.0
+
+    # ---- members that never settled (e.g. a train of thought driven by adaptation):
+    # the fixed points near their paths are unstable; find a few so the catalogue says so
+    if pending.size:
+        for m in pending[:MAX_UNSETTLED_NEWTON]:
+            try:
+                y, r, it = newton(dyn, Y[m], tol=tol)
+            except FixedPointError:
+                continue
+            fp = _make_fp(dyn, y, r, it)
+            near = _nearest(attr_fps, fp.activation, cluster_tol) >= 0 or \
+                _nearest(other_fps, fp.activation, cluster_tol) >= 0
+            if not near and fp.kind not in ("stable", "marginal"):
+                fp._extra["unsettled"] = True
+                other_fps.append(fp)
 
     # ---- saddles between pairs of attractors
     if saddles and len(attr_fps) >= 2 and max_pairs > 0:
@@ -516,6 +537,8 @@ def _catalogue(dyn, network, model, attr_fps, other_fps, which, M, pats, match, 
                 # attractor indices of the pair in the final order
                 ia, ib = (order.index(between[0]), order.index(between[1]))
                 idea = (idea + "; " if idea else "") + f"boundary of {ia} and {ib}"
+            elif fp._extra.get("unsettled"):
+                idea = (idea + "; " if idea else "") + "near the path of unsettled runs"
         ideas.append(idea)
     frac = cnt / M
     lo, hi = wilson_interval(cnt, M, ci)
