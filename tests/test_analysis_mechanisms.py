@@ -349,3 +349,23 @@ def test_state_shape_names_the_extra_rows():
                                              r"a full state of 4 values \(2 concepts, then "
                                              r"2 adaptation\)"):
         fixed_point(net, model, np.array([0.5, 0.5, 0.1]))
+
+
+# --------------------------------------------------------------------------- the goal sweep
+def test_goal_choice_sweep_example_tells_its_story():
+    """simulations/goal_choice_sweep.toml: a bigger goal gain -> more choices of the
+    favoured option and faster responses; no goal -> chance; noise costs accuracy."""
+    from pathlib import Path
+    path = Path(__file__).resolve().parents[1] / "simulations" / "goal_choice_sweep.toml"
+    ds = tf.sweep(path, overrides=["run.members=100"], workers=1)
+    p = ds["choice_probability"].sel(option="left").squeeze(drop=True)
+    assert p.dims == ("goal_gain", "noise")
+    # measured (seed 5, 100 trials per point): noise 0.05: 0.45 0.61 0.86 0.97 1.00
+    assert (p.sel(goal_gain=0.2) > p.sel(goal_gain=0.0) + 0.25).all()
+    assert (abs(p.sel(goal_gain=0.0) - 0.5) < 0.15).all()          # no goal: chance
+    assert (p.sel(noise=0.05).diff("goal_gain") >= 0).all()         # monotone in the gain
+    assert (p.sel(noise=0.1).diff("goal_gain") >= 0).all()
+    assert (p.sel(goal_gain=0.2).diff("noise") <= 0).all()          # noise costs accuracy
+    rt = ds["mean_rt"].squeeze(drop=True)
+    assert float(rt.sel(goal_gain=0.2, noise=0.05)) < float(rt.sel(goal_gain=0.0, noise=0.05)) - 1.0
+    assert float(ds["undecided_fraction"].max()) < 0.05
