@@ -369,3 +369,14 @@ def test_goal_choice_sweep_example_tells_its_story():
     rt = ds["mean_rt"].squeeze(drop=True)
     assert float(rt.sel(goal_gain=0.2, noise=0.05)) < float(rt.sel(goal_gain=0.0, noise=0.05)) - 1.0
     assert float(ds["undecided_fraction"].max()) < 0.05
+
+
+def test_large_pools_are_refused_with_the_limit(monkeypatch):
+    net = tf.ConceptNetwork([f"n{i}" for i in range(12)])
+    model = tf.Model(pools=[tf.Pool("big", [f"n{i}" for i in range(12)], inhibition=0.5)])
+    monkeypatch.setattr(Dynamics, "DENSE_IDEAS_MAX", 100)
+    dyn = Dynamics(net, model)
+    with pytest.raises(tf.ConfigError, match=r"model.pools: the analysis makes the lateral "
+                                             r"inhibition explicit .*144 entries, the largest "
+                                             r"pool #0 has 12 members"):
+        dyn.jacobian(dyn.initial_state)

@@ -548,7 +548,8 @@ class Dynamics:
         Newton drives to zero."""
         return self.rhs(y) * self.row_tau
 
-    #: Largest number of entries the dense stored-ideas block may add to a Jacobian.
+    #: Largest number of entries the dense stored-ideas block (or the pools' blocks) may
+    #: add to a Jacobian.
     DENSE_IDEAS_MAX = 4_000_000
 
     def coupling(self, y: np.ndarray | None = None) -> sp.csr_matrix:
@@ -561,6 +562,15 @@ class Dynamics:
             cg = self.g_gain * (float(y[self.g_ctrl]) if self.g_ctrl >= 0 else 1.0)
             Weff = Weff + cg * self.B
         rows, cols, vals = [], [], []
+        dense = sum(p[0].size ** 2 for p in self.pools if p[1] != 0.0)
+        if dense > self.DENSE_IDEAS_MAX:
+            big = max((p for p in self.pools if p[1] != 0.0), key=lambda p: p[0].size)
+            k = [i for i, p in enumerate(self.pools) if p is big][0]
+            raise ConfigError(
+                f"model.pools: the analysis makes the lateral inhibition explicit in the "
+                f"Jacobian (one k x k block per pool: {dense:,} entries, the largest pool "
+                f"#{k} has {big[0].size} members), above the limit of "
+                f"{self.DENSE_IDEAS_MAX:,}; analyse a network with smaller pools")
         for idx, inh, *_ in self.pools:
             if inh != 0.0:
                 k = idx.size
