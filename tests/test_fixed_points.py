@@ -262,8 +262,6 @@ def test_models_with_mechanisms_the_analysis_does_not_include_are_refused():
     net = tf.ConceptNetwork(["x", "y"], [("x", "y", "contradicts", 2.0)])
     ok = ModelWithPools(transfer="sigmoid", gain=5.0, bias=1.0)
     assert Dynamics(net, ok).n == 2          # mechanisms at their defaults are fine
-    with pytest.raises(tf.ConfigError, match=r"model.pools: the analysis .* does not include this mechanism"):
-        Dynamics(net, tf.Model(pools=[tf.Pool("p", ["x", "y"], inhibition=1.0)]))
     with pytest.raises(tf.ConfigError, match=r"model.control_gain: the analysis"):
         tf.attractors(net, ModelWithPools(control_gain=1.0), samples=4, seed=0)
 

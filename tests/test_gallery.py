@@ -18,6 +18,7 @@ SIMULATIONS = sorted((ROOT / "simulations").rglob("*.toml"))
 #: the shortened horizon.
 TEST_OVERRIDES: dict[str, list[str]] = {
     "choice_sweep.toml": ["run.members=40"],
+    "goal_choice_sweep.toml": ["run.members=40"],
     "conflict_adaptation.toml": ["protocol.n_trials=16", "run.members=3"],
     "choice_lca.toml": ["run.members=40"],
     "stroop_control.toml": ["run.members=10"],

@@ -35,6 +35,9 @@ from ..stimuli import Clamp, Pulse
 from ._dynamics import Dynamics, activity_midpoint, random_activations
 from ._fixed_points import KINDS, FixedPoint, FixedPointError, _make_fp, newton
 
+#: Members that never settle: Newton is tried from this many of their end states.
+MAX_UNSETTLED_NEWTON = 8
+
 #: Minimum overlap with two or more patterns for a spurious state to count as a mixture.
 MIXTURE_MIN = 0.25
 #: Members x concepts integrated in one ensemble run (bounds the solver's memory).
@@ -222,6 +225,9 @@ class _Integrator:
     def _run(self, Y0, t_end, steady, save_dt):
         from ..simulate import simulate
         M = Y0.shape[0]
+        # the solver takes the concept rows; adaptation and control start at their
+        # initial values (the search only needs each run to reach an attractor)
+        Y0 = Y0[:, :self.dyn.n]
         solver = self.solver if steady else replace(self.solver, steady_tol=None)
         kw = {"save_at": [0.0, t_end]} if save_dt is None else {"save_dt": save_dt}
         ds = simulate(self.network, self.model, self.stimuli, t_end=t_end, members=M,
@@ -270,7 +276,8 @@ def attractors(network: ConceptNetwork, model: Model | None = None, samples: int
         no input, the intrinsic attractor landscape.
     patterns : mapping, optional
         Stored ideas/patterns ``name -> vector | set of concepts`` (see
-        :func:`resolve_patterns`); each attractor is matched against them.
+        :func:`resolve_patterns`); each attractor is matched against them.  Default: the
+        model's stored ideas (``model.ideas``), if any.
     match : float
         Overlap (bipolar/real patterns) or Jaccard index (sets) needed to match.
     active : float, optional
@@ -279,7 +286,8 @@ def attractors(network: ConceptNetwork, model: Model | None = None, samples: int
     label_size : int
         Concepts named in a label.
     t_end : float, optional
-        Integration time of the first round (default ``50 * max(tau)``; each further round
+        Integration time of the first round (default ``50 * max(tau)``, at least five
+        time constants of the adaptation and controls; each further round
         for unsettled members is four times longer).
     steady_tol, rtol, atol
         Solver settings: runs stop when every member has ``max |da/dt| < steady_tol``.
@@ -323,9 +331,14 @@ def attractors(network: ConceptNetwork, model: Model | None = None, samples: int
     tol = V.positive("tol", tol)
     max_rounds = V.integer("max_rounds", max_rounds, min=1)
     max_pairs = V.integer("max_pairs", max_pairs, min=0)
+    if patterns is None and model.ideas is not None:
+        # the stored ideas are the patterns to match (by their names)
+        patterns = dict(zip(model.ideas.names, model.ideas.patterns(network)))
     pats = resolve_patterns(network, patterns)
     tau_max = float(np.max(dyn.tau))
-    T = 50.0 * tau_max if t_end is None else V.positive("t_end", t_end)
+    # slow adaptation and control rows: at least five of their time constants
+    tau_slow = float(np.max(dyn.row_tau[dyn.free])) if dyn.free.size else tau_max
+    T = max(50.0 * tau_max, 5.0 * tau_slow) if t_end is None else V.positive("t_end", t_end)
     solver = Solver("dopri5", rtol=rtol, atol=atol, steady_tol=V.positive("steady_tol", steady_tol))
 
     # ---- initial states
@@ -405,6 +418,21 @@ def attractors(network: ConceptNetwork, model: Model | None = None, samples: int
         pending = np.array(sorted(still), dtype=np.int64)
         T_round *= 4.0
 
+    # ---- members that never settled (e.g. a train of thought driven by adaptation):
+    # the fixed points near their paths are unstable; find a few so the catalogue says so
+    if pending.size:
+        for m in pending[:MAX_UNSETTLED_NEWTON]:
+            try:
+                y, r, it = newton(dyn, Y[m], tol=tol)
+            except FixedPointError:
+                continue
+            fp = _make_fp(dyn, y, r, it)
+            near = _nearest(attr_fps, fp.activation, cluster_tol) >= 0 or \
+                _nearest(other_fps, fp.activation, cluster_tol) >= 0
+            if not near and fp.kind not in ("stable", "marginal"):
+                fp._extra["unsettled"] = True
+                other_fps.append(fp)
+
     # ---- saddles between pairs of attractors
     if saddles and len(attr_fps) >= 2 and max_pairs > 0:
         for fp in _find_saddles(dyn, integ, attr_fps, cluster_tol, tol, max_pairs, T):
@@ -451,7 +479,7 @@ def _find_saddles(dyn, integ, fps, cluster_tol, tol, max_pairs, T, per_round=16,
     for _ in range(levels):
         s = lo[:, None] + (hi - lo)[:, None] * np.arange(1, per_round + 1)[None, :] / (per_round + 1)
         Y0 = (1 - s)[..., None] * YA[:, None, :] + s[..., None] * YB[:, None, :]
-        act, _ = integ.run(Y0.reshape(P * per_round, dyn.n), T)
+        act, _ = integ.run(Y0.reshape(P * per_round, dyn.nstate), T)
         cls = _classify_ends(fps, act[:, -1, :], cluster_tol).reshape(P, per_round)
         for p, (i, _) in enumerate(pairs):
             if not ok[p]:
@@ -509,6 +537,8 @@ def _catalogue(dyn, network, model, attr_fps, other_fps, which, M, pats, match, 
                 # attractor indices of the pair in the final order
                 ia, ib = (order.index(between[0]), order.index(between[1]))
                 idea = (idea + "; " if idea else "") + f"boundary of {ia} and {ib}"
+            elif fp._extra.get("unsettled"):
+                idea = (idea + "; " if idea else "") + "near the path of unsettled runs"
         ideas.append(idea)
     frac = cnt / M
     lo, hi = wilson_interval(cnt, M, ci)
@@ -548,8 +578,19 @@ def _catalogue(dyn, network, model, attr_fps, other_fps, which, M, pats, match, 
                      {"long_name": "max |tau dy/dt| at the fixed point"}),
     }
     if dyn.form != "activation":
-        data["state"] = (("attractor", "concept"), np.array([fp.state for fp in fps]).reshape(K, dyn.n),
+        data["state"] = (("attractor", "concept"),
+                         np.array([fp.state[:dyn.n] for fp in fps]).reshape(K, dyn.n),
                          {"long_name": f"state ({dyn.form} form)"})
+    for name, r0, r1 in dyn.extra_rows:
+        vals = np.array([fp.state[r0:r1] for fp in fps]).reshape(K, r1 - r0)
+        if name == "adaptation":
+            data["adaptation"] = (("attractor", "concept"), vals,
+                                  {"long_name": "adaptation h at the fixed point"})
+        else:
+            coords["control"] = ("control", np.array([c.name for c in model.controls],
+                                                     dtype=object))
+            data["control_value"] = (("attractor", "control"), vals,
+                                     {"long_name": "control c at the fixed point"})
     if pats:
         coords["pattern"] = ("pattern", np.array([p[0] for p in pats], dtype=object))
         data["overlap"] = (("attractor", "pattern"), scores,

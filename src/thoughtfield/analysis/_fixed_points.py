@@ -98,8 +98,10 @@ class FixedPoint:
 
     Attributes
     ----------
-    state : ndarray (N,)
-        The state (activations in the activation form, potentials ``u`` in the potential form).
+    state : ndarray (S,)
+        The state (activations in the activation form, potentials ``u`` in the potential form),
+        followed by the adaptation ``h`` and the controls ``c`` when the model has them
+        (``S = N`` otherwise).
     activation : ndarray (N,)
         Observable activations.
     residual : float
@@ -192,15 +194,20 @@ def newton(dyn: Dynamics, y0, *, tol: float = 1e-10, max_iter: int = 50):
     Returns ``(state, residual, iterations)``; raises :class:`FixedPointError`.
     """
     y = np.array(y0, dtype=np.float64, copy=True)
-    if y.shape != (dyn.n,):
-        raise ConfigError(f"initial: expected {dyn.n} values, one per concept (got shape {y.shape})")
+    if y.shape != (dyn.nstate,):
+        extra = "" if dyn.nstate == dyn.n else \
+            f" ({dyn.n} concepts, then " + ", ".join(
+                f"{b - a} {nm}" for nm, a, b in dyn.extra_rows) + ")"
+        raise ConfigError(f"initial: expected {dyn.nstate} values{extra}, one per "
+                          f"{'concept' if not extra else 'state row'} (got shape {y.shape})")
     if not np.isfinite(y).all():
         i = int(np.argmax(~np.isfinite(y)))
-        raise ConfigError(f"initial: activation of {dyn.concepts[i]!r} is not finite ({y[i]!r})")
+        what = f"activation of {dyn.concepts[i]!r}" if i < dyn.n else f"state row {i}"
+        raise ConfigError(f"initial: {what} is not finite ({y[i]!r})")
     free = dyn.free
     if dyn.form == "activation" and dyn.clamped.any():
-        y[dyn.clamped] = dyn.clamp_value[dyn.clamped]
-    tau_f = dyn.tau[free]
+        y[:dyn.n][dyn.clamped] = dyn.clamp_value[dyn.clamped]
+    tau_f = dyn.row_tau[free]
 
     def G_of(yy):
         return dyn.residual(yy)[free]
@@ -333,8 +340,9 @@ def stability(network, model=None, state=None, *, stimuli=None, t=None, form=Non
     if state is None:
         raise ConfigError("state: give the state to analyse (e.g. fixed_point(...).state)")
     y = np.asarray(state, dtype=np.float64)
-    if y.shape != (dyn.n,):
-        raise ConfigError(f"state: expected {dyn.n} values, one per concept (got shape {y.shape})")
+    if y.shape != (dyn.nstate,):
+        raise ConfigError(f"state: expected {dyn.nstate} values, one per "
+                          f"{'concept' if dyn.nstate == dyn.n else 'state row'} (got shape {y.shape})")
     V.real("marginal_tol", marginal_tol, min=0.0)
     return stability_of(dyn, y, k=V.integer("k", k, min=1), marginal_tol=marginal_tol,
                         dense_max=dense_max)
@@ -379,8 +387,13 @@ def start_state(dyn: Dynamics, initial, member=None):
                 a[dyn.network.index(kk, f"initial.{kk}")] = V.real(f"initial.{kk}", v)
         return dyn.state_from_activation(a)
     a = np.asarray(initial, dtype=np.float64)
+    if dyn.nstate != dyn.n and a.shape == (dyn.nstate,):
+        return a.copy()             # a full state (concepts, adaptation, controls)
     if a.shape != (dyn.n,):
-        raise ConfigError(f"initial: expected {dyn.n} activations, one per concept "
+        full = "" if dyn.nstate == dyn.n else \
+            f", or a full state of {dyn.nstate} values ({dyn.n} concepts, then " + ", ".join(
+                f"{b - a_} {nm}" for nm, a_, b in dyn.extra_rows) + ")"
+        raise ConfigError(f"initial: expected {dyn.n} activations, one per concept{full} "
                           f"(got shape {a.shape})")
     return dyn.state_from_activation(a)
 
@@ -493,6 +506,10 @@ def steady_state(network, model=None, stimuli=None, *, t=None, form=None) -> Fix
         The system matrix is singular (no unique steady state).
     """
     dyn = _dynamics(network, model, stimuli, t, form)
+    if any(dyn.c_tau_inv != 0.0):
+        raise ConfigError("model.controls: steady_state needs linear dynamics, and a continuous "
+                          "control responds to the (quadratic) conflict energy; use "
+                          "fixed_point() instead")
     if dyn.transfer != "linear":
         raise ConfigError(f"transfer: steady_state needs linear dynamics (transfer 'linear', "
                           f"got {dyn.transfer!r}); use fixed_point() for nonlinear dynamics")
@@ -506,5 +523,5 @@ def steady_state(network, model=None, stimuli=None, *, t=None, form=None) -> Fix
             "not unique (an eigenvalue of gain*W equals 1); change the weights or gains",
             residual=float(np.max(np.abs(G))) if G.size else 0.0, iterations=0, state=y)
     y[dyn.free] += d
-    res = float(np.max(np.abs(dyn.residual(y)))) if dyn.n else 0.0
+    res = float(np.max(np.abs(dyn.residual(y)[dyn.free]))) if dyn.free.size else 0.0
     return _make_fp(dyn, y, res, 1)

@@ -92,6 +92,11 @@ def plot_phase_portrait(network, model, x: str, y: str, *, state=None, stimuli=N
                               "a free concept")
     if full.form != "activation":
         raise ConfigError("form: the phase portrait is drawn in activations (activation form)")
+    if full.nstate > full.n:
+        names = ", ".join(nm for nm, _, _ in full.extra_rows)
+        raise ConfigError(f"model: the model has state variables besides the concepts ({names}); "
+                          "a plane of two concepts is not a phase plane of the system -- use "
+                          "fixed_point()/attractors() or analyse the model without them")
     base = full.initial_activation.copy() if state is None else \
         np.asarray(state, dtype=np.float64).copy()
     if base.shape != (full.n,):
