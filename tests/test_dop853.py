@@ -42,8 +42,10 @@ def test_order_conditions_up_to_eight():
     for p in range(3, 9):
         v = A @ v
         assert abs(b @ v - 1 / math.factorial(p)) < 1e-14, p
-    # b A c^2 * ... a tree of order 8 with two branches: sum b_i (A c)_i (A c^2)_i
-    assert abs(b @ ((A @ c) * (A @ c ** 2)) - 1 / (8 * 3 * 4)) < 1e-14
+    # trees with two branches: sum b_i (A c^k)_i (A c^l)_i = 1 / ((k + l + 3)(k + 1)(l + 1))
+    for k, l in [(1, 2), (2, 3), (1, 4)]:
+        v = b @ ((A @ c ** k) * (A @ c ** l))
+        assert abs(v - 1 / ((k + l + 3) * (k + 1) * (l + 1))) < 1e-14, (k, l)
 
 
 def test_error_estimators_are_of_orders_five_and_three():
@@ -91,7 +93,7 @@ def _exact(t):
 
 def test_fixed_step_convergence_order_is_eight():
     errs = []
-    ns = np.array([4, 8, 16])
+    ns = np.array([4, 5, 6, 8, 10, 12, 16])   # the last error is about 1e-13
     for n in ns:
         h = 2.0 / n
         y, t = np.array(1.0), 0.0
@@ -100,7 +102,7 @@ def test_fixed_step_convergence_order_is_eight():
             t += h
         errs.append(abs(float(y) - _exact(2.0)))
     slope = -np.polyfit(np.log(ns), np.log(errs), 1)[0]
-    assert 7.6 < slope < 8.8, (slope, errs)
+    assert 7.5 < slope < 8.8, (slope, errs)
 
 
 def test_dense_output_has_local_order_eight():
@@ -170,11 +172,14 @@ def test_needs_fewer_evaluations_than_dopri5_at_tight_tolerance(problem):
 
 
 def test_dense_output_at_save_times_between_steps():
-    """Save times far denser than the steps: the 7th-order interpolant is as accurate as
-    the steps (three extra stages per step that holds save times)."""
+    """Save times far denser than the steps: the 7th-order interpolant (three extra stages
+    per step that holds save times) is accurate to a few rtol, as accurate as scipy's
+    DOP853 dense output on the same problem."""
     net, model, f, a0 = _setup(30)
     ts = np.linspace(0, 5, 401)
     ref = solve_ivp(f, (0, 5), a0, method="DOP853", rtol=1e-13, atol=1e-14, t_eval=ts).y.T
+    sp = solve_ivp(f, (0, 5), a0, method="DOP853", rtol=1e-10, atol=1e-12, t_eval=ts).y.T
+    err_sp = np.abs(sp - ref).max()
     ds = tf.simulate(net, model, t_end=5.0, solver=tf.Solver("dop853", rtol=1e-10, atol=1e-12),
                      save_at=ts)
     steps = ds.attrs["n_steps"]
@@ -183,7 +188,8 @@ def test_dense_output_at_save_times_between_steps():
                       solver=tf.Solver("dop853", rtol=1e-10, atol=1e-12))
     err_end = np.abs(end.activation.values[-1] - ref[-1]).max()
     err_all = np.abs(ds.activation.values - ref).max()
-    assert err_all < 1e-8 and err_all < 20 * err_end + 1e-12, (err_all, err_end)
+    assert err_all < 1e-9 and err_end < 1e-10, (err_all, err_end)
+    assert err_all < 1.5 * err_sp + 1e-12, (err_all, err_sp)
     # the step sequence does not depend on the save times; the extra stages are counted
     assert end.attrs["n_steps"] == steps
     assert end.attrs["n_rhs"] < ds.attrs["n_rhs"] <= end.attrs["n_rhs"] + 3 * steps

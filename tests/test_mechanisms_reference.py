@@ -187,8 +187,9 @@ def test_activation_threshold_crossing_time_is_interpolated(method, tol):
     # margin: x minus y (y stays 0) at the crossing
     assert abs(float(ds.choice_margin[0]) - 0.5) < 10 * tol
     assert ds.attrs["status"] == "choice_made"
-    # the run ends with the step that contains the choice
-    assert float(ds.choice_time[0]) <= ds.attrs["stopped_at"] < 0.75
+    # the run ends with the step that contains the choice (dop853's steps are longer)
+    assert float(ds.choice_time[0]) <= ds.attrs["stopped_at"] < (0.9 if method == "dop853"
+                                                                  else 0.75)
     assert float(ds.time[-1]) == ds.attrs["stopped_at"]
 
 

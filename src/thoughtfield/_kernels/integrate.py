@@ -261,6 +261,22 @@ def _err_norm2(P, Mt, y, ynew, K, h, errm):
 
 
 @njit(cache=True)
+def _first_overflow(Mt, K, ynew):
+    """The row whose error estimate is not finite (else the largest ``|y_new|``)."""
+    e = Mt.e
+    big = 0
+    for q in range(ynew.size):
+        a = 0.0
+        for j in range(e.size):
+            a += e[j] * K[j, q]
+        if not abs(a) < np.inf:
+            return q
+        if abs(ynew[q]) > abs(ynew[big]):
+            big = q
+    return big
+
+
+@njit(cache=True)
 def _initial_step(P, W, Mt, S, K, ytmp, t, t_stop):
     """Hairer, Norsett & Wanner (1993) II.4 starting step selection."""
     y = S.y
@@ -368,6 +384,11 @@ def run_adaptive(P, W, Mt, S, K, ytmp, ynew, errm, ts, i_lo, i_hi, out):
                 finite = False
                 break
         err = _err_norm(P, Mt, y, ynew, K, h, errm) if finite else np.inf
+        if finite and not err < np.inf:
+            # finite stages but the error estimate overflows: the state is about to
+            # become non-finite; treated like a non-finite stage
+            finite = False
+            bad = _first_overflow(Mt, K, ynew)
         if defer and finite and err <= 1.0:
             mx, bad = rhs(P, W, t + c[ns - 1] * h, ynew, K[ns - 1])
             S.ist[I_RHS] += 1
