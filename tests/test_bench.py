@@ -66,8 +66,8 @@ def test_quick_runs_meet_the_accuracy_target(quick):
     (run,) = res["runs"]
     assert run["target_error"] == 1e-6
     assert run["reference"]["method"] == "scipy DOP853" and run["reference"]["rtol"] == 1e-10
-    for name in ("thoughtfield dopri5", "thoughtfield rk4", "scipy RK45", "scipy DOP853",
-                 "scipy LSODA", "numpy RK4 loop"):
+    for name in ("thoughtfield dopri5", "thoughtfield dop853", "thoughtfield rk4", "scipy RK45",
+                 "scipy DOP853", "scipy LSODA", "numpy RK4 loop"):
         s = run["solvers"][name]
         assert s["meets_target"], (name, s)
         assert s["error"] <= 1e-6
@@ -78,6 +78,9 @@ def test_quick_runs_meet_the_accuracy_target(quick):
     rk_tf, rk_np = run["solvers"]["thoughtfield rk4"], run["solvers"]["numpy RK4 loop"]
     assert rk_tf["value"] == rk_np["value"]
     assert rk_tf["error"] == pytest.approx(rk_np["error"], rel=1e-3, abs=1e-12)
+    # the same method as scipy's DOP853 (same controller exponent): same rung of the ladder
+    d8, sp = run["solvers"]["thoughtfield dop853"], run["solvers"]["scipy DOP853"]
+    assert d8["value"] == sp["value"] and d8["n_rhs"] <= 1.2 * sp["n_rhs"]
     assert run["fastest_peer"] in run["solvers"]
     assert run["speedup_vs_fastest_peer"] > 0
 

@@ -28,6 +28,10 @@ CASES = {
     # dopri5 with save times much denser than its steps: chunks end inside steps
     "dopri5": (TINY, ["run.save_dt=0.01"]),
     "dopri5-steady": (TINY, ["solver.steady_tol=1e-3", "run.t_end=60"]),
+    # dop853: its dense output needs three extra stages; the checkpoint holds the FSAL stage
+    "dop853": (TINY, ['solver.method="dop853"', "solver.rtol=1e-8", "run.save_dt=0.01"]),
+    "dop853-steady": (TINY, ['solver.method="dop853"', "solver.steady_tol=1e-3",
+                             "run.t_end=60"]),
     "rk4": (TINY, ['solver.method="rk4"', "solver.dt=0.03"]),
     "heun": (TINY, ['solver.method="heun"']),
     "euler": (TINY, ['solver.method="euler"', "run.save_dt=0.1"]),
@@ -74,7 +78,7 @@ def test_resume_from_any_chunk_end_equals_the_uninterrupted_run(tmp_path, name):
             assert ds.attrs.get(key) == ref.attrs.get(key), (name, k, key)
 
 
-@pytest.mark.parametrize("name", ["dopri5", "euler_maruyama", "spreadr"])
+@pytest.mark.parametrize("name", ["dopri5", "dop853", "euler_maruyama", "spreadr"])
 def test_checkpointing_run_equals_plain_run_and_every_checkpoint_resumes(tmp_path, name,
                                                                           monkeypatch):
     """``run(checkpoint=..., checkpoint_every=0)`` writes a checkpoint at every chunk end;

@@ -8,7 +8,7 @@ import thoughtfield as tf
 from conftest import random_network
 
 
-@pytest.mark.parametrize("method", ["dopri5", "rk4", "euler_maruyama"])
+@pytest.mark.parametrize("method", ["dopri5", "dop853", "rk4", "euler_maruyama"])
 def test_chunked_run_equals_unsplit_run(method):
     net = random_network(80, k=5, seed=1)
     model = tf.Model(tau=1.0, transfer="tanh", gain=2.0, sigma=0.1 if method == "euler_maruyama" else 0)

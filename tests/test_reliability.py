@@ -86,14 +86,15 @@ def test_stochastic_divergence_names_the_member():
                     members=2, seed=4, save_dt=100)
 
 
-def test_dopri5_divergence_goes_through_rejected_steps():
+@pytest.mark.parametrize("method", ["dopri5", "dop853"])
+def test_adaptive_divergence_goes_through_rejected_steps(method):
     """The exact solution e^{2t} overflows 3 a when 2t > ln(max_float / 3): the adaptive
     method rejects the steps whose stages overflow, shrinks the step below min_step and
     then stops with the concept and a hint."""
     model = tf.Model(transfer="linear", initial={"runaway": 1.0})
     with pytest.raises(tf.DivergenceError, match=r"'runaway' became non-finite at t = .* "
-                                                 r"\(dopri5\); the dynamics diverge") as e:
-        tf.simulate(_runaway(), model, t_end=1000.0, save_dt=10)
+                                                 rf"\({method}\); the dynamics diverge") as e:
+        tf.simulate(_runaway(), model, t_end=1000.0, save_dt=10, solver=method)
     t_overflow = math.log(np.finfo(float).max / 3) / 2
     assert abs(e.value.time - t_overflow) < 1.0
     assert e.value.partial.attrs["n_rejected"] >= 5
@@ -292,8 +293,9 @@ def test_discrete_results_do_not_depend_on_chunks(tmp_path, monkeypatch):
     assert _bytes(cfg.annotate(sim.result()), tmp_path / "c.nc") == ref
 
 
-def test_dopri5_chunks_ending_inside_a_step_save_what_the_unsplit_run_saves():
-    cfg = tf.load_config(TINY, overrides=["run.save_dt=0.001"])
+@pytest.mark.parametrize("method", ["dopri5", "dop853"])
+def test_adaptive_chunks_ending_inside_a_step_save_what_the_unsplit_run_saves(method):
+    cfg = tf.load_config(TINY, overrides=["run.save_dt=0.001", f'solver.method="{method}"'])
     full = cfg.simulation().run()
     sim = cfg.simulation()
     assert full.attrs["n_steps"] * 20 < sim.ts.size   # many save times per step

@@ -96,17 +96,23 @@ State = namedtuple("State", [
 
 #: Method description for the kernels.
 Method = namedtuple("Method", [
-    "A", "b", "c", "e", "P",  # tableau (e, P empty for fixed-step methods)
+    "A", "b", "c", "e", "P",  # tableau (e, P empty for fixed-step methods); rows of A / c
+                              # past opt_i[1] are extra stages of the dense output
+    "e3",                     # float64[*]: second error estimator (DOP853), empty: none
     "order",                  # int
     "stochastic",             # int (1 for Euler-Maruyama)
-    "opt_f",                  # float64[8]: dt, rtol, atol, first_step, max_step, min_step, steady_tol
-    "opt_i",                  # int64[4]: max_steps
+    "opt_f",                  # float64[16]: dt, rtol, atol, first_step, max_step, min_step,
+                              # steady_tol, -, then the controller: safety, alpha, beta,
+                              # facmin, facmax
+    "opt_i",                  # int64[4]: max_steps, stages of a step
 ])
 
 # indices into State.fst / State.ist / Method.opt_f
 F_T, F_H, F_ERRPREV, F_TBAD, F_MAXDY = 0, 1, 2, 3, 4
 I_STEPS, I_RHS, I_ACC, I_REJ, I_STATUS, I_BAD, I_SEG, I_NEXT, I_K1, I_REJFLAG = range(10)
+I_DENSE = 10  # 1 while the extra dense-output stages of the current step are computed
 O_DT, O_RTOL, O_ATOL, O_FIRST, O_MAXSTEP, O_MINSTEP, O_STEADY = range(7)
+O_SAFETY, O_ALPHA, O_BETA, O_FACMIN, O_FACMAX = range(8, 13)
 
 # status codes
 ST_OK, ST_STEADY, ST_NONFINITE, ST_STEP_TOO_SMALL, ST_MAX_STEPS, ST_CHOICE = 0, 1, 2, 3, 4, 5

@@ -596,15 +596,25 @@ def build_method(solver: Solver, model: Model, network: ConceptNetwork, t0: floa
     if not tab.adaptive and dt > (t_end - t0):
         dt = t_end - t0
     min_step = solver.min_step if solver.min_step is not None else 1e-12 * max(1.0, abs(t_end))
-    opt_f = np.zeros(8)
+    opt_f = np.zeros(16)
     opt_f[:7] = [dt, solver.rtol, solver.atol, solver.first_step or 0.0,
                  solver.max_step if math.isfinite(solver.max_step) else np.inf, min_step,
                  solver.steady_tol or 0.0]
-    e = tab.e if tab.e is not None else np.zeros(0)
+    if tab.controller is not None:
+        ctl = tab.controller
+        opt_f[8:13] = [ctl.safety, ctl.alpha, ctl.beta, ctl.facmin, ctl.facmax]
+    e = _trim(tab.e) if tab.e is not None else np.zeros(0)
+    e3 = _trim(tab.e3) if tab.e3 is not None else np.zeros(0)
     P = tab.P if tab.P is not None else np.zeros((0, 0))
-    return Method(A=tab.A, b=tab.b, c=tab.c, e=e, P=P, order=tab.order,
+    return Method(A=tab.A, b=tab.b, c=tab.c, e=e, P=P, e3=e3, order=tab.order,
                   stochastic=int(tab.stochastic), opt_f=opt_f,
-                  opt_i=np.array([solver.max_steps, 0, 0, 0], np.int64))
+                  opt_i=np.array([solver.max_steps, tab.n_step_stages, 0, 0], np.int64))
+
+
+def _trim(w: np.ndarray) -> np.ndarray:
+    """Error weights without trailing zeros (the kernel sums only over these stages)."""
+    nz = np.flatnonzero(w)
+    return np.ascontiguousarray(w[:nz[-1] + 1] if nz.size else w[:0], dtype=np.float64)
 
 
 #: Upper bound on the number of save times of one run (a guard against typos like 1e-30).

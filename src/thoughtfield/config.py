@@ -689,15 +689,15 @@ _SOLVER = Struct({
     "dt": Field(Real(min=0, min_inclusive=False), None, "Step of the fixed-step methods, "
                 "shortened evenly to hit every save time and input change.", unit=TIME,
                 default_doc="min(tau) / 100"),
-    "rtol": Field(Real(min=0, min_inclusive=False), 1e-6, "Relative tolerance (`dopri5`).", unit="1"),
-    "atol": Field(Real(min=0, min_inclusive=False), 1e-9, "Absolute tolerance (`dopri5`).",
+    "rtol": Field(Real(min=0, min_inclusive=False), 1e-6, "Relative tolerance (adaptive methods `dopri5`, `dop853`).", unit="1"),
+    "atol": Field(Real(min=0, min_inclusive=False), 1e-9, "Absolute tolerance (adaptive methods).",
                   unit="activation"),
-    "first_step": Field(Real(min=0, min_inclusive=False), None, "Initial step (`dopri5`).",
+    "first_step": Field(Real(min=0, min_inclusive=False), None, "Initial step (adaptive methods).",
                         unit=TIME, default_doc="estimated"),
     "max_step": Field(Real(min=0, min_inclusive=False, allow_inf=True), math.inf,
-                      "Largest step (`dopri5`).", unit=TIME),
+                      "Largest step (adaptive methods).", unit=TIME),
     "min_step": Field(Real(min=0, min_inclusive=False), None, "The run fails when the step "
-                      "would drop below this (`dopri5`).", unit=TIME,
+                      "would drop below this (adaptive methods).", unit=TIME,
                       default_doc="1e-12 * max(1, t_end)"),
     "max_steps": Field(Int(min=1, max=2**62), 50_000_000, "Safety limit on the number of steps."),
     "steady_tol": Field(Real(min=0, min_inclusive=False), None, "Stop early once max |da/dt| < "

@@ -14,8 +14,9 @@ values.  Members differ by
 - their per-concept parameters (``member_params``, this module): ``tau``, ``gain``,
   ``threshold``, ``bias``, ``sigma``.
 
-Adaptive ``dopri5`` takes one shared step for all members; its error norm is the largest
-over members of the RMS over concepts, so every member meets the tolerance (the step
+The adaptive methods (``dopri5``, ``dop853``) take one shared step for all members; the
+error norm is the largest over members of the RMS over concepts, so every member meets
+the tolerance (the step
 suits the hardest member; easy members take smaller steps than they would alone).  The
 benchmark ``benchmarks/ensembles.py`` measures what that costs and gains.  Fixed-step
 methods take the same steps either way, and a member's trajectory is then bitwise the

@@ -187,11 +187,11 @@ class Simulation:
                            spare=np.zeros(m), has_spare=np.zeros(m, np.int64),
                            ev_i=np.full((nq, m), -1, np.int64),
                            ev_f=np.full((nq, m, 2 + npool), np.nan))
-        ns = self.method.b.size
+        ns = self.method.c.size   # stages of a step + extra dense-output stages
         self._K = np.zeros((ns, snm))
         self._ytmp = np.zeros(snm)
         self._ynew = np.zeros(snm)
-        self._errm = np.zeros(m)
+        self._errm = np.zeros(2 * m)
         self.row_size = nm + sum(r for _, r in self.layout.out) * m
         self.out = np.empty((self.ts.size, self.row_size))
         apply_segment(self.problem, self.work, 0, self.state.y)
@@ -216,7 +216,7 @@ class Simulation:
         n, m = self.network.n, self.members
         S = n if nstate is None else nstate
         out_b = 8 * self.ts.size * (n + extra_rows) * m
-        state_b = 8 * n * m * 6 + 8 * S * m * (self.method.b.size + 6)  # stages, state, scratch
+        state_b = 8 * n * m * 6 + 8 * S * m * (self.method.c.size + 6)  # stages, state, scratch
         state_b += 8 * 4 * BLOCK_ROWS * m  # per-block scratch of the right-hand side
         total = out_b + state_b
         limit, source = memory_limit(max_memory)
@@ -469,7 +469,8 @@ def simulate(network: ConceptNetwork, model: Model | None = None, stimuli=None, 
     t_end, t0 : float
         The time span (model time units, the unit of ``tau``).
     solver : str, Solver, Spreadr or dict
-        Method name (``"dopri5"``, ``"rk4"``, ``"heun"``, ``"euler"``, ``"euler_maruyama"``)
+        Method name (``"dopri5"``, ``"dop853"``, ``"rk4"``, ``"heun"``, ``"euler"``,
+        ``"euler_maruyama"``)
         or full :class:`~thoughtfield.Solver` settings; ``"spreadr"`` or
         :class:`~thoughtfield.Spreadr` settings select the discrete mode
         (:mod:`thoughtfield.discrete`: ``t0``/``t_end`` count steps, ``t_end=None`` runs

@@ -3,7 +3,8 @@ activation, or its evidence accumulator) reaches the threshold.
 
 Checked after every accepted step, for every member that has not chosen yet.  The
 crossing time inside the step is found on the step's interpolant with a safeguarded
-regula falsi (Illinois): the solver's dense output (order 4) for ``dopri5``; for the
+regula falsi (Illinois): the solver's dense output (order 4 for ``dopri5``, order 7 for
+``dop853``, whose three extra stages are then evaluated); for the
 deterministic fixed-step methods the cubic Hermite interpolant through both ends of the
 step and their derivatives (one extra right-hand side evaluation per step with a
 crossing; interpolation error O(h^4), below the error of rk4 itself); for Euler-Maruyama
@@ -23,6 +24,7 @@ from numba import njit
 
 from .layout import (F_D_THR, I_D_ON, I_D_POOL, I_D_STOP, I_E_PTR, I_P_IDX, I_P_PTR, W_ACCON,
                      W_ASTAR, W_CVAL, W_FEND, W_YSTAR)
+from .dense import extra_stages
 from .mech import pool_conflict_p
 from .rhs import member_stride, rhs
 from .transfer import phi_scalar
@@ -230,6 +232,8 @@ def detect(P, W, Mt, S, y0, y1, K, t0, h, mode):
                         if mode == LINEAR:
                             th = (level - x0) / (x1 - x0)
                         else:
+                            if mode == DENSE and K.shape[0] > Mt.opt_i[1]:
+                                extra_stages(P, W, Mt, S, y0, K, wv(W.wm, W.wo, W_YSTAR), t0, h)
                             if mode == HERMITE and not have_f1:
                                 rhs(P, W, t0 + h, y1, f1)
                                 S.ist[I_RHS] += 1
@@ -241,6 +245,8 @@ def detect(P, W, Mt, S, y0, y1, K, t0, h, mode):
                         best = th
                         br = r
                 if br >= 0:
+                    if mode == DENSE and K.shape[0] > Mt.opt_i[1]:
+                        extra_stages(P, W, Mt, S, y0, K, wv(W.wm, W.wo, W_YSTAR), t0, h)
                     if mode == HERMITE and not have_f1 and best > 0.0:
                         rhs(P, W, t0 + h, y1, f1)
                         S.ist[I_RHS] += 1

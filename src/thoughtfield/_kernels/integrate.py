@@ -9,7 +9,13 @@ step saves exactly what the unsplit run saves.
 
 Stops: every input-segment boundary is hit exactly.  Fixed-step methods also hit every
 save time exactly (the interval between two stops is cut into ``ceil(len / dt)`` equal
-steps); the adaptive method reaches save times by dense output.
+steps); the adaptive methods reach save times by dense output.
+
+Adaptive methods are data (``Method``): the stages of a step (``opt_i[1]``, the last one
+``f(t + h, y_new)`` for FSAL), extra dense-output stages (rows of ``A`` past those,
+computed only for steps that interpolate), one or two error estimators (``e``, ``e3``)
+and the controller's constants (``opt_f[O_SAFETY:]``).  When the error estimators do not
+use the FSAL stage (DOP853) it is evaluated only for accepted steps.
 """
 
 import math
@@ -17,6 +23,7 @@ import math
 import numpy as np
 from numba import njit
 
+from .dense import extra_stages
 from .events import detect
 from .layout import F_E_NOISE, I_D_POOL, I_E_PTR, W_ACCON, W_YOLD
 from .mech import project
@@ -27,12 +34,10 @@ from .views import fv, iv, wv
 # keep in sync with thoughtfield._problem
 F_T, F_H, F_ERRPREV, F_TBAD, F_MAXDY = 0, 1, 2, 3, 4
 I_STEPS, I_RHS, I_ACC, I_REJ, I_STATUS, I_BAD, I_SEG, I_NEXT, I_K1, I_REJFLAG = range(10)
+I_DENSE = 10
 O_DT, O_RTOL, O_ATOL, O_FIRST, O_MAXSTEP, O_MINSTEP, O_STEADY = range(7)
+O_SAFETY, O_ALPHA, O_BETA, O_FACMIN, O_FACMAX = range(8, 13)
 ST_OK, ST_STEADY, ST_NONFINITE, ST_STEP_TOO_SMALL, ST_MAX_STEPS, ST_CHOICE = 0, 1, 2, 3, 4, 5
-
-SAFETY = 0.9
-BETA = 0.04                 # PI control (Hairer & Wanner, DOPRI5 "Lund stabilisation")
-ALPHA = 0.2 - 0.75 * BETA   # 1/5 - 0.75 beta
 
 
 @njit(cache=True)
@@ -185,7 +190,10 @@ def _evidence_noise(P, W, S, y, sqh):
 
 @njit(cache=True)
 def _err_norm(P, Mt, y, ynew, K, h, errm):
-    """Largest over members of the RMS over concepts of the scaled error estimate."""
+    """Largest over members of the RMS over concepts of the scaled error estimate
+    (``errm``: scratch of 2 M)."""
+    if Mt.e3.size > 0:
+        return _err_norm2(P, Mt, y, ynew, K, h, errm)
     M = P.m
     NM = y.size
     S_rows = NM // M
@@ -209,6 +217,63 @@ def _err_norm(P, Mt, y, ynew, K, h, errm):
         if not v <= worst:  # also propagates NaN
             worst = v
     return worst
+
+
+@njit(cache=True)
+def _err_norm2(P, Mt, y, ynew, K, h, errm):
+    """DOP853's error (Hairer & Wanner): with ``E5``, ``E3`` the RMS over concepts of the
+    scaled 5th- and 3rd-order estimates, ``|h| E5^2 / sqrt(E5^2 + 0.01 E3^2)``; the largest
+    over members."""
+    M = P.m
+    NM = y.size
+    S_rows = NM // M
+    e = Mt.e
+    e3 = Mt.e3
+    n5 = e.size
+    n3 = e3.size
+    rtol = Mt.opt_f[O_RTOL]
+    atol = Mt.opt_f[O_ATOL]
+    errm[:] = 0.0
+    for i in range(S_rows):
+        for m in range(M):
+            q = i * M + m
+            a5 = 0.0
+            for j in range(n5):
+                a5 += e[j] * K[j, q]
+            a3 = 0.0
+            for j in range(n3):
+                a3 += e3[j] * K[j, q]
+            sc = atol + rtol * max(abs(y[q]), abs(ynew[q]))
+            r5 = a5 / sc
+            r3 = a3 / sc
+            errm[m] += r5 * r5
+            errm[M + m] += r3 * r3
+    worst = 0.0
+    for m in range(M):
+        s5 = errm[m]
+        den = s5 + 0.01 * errm[M + m]
+        if den <= 0.0:
+            den = 1.0
+        v = abs(h) * s5 / math.sqrt(den * S_rows)
+        if not v <= worst:  # also propagates NaN
+            worst = v
+    return worst
+
+
+@njit(cache=True)
+def _first_overflow(Mt, K, ynew):
+    """The row whose error estimate is not finite (else the largest ``|y_new|``)."""
+    e = Mt.e
+    big = 0
+    for q in range(ynew.size):
+        a = 0.0
+        for j in range(e.size):
+            a += e[j] * K[j, q]
+        if not abs(a) < np.inf:
+            return q
+        if abs(ynew[q]) > abs(ynew[big]):
+            big = q
+    return big
 
 
 @njit(cache=True)
@@ -255,16 +320,25 @@ def run_adaptive(P, W, Mt, S, K, ytmp, ynew, errm, ts, i_lo, i_hi, out):
     A = Mt.A
     c = Mt.c
     Pd = Mt.P
-    ns = c.size
+    ns = Mt.opt_i[1]     # stages of a step, the last one f(t + h, y_new) (FSAL)
+    nk = c.size          # K rows: the step's stages and the extra dense-output stages
     y = S.y
     NM = y.size
     nd = Pd.shape[1]
+    # the FSAL stage is needed by the error estimate (dopri5) or only by the next step
+    # (dop853): then it is evaluated for accepted steps only
+    defer = Mt.e.size < ns and Mt.e3.size < ns
+    safety = Mt.opt_f[O_SAFETY]
+    alpha = Mt.opt_f[O_ALPHA]
+    beta = Mt.opt_f[O_BETA]
+    facmin = Mt.opt_f[O_FACMIN]
+    facmax = Mt.opt_f[O_FACMAX]
     steady = Mt.opt_f[O_STEADY]
     max_step = Mt.opt_f[O_MAXSTEP]
     min_step = Mt.opt_f[O_MINSTEP]
     max_steps = Mt.opt_i[0]
     nseg = P.seg_t.size - 1
-    coef = np.empty(ns)
+    coef = np.empty(nk)
     _save_current(P, W, S, ts, i_lo, i_hi, out)
     while S.ist[I_NEXT] < i_hi and S.ist[I_STATUS] == ST_OK:
         seg = S.ist[I_SEG]
@@ -302,27 +376,42 @@ def run_adaptive(P, W, Mt, S, K, ytmp, ynew, errm, ts, i_lo, i_hi, out):
         for st in range(1, ns):
             dst = ynew if st == ns - 1 else ytmp
             _combine(dst, y, K, A[st], st, h)
+            if defer and st == ns - 1:
+                break
             mx, bad = rhs(P, W, t + c[st] * h, dst, K[st])
             S.ist[I_RHS] += 1
             if bad >= 0:
                 finite = False
                 break
         err = _err_norm(P, Mt, y, ynew, K, h, errm) if finite else np.inf
+        if finite and not err < np.inf:
+            # finite stages but the error estimate overflows: the state is about to
+            # become non-finite; treated like a non-finite stage
+            finite = False
+            bad = _first_overflow(Mt, K, ynew)
+        if defer and finite and err <= 1.0:
+            mx, bad = rhs(P, W, t + c[ns - 1] * h, ynew, K[ns - 1])
+            S.ist[I_RHS] += 1
+            if bad >= 0:
+                finite = False
         if finite and err <= 1.0:
             t_new = t_stop if last else t + h
+            S.ist[I_DENSE] = 0
             # dense output for every save time inside the step -- also those at or past
             # i_hi when ``out`` has room for them, so that where a chunk ends never changes
             # what is saved (the caller passes the whole rest of the output)
             while S.ist[I_NEXT] < i_lo + out.shape[0] and ts[S.ist[I_NEXT]] < t_new:
+                if nk > ns:
+                    extra_stages(P, W, Mt, S, y, K, ytmp, t, h)
                 th = (ts[S.ist[I_NEXT]] - t) / h
-                for j in range(ns):
+                for j in range(nk):
                     v = 0.0
                     p = 1.0
                     for r in range(nd):
                         p *= th
                         v += Pd[j, r] * p
                     coef[j] = v
-                _combine(ytmp, y, K, coef, ns, h)
+                _combine(ytmp, y, K, coef, nk, h)
                 if P.e_off >= 0:
                     project(P, ytmp)  # the interpolant may dip below an accumulator's floor
                 bad = store(P, W, ytmp, out[S.ist[I_NEXT] - i_lo])
@@ -333,6 +422,7 @@ def run_adaptive(P, W, Mt, S, K, ytmp, ynew, errm, ts, i_lo, i_hi, out):
             stop = False
             if iv(P.mi, P.mo, I_D_POOL).size > 0:
                 stop = detect(P, W, Mt, S, y, ynew, K, t, h, 1)
+            S.ist[I_DENSE] = 0
             y[:] = ynew
             K[0, :] = K[ns - 1, :]
             if P.e_off >= 0 and project(P, y):
@@ -345,10 +435,10 @@ def run_adaptive(P, W, Mt, S, K, ytmp, ynew, errm, ts, i_lo, i_hi, out):
                 S.ist[I_STATUS] = ST_CHOICE
                 return
             if err == 0.0:
-                fac = 10.0
+                fac = facmax
             else:
-                fac = SAFETY * err ** (-ALPHA) * S.fst[F_ERRPREV] ** BETA
-                fac = min(10.0, max(0.2, fac))
+                fac = safety * err ** (-alpha) * S.fst[F_ERRPREV] ** beta
+                fac = min(facmax, max(facmin, fac))
             if S.ist[I_REJFLAG]:
                 fac = min(fac, 1.0)
             S.ist[I_REJFLAG] = 0
@@ -360,7 +450,7 @@ def run_adaptive(P, W, Mt, S, K, ytmp, ynew, errm, ts, i_lo, i_hi, out):
             S.ist[I_REJ] += 1
             S.ist[I_REJFLAG] = 1
             if finite:
-                fac = max(0.2, SAFETY * err ** (-ALPHA))
+                fac = max(facmin, safety * err ** (-alpha))
             else:
                 fac = 0.25
             h_new = h * fac

@@ -79,8 +79,8 @@ def run_thoughtfield(prob, method, setting, threads=None):
     from ..simulate import Simulation
     from ..solvers import Solver
     model = Model(transfer="tanh", gain=GAIN, bias=BIAS, tau=TAU, initial=prob.y0)
-    if method == "dopri5":
-        solver = Solver("dopri5", rtol=setting, atol=setting)
+    if method in ("dopri5", "dop853"):
+        solver = Solver(method, rtol=setting, atol=setting)
     else:
         solver = Solver(method, dt=setting)
     sim = Simulation(prob.net, model, t_end=T_END, solver=solver, save_at=[T_END], seed=0,
@@ -95,6 +95,8 @@ def candidates(prob, include_lsoda=True):
     c = {
         "thoughtfield dopri5": ("thoughtfield", "rtol", RTOLS,
                                 lambda s: run_thoughtfield(prob, "dopri5", s)),
+        "thoughtfield dop853": ("thoughtfield", "rtol", RTOLS,
+                                lambda s: run_thoughtfield(prob, "dop853", s)),
         "thoughtfield rk4": ("thoughtfield", "dt", DTS,
                              lambda s: run_thoughtfield(prob, "rk4", s)),
         "scipy RK45": ("peer", "rtol", RTOLS, lambda s: run_scipy(prob, "RK45", s)),

@@ -69,7 +69,7 @@ def _result_info(path, show_concepts) -> list[str]:
     solver = description(ds, "solver") or {}
     if a.get("method"):
         s = f"  solver: {a['method']}"
-        if solver.get("rtol") is not None and a["method"] == "dopri5":
+        if solver.get("rtol") is not None and a["method"] in ("dopri5", "dop853"):
             s += f" (rtol {solver['rtol']:g}, atol {solver.get('atol', 0):g})"
         elif a.get("dt") not in (None, "adaptive"):
             s += f" (dt {float(a['dt']):g})"
