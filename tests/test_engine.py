@@ -147,3 +147,21 @@ def test_dataset_layout_and_provenance():
     assert ds.attrs["seed"] == 4 and ds.attrs["status"] == "success"
     rebuilt = tf.ConceptNetwork.from_dict(tf.results.description(ds, "network"))
     assert rebuilt == net
+
+
+def test_long_model_arrays_are_summarised_in_the_result_attributes():
+    import hashlib
+    import json
+    n = 1500
+    net = tf.ConceptNetwork([f"c{i}" for i in range(n)])
+    y0 = np.linspace(-1.0, 1.0, n)
+    small = tf.simulate(tf.ConceptNetwork(["a", "b"]), tf.Model(initial=[0.1, 0.2]), t_end=1.0)
+    assert json.loads(small.attrs["model"])["initial"] == [0.1, 0.2]   # short: kept
+    ds = tf.simulate(net, tf.Model(transfer="tanh", initial=y0, bias=0.5), t_end=1.0,
+                     save_at=[1.0])
+    d = json.loads(ds.attrs["model"])
+    init = d["initial"]
+    assert init["summarised"] == n and init["shape"] == [n]
+    assert init["min"] == -1.0 and init["max"] == 1.0 and abs(init["mean"]) < 1e-12
+    assert init["sha256"] == hashlib.sha256(y0.astype("<f8").tobytes()).hexdigest()
+    assert d["bias"] == 0.5 and d["transfer"] == "tanh"

@@ -66,7 +66,7 @@ from .build import _initial_state, _segments
 from .errors import ConfigError, DivergenceError, ResourceError, SolverError
 from .model import Model, _check_per_concept, resolve_per_concept
 from .network import ConceptNetwork
-from .results import _version, make_dataset, network_description
+from .results import _version, compact_description, make_dataset, network_description
 from .stimuli import as_stimuli
 
 #: Output buffer handed to one kernel call (bytes).
@@ -526,7 +526,7 @@ class DiscreteSimulation:
             "dt": 1,
             **stats,
             "message": message,
-            "model": {"initial": self.model.to_dict()["initial"]},
+            "model": compact_description({"initial": self.model.to_dict()["initial"]}),
             "stimuli": [s.to_dict() for s in self.stimuli],
             "network": network_description(self.network),
         }

@@ -37,6 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import ConfigError, SimulationError
+from .results import compact_description
 from .sweeps import Sweep, _base_data, point_seed, sweep_hash
 
 #: A sweep whose remaining points are estimated to take longer than this (seconds) moves
@@ -595,7 +596,8 @@ def combine(parts, sw: Sweep, cfg, *, seed: int, key: str):
         "status": "success" if bad == 0 else "failed_points",
         "message": (f"sweep of {n} points finished" if bad == 0 else
                     f"sweep of {n} points finished; {bad} point(s) failed (see status)"),
-        "model": json.dumps(cfg.model.to_dict(), separators=(",", ":"), default=_jsonable),
+        "model": json.dumps(compact_description(cfg.model.to_dict()), separators=(",", ":"),
+                            default=_jsonable),
         "stimuli": json.dumps([s.to_dict() for s in cfg.stimuli], separators=(",", ":"),
                               default=_jsonable),
     })

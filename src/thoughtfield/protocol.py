@@ -422,7 +422,7 @@ def _final_output(sim):
 
 def _protocol_dataset(network, model, protocol, sim, seq, ch_name, ok, rt, conf, ctrl, ctrl_end,
                       records, stats, seed, dec):
-    from .results import _clean_attrs, _version, network_description
+    from .results import _clean_attrs, _version, compact_description, network_description
     lay = sim.layout
     M = sim.members
     lead = ("member",) if M > 1 else ()
@@ -477,7 +477,7 @@ def _protocol_dataset(network, model, protocol, sim, seq, ch_name, ok, rt, conf,
         "decision": dec["pool"],
         "options": list(dec["options"]),
         "protocol": protocol.to_dict(),
-        "model": model.to_dict(),
+        "model": compact_description(model.to_dict()),
         "network": network_description(network),
         "status": "success",
         "message": f"{len(seq)} trials",

@@ -15,6 +15,40 @@ from .errors import ConfigError, ResourceError
 EMBED_NETWORK_MAX_RELATIONS = 20_000
 
 
+#: Numeric lists longer than this (per-concept initial states, taus, biases, stored patterns)
+#: are summarised in the ``model`` attribute rather than written out: encoding 1e6 floats as
+#: JSON text took about 1 s per run -- a third of a whole run at N = 1e6 -- and put ~20 MB of
+#: text into the file's attributes.
+EMBED_ARRAY_MAX = 1_000
+
+
+def compact_description(obj):
+    """``obj`` (a ``to_dict()`` description) with every long numeric list replaced by
+    ``{"summarised": n, "shape", "min", "max", "mean", "sha256"}`` -- the SHA-256 of the
+    values as little-endian float64 bytes, so a user can check an array they hold against
+    the run.  Short lists, strings and mappings are kept as they are."""
+    if isinstance(obj, dict):
+        return {k: compact_description(v) for k, v in obj.items()}
+    if isinstance(obj, np.ndarray) or (isinstance(obj, (list, tuple)) and len(obj) > 8):
+        try:
+            arr = np.asarray(obj, dtype=np.float64)
+        except (TypeError, ValueError):
+            arr = None
+        if arr is not None and arr.size > EMBED_ARRAY_MAX:
+            import hashlib
+            fin = arr[np.isfinite(arr)]
+            return {"summarised": int(arr.size), "shape": list(arr.shape),
+                    "min": float(fin.min()) if fin.size else None,
+                    "max": float(fin.max()) if fin.size else None,
+                    "mean": float(fin.mean()) if fin.size else None,
+                    "sha256": hashlib.sha256(np.ascontiguousarray(arr, "<f8").tobytes()).hexdigest()}
+        if isinstance(obj, np.ndarray):
+            return obj.tolist()
+    if isinstance(obj, (list, tuple)):
+        return [compact_description(v) for v in obj]
+    return obj
+
+
 def _version() -> str:
     from . import __version__
     return __version__

@@ -17,7 +17,7 @@ from .build import build_method, build_problem, save_times
 from .errors import ConfigError, DivergenceError, ResourceError, SolverError
 from .model import Model
 from .network import ConceptNetwork
-from .results import _version, make_dataset, network_description
+from .results import _version, compact_description, make_dataset, network_description
 from .solvers import as_solver
 
 #: Rows per block of the right-hand side (the block's net inputs stay in L1/L2 cache).
@@ -437,7 +437,7 @@ class Simulation:
             "dt": self.dt if self.dt is not None else "adaptive",
             **stats,
             "message": message,
-            "model": self.model.to_dict(),
+            "model": compact_description(self.model.to_dict()),
             "stimuli": [s.to_dict() for s in self.stimuli],
             "network": network_description(self.network),
         }
