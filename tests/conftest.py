@@ -20,6 +20,25 @@ def random_network(n, k=6, seed=0, scale=1.0, signed=True, layers=tf.DEFAULT_LAY
     return net
 
 
+def nonlinear_setup(n=60):
+    """A random tanh network with per-concept parameters and its numpy right-hand side
+    ``f(t, a)`` (the reference problem of the solver tests)."""
+    net = random_network(n, k=6, seed=3, scale=1.5)
+    rng = np.random.default_rng(4)
+    tau = rng.uniform(0.5, 2.0, n)
+    gain = rng.uniform(1.0, 3.0, n)
+    thr = rng.normal(0, 0.3, n)
+    bias = rng.normal(0, 0.5, n)
+    a0 = rng.uniform(0, 1, n)
+    model = tf.Model(tau=tau, transfer="tanh", gain=gain, threshold=thr, bias=bias, initial=a0)
+    W = net.weight_matrix()
+
+    def f(t, a):
+        return (-a + np.tanh(gain * (W @ a + bias - thr))) / tau
+
+    return net, model, f, a0
+
+
 @pytest.fixture
 def small_net():
     return tf.ConceptNetwork(

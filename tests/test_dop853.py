@@ -9,7 +9,7 @@ import pytest
 from scipy.integrate import solve_ivp
 
 import thoughtfield as tf
-from conftest import random_network
+from conftest import nonlinear_setup, random_network
 from thoughtfield.solvers import TABLEAUS
 
 TAB = TABLEAUS["dop853"]
@@ -121,26 +121,11 @@ def test_dense_output_has_local_order_eight():
 
 
 # ------------------------------------------------------------------ the kernel
-def _setup(n=60):
-    net = random_network(n, k=6, seed=3, scale=1.5)
-    rng = np.random.default_rng(4)
-    tau = rng.uniform(0.5, 2.0, n)
-    gain = rng.uniform(1.0, 3.0, n)
-    thr = rng.normal(0, 0.3, n)
-    bias = rng.normal(0, 0.5, n)
-    a0 = rng.uniform(0, 1, n)
-    model = tf.Model(tau=tau, transfer="tanh", gain=gain, threshold=thr, bias=bias, initial=a0)
-    W = net.weight_matrix()
-
-    def f(t, a):
-        return (-a + np.tanh(gain * (W @ a + bias - thr))) / tau
-
-    return net, model, f, a0
 
 
 @pytest.fixture(scope="module")
 def problem():
-    net, model, f, a0 = _setup()
+    net, model, f, a0 = nonlinear_setup()
     ref = solve_ivp(f, (0, 8), a0, method="DOP853", rtol=1e-13, atol=1e-14, t_eval=[8.0]).y[:, -1]
     return net, model, f, a0, ref
 
@@ -175,7 +160,7 @@ def test_dense_output_at_save_times_between_steps():
     """Save times far denser than the steps: the 7th-order interpolant (three extra stages
     per step that holds save times) is accurate to a few rtol, as accurate as scipy's
     DOP853 dense output on the same problem."""
-    net, model, f, a0 = _setup(30)
+    net, model, f, a0 = nonlinear_setup(30)
     ts = np.linspace(0, 5, 401)
     ref = solve_ivp(f, (0, 5), a0, method="DOP853", rtol=1e-13, atol=1e-14, t_eval=ts).y.T
     sp = solve_ivp(f, (0, 5), a0, method="DOP853", rtol=1e-10, atol=1e-12, t_eval=ts).y.T

@@ -7,7 +7,7 @@ import scipy.sparse as sp
 from scipy.integrate import solve_ivp
 
 import thoughtfield as tf
-from conftest import random_network
+from conftest import nonlinear_setup, random_network
 
 
 def _linear_reference(net, tau, bias, a0, ts):
@@ -39,25 +39,8 @@ def test_linear_matches_matrix_exponential(method, opts, tol):
     assert np.max(np.abs(ds.activation.values - ref)) < tol
 
 
-def _nonlinear_setup(n=60):
-    net = random_network(n, k=6, seed=3, scale=1.5)
-    rng = np.random.default_rng(4)
-    tau = rng.uniform(0.5, 2.0, n)
-    gain = rng.uniform(1.0, 3.0, n)
-    thr = rng.normal(0, 0.3, n)
-    bias = rng.normal(0, 0.5, n)
-    a0 = rng.uniform(0, 1, n)
-    model = tf.Model(tau=tau, transfer="tanh", gain=gain, threshold=thr, bias=bias, initial=a0)
-    W = net.weight_matrix()
-
-    def f(t, a):
-        return (-a + np.tanh(gain * (W @ a + bias - thr))) / tau
-
-    return net, model, f, a0
-
-
 def test_nonlinear_matches_dop853():
-    net, model, f, a0 = _nonlinear_setup()
+    net, model, f, a0 = nonlinear_setup()
     ts = np.linspace(0, 8, 17)
     ref = solve_ivp(f, (0, 8), a0, method="DOP853", rtol=1e-10, atol=1e-12, t_eval=ts).y.T
     ds = tf.simulate(net, model, t_end=8.0, solver=tf.Solver("dopri5", rtol=1e-8, atol=1e-10),
@@ -92,7 +75,7 @@ def test_every_transfer_matches_dop853(transfer):
 
 def test_dense_output_matches_dop853_between_steps():
     """Save times fall inside steps: the order-4 interpolant must be accurate."""
-    net, model, f, a0 = _nonlinear_setup(30)
+    net, model, f, a0 = nonlinear_setup(30)
     ts = np.linspace(0, 5, 401)
     ref = solve_ivp(f, (0, 5), a0, method="DOP853", rtol=1e-11, atol=1e-12, t_eval=ts).y.T
     ds = tf.simulate(net, model, t_end=5.0, solver=tf.Solver("dopri5", rtol=1e-9, atol=1e-11),
@@ -117,7 +100,7 @@ def test_dopri5_coefficients_agree_with_published_values():
 
 @pytest.mark.parametrize("method,order", [("euler", 1), ("heun", 2), ("rk4", 4)])
 def test_convergence_order(method, order):
-    net, model, f, a0 = _nonlinear_setup(20)
+    net, model, f, a0 = nonlinear_setup(20)
     T = 2.0
     ref = solve_ivp(f, (0, T), a0, method="DOP853", rtol=1e-12, atol=1e-13, t_eval=[T]).y[:, -1]
     dts = np.array([0.1, 0.05, 0.025, 0.0125]) if order < 4 else np.array([0.2, 0.1, 0.05, 0.025])
@@ -130,7 +113,7 @@ def test_convergence_order(method, order):
 
 
 def test_dopri5_error_scales_with_tolerance():
-    net, model, f, a0 = _nonlinear_setup(20)
+    net, model, f, a0 = nonlinear_setup(20)
     ref = solve_ivp(f, (0, 3), a0, method="DOP853", rtol=1e-12, atol=1e-13, t_eval=[3]).y[:, -1]
     errs = []
     for rtol in (1e-4, 1e-6, 1e-8):

@@ -16,7 +16,7 @@ from . import _validate as V
 from ._problem import Method, Problem, pack
 from .errors import ConfigError
 from .model import TRANSFER_CODES, Model
-from .network import ConceptNetwork
+from .network import ConceptNetwork, coupling_csr
 from .solvers import Solver
 from .stimuli import Clamp, Pulse, as_stimuli
 
@@ -221,15 +221,7 @@ def _layered_matrix(network, layers, goal_types):
         wr[up_src] = base[up_src] * pj.down
         wf[dn_src] = base[dn_src] * pj.down
         wr[dn_src] = base[dn_src] * pj.up
-    rows = np.concatenate([t, s])
-    cols = np.concatenate([s, t])
-    vals = np.concatenate([wf, wr])
-    keep = vals != 0
-    W = sp.coo_matrix((vals[keep], (rows[keep], cols[keep])), shape=(n, n)).tocsr()
-    W.sum_duplicates()
-    W.eliminate_zeros()
-    W.sort_indices()
-    return W
+    return coupling_csr(n, s, t, wf, wr)
 
 
 def _layer_index(network, layer, key):

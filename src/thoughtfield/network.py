@@ -142,6 +142,21 @@ def relation_types_from(spec, key: str = "relation_types") -> list[RelationType]
     return out
 
 
+def coupling_csr(n: int, source, target, forward, reverse) -> sp.csr_matrix:
+    """``W`` (rows = targets) from relations ``source -> target`` acting with weight
+    ``forward`` on the target and ``reverse`` back on the source: duplicates summed,
+    exact zeros dropped, indices sorted."""
+    rows = np.concatenate([target, source])
+    cols = np.concatenate([source, target])
+    vals = np.concatenate([forward, reverse])
+    keep = vals != 0
+    W = sp.coo_matrix((vals[keep], (rows[keep], cols[keep])), shape=(n, n)).tocsr()
+    W.sum_duplicates()
+    W.eliminate_zeros()
+    W.sort_indices()
+    return W
+
+
 class ConceptNetwork:
     """Named concepts, each in a layer of an ordered ladder, joined by typed relations.
 
@@ -624,14 +639,7 @@ class ConceptNetwork:
                 fwd[code], rev[code] = self._types[name].factors()
         wf = w * fwd[c] if c.size else w
         wr = w * rev[c] if c.size else w
-        rows = np.concatenate([t, s])
-        cols = np.concatenate([s, t])
-        vals = np.concatenate([wf, wr])
-        keep = vals != 0
-        W = sp.coo_matrix((vals[keep], (rows[keep], cols[keep])), shape=(n, n)).tocsr()
-        W.sum_duplicates()
-        W.eliminate_zeros()
-        W = W.astype(dtype)
+        W = coupling_csr(n, s, t, wf, wr).astype(dtype)
         W.sort_indices()
         self._cache[key] = W
         return W

@@ -1,6 +1,7 @@
-"""Extra stages of a dense output (DOP853: stages 14..16).
+"""Dense output: the stage weights at a point inside a step, and the extra stages
+some methods need (DOP853: stages 14..16).
 
-Evaluated once per accepted step, and only for steps that interpolate (a save time
+The extra stages are evaluated once per accepted step, and only for steps that interpolate (a save time
 inside the step, or a choice event to locate); ``S.ist[I_DENSE]`` says whether they are
 current.  Shared by the integrator and the event detection.
 """
@@ -11,6 +12,21 @@ from .rhs import rhs
 
 # keep in sync with thoughtfield._problem
 I_RHS, I_DENSE = 1, 10
+
+
+@njit(cache=True, inline="always")
+def dense_coef(Pd, th, coef):
+    """Weights of the stages in the dense output at ``theta = th`` of a step:
+    ``coef[j] = sum_r Pd[j, r] * th**(r + 1)`` for every row of ``Pd``."""
+    ns = Pd.shape[0]
+    nd = Pd.shape[1]
+    for j in range(ns):
+        v = 0.0
+        p = 1.0
+        for r in range(nd):
+            p *= th
+            v += Pd[j, r] * p
+        coef[j] = v
 
 
 @njit(cache=True)

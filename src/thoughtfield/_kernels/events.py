@@ -24,7 +24,7 @@ from numba import njit
 
 from .layout import (F_D_THR, I_D_ON, I_D_POOL, I_D_STOP, I_E_PTR, I_P_IDX, I_P_PTR, W_ACCON,
                      W_ASTAR, W_CVAL, W_FEND, W_YSTAR)
-from .dense import extra_stages
+from .dense import dense_coef, extra_stages
 from .mech import pool_conflict_p
 from .rhs import member_stride, rhs
 from .transfer import phi_scalar
@@ -56,19 +56,6 @@ def output_scalar(P, W, y, i, m):
     if W.clamp[q]:
         return wv(W.wm, W.wo, W_CVAL)[q]
     return _phi_at(P.ftype, P.gain, P.bias, P.thr, P.n, i, m, y[q])
-
-
-@njit(cache=True, inline="always")
-def _dense_coef(Pd, th, coef):
-    ns = Pd.shape[0]
-    nd = Pd.shape[1]
-    for j in range(ns):
-        v = 0.0
-        p = 1.0
-        for r in range(nd):
-            p *= th
-            v += Pd[j, r] * p
-        coef[j] = v
 
 
 @njit(cache=True, inline="always")
@@ -115,7 +102,7 @@ def _root(form, ftype, gain, bias, thr, clamp, cval, N, is_act, i, m, q,
         if not (lo <= th <= hi):
             th = 0.5 * (lo + hi)
         if mode == DENSE:
-            _dense_coef(Pd, th, coef)
+            dense_coef(Pd, th, coef)
         v = _interp_row(y0, y1, K, f1, coef, h, q, th, mode)
         if is_act and form == 1:
             v = cval[q] if clamp[q] else _phi_at(ftype, gain, bias, thr, N, i, m, v)
@@ -143,7 +130,7 @@ def _record(P, W, Mt, S, d, m, br, th, y0, y1, K, f1, t0, h, mode, coef):
     M = P.m
     ystar = wv(W.wm, W.wo, W_YSTAR)
     if mode == DENSE:
-        _dense_coef(Mt.P, th, coef)
+        dense_coef(Mt.P, th, coef)
     for row in range(P.nstate):
         q = row * M + m
         ystar[q] = _interp_row(y0, y1, K, f1, coef, h, q, th, mode)

@@ -23,7 +23,7 @@ import math
 import numpy as np
 from numba import njit
 
-from .dense import extra_stages
+from .dense import dense_coef, extra_stages
 from .events import detect
 from .layout import F_E_NOISE, I_D_POOL, I_E_PTR, W_ACCON, W_YOLD
 from .mech import project
@@ -324,7 +324,6 @@ def run_adaptive(P, W, Mt, S, K, ytmp, ynew, errm, ts, i_lo, i_hi, out):
     nk = c.size          # K rows: the step's stages and the extra dense-output stages
     y = S.y
     NM = y.size
-    nd = Pd.shape[1]
     # the FSAL stage is needed by the error estimate (dopri5) or only by the next step
     # (dop853): then it is evaluated for accepted steps only
     defer = Mt.e.size < ns and Mt.e3.size < ns
@@ -403,14 +402,7 @@ def run_adaptive(P, W, Mt, S, K, ytmp, ynew, errm, ts, i_lo, i_hi, out):
             while S.ist[I_NEXT] < i_lo + out.shape[0] and ts[S.ist[I_NEXT]] < t_new:
                 if nk > ns:
                     extra_stages(P, W, Mt, S, y, K, ytmp, t, h)
-                th = (ts[S.ist[I_NEXT]] - t) / h
-                for j in range(nk):
-                    v = 0.0
-                    p = 1.0
-                    for r in range(nd):
-                        p *= th
-                        v += Pd[j, r] * p
-                    coef[j] = v
+                dense_coef(Pd, (ts[S.ist[I_NEXT]] - t) / h, coef)   # Pd has nk rows
                 _combine(ytmp, y, K, coef, nk, h)
                 if P.e_off >= 0:
                     project(P, ytmp)  # the interpolant may dip below an accumulator's floor

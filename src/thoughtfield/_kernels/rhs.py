@@ -85,6 +85,46 @@ def member_stride(a, n):
     return np.uint64(a.size // n), _ALL
 
 
+_U1 = np.uint64(1)
+_U2 = np.uint64(2)
+
+
+@njit(cache=True, inline="always")
+def _row_dot(indptr, indices, data, x, i):
+    """``sum_k data[k] * x[indices[k]]`` over the edges of row ``i`` (one member), in two
+    partial sums -- even and odd edge positions -- which halves the floating-point add
+    dependency chain."""
+    lo = indptr[i]
+    hi = indptr[i + _U1]
+    a0 = 0.0
+    a1 = 0.0
+    k = lo
+    while k + _U2 <= hi:
+        a0 += data[k] * x[indices[k]]
+        a1 += data[k + _U1] * x[indices[k + _U1]]
+        k += _U2
+    if k < hi:
+        a0 += data[k] * x[indices[k]]
+    return a0 + a1
+
+
+@njit(cache=True, inline="always")
+def _row_gather(indptr, indices, data, x, i, Mu, acc):
+    """The same sum for ``Mu`` members of member-minor ``x``: member ``m``'s even edge
+    positions in ``acc[m]``, odd ones in ``acc[Mu + m]`` (the same two partial sums as
+    :func:`_row_dot`, so a member's result does not depend on the ensemble size)."""
+    for m in range(Mu + Mu):
+        acc[m] = 0.0
+    lo = indptr[i]
+    hi = indptr[i + _U1]
+    for k in range(lo, hi):
+        w = data[k]
+        jb = np.uint64(indices[k]) * Mu
+        ab = ((k - lo) & _U1) * Mu
+        for m in range(Mu):
+            acc[ab + m] += w * x[jb + m]
+
+
 @njit(cache=True)
 def _rows(P, W, y, dy, r0, r1, buf, ebuf, ibuf, fview, acc):
     """Derivatives of rows ``[r0, r1)``, processed in blocks of ``W.block`` rows with the
@@ -94,8 +134,6 @@ def _rows(P, W, y, dy, r0, r1, buf, ebuf, ibuf, fview, acc):
     Mu = np.uint64(M)
     N = P.n
     B = W.block
-    one = np.uint64(1)
-    two = np.uint64(2)
     indptr = P.indptr
     indices = P.indices
     data = P.data
@@ -115,19 +153,8 @@ def _rows(P, W, y, dy, r0, r1, buf, ebuf, ibuf, fview, acc):
         u1 = np.uint64(s1)
         if M == 1:
             for i in range(u0, u1):
-                # two partial sums halve the floating-point add dependency chain
-                lo = indptr[i]
-                hi = indptr[i + one]
-                a0 = 0.0
-                a1 = 0.0
-                k = lo
-                while k + two <= hi:
-                    a0 += data[k] * y[indices[k]]
-                    a1 += data[k + one] * y[indices[k + one]]
-                    k += two
-                if k < hi:
-                    a0 += data[k] * y[indices[k]]
-                buf[i - u0] = gain[i] * ((a0 + a1) + inp[i] + bias[i] - thr[i])
+                buf[i - u0] = gain[i] * (_row_dot(indptr, indices, data, y, i) + inp[i]
+                                         + bias[i] - thr[i])
             phi_block(P.ftype, buf, _padded(s1 - s0), ebuf, ibuf, fview)
             for i in range(u0, u1):
                 d = (buf[i - u0] - y[i]) * tau_inv[i]
@@ -143,18 +170,7 @@ def _rows(P, W, y, dy, r0, r1, buf, ebuf, ibuf, fview, acc):
             sb, mb = member_stride(bias, N)
             stau, mtau = member_stride(tau_inv, N)
             for i in range(u0, u1):
-                # the same two partial sums (even / odd edge positions) as the M == 1
-                # path, so a member's result does not depend on the ensemble size
-                for m in range(Mu + Mu):
-                    acc[m] = 0.0
-                lo = indptr[i]
-                hi = indptr[i + one]
-                for k in range(lo, hi):
-                    w = data[k]
-                    jb = np.uint64(indices[k]) * Mu
-                    ab = ((k - lo) & one) * Mu
-                    for m in range(Mu):
-                        acc[ab + m] += w * y[jb + m]
+                _row_gather(indptr, indices, data, y, i, Mu, acc)
                 qb = (i - u0) * Mu
                 ib = i * Mu
                 for m in range(Mu):
@@ -278,8 +294,6 @@ def _rows_pot(P, W, y, a, dy, r0, r1, acc):
     M = P.m
     Mu = np.uint64(M)
     N = P.n
-    one = np.uint64(1)
-    two = np.uint64(2)
     indptr = P.indptr
     indices = P.indices
     data = P.data
@@ -290,18 +304,7 @@ def _rows_pot(P, W, y, a, dy, r0, r1, acc):
     chk = 0.0
     if M == 1:
         for i in range(np.uint64(r0), np.uint64(r1)):
-            lo = indptr[i]
-            hi = indptr[i + one]
-            a0 = 0.0
-            a1 = 0.0
-            k = lo
-            while k + two <= hi:
-                a0 += data[k] * a[indices[k]]
-                a1 += data[k + one] * a[indices[k + one]]
-                k += two
-            if k < hi:
-                a0 += data[k] * a[indices[k]]
-            d = ((a0 + a1) + inp[i] - y[i]) * tau_inv[i]
+            d = (_row_dot(indptr, indices, data, a, i) + inp[i] - y[i]) * tau_inv[i]
             if clamp[i]:
                 d = 0.0
             dy[i] = d
@@ -311,16 +314,7 @@ def _rows_pot(P, W, y, a, dy, r0, r1, acc):
         return mx, chk
     stau, mtau = member_stride(tau_inv, N)
     for i in range(np.uint64(r0), np.uint64(r1)):
-        for m in range(Mu + Mu):
-            acc[m] = 0.0
-        lo = indptr[i]
-        hi = indptr[i + one]
-        for k in range(lo, hi):
-            w = data[k]
-            jb = np.uint64(indices[k]) * Mu
-            ab = ((k - lo) & one) * Mu
-            for m in range(Mu):
-                acc[ab + m] += w * a[jb + m]
+        _row_gather(indptr, indices, data, a, i, Mu, acc)
         ib = i * Mu
         ti = i * stau
         for m in range(Mu):
