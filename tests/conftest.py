@@ -39,6 +39,14 @@ def nonlinear_setup(n=60):
     return net, model, f, a0
 
 
+@pytest.fixture(scope="session", autouse=True)
+def compiled_kernels():
+    """Compile (or load) every kernel once for the whole session, before any test: tests
+    that start subprocesses then find a complete on-disk cache, and no test pays a cold
+    compile inside its own timeout."""
+    return tf.compile_kernels(verbose=True)
+
+
 @pytest.fixture
 def small_net():
     return tf.ConceptNetwork(

@@ -404,7 +404,7 @@ def test_points_reuse_the_compiled_kernels():
     text = SWEEP + '[members]\ngain = [1.0, 2.0]\n'
     text = text.replace("t_end = 5.0", "t_end = 5.0\nmembers = 2")
     tf.sweep(text, workers=1, grid={"members.gain[1]": [3.0, 4.0]})
-    kernels = (integrate.run_fixed, integrate.run_adaptive, rhs.rhs, rhs.apply_segment)
+    kernels = (integrate.integrate, rhs.rhs, rhs.apply_segment)
     before = [len(k.signatures) for k in kernels]
     ds = tf.sweep(text, workers=1, grid={"members.gain[1]": [5.0, 6.0], "solver.dt": [0.05, 0.02]})
     assert [len(k.signatures) for k in kernels] == before

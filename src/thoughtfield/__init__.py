@@ -12,49 +12,90 @@ compiled solvers; results are ``xarray`` Datasets.
 ('time', 'concept')
 """
 
+import copyreg as _copyreg
+import sys as _sys
+import types as _types
+
 __version__ = "0.1.0"
 
-from . import checkpoint, datasets, io, plots, resources
-from .config import SimulationConfig, load_config, run_config
-from . import _mechanism_config, plots_mechanisms  # noqa: F401  (register sections, plots)
-from .errors import (CheckpointError, ConfigError, DivergenceError, NetworkError, ResourceError,
-                     SimulationError, SolverError, ThoughtfieldError)
-from .mechanisms import (Adaptation, Choice, Control, Goals, Idea, Ideas, LayerProjection, Layers,
-                         Pool)
-from .model import TRANSFERS, Model
-from .network import DEFAULT_LAYERS, ConceptNetwork, RelationType
-from .plots import plot_heatmap, plot_network, plot_overview, plot_trajectories
-from .protocol import Condition, Protocol, format_trial_summary, run_protocol, trial_summary
-from .readouts import Visit, choice_summary, format_train, train_of_thought
-from .results import load_result, save_result
-from .discrete import DiscreteSimulation, Spreadr, to_spreadr_table
-from .simulate import Simulation, simulate
-from .solvers import METHODS, Solver
-from .stimuli import Clamp, Pulse
-from . import ensemble  # noqa: E402,F401 - registers the [members] config section
-from .sweeps import Sweep, plot_sweep, point_config, point_seed, readout, sweep  # noqa: E402 - [sweep] section
+# The public names, each with the module that defines it.  They are imported on first use
+# (PEP 562), so ``import thoughtfield`` -- and ``thoughtfield --help`` or ``validate`` --
+# load neither numba nor xarray; a name costs only the modules it needs.
+_EXPORTS = {
+    # submodules
+    "checkpoint": None, "datasets": None, "io": None, "plots": None, "resources": None,
+    "ensemble": None, "analysis": None,
+    # descriptions
+    "ConceptNetwork": "network", "RelationType": "network", "DEFAULT_LAYERS": "network",
+    "Model": "model", "TRANSFERS": "model", "Pulse": "stimuli", "Clamp": "stimuli",
+    "Solver": "solvers", "METHODS": "solvers",
+    "Adaptation": "mechanisms", "Goals": "mechanisms", "Layers": "mechanisms",
+    "LayerProjection": "mechanisms", "Pool": "mechanisms", "Choice": "mechanisms",
+    "Control": "mechanisms", "Idea": "mechanisms", "Ideas": "mechanisms",
+    # configs
+    "SimulationConfig": "config", "load_config": "config", "run_config": "config",
+    # running
+    "simulate": "simulate", "Simulation": "simulate", "compile_kernels": "_warmup",
+    "Spreadr": "discrete", "DiscreteSimulation": "discrete", "to_spreadr_table": "discrete",
+    "Condition": "protocol", "Protocol": "protocol", "run_protocol": "protocol",
+    "trial_summary": "protocol", "format_trial_summary": "protocol",
+    "sweep": "sweeps", "Sweep": "sweeps", "readout": "sweeps", "point_seed": "sweeps",
+    "point_config": "sweeps", "plot_sweep": "sweeps",
+    # results
+    "save_result": "results", "load_result": "results",
+    "train_of_thought": "readouts", "format_train": "readouts", "Visit": "readouts",
+    "choice_summary": "readouts",
+    "plot_trajectories": "plots", "plot_heatmap": "plots", "plot_network": "plots",
+    "plot_overview": "plots",
+    # errors
+    "ThoughtfieldError": "errors", "ConfigError": "errors", "NetworkError": "errors",
+    "ResourceError": "errors", "SimulationError": "errors", "DivergenceError": "errors",
+    "SolverError": "errors", "CheckpointError": "errors",
+    # analysis of the dynamics: fixed points, stability, attractors, energy, explanations
+    "fixed_point": "analysis", "fixed_points": "analysis", "steady_state": "analysis",
+    "stability": "analysis", "attractors": "analysis", "attractor_table": "analysis",
+    "energy": "analysis", "flows": "analysis", "explain": "analysis",
+    "AnalysisError": "analysis", "FixedPointError": "analysis",
+}
 
-__all__ = [
-    "__version__", "datasets", "io", "ConceptNetwork", "RelationType", "DEFAULT_LAYERS", "Model", "TRANSFERS",
-    "Pulse", "Clamp", "Solver", "METHODS", "simulate", "Simulation", "save_result", "load_result",
-    "Spreadr", "DiscreteSimulation", "to_spreadr_table",
-    "checkpoint", "resources", "CheckpointError",
-    "ThoughtfieldError", "ConfigError", "NetworkError", "ResourceError", "SimulationError",
-    "DivergenceError", "SolverError", "load_config", "run_config", "SimulationConfig", "plots",
-    "plot_trajectories", "plot_heatmap", "plot_network", "plot_overview",
-    "sweep", "Sweep", "readout", "point_seed", "point_config", "plot_sweep",
-    # mechanisms
-    "Adaptation", "Goals", "Layers", "LayerProjection", "Pool", "Choice", "Control", "Idea", "Ideas",
-    "train_of_thought", "format_train", "Visit", "choice_summary",
-    "Condition", "Protocol", "run_protocol", "trial_summary", "format_trial_summary",
-]
+__all__ = ["__version__", *(k for k in _EXPORTS if k not in ("ensemble",))]
 
-# analysis of the dynamics: fixed points, stability, attractors, energy, explanations
-from . import analysis  # noqa: E402
-from .analysis import (AnalysisError, FixedPointError, attractor_table, attractors,  # noqa: E402
-                       energy, explain, fixed_point, fixed_points, flows, stability, steady_state)
 
-__all__ += [
-    "analysis", "fixed_point", "fixed_points", "steady_state", "stability", "attractors",
-    "attractor_table", "energy", "flows", "explain", "AnalysisError", "FixedPointError",
-]
+class _Package(_types.ModuleType):
+    """The package module.  ``simulate`` is both a function and the submodule that defines
+    it; importing the submodule would make the package attribute the module (the import
+    system sets it), so that assignment is refused: ``thoughtfield.simulate`` stays the
+    function (``sys.modules["thoughtfield.simulate"]`` is the module)."""
+
+    def __setattr__(self, name, value):
+        if name == "simulate" and isinstance(value, _types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+def _reduce_package(module):
+    """Pickle the package by reference, as pickle and cloudpickle do plain modules (dask
+    ships functions that refer to ``thoughtfield`` to its workers)."""
+    import importlib
+    return importlib.import_module, (module.__name__,)
+
+
+_sys.modules[__name__].__class__ = _Package
+_copyreg.pickle(_Package, _reduce_package)
+
+
+def __getattr__(name):
+    import importlib
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'thoughtfield' has no attribute {name!r}")
+    mod = _EXPORTS[name]
+    if mod is None:
+        value = importlib.import_module(f"{__name__}.{name}")
+    else:
+        value = getattr(importlib.import_module(f"{__name__}.{mod}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_EXPORTS))

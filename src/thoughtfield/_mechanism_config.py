@@ -16,7 +16,8 @@ from dataclasses import replace
 from . import mechanisms as M
 from ._schema import (REQUIRED, Bool, Choice, Field, Int, ListOf, MapOf, OneOf, Real, Section,
                       Str, Struct, is_array, is_number, is_table, per_concept)
-from .config import TIME, _prefixed, _STIMULUS, _build_stimuli, register_section, section
+from .config import (TIME, _SECTIONS, _STIMULUS, _build_stimuli, _prefixed, register_section,
+                     section)
 from .errors import ConfigError
 from .protocol import CARRY, Condition, Protocol, check_protocol, run_protocol
 
@@ -360,4 +361,6 @@ register_section(Section(
         "It takes over the run; the result has a `trial` dimension (`condition`, `choice`, "
         "`correct`, `response_time`, `conflict_at_response`, `control`), and "
         "`thoughtfield run` prints a summary per condition.",
-    build=_build_protocol, check=_check_protocol, runner=_run_protocol), after="run")
+    build=_build_protocol, check=_check_protocol, runner=_run_protocol),
+    # after [members] (which goes right after [run]) whichever registers first
+    after="members" if "members" in _SECTIONS else "run")

@@ -10,15 +10,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
-import scipy.sparse as sp
 
 from . import _validate as V
+from ._lazy import LazyModule
 from ._problem import Method, Problem, pack
 from .errors import ConfigError
 from .model import TRANSFER_CODES, Model
 from .network import ConceptNetwork, coupling_csr
 from .solvers import Solver
 from .stimuli import Clamp, Pulse, as_stimuli
+
+sp = LazyModule("scipy.sparse")
 
 _FORM = {"activation": 0, "potential": 1}
 

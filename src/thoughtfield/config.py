@@ -76,6 +76,13 @@ TIME = "time"
 # ===================================================================== registry
 _SECTIONS: dict[str, Section] = {}
 
+
+def _registry() -> dict[str, Section]:
+    """The registered sections, the extension modules' included (imported on first use)."""
+    from . import _extensions
+    _extensions.load()
+    return _SECTIONS
+
 #: Top-level scalar keys (outside every section).
 ROOT = Struct({
     "seed": Field(Int(min=0, max=2**63 - 1), None, "Base seed of every random number (noise, and later random "
@@ -93,6 +100,12 @@ def register_section(sec: Section, *, after: str | None = None) -> Section:
     """
     if not isinstance(sec, Section):
         raise TypeError(f"register_section: expected a Section (got {type(sec).__name__})")
+    import sys
+    if sys._getframe(1).f_globals.get("__name__") != __name__:
+        # a section from another module: the built-in extension modules register theirs
+        # first, in their fixed order, whichever of them was imported first
+        from . import _extensions
+        _extensions.load()
     if sec.name in ROOT.fields:
         raise ValueError(f"{sec.name!r} is a top-level key, not a section")
     _SECTIONS.pop(sec.name, None)
@@ -112,14 +125,14 @@ def register_section(sec: Section, *, after: str | None = None) -> Section:
 def section(name: str) -> Section:
     """The registered section ``name`` (e.g. to add fields to its ``struct``)."""
     try:
-        return _SECTIONS[name]
+        return _registry()[name]
     except KeyError:
-        raise ConfigError(f"unknown config section {name!r}" + V.did_you_mean(name, _SECTIONS)) from None
+        raise ConfigError(f"unknown config section {name!r}" + V.did_you_mean(name, _registry())) from None
 
 
 def sections() -> list[Section]:
     """The registered sections, in order."""
-    return list(_SECTIONS.values())
+    return list(_registry().values())
 
 
 class ConfigContext:
@@ -882,8 +895,8 @@ register_section(Section(
 
 # ===================================================================== [output]
 def _plot_kinds():
-    from .plots import PLOTS
-    return list(PLOTS)
+    from .plots import plot_kinds
+    return list(plot_kinds())
 
 
 @dataclass(frozen=True)
@@ -1087,7 +1100,7 @@ class SimulationConfig:
             if resume:
                 raise ConfigError(f"{name}: runs driven by [{name}] cannot be resumed from a "
                                   "checkpoint; run them again without --resume")
-            return self.annotate(_SECTIONS[name].runner(self._objects[name], self, progress))
+            return self.annotate(_registry()[name].runner(self._objects[name], self, progress))
         extra = {}
         if resume and checkpoint is not None and self.seed is None and os.path.exists(checkpoint):
             from .checkpoint import read_info
@@ -1165,10 +1178,10 @@ def _override_kinds(parts, label):
     head = parts[0]
     if head in ROOT.fields:
         kind = ROOT.fields[head].kind
-    elif head in _SECTIONS:
-        kind = _SECTIONS[head].kind
+    elif head in _registry():
+        kind = _registry()[head].kind
     else:
-        known = list(ROOT.fields) + list(_SECTIONS)
+        known = list(ROOT.fields) + list(_registry())
         raise ConfigError(f"{label}: unknown key {head!r}" + V.did_you_mean(head, known)
                           + f"; the top-level keys are {', '.join(known)}")
     kinds = [kind]
@@ -1261,14 +1274,14 @@ def _check_root(raw) -> dict:
     if not isinstance(raw, Mapping):
         raise ConfigError(f"config: must be a table of sections (got {type(raw).__name__})")
     for k in raw:
-        if k not in ROOT.fields and k not in _SECTIONS:
-            known = list(ROOT.fields) + list(_SECTIONS)
+        if k not in ROOT.fields and k not in _registry():
+            known = list(ROOT.fields) + list(_registry())
             what = "section" if isinstance(raw[k], (Mapping, list)) else "key"
             raise ConfigError(f"{_toml.key_text(k)}: unknown {what} {str(k)!r}"
                               + V.did_you_mean(str(k), known)
                               + f"; the top-level keys are {', '.join(known)}")
     data = ROOT.check("", {k: v for k, v in raw.items() if k in ROOT.fields})
-    for name, sec in _SECTIONS.items():
+    for name, sec in _registry().items():
         if name in raw:
             # a top-level key written after a [section] header lands inside the section
             v = raw[name]
@@ -1302,13 +1315,13 @@ def _load_data(raw, *, text, path, base_dir, overrides=None, previous=(), lines=
     try:
         data = _check_root(raw)
         ctx = ConfigContext(data, Path(base_dir), source)
-        for name, sec in _SECTIONS.items():
+        for name, sec in _registry().items():
             value = data.get(name)
             if reuse and name in reuse and _freeze(value) == _freeze(reuse[name][0]):
                 ctx.objects[name] = reuse[name][1]
                 continue
             ctx.objects[name] = sec.build(value, ctx) if sec.build is not None else value
-        for name, sec in _SECTIONS.items():
+        for name, sec in _registry().items():
             if sec.check is not None and ctx.objects.get(name) is not None:
                 sec.check(ctx.objects[name], ctx)
     except ConfigError as e:

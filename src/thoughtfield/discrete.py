@@ -62,6 +62,7 @@ from ._kernels.discrete import first_bad as _first_bad
 from ._kernels.discrete import below as _below
 from ._kernels.discrete import inject as _inject
 from ._kernels.discrete import run as _run
+from ._warmup import ensure as ensure_kernels
 from .build import _initial_state, _segments
 from .errors import ConfigError, DivergenceError, ResourceError, SolverError
 from .model import Model, _check_per_concept, resolve_per_concept
@@ -349,6 +350,7 @@ class DiscreteSimulation:
         self.a = _initial_state(network, model, initial, m)
         self.ist = np.zeros(5, np.int64)
         self.ist[J_T] = self.t0
+        ensure_kernels("discrete")   # before any kernel call: announces a first compile
         _inject(self.problem, self.a, self.t0, self.ist)
         bad = _first_bad(self.a)
         if bad >= 0:

@@ -24,10 +24,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 
 import numpy as np
-import scipy.sparse as sp
 
 from . import _validate as V
+from ._lazy import LazyModule
 from .errors import NetworkError
+
+sp = LazyModule("scipy.sparse")   # imported when a matrix is built, not to validate
 
 DEFAULT_LAYERS: tuple[str, ...] = ("image", "idea", "structure", "goal")
 _ATTR_TYPES = (str, int, float, bool, type(None))

@@ -31,6 +31,7 @@ class PlotKind:
     name: str
     func: Callable
     doc: str = ""
+    module: str = ""   # the module that registered it (orders the kinds)
 
 
 #: Registered plot kinds by name.
@@ -40,8 +41,29 @@ PLOTS: dict[str, PlotKind] = {}
 def register_plot(name: str, func: Callable, doc: str = "") -> PlotKind:
     """Make ``func(ds, ax=None, **options)`` available as plot kind ``name``."""
     V.name("plot kind", name)
-    PLOTS[name] = PlotKind(name, func, doc)
+    import sys
+    module = sys._getframe(1).f_globals.get("__name__", "")
+    PLOTS[name] = PlotKind(name, func, doc, module)
     return PLOTS[name]
+
+
+def plot_kinds() -> dict[str, PlotKind]:
+    """The registered plot kinds by name, the extension modules' included, in a fixed order
+    whatever was imported first: this module's kinds, then each extension module's
+    (``_extensions.MODULES``), then any others in the order they were registered."""
+    from . import _extensions
+    _extensions.load()
+    order = (__name__, *_extensions.MODULES)
+
+    def rank(item):
+        mod = getattr(item[1], "module", None)
+        return order.index(mod) if mod in order else len(order)
+
+    ranked = dict(sorted(PLOTS.items(), key=rank))   # sorted() is stable
+    if list(ranked) != list(PLOTS):
+        PLOTS.clear()
+        PLOTS.update(ranked)
+    return PLOTS
 
 
 def _pyplot():

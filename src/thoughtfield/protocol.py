@@ -21,12 +21,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 
 import numpy as np
-import xarray as xr
 
 from . import _validate as V
+from ._lazy import LazyModule
 from .errors import ConfigError
 from .mechanisms import _check_keys, _names, _rekey
 from .stimuli import as_stimuli
+
+xr = LazyModule("xarray")
 
 CARRY = ("activation", "adaptation", "control", "evidence")
 

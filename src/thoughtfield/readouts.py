@@ -161,8 +161,8 @@ def assemble(sim, ts, out, attrs) -> xr.Dataset:
     if lay.decisions:
         _choice_variables(sim, var, variables, coords)
 
-    ds = make_dataset(ts, act, net, members=M, attrs=attrs, variables=variables)
-    return ds.assign_coords({k: v for k, v in coords.items()})
+    return make_dataset(ts, act, net, members=M, attrs=attrs, variables=variables,
+                        extra_coords=coords)
 
 
 def _choice_variables(sim, var, variables, coords):

@@ -73,7 +73,8 @@ def network_description(network) -> str:
 
 
 def make_dataset(times: np.ndarray, act: np.ndarray, network, *, members: int,
-                 attrs: dict, variables: dict | None = None) -> xr.Dataset:
+                 attrs: dict, variables: dict | None = None,
+                 extra_coords: dict | None = None) -> xr.Dataset:
     """Assemble the result.
 
     ``act`` has shape ``(T, N, M)``.  Without an ensemble (``members == 1``) the member
@@ -97,8 +98,9 @@ def make_dataset(times: np.ndarray, act: np.ndarray, network, *, members: int,
                                     a_attrs)}
     if variables:
         data_vars.update(variables)
-    ds = xr.Dataset(data_vars, coords=coords, attrs=_clean_attrs(attrs))
-    return ds
+    if extra_coords:   # (one construction instead of a second merge; same variable order)
+        coords.update(extra_coords)
+    return xr.Dataset(data_vars, coords=coords, attrs=_clean_attrs(attrs))
 
 
 def _clean_attrs(attrs: dict) -> dict:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time as _time
 
 import numpy as np
 
 from . import _validate as V
-from ._kernels.integrate import run_adaptive, run_fixed
+from ._kernels.integrate import integrate
 from ._kernels.rhs import apply_segment
+from ._warmup import ensure as ensure_kernels
 from ._problem import (F_ERRPREV, F_H, F_T, F_TBAD, I_ACC, I_BAD, I_NEXT, I_REJ, I_RHS, I_STATUS,
                        I_STEPS, ST_CHOICE, ST_MAX_STEPS, ST_NONFINITE, ST_OK, ST_STEADY,
                        ST_STEP_TOO_SMALL, STATUS_NAMES, State, Work, mechanism_arrays, pack_work)
@@ -139,6 +141,7 @@ class Simulation:
 
         if network.n == 0:
             raise ConfigError("network: has no concepts; add concepts before simulating")
+        ensure_kernels("continuous")   # before any kernel call: announces a first compile
         self.method = build_method(self.solver, model, network, self.t0, self.t_end)
         dt = None if self.solver.adaptive else float(self.method.opt_f[0])
         self.dt = dt
@@ -253,21 +256,28 @@ class Simulation:
         i_lo = self.n_saved
         if i_hi <= i_lo or self.status != ST_OK:
             return
-        out = self.out[i_lo:]   # the kernel may fill slots past i_hi inside its last step
         t_wall = _time.perf_counter()
-        if self.work.ntask > 1:   # threaded twins (compiled on first use, not cached)
-            from ._kernels.threads import threaded
-            adaptive, fixed = threaded(run_adaptive), threaded(run_fixed)
-        else:
-            adaptive, fixed = run_adaptive, run_fixed
-        if self.solver.adaptive:
-            adaptive(self.problem, self.work, self.method, self.state, self._K, self._ytmp,
-                         self._ynew, self._errm, self.ts, i_lo, i_hi, out)
-        else:
-            fixed(self.problem, self.work, self.method, self.state, self._K, self._ytmp,
-                      self.ts, i_lo, i_hi, out)
+        self.call_kernel(i_hi)
         self.wall_time += _time.perf_counter() - t_wall
         self._check_status()
+
+    def call_kernel(self, i_hi: int) -> None:
+        """One call of the integrator kernel from the current state up to save slot
+        ``i_hi`` (``i_hi == n_saved``: a call that does nothing but load the kernel)."""
+        i_lo = self.n_saved
+        kernel = integrate
+        watch = contextlib.nullcontext()
+        if self.work.ntask > 1:   # the threaded twin, compiled once per process
+            from ._kernels.threads import threaded
+            kernel = threaded(integrate)
+            if not kernel.signatures:
+                from ._warmup import THREADED_COMPILE_S, CompileWatch
+                watch = CompileWatch(
+                    f"thoughtfield: compiling the threaded kernels for this process (about "
+                    f"{THREADED_COMPILE_S} s; they cannot be cached: threads=1 avoids them)...")
+        with watch:   # the kernel may fill slots past i_hi inside its last step
+            kernel(self.problem, self.work, self.method, self.state, self._K, self._ytmp,
+                   self._ynew, self._errm, self.ts, i_lo, i_hi, self.out[i_lo:])
 
     def run(self, progress=False, *, checkpoint=None, checkpoint_every: float = 60.0,
             resume: bool = False) -> "xr.Dataset":  # noqa: F821
@@ -288,6 +298,7 @@ class Simulation:
             saver = Checkpointer(self, checkpoint, every=checkpoint_every)
             if resume:
                 saver.restore()
+        self.call_kernel(self.n_saved)   # load (or compile) the kernel before any progress bar
         bar = None
         step = self.chunk_points()
         if saver is not None:

@@ -552,7 +552,7 @@ def _register_section():
         doc="Run the config over grids and lists of parameter values; every point is a whole "
             "run (an ensemble with [run] members). `thoughtfield sweep CONFIG` runs it on a "
             "dask cluster or in-process and can resume; `thoughtfield run` runs it in-process.",
-        build=build, check=check, runner=runner))
+        build=build, check=check, runner=runner), after="output")
 
 
 _register_section()

@@ -42,6 +42,8 @@ def _install_locator():
     class _KernelPackageLocator(_CacheLocator):
         def __init__(self, inner):
             self._inner = inner
+            # numba's warnings about uncachable functions name the source file
+            self._py_file = getattr(inner, "_py_file", None)
 
         def ensure_cache_path(self):
             return self._inner.ensure_cache_path()
@@ -70,5 +72,5 @@ def _install_locator():
     if not any(k.__name__ == "_KernelPackageLocator" for k in CacheImpl._locator_classes):
         CacheImpl._locator_classes.insert(0, _KernelPackageLocator)
 
-
-_install_locator()
+# installed by ``_numba.py``, which every kernel module imports its decorators from (so that
+# the constants in ``layout.py`` can be imported without numba)

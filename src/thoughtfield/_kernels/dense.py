@@ -6,7 +6,7 @@ inside the step, or a choice event to locate); ``S.ist[I_DENSE]`` says whether t
 current.  Shared by the integrator and the event detection.
 """
 
-from numba import njit
+from ._numba import njit
 
 from .rhs import rhs
 
@@ -29,7 +29,7 @@ def dense_coef(Pd, th, coef):
         coef[j] = v
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def extra_stages(P, W, Mt, S, y, K, tmp, t, h):
     """Fill the rows of ``K`` past the step's stages (``Mt.opt_i[1]``) for the step
     ``[t, t + h]`` from ``y`` (all the step's stages, the FSAL one included, must be in

@@ -18,7 +18,7 @@ size: every member runs the same arithmetic in the same order.
 from collections import namedtuple
 
 import numpy as np
-from numba import njit
+from ._numba import njit
 
 from .rhs import member_stride
 

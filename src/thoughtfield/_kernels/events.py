@@ -20,7 +20,7 @@ views.py).
 import math
 
 import numpy as np
-from numba import njit
+from ._numba import njit
 
 from .layout import (F_D_THR, I_D_ON, I_D_POOL, I_D_STOP, I_E_PTR, I_P_IDX, I_P_PTR, W_ACCON,
                      W_ASTAR, W_CVAL, W_FEND, W_YSTAR)
@@ -87,7 +87,7 @@ def _dvar(form, ftype, gain, bias, thr, clamp, cval, N, is_act, i, m, q, y):
     return _phi_at(ftype, gain, bias, thr, N, i, m, y[q])
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _root(form, ftype, gain, bias, thr, clamp, cval, N, is_act, i, m, q,
           y0, y1, K, f1, Pd, coef, h, level, g0, g1, mode):
     """Fraction of the step where the interpolant of the decision variable reaches
@@ -124,7 +124,7 @@ def _root(form, ftype, gain, bias, thr, clamp, cval, N, is_act, i, m, q,
     return hi
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _record(P, W, Mt, S, d, m, br, th, y0, y1, K, f1, t0, h, mode, coef):
     """Store the choice of member ``m`` (pool position ``br`` at fraction ``th``)."""
     M = P.m
@@ -204,7 +204,7 @@ def detect(P, W, Mt, S, y0, y1, K, t0, h, mode):
                 if S.ev_i[d, m] >= 0:
                     continue
                 best = 2.0
-                br = -1
+                br = np.int64(-1)
                 for r in range(k):
                     i = p_idx[p_ptr[p] + r]
                     q = i * M + m if is_act else (e_off + e_ptr[d] + r) * M + m

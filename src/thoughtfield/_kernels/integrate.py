@@ -21,7 +21,7 @@ use the FSAL stage (DOP853) it is evaluated only for accepted steps.
 import math
 
 import numpy as np
-from numba import njit
+from ._numba import njit
 
 from .dense import dense_coef, extra_stages
 from .events import detect
@@ -40,7 +40,7 @@ O_SAFETY, O_ALPHA, O_BETA, O_FACMIN, O_FACMAX = range(8, 13)
 ST_OK, ST_STEADY, ST_NONFINITE, ST_STEP_TOO_SMALL, ST_MAX_STEPS, ST_CHOICE = 0, 1, 2, 3, 4, 5
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _combine(dst, y, K, coef, ncoef, h):
     """``dst = y + h * sum_j coef[j] K[j]`` as vectorised passes, skipping zero weights."""
     NM = y.size
@@ -53,14 +53,14 @@ def _combine(dst, y, K, coef, ncoef, h):
                 dst[q] += w * kj[q]
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _fail(S, status, t, bad):
     S.ist[I_STATUS] = status
     S.fst[F_TBAD] = t
     S.ist[I_BAD] = bad
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _save_current(P, W, S, ts, i_lo, i_hi, out):
     """Store the current state into every save slot whose time has been reached."""
     t = S.fst[F_T]
@@ -72,7 +72,7 @@ def _save_current(P, W, S, ts, i_lo, i_hi, out):
         S.ist[I_NEXT] += 1
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _maybe_next_segment(P, W, S):
     """At a segment boundary switch to the next segment's inputs."""
     seg = S.ist[I_SEG]
@@ -85,7 +85,7 @@ def _maybe_next_segment(P, W, S):
     return False
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def run_fixed(P, W, Mt, S, K, ytmp, ts, i_lo, i_hi, out):
     """Fixed-step explicit RK (or Euler-Maruyama when ``Mt.stochastic``)."""
     A = Mt.A
@@ -103,7 +103,7 @@ def run_fixed(P, W, Mt, S, K, ytmp, ts, i_lo, i_hi, out):
     sn, mn = member_stride(P.noise, N)
     has_ev = iv(P.mi, P.mo, I_D_POOL).size > 0
     yold = wv(W.wm, W.wo, W_YOLD)
-    ev_mode = 0 if Mt.stochastic else 2  # events: linear (noise) or cubic Hermite
+    ev_mode = np.int64(0 if Mt.stochastic else 2)  # events: linear (noise) or cubic Hermite
     # concepts without any noise (e.g. only the evidence accumulators are noisy) draw no
     # random numbers
     cnoise = False
@@ -148,7 +148,7 @@ def run_fixed(P, W, Mt, S, K, ytmp, ts, i_lo, i_hi, out):
                 if Mt.stochastic and cnoise:
                     for i in range(np.uint64(N)):
                         for m in range(np.uint64(M)):
-                            z = normal(S.rng, S.spare, S.has_spare, m)
+                            z = normal(S.rng, S.spare, S.has_spare, np.int64(m))
                             q = i * np.uint64(M) + m
                             if not W.clamp[q]:
                                 y[q] += sqh * P.noise[i * sn + (m & mn)] * z
@@ -171,7 +171,7 @@ def run_fixed(P, W, Mt, S, K, ytmp, ts, i_lo, i_hi, out):
         _save_current(P, W, S, ts, i_lo, i_hi, out)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _evidence_noise(P, W, S, y, sqh):
     """Diffusion of the evidence accumulators (after the concepts' noise, so adding
     accumulators leaves the concepts' random numbers unchanged)."""
@@ -188,7 +188,7 @@ def _evidence_noise(P, W, S, y, sqh):
                     y[r * M + m] += sqh * sd * z
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _err_norm(P, Mt, y, ynew, K, h, errm):
     """Largest over members of the RMS over concepts of the scaled error estimate
     (``errm``: scratch of 2 M)."""
@@ -219,7 +219,7 @@ def _err_norm(P, Mt, y, ynew, K, h, errm):
     return worst
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _err_norm2(P, Mt, y, ynew, K, h, errm):
     """DOP853's error (Hairer & Wanner): with ``E5``, ``E3`` the RMS over concepts of the
     scaled 5th- and 3rd-order estimates, ``|h| E5^2 / sqrt(E5^2 + 0.01 E3^2)``; the largest
@@ -260,7 +260,7 @@ def _err_norm2(P, Mt, y, ynew, K, h, errm):
     return worst
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _first_overflow(Mt, K, ynew):
     """The row whose error estimate is not finite (else the largest ``|y_new|``)."""
     e = Mt.e
@@ -276,7 +276,7 @@ def _first_overflow(Mt, K, ynew):
     return big
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _initial_step(P, W, Mt, S, K, ytmp, t, t_stop):
     """Hairer, Norsett & Wanner (1993) II.4 starting step selection."""
     y = S.y
@@ -314,7 +314,7 @@ def _initial_step(P, W, Mt, S, K, ytmp, t, t_stop):
     return min(100.0 * h0, h1)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def run_adaptive(P, W, Mt, S, K, ytmp, ynew, errm, ts, i_lo, i_hi, out):
     """Embedded explicit RK with PI step control, FSAL and dense output."""
     A = Mt.A
@@ -413,7 +413,7 @@ def run_adaptive(P, W, Mt, S, K, ytmp, ynew, errm, ts, i_lo, i_hi, out):
                 S.ist[I_NEXT] += 1
             stop = False
             if iv(P.mi, P.mo, I_D_POOL).size > 0:
-                stop = detect(P, W, Mt, S, y, ynew, K, t, h, 1)
+                stop = detect(P, W, Mt, S, y, ynew, K, t, h, np.int64(1))
             S.ist[I_DENSE] = 0
             y[:] = ynew
             K[0, :] = K[ns - 1, :]
@@ -456,3 +456,15 @@ def run_adaptive(P, W, Mt, S, K, ytmp, ynew, errm, ts, i_lo, i_hi, out):
         if S.ist[I_STEPS] + S.ist[I_REJ] >= max_steps:
             S.ist[I_STATUS] = ST_MAX_STEPS
             return
+
+
+@njit(cache=True)
+def integrate(P, W, Mt, S, K, ytmp, ynew, errm, ts, i_lo, i_hi, out):
+    """The one entry point of the continuous integrators: :func:`run_adaptive` for embedded
+    methods (``Mt.e`` not empty), else :func:`run_fixed`.  Both are inlined here, so every
+    method, mechanism and ensemble size runs the same compiled (and cached) function: one
+    compile per installation, not one per kind of config."""
+    if Mt.e.size > 0:
+        run_adaptive(P, W, Mt, S, K, ytmp, ynew, errm, ts, i_lo, i_hi, out)
+    else:
+        run_fixed(P, W, Mt, S, K, ytmp, ts, i_lo, i_hi, out)

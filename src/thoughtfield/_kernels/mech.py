@@ -8,7 +8,7 @@ The arrays come packed (layout.py); ``iv``/``fv``/``wv`` give named views.
 """
 
 import numpy as np
-from numba import njit
+from ._numba import njit
 
 from .layout import (F_C_C0, F_C_LAM, F_C_TAU_INV, F_C_TGAIN, F_E_FLOOR, F_E_INH, F_E_LEAK,
                      F_E_RATE, F_G_W, F_H_KAPPA, F_H_TAU_INV, F_P_EW, F_P_INH, F_XI_DIAG,

@@ -19,7 +19,7 @@ Performance notes (measured, see benchmarks/core_vs_numpy.py):
 """
 
 import numpy as np
-from numba import njit, prange
+from ._numba import njit, prange
 
 from .layout import F_D_ONSET, I_O_ROWS, W_ACCON, W_ACT, W_CVAL, W_XIN
 from .mech import extras, prepare
@@ -284,7 +284,7 @@ def outputs(P, W, y, out):
     elif W.ntask > 1:
         _outputs_tasks(P, W, y, out, W.ntask)
     else:
-        _outputs(P, W, y, out, 0, P.n, W.buf, W.ebuf, W.ibuf, W.fview)
+        _outputs(P, W, y, out, np.int64(0), P.n, W.buf, W.ebuf, W.ibuf, W.fview)
 
 
 @njit(cache=True)
@@ -363,7 +363,7 @@ def rhs(P, W, t, y, dy):
                 mx = max(mx, W.mxs[k])
                 chk += W.chks[k]
         else:
-            mx, chk = _rows(P, W, y, dy, 0, N, W.buf, W.ebuf, W.ibuf, W.fview, W.acc)
+            mx, chk = _rows(P, W, y, dy, np.int64(0), N, W.buf, W.ebuf, W.ibuf, W.fview, W.acc)
     else:
         if W.ntask > 1:
             _rows_pot_tasks(P, W, y, a, dy, W.ntask, W.mxs, W.chks)
@@ -373,7 +373,7 @@ def rhs(P, W, t, y, dy):
                 mx = max(mx, W.mxs[k])
                 chk += W.chks[k]
         else:
-            mx, chk = _rows_pot(P, W, y, a, dy, 0, N, W.acc)
+            mx, chk = _rows_pot(P, W, y, a, dy, np.int64(0), N, W.acc)
     if P.nstate > N:
         mx2, chk2 = extras(P, W, y, a, dy)
         mx = max(mx, mx2)

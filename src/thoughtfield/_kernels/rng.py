@@ -10,7 +10,7 @@ its result does not depend on how many members run beside it.
 import math
 
 import numpy as np
-from numba import njit
+from ._numba import njit
 
 _TWO_PI = 2.0 * math.pi
 _U53 = 1.0 / 9007199254740992.0  # 2**-53

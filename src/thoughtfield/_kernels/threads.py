@@ -26,7 +26,7 @@ repay that.
 
 import types
 
-from numba import njit
+from ._numba import njit
 from numba.core.registry import CPUDispatcher
 
 from . import rhs as _rhs

@@ -12,7 +12,7 @@ about 4e-15 absolute (tested in ``tests/test_kernels.py``).
 import math
 
 import numpy as np
-from numba import njit
+from ._numba import njit
 
 LINEAR = 0
 SIGMOID = 1

@@ -6,7 +6,7 @@ array inside it, about 30 atomic operations per call -- measurable in inner loop
 Call them as ``iv(P.mi, P.mo, I_P_PTR)``.
 """
 
-from numba import njit
+from ._numba import njit
 
 from .layout import NI
 

@@ -18,15 +18,34 @@ explanations.
 """
 
 from . import _config  # noqa: F401  (registers [attractors] and the plot kinds)
-from ._config import AttractorSettings
-from ._dynamics import Dynamics
-from ._attractors import attractor_table, attractors, resolve_patterns, wilson_interval
-from ._energy import energy, energy_of
-from ._explain import Explanation, Path, explain, flows
-from ._fixed_points import (AnalysisError, FixedPoint, FixedPointError, Stability, fixed_point,
-                           fixed_points, stability, steady_state)
-from .plots import (plot_attractors, plot_energy, plot_explanation, plot_phase_portrait,
-                    plot_train_of_thought)
+
+_EXPORTS = {
+    "AttractorSettings": "_config", "Dynamics": "_dynamics",
+    "attractor_table": "_attractors", "attractors": "_attractors",
+    "resolve_patterns": "_attractors", "wilson_interval": "_attractors",
+    "energy": "_energy", "energy_of": "_energy",
+    "Explanation": "_explain", "Path": "_explain", "explain": "_explain", "flows": "_explain",
+    "AnalysisError": "_fixed_points", "FixedPoint": "_fixed_points",
+    "FixedPointError": "_fixed_points", "Stability": "_fixed_points",
+    "fixed_point": "_fixed_points", "fixed_points": "_fixed_points",
+    "stability": "_fixed_points", "steady_state": "_fixed_points",
+    "plot_attractors": "plots", "plot_energy": "plots", "plot_explanation": "plots",
+    "plot_phase_portrait": "plots", "plot_train_of_thought": "plots",
+}
+
+
+def __getattr__(name):   # PEP 562: the submodules load on first use
+    import importlib
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_EXPORTS))
+
 
 __all__ = [
     "AttractorSettings", "Dynamics", "attractors", "attractor_table", "resolve_patterns", "wilson_interval", "energy",

@@ -11,7 +11,8 @@ Sections (each a module of this package):
                reference at rtol 1e-10) against scipy's solve_ivp (RK45, DOP853, LSODA),
                a numpy/scipy.sparse RK4 loop and Brian2 C++ standalone when installed;
 ``discrete``   discrete spreading against SpreadPy;
-``startup``    JIT start-up: cold compile, cached load, ``thoughtfield run`` quickstart;
+``startup``    what a user feels: --help, validate and a warm run against a plain scipy
+               script, the cold compile, per-call overhead against solve_ivp, 100 runs;
 ``ensembles``  per-member cost of a 64-member ensemble against 64 single runs.
 
 Writes ``bench.json`` (machine description, versions, every figure) and ``bench.md``
@@ -36,7 +37,7 @@ PLANS = {
         "rhs": {"sizes": [1e3, 1e4], "kinds": ["random", "scale_free"], "repeats": 3},
         "runs": {"sizes": [1e3], "repeats": 2, "brian2_sizes": []},
         "discrete": {"sizes": [1e3]},
-        "startup": {"cold": False, "cached_repeats": 1, "quickstart": False},
+        "startup": {"cold": False, "repeats": 1, "sizes": [21, 1000]},
         "ensembles": {"sizes": [1e3]},
     },
     "full": {
@@ -44,7 +45,7 @@ PLANS = {
         "rhs": {"sizes": [1e3, 1e4, 1e5, 1e6], "kinds": ["random", "scale_free"], "repeats": 7},
         "runs": {"sizes": [1e4, 1e6], "repeats": 3, "brian2_sizes": [1e4, 1e6]},
         "discrete": {"sizes": [1e3, 1e4]},
-        "startup": {"cold": True, "cached_repeats": 3, "quickstart": True},
+        "startup": {"cold": True, "repeats": 5, "sizes": [21, 1000, 10000]},
         "ensembles": {"sizes": [1e3, 1e5]},
     },
 }
@@ -54,7 +55,13 @@ TARGETS = {
     "rhs_fraction_of_bound_1e6": 0.5,
     "runs_speedup_vs_fastest_peer": 5.0,
     "discrete_speedup_vs_spreadpy_1e4": 100.0,
-    "cached_kernel_startup_s": 0.5,
+    "quickstart_run_vs_plain_script": 1.0,
+    "help_s": 0.3,
+    "validate_s": 0.3,
+    "cold_quickstart_s": 30.0,
+    "kernels_compiled_after_cold_run": 0,
+    "simulate_speedup_vs_solve_ivp": 1.5,
+    "repeated_runs_speedup": 10.0,
     "ensemble_per_member_ratio": 0.3,
 }
 
@@ -102,8 +109,8 @@ def run_suite(quick: bool = False, only=None, log=print, on_section=None) -> dic
             res["discrete"] = discrete.measure(p["sizes"], log=log)
         elif sec == "startup":
             from . import startup
-            res["startup"] = startup.measure(cold=p["cold"], cached_repeats=p["cached_repeats"],
-                                             quickstart=p["quickstart"], log=log)
+            res["startup"] = startup.measure(cold=p["cold"], repeats=p["repeats"],
+                                             sizes=p["sizes"], log=log)
         elif sec == "ensembles":
             from . import ensembles
             res["ensembles"] = ensembles.measure(p["sizes"], log=log)
@@ -147,11 +154,28 @@ def targets(res: dict) -> list:
             add("discrete_speedup_vs_spreadpy_1e4", TARGETS["discrete_speedup_vs_spreadpy_1e4"],
                 r.get("speedup_vs_spreadpy"), "higher", "N = 1e4, 100 steps")
     st = res.get("startup", {})
-    if "cached" in st:
-        add("cached_kernel_startup_s", TARGETS["cached_kernel_startup_s"],
-            st["cached"]["kernels_s"], "lower",
-            "kernel cache load for dopri5 + rk4 (import of thoughtfield "
-            f"{st['cached']['import_s']:.2f} s not included)")
+    c = st.get("commands", {})
+    if "run_quickstart" in c:
+        add("quickstart_run_vs_plain_script", TARGETS["quickstart_run_vs_plain_script"],
+            c["run_vs_plain_script"], "lower",
+            "warm `thoughtfield run simulations/quickstart.toml --quiet` / a plain scipy script "
+            "of the same size, whole processes")
+        add("help_s", TARGETS["help_s"], c["help"]["median_s"], "lower", "`thoughtfield --help`")
+        add("validate_s", TARGETS["validate_s"], c["validate"]["median_s"], "lower",
+            "`thoughtfield validate simulations/quickstart.toml`")
+    cold = st.get("cold", {})
+    if "quickstart_cold_s" in cold:
+        add("cold_quickstart_s", TARGETS["cold_quickstart_s"], cold["quickstart_cold_s"], "lower",
+            "empty kernel cache, `thoughtfield run simulations/quickstart.toml`")
+        add("kernels_compiled_after_cold_run", TARGETS["kernels_compiled_after_cold_run"],
+            cold["kernels_compiled_after_cold_run"], "lower",
+            "every other shipped config after that cold run")
+    for r in st.get("calls", []):
+        add("simulate_speedup_vs_solve_ivp", TARGETS["simulate_speedup_vs_solve_ivp"],
+            r["speedup_vs_scipy"], "higher", f"N = {_n(r['n'])}, matched accuracy")
+    if "repeated" in st:
+        add("repeated_runs_speedup", TARGETS["repeated_runs_speedup"], st["repeated"]["speedup"],
+            "higher", "100-member ensemble of 20 concepts vs 100 solve_ivp calls")
     for r in res.get("ensembles", []):
         add("ensemble_per_member_ratio", TARGETS["ensemble_per_member_ratio"],
             r["per_member_ratio"], "lower", f"N = {_n(r['n'])}, M = {r['members']}")

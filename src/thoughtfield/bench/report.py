@@ -138,25 +138,45 @@ def markdown(res: dict) -> str:
     if "startup" in res:
         s = res["startup"]
         L += ["## Start-up", ""]
-        rows = []
-        for key in ("cold", "cached"):
-            d = s[key]
-            if "skipped" in d:
-                rows.append([key, "–", "–", "–", "–", "–", d["skipped"]])
-                continue
-            rows.append([key, fmt_s(d["import_s"]), fmt_s(d["rhs_s"]), fmt_s(d["dopri5"]["jit_s"]),
-                         fmt_s(d["rk4"]["jit_s"]), fmt_s(d["kernels_s"]),
-                         fmt_s(d["process_wall_s"])])
-        L += _table(["cache", "import thoughtfield", "rhs kernel", "dopri5 kernels (more)",
-                     "rk4 kernels (more)",
-                     "kernels total", "process wall"], rows)
-        q = s.get("quickstart", {})
-        if "wall_s" in q:
-            qs = fmt_s(q["wall_s"]) + (f" (first run, empty cache: {fmt_s(q['cold_cache_wall_s'])})"
-                                       if "cold_cache_wall_s" in q else "")
-        else:
-            qs = q.get("skipped", "–")
-        L += [f"`thoughtfield run simulations/quickstart.toml` in a new process: {qs}", ""]
+        c = s.get("commands", {})
+        if "skipped" in c:
+            L += [f"Commands: {c['skipped']}", ""]
+        elif c:
+            L += ["Whole processes, warm kernel cache, medians:", ""]
+            rows = [[f"`{k}`", fmt_s(c[key]["median_s"])] for k, key in (
+                ("thoughtfield --help", "help"),
+                ("thoughtfield validate simulations/quickstart.toml", "validate"),
+                ("thoughtfield run simulations/quickstart.toml --quiet", "run_quickstart"),
+                ("python plain.py (the scipy script a user would write)", "plain_scipy_script"),
+                ("python -c 'import numpy, scipy.sparse, scipy.integrate'", "import_numpy_scipy"))]
+            L += _table(["command", "wall"], rows)
+            L += [f"Warm quickstart run / plain scipy script: {c['run_vs_plain_script']:.2f}", ""]
+        cold = s.get("cold", {})
+        if "quickstart_cold_s" in cold:
+            L += [f"Cold (empty kernel cache): `thoughtfield run simulations/quickstart.toml` "
+                  f"{fmt_s(cold['quickstart_cold_s'])}; then every other config:", ""]
+            rows = [[r["config"], r.get("compiled", "–"), fmt_s(r.get("wall_s"))]
+                    for r in cold["configs"]]
+            L += _table(["config", "kernels compiled", "process wall"], rows)
+        elif cold:
+            L += [f"Cold compile: {cold.get('skipped', '–')}", ""]
+        if s.get("calls"):
+            L += ["One `simulate()` call (validation, lowering, integration, Dataset) against "
+                  "`solve_ivp(DOP853)`, each at its loosest rtol within 1e-6 of the reference:", ""]
+            rows = [[_n(r["n"]), f"{r['thoughtfield_dop853']['rtol']:g}",
+                     fmt_s(r["thoughtfield_dop853"]["median_s"]),
+                     f"{r['scipy_DOP853']['rtol']:g}", fmt_s(r["scipy_DOP853"]["median_s"]),
+                     f"{r['speedup_vs_scipy']:.2f}"] for r in s["calls"]]
+            L += _table(["N", "thoughtfield rtol", "thoughtfield", "scipy rtol", "scipy DOP853",
+                         "speed-up"], rows)
+            L += ["Compiled peers: " + ", ".join(f"{k} {v}" for k, v in
+                                                 s.get("compiled_peers", {}).items()), ""]
+        r = s.get("repeated")
+        if r:
+            L += [f"{r['runs']} runs of a {r['n']}-concept model: one {r['runs']}-member ensemble "
+                  f"{fmt_s(r['ensemble']['median_s'])} against {r['runs']} `solve_ivp` calls "
+                  f"{fmt_s(r['separate_solve_ivp']['median_s'])}: {r['speedup']:.1f}x "
+                  f"(largest difference {r['max_abs_diff']:.1e}).", ""]
 
     if "ensembles" in res:
         L += ["## Ensembles", "",

@@ -24,7 +24,8 @@ import importlib
 import sys
 
 #: Command modules, in the order ``thoughtfield --help`` lists them.
-COMMANDS = ["run", "sweep", "validate", "plot", "info", "attractors", "explain", "bench"]
+COMMANDS = ["run", "sweep", "validate", "plot", "info", "attractors", "explain", "bench",
+            "compile"]
 
 EXAMPLES = """\
 examples:
@@ -34,6 +35,7 @@ examples:
   thoughtfield plot quickstart.nc --kind heatmap --out heatmap.png
   thoughtfield info quickstart.nc
   thoughtfield bench --quick
+  thoughtfield compile
 
 Run 'thoughtfield COMMAND --help' for the options of a command.
 The config format is described in docs/config.md."""

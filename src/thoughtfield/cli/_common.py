@@ -56,10 +56,10 @@ def save_figure(ds, kind: str, path: str, *, dpi: int = 150, **options) -> str:
     """Draw plot ``kind`` of ``ds`` and write it atomically to ``path``."""
     import numpy as np
 
-    from ..plots import PLOTS
+    from ..plots import plot_kinds
     use_agg()
     import matplotlib.pyplot as plt
-    axes = PLOTS[kind].func(ds, **options)
+    axes = plot_kinds()[kind].func(ds, **options)
     fig = np.atleast_1d(np.asarray(axes, dtype=object))[0].figure
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)

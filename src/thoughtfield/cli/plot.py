@@ -18,8 +18,8 @@ EXAMPLES = """\
 
 
 def _kinds():
-    from ..plots import PLOTS
-    return list(PLOTS)
+    from ..plots import plot_kinds
+    return list(plot_kinds())
 
 
 def add_arguments(p):
