@@ -81,7 +81,7 @@ def _Listener(watch):
             watch.notify(event)
 
         def on_end(self, event):
-            pass
+            """(nothing to count when a compilation ends)"""
 
     return L()
 
