@@ -11,10 +11,10 @@ import numpy as np
 from . import _validate as V
 from ._kernels.integrate import integrate
 from ._kernels.rhs import apply_segment
-from ._warmup import ensure as ensure_kernels
 from ._problem import (F_ERRPREV, F_H, F_T, F_TBAD, I_ACC, I_BAD, I_NEXT, I_REJ, I_RHS, I_STATUS,
                        I_STEPS, ST_CHOICE, ST_MAX_STEPS, ST_NONFINITE, ST_OK, ST_STEADY,
                        ST_STEP_TOO_SMALL, STATUS_NAMES, State, Work, mechanism_arrays, pack_work)
+from ._warmup import ensure as ensure_kernels
 from .build import build_method, build_problem, save_times
 from .errors import ConfigError, DivergenceError, ResourceError, SolverError
 from .model import Model
