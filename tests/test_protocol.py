@@ -158,3 +158,26 @@ def test_the_train_of_thought_command_prints_the_sequence(tmp_path, capsys, monk
     assert "train of thought: beach → holiday → flight → airport → border" in out
     assert main(["plot", "train.nc", "--kind", "ideas", "--out", "docs/img/t.png"]) == 0
     assert (tmp_path / "docs" / "img" / "t.png").stat().st_size > 20_000
+
+
+def test_summary_conflict_is_that_of_the_monitored_pool():
+    # two pools, both in conflict; the controller watches only "resp"
+    net = tf.ConceptNetwork(["l", "r", "x", "y", "task"])
+    model = tf.Model(transfer="linear",
+                     pools=[tf.Pool("resp", ["l", "r"], inhibition=1.0),
+                            tf.Pool("other", ["x", "y"], inhibition=3.0)],
+                     controls=[tf.Control(monitor=["resp"], target={"task": 0.5}, mode="trial")],
+                     choices=[tf.Choice("resp", threshold=10.0)])   # never reached
+    both = [tf.Clamp(c, 0, 3, 0.5) for c in ("l", "r", "x", "y")]
+    proto = tf.Protocol([tf.Condition("c", both)], duration=3.0, n_trials=2)
+    ds = tf.run_protocol(net, model, proto, solver="rk4")
+    E = ds.conflict_at_response
+    assert (E.sel(pool="other") > 2 * E.sel(pool="resp")).all() and (E.sel(pool="resp") > 0).all()
+    assert list(ds.pool_monitored.values) == [True, False]
+    s = tf.trial_summary(ds)
+    assert float(s.conflict.sel(condition="c")) == pytest.approx(float(E.sel(pool="resp").mean()))
+    assert s.conflict.attrs["pools"] == "resp"
+    both_pools = tf.trial_summary(ds, pools=["resp", "other"])
+    assert float(both_pools.conflict.sel(condition="c")) == pytest.approx(float(E.sum("pool").mean()))
+    with pytest.raises(tf.ConfigError, match="unknown pool 'nope'"):
+        tf.trial_summary(ds, pools="nope")

@@ -448,6 +448,9 @@ def _protocol_dataset(network, model, protocol, sim, seq, ch_name, ok, rt, conf,
         data["conflict_at_response"] = (lead + ("trial", "pool"), mv(conf),
                                         {"long_name": "conflict energy at the response (at the "
                                                       "end of the trial without one)"})
+        watched = {nm for c in lay.controls for nm in c.monitor}
+        data["pool_monitored"] = (("pool",), np.array([p[0] in watched for p in lay.pools]),
+                                  {"long_name": "the pool's conflict drives a controller"})
     if lay.controls:
         coords["controller"] = ("controller", np.array([c.name for c in lay.controls], dtype=object))
         data["control"] = (lead + ("trial", "controller"), mv(ctrl),
@@ -488,15 +491,27 @@ def _protocol_dataset(network, model, protocol, sim, seq, ch_name, ok, rt, conf,
     return ds
 
 
-def trial_summary(ds: xr.Dataset, *, by_previous: bool = False) -> xr.Dataset:
+def trial_summary(ds: xr.Dataset, *, by_previous: bool = False, pools=None) -> xr.Dataset:
     """Per-condition summary of a protocol result: ``n`` (trials x members), ``accuracy``,
     ``mean_rt`` (correct responses), ``mean_rt_error``, ``no_response`` (fraction),
-    ``conflict`` (mean conflict at the response, summed over pools) and ``control`` (mean
-    at trial start).  With ``by_previous`` the first trial is dropped and the summary has
+    ``conflict`` (mean conflict at the response, summed over ``pools``: by default the
+    pools a controller monitors, or every pool when no controller monitors one; the
+    pools used are in ``conflict.attrs["pools"]``) and ``control`` (mean at trial
+    start).  With ``by_previous`` the first trial is dropped and the summary has
     dimensions ``(previous, condition)`` -- sequential effects such as the conflict
     adaptation (Gratton) effect."""
     if "trial" not in ds.dims or "condition" not in ds:
         raise ConfigError("trial_summary: not a protocol result (no 'trial' dimension)")
+    pool_names = [str(p) for p in ds["pool"].values] if "pool" in ds.coords else []
+    if pools is None:
+        mon = ds["pool_monitored"].values if "pool_monitored" in ds else np.zeros(0, bool)
+        pools = [p for p, m in zip(pool_names, mon) if m] or pool_names
+    else:
+        pools = [pools] if isinstance(pools, str) else list(pools)
+        bad = [p for p in pools if p not in pool_names]
+        if bad:
+            raise ConfigError(f"trial_summary: pools: unknown pool {bad[0]!r}; the result has "
+                              f"{', '.join(map(repr, pool_names)) or 'no pools'}")
     cond = ds.condition.values
     names = list(dict.fromkeys(cond.tolist()))
 
@@ -511,7 +526,10 @@ def trial_summary(ds: xr.Dataset, *, by_previous: bool = False) -> xr.Dataset:
     choice = stack("choice")
     ok = stack("correct").astype(bool)
     rt = stack("response_time")
-    conf = stack("conflict_at_response").sum(axis=2) if "conflict_at_response" in ds else None
+    conf = None
+    if "conflict_at_response" in ds and pools:
+        sel_pools = np.array([pool_names.index(p) for p in pools])
+        conf = stack("conflict_at_response")[:, :, sel_pools].sum(axis=2)
     ctl = stack("control").mean(axis=2) if "control" in ds else None
 
     def summarise(sel):
@@ -529,8 +547,10 @@ def trial_summary(ds: xr.Dataset, *, by_previous: bool = False) -> xr.Dataset:
     keys = ("n", "accuracy", "mean_rt", "mean_rt_error", "no_response", "conflict", "control")
     if not by_previous:
         rows = [summarise(cond == nm) for nm in names]
-        return xr.Dataset({k: (("condition",), np.array([r[k] for r in rows])) for k in keys},
-                          coords={"condition": np.array(names, dtype=object)})
+        res = xr.Dataset({k: (("condition",), np.array([r[k] for r in rows])) for k in keys},
+                         coords={"condition": np.array(names, dtype=object)})
+        res["conflict"].attrs["pools"] = ",".join(pools)
+        return res
     prev = np.concatenate([[None], cond[:-1]])
     out = {k: np.full((len(names), len(names)), np.nan) for k in keys}
     for i, pn in enumerate(names):
@@ -540,9 +560,11 @@ def trial_summary(ds: xr.Dataset, *, by_previous: bool = False) -> xr.Dataset:
                 r = summarise(sel)
                 for k in keys:
                     out[k][i, j] = r[k]
-    return xr.Dataset({k: (("previous", "condition"), v) for k, v in out.items()},
-                      coords={"previous": np.array(names, dtype=object),
-                              "condition": np.array(names, dtype=object)})
+    res = xr.Dataset({k: (("previous", "condition"), v) for k, v in out.items()},
+                     coords={"previous": np.array(names, dtype=object),
+                             "condition": np.array(names, dtype=object)})
+    res["conflict"].attrs["pools"] = ",".join(pools)
+    return res
 
 
 def format_trial_summary(ds: xr.Dataset) -> str:
