@@ -275,6 +275,31 @@ def test_loader_validation(kwargs, match):
         tf.datasets.wordnet(**kwargs)
 
 
+def test_synsets_lists_each_synset_once():
+    # "Earth" and "earth" are two lemmas of earth.n.04: one synset (NLTK: 7 nouns, 2 verbs)
+    assert tf.datasets.wordnet_synsets("earth") == [
+        "earth.n.01", "earth.n.02", "land.n.04", "earth.n.04", "earth.n.05",
+        "worldly_concern.n.01", "ground.n.09", "earth.v.01", "earth.v.02"]
+    for w in ("a", "b", "earth", "sun", "mars", "world"):
+        hits = tf.datasets.wordnet_synsets(w)
+        assert len(hits) == len(set(hits)), w
+
+
+@needs_wndb
+def test_synset_counts_match_the_wndb_index_files():
+    # the index files list, for every lemma and part of speech, its synset count
+    # (field 3); a deterministic sample of lemmas of every part of speech
+    rng = np.random.default_rng(0)
+    for pos in ("noun", "verb", "adj", "adv"):
+        with open(os.path.join(SHARED, f"index.{pos}")) as f:
+            rows = [ln.split() for ln in f if not ln.startswith(" ")]
+        pick = rng.choice(len(rows), size=min(400, len(rows)), replace=False)
+        for i in sorted(pick):
+            lemma, p, cnt = rows[i][0], rows[i][1], int(rows[i][2])
+            got = tf.datasets.wordnet_synsets(lemma, pos="a" if p == "a" else p)
+            assert len(got) == len(set(got)) == cnt, (lemma, p, got)
+
+
 def test_synsets_validation():
     with pytest.raises(tf.ConfigError, match="word must be a non-empty string"):
         tf.datasets.wordnet_synsets("  ")

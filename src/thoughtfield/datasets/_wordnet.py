@@ -597,10 +597,15 @@ def synsets(word: str, pos=None, path=None) -> list[str]:
         idx: dict[str, list[tuple[int, int]]] = {}
         for w, o, sn in zip(lem, owner.tolist(), arr["lemma_sense"].tolist()):
             idx.setdefault(w.lower(), []).append((o, sn))
-        _CACHE[key] = idx
-    hits = _CACHE[key].get(word.strip().lower().replace(" ", "_"), [])
-    names = _unpack(arr["names"])
+        _CACHE[key] = idx, _unpack(arr["names"])
+    index, names = _CACHE[key]
+    hits = index.get(word.strip().lower().replace(" ", "_"), [])
     order = {"n": 0, "v": 1, "a": 2, "s": 2, "r": 3}
     ptag = arr["pos"]
-    sel = [(order[chr(ptag[o])], sn, names[o]) for o, sn in hits if _filepos(chr(ptag[o])) in pos]
-    return [nm for _, _, nm in sorted(sel)]
+    # a synset with two lemmas that differ only in case ("Earth", "earth") is one synset:
+    # keep it once, at its best sense number
+    best: dict[int, int] = {}
+    for o, sn in hits:
+        if _filepos(chr(ptag[o])) in pos:
+            best[o] = min(sn, best.get(o, sn))
+    return [nm for _, _, nm in sorted((order[chr(ptag[o])], sn, names[o]) for o, sn in best.items())]
