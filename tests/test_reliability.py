@@ -152,7 +152,7 @@ def test_disk_guard_refuses_before_running(tmp_path, monkeypatch, capsys):
     code = main(["run", str(cfg), "--out", str(tmp_path / "r.nc")])
     _, err = capsys.readouterr()
     assert code == 2
-    assert ("r.nc: the result and its checkpoints needs about " in err
+    assert ("r.nc: the result needs about " in err
             and "but only 9.77 KiB is free on the disk of" in err
             and "save less often (a larger save_dt or save_every" in err
             and "use fewer members" in err)

@@ -35,11 +35,9 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 import time as _time
 import warnings
 import zipfile
-import zlib
 
 import numpy as np
 
@@ -137,7 +135,10 @@ def _arrays(sim) -> dict[str, np.ndarray]:
 
 
 def save_checkpoint(sim, path) -> str:
-    """Write a checkpoint of ``sim`` to ``path`` atomically; returns the path."""
+    """Write a checkpoint of ``sim`` to ``path`` atomically and durably (a temporary
+    ``.tmp-NAME-*.checkpoint`` file, fsynced, renamed, the folder fsynced); returns the
+    path."""
+    from ._files import make_temp, remove_quietly, replace_durably
     path = os.fspath(path)
     fp = fingerprint(sim)
     arrays = _arrays(sim)
@@ -151,18 +152,29 @@ def save_checkpoint(sim, path) -> str:
     }
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".checkpoint", dir=folder)
+    fd, tmp = make_temp(path, ".checkpoint")
     try:
         with os.fdopen(fd, "wb") as f:
             np.savez(f, **header, **arrays)
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, path)
+        replace_durably(tmp, path)
     except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        remove_quietly(tmp)
         raise
     return path
+
+
+def remove_checkpoint(path) -> None:
+    """Delete the checkpoint at ``path`` (when it exists) and flush its folder.  Call it
+    once the result it would recompute is safely written."""
+    from ._files import fsync_dir
+    path = os.fspath(path)
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        return
+    fsync_dir(os.path.dirname(os.path.abspath(path)))
 
 
 def _progress(sim) -> str:
@@ -172,110 +184,283 @@ def _progress(sim) -> str:
     return f"step {sim.step}"
 
 
-def _load(path) -> dict[str, np.ndarray]:
-    path = os.fspath(path)
-    if not os.path.isfile(path):
-        raise CheckpointError(f"{path}: checkpoint not found")
-    try:
-        z = np.load(path, allow_pickle=False)
-        if not isinstance(z, np.lib.npyio.NpzFile):
-            raise ValueError("not an .npz archive")
-        with z:
-            return {k: z[k] for k in z.files}
-    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, zlib.error) as e:
-        raise CheckpointError(f"{path}: not a readable checkpoint (corrupted or truncated: "
-                              f"{e}); delete it to start the run over") from None
+#: Header entries (format, kind, version, fingerprint, seed, progress) are small; larger
+#: ones are refused before they are read.
+HEADER_MAX_BYTES = 64 * 1024
+_HEADER = ("format", "kind", "version", "fingerprint", "seed", "progress")
 
 
-def _info(z, path) -> dict:
+def _one_line(e) -> str:
+    text = str(e).strip().splitlines()
+    return (text[0] if text else type(e).__name__)[:200]
+
+
+class _Archive:
+    """A checkpoint opened without reading it: every array is read on request, after its
+    declared type and shape were checked against what the run expects, and never more
+    bytes than that shape holds (a zip bomb or a header declaring terabytes is refused
+    before anything is decompressed or allocated)."""
+
+    def __init__(self, path):
+        import stat
+        self.path = os.fspath(path)
+        try:
+            st = os.stat(self.path)
+        except FileNotFoundError:
+            raise CheckpointError(f"{self.path}: checkpoint not found") from None
+        except OSError as e:
+            raise CheckpointError(f"{self.path}: cannot read the checkpoint "
+                                  f"({e.strerror or e})") from None
+        if not stat.S_ISREG(st.st_mode):
+            raise CheckpointError(f"{self.path}: not a regular file (a checkpoint is a file "
+                                  "written by thoughtfield run); remove it or give another "
+                                  "--out")
+        try:
+            self.zf = zipfile.ZipFile(self.path)
+            self.members = {i.filename[:-4]: i for i in self.zf.infolist()
+                            if i.filename.endswith(".npy")}
+        except zipfile.BadZipFile as e:
+            raise self._broken(f"not an .npz archive: {_one_line(e)}") from None
+        except Exception as e:   # noqa: BLE001 - any parse failure of foreign bytes
+            raise self._broken(e) from None
+        if not self.members:
+            raise self._broken(ValueError("not an .npz archive"))
+
+    def _broken(self, e) -> CheckpointError:
+        return CheckpointError(f"{self.path}: not a readable checkpoint (corrupted or "
+                               f"truncated: {_one_line(e)}); delete it to start the run over")
+
+    def close(self):
+        self.zf.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __contains__(self, key):
+        return key in self.members
+
+    def read(self, key, *, shape=None, dtype=None, max_bytes=None, into=None) -> np.ndarray:
+        """The array ``key``; ``shape``/``dtype``: what it must be (else refused by name);
+        ``max_bytes``: a size limit; ``into``: a C-contiguous array to read into."""
+        info = self.members.get(key)
+        if info is None:
+            raise CheckpointError(f"{self.path}: incomplete checkpoint (no {key!r}); delete "
+                                  "it to start the run over")
+        try:
+            with self.zf.open(info) as f:
+                version = np.lib.format.read_magic(f)
+                if version == (1, 0):
+                    hshape, fortran, hdtype = np.lib.format.read_array_header_1_0(f)
+                elif version == (2, 0):
+                    hshape, fortran, hdtype = np.lib.format.read_array_header_2_0(f)
+                else:
+                    raise ValueError(f"unsupported .npy version {version}")
+                if hdtype.hasobject or fortran:
+                    raise CheckpointError(f"{self.path}: {key} is not a plain array "
+                                          f"({hdtype}); the checkpoint was not written by "
+                                          "thoughtfield -- delete it")
+                count = 1
+                for d in hshape:
+                    count *= int(d)
+                nbytes = count * hdtype.itemsize
+                if shape is not None and (tuple(hshape) != tuple(shape)
+                                          or (dtype is not None and hdtype != np.dtype(dtype))):
+                    raise CheckpointError(
+                        f"{self.path}: {key} has shape {tuple(hshape)} {hdtype}, the run needs "
+                        f"{tuple(shape)} {np.dtype(dtype) if dtype is not None else hdtype}; "
+                        "the checkpoint does not fit this run (delete it to start over)")
+                if max_bytes is not None and nbytes > max_bytes:
+                    raise CheckpointError(f"{self.path}: {key} declares {nbytes} bytes, too "
+                                          f"large for a checkpoint entry (at most {max_bytes}); "
+                                          "delete the checkpoint to start the run over")
+                if into is not None:
+                    view = memoryview(into.reshape(-1).view(np.uint8))
+                    got = f.readinto(view) if nbytes else 0
+                    arr = into
+                else:
+                    data = f.read(nbytes)
+                    got = len(data)
+                    arr = np.frombuffer(data, dtype=hdtype, count=count).reshape(hshape).copy()
+                if got != nbytes or f.read(1):   # (reading to the end checks the CRC)
+                    raise ValueError(f"{key}: the data does not match its declared shape")
+                return arr
+        except CheckpointError:
+            raise
+        except Exception as e:   # noqa: BLE001 - any parse failure of foreign bytes
+            raise self._broken(e) from None
+
+
+def _info(arch) -> dict:
     try:
-        return {"format": int(z["format"]), "kind": str(z["kind"]), "version": str(z["version"]),
-                "fingerprint": str(z["fingerprint"]), "seed": int(z["seed"]),
-                "progress": str(z["progress"])}
-    except (KeyError, ValueError, TypeError) as e:
-        raise CheckpointError(f"{os.fspath(path)}: not a thoughtfield checkpoint (missing or "
-                              f"bad {e}); delete it to start the run over") from None
+        vals = {k: arch.read(k, max_bytes=HEADER_MAX_BYTES) for k in _HEADER}
+        return {"format": int(vals["format"]), "kind": str(vals["kind"]),
+                "version": str(vals["version"]), "fingerprint": str(vals["fingerprint"]),
+                "seed": int(vals["seed"]), "progress": str(vals["progress"])[:200]}
+    except CheckpointError as e:
+        if "incomplete checkpoint" not in str(e):
+            raise
+        missing = str(e).split("(no ", 1)[1].split(")", 1)[0]
+    except (ValueError, TypeError, OverflowError) as e:
+        missing = _one_line(e)
+    raise CheckpointError(f"{arch.path}: not a thoughtfield checkpoint (missing or bad "
+                          f"{missing}); delete it to start the run over")
 
 
 def read_info(path) -> dict:
     """The header of a checkpoint: ``format``, ``kind``, ``version``, ``fingerprint``,
-    ``seed``, ``progress``."""
-    return _info(_load(path), path)
+    ``seed``, ``progress`` (only the header is read)."""
+    with _Archive(path) as arch:
+        return _info(arch)
 
 
 def load_checkpoint(sim, path) -> dict:
     """Restore ``sim`` (freshly built, not yet run) from the checkpoint at ``path``.
 
-    Raises :class:`CheckpointError` when the file is corrupted or truncated, or when it
-    belongs to another run (another config, seed, thoughtfield version...).  Returns the
-    checkpoint's header (see :func:`read_info`).
+    Raises :class:`CheckpointError` when the file is corrupted or truncated, when it
+    belongs to another run (another config, seed, thoughtfield version...), or when its
+    content is not a state this run can continue from (non-finite values, counters out of
+    range, sizes that do not fit).  Every array is checked against the run's own sizes
+    before it is read.  Returns the checkpoint's header (see :func:`read_info`).
     """
     path = os.fspath(path)
-    z = _load(path)
-    info = _info(z, path)
-    if info["format"] != FORMAT:
-        raise CheckpointError(f"{path}: checkpoint format {info['format']}, this thoughtfield "
-                              f"reads format {FORMAT}; delete it to start the run over")
-    if info["version"] != _version():
-        raise CheckpointError(f"{path}: written by thoughtfield {info['version']}, this is "
-                              f"{_version()}; a run can only be resumed by the version that "
-                              "started it (delete the checkpoint to start over)")
-    kind = _kind(sim)
-    if info["kind"] != kind:
-        raise CheckpointError(f"{path}: a checkpoint of a {info['kind']} run cannot resume a "
-                              f"{kind} run")
-    if info["fingerprint"] != fingerprint(sim):
-        raise CheckpointError(
-            f"{path}: the checkpoint belongs to a different run (its network, model, stimuli, "
-            f"solver, time span, save times, initial state or seed {info['seed']} differ from "
-            f"this one's, seed {sim.seed}); resume with the same config and seed, or delete "
-            "the checkpoint to start over")
-    try:
+    with _Archive(path) as arch:
+        info = _info(arch)
+        if info["format"] != FORMAT:
+            raise CheckpointError(f"{path}: checkpoint format {info['format']}, this "
+                                  f"thoughtfield reads format {FORMAT}; delete it to start the "
+                                  "run over")
+        if info["version"] != _version():
+            raise CheckpointError(f"{path}: written by thoughtfield {info['version']}, this is "
+                                  f"{_version()}; a run can only be resumed by the version that "
+                                  "started it (delete the checkpoint to start over)")
+        kind = _kind(sim)
+        if info["kind"] != kind:
+            raise CheckpointError(f"{path}: a checkpoint of a {info['kind']} run cannot resume "
+                                  f"a {kind} run")
+        if info["fingerprint"] != fingerprint(sim):
+            raise CheckpointError(
+                f"{path}: the checkpoint belongs to a different run (its network, model, "
+                f"stimuli, solver, time span, save times, initial state or seed {info['seed']} "
+                f"differ from this one's, seed {sim.seed}); resume with the same config and "
+                "seed, or delete the checkpoint to start over")
         if kind == "continuous":
-            _restore_continuous(sim, z, path)
+            _restore_continuous(sim, arch, path)
         else:
-            _restore_discrete(sim, z, path)
-    except KeyError as e:
-        raise CheckpointError(f"{path}: incomplete checkpoint (no {e}); delete it to start "
-                              "the run over") from None
-    sim.wall_time = float(z.get("wall_time", 0.0))
+            _restore_discrete(sim, arch, path)
+        wall = arch.read("wall_time", shape=(), dtype=np.float64) if "wall_time" in arch \
+            else np.array(0.0)
+        sim.wall_time = float(wall) if np.isfinite(wall) and wall >= 0 else 0.0
     return info
 
 
-def _put(path, name, dst: np.ndarray, src: np.ndarray) -> None:
-    if src.shape != dst.shape or src.dtype != dst.dtype:
-        raise CheckpointError(f"{path}: {name} has shape {src.shape} {src.dtype}, the run "
-                              f"needs {dst.shape} {dst.dtype}; the checkpoint does not fit "
-                              "this run")
-    dst[...] = src
+def _like(arch, name, dst: np.ndarray) -> np.ndarray:
+    return arch.read(name, shape=dst.shape, dtype=dst.dtype)
 
 
-def _restore_continuous(sim, z, path):
+def _bad(path, what: str) -> CheckpointError:
+    return CheckpointError(f"{path}: {what}; the checkpoint is damaged or was not written "
+                           "by this run -- delete it to start the run over")
+
+
+def _finite(path, name, a) -> None:
+    if a.size and not np.isfinite(a).all():
+        raise _bad(path, f"{name} holds values that are not finite (NaN or infinity)")
+
+
+def _restore_continuous(sim, arch, path):
     from ._kernels.rhs import apply_segment
-    from ._problem import I_NEXT, I_SEG
+    from ._problem import (F_ERRPREV, F_H, F_T, I_ACC, I_NEXT, I_REJ, I_RHS, I_SEG, I_STATUS,
+                           I_STEPS, ST_CHOICE, ST_OK, ST_STEADY)
     st = sim.state
+    got = {f: _like(arch, f"state.{f}", np.asarray(getattr(st, f))) for f in st._fields}
+    K0 = _like(arch, "K0", sim._K[0])
+    # content: what the kernels index or compute with must be finite and in range
+    _finite(path, "state.y", got["y"])
+    _finite(path, "K0", K0)
+    _finite(path, "state.spare", got["spare"])
+    fst, ist = got["fst"], got["ist"]
+    _finite(path, "state.fst (time, step, error)", fst[[F_T, F_H, F_ERRPREV]])
+    slack = 1e-9 * max(1.0, abs(sim.t_end), abs(sim.t0))
+    if not (sim.t0 - slack <= fst[F_T] <= sim.t_end + slack) or fst[F_H] < 0:
+        raise _bad(path, f"state.fst: time {fst[F_T]:g} outside the run [{sim.t0:g}, "
+                         f"{sim.t_end:g}] or a negative step {fst[F_H]:g}")
+    n = int(ist[I_NEXT])
+    nseg = int(sim.problem.seg_ptr.size) - 1
+    steps, acc, rej, rhs = (int(ist[k]) for k in (I_STEPS, I_ACC, I_REJ, I_RHS))
+    cap = int(sim.solver.max_steps) if getattr(sim.solver, "max_steps", None) else 2**62
+    stages = int(sim.method.c.size) + 1
+    if not (0 <= acc == steps and steps + rej <= cap and 0 <= rej
+            and 0 <= rhs <= stages * (steps + rej + 2) + 16):
+        raise _bad(path, f"state.ist: solver counters out of range (steps {steps}, accepted "
+                         f"{acc}, rejected {rej}, right-hand sides {rhs}; max_steps {cap})")
+    if (min(int(ist[k]) for k in (I_STEPS, I_RHS, I_ACC, I_REJ)) < 0
+            or int(ist[I_STATUS]) not in (ST_OK, ST_STEADY, ST_CHOICE)
+            or not 0 <= int(ist[I_SEG]) < max(nseg, 1) or not 0 <= n <= sim.ts.size):
+        raise _bad(path, "state.ist: counters, status, segment or saved rows out of range "
+                         f"(saved rows {n} of {sim.ts.size}, segment {int(ist[I_SEG])} of "
+                         f"{nseg}, status {int(ist[I_STATUS])}); the checkpoint is inconsistent")
+    if not np.isin(got["has_spare"], (0, 1)).all():
+        raise _bad(path, "state.has_spare: flags other than 0 and 1")
+    ev = got["ev_i"]
+    for d, dec in enumerate(getattr(sim.layout, "decisions", ()) or ()):
+        if ev.shape[0] > d and ((ev[d] < -1) | (ev[d] >= len(dec["options"]))).any():
+            raise _bad(path, f"state.ev_i: a choice out of the {len(dec['options'])} options "
+                             f"of decision {dec['pool']!r}")
+    # the saved output, read straight into the run's buffer
+    dst = sim.out[:n]
+    if "out" not in arch:
+        raise CheckpointError(f"{path}: incomplete checkpoint (no 'out'); delete it to start "
+                              "the run over")
+    try:
+        arch.read("out", shape=dst.shape, dtype=np.float64, into=dst)
+    except CheckpointError as e:
+        if "has shape" in str(e):
+            raise CheckpointError(f"{path}: out holds a different number of saved rows or "
+                                  f"values than its state says ({n} rows of "
+                                  f"{sim.out.shape[1]}; {str(e).split(': ', 1)[1]}); the "
+                                  "checkpoint is inconsistent") from None
+        raise
+    _finite(path, "out", dst)
     for f in st._fields:
-        _put(path, f"state.{f}", np.asarray(getattr(st, f)), z[f"state.{f}"])
-    _put(path, "K0", sim._K[0], z["K0"])
-    n = int(st.ist[I_NEXT])
-    out = z["out"]
-    if not 0 <= n <= sim.ts.size or out.shape[0] != n:
-        raise CheckpointError(f"{path}: holds {out.shape[0]} saved rows but its state says "
-                              f"{n}; the checkpoint is inconsistent")
-    _put(path, "out", sim.out[:n], out)
+        np.asarray(getattr(st, f))[...] = got[f]
+    sim._K[0][...] = K0
     # the inputs of the current segment (and its clamps) live in the workspace
     apply_segment(sim.problem, sim.work, int(st.ist[I_SEG]), st.y)
 
 
-def _restore_discrete(sim, z, path):
-    _put(path, "state.a", sim.a, z["state.a"])
-    _put(path, "state.ist", sim.ist, z["state.ist"])
-    rows, steps = z["rows"], z["steps"]
-    if rows.ndim != 2 or rows.shape[0] != steps.shape[0] or rows.shape[1] != sim.a.size:
-        raise CheckpointError(f"{path}: saved rows {rows.shape} and steps {steps.shape} do "
-                              "not fit this run")
+def _restore_discrete(sim, arch, path):
+    from ._kernels.discrete import J_STATUS, J_STEPS, J_T, ST_OK, ST_THRESHOLD
+    a = _like(arch, "state.a", sim.a)
+    ist = _like(arch, "state.ist", sim.ist)
+    _finite(path, "state.a", a)
+    t = int(ist[J_T])
+    if not sim.t0 <= t <= sim.t_stop or int(ist[J_STEPS]) < 0 \
+            or int(ist[J_STATUS]) not in (ST_OK, ST_THRESHOLD):
+        raise _bad(path, f"state.ist: step {t} outside the run [{sim.t0}, {sim.t_stop}], or a "
+                         "bad counter or status; the checkpoint is inconsistent")
+    every = 1 if sim.save_at is not None else sim.save_every
+    most = (int(sim.save_at.size) if sim.save_at is not None else (t - sim.t0) // every) + 2
+    for key in ("rows", "steps"):
+        if key not in arch:
+            raise CheckpointError(f"{path}: incomplete checkpoint (no {key!r}); delete it to "
+                                  "start the run over")
+    steps = arch.read("steps", max_bytes=8 * most)
+    if steps.ndim != 1 or steps.dtype.kind not in "iu":
+        raise _bad(path, f"steps has shape {steps.shape} {steps.dtype}")
+    k = steps.size
+    rows = arch.read("rows", shape=(k, sim.a.size), dtype=np.float64)
+    _finite(path, "rows", rows)
+    steps = steps.astype(np.int64)
+    if k == 0 or steps[0] != sim.t0 or (np.diff(steps) <= 0).any() or steps[-1] > t:
+        raise _bad(path, f"steps: saved steps must rise from {sim.t0} to at most {t}; the "
+                         "checkpoint is inconsistent")
+    sim.a[...] = a
+    sim.ist[...] = ist
     sim._rows = [rows]
-    sim._steps = [steps.astype(np.int64)]
+    sim._steps = [steps]
 
 
 # ------------------------------------------------------------------ the driver hook
@@ -290,6 +475,7 @@ class Checkpointer:
 
     def __init__(self, sim, path, *, every: float = 60.0):
         from . import _validate as V
+        from .resources import estimate
         self.sim = sim
         self.path = os.fspath(path)
         self.every = V.nonnegative("checkpoint_every", every)
@@ -297,7 +483,11 @@ class Checkpointer:
         self.cost = 0.0
         self.written = 0
         self.enabled = True
+        self.skipped = 0
         self.chunk_target = min(5.0, max(0.05, self.every / 4))
+        #: disk space kept free for the result file: a checkpoint that would not leave it
+        #: is skipped (the run writes its result for sure, checkpoints only where they fit)
+        self.reserve = int(estimate(sim).file_bytes)
         fingerprint(sim)   # before the state moves
 
     def restore(self) -> dict | None:
@@ -316,6 +506,8 @@ class Checkpointer:
     def after_chunk(self) -> None:
         if self.sim.done or not self.due():
             return
+        if not self._fits():
+            return
         t = _time.perf_counter()
         try:
             save_checkpoint(self.sim, self.path)
@@ -327,6 +519,27 @@ class Checkpointer:
         self.cost = _time.perf_counter() - t
         self.last = _time.monotonic()
         self.written += 1
+
+    def _fits(self) -> bool:
+        """Whether a checkpoint now leaves room on the disk for the result; else warn (once)
+        and skip it (the previous checkpoint stays; the next one is tried later)."""
+        from . import resources
+        free = resources.free_disk(self.path)
+        if free is None:
+            return True
+        need = resources.checkpoint_bytes(_arrays(self.sim))
+        if need + self.reserve <= free:
+            return True
+        if not self.skipped:
+            warnings.warn(
+                f"{self.path}: no checkpoint written: it needs about "
+                f"{resources.human_bytes(need)} but only {resources.human_bytes(free)} is free "
+                f"on the disk, and {resources.human_bytes(self.reserve)} is kept for the "
+                "result; the run goes on and checkpoints again once there is room",
+                RuntimeWarning, stacklevel=3)
+        self.skipped += 1
+        self.last = _time.monotonic()
+        return False
 
     def next_chunk(self, step: int, seconds: float, cap: int, multiple: int = 1) -> int:
         """The size of the next chunk: chunks are kept near a fraction of the checkpoint
@@ -340,7 +553,4 @@ class Checkpointer:
 
     def remove(self) -> None:
         """Delete the checkpoint (the run has finished)."""
-        try:
-            os.unlink(self.path)
-        except FileNotFoundError:
-            pass
+        remove_checkpoint(self.path)

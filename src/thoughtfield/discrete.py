@@ -313,15 +313,26 @@ class DiscreteSimulation:
         limit, source = memory_limit(max_memory)
         saves = (self.save_at.size + 2 if self.save_at is not None
                  else (self.t_stop - self.t0) // self.save_every + 2)
-        need = 8 * n * m * (saves + 4)     # saved steps, state and scratch
+        # saved steps, network lowering, state and scratch, the result (resources.py)
+        from .resources import coupling_entries, discrete_memory, names_bytes
+        relations, entries = coupling_entries(network)
+        self.memory_items = discrete_memory(n=n, members=m, saves=int(saves),
+                                            relations=relations, entries=entries,
+                                            strings=names_bytes(network))
+        need = int(sum(self.memory_items.values()))
         self.memory_estimate = need
         # (a run without t_end grows its output as it goes; only max_steps bounds it)
         if limit is not None and need > limit and self.t_end is not None:
+            big = max(self.memory_items, key=self.memory_items.get)
+            hint = ("use a smaller network (fewer relations)" if big == "network" else
+                    "save less often (save_every or save_at), use fewer members")
             raise ResourceError(f"this run may need about {_gib(need)} ({saves} saved steps x {n} "
-                                f"concepts x {m} members x 8 bytes) but the limit is "
-                                f"{_gib(limit)} ({source}); save less often (save_every or "
-                                "save_at), use fewer members, or raise the limit (max_memory / "
-                                "THOUGHTFIELD_MAX_MEMORY)")
+                                f"concepts x {m} members x 8 bytes = "
+                                f"{_gib(self.memory_items['output'])}, twice for the result; "
+                                f"network {_gib(self.memory_items['network'])} to lower "
+                                f"{relations} relations) but the limit is "
+                                f"{_gib(limit)} ({source}); {hint}, or raise the limit "
+                                "(max_memory / THOUGHTFIELD_MAX_MEMORY)")
 
         W, deg = spreading_matrix(network, self.solver.negative)
         self.out_degree = deg
@@ -436,9 +447,10 @@ class DiscreteSimulation:
         raise err
 
     def run(self, progress: bool = False, *, checkpoint=None, checkpoint_every: float = 60.0,
-            resume: bool = False):
+            resume: bool = False, keep_checkpoint: bool = False):
         """Run to the end and return the result Dataset (``checkpoint``,
-        ``checkpoint_every`` and ``resume`` as for :meth:`Simulation.run`)."""
+        ``checkpoint_every``, ``resume`` and ``keep_checkpoint`` as for
+        :meth:`Simulation.run`)."""
         saver = None
         if checkpoint is not None:
             from .checkpoint import Checkpointer
@@ -476,7 +488,7 @@ class DiscreteSimulation:
             if bar is not None:
                 bar.close()
         ds = self.result()
-        if saver is not None:
+        if saver is not None and not keep_checkpoint:
             saver.remove()
         return ds
 

@@ -148,11 +148,17 @@ def coupling_csr(n: int, source, target, forward, reverse) -> sp.csr_matrix:
     """``W`` (rows = targets) from relations ``source -> target`` acting with weight
     ``forward`` on the target and ``reverse`` back on the source: duplicates summed,
     exact zeros dropped, indices sorted."""
-    rows = np.concatenate([target, source])
-    cols = np.concatenate([source, target])
-    vals = np.concatenate([forward, reverse])
-    keep = vals != 0
-    W = sp.coo_matrix((vals[keep], (rows[keep], cols[keep])), shape=(n, n)).tocsr()
+    # the zero entries are dropped from each half before joining them (the same entries in
+    # the same order as joining first, without two full-size intermediate copies)
+    source, target, forward, reverse = (np.asarray(a) for a in (source, target, forward, reverse))
+    f = forward != 0
+    r = reverse != 0
+    rows = np.concatenate([target[f], source[r]])
+    cols = np.concatenate([source[f], target[r]])
+    vals = np.concatenate([forward[f], reverse[r]])
+    del f, r
+    W = sp.coo_matrix((vals, (rows, cols)), shape=(n, n)).tocsr()
+    del rows, cols, vals
     W.sum_duplicates()
     W.eliminate_zeros()
     W.sort_indices()
@@ -641,7 +647,7 @@ class ConceptNetwork:
                 fwd[code], rev[code] = self._types[name].factors()
         wf = w * fwd[c] if c.size else w
         wr = w * rev[c] if c.size else w
-        W = coupling_csr(n, s, t, wf, wr).astype(dtype)
+        W = coupling_csr(n, s, t, wf, wr).astype(dtype, copy=False)
         W.sort_indices()
         self._cache[key] = W
         return W

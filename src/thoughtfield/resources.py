@@ -2,27 +2,45 @@
 
 :func:`estimate` sizes a prepared run (:class:`~thoughtfield.Simulation` or
 :class:`~thoughtfield.discrete.DiscreteSimulation`) before it integrates anything;
-:func:`check_disk` refuses to start when the result file (and its checkpoints) would not
-fit on the destination's disk.  The memory guard itself runs inside the simulation
-constructors (:func:`thoughtfield.simulate.memory_limit`), before the output array is
-allocated.  Sweeps and other drivers that write many results reuse these functions::
+:func:`check_disk` refuses to start when the result file would not fit on the
+destination's disk.  The memory guard itself runs inside the simulation constructors
+(:func:`thoughtfield.simulate.memory_limit`), before the output array is allocated, with
+the itemised count of :func:`continuous_memory` / :func:`discrete_memory`.  Sweeps and
+other drivers that write many results reuse these functions::
 
     est = estimate(sim)
     print("\\n".join(est.lines()))
-    check_disk("out.nc", est.file_bytes + est.checkpoint_bytes)
+    check_disk("out.nc", est.file_bytes)
+
+The sizes follow what really happens, and tests compare them with measurements:
+
+- the result file (:func:`encoded_bytes`): NetCDF-4/HDF5 as h5netcdf writes it -- numbers
+  contiguous, every string (concept and layer names...) a variable-length string of
+  ``32 + len`` bytes rounded up to 8 (a heap reference and a heap object header), text
+  attributes at their length, about 1 KiB of headers per variable;
+- the memory (:func:`continuous_memory`): lowering the network (relation arrays, the
+  coupling entries, the compressed-row matrix the network keeps and the kernel's copy),
+  per-concept parameters, the solver's stages and scratch, the saved output, and the
+  Dataset assembly and write (strings, indexes, the contiguous copy h5py needs of a
+  transposed ensemble, the extra row of a run that stops early).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .errors import ResourceError
 
-#: Fixed part of a NetCDF result (HDF5 superblock, headers, coordinate and attribute
-#: metadata), bytes; measured about 15-20 kB for a three-concept result.
-FILE_OVERHEAD = 64 * 1024
+#: Fixed part of a NetCDF result (HDF5 superblock, root group, the ``_NCProperties``
+#: attribute, dimension scales), bytes; a one-variable file is about 6 kB.
+FILE_OVERHEAD = 16 * 1024
+#: Headers of one variable (object header, dimension list, netCDF attributes), bytes.
+VAR_OVERHEAD = 1024
+#: Headers of one attribute, bytes.
+ATTR_OVERHEAD = 96
 
 
 def human_bytes(b: float) -> str:
@@ -34,6 +52,58 @@ def human_bytes(b: float) -> str:
     return f"{b:.0f} B"
 
 
+# ------------------------------------------------------------------ file encoding
+def _pad8(k: int) -> int:
+    return -(-int(k) // 8) * 8
+
+
+def string_bytes(strings) -> int:
+    """Bytes of variable-length strings in HDF5: a 16-byte reference in the dataset, a
+    16-byte global-heap object header and the UTF-8 text rounded up to 8 bytes each, plus
+    the unused end of the last heap collections."""
+    body = 0
+    for s in strings:
+        body += 32 + _pad8(len(str(s).encode("utf-8", "surrogatepass")))
+    return _heap_slack(body)
+
+
+def _heap_slack(body: int) -> int:
+    """``body`` bytes of heap objects as stored: heap collections are filled in blocks
+    (measured: at most ~40 % extra below 100 kB, ~1 % beyond)."""
+    return int(body * 1.02) + min(48 * 1024, int(0.6 * body))
+
+
+def _attr_bytes(value) -> int:
+    if isinstance(value, str):
+        return ATTR_OVERHEAD + len(value.encode("utf-8", "surrogatepass"))
+    nbytes = getattr(value, "nbytes", None)
+    if nbytes is not None:
+        return ATTR_OVERHEAD + int(nbytes)
+    if isinstance(value, (list, tuple, dict)):
+        return ATTR_OVERHEAD + len(json.dumps(value, default=str))
+    return ATTR_OVERHEAD + 8
+
+
+def attrs_bytes(attrs: dict) -> int:
+    """Bytes of result attributes as written (dicts and lists become JSON text)."""
+    return sum(_attr_bytes(v) for v in attrs.values() if v is not None)
+
+
+def encoded_bytes(ds) -> int:
+    """The size of ``ds`` written by :func:`~thoughtfield.save_result` (an upper bound
+    within a few percent): numeric variables at their size, strings as HDF5
+    variable-length strings, attributes at their length, headers per variable."""
+    total = FILE_OVERHEAD + attrs_bytes(ds.attrs)
+    for var in ds.variables.values():
+        total += VAR_OVERHEAD + attrs_bytes(var.attrs)
+        if var.dtype.kind in "OUS":
+            total += string_bytes(var.values.ravel())
+        else:
+            total += int(var.dtype.itemsize) * int(var.size)
+    return total
+
+
+# ------------------------------------------------------------------ estimates
 @dataclass(frozen=True)
 class RunEstimate:
     """The sizes of one run (bytes)."""
@@ -42,9 +112,10 @@ class RunEstimate:
     members: int
     row_values: int        #: values saved per time point (concepts x members, + readouts)
     output_bytes: int      #: the saved output array (8 bytes per value)
-    memory_bytes: int      #: output + solver state and scratch
+    memory_bytes: int      #: everything the run allocates at its peak (see memory_items)
     file_bytes: int        #: the NetCDF result file (output, coordinates, attributes)
     checkpoint_bytes: int  #: one checkpoint file (state + output so far, at most)
+    memory_items: tuple = field(default=())   #: ((what, bytes), ...) summing to memory_bytes
 
     def lines(self) -> list[str]:
         """Human-readable description, one line per item."""
@@ -52,17 +123,123 @@ class RunEstimate:
         row = (f"{self.save_times} save times x {self.concepts} concepts x {self.members} "
                f"member(s)" + (f" (+ {extra} readout values per time)" if extra > 0 else "")
                + " x 8 bytes")
+        parts = ", ".join(f"{k} {human_bytes(v)}" for k, v in self.memory_items if v)
         return [f"output: {human_bytes(self.output_bytes)} ({row})",
-                f"memory: about {human_bytes(self.memory_bytes)} (output + solver state)",
+                f"memory: about {human_bytes(self.memory_bytes)}"
+                + (f" ({parts})" if parts else " (output + solver state)"),
                 f"result file: about {human_bytes(self.file_bytes)}; checkpoint up to "
                 f"{human_bytes(self.checkpoint_bytes)}"]
 
 
-def estimate(sim) -> RunEstimate:
-    """Sizes of a prepared (not yet run) simulation."""
-    from .results import network_description
+def coupling_entries(network) -> tuple[int, int]:
+    """``(relations, entries)``: the network's relations and an upper bound of the entries
+    of its coupling matrix (a relation acts on its target and, for symmetric types, back on
+    its source), counted without building the matrix."""
+    import numpy as np
+    s, t, c, w = network._relation_arrays()
+    r = int(s.size)
+    if not r:
+        return 0, 0
+    counts = np.bincount(c, minlength=len(network._type_names))
+    entries = 0
+    for name, code in network._type_codes.items():
+        fwd, rev = network._types[name].factors()
+        entries += int(counts[code]) * (int(fwd != 0) + int(rev != 0))
+    return r, entries
+
+
+def _network_bytes(n: int, relations: int, entries: int, chunked: bool) -> int:
+    """Lowering the relations: joining added relation arrays (28 bytes a relation), the
+    weighted forward/reverse values and their temporaries (32), the coupling entries as
+    coordinates, values and masks (26 an entry) and the compressed-row matrix scipy builds
+    from them (index conversion and result: 20 an entry) -- the peak while lowering."""
+    b = 32 * relations + 46 * entries + 8 * (n + 1)
+    if chunked:
+        b += 28 * relations
+    return b
+
+
+def continuous_memory(*, n: int, members: int, nstate: int, times: int, extra_rows: int,
+                      stages: int, relations: int, entries: int, chunked: bool = True,
+                      problem_bytes: int | None = None, stops_early: bool = False,
+                      derived: int = 0, strings: int = 0) -> dict[str, int]:
+    """The memory one :class:`~thoughtfield.Simulation` allocates, by item (bytes).
+
+    ``problem_bytes``: the size of the lowered problem when known (after lowering), else
+    it is estimated from the relations; ``stops_early``: the run may end at a steady state
+    or a choice (the result then gains a row, a copy of the output); ``derived``: values
+    per saved time derived from the rows (layer summaries...); ``strings``: bytes of the
+    concept and layer names."""
+    m = members
+    out = 8 * times * (n + extra_rows) * m
+    net = _network_bytes(n, relations, entries, chunked)
+    cache = 12 * entries + 4 * (n + 1)             # the matrix the network keeps
+    if problem_bytes is None:                        # kernel CSR copy + per-concept params
+        problem_bytes = 12 * entries + 8 * (n + 1) + 8 * 6 * n * m
+    lowering = max(net, problem_bytes) + cache
+    solver = 8 * nstate * m * (stages + 10) + 8 * n * m * 2 + 8 * 4 * 256 * m
+    act = 8 * times * n * m
+    result = 8 * times * max(derived, 0) * 2 + 320 * n + strings
+    if m > 1 or extra_rows:
+        result += act          # h5py writes a contiguous copy of the (transposed) activation
+    if extra_rows:
+        result += 8 * times * extra_rows * m
+    if stops_early:
+        result += out          # the stopping row is appended to a copy of the output
+    return {"output": out, "network": lowering, "solver": solver, "result": result}
+
+
+def discrete_memory(*, n: int, members: int, saves: int, relations: int, entries: int,
+                    chunked: bool = True, strings: int = 0) -> dict[str, int]:
+    """The memory one :class:`~thoughtfield.discrete.DiscreteSimulation` allocates, by item
+    (the saved rows are joined into one array for the result: twice the output)."""
+    m = members
+    out = 8 * saves * n * m
+    net = _network_bytes(n, relations, entries, chunked) + 24 * entries + 16 * (n + 1)
+    solver = 8 * n * m * 8
+    result = out + 320 * n + strings + (8 * saves * n * m if m > 1 else 0)
+    return {"output": out, "network": net, "solver": solver, "result": result}
+
+
+def names_bytes(network) -> int:
+    """Bytes of the concept and layer names as written (variable-length strings); kept
+    with the network until it is edited."""
+    cache = getattr(network, "_cache", None)
+    if cache is not None and "names_bytes" in cache:
+        return cache["names_bytes"]
+    body = 0
+    layers = [len(x.encode("utf-8", "surrogatepass")) for x in network.layers]
+    for c, code in zip(network.concepts, network.layer_codes.tolist()):
+        body += 64 + _pad8(len(c.encode("utf-8", "surrogatepass"))) + _pad8(layers[code])
+    b = _heap_slack(body)
+    if cache is not None:
+        cache["names_bytes"] = b
+    return b
+
+
+def _description_bytes(sim) -> int:
+    """Bytes of the descriptions a result carries in its attributes."""
+    from .results import compact_description, network_description
+    b = len(network_description(sim.network).encode("utf-8"))
+    try:
+        model = sim.model.to_dict() if hasattr(sim, "layout") else \
+            {"initial": sim.model.to_dict()["initial"]}
+        b += len(json.dumps(compact_description(model), default=str))
+        b += len(json.dumps([s.to_dict() for s in sim.stimuli], default=str))
+        b += len(json.dumps(sim.solver.to_dict(), default=str))
+    except (TypeError, ValueError, AttributeError):   # pragma: no cover - descriptions are JSON
+        b += 64 * 1024
+    if getattr(sim, "member_params", None):
+        b += 64 * 1024 + 16 * sim.network.n * len(sim.member_params)
+    return b + 24 * ATTR_OVERHEAD + 4096
+
+
+def estimate(sim, attrs: dict | None = None) -> RunEstimate:
+    """Sizes of a prepared (not yet run) simulation; ``attrs``: attributes the caller adds
+    to the result before writing it (the config text, for the command line)."""
     n, m = sim.network.n, sim.members
-    if hasattr(sim, "out"):                       # continuous: the output is preallocated
+    discrete = not hasattr(sim, "out")
+    if not discrete:                              # continuous: the output is preallocated
         times, width = int(sim.out.shape[0]), int(sim.out.shape[1])
     else:                                         # discrete: rows are saved as they come
         width = n * m
@@ -72,17 +249,30 @@ def estimate(sim) -> RunEstimate:
             times = (sim.t_stop - sim.t0) // sim.save_every + 2
     out_b = 8 * times * width
     from .readouts import derived_width
-    derived_b = 8 * times * derived_width(sim)   # layer summaries, conflict, overlaps
-    mem = int(getattr(sim, "memory_estimate", out_b))
-    names = sum(len(c.encode("utf-8")) + 8 for c in sim.network.concepts)
-    desc = len(network_description(sim.network).encode("utf-8"))
-    file_b = out_b + derived_b + 8 * times + 2 * names + desc + FILE_OVERHEAD
-    ckpt = out_b + 8 * 16 * width + FILE_OVERHEAD   # output so far + state arrays
+    dw = derived_width(sim)
+    names = names_bytes(sim.network)
+    lay = getattr(sim, "layout", None)
+    nvars = 12 + (4 * len(lay.pools) + 6 * len(lay.out) + 6 if lay is not None else 0)
+    file_b = (FILE_OVERHEAD + out_b + 8 * times * dw + 8 * times + 8 * m + names
+              + nvars * VAR_OVERHEAD + _description_bytes(sim)
+              + (attrs_bytes(attrs) if attrs else 0))
+    if lay is not None and lay.decisions:           # choice variables and their summaries
+        file_b += 16 * VAR_OVERHEAD + 96 * m * len(lay.decisions) * (2 + len(lay.pools))
+    ckpt = out_b + 8 * 16 * width + 8 * 16 * n * m + 64 * 1024   # output so far + state
+    items = getattr(sim, "memory_items", None) or {"output": out_b}
+    mem = int(sum(items.values()))
     return RunEstimate(save_times=times, concepts=n, members=m, row_values=width,
-                       output_bytes=out_b, memory_bytes=max(mem, out_b), file_bytes=file_b,
-                       checkpoint_bytes=ckpt)
+                       output_bytes=out_b, memory_bytes=max(mem, out_b), file_bytes=int(file_b),
+                       checkpoint_bytes=int(ckpt), memory_items=tuple(items.items()))
 
 
+def checkpoint_bytes(arrays: dict) -> int:
+    """The size of a checkpoint holding ``arrays`` (an uncompressed ``.npz``: the data, a
+    ``.npy`` header and zip entries per array)."""
+    return sum(int(a.nbytes) + 320 for a in arrays.values()) + 4096
+
+
+# ------------------------------------------------------------------ disk
 def free_disk(path) -> int | None:
     """Free bytes on the disk that would hold ``path`` (its nearest existing folder), or
     ``None`` when unknown."""

@@ -133,25 +133,38 @@ def _json_default(o):
 
 
 def save_result(ds: xr.Dataset, path, *, overwrite: bool = False) -> str:
-    """Write ``ds`` to NetCDF4 (h5netcdf) atomically: a temporary file in the same folder
-    is renamed into place, so the target is either the old file or the complete new one.
+    """Write ``ds`` to NetCDF4 (h5netcdf) atomically and durably: a temporary file in the
+    same folder (``.tmp-NAME-*.nc``) is written, flushed to the disk and renamed into
+    place, then the folder is flushed; the target is either the old file or the complete
+    new one, and the new one survives a crash once this returns.
 
-    The same Dataset always gives the same bytes (no time stamps are stored).  A result
-    that would not fit on the disk is refused before writing
-    (:class:`~thoughtfield.ResourceError`); other write failures become a
+    The output is locked while it is written (``NAME.lock``, see
+    :class:`thoughtfield._files.OutputLock`): another process writing the same file is
+    refused.  The same Dataset always gives the same bytes (no time stamps are stored).  A
+    result that would not fit on the disk is refused before writing, and a disk that fills
+    up while writing is reported (:class:`~thoughtfield.ResourceError`; the temporary file
+    is removed, an old result is left as it was); other write failures become a
     :class:`~thoughtfield.ConfigError` naming the file.
     """
-    from .resources import FILE_OVERHEAD, check_disk
+    from ._files import OutputLock
+    from .resources import check_disk, encoded_bytes
     path = os.fspath(path)
-    if os.path.exists(path) and not overwrite:
-        raise ConfigError(f"{path}: exists; pass overwrite=True (or --force) to replace it")
     if os.path.isdir(path):
         raise ConfigError(f"{path}: is a folder; give a file name")
-    check_disk(path, int(ds.nbytes) + FILE_OVERHEAD, "the result file")
+    with OutputLock(path):
+        if os.path.exists(path) and not overwrite:
+            raise ConfigError(f"{path}: exists; pass overwrite=True (or --force) to replace it")
+        check_disk(path, encoded_bytes(ds), "the result file")
+        _write_netcdf(ds, path)
+    return path
+
+
+def _write_netcdf(ds: xr.Dataset, path: str) -> None:
+    from ._files import make_temp, remove_quietly, replace_durably
     folder = os.path.dirname(os.path.abspath(path))
     try:
         os.makedirs(folder, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".nc", dir=folder)
+        fd, tmp = make_temp(path, ".nc")
     except OSError as e:
         raise ConfigError(f"{path}: cannot write in {folder} ({e.strerror or e})") from None
     os.close(fd)
@@ -164,19 +177,44 @@ def save_result(ds: xr.Dataset, path, *, overwrite: bool = False) -> str:
         with open(tmp, "rb+") as f:   # on the disk before it replaces the old file
             os.fsync(f.fileno())
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600 files; use the usual mode
-        os.replace(tmp, path)
+        replace_durably(tmp, path)
     except BaseException as e:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        _forget_broken_files(tmp)
+        remove_quietly(tmp)
         if isinstance(e, OSError):
             import errno
-            if e.errno in (errno.ENOSPC, errno.EDQUOT):
-                raise ResourceError(f"{path}: the disk is full ({e.strerror}); free space or "
-                                    "save less often (save_dt / save_every, fewer members)"
-                                    ) from None
-            raise ConfigError(f"{path}: cannot write the result ({e.strerror or e})") from None
+            code = e.errno
+            if code is None:   # h5py reports the errno inside its message
+                text = str(e)
+                code = next((c for c in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+                             if f"errno = {c}," in text), None)
+            if code in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+                raise ResourceError(f"{path}: the disk is full ({os.strerror(code)}); free "
+                                    "space or save less often (save_dt / save_every, fewer "
+                                    "members)") from None
+            reason = os.strerror(code) if code else str(e).splitlines()[0][:200]
+            raise ConfigError(f"{path}: cannot write the result ({reason})") from None
         raise
-    return path
+
+
+def _forget_broken_files(tmp: str) -> None:
+    """After a failed write, mark the h5netcdf file objects of ``tmp`` closed.  When HDF5
+    could not close the file (a full disk), h5netcdf's finaliser would flush it again later
+    -- a segmentation fault at the next garbage collection or at exit."""
+    import gc
+    try:
+        import h5netcdf
+    except ImportError:   # pragma: no cover - h5netcdf is a dependency
+        return
+    target = os.path.abspath(tmp)
+    for obj in gc.get_objects():
+        if isinstance(obj, h5netcdf.File) and not getattr(obj, "_closed", True):
+            try:
+                name = os.path.abspath(obj._filename)
+            except (AttributeError, TypeError):
+                continue
+            if name == target:
+                obj._closed = True
 
 
 def _umask() -> int:

@@ -156,9 +156,10 @@ class Simulation:
         self.layout = built.layout
         self.weights = built.weights
         extra_rows = sum(r for _, r in self.layout.out)
-        if built.problem.nstate > network.n or extra_rows:
-            # mechanisms add state rows and saved variables: check again with the real sizes
-            self.memory_estimate = self._check_memory(max_memory, built.problem.nstate, extra_rows)
+        # check again with the real sizes: the lowered arrays, state rows and saved
+        # variables of the mechanisms (still before the stages and the output)
+        self.memory_estimate = self._check_memory(max_memory, self.problem.nstate, extra_rows,
+                                                  problem=self.problem)
 
         n, m = network.n, self.members
         nm = n * m
@@ -212,25 +213,55 @@ class Simulation:
         built.y0 = y0
         return resolved
 
-    def _check_memory(self, max_memory, nstate: int | None = None, extra_rows: int = 0) -> int:
-        """Refuse runs whose arrays would not fit, before allocating anything large.
+    def _check_memory(self, max_memory, nstate: int | None = None, extra_rows: int = 0,
+                      problem=None) -> int:
+        """Refuse runs whose allocations would not fit, before allocating anything large.
         ``nstate``/``extra_rows``: state rows and saved rows beyond the concepts (mechanisms:
-        adaptation, control, evidence)."""
+        adaptation, control, evidence); ``problem``: the lowered problem once built (its
+        arrays are then counted as they are).  Every item is counted (see
+        :func:`thoughtfield.resources.continuous_memory`): lowering the network, the
+        solver's stages, the output, the Dataset assembly and the write."""
+        from .readouts import derived_width
+        from .resources import continuous_memory, coupling_entries, names_bytes
         n, m = self.network.n, self.members
         S = n if nstate is None else nstate
-        out_b = 8 * self.ts.size * (n + extra_rows) * m
-        state_b = 8 * n * m * 6 + 8 * S * m * (self.method.c.size + 6)  # stages, state, scratch
-        state_b += 8 * 4 * BLOCK_ROWS * m  # per-block scratch of the right-hand side
-        total = out_b + state_b
+        relations, entries = coupling_entries(self.network)
+        pb = None
+        if problem is not None:
+            pb = sum(int(getattr(v, "nbytes", 0)) for v in problem)
+            entries = max(entries, int(problem.data.size))
+        lay = getattr(self, "layout", None)
+        items = continuous_memory(
+            n=n, members=m, nstate=S, times=int(self.ts.size), extra_rows=extra_rows,
+            stages=int(self.method.c.size), relations=relations, entries=entries,
+            chunked=len(getattr(self.network, "_rel_chunks", ())) > 1
+            or "rel" not in getattr(self.network, "_cache", {}),
+            problem_bytes=pb, stops_early=bool(self.solver.steady_tol)
+            or bool(lay is not None and lay.decisions),
+            derived=derived_width(self) if lay is not None else 2 * 8 * m,
+            strings=names_bytes(self.network))
+        self.memory_items = items
+        total = int(sum(items.values()))
         limit, source = memory_limit(max_memory)
         if limit is not None and total > limit:
+            out_b = items["output"]
             what = f"{n} concepts" if not extra_rows else f"({n} concepts + {extra_rows} variables)"
+            parts = (f"saved output {_gib(out_b)} = {self.ts.size} save times x {what} x {m} "
+                     f"members x 8 bytes; network {_gib(items['network'])} to lower "
+                     f"{relations} relations; solver state {_gib(items['solver'])}; result "
+                     f"assembly and write {_gib(items['result'])}")
+            largest = max(items, key=items.get)
+            if largest in ("output", "result"):
+                hint = ("save less often (a larger save_dt or save_every, or fewer save_at "
+                        "times), use fewer members")
+            elif largest == "network":
+                hint = "use a smaller network (fewer relations)"
+            else:
+                hint = "use fewer members"
             raise ResourceError(
-                f"this run needs about {_gib(total)} (saved output {_gib(out_b)} = "
-                f"{self.ts.size} save times x {what} x {m} members x 8 bytes; solver state "
-                f"{_gib(state_b)}) but the limit is {_gib(limit)} ({source}); save less often "
-                f"(a larger save_dt or save_every, or fewer save_at times), use fewer members, "
-                f"or raise the limit (max_memory / THOUGHTFIELD_MAX_MEMORY)")
+                f"this run needs about {_gib(total)} ({parts}) but the limit is {_gib(limit)} "
+                f"({source}); {hint}, or raise the limit (max_memory / "
+                "THOUGHTFIELD_MAX_MEMORY)")
         return total
 
     # ------------------------------------------------------------------ driving
@@ -280,7 +311,7 @@ class Simulation:
                    self._ynew, self._errm, self.ts, i_lo, i_hi, self.out[i_lo:])
 
     def run(self, progress=False, *, checkpoint=None, checkpoint_every: float = 60.0,
-            resume: bool = False) -> "xr.Dataset":  # noqa: F821
+            resume: bool = False, keep_checkpoint: bool = False) -> "xr.Dataset":  # noqa: F821
         """Integrate to the end and return the result Dataset.
 
         ``progress``: ``True`` shows a tqdm bar over simulated time; a dict of tqdm
@@ -290,7 +321,10 @@ class Simulation:
         ``checkpoint``: a file to checkpoint the run to, at most every
         ``checkpoint_every`` seconds (0: at every chunk boundary); with ``resume=True``
         an existing checkpoint there is restored first.  The checkpoint is removed when
-        the run ends.  See :mod:`thoughtfield.checkpoint`.
+        the run ends -- unless ``keep_checkpoint=True``: then it stays until the caller has
+        written the result durably (:func:`~thoughtfield.save_result`) and removes it
+        (:func:`thoughtfield.checkpoint.remove_checkpoint`), so that a crash in between
+        loses nothing (the command line does this).  See :mod:`thoughtfield.checkpoint`.
         """
         saver = None
         if checkpoint is not None:
@@ -332,7 +366,7 @@ class Simulation:
                 bar.refresh()   # show the final state (updates may have been throttled)
                 bar.close()
         ds = self.result()
-        if saver is not None:
+        if saver is not None and not keep_checkpoint:
             saver.remove()
         return ds
 

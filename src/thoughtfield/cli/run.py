@@ -28,7 +28,10 @@ with a hint (save less often with run.save_dt / run.save_every, fewer members).
 Long runs are checkpointed to RESULT.checkpoint (at most every --checkpoint-every
 seconds, atomically). After a crash or a kill, the same command with --resume continues
 from the last checkpoint and gives the same result, bit for bit, as an uninterrupted
-run; the checkpoint is removed once the result is written."""
+run; the checkpoint is removed only once the result is safely on the disk (a failed
+write, e.g. a full disk, exits with status 1 and keeps the run for --resume). One run
+at a time may write a result: a second run on the same --out is refused while the first
+holds RESULT.lock."""
 EXAMPLES = """\
   thoughtfield run simulations/quickstart.toml --out quickstart.nc --plot
   thoughtfield run simulations/quickstart.toml --set run.t_end=5 --set model.gain=6 --force
@@ -56,30 +59,43 @@ def add_arguments(p):
 
 
 def main(args) -> int:
-    t_start = time.perf_counter()
-    from ..checkpoint import checkpoint_path, read_info
+    from .._files import OutputLock
     from ..config import load_config
-    from ..errors import ConfigError
-    from ..resources import check_disk, estimate, free_disk, human_bytes
-    from ..results import save_result
-    from ..summary import summary_lines
     cfg = load_config(args.config, overrides=args.sets)
     out = args.out or cfg.output.path or f"{cfg.name}.nc"
+    if os.path.isdir(out):
+        from ..errors import ConfigError
+        raise ConfigError(f"{out}: is a folder; give a file name")
+    # one run per output: the lock is held until the result (and figures) are written and
+    # the checkpoint is gone; a second run on the same --out is refused
+    with OutputLock(out) as lock:
+        return _locked(args, cfg, out, lock)
+
+
+def _locked(args, cfg, out, lock) -> int:
+    t_start = time.perf_counter()
+    from .._files import remove_stale_temps
+    from ..checkpoint import checkpoint_path, read_info, remove_checkpoint
+    from ..errors import ConfigError
+    from ..resources import check_disk, estimate, free_disk, human_bytes
+    from ..summary import summary_lines
     figures = figure_paths(out, cfg.output.plots, cfg.output.plot_format) if args.plot else []
     refuse_existing([out] + [p for _, p in figures], args.force)
     if not args.checkpoint_every >= 0:
         raise ConfigError(f"--checkpoint-every: must be >= 0 seconds (got {args.checkpoint_every})")
     if args.resume and args.no_checkpoint:
         raise ConfigError("--resume: cannot be combined with --no-checkpoint")
+    # temporary files a killed run on this output left behind (we hold the lock)
+    remove_stale_temps(out, before=lock.acquired_at)
 
     ckpt = None if args.no_checkpoint or cfg.runner_section() else checkpoint_path(out)
-    if ckpt is not None and os.path.exists(ckpt):
+    if ckpt is not None and os.path.lexists(ckpt):
         if args.resume:
             info = read_info(ckpt)   # a corrupted checkpoint is reported before any work
             if not args.quiet:
                 print(f"resuming from {ckpt} ({info['progress']})", file=sys.stderr)
         elif args.force:
-            os.unlink(ckpt)
+            remove_checkpoint(ckpt)
         else:
             raise ConfigError(f"{ckpt}: a checkpoint of an interrupted run exists; pass --resume "
                               "to continue it, or --force to start over")
@@ -91,26 +107,31 @@ def main(args) -> int:
             print(f"no checkpoint {ckpt}; starting from the beginning", file=sys.stderr)
 
     t_run = time.perf_counter()
+    sim = None
     if cfg.runner_section() is None:
         sim_kwargs = {}
         if args.resume and ckpt and os.path.exists(ckpt) and cfg.seed is None:
             sim_kwargs["seed"] = read_info(ckpt)["seed"]   # the seed the run started with
         sim = cfg.simulation(**sim_kwargs)   # builds the run; the memory guard is here
-        est = estimate(sim)
-        need = est.file_bytes + (2 * est.checkpoint_bytes if ckpt else 0)
+        import xarray as xr
+        est = estimate(sim, attrs=cfg.annotate(xr.Dataset()).attrs)
         if args.verbose:
             free = free_disk(out)
             for line in est.lines():
                 print(f"estimate: {line}", file=sys.stderr)
             print(f"estimate: free disk at {os.path.dirname(os.path.abspath(out))}: "
                   + (human_bytes(free) if free is not None else "unknown"), file=sys.stderr)
-        check_disk(out, need, "the result" + (" and its checkpoints" if ckpt else ""))
+        # the result is written for sure; checkpoints only while they leave room for it
+        check_disk(out, est.file_bytes, "the result")
         ds = cfg.annotate(sim.run(progress=progress_options(args.quiet), checkpoint=ckpt,
-                                  checkpoint_every=args.checkpoint_every, resume=args.resume))
+                                  checkpoint_every=args.checkpoint_every, resume=args.resume,
+                                  keep_checkpoint=True))
     else:
         ds = cfg.run_simulation(progress=progress_options(args.quiet))
     t_run = time.perf_counter() - t_run
-    save_result(ds, out, overwrite=args.force)
+    _write_result(ds, out, args.force, sim, ckpt)
+    if ckpt is not None:
+        remove_checkpoint(ckpt)   # only now: the result is on the disk
     written = []
     if figures:
         from ._common import save_figure
@@ -129,3 +150,34 @@ def main(args) -> int:
             lines.append("wrote " + ", ".join(written))
         print("\n".join(lines), file=sys.stdout)
     return 0
+
+
+def _write_result(ds, out, force, sim, ckpt) -> None:
+    """Write the result; when that fails (a full disk...) after the run, keep the run in
+    its checkpoint (written now when possible) and fail with exit status 1 saying how to
+    write the result without integrating again."""
+    from ..errors import SimulationError, ThoughtfieldError
+    from ..results import save_result
+    try:
+        save_result(ds, out, overwrite=force)
+        return
+    except (ThoughtfieldError, OSError) as e:
+        reason = str(e).splitlines()[0] if str(e) else type(e).__name__
+    kept = None
+    if ckpt is not None and sim is not None:
+        from ..checkpoint import save_checkpoint
+        try:
+            save_checkpoint(sim, ckpt)   # the finished run: --resume only writes the result
+            kept = "the finished run is kept in"
+        except (OSError, ThoughtfieldError):
+            if os.path.exists(ckpt):     # an earlier checkpoint of this run
+                kept = "the run is kept up to its last checkpoint in"
+    old = " (the previous result is unchanged)" if force and os.path.exists(out) else ""
+    if kept:
+        how = (f"{kept} {ckpt}{old}: free space (or fix the cause) and run the same command "
+               "with --resume to write the result")
+    elif ckpt is None:
+        how = f"the run was not checkpointed{old}; free space (or fix the cause) and run again"
+    else:
+        how = f"no checkpoint could be written{old}; free space (or fix the cause) and run again"
+    raise SimulationError(f"{reason}; {how}") from None
