@@ -259,9 +259,10 @@ class _Archive:
                 else:
                     raise ValueError(f"unsupported .npy version {version}")
                 if hdtype.hasobject or fortran:
-                    raise CheckpointError(f"{self.path}: {key} is not a plain array "
-                                          f"({hdtype}); the checkpoint was not written by "
-                                          "thoughtfield -- delete it")
+                    what = "Fortran-ordered" if fortran else f"of Python objects ({hdtype})"
+                    raise CheckpointError(f"{self.path}: {key} is an array {what}, not one "
+                                          "thoughtfield writes; the checkpoint was not written "
+                                          "by thoughtfield -- delete it")
                 count = 1
                 for d in hshape:
                     count *= int(d)
