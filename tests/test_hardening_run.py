@@ -602,3 +602,28 @@ def test_a_poisoned_checkpoint_is_refused_by_the_command_line(tmp_path, capsys, 
     err = _one_line(capsys.readouterr().err)
     assert code == 2 and "state.y" in err and "not finite" in err, err
     assert not out.exists()
+
+
+@pytest.mark.parametrize("kind", ["fifo", "folder", "symlink", "stale", "garbage"])
+def test_odd_lock_files(tmp_path, capsys, kind):
+    """A lock file left by a killed run (any content) is taken over; one that is not a
+    regular file is refused by name, never followed, never blocking."""
+    cfg = _write(tmp_path / "tiny.toml")
+    lock = tmp_path / "r.nc.lock"
+    if kind == "fifo":
+        os.mkfifo(lock)
+    elif kind == "folder":
+        lock.mkdir()
+    elif kind == "symlink":
+        lock.symlink_to("/dev/zero")
+    elif kind == "stale":
+        lock.write_text("99999999\n")
+    else:
+        lock.write_bytes(os.urandom(3000))
+    code = main(["run", str(cfg), "--out", str(tmp_path / "r.nc"), "--quiet"])
+    err = capsys.readouterr().err
+    if kind in ("stale", "garbage"):
+        assert code == 0 and not lock.exists(), err
+    else:
+        assert code == 2 and "r.nc.lock" in _one_line(err), err
+        assert not (tmp_path / "r.nc").exists()

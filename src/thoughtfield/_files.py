@@ -134,8 +134,8 @@ class OutputLock:
                               f"({e.strerror or e})") from None
         for _ in range(100):
             try:
-                fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
-                             | getattr(os, "O_CLOEXEC", 0), 0o644)
+                fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT | os.O_NONBLOCK
+                             | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0), 0o644)
             except OSError as e:
                 if e.errno in (errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOENT):
                     raise ConfigError(f"{self.path}: cannot write in {folder} "
@@ -143,6 +143,11 @@ class OutputLock:
                 raise ConfigError(f"{self.lock_path}: cannot create the lock file of "
                                   f"{self.path} ({e.strerror or e}); remove it if it is not "
                                   "a regular file") from None
+            import stat
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                os.close(fd)
+                raise ConfigError(f"{self.lock_path}: the lock file of {self.path} is not a "
+                                  "regular file; remove it")
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except OSError as e:
