@@ -179,7 +179,7 @@ def continuous_memory(*, n: int, members: int, nstate: int, times: int, extra_ro
     lowering = max(net, problem_bytes) + cache
     solver = 8 * nstate * m * (stages + 10) + 8 * n * m * 2 + 8 * 4 * 256 * m
     act = 8 * times * n * m
-    result = 8 * times * max(derived, 0) * 2 + 320 * n + strings
+    result = 8 * times * max(derived, 0) * 2 + 160 * n + strings
     if m > 1 or extra_rows:
         result += act          # h5py writes a contiguous copy of the (transposed) activation
     if extra_rows:
@@ -197,7 +197,7 @@ def discrete_memory(*, n: int, members: int, saves: int, relations: int, entries
     out = 8 * saves * n * m
     net = _network_bytes(n, relations, entries, chunked) + 24 * entries + 16 * (n + 1)
     solver = 8 * n * m * 8
-    result = out + 320 * n + strings + (8 * saves * n * m if m > 1 else 0)
+    result = out + 160 * n + strings + (8 * saves * n * m if m > 1 else 0)
     return {"output": out, "network": net, "solver": solver, "result": result}
 
 
