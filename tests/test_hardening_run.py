@@ -364,6 +364,15 @@ def test_stale_temporary_files_of_the_output_are_swept_under_the_lock(tmp_path):
     assert main(["run", str(cfg), "--out", str(tmp_path / "r.nc"), "--quiet"]) == 0
     assert not any(p.exists() for p in stale)
     assert all(p.exists() for p in keep)
+    # the figures' temporary files too, when the figures are written again
+    fig = tmp_path / ".tmp-123456-r_heatmap.png"
+    other = tmp_path / ".tmp-123456-x_heatmap.png"
+    for p in (fig, other):
+        p.write_bytes(b"\x89PNG half")
+        os.utime(p, (old, old))
+    assert main(["run", str(cfg), "--out", str(tmp_path / "r.nc"), "--quiet", "--force",
+                 "--plot"]) == 0
+    assert not fig.exists() and other.exists()
 
 
 def test_no_temporary_file_is_left_by_an_interrupted_or_failed_write(tmp_path, monkeypatch):

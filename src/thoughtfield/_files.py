@@ -79,19 +79,28 @@ def remove_quietly(path) -> None:
         pass
 
 
-def remove_stale_temps(path, before: float, suffixes=(".nc", ".checkpoint")) -> list[str]:
+def remove_stale_temps(path, before: float, suffixes=(".nc", ".checkpoint"),
+                       figures=()) -> list[str]:
     """Remove the temporary files of ``path`` and of its checkpoint (``path.checkpoint``)
-    last modified before ``before`` (a time stamp): files a killed run left.  Call it only
-    while holding ``path``'s :class:`OutputLock`.  Returns the removed paths."""
+    last modified before ``before`` (a time stamp): files a killed run left.  ``figures``:
+    figure paths written with the result (their temporary files are
+    ``.tmp-PID-NAME``).  Call it only while holding ``path``'s :class:`OutputLock`.
+    Returns the removed paths."""
     folder = os.path.dirname(os.path.abspath(os.fspath(path)))
     prefixes = (temp_prefix(path), temp_prefix(os.fspath(path) + ".checkpoint"))
+    figs = {os.path.basename(os.fspath(f)) for f in figures
+            if os.path.dirname(os.path.abspath(os.fspath(f))) == folder}
     removed = []
     try:
         entries = list(os.scandir(folder))
     except OSError:
         return removed
     for e in entries:
-        if not (e.name.startswith(prefixes) and e.name.endswith(tuple(suffixes))):
+        ours = e.name.startswith(prefixes) and e.name.endswith(tuple(suffixes))
+        if not ours and figs and e.name.startswith(".tmp-"):
+            pid, _, rest = e.name[5:].partition("-")
+            ours = pid.isdigit() and rest in figs
+        if not ours:
             continue
         try:
             if not e.is_file(follow_symlinks=False) or e.stat(follow_symlinks=False).st_mtime >= before:

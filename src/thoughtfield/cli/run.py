@@ -86,7 +86,7 @@ def _locked(args, cfg, out, lock) -> int:
     if args.resume and args.no_checkpoint:
         raise ConfigError("--resume: cannot be combined with --no-checkpoint")
     # temporary files a killed run on this output left behind (we hold the lock)
-    remove_stale_temps(out, before=lock.acquired_at)
+    remove_stale_temps(out, before=lock.acquired_at, figures=[p for _, p in figures])
 
     ckpt = None if args.no_checkpoint or cfg.runner_section() else checkpoint_path(out)
     if ckpt is not None and os.path.lexists(ckpt):
