@@ -426,8 +426,8 @@ def _random_net(n, k, seed=0, type_="link", positive=False):
 
 
 MEMORY_CASES = {
-    # the network dominates (2e5 concepts, 8e5 relations, three save times)
-    "network": dict(net=(200_000, 4, "link"), save_dt=1.0),
+    # the network dominates (1e5 concepts, 8e5 relations, three save times)
+    "network": dict(net=(100_000, 8, "link"), save_dt=1.0),
     "symmetric-relations": dict(net=(50_000, 8, "association"), save_dt=1.0),
     # the output dominates; an ensemble is transposed for the file
     "ensemble": dict(net=(10_000, 4, "link"), save_dt=0.05, members=6,
