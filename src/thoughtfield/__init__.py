@@ -50,7 +50,8 @@ _EXPORTS = {
     # errors
     "ThoughtfieldError": "errors", "ConfigError": "errors", "NetworkError": "errors",
     "ResourceError": "errors", "SimulationError": "errors", "DivergenceError": "errors",
-    "SolverError": "errors", "CheckpointError": "errors",
+    "SolverError": "errors", "CheckpointError": "errors", "ThoughtfieldWarning": "errors",
+    "Interrupted": "errors",
     # analysis of the dynamics: fixed points, stability, attractors, energy, explanations
     "fixed_point": "analysis", "fixed_points": "analysis", "steady_state": "analysis",
     "stability": "analysis", "attractors": "analysis", "attractor_table": "analysis",

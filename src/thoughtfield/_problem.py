@@ -85,8 +85,10 @@ Work = namedtuple("Work", [
 #: The integrator's state: everything a checkpoint must hold to continue bit for bit.
 State = namedtuple("State", [
     "y",          # float64[S*M]: state (S = N for the reference model)
-    "fst",        # float64[8]: t, h, err_prev, t_bad, max|dy|
-    "ist",        # int64[16]: counters, status, segment, next save index...
+    "fst",        # float64[8]: t, h, err_prev, t_bad, max|dy|, start and step of a
+                  #             fixed-step interval cut by the step budget
+    "ist",        # int64[16]: counters, status, segment, next save index, the cut
+                  #            interval's next step and step count, the step budget...
     "rng",        # uint64[M, 4]: xoshiro256** states
     "spare",      # float64[M]: Box-Muller spare deviate
     "has_spare",  # int64[M]
@@ -111,14 +113,23 @@ Method = namedtuple("Method", [
 F_T, F_H, F_ERRPREV, F_TBAD, F_MAXDY = 0, 1, 2, 3, 4
 I_STEPS, I_RHS, I_ACC, I_REJ, I_STATUS, I_BAD, I_SEG, I_NEXT, I_K1, I_REJFLAG = range(10)
 I_DENSE = 10  # 1 while the extra dense-output stages of the current step are computed
+# a fixed-step interval between two stops cut by the step budget (I_NSUB > 0): its start,
+# step, next step and number of steps, so that the next call continues it bit for bit
+F_T0, F_HSUB = 5, 6
+I_KSUB, I_NSUB = 11, 12
+#: A kernel call returns once the step count (accepted + rejected) reaches ist[I_BUDGET]
+#: (0: no budget), so that Python regains control (signals, progress) every so often.
+I_BUDGET = 13
 O_DT, O_RTOL, O_ATOL, O_FIRST, O_MAXSTEP, O_MINSTEP, O_STEADY = range(7)
 O_SAFETY, O_ALPHA, O_BETA, O_FACMIN, O_FACMAX = range(8, 13)
 
 # status codes
 ST_OK, ST_STEADY, ST_NONFINITE, ST_STEP_TOO_SMALL, ST_MAX_STEPS, ST_CHOICE = 0, 1, 2, 3, 4, 5
+#: Set by the driver (not the kernels): a state left the range of the transfer function.
+ST_RANGE = 6
 STATUS_NAMES = {ST_OK: "success", ST_STEADY: "steady_state", ST_NONFINITE: "nonfinite",
                 ST_STEP_TOO_SMALL: "step_size_too_small", ST_MAX_STEPS: "max_steps_exceeded",
-                ST_CHOICE: "choice_made"}
+                ST_CHOICE: "choice_made", ST_RANGE: "out_of_range"}
 
 
 #: The mechanism arrays of a Problem by name (a view for Python code: tests, analysis).

@@ -111,8 +111,9 @@ def build_problem(network: ConceptNetwork, model: Model, stimuli, *, t0: float, 
 
     tau = model.resolve("tau", network)
     params = {k: model.resolve(k, network) for k in ("gain", "threshold", "bias", "sigma")}
-    tau_inv = 1.0 / tau
-    noise = params["sigma"] * tau_inv
+    with np.errstate(over="ignore", invalid="ignore"):   # a tiny tau is refused later,
+        tau_inv = 1.0 / tau                              # naming it (_numerics.check)
+        noise = params["sigma"] * tau_inv
 
     stims = as_stimuli(stimuli)
     labelled = [(f"stimuli[{k}]", s) for k, s in enumerate(stims)]

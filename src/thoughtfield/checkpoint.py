@@ -259,8 +259,9 @@ class _Archive:
                 else:
                     raise ValueError(f"unsupported .npy version {version}")
                 if hdtype.hasobject or fortran:
-                    what = "Fortran-ordered" if fortran else f"of Python objects ({hdtype})"
-                    raise CheckpointError(f"{self.path}: {key} is an array {what}, not one "
+                    what = "a Fortran-ordered array" if fortran else \
+                        f"an array of Python objects ({hdtype})"
+                    raise CheckpointError(f"{self.path}: {key} is {what}, not one "
                                           "thoughtfield writes; the checkpoint was not written "
                                           "by thoughtfield -- delete it")
                 count = 1
@@ -371,6 +372,22 @@ def _finite(path, name, a) -> None:
         raise _bad(path, f"{name} holds values that are not finite (NaN or infinity)")
 
 
+def _check_cut_interval(path, sim, fst, ist) -> None:
+    """A fixed-step interval cut by the kernel's step budget (``I_NSUB > 0``): its step
+    count, position, start and step must describe a piece of this run."""
+    from ._problem import F_HSUB, F_T, F_T0, I_KSUB, I_NSUB
+    n, k = int(ist[I_NSUB]), int(ist[I_KSUB])
+    if n == 0 and k == 0:
+        return
+    t0, h = float(fst[F_T0]), float(fst[F_HSUB])
+    span = sim.t_end - sim.t0
+    if (sim.solver.adaptive or not 0 <= k < n <= 2**62 or not 0 < h <= span
+            or not sim.t0 <= t0 <= float(fst[F_T]) <= sim.t_end
+            or not abs(t0 + k * h - float(fst[F_T])) <= 1e-6 * max(1.0, abs(sim.t_end))):
+        raise _bad(path, f"state.ist/fst: an interrupted step interval out of range (step {k} "
+                         f"of {n}, start {t0:g}, step {h:g})")
+
+
 def _restore_continuous(sim, arch, path):
     from ._kernels.rhs import apply_segment
     from ._problem import (F_ERRPREV, F_H, F_T, I_ACC, I_NEXT, I_REJ, I_RHS, I_SEG, I_STATUS,
@@ -403,6 +420,7 @@ def _restore_continuous(sim, arch, path):
         raise _bad(path, "state.ist: counters, status, segment or saved rows out of range "
                          f"(saved rows {n} of {sim.ts.size}, segment {int(ist[I_SEG])} of "
                          f"{nseg}, status {int(ist[I_STATUS])}); the checkpoint is inconsistent")
+    _check_cut_interval(path, sim, fst, ist)
     if not np.isin(got["has_spare"], (0, 1)).all():
         raise _bad(path, "state.has_spare: flags other than 0 and 1")
     ev = got["ev_i"]

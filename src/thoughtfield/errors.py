@@ -46,3 +46,25 @@ class DivergenceError(SimulationError):
 
 class SolverError(SimulationError):
     """The solver could not continue (step size collapsed, too many steps)."""
+
+
+class ThoughtfieldWarning(UserWarning):
+    """Something is probably wrong but the run can go on (a very long run, a step size near
+    the stability limit...); the command line prints it as ``thoughtfield CMD: warning:``."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """A run stopped by SIGINT (Ctrl-C) or, from the command line, SIGTERM.
+
+    A :class:`KeyboardInterrupt` (so ``except KeyboardInterrupt`` keeps working) with a
+    message saying where the run stopped; ``checkpoint`` is the checkpoint written at the
+    interruption (None when checkpointing is off), ``partial`` the result so far,
+    ``signum`` the signal."""
+
+    def __init__(self, message: str = "interrupted", *, checkpoint: str | None = None,
+                 partial=None, signum: int | None = None, time: float | None = None):
+        super().__init__(message)
+        self.checkpoint = checkpoint
+        self.partial = partial
+        self.signum = signum
+        self.time = time

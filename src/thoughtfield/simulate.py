@@ -11,9 +11,11 @@ import numpy as np
 from . import _validate as V
 from ._kernels.integrate import integrate
 from ._kernels.rhs import apply_segment
-from ._problem import (F_ERRPREV, F_H, F_T, F_TBAD, I_ACC, I_BAD, I_NEXT, I_REJ, I_RHS, I_STATUS,
-                       I_STEPS, ST_CHOICE, ST_MAX_STEPS, ST_NONFINITE, ST_OK, ST_STEADY,
-                       ST_STEP_TOO_SMALL, STATUS_NAMES, State, Work, mechanism_arrays, pack_work)
+from . import _numerics as NUM
+from ._problem import (F_ERRPREV, F_H, F_T, F_TBAD, I_ACC, I_BAD, I_BUDGET, I_NEXT, I_REJ, I_RHS,
+                       I_STATUS, I_STEPS, ST_CHOICE, ST_MAX_STEPS, ST_NONFINITE, ST_OK, ST_RANGE,
+                       ST_STEADY, ST_STEP_TOO_SMALL, STATUS_NAMES, State, Work, mechanism_arrays,
+                       pack_work)
 from ._warmup import ensure as ensure_kernels
 from .build import build_method, build_problem, save_times
 from .errors import ConfigError, DivergenceError, ResourceError, SolverError
@@ -26,6 +28,10 @@ from .solvers import as_solver
 BLOCK_ROWS = 256
 #: Output buffer handed to one kernel call (bytes); sets the progress/checkpoint granularity.
 CHUNK_BYTES = 32 * 2**20
+#: Seconds one kernel call aims at: the kernel returns after a step budget calibrated to
+#: this (results do not depend on it), so that SIGINT/SIGTERM, progress and checkpoints
+#: act within about a second however long the stretch between two save times.
+KERNEL_CALL_S = 0.25
 
 
 #: Work (edges x members + states) above which the right-hand side runs on several threads
@@ -160,6 +166,14 @@ class Simulation:
         # variables of the mechanisms (still before the stages and the output)
         self.memory_estimate = self._check_memory(max_memory, self.problem.nstate, extra_rows,
                                                   problem=self.problem)
+        self.y0 = built.y0
+        # numerical guards: overflow, tolerances, fixed-step stability, step count (refused
+        # or warned about before anything runs), and the range the states must keep
+        self.step_estimate = NUM.check(self)
+        self._range = NUM.range_bounds(self, self.step_estimate)
+        per_step = self.solver.tableau.n_step_stages * (self.problem.data.size * self.members
+                                                        + self.problem.nstate * self.members + 64)
+        self._budget = max(1, int(2e7 // per_step))   # first guess; tuned by call time
 
         n, m = network.n, self.members
         nm = n * m
@@ -284,18 +298,41 @@ class Simulation:
     def advance(self, i_hi: int) -> None:
         """Integrate until save slots ``[0, i_hi)`` are filled (or the run stops)."""
         i_hi = min(int(i_hi), self.ts.size)
+        while self.n_saved < i_hi and self.status == ST_OK:
+            if not self._call(i_hi):
+                break
+
+    def _call(self, i_hi: int) -> bool:
+        """One kernel call towards save slot ``i_hi`` (at most a step budget, about
+        :data:`KERNEL_CALL_S` seconds), then the checks; False when it made no progress."""
+        ist = self.state.ist
         i_lo = self.n_saved
-        if i_hi <= i_lo or self.status != ST_OK:
-            return
+        before = (int(ist[I_STEPS] + ist[I_REJ]), i_lo, float(self.state.fst[F_T]))
         t_wall = _time.perf_counter()
         self.call_kernel(i_hi)
         self.wall_time += _time.perf_counter() - t_wall
+        self._check_range(i_lo)
         self._check_status()
+        return (int(ist[I_STEPS] + ist[I_REJ]), self.n_saved, float(self.state.fst[F_T])) != before
+
+    def step_budget(self) -> int:
+        """Steps (accepted + rejected) one kernel call may take; calibrated from the time of
+        the previous calls to about :data:`KERNEL_CALL_S` seconds."""
+        return self._budget
+
+    def _tune_budget(self, steps: int, seconds: float) -> None:
+        if steps <= 0 or seconds <= 0:
+            return
+        want = int(KERNEL_CALL_S * steps / seconds)
+        self._budget = max(1, min(want, 4 * self._budget, 2**40))
 
     def call_kernel(self, i_hi: int) -> None:
-        """One call of the integrator kernel from the current state up to save slot
-        ``i_hi`` (``i_hi == n_saved``: a call that does nothing but load the kernel)."""
+        """One call of the integrator kernel from the current state towards save slot
+        ``i_hi`` (``i_hi == n_saved``: a call that does nothing but load the kernel).  The
+        call takes at most :meth:`step_budget` steps; where it stops never changes the
+        result."""
         i_lo = self.n_saved
+        i_hi = min(int(i_hi), self.ts.size)   # the kernel reads ts[i] for i < i_hi
         kernel = integrate
         watch = contextlib.nullcontext()
         if self.work.ntask > 1:   # the threaded twin, compiled once per process
@@ -306,9 +343,20 @@ class Simulation:
                 watch = CompileWatch(
                     f"thoughtfield: compiling the threaded kernels for this process (about "
                     f"{THREADED_COMPILE_S} s; they cannot be cached: threads=1 avoids them)...")
-        with watch:   # the kernel may fill slots past i_hi inside its last step
-            kernel(self.problem, self.work, self.method, self.state, self._K, self._ytmp,
-                   self._ynew, self._errm, self.ts, i_lo, i_hi, self.out[i_lo:])
+        ist = self.state.ist
+        moving = i_hi > i_lo and self.status == ST_OK
+        done = int(ist[I_STEPS] + ist[I_REJ])
+        if moving:
+            ist[I_BUDGET] = done + max(1, int(self.step_budget()))
+        t = _time.perf_counter()
+        try:
+            with watch:   # the kernel may fill slots past i_hi inside its last step
+                kernel(self.problem, self.work, self.method, self.state, self._K, self._ytmp,
+                       self._ynew, self._errm, self.ts, i_lo, i_hi, self.out[i_lo:])
+        finally:
+            ist[I_BUDGET] = 0
+        if moving:
+            self._tune_budget(int(ist[I_STEPS] + ist[I_REJ]) - done, _time.perf_counter() - t)
 
     def run(self, progress=False, *, checkpoint=None, checkpoint_every: float = 60.0,
             resume: bool = False, keep_checkpoint: bool = False) -> "xr.Dataset":  # noqa: F821
@@ -349,7 +397,8 @@ class Simulation:
         try:
             while not self.done:
                 t_chunk = _time.perf_counter()
-                self.advance(self.n_saved + step)
+                if not self._call(self.n_saved + step):   # one call: ~KERNEL_CALL_S at most
+                    break
                 if bar is not None and self.n_saved:
                     bar.update(float(self.ts[self.n_saved - 1]) - self.t0 - bar.n)
                 if saver is not None:
@@ -360,6 +409,11 @@ class Simulation:
             from .errors import SimulationError
             if saver is not None and isinstance(e, SimulationError):
                 saver.remove()   # the run is over (it failed the same way on a resume)
+            if isinstance(e, KeyboardInterrupt):   # SIGINT (or SIGTERM from the command line)
+                if bar is not None:
+                    bar.close()
+                    bar = None
+                raise self._interrupted(e, saver) from None
             raise
         finally:
             if bar is not None:
@@ -369,6 +423,31 @@ class Simulation:
         if saver is not None and not keep_checkpoint:
             saver.remove()
         return ds
+
+    def _interrupted(self, e: KeyboardInterrupt, saver):
+        """The :class:`~thoughtfield.errors.Interrupted` for an interruption between two
+        kernel calls (the state is complete there): a checkpoint is written first when
+        checkpointing is on, whatever its interval."""
+        import signal
+
+        from .errors import Interrupted, ThoughtfieldError
+        ckpt, note = None, ""
+        if saver is not None:
+            try:
+                self.save_checkpoint(saver.path)
+                ckpt = saver.path
+            except (OSError, ThoughtfieldError) as err:
+                note = f" (the checkpoint could not be written: {err})"
+        t = float(self.state.fst[F_T])
+        msg = f"interrupted at t = {t:.6g} ({self.n_saved} of {self.ts.size} save times); "
+        msg += (f"checkpoint written to {ckpt}" if ckpt else
+                "no checkpoint" + (note or " (checkpointing is off)"))
+        try:
+            partial = self.result(partial=True)
+        except Exception:  # pragma: no cover - never mask the interruption
+            partial = None
+        return Interrupted(msg, checkpoint=ckpt, partial=partial, time=t,
+                           signum=getattr(e, "signum", None) or int(signal.SIGINT))
 
     def save_checkpoint(self, path) -> str:
         """Write the state of this run to ``path`` (atomically); see
@@ -389,44 +468,68 @@ class Simulation:
             return self.network.concepts[i], k
         return self.layout.state_name(i, self.network.concepts), k
 
+    def _check_range(self, i_lo: int) -> None:
+        """Stop the run (status ``out_of_range``) when a saved row from ``i_lo`` on, or the
+        current state, has a concept outside the range its transfer allows (see
+        :mod:`thoughtfield._numerics`): finite garbage is a divergence too."""
+        bounds = self._range
+        if bounds is None or self.status not in (ST_OK, ST_STEADY, ST_CHOICE):
+            return
+        lo, hi = bounds
+        nm = self.network.n * self.members
+        k = self.n_saved
+        rows = self.out[i_lo:k, :nm]
+        bad = (rows < lo) | (rows > hi)
+        if bad.any():
+            r, q = np.unravel_index(int(np.argmax(bad)), bad.shape)
+            t_bad, value = float(self.ts[i_lo + r]), float(rows[r, q])
+            self.state.ist[I_NEXT] = i_lo + r   # the partial result stops before it
+        else:
+            y = self.state.y[:nm]
+            bad = (y < lo) | (y > hi)
+            if not bad.any():
+                return
+            q = int(np.argmax(bad))
+            t_bad, value = float(self.state.fst[F_T]), float(y[q])
+        self.state.ist[I_STATUS] = ST_RANGE
+        self.state.ist[I_BAD] = int(q)
+        self.state.fst[F_TBAD] = t_bad
+        self._range_value = value
+
     def _check_status(self) -> None:
         st = self.status
         if st in (ST_OK, ST_STEADY, ST_CHOICE):
             return
         t_bad = float(self.state.fst[F_TBAD])
         method = self.solver.method
-        if st == ST_NONFINITE:
-            concept, member = self._locate(self.state.ist[I_BAD])
-            who = (f"concept {concept!r}" if int(self.state.ist[I_BAD]) < self.network.n * self.members
+        if st in (ST_NONFINITE, ST_RANGE):
+            flat = int(self.state.ist[I_BAD])
+            concept, member = self._locate(flat)
+            who = (f"concept {concept!r}" if flat < self.network.n * self.members
                    else concept) + (f" (member {member})" if self.members > 1 else "")
-            W = self.weights  # the couplings as used (layer gains, stored ideas)
-            rowsum = float(np.abs(W).sum(axis=1).max()) if W.nnz else 0.0
-            gain = float(np.max(np.abs(self.problem.gain)))
-            if self.solver.adaptive:
-                hint = (f"the dynamics diverge: with transfer {self.model.transfer!r}, recurrent "
-                        f"gain up to {gain:g} x {rowsum:g} (largest absolute row sum of W) lets "
-                        "activation grow without bound; lower weights/gains or use a saturating "
-                        "transfer ('sigmoid', 'tanh', 'satlin')")
+            if st == ST_NONFINITE:
+                msg = (f"activation of {who} became non-finite at t = {t_bad:.6g} ({method}); "
+                       + NUM.nonfinite_hint(self, flat))
             else:
-                tau_min = float(1.0 / np.max(self.problem.tau_inv))
-                hint = (f"likely the step dt = {self.dt:g} is too large for the fastest time "
-                        f"constant (min tau = {tau_min:g}; recurrent gain up to {gain:g} x "
-                        f"{rowsum:g}) -- try a smaller dt or method = 'dopri5' -- or the "
-                        "gains/weights are too high for an unbounded transfer")
-            err = DivergenceError(f"activation of {who} became non-finite at t = {t_bad:.6g} "
-                                  f"({method}); {hint}", time=t_bad, concept=concept,
-                                  status=STATUS_NAMES[st])
+                tr = self.model.transfer
+                lo, hi = NUM.RANGES[tr]
+                hull = NUM.dynamics(self).hull
+                joined = "" if hull == (lo, hi) else \
+                    f" joined with the initial and clamped values [{hull[0]:g}, {hull[1]:g}]"
+                msg = (f"activation of {who} left the range [{lo:g}, {hi:g}] of the transfer "
+                       f"{tr!r}{joined} at t = {t_bad:.6g} ({method}): it is "
+                       f"{self._range_value:.6g}; " + NUM.range_hint(self))
+            err = DivergenceError(msg, time=t_bad, concept=concept, status=STATUS_NAMES[st])
         elif st == ST_STEP_TOO_SMALL:
             err = SolverError(f"{method} could not meet rtol = {self.solver.rtol:g}, atol = "
                               f"{self.solver.atol:g} at t = {t_bad:.6g}: the step size fell below "
-                              f"min_step = {self.method.opt_f[5]:g}; the system may be stiff or "
-                              "discontinuous -- loosen the tolerances or check the inputs",
+                              f"min_step = {self.method.opt_f[5]:g}; "
+                              + NUM.step_too_small_hint(self),
                               time=t_bad, status=STATUS_NAMES[st])
         elif st == ST_MAX_STEPS:
             t = float(self.state.fst[F_T])
             err = SolverError(f"{method} stopped at t = {t:.6g} after max_steps = "
-                              f"{self.solver.max_steps} steps; raise solver.max_steps"
-                              + (" or use a larger dt" if not self.solver.adaptive else ""),
+                              f"{self.solver.max_steps} steps; " + NUM.max_steps_hint(self),
                               time=t, status=STATUS_NAMES[st])
         else:  # pragma: no cover - every status is handled above
             err = SolverError(f"solver status {st}")

@@ -198,12 +198,18 @@ class Solver:
         if self.rtol < 1e-13:
             raise ConfigError(f"solver.rtol: must be >= 1e-13, the limit of double precision "
                               f"(got {self.rtol:g})")
+        if self.rtol >= 1.0:
+            raise ConfigError(f"solver.rtol: must be < 1 (a relative error of 100 % per step "
+                              f"bounds nothing; typical values 1e-8 .. 1e-3) (got {self.rtol:g})")
         if self.first_step is not None:
             object.__setattr__(self, "first_step", V.positive("solver.first_step", self.first_step))
         if self.max_step != math.inf:
             object.__setattr__(self, "max_step", V.positive("solver.max_step", self.max_step))
         if self.min_step is not None:
             object.__setattr__(self, "min_step", V.positive("solver.min_step", self.min_step))
+        if self.min_step is not None and self.min_step > self.max_step:
+            raise ConfigError(f"solver.min_step: must be <= max_step = {self.max_step:g} (got "
+                              f"{self.min_step:g})")
         object.__setattr__(self, "max_steps", V.integer("solver.max_steps", self.max_steps, min=1,
                                                          max=2**62))
         if self.steady_tol is not None:

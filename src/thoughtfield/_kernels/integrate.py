@@ -2,7 +2,11 @@
 
 One call advances the integrator state until the save slots ``[i_lo, i_hi)`` are filled
 (or the run stops early), so a run can be split into chunks that end bit for bit where
-the unsplit run would be: the step sequence never depends on the chunking.  ``out`` holds
+the unsplit run would be: the step sequence never depends on the chunking.  A call also
+returns once the step count reaches ``ist[I_BUDGET]`` (when positive) with the status
+still ``ST_OK``: the driver bounds the time of one call that way (signals act between
+calls).  A fixed-step interval cut there keeps its start, step and position in the state
+(``F_T0``, ``F_HSUB``, ``I_KSUB``, ``I_NSUB``), so the next call continues it exactly.  ``out`` holds
 the rows from ``i_lo`` on; the adaptive method fills every save slot inside its last step
 that fits in ``out`` (slots past ``i_hi`` included), so a chunk that ends inside a long
 step saves exactly what the unsplit run saves.
@@ -32,9 +36,9 @@ from .rng import normal
 from .views import fv, iv, wv
 
 # keep in sync with thoughtfield._problem
-F_T, F_H, F_ERRPREV, F_TBAD, F_MAXDY = 0, 1, 2, 3, 4
+F_T, F_H, F_ERRPREV, F_TBAD, F_MAXDY, F_T0, F_HSUB = 0, 1, 2, 3, 4, 5, 6
 I_STEPS, I_RHS, I_ACC, I_REJ, I_STATUS, I_BAD, I_SEG, I_NEXT, I_K1, I_REJFLAG = range(10)
-I_DENSE = 10
+I_DENSE, I_KSUB, I_NSUB, I_BUDGET = 10, 11, 12, 13
 O_DT, O_RTOL, O_ATOL, O_FIRST, O_MAXSTEP, O_MINSTEP, O_STEADY = range(7)
 O_SAFETY, O_ALPHA, O_BETA, O_FACMIN, O_FACMAX = range(8, 13)
 ST_OK, ST_STEADY, ST_NONFINITE, ST_STEP_TOO_SMALL, ST_MAX_STEPS, ST_CHOICE = 0, 1, 2, 3, 4, 5
@@ -110,18 +114,33 @@ def run_fixed(P, W, Mt, S, K, ytmp, ts, i_lo, i_hi, out):
     for q in range(P.noise.size):
         if P.noise[q] != 0.0:
             cnoise = True
+    budget = S.ist[I_BUDGET]
     _save_current(P, W, S, ts, i_lo, i_hi, out)
     while S.ist[I_NEXT] < i_hi and S.ist[I_STATUS] == ST_OK:
         seg = S.ist[I_SEG]
-        t = S.fst[F_T]
         t_stop = min(ts[S.ist[I_NEXT]], P.seg_t[seg + 1])
-        if t_stop > t:
-            n = int(math.ceil((t_stop - t) / dt - 1e-9))
-            if n < 1:
-                n = 1
-            h = (t_stop - t) / n
+        n = 0
+        k0 = 0
+        h = 0.0
+        if S.ist[I_NSUB] > 0:
+            # an interval cut by the step budget: continue it with its own start and step
+            # (t_stop is the same: neither the segment nor the next save slot has changed)
+            t = S.fst[F_T0]
+            h = S.fst[F_HSUB]
+            n = S.ist[I_NSUB]
+            k0 = S.ist[I_KSUB]
+        else:
+            if budget > 0 and S.ist[I_STEPS] >= budget:
+                return   # back to Python between two intervals
+            t = S.fst[F_T]
+            if t_stop > t:
+                n = int(math.ceil((t_stop - t) / dt - 1e-9))
+                if n < 1:
+                    n = 1
+                h = (t_stop - t) / n
+        if n > 0:
             sqh = math.sqrt(h)
-            for k in range(n):
+            for k in range(k0, n):
                 tk = t + k * h
                 mx, bad = rhs(P, W, tk, y, K[0])
                 S.ist[I_RHS] += 1
@@ -166,6 +185,17 @@ def run_fixed(P, W, Mt, S, K, ytmp, ts, i_lo, i_hi, out):
                     S.fst[F_T] = tk + h
                     S.ist[I_STATUS] = ST_MAX_STEPS
                     return
+                if budget > 0 and S.ist[I_STEPS] >= budget and k + 1 < n:
+                    # back to Python; the next call continues this interval exactly (after
+                    # its last step the interval ends as usual, and the loop returns below)
+                    S.fst[F_T] = tk + h
+                    S.fst[F_T0] = t
+                    S.fst[F_HSUB] = h
+                    S.ist[I_NSUB] = n
+                    S.ist[I_KSUB] = k + 1
+                    return
+            S.ist[I_NSUB] = 0
+            S.ist[I_KSUB] = 0
             S.fst[F_T] = t_stop
         _maybe_next_segment(P, W, S)
         _save_current(P, W, S, ts, i_lo, i_hi, out)
@@ -338,6 +368,7 @@ def run_adaptive(P, W, Mt, S, K, ytmp, ynew, errm, ts, i_lo, i_hi, out):
     max_steps = Mt.opt_i[0]
     nseg = P.seg_t.size - 1
     coef = np.empty(nk)
+    budget = S.ist[I_BUDGET]
     _save_current(P, W, S, ts, i_lo, i_hi, out)
     while S.ist[I_NEXT] < i_hi and S.ist[I_STATUS] == ST_OK:
         seg = S.ist[I_SEG]
@@ -456,6 +487,8 @@ def run_adaptive(P, W, Mt, S, K, ytmp, ynew, errm, ts, i_lo, i_hi, out):
         if S.ist[I_STEPS] + S.ist[I_REJ] >= max_steps:
             S.ist[I_STATUS] = ST_MAX_STEPS
             return
+        if budget > 0 and S.ist[I_STEPS] + S.ist[I_REJ] >= budget:
+            return   # back to Python: the state is complete between steps
 
 
 @njit(cache=True)

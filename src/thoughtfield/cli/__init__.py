@@ -14,14 +14,17 @@ Command modules import heavy dependencies inside ``main`` so ``--help`` stays fa
 Exit codes: 0 success; 2 bad input (a :class:`~thoughtfield.errors.ThoughtfieldError`
 that is not a run failure, or bad arguments) with a one-line message and no traceback;
 1 a run failure (:class:`~thoughtfield.errors.SimulationError`) with its message;
-130 interrupted.
+130 interrupted (SIGINT), 143 terminated (SIGTERM) -- a run writes its checkpoint first
+and says how to ``--resume``.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import signal
 import sys
+import warnings
 
 #: Command modules, in the order ``thoughtfield --help`` lists them.
 COMMANDS = ["run", "sweep", "validate", "plot", "info", "attractors", "explain", "bench",
@@ -73,6 +76,38 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _catch_signals():
+    """SIGTERM raises :class:`~thoughtfield.errors.Interrupted` (a KeyboardInterrupt) like
+    SIGINT does, so a run stopped either way ends through the same path: a checkpoint, its
+    temporary files removed, one line, exit status 128 + the signal (143).  Returns the
+    function that puts the previous handler back."""
+    import threading
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+
+    def terminate(signum, frame):
+        from ..errors import Interrupted
+        raise Interrupted("terminated (SIGTERM)", signum=signum)
+
+    try:
+        old = signal.signal(signal.SIGTERM, terminate)
+    except (ValueError, OSError):   # pragma: no cover - no signals here
+        return lambda: None
+    return lambda: signal.signal(signal.SIGTERM, old)
+
+
+def _warning_printer(prog: str, fallback):
+    """Warnings of thoughtfield (:class:`~thoughtfield.errors.ThoughtfieldWarning`) as one
+    line ``thoughtfield CMD: warning: ...``; others as Python prints them."""
+    def show(message, category, filename, lineno, file=None, line=None):
+        from ..errors import ThoughtfieldWarning
+        if issubclass(category, ThoughtfieldWarning):
+            print(f"{prog}: warning: {message}", file=sys.stderr)
+        else:
+            fallback(message, category, filename, lineno, file, line)
+    return show
+
+
 def main(argv=None) -> int:
     """Entry point of the ``thoughtfield`` console script; returns the exit code."""
     from ..errors import SimulationError, ThoughtfieldError
@@ -85,6 +120,9 @@ def main(argv=None) -> int:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     prog = f"thoughtfield {args.command}"
+    restore_signals = _catch_signals()
+    old_show = warnings.showwarning
+    warnings.showwarning = _warning_printer(prog, old_show)
     try:
         return int(args._module.main(args) or 0)
     except SimulationError as e:
@@ -93,6 +131,13 @@ def main(argv=None) -> int:
     except ThoughtfieldError as e:
         print(f"{prog}: error: {e}", file=sys.stderr)
         return EXIT_USAGE
-    except KeyboardInterrupt:
-        print(f"{prog}: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+    except KeyboardInterrupt as e:   # SIGINT, or SIGTERM (see _catch_signals)
+        signum = int(getattr(e, "signum", None) or signal.SIGINT)
+        msg = str(e) or "interrupted"
+        if getattr(e, "checkpoint", None) and args.command == "run":
+            msg += "; run the same command with --resume to continue"
+        print(f"{prog}: {msg}", file=sys.stderr)
+        return EXIT_INTERRUPTED if signum == signal.SIGINT else 128 + signum
+    finally:
+        restore_signals()
+        warnings.showwarning = old_show
