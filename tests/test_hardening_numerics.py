@@ -226,6 +226,13 @@ def test_astronomical_step_counts_are_refused_before_running(solver):
     assert time.perf_counter() - t < 5
 
 
+def test_a_tiny_max_step_is_counted():
+    with pytest.raises(tf.ConfigError, match=r"solver\.max_steps: this run needs at least "
+                                             r"1e\+300 steps .*max_step = 1e-300"):
+        tf.simulate(_chain(), tf.Model(), _stim(), t_end=1, seed=1,
+                    solver={"method": "dopri5", "max_step": 1e-300})
+
+
 @pytest.mark.parametrize("method", ["euler", "heun", "rk4", "euler_maruyama"])
 @given(dt=st.floats(1e-3, 0.5), t_end=st.floats(0.5, 30.0),
        save=st.sampled_from(["dt", "at", "every"]), data=st.data())

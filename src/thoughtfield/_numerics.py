@@ -295,7 +295,9 @@ def estimate_steps(sim) -> StepEstimate:
     # steps can be neither longer than the stability limit allows nor (without failing)
     # shorter than min_step: where min_step is the larger one, the run fails by step
     # collapse, after at most len / min_step steps
-    rate = min(d.rate_fast / R, 1.0 / float(sim.method.opt_f[5]))
+    # ... and never longer than max_step
+    rate = max(min(d.rate_fast / R, 1.0 / float(sim.method.opt_f[5])),
+               1.0 / float(sim.method.opt_f[4]))
     with np.errstate(over="ignore", invalid="ignore"):
         steps = float(np.sum(np.maximum(1.0, np.floor(lens * rate))))
     return StepEstimate(steps, False, None, steps, steps * per_step)
@@ -355,13 +357,16 @@ def check(sim) -> StepEstimate:
     why = _early_stop(sim)
     if est.steps > cap or est.n_max >= 2.0 ** 62:
         at_least = "" if est.exact or not solver.adaptive else "at least "
-        if solver.adaptive:
+        if solver.adaptive and (sim.t_end - sim.t0) / solver.max_step >= est.steps:
+            how = f"{method} over [{sim.t0:g}, {sim.t_end:g}] with max_step = {solver.max_step:g}"
+            fix = "raise solver.max_step, shorten t_end, or raise solver.max_steps"
+        elif solver.adaptive:
             how = (f"{method} over [{sim.t0:g}, {sim.t_end:g}] with steps of at most about "
                    f"{R:.3g} x the fastest time constant ({d.fast_what}): its stability "
                    "limit")
             fix = ("shorten t_end, slow the fastest concept down (a larger tau), or raise "
                    "solver.max_steps")
-        else:
+        if not solver.adaptive:
             how = (f"{method} with dt = {float(sim.method.opt_f[0]):g} over [{sim.t0:g}, "
                    f"{sim.t_end:g}]" + (f"; the fastest time constant is {d.fast_what}"
                                         if d.fast_what else ""))
