@@ -132,8 +132,8 @@ def test_sweep_grid_errors(tmp_path, line, match):
     ('[sweep.zip.pair]\n"model.gain" = [1.0, 2.0, 3.0]\n"model.threshold" = [0.1, 0.2]\n',
      r'sweep.zip.pair."model.threshold": has 2 values but \'model.gain\' has 3; zipped parameters'),
     ('[sweep]\nchunk = 2\n', r"sweep: no parameters; add \[sweep.grid\]"),
-    ('[sweep]\nworkers = 2\nscheduler = "tcp://x:1"\n[sweep.grid]\n"model.gain" = [1.0]\n',
-     r"sweep.scheduler: give either workers .* or scheduler"),
+    ('[sweep]\nscheduler = "tcp://x:1"\n[sweep.grid]\n"model.gain" = [1.0]\n',
+     r"sweep.scheduler: a config may not choose a dask scheduler .* pass --scheduler ADDRESS"),
     ('[sweep.grid]\n"model.gain" = [1.0]\n[sweep.zip.z]\n"model.gain" = [2.0]\n',
      r"'model.gain' is swept twice"),
     ('[sweep.grid]\n"model.gain" = [1.0]\n[sweep.readout]\nkind = "choice"\nconcepts = ["sun"]\n',
@@ -326,8 +326,28 @@ def test_force_discards_old_parts(tmp_path):
     out = tmp_path / "f.nc"
     (tmp_path / "f.nc.parts").mkdir()
     (tmp_path / "f.nc.parts" / "sweep.json").write_text("not json")
-    with pytest.raises(tf.ConfigError, match=r"f.nc.parts: not the parts folder of a thoughtfield sweep"):
-        tf.sweep(SWEEP, workers=1, out=out, resume=True)
+    # a sweep.json that is not thoughtfield's: the folder is not ours, never removed
+    for kw in ({"resume": True}, {"force": True}):
+        with pytest.raises(tf.ConfigError, match=r"f.nc.parts: is not the parts folder of a "
+                                                 r"thoughtfield sweep"):
+            tf.sweep(SWEEP, workers=1, out=out, **kw)
+    assert (tmp_path / "f.nc.parts" / "sweep.json").read_text() == "not json"
+    (tmp_path / "f.nc.parts" / "sweep.json").unlink()
+    # parts of an earlier sweep of ours: --force discards them
+    text = SWEEP.replace("[2.0, 4.0, 8.0]", "[2.0, 4.0, 9.0]")
+    real_write = distributed.PartStore.write
+
+    def crash(self, ds, key):
+        real_write(self, ds, key)
+        raise _Crash()
+
+    distributed.PartStore.write = crash
+    try:
+        with pytest.raises(_Crash):
+            tf.sweep(text, workers=1, chunk=1, out=out)
+    finally:
+        distributed.PartStore.write = real_write
+    assert len(list((tmp_path / "f.nc.parts").glob("part-*.nc"))) == 1
     ds = tf.sweep(SWEEP, workers=1, out=out, force=True)
     assert out.exists() and not (tmp_path / "f.nc.parts").exists()
     assert math.isfinite(float(ds.activation.max()))

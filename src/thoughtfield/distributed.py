@@ -20,6 +20,27 @@ Why dask.distributed (the ``distributed`` extra): it gives the same program a lo
 process pool and a cluster (``--scheduler ADDRESS``), replaces dead workers and retries
 their tasks, and is what xarray users already run.  It is optional: without it every
 sweep runs in-process, with the same results.
+
+Safety (configs and part folders may come from strangers):
+
+- **The scheduler is never chosen by a config.**  dask trusts its scheduler (it unpickles
+  what the scheduler sends), so the address comes only from the caller: ``--scheduler``,
+  the ``THOUGHTFIELD_SCHEDULER`` environment variable, or the Python argument.  It is
+  checked (:func:`scheduler_address`) and, for ``tcp://``, probed with a plain socket
+  before dask connects (:func:`probe_scheduler`): an unreachable address, a server that
+  is not dask (an HTTP server, one announcing a 3 EiB message, one sending a pickle) or a
+  silent one is a one-line error within ``connect_timeout`` seconds.
+- **One sweep per output**: the output's :class:`~thoughtfield._files.OutputLock` is held
+  from the first check of ``<out>.parts/`` until the result is written.
+- **Only thoughtfield's own files are removed**: a parts folder counts as ours only when
+  its ``sweep.json`` is a thoughtfield manifest; ``--force`` then removes the manifest,
+  part files and temporary files, never anything else, and never follows a link.
+- **Leftovers**: a sweep whose point fails removes its parts (rerunning it would fail the
+  same way); an interrupted one keeps them for ``--resume``; temporary files a killed
+  sweep left are removed by the next one (under the lock).
+- **Same bytes however it ran**: the parts are combined in point order, so the result's
+  attributes come from point 0 and the solver counts are sums over all points, whatever
+  the chunking, the number of workers or the order in which parts arrived.
 """
 
 from __future__ import annotations
@@ -28,7 +49,10 @@ import json
 import logging
 import os
 import re
-import shutil
+import socket
+import stat
+import struct
+import threading
 import time
 import uuid
 from dataclasses import dataclass
@@ -36,15 +60,26 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import ConfigError, SimulationError
+from .errors import ConfigError, SimulationError, ThoughtfieldError
 from .results import compact_description
 from .sweeps import Sweep, _base_data, point_seed, sweep_hash
 
 #: A sweep whose remaining points are estimated to take longer than this (seconds) moves
 #: to an embedded LocalCluster when neither workers nor scheduler is given.
 AUTO_CLUSTER_SECONDS = 20.0
-#: How long to try to reach an existing dask scheduler.
-CONNECT_TIMEOUT = "20s"
+#: How long (seconds) to try to reach an existing dask scheduler (``--connect-timeout``).
+CONNECT_TIMEOUT = 20.0
+#: The environment variable ``thoughtfield sweep`` reads the scheduler address from
+#: (a config file may not name one).
+SCHEDULER_ENV = "THOUGHTFIELD_SCHEDULER"
+#: Address schemes accepted for a scheduler (``inproc://`` only reaches this process).
+SCHEDULER_SCHEMES = ("tcp", "tls", "inproc")
+#: Largest first message accepted from a scheduler (dask's handshake is about 60 bytes).
+HANDSHAKE_BYTES = 64 * 2**10
+#: Largest ``sweep.json`` read from a parts folder.
+MANIFEST_BYTES = 2**20
+#: The mark of a parts folder written by thoughtfield (in ``sweep.json``).
+PARTS_FORMAT = "thoughtfield-sweep-parts/1"
 #: Largest part file (bytes of activations) written for one chunk.
 PART_BYTES = 64 * 2**20
 #: Tasks per worker when chunking automatically (load balance vs. per-task overhead).
@@ -70,6 +105,9 @@ class Payload:
 
 
 _BASES: dict[str, object] = {}
+
+#: Solver statistics kept per point (variables) and summed over the points (attributes).
+SOLVER_COUNTS = ("n_steps", "n_rhs", "n_accepted", "n_rejected")
 
 
 def _base_config(payload: Payload):
@@ -109,7 +147,9 @@ def _run_point(base, payload: Payload, p: int):
     try:
         pcfg = base.with_overrides(ov, keep_network=True)
     except ConfigError as e:
-        raise type(e)(f"sweep point {p} ({what}): {e}") from None
+        new = type(e)(f"sweep point {p} ({what}): {e}")
+        new.sweep_point = p   # the point's own failure: rerunning it fails the same way
+        raise new from None
     runner = next(((s, pcfg.section_object(s.name)) for s in sections()
                    if s.runner is not None and s.name != "sweep"
                    and pcfg.section_object(s.name) is not None), None)
@@ -130,6 +170,7 @@ def _run_point(base, payload: Payload, p: int):
         new = type(e)(f"sweep point {p} ({what}): {e}")
         for a in ("time", "concept", "status"):
             setattr(new, a, getattr(e, a, None))
+        new.sweep_point = p
         raise new from None
     if status == "success" and ds.attrs.get("status") not in (None, "success"):
         status = str(ds.attrs["status"])
@@ -151,7 +192,7 @@ def _point_record(ds, p: int, seed: int, status: str, message: str):
         data[name] = (("point",) + dims, vals[None], v.attrs)
     data["seed"] = (("point",), np.array([seed], np.int64))
     data["status"] = (("point",), np.array([status], dtype=object))
-    for k in ("n_steps", "n_rhs", "n_rejected"):
+    for k in SOLVER_COUNTS:
         if k in a:
             data[k] = (("point",), np.array([int(a[k])], np.int64))
     coords = {k: (c.dims, c.values, c.attrs) for k, c in ds.coords.items()}
@@ -186,7 +227,12 @@ _PART_RE = re.compile(r"^part-(\d+)-(\d+)\.nc$")
 
 
 class PartStore:
-    """Finished chunks of one sweep in ``<out>.parts/`` (one NetCDF file each)."""
+    """Finished chunks of one sweep in ``<out>.parts/`` (one NetCDF file each).
+
+    The folder is thoughtfield's only when its ``sweep.json`` is a manifest written by
+    :meth:`start` (:meth:`check`); only then is anything in it removed, and only the files
+    thoughtfield writes there (:meth:`own_files`).  Use it while holding the output's lock.
+    """
 
     MANIFEST = "sweep.json"
 
@@ -195,45 +241,154 @@ class PartStore:
         self.folder = self.out + ".parts"
 
     def exists(self) -> bool:
-        return os.path.isdir(self.folder)
+        return os.path.isdir(self.folder) and not os.path.islink(self.folder)
+
+    def _not_ours(self, why: str) -> ConfigError:
+        return ConfigError(f"{self.folder}: is not the parts folder of a thoughtfield sweep "
+                           f"({why}); thoughtfield removes nothing it did not write there: "
+                           f"move the folder away or choose another --out")
+
+    def check(self) -> dict | None:
+        """What is at the parts path: ``None`` (nothing), ``{}`` (an empty folder) or the
+        manifest of a thoughtfield sweep; anything else is a :class:`ConfigError` (a link,
+        a file, a folder of someone else's)."""
+        try:
+            st = os.lstat(self.folder)
+        except FileNotFoundError:
+            return None
+        except OSError as e:
+            raise ConfigError(f"{self.folder}: cannot be read ({e.strerror or e})") from None
+        if stat.S_ISLNK(st.st_mode):
+            raise ConfigError(f"{self.folder}: is a symbolic link; a sweep keeps its finished "
+                              f"points only in a real folder next to the result: remove the "
+                              f"link or choose another --out")
+        if not stat.S_ISDIR(st.st_mode):
+            raise ConfigError(f"{self.folder}: exists and is not a folder; a sweep keeps its "
+                              f"finished points there: move it away or choose another --out")
+        try:
+            names = os.listdir(self.folder)
+        except OSError as e:
+            raise ConfigError(f"{self.folder}: cannot be read ({e.strerror or e})") from None
+        if not names:
+            return {}
+        return self.manifest()
 
     def manifest(self) -> dict:
+        """The manifest (``sweep.json``), checked: a regular file of at most
+        ``MANIFEST_BYTES`` holding a thoughtfield manifest (the sweep's hash and seed)."""
         p = os.path.join(self.folder, self.MANIFEST)
         try:
-            with open(p, encoding="utf-8") as f:
-                d = json.load(f)
-            if not isinstance(d, dict) or "hash" not in d or "seed" not in d:
-                raise ValueError("missing keys")
-            return d
-        except (OSError, ValueError) as e:
-            raise ConfigError(f"{self.folder}: not the parts folder of a thoughtfield sweep "
-                              f"({os.path.basename(p)}: {e}); remove it or pass --force") from None
+            st = os.lstat(p)
+        except FileNotFoundError:
+            raise self._not_ours(f"it has no {self.MANIFEST}") from None
+        except OSError as e:
+            raise self._not_ours(f"{self.MANIFEST}: {e.strerror or e}") from None
+        if not stat.S_ISREG(st.st_mode):
+            raise self._not_ours(f"{self.MANIFEST} is not a regular file")
+        if st.st_size > MANIFEST_BYTES:
+            raise self._not_ours(f"{self.MANIFEST} has {st.st_size} bytes, more than a "
+                                 f"manifest's {MANIFEST_BYTES}")
+        try:
+            fd = os.open(p, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)
+                         | getattr(os, "O_NONBLOCK", 0))
+            with os.fdopen(fd, "rb") as f:
+                raw = f.read(MANIFEST_BYTES + 1)
+            d = json.loads(raw.decode("utf-8"))
+        except (OSError, ValueError, RecursionError) as e:
+            why = getattr(e, "strerror", None) or type(e).__name__
+            raise self._not_ours(f"{self.MANIFEST} is not a thoughtfield manifest: {why}") \
+                from None
+        why = _manifest_problem(d)
+        if why:
+            raise self._not_ours(f"{self.MANIFEST}: {why}")
+        return d
 
     def start(self, manifest: dict) -> None:
         os.makedirs(self.folder, exist_ok=True)
-        _atomic_text(os.path.join(self.folder, self.MANIFEST), json.dumps(manifest, indent=1))
+        _atomic_text(os.path.join(self.folder, self.MANIFEST),
+                     json.dumps({"format": PARTS_FORMAT, **manifest}, indent=1))
+
+    def own_files(self) -> list[str]:
+        """The files thoughtfield writes in the folder: the manifest, part files, their
+        locks and temporary files (never folders; links are removed, not followed)."""
+        try:
+            entries = list(os.scandir(self.folder))
+        except OSError:
+            return []
+        out = []
+        for e in entries:
+            n = e.name
+            if not (n == self.MANIFEST or n.startswith(self.MANIFEST + ".tmp-")
+                    or n.startswith(".tmp-") or _PART_RE.match(n)
+                    or (n.endswith(".lock") and _PART_RE.match(n[:-5]))):
+                continue
+            try:
+                if e.is_dir(follow_symlinks=False):
+                    continue
+            except OSError:
+                continue
+            out.append(e.path)
+        return sorted(out)
+
+    def remove_temps(self) -> list[str]:
+        """Remove temporary files and part locks a killed sweep left (call it under the
+        output's lock, on a folder :meth:`check` found to be ours)."""
+        gone = []
+        for f in self.own_files():
+            n = os.path.basename(f)
+            if n.startswith((".tmp-", self.MANIFEST + ".tmp-")) or n.endswith(".lock"):
+                _unlink(f)
+                gone.append(f)
+        return gone
 
     def clear(self) -> None:
-        if os.path.isdir(self.folder):
-            shutil.rmtree(self.folder)
+        """Remove thoughtfield's files from the folder, then the folder if it is empty."""
+        if not self.exists():
+            return
+        for f in self.own_files():
+            _unlink(f)
+        try:
+            os.rmdir(self.folder)
+        except OSError:   # something that is not ours is left in it
+            pass
 
     def part_files(self) -> list[str]:
         if not self.exists():
             return []
-        return sorted(os.path.join(self.folder, f) for f in os.listdir(self.folder)
-                      if f.startswith("part-") and f.endswith(".nc"))
+        return [f for f in self.own_files() if _PART_RE.match(os.path.basename(f))]
 
-    def finished(self) -> dict[int, str]:
+    def finished(self, n: int | None = None) -> dict[int, str]:
         """``{point: part file}`` of the finished points.  A part holds consecutive points
-        and is named by them (``part-FIRST-LAST.nc``), so nothing needs to be opened."""
+        and is named by them (``part-FIRST-LAST.nc``), so nothing needs to be opened;
+        names outside the sweep's ``n`` points or overlapping parts are refused."""
         done: dict[int, str] = {}
         for f in self.part_files():
             m = _PART_RE.match(os.path.basename(f))
-            if m is None:
-                continue
-            for p in range(int(m.group(1)), int(m.group(2)) + 1):
+            first, last = int(m.group(1)), int(m.group(2))
+            if first > last:
+                raise ConfigError(f"{f}: names points {first} to {last}, backwards; delete that "
+                                  f"file (or pass --force to start over)")
+            if n is not None and not last < n:
+                raise ConfigError(f"{f}: holds points {first} to {last} but the sweep has {n} "
+                                  f"points; delete that file (or pass --force to start over)")
+            if not os.path.isfile(f) or os.path.islink(f):
+                raise ConfigError(f"{f}: is not a regular file; delete it (or pass --force "
+                                  f"to start over)")
+            for p in range(first, last + 1):
+                if p in done:
+                    raise ConfigError(f"{os.path.basename(done[p])} and {os.path.basename(f)} "
+                                      f"both hold point {p} (in {self.folder}); delete one of "
+                                      f"them (or pass --force to start over)")
                 done[p] = f
         return done
+
+    def kept_points(self) -> int:
+        """How many finished points the part files hold (from their names)."""
+        k = 0
+        for f in self.part_files():
+            m = _PART_RE.match(os.path.basename(f))
+            k += max(0, int(m.group(2)) - int(m.group(1)) + 1)
+        return k
 
     def write(self, ds, key: str) -> str:
         from .results import save_result
@@ -263,44 +418,327 @@ class PartStore:
         return out
 
 
+def _manifest_problem(d) -> str | None:
+    """Why ``d`` is not a thoughtfield sweep manifest (None when it is one)."""
+    if not isinstance(d, dict):
+        return f"a JSON {type(d).__name__}, not a table"
+    if d.get("format") != PARTS_FORMAT and "thoughtfield_version" not in d:
+        return "no thoughtfield mark"
+    h = d.get("hash")
+    if not (isinstance(h, str) and re.fullmatch(r"[0-9a-f]{64}", h)):
+        return "no sweep hash"
+    seed = d.get("seed")
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**64:
+        return "no valid seed"
+    return None
+
+
+def _unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
 def _atomic_text(path: str, text: str) -> None:
     tmp = f"{path}.tmp-{os.getpid()}"
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        _unlink(tmp)
+        raise
+
+
+# ===================================================================== the scheduler
+_HOST_RE = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)"
+                      r"(?::(\d{1,5}))?")
+
+
+def _shown(text: str, limit: int = 60) -> str:
+    """``text`` quoted with every control character escaped, cut to ``limit`` characters."""
+    t = text if len(text) <= limit else text[:limit] + "..."
+    return ascii(t) if not t.isprintable() or not t.isascii() else repr(t)
+
+
+def scheduler_address(value, source: str = "scheduler") -> str:
+    """Check a dask scheduler address given by ``source`` (``--scheduler``, the
+    ``THOUGHTFIELD_SCHEDULER`` variable, the ``scheduler`` argument) and return it in the
+    form ``tcp://HOST:PORT`` (``tls://...``; ``inproc://...`` for a cluster in this
+    process).  Nothing is contacted here."""
+    if not isinstance(value, str):
+        raise ConfigError(f"{source}: expected an address like 'tcp://host:8786', a "
+                          f"dask.distributed Client or a cluster (got {type(value).__name__})")
+    text = value.strip()
+    fix = "give tcp://HOST:PORT (or tls://HOST:PORT), e.g. tcp://10.0.0.5:8786"
+
+    def bad(why):
+        return ConfigError(f"{source}: {_shown(value)} is not a dask scheduler address "
+                           f"({why}); {fix}")
+
+    if not text:
+        raise bad("it is empty")
+    if len(text) > 300:
+        raise bad(f"{len(text)} characters")
+    if not text.isascii() or not text.isprintable() or any(c.isspace() for c in text):
+        raise bad("it contains spaces, control or non-ASCII characters")
+    scheme, sep, rest = text.partition("://")
+    if not sep:
+        scheme, rest = "tcp", text
+    scheme = scheme.lower()
+    if scheme not in SCHEDULER_SCHEMES:
+        raise bad(f"unknown scheme {scheme!r}")
+    if scheme == "inproc":
+        if source != "scheduler":
+            raise bad("inproc:// reaches only a scheduler inside this same process")
+        if not re.fullmatch(r"[A-Za-z0-9._/:-]+", rest):
+            raise bad("an inproc address needs the name of a scheduler in this process")
+        return f"inproc://{rest}"
+    m = _HOST_RE.fullmatch(rest)
+    if m is None:
+        raise bad("expected HOST:PORT after the scheme")
+    port = int(m.group(2)) if m.group(2) is not None else 8786
+    if not 1 <= port <= 65535:
+        raise bad(f"port {port} is not between 1 and 65535")
+    return f"{scheme}://{m.group(1)}:{port}"
+
+
+def _seconds(timeout) -> float:
+    if timeout is None:
+        timeout = CONNECT_TIMEOUT
+    if isinstance(timeout, str):   # "20s" as dask writes it
+        timeout = float(timeout.strip().rstrip("s") or "nan")
+    t = float(timeout)
+    if not 0 < t <= 3600:
+        raise ConfigError(f"connect timeout: must be > 0 and <= 3600 seconds (got {timeout!r})")
+    return t
+
+
+def _in_thread(fn, timeout: float):
+    """``fn()`` in a daemon thread; ``(done, value, error)`` after at most ``timeout``."""
+    box: dict = {}
+
+    def target():
+        try:
+            box["value"] = fn()
+        except BaseException as e:  # noqa: BLE001 - handed to the caller
+            box["error"] = e
+
+    th = threading.Thread(target=target, daemon=True, name="thoughtfield-connect")
+    th.start()
+    th.join(timeout)
+    return not th.is_alive(), box.get("value"), box.get("error")
+
+
+def probe_scheduler(address: str, timeout: float | None = None) -> None:
+    """Check that a ``tcp://`` address answers like a dask scheduler, with a plain socket
+    and nothing unpickled: dask's first message (its handshake, about 60 bytes of msgpack)
+    must arrive within ``timeout`` seconds, be small, and decode to the handshake's
+    table.  Raises a one-line :class:`ConfigError` otherwise (connection refused, unknown
+    host, an HTTP server, a silent or garbage answer, a huge announced size)."""
+    t = _seconds(timeout)
+    deadline = time.monotonic() + t
+    host, _, port = address.partition("://")[2].rpartition(":")
+    host = host.strip("[]")
+    cannot = f"scheduler: cannot connect to the dask scheduler at {address!r}"
+    done, infos, err = _in_thread(
+        lambda: socket.getaddrinfo(host, int(port), type=socket.SOCK_STREAM), t)
+    if not done:
+        raise ConfigError(f"{cannot} (the host name did not resolve within {t:g} s); check "
+                          f"the address")
+    if err is not None:
+        why = getattr(err, "strerror", None) or str(err) or type(err).__name__
+        raise ConfigError(f"{cannot} (unknown host: {why}); check the address")
+    sock, last = None, None
+    for family, type_, proto, _, addr in infos:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            break
+        try:
+            sock = socket.socket(family, type_, proto)
+            sock.settimeout(left)
+            sock.connect(addr)
+            break
+        except OSError as e:
+            last = e
+            if sock is not None:
+                sock.close()
+            sock = None
+    if sock is None:
+        if isinstance(last, ConnectionRefusedError):
+            why = "connection refused"
+        elif isinstance(last, (socket.timeout, TimeoutError)) or last is None:
+            why = f"no answer within {t:g} s"
+        else:
+            why = (last.strerror or str(last)).lower()
+        raise ConfigError(f"{cannot} ({why}); is it running and reachable?")
+    not_dask = f"scheduler: {address!r} is not a dask scheduler"
+    try:
+        try:   # greet like dask does (a server that waits for the client then answers)
+            sock.settimeout(max(0.01, deadline - time.monotonic()))
+            sock.sendall(_HELLO)
+        except OSError:
+            pass   # what it sent (or not) before closing tells more
+        head = _recv(sock, 8, deadline)
+        if head is None:
+            raise ConfigError(f"{not_dask} (it sent nothing within {t:g} s of connecting); "
+                              f"check the address and port")
+        if head.startswith(b"HTTP/"):
+            raise ConfigError(f"{not_dask} (it answered like an HTTP server); check the "
+                              f"address and port (dask's scheduler port is usually 8786)")
+        (total,) = struct.unpack("<Q", head)
+        if total > HANDSHAKE_BYTES:
+            raise ConfigError(f"{not_dask} (it announced a message of {total} bytes; dask's "
+                              f"handshake has under {HANDSHAKE_BYTES}); check the address "
+                              f"and port")
+        body = _recv(sock, total, deadline) if total else b""
+        if body is None:
+            raise ConfigError(f"{not_dask} (its greeting was incomplete after {t:g} s); "
+                              f"check the address and port")
+        if not _is_handshake(body):
+            raise ConfigError(f"{not_dask} (its greeting is not dask's handshake); check the "
+                              f"address and port")
+    except (EOFError, ConnectionResetError, BrokenPipeError):
+        raise ConfigError(f"{not_dask} (it closed the connection without a dask "
+                          f"handshake); check the address and port") from None
+    except OSError as e:
+        raise ConfigError(f"{not_dask} (reading its greeting failed: "
+                          f"{(e.strerror or type(e).__name__).lower()}); check the address "
+                          f"and port") from None
+    finally:
+        sock.close()
+
+
+def _hello() -> bytes:
+    """dask's connection handshake, framed as dask frames it (what its client sends)."""
+    import pickle
+    import sys
+    body = (b"\x83\xabcompression\xc0\xa6python\x93"
+            + bytes(sys.version_info[:3]) + b"\xafpickle-protocol"
+            + bytes([pickle.HIGHEST_PROTOCOL]))
+    frames = struct.pack("<QQ", 1, len(body)) + body
+    return struct.pack("<Q", len(frames)) + frames
+
+
+_HELLO = _hello()
+
+
+def _recv(sock, n: int, deadline: float):
+    """Exactly ``n`` bytes, None when the deadline passes first; EOFError when closed."""
+    buf = bytearray()
+    while len(buf) < n:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return None
+        sock.settimeout(left)
+        try:
+            chunk = sock.recv(min(n - len(buf), 65536))
+        except (socket.timeout, TimeoutError):
+            return None
+        if not chunk:
+            raise EOFError
+        buf += chunk
+    return bytes(buf)
+
+
+def _is_handshake(body: bytes) -> bool:
+    """Whether ``body`` is dask's framed handshake: frame count and lengths that add up,
+    and a first frame that is msgpack for ``{compression, python, pickle-protocol}``."""
+    if len(body) < 16:
+        return False
+    (nf,) = struct.unpack_from("<Q", body)
+    if not 1 <= nf <= 16 or 8 * (1 + nf) > len(body):
+        return False
+    lengths = struct.unpack_from(f"<{nf}Q", body, 8)
+    if 8 * (1 + nf) + sum(lengths) != len(body):
+        return False
+    start = 8 * (1 + nf)
+    try:
+        import msgpack
+        msg = msgpack.unpackb(body[start:start + lengths[0]], raw=False, strict_map_key=False)
+    except Exception:  # noqa: BLE001 - any decoding failure means "not a handshake"
+        return False
+    return isinstance(msg, dict) and {"compression", "python", "pickle-protocol"} <= set(msg)
+
+
+def connect_scheduler(address: str, timeout: float | None = None):
+    """A ``distributed.Client`` on the scheduler at ``address`` (checked by
+    :func:`scheduler_address`; ``tcp://`` probed by :func:`probe_scheduler` first), or a
+    one-line :class:`ConfigError` within about ``timeout`` seconds.
+
+    dask trusts its scheduler -- a hostile one can run code in this process -- which is
+    why the address may come only from the person running the sweep, never a config."""
+    from distributed import Client
+    t = _seconds(timeout)
+    address = scheduler_address(address)
+    if address.startswith("tcp://"):
+        probe_scheduler(address, t)
+    done, client, err = _in_thread(lambda: Client(address, timeout=f"{t}s"), t + 10)
+    if not done:
+        raise ConfigError(f"scheduler: the dask scheduler at {address!r} did not finish "
+                          f"connecting within {t:g} s; check that it is a dask scheduler and "
+                          f"reachable")
+    if isinstance(err, (OSError, TimeoutError)):
+        why = " ".join(str(err).split())[:160] or type(err).__name__
+        raise ConfigError(f"scheduler: cannot connect to the dask scheduler at {address!r} "
+                          f"({_shown(why, 160)[1:-1]}); is it running and reachable?") from None
+    if err is not None:
+        if isinstance(err, KeyboardInterrupt):
+            raise err
+        why = " ".join(str(err).split())[:160]
+        raise ConfigError(f"scheduler: {address!r} did not answer like a dask scheduler "
+                          f"({type(err).__name__}: {_shown(why, 160)[1:-1]}); check the "
+                          f"address") from None
+    return client
 
 
 # ===================================================================== driver
 def run_sweep(cfg, sw: Sweep, *, out=None, resume: bool = False, force: bool = False,
-              progress=False, annotate: bool = True, report: dict | None = None):
+              progress=False, annotate: bool = True, report: dict | None = None,
+              connect_timeout: float | None = None):
     """Run the sweep ``sw`` of config ``cfg`` (see :func:`thoughtfield.sweep.sweep`).
 
     How it ran (executor, workers, resumed points, wall time) goes to ``report`` (a dict),
-    not into the result: the same sweep gives the same bytes however it ran."""
+    not into the result: the same sweep gives the same bytes however it ran.  With ``out``
+    the output's lock is held throughout (a second sweep or run on it is refused)."""
+    _check_memory(cfg, sw)
+    if out is None:
+        return _run_sweep(cfg, sw, None, resume, force, progress, annotate, report,
+                          connect_timeout)
+    from ._files import OutputLock, remove_stale_temps
+    out = os.fspath(out)
+    if os.path.isdir(out):
+        raise ConfigError(f"{out}: is a folder; give a file name for the result")
+    with OutputLock(out) as lock:
+        # temporary files of the result a killed sweep left (we hold the lock)
+        remove_stale_temps(out, before=lock.acquired_at, suffixes=(".nc",))
+        return _run_sweep(cfg, sw, out, resume, force, progress, annotate, report,
+                          connect_timeout)
+
+
+def _run_sweep(cfg, sw, out, resume, force, progress, annotate, report, connect_timeout):
     base = _base_data(cfg.data)
     n = sw.n_points
-    _check_memory(cfg, sw)
     seed = cfg.seed
     store = None
     done: dict[int, str] = {}
     if out is not None:
-        out = os.fspath(out)
-        if os.path.isdir(out):
-            raise ConfigError(f"{out}: is a folder; give a file name for the result")
         if os.path.exists(out) and not force:
             raise ConfigError(f"{out}: exists; pass --force (force=True) to overwrite it")
         store = PartStore(out)
-        if store.exists():
-            if force:
+        man = store.check()          # refuses links, files and folders that are not ours
+        if man:
+            store.remove_temps()
+            if force or not store.part_files():   # nothing finished to keep
                 store.clear()
             elif not resume:
                 raise ConfigError(f"{store.folder}: holds finished points of an earlier sweep "
                                   f"that did not complete; pass --resume to continue it or "
                                   f"--force to start over")
             else:
-                man = store.manifest()
                 if seed is None:
                     seed = int(man["seed"])
                 key = sweep_hash(base, sw, seed)
@@ -309,11 +747,11 @@ def run_sweep(cfg, sw: Sweep, *, out=None, resume: bool = False, force: bool = F
                         f"{store.folder}: the finished points belong to a different sweep (the "
                         f"config, the swept values, the seed or the thoughtfield version "
                         f"changed since); pass --force to start over")
-                done = store.finished()
+                done = store.finished(n)
     if seed is None:
         seed = int(np.random.SeedSequence().entropy % (2**63))
     key = sweep_hash(base, sw, seed)
-    if store is not None and not store.exists():
+    if store is not None and not done:
         from . import __version__
         store.start({"hash": key, "seed": seed, "points": n, "thoughtfield_version": __version__,
                      "config": os.path.abspath(cfg.path) if cfg.path else None,
@@ -332,25 +770,49 @@ def run_sweep(cfg, sw: Sweep, *, out=None, resume: bool = False, force: bool = F
     bar = _progress(progress, n, len(done))
     info = {"executor": "in-process", "workers": 1}
     try:
-        if todo:
-            info = _execute(payload, sw, todo, on_chunk, bar, cfg)
-    finally:
-        if bar is not None:
-            bar.close()
-    parts = kept
-    if done:
-        parts = store.load(done.values(), key) + kept
-    result = combine(parts, sw, cfg, seed=seed, key=key)
-    if report is not None:
-        report.update(executor=info["executor"], workers=info["workers"],
-                      resumed_points=len(done), wall_time_s=time.perf_counter() - t_start)
-    if annotate:
-        cfg.annotate(result)
+        try:
+            if todo:
+                info = _execute(payload, sw, todo, on_chunk, bar, cfg,
+                                connect_timeout=connect_timeout)
+        finally:
+            if bar is not None:
+                bar.close()
+        parts = kept
+        if done:
+            parts = store.load(done.values(), key) + kept
+        result = combine(parts, sw, cfg, seed=seed, key=key)
+        if report is not None:
+            report.update(executor=info["executor"], workers=info["workers"],
+                          resumed_points=len(done), wall_time_s=time.perf_counter() - t_start)
+        if annotate:
+            cfg.annotate(result)
+        if store is not None:
+            from .results import save_result
+            save_result(result, out, overwrite=True)   # durable before the parts go
+    except BaseException as e:
+        if store is not None:
+            _after_failure(store, e)
+        raise
     if store is not None:
-        from .results import save_result
-        save_result(result, out, overwrite=True)
         store.clear()
     return result
+
+
+def _after_failure(store: PartStore, e: BaseException) -> None:
+    """Leave nothing that blocks the next run: a point's own failure (it would fail again)
+    and a sweep with no finished point remove the parts; otherwise they are kept for
+    ``--resume`` and a thoughtfield error says so."""
+    try:
+        store.remove_temps()
+        if getattr(e, "sweep_point", None) is not None or not store.part_files():
+            store.clear()
+            return
+        k = store.kept_points()
+    except OSError:   # pragma: no cover - the original error matters more
+        return
+    if isinstance(e, ThoughtfieldError) and len(e.args) == 1 and str(e) == e.args[0]:
+        e.args = (f"{e}; {k} finished point(s) are kept in {store.folder}/: run the same "
+                  f"command with --resume to continue",)
 
 
 def _check_memory(cfg, sw) -> None:
@@ -430,16 +892,11 @@ def _cpus() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def _execute(payload, sw, todo, on_chunk, bar, cfg) -> dict:
+def _execute(payload, sw, todo, on_chunk, bar, cfg, connect_timeout=None) -> dict:
     per_point = _bytes_per_point(cfg, sw)
     if sw.scheduler is not None:
         _need_distributed("scheduler")
-        from distributed import Client
-        try:
-            client = Client(sw.scheduler, timeout=CONNECT_TIMEOUT)
-        except (OSError, TimeoutError) as e:
-            raise ConfigError(f"scheduler: cannot connect to the dask scheduler at "
-                              f"{sw.scheduler!r} ({e}); is it running and reachable?") from None
+        client = connect_scheduler(sw.scheduler, timeout=connect_timeout)
         try:
             nw = max(1, len(client.scheduler_info().get("workers", {})))
             payload.threads = 1
@@ -546,6 +1003,10 @@ def combine(parts, sw: Sweep, cfg, *, seed: int, key: str):
     import xarray as xr
     if not parts:
         raise ConfigError("sweep: no finished points to combine")
+    # in point order, whatever order the parts arrived or were read in: the attributes
+    # then come from point 0 (a part's come from its first point) and the same sweep
+    # writes the same bytes with any chunking, any number of workers, resumed or not
+    parts = sorted(parts, key=lambda d: int(np.asarray(d["point"].values).min()))
     ds = _concat(list(parts)) if len(parts) > 1 else parts[0]
     ds = ds.sortby("point")
     pts = ds["point"].values
@@ -601,7 +1062,7 @@ def combine(parts, sw: Sweep, cfg, *, seed: int, key: str):
         "stimuli": json.dumps([s.to_dict() for s in cfg.stimuli], separators=(",", ":"),
                               default=_jsonable),
     })
-    for k in ("n_steps", "n_rhs", "n_rejected"):
+    for k in SOLVER_COUNTS:   # sums over every point, not one part's counts
         if k in data_vars:
             attrs[k] = int(np.asarray(data_vars[k][1]).sum())
     if sw.readout is not None:

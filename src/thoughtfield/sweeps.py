@@ -57,7 +57,7 @@ from .errors import ConfigError
 
 #: Names a sweep dimension may not take (they are dimensions or variables of the result).
 RESERVED = ("time", "concept", "member", "layer", "point", "activation", "seed", "status",
-            "n_steps", "n_rhs", "n_rejected", "option")
+            "n_steps", "n_rhs", "n_accepted", "n_rejected", "option")
 #: Config keys that cannot be swept, with the reason.
 NOT_SWEEPABLE = {
     "seed": "every point gets its own seed derived from (seed, point); for repeated noisy "
@@ -297,14 +297,23 @@ def make_sweep(grid=None, zip=None, *, chunk=None, workers=None, scheduler=None,
         chunk = V.integer(f"{prefix}.chunk", chunk, min=1)
     if workers is not None:
         workers = V.integer(f"{prefix}.workers", workers, min=1)
-    if scheduler is not None and not isinstance(scheduler, str):
-        scheduler = _client_address(scheduler)
+    if scheduler is not None:
+        scheduler = _scheduler(scheduler)
     on_error = V.choice(f"{prefix}.on_error", on_error, ("stop", "record"))
     ro = None
     if readout is not None:
         ro = readout if isinstance(readout, Readout) else _readout(f"{prefix}.readout", readout)
     return Sweep(tuple(dims), chunk=chunk, workers=workers, scheduler=scheduler,
                  on_error=on_error, readout=ro)
+
+
+def _scheduler(value) -> str:
+    """The checked address of a scheduler given by the caller (an address, a dask Client
+    or cluster) -- never read from a config (see :mod:`thoughtfield.distributed`)."""
+    from .distributed import scheduler_address
+    if not isinstance(value, str):
+        value = _client_address(value)
+    return scheduler_address(value, "scheduler")
 
 
 def _client_address(obj) -> str:
@@ -494,9 +503,6 @@ def _register_section():
         if not d.get("grid") and not d.get("zip"):
             raise ConfigError("sweep: no parameters; add [sweep.grid] \"KEY.PATH\" = [values] "
                               "(e.g. \"model.gain\" = [2.0, 4.0]) or [sweep.zip.NAME]")
-        if "workers" in d and "scheduler" in d:
-            raise ConfigError("sweep.scheduler: give either workers (a local cluster) or "
-                              "scheduler (an existing one), not both")
         make_sweep(d.get("grid"), d.get("zip"), readout=d.get("readout"))  # names, lengths
         return d
 
@@ -508,7 +514,20 @@ def _register_section():
         "threshold": Field(Real(), 0.5, "Threshold of `crossing` and `choice`.",
                            unit="activation"),
     })
-    struct = Struct({
+    class _SweepStruct(Struct):
+        """The [sweep] table; ``scheduler`` gets its own message: a config may not send a
+        sweep to a machine (dask trusts its scheduler, which can run code here)."""
+
+        def unknown(self, key, k):
+            if str(k) == "scheduler":
+                return ConfigError(
+                    f"{_toml.join_path(key, 'scheduler') if key else 'sweep.scheduler'}: a "
+                    f"config may not choose a dask scheduler (dask trusts its scheduler, so a "
+                    f"shared config could run code on this machine); remove the key and pass "
+                    f"--scheduler ADDRESS to 'thoughtfield sweep' or set THOUGHTFIELD_SCHEDULER")
+            return super().unknown(key, k)
+
+    struct = _SweepStruct({
         "grid": Field(_Params(_Values(True), key_doc='"KEY.PATH"'), None,
                       'Parameters varied independently (one dimension each, all combinations): '
                       '`"model.gain" = [2.0, 4.0]`, `"model.sigma" = { start = 0.0, stop = 0.3, '
@@ -522,8 +541,6 @@ def _register_section():
         "workers": Field(Int(min=1, max=4096), None, "Worker processes of an embedded dask "
                          "LocalCluster (1 = in this process).",
                          default_doc="in-process for short sweeps, else one per CPU"),
-        "scheduler": Field(Str(), None, "Address of an existing dask scheduler, e.g. "
-                           "\"tcp://10.0.0.5:8786\"."),
         "on_error": Field(Choice(["stop", "record"]), "stop", "A point whose run fails: "
                           "`stop` the sweep, or `record` its status (activations NaN after the "
                           "failure) and go on."),
@@ -534,7 +551,7 @@ def _register_section():
         if d is None:
             return None
         return make_sweep(d.get("grid"), d.get("zip"), chunk=d.get("chunk"),
-                          workers=d.get("workers"), scheduler=d.get("scheduler"),
+                          workers=d.get("workers"),
                           on_error=d.get("on_error", "stop"), readout=d.get("readout"))
 
     def check(sw, ctx):
@@ -561,7 +578,7 @@ _register_section()
 # ===================================================================== Python API
 def sweep(config, grid=None, zip=None, *, overrides=None, workers=None, scheduler=None,
           out=None, resume: bool = False, force: bool = False, chunk=None, on_error=None,
-          readout=None, progress=False, report=None):
+          readout=None, progress=False, report=None, connect_timeout=None):
     """Run ``config`` over a parameter sweep and return one ``xarray.Dataset``.
 
     Parameters
@@ -581,7 +598,12 @@ def sweep(config, grid=None, zip=None, *, overrides=None, workers=None, schedule
         worker processes.  Default: in-process unless the sweep looks long (then one
         worker per CPU).
     scheduler : str or dask Client/cluster, optional
-        Run on an existing dask cluster instead.
+        Run on an existing dask cluster instead (``tcp://HOST:PORT``).  Only from the
+        caller: a config's ``[sweep]`` may not name a scheduler, since dask trusts its
+        scheduler with this process.  The address is probed before dask connects.
+    connect_timeout : float, optional
+        Seconds to wait for the scheduler (default
+        :data:`thoughtfield.distributed.CONNECT_TIMEOUT`, 20).
     out : path, optional
         Write the result there (NetCDF).  Finished points go to ``<out>.parts/`` as they
         arrive; ``resume=True`` continues an interrupted sweep from them.
@@ -613,7 +635,7 @@ def sweep(config, grid=None, zip=None, *, overrides=None, workers=None, schedule
     sw = sweep_of(cfg, grid=grid, zip=zip, chunk=chunk, workers=workers, scheduler=scheduler,
                   on_error=on_error, readout=readout)
     return run_sweep(cfg, sw, out=out, resume=resume, force=force, progress=progress,
-                     report=report)
+                     report=report, connect_timeout=connect_timeout)
 
 
 def sweep_of(cfg, *, grid=None, zip=None, **settings) -> Sweep:
@@ -628,8 +650,8 @@ def sweep_of(cfg, *, grid=None, zip=None, **settings) -> Sweep:
     sw = base or Sweep(())
     sw = replace(sw, dims=dims)
     kw = {k: v for k, v in settings.items() if v is not None}
-    if "scheduler" in kw and not isinstance(kw["scheduler"], str):
-        kw["scheduler"] = _client_address(kw["scheduler"])
+    if "scheduler" in kw:
+        kw["scheduler"] = _scheduler(kw["scheduler"])
     if "readout" in kw and not isinstance(kw["readout"], Readout):
         kw["readout"] = _readout("readout", kw["readout"])
     if kw.get("workers") is not None:

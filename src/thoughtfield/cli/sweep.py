@@ -16,14 +16,18 @@ with a dimension per swept parameter plus member, time and concept.
 
 Short sweeps run in this process; longer ones start a dask LocalCluster with one worker
 process per CPU (--workers N sets the number, --workers 1 stays in-process), and
---scheduler ADDRESS runs on an existing dask cluster. Finished points are written to
-OUT.parts/ as they arrive; after an interruption, the same command with --resume runs
+--scheduler ADDRESS (or the THOUGHTFIELD_SCHEDULER environment variable) runs on an
+existing dask cluster; a config file cannot choose a scheduler (dask trusts its
+scheduler with this process). Finished points are written to OUT.parts/ as they arrive;
+after an interruption (Ctrl-C, SIGTERM, a kill), the same command with --resume runs
 only the missing points (the parts must come from the same config, values and seed).
 Every point's seed derives from (seed, point), so the result is bit for bit the same
-however the points were scheduled.
+however the points were scheduled. One sweep per OUT at a time (OUT.lock); --force
+removes only thoughtfield's own files from OUT.parts/.
 
-Exit status: 0 done, 2 bad input (config, arguments, existing files), 1 a point's run
-failed (with [sweep] on_error = "stop"), 130 interrupted (finished points are kept)."""
+Exit status: 0 done, 2 bad input (config, arguments, existing files, an unusable
+scheduler), 1 a point's run failed (with [sweep] on_error = "stop"; its parts are
+removed), 130 interrupted / 143 terminated (finished points are kept for --resume)."""
 EXAMPLES = """\
   thoughtfield sweep simulations/choice_sweep.toml --out choice.nc
   thoughtfield sweep my.toml --grid model.gain=[2,4,8] --grid 'model.sigma=[0.1,0.2]' --workers 2
@@ -44,7 +48,11 @@ def add_arguments(p):
                    help="worker processes of an embedded dask LocalCluster (1 = in this "
                         "process; default: automatic)")
     p.add_argument("--scheduler", metavar="ADDRESS",
-                   help="run on an existing dask cluster, e.g. tcp://10.0.0.5:8786")
+                   help="run on an existing dask cluster, e.g. tcp://10.0.0.5:8786 (default: "
+                        "$THOUGHTFIELD_SCHEDULER unless --workers is given); never read from "
+                        "the config")
+    p.add_argument("--connect-timeout", type=float, default=None, metavar="SECONDS",
+                   help="how long to wait for the scheduler (default 20)")
     p.add_argument("--chunk", type=int, default=None, metavar="K",
                    help="points per task and per part file (default: automatic)")
     p.add_argument("--point", type=int, default=None, metavar="P",
@@ -59,6 +67,29 @@ def add_arguments(p):
                    help="no progress bar and no summary (errors are still printed)")
     p.add_argument("--force", "-f", action="store_true",
                    help="overwrite the result and discard the parts of an earlier sweep")
+
+
+def _scheduler(args):
+    """The scheduler address: --scheduler, else $THOUGHTFIELD_SCHEDULER (unless --workers
+    is given), checked; never from the config."""
+    from ..distributed import SCHEDULER_ENV, scheduler_address
+    if args.scheduler is not None:
+        return scheduler_address(args.scheduler, "--scheduler")
+    env = os.environ.get(SCHEDULER_ENV, "")
+    if env.strip() and args.workers is None:
+        return scheduler_address(env, SCHEDULER_ENV)
+    return None
+
+
+def _tell_resume(out) -> None:
+    from ..distributed import PartStore
+    try:
+        k = PartStore(out).kept_points()
+    except OSError:  # pragma: no cover
+        return
+    if k:
+        print(f"thoughtfield sweep: {k} finished point(s) are kept in {out}.parts/; run the "
+              f"same command with --resume to continue", file=sys.stderr)
 
 
 def _grid(items):
@@ -94,11 +125,14 @@ def main(args) -> int:
     if args.workers is not None and args.scheduler:
         raise ConfigError("--scheduler: give either --workers (a local cluster) or --scheduler "
                           "(an existing one), not both")
+    scheduler = _scheduler(args)
+    if args.connect_timeout is not None:
+        V.real("--connect-timeout", args.connect_timeout, min=0, min_inclusive=False, max=3600)
     cfg = load_config(args.config, overrides=args.sets)
     grid = _grid(args.grid)
     if args.point is not None:
         return _one_point(cfg, grid, args, t_start)
-    sw = sweep_of(cfg, grid=grid or None, workers=args.workers, scheduler=args.scheduler,
+    sw = sweep_of(cfg, grid=grid or None, workers=args.workers, scheduler=scheduler,
                   chunk=args.chunk)
     out = args.out or cfg.output.path or f"{cfg.name}_sweep.nc"
     figure = None
@@ -108,8 +142,12 @@ def main(args) -> int:
     refuse_existing([out] + ([figure] if figure else []), args.force)
     bar = progress_options(args.quiet)
     report: dict = {}
-    ds = run_sweep(cfg, sw, out=out, resume=args.resume, force=args.force, progress=bar,
-                   report=report)
+    try:
+        ds = run_sweep(cfg, sw, out=out, resume=args.resume, force=args.force, progress=bar,
+                       report=report, connect_timeout=args.connect_timeout)
+    except KeyboardInterrupt:   # Ctrl-C, or SIGTERM (the command line turns it into one)
+        _tell_resume(out)
+        raise
     if figure:
         from ._common import save_figure
         save_figure(ds, "sweep", figure, dpi=cfg.output.dpi)
