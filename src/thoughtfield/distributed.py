@@ -614,11 +614,12 @@ def probe_scheduler(address: str, timeout: float | None = None) -> None:
 
 def _hello() -> bytes:
     """dask's connection handshake, framed as dask frames it (what its client sends)."""
-    import pickle
     import sys
+    # pickle protocol 5 is the highest of every supported Python (3.8+); the pickle module
+    # itself is never imported here (tests/test_reliability.py)
     body = (b"\x83\xabcompression\xc0\xa6python\x93"
             + bytes(sys.version_info[:3]) + b"\xafpickle-protocol"
-            + bytes([pickle.HIGHEST_PROTOCOL]))
+            + bytes([5]))
     frames = struct.pack("<QQ", 1, len(body)) + body
     return struct.pack("<Q", len(frames)) + frames
 
