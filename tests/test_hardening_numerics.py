@@ -470,7 +470,8 @@ def test_signal_stops_a_long_kernel_within_a_second_and_keeps_a_checkpoint(tmp_p
     assert proc.returncode == code, err
     assert took < 3.0, took
     assert "Traceback" not in err
-    assert "interrupted at t = " in err and "--resume" in err and str(ckpt) in err
+    word = "interrupted" if sig == signal.SIGINT else "terminated (SIGTERM)"
+    assert f"{word} at t = " in err and "--resume" in err and str(ckpt) in err
     info = ck.read_info(ckpt)
     assert float(info["progress"].split()[2]) > 0
     assert not out.exists()
@@ -573,3 +574,60 @@ def test_step_size_collapse_hints():
                     t_end=1.0, solver=tf.Solver("dopri5", rtol=1e-13, atol=1e-300, min_step=1e-3))
     msg = str(e.value)
     assert "stability limit" in msg and "min_step" in msg and "loosen the tolerances" not in msg
+
+
+# ================================================================== class 5: the discrete mode
+def _spreadr_sim(**kw):
+    net = random_network(30, k=4, seed=3, scale=0.5, signed=False)
+    args = dict(stimuli=[tf.Pulse("c0", 0, 3, 1.0), tf.Pulse("c4", 40, 45, 0.5)],
+                solver=tf.Spreadr(retention=0.6, decay=0.01), t_end=300, save_every=7, seed=2)
+    args.update(kw)
+    return tf.Simulation(net, **args)
+
+
+@pytest.mark.parametrize("budget", [1, 5, 64])
+def test_spreadr_step_budget_changes_nothing(budget):
+    ref = _spreadr_sim().run()
+    sim = _spreadr_sim()
+    sim._steps_per_call = lambda: budget
+    ds = sim.run()
+    assert ds.identical(ref)
+    assert sim.step == 300
+
+
+def test_spreadr_interrupt_writes_a_checkpoint_that_resumes(tmp_path, monkeypatch):
+    import thoughtfield.discrete as D
+    ref = _spreadr_sim().run()
+    real = D._run
+    n = [0]
+
+    def interrupting(*a):
+        k = real(*a)
+        n[0] += 1
+        if n[0] == 7:
+            raise KeyboardInterrupt
+        return k
+
+    monkeypatch.setattr(D, "_run", interrupting)
+    sim = _spreadr_sim()
+    sim._steps_per_call = lambda: 4
+    path = tmp_path / "s.ckpt"
+    with pytest.raises(tf.Interrupted, match=r"interrupted at step \d+ \(spreadr\); checkpoint "
+                                             r"written to") as e:
+        sim.run(checkpoint=path, checkpoint_every=3600)
+    assert e.value.checkpoint == str(path)
+    monkeypatch.undo()
+    assert _spreadr_sim().run(checkpoint=path, resume=True).identical(ref)
+    sim = _spreadr_sim()
+    sim._steps_per_call = lambda: 4
+    monkeypatch.setattr(D, "_run", interrupting)
+    n[0] = 0
+    with pytest.raises(tf.Interrupted, match="no checkpoint"):
+        sim.run()
+
+
+def test_spreadr_step_counts_are_bounded():
+    with pytest.raises(tf.ConfigError, match=r"^t_end: must be <= 4611686018427387904"):
+        _spreadr_sim(t_end=10**30, save_every=10**29)
+    with pytest.warns(tf.ThoughtfieldWarning, match=r"this run takes 1e\+12 steps \(spreadr"):
+        _spreadr_sim(t_end=10**12, save_every=10**11)

@@ -273,14 +273,14 @@ class DiscreteSimulation:
         self.network = network
         self.model = model
         self.solver = as_spreadr("spreadr" if solver is None else solver)
-        self.t0 = V.integer("t0", t0)
+        self.t0 = V.integer("t0", t0, min=-2**62, max=2**62)
         if t_end is None or (isinstance(t_end, float) and math.isinf(t_end)):
             if self.solver.threshold_to_stop is None:
                 raise ConfigError("t_end: the run needs a number of steps (t_end) or "
                                   "solver.threshold_to_stop to stop")
             self.t_end = None
         else:
-            self.t_end = V.integer("t_end", t_end)
+            self.t_end = V.integer("t_end", t_end, max=2**62)   # steps count in int64
             if self.t_end <= self.t0:
                 raise ConfigError(f"t_end: must be > t0 ({self.t0}) (got {self.t_end})")
         self.members = V.integer("members", members, min=1)
@@ -309,6 +309,10 @@ class DiscreteSimulation:
         self.threads = threads
         n, m = network.n, self.members
         self.t_stop = self.t_end if self.t_end is not None else self.t0 + self.solver.max_steps
+        if self.t_stop - self.t0 > 2**62:
+            raise ConfigError(f"t_end: {self.t_stop - self.t0} steps do not fit a 64-bit counter; "
+                              "run at most 2**62 steps")
+        self._warn_long(network)
         from .simulate import _gib, memory_limit
         limit, source = memory_limit(max_memory)
         saves = (self.save_at.size + 2 if self.save_at is not None
@@ -393,8 +397,33 @@ class DiscreteSimulation:
     def chunk_rows(self) -> int:
         return max(1, CHUNK_BYTES // (8 * self.network.n * self.members))
 
+    def _warn_long(self, network) -> None:
+        """A warning with the step count for runs that will take long (class 5 of issue 13)."""
+        import warnings
+
+        from ._numerics import LONG_RUN_S, RHS_ELEMENT_S, RHS_FIXED_S, _duration
+        from .errors import ThoughtfieldWarning
+        steps = self.t_stop - self.t0
+        per = RHS_FIXED_S + RHS_ELEMENT_S * (2 * network.n_relations + network.n) * self.members
+        if steps * per > LONG_RUN_S:
+            warnings.warn(f"this run takes {'up to ' if self.t_end is None else ''}{steps:.3g} "
+                          f"steps (spreadr; roughly {_duration(steps * per)} or more on one "
+                          "core): Ctrl-C stops it (keeping a checkpoint when checkpointing is "
+                          "on)", ThoughtfieldWarning, stacklevel=3)
+
+    def _steps_per_call(self) -> int:
+        """Steps one kernel call may take: calibrated to about ``KERNEL_CALL_S`` seconds
+        so that SIGINT/SIGTERM and checkpoints act within about a second (where a call
+        ends never changes the result)."""
+        b = self.__dict__.get("_budget")
+        if b is None:
+            b = max(1, int(2e7 // (self.problem.data.size * self.members
+                                   + self.network.n * self.members + 64)))
+        return b
+
     def advance(self, steps: int | None = None) -> None:
         """Run up to ``steps`` more steps (default: to the end), keeping the saved rows."""
+        from .simulate import KERNEL_CALL_S
         if self.done:
             return
         t_goal = self.t_stop if steps is None else min(self.t_stop, self.step + int(steps))
@@ -402,11 +431,17 @@ class DiscreteSimulation:
         rows = self.chunk_rows()
         t_wall = _time.perf_counter()
         while self.status == ST_OK and self.step < t_goal:
-            want = -(-(t_goal - self.step) // every) + 1
+            budget = self._steps_per_call()
+            t_call = min(t_goal, self.step + budget)
+            want = -(-(t_call - self.step) // every) + 1
             out = np.empty((min(rows, want), self.network.n * self.members))
             tout = np.empty(out.shape[0], np.int64)
-            k = _run(self.problem, self.a, self._s, self._anew, self.ist, t_goal, every,
+            before, t_k = self.step, _time.perf_counter()
+            k = _run(self.problem, self.a, self._s, self._anew, self.ist, t_call, every,
                      self.t0, out, tout)
+            took, done = _time.perf_counter() - t_k, self.step - before
+            if done > 0 and took > 0:
+                self._budget = max(1, min(int(KERNEL_CALL_S * done / took), 4 * budget))
             out, tout = out[:k], tout[:k]
             # the kernel also saves the last step of each call; keep it only when the run
             # ends there, so that where a chunk ends never changes what is saved
@@ -458,7 +493,10 @@ class DiscreteSimulation:
             if resume:
                 saver.restore()
         if not progress and saver is None:
-            self.advance()
+            try:
+                self.advance()
+            except KeyboardInterrupt as e:
+                raise self._interrupted(e, None) from None
             return self.result()
         every = self.save_every
         step = max(1, self.chunk_rows()) * every          # chunks end on the save grid
@@ -483,6 +521,8 @@ class DiscreteSimulation:
         except BaseException as e:
             if saver is not None and isinstance(e, (SolverError, DivergenceError)):
                 saver.remove()
+            if isinstance(e, KeyboardInterrupt):
+                raise self._interrupted(e, saver) from None
             raise
         finally:
             if bar is not None:
@@ -491,6 +531,29 @@ class DiscreteSimulation:
         if saver is not None and not keep_checkpoint:
             saver.remove()
         return ds
+
+    def _interrupted(self, e: KeyboardInterrupt, saver):
+        """:class:`~thoughtfield.errors.Interrupted` after a checkpoint (when on)."""
+        import signal
+
+        from .errors import Interrupted, ThoughtfieldError
+        ckpt, note = None, " (checkpointing is off)"
+        if saver is not None:
+            try:
+                self.save_checkpoint(saver.path)
+                ckpt = saver.path
+            except (OSError, ThoughtfieldError) as err:
+                note = f" (the checkpoint could not be written: {err})"
+        signum = getattr(e, "signum", None) or int(signal.SIGINT)
+        word = "terminated (SIGTERM)" if signum == signal.SIGTERM else "interrupted"
+        msg = (f"{word} at step {self.step} (spreadr); "
+               + (f"checkpoint written to {ckpt}" if ckpt else "no checkpoint" + note))
+        try:
+            partial = self.result(partial=True)
+        except Exception:  # pragma: no cover - never mask the interruption
+            partial = None
+        return Interrupted(msg, checkpoint=ckpt, partial=partial, signum=signum,
+                           time=float(self.step))
 
     def save_checkpoint(self, path) -> str:
         """Write the state of this run to ``path`` (atomically)."""

@@ -439,15 +439,16 @@ class Simulation:
             except (OSError, ThoughtfieldError) as err:
                 note = f" (the checkpoint could not be written: {err})"
         t = float(self.state.fst[F_T])
-        msg = f"interrupted at t = {t:.6g} ({self.n_saved} of {self.ts.size} save times); "
+        signum = getattr(e, "signum", None) or int(signal.SIGINT)
+        word = "terminated (SIGTERM)" if signum == signal.SIGTERM else "interrupted"
+        msg = f"{word} at t = {t:.6g} ({self.n_saved} of {self.ts.size} save times); "
         msg += (f"checkpoint written to {ckpt}" if ckpt else
                 "no checkpoint" + (note or " (checkpointing is off)"))
         try:
             partial = self.result(partial=True)
         except Exception:  # pragma: no cover - never mask the interruption
             partial = None
-        return Interrupted(msg, checkpoint=ckpt, partial=partial, time=t,
-                           signum=getattr(e, "signum", None) or int(signal.SIGINT))
+        return Interrupted(msg, checkpoint=ckpt, partial=partial, time=t, signum=signum)
 
     def save_checkpoint(self, path) -> str:
         """Write the state of this run to ``path`` (atomically); see
