@@ -20,6 +20,7 @@ import math
 import re
 import sys
 
+from ._inputs import MAX_DEPTH, check_depth
 from .errors import ConfigError
 
 if sys.version_info >= (3, 11):
@@ -39,7 +40,10 @@ def loads(text: str, source: str = "<config>") -> dict:
     if not isinstance(text, str):
         raise ConfigError(f"{source}: expected TOML text (got {type(text).__name__})")
     try:
-        return tomllib.loads(text)
+        data = tomllib.loads(text)
+    except RecursionError:
+        raise ConfigError(f"{source}: invalid TOML: arrays or inline tables are nested too "
+                          f"deeply (more than {MAX_DEPTH} levels are never needed)") from None
     except TOMLDecodeError as e:
         msg = str(e)
         m = _LINECOL.search(msg)
@@ -62,6 +66,28 @@ def loads(text: str, source: str = "<config>") -> dict:
         err = ConfigError(f"{where}: invalid TOML: {msg}")
         err.line = line
         raise err from None
+    except ValueError:   # an integer longer than Python converts (4300 digits)
+        raise _long_number(text, source) from None
+    check_depth(data, source)
+    return data
+
+
+_LONG_INT = re.compile(r"[0-9][0-9_]{999,}")
+
+
+def _long_number(text: str, source: str) -> ConfigError:
+    m = _LONG_INT.search(text)
+    where = source
+    if m:
+        where = f"{source}:{text.count(chr(10), 0, m.start()) + 1}"
+        digits = len(m.group().replace("_", ""))
+        what = f"an integer with {digits} digits"
+    else:
+        what = "a number too long to convert"
+    err = ConfigError(f"{where}: invalid TOML: {what}; write large or precise values as "
+                      "floats (e.g. 1e300)")
+    err.line = int(where.rsplit(":", 1)[1]) if m else None
+    return err
 
 
 # ---------------------------------------------------------------- key -> line
@@ -412,10 +438,27 @@ def parse_value(text: str):
     """Parse the value of ``--set key=value`` as a TOML value; a bare word that is not
     TOML (``rk4``, ``sigmoid``) is taken as a string."""
     try:
-        return tomllib.loads(f"v = {text}")["v"]
+        value = tomllib.loads(f"v = {text}")["v"]
+    except RecursionError:
+        raise ConfigError(f"not a TOML value: {_clip(text)} (nested too deeply; more than "
+                          f"{MAX_DEPTH} levels are never needed)") from None
     except TOMLDecodeError as e:
         if re.fullmatch(r"[A-Za-z_][\w.\-@*]*", text.strip()):
             return text.strip()
         msg = _LINECOL.sub("", str(e)).strip()
-        raise ConfigError(f"not a TOML value: {text!r} ({msg}); quote strings, e.g. "
+        raise ConfigError(f"not a TOML value: {_clip(text)} ({msg}); quote strings, e.g. "
                           f"'\"text\"', and write lists as [1, 2]") from None
+    except ValueError:
+        raise ConfigError(f"not a TOML value: {_clip(text)} (an integer with more than 4300 "
+                          "digits); write large values as floats (e.g. 1e300)") from None
+    try:
+        check_depth(value, "value")
+    except ConfigError:
+        raise ConfigError(f"not a TOML value: {_clip(text)} (nested too deeply; more than "
+                          f"{MAX_DEPTH} levels are never needed)") from None
+    return value
+
+
+def _clip(text: str) -> str:
+    r = repr(text)
+    return r if len(r) <= 80 else r[:60] + "..." + r[-17:]

@@ -95,7 +95,20 @@ def name(key: str, value, error=ConfigError) -> str:
         raise error(f"{key}: must be a string (got {show(value)} of type {type(value).__name__})")
     if not value or value.strip() != value:
         raise error(f"{key}: must be a non-empty name without leading/trailing spaces (got {show(value)})")
+    if not value.isprintable():
+        c = next(ch for ch in value if not ch.isprintable())
+        raise error(f"{key}: must be printable text, without control characters (got "
+                    f"{show(value)}, which contains {unicode_name(c)}); remove the character")
     return value
+
+
+def unicode_name(c: str) -> str:
+    """``U+001B (ESCAPE)``: a character named for messages."""
+    import unicodedata
+    names = {0: "NUL", 0x1B: "ESC", 0x7F: "DEL", 0x0A: "a line break", 0x0D: "a carriage return",
+             0x09: "a tab"}
+    nm = names.get(ord(c)) or unicodedata.name(c, "") or unicodedata.category(c)
+    return f"U+{ord(c):04X} ({nm})"
 
 
 def real_array(key: str, values, n: int | None = None, *, min=None, positive_only=False,

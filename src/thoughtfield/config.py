@@ -52,7 +52,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
-from . import _toml
+from . import _inputs, _toml
 from . import _validate as V
 from ._schema import (REQUIRED, AnyValue, Bool, Choice, Field, Int, ListOf, MapOf, OneOf, Real,
                       Section, Str, Struct, is_array, is_table, per_concept, struct_markdown)
@@ -139,10 +139,11 @@ class ConfigContext:
     """What section hooks see: the checked data, the objects built so far, and where
     relative paths point."""
 
-    def __init__(self, data: dict, base_dir: Path, source: str):
+    def __init__(self, data: dict, base_dir: Path, source: str, allow_files=None):
         self.data = data
         self.base_dir = base_dir
         self.source = source
+        self.allow_files = allow_files
         self.objects: dict[str, object] = {}
 
     def __getitem__(self, name: str):
@@ -164,13 +165,36 @@ class ConfigContext:
         q = Path(os.path.expanduser(p))
         return q if q.is_absolute() else (self.base_dir / q)
 
-    def input_file(self, key: str, p: str) -> Path:
-        """:meth:`path` of an input file that must exist; errors name ``key``."""
+    def allowed(self, key: str, p: str, what: str = "file") -> Path:
+        """:meth:`path` of a file (or folder) the config may read: under the config's own
+        folder (symbolic links resolved) or under a folder allowed by ``allow_files``
+        (see :func:`load_config`); else a :class:`ConfigError` naming ``key``.  Checked
+        before the path is looked at, so a refused path reveals nothing about the file."""
         path = self.path(p)
         shown = V.show(str(path), 200).strip("'\"")
         if "\x00" in str(path):
             raise ConfigError(f"{key}: cannot use the path {shown!r} (a file name cannot "
                               "contain a NUL character)")
+        anything, roots = allowed_roots(self.allow_files)
+        if anything:
+            return path
+        real = _real(path)
+        base = _real(self.base_dir)
+        if any(_under(real, r) for r in (base, *roots)):
+            return path
+        given = V.show(str(p), 120)
+        lexical = Path(os.path.abspath(path))
+        inside = _under(lexical, Path(os.path.abspath(self.base_dir))) or _under(lexical, base)
+        how = f"is a link to a {what} outside" if inside else "is outside"
+        raise ConfigError(f"{key}: {given} {how} the config's folder {base}; a config may only "
+                          f"read {what}s under its own folder -- move the {what} there, or allow "
+                          f"its folder with --allow-files FOLDER (or {ALLOW_FILES_ENV}, or "
+                          "allow_files= in Python)")
+
+    def input_file(self, key: str, p: str) -> Path:
+        """:meth:`allowed` path of an input file that must exist; errors name ``key``."""
+        path = self.allowed(key, p)
+        shown = V.show(str(path), 200).strip("'\"")
         try:
             ok = path.exists()
             is_dir = ok and path.is_dir()
@@ -183,6 +207,52 @@ class ConfigContext:
         if is_dir:
             raise ConfigError(f"{key}: {shown} is a folder, not a file")
         return path
+
+
+#: Environment variable with folders (separated by ``os.pathsep``) that configs may read
+#: files from besides their own folder; ``*`` allows any file.
+ALLOW_FILES_ENV = "THOUGHTFIELD_ALLOW_FILES"
+
+
+def allowed_roots(allow_files=None) -> tuple[bool, tuple[Path, ...]]:
+    """``(any file allowed, extra folders)`` from ``allow_files`` (``True``: any file; a
+    folder or a list of folders) or, when it is None, the environment variable
+    ``THOUGHTFIELD_ALLOW_FILES``."""
+    if allow_files is None:
+        env = os.environ.get(ALLOW_FILES_ENV, "").strip()
+        if not env:
+            return False, ()
+        if env == "*":
+            return True, ()
+        allow_files = [x for x in env.split(os.pathsep) if x.strip()]
+    if allow_files is True:
+        return True, ()
+    if allow_files is False:
+        return False, ()
+    if isinstance(allow_files, (str, os.PathLike)):
+        allow_files = [allow_files]
+    try:
+        items = list(allow_files)
+    except TypeError:
+        raise ConfigError(f"allow_files: expected True, a folder or a list of folders (got "
+                          f"{V.show(allow_files)})") from None
+    roots = []
+    for i, r in enumerate(items):
+        if not isinstance(r, (str, os.PathLike)) or "\x00" in os.fspath(r) or not os.fspath(r):
+            raise ConfigError(f"allow_files[{i}]: expected a folder (got {V.show(r)})")
+        roots.append(_real(Path(os.path.expanduser(os.fspath(r)))))
+    return False, tuple(roots)
+
+
+def _real(p: Path) -> Path:
+    try:
+        return Path(os.path.realpath(p))
+    except (OSError, ValueError):
+        return Path(os.path.abspath(p))
+
+
+def _under(p: Path, root: Path) -> bool:
+    return p == root or root in p.parents
 
 
 def _prefixed(e: ConfigError, prefix: str) -> ConfigError:
@@ -237,10 +307,17 @@ def _read_json(path, data, ctx):
     from .network import read_text
     try:
         d = json.loads(read_text(path))
+    except RecursionError:
+        raise NetworkError(f"{path}: not valid JSON (arrays or objects nested more deeply than "
+                           "a network file ever needs)") from None
     except ValueError as e:
         if isinstance(e, ConfigError):
             raise
-        raise NetworkError(f"{path}: not valid JSON ({e})") from None
+        msg = str(e)
+        if "integer string conversion" in msg:   # Python's 4300-digit limit
+            msg = "an integer with more than 4300 digits; write large values as floats"
+        raise NetworkError(f"{path}: not valid JSON ({msg})") from None
+    _inputs.check_depth(d, str(path), error=NetworkError)
     if not isinstance(d, Mapping):
         raise NetworkError(f"{path}: expected a JSON object as written by ConceptNetwork.to_dict()")
     if "layers" in data:
@@ -413,7 +490,8 @@ _NETWORK = Struct({
                             "New relation types, or changes to built-in ones."),
     "file": Field(Str(), None, "A network file, relative to the config's folder: CSV/TSV edge "
                   "list with a header `source,target[,type][,weight]`, GraphML, GEXF, or JSON "
-                  "as written by `ConceptNetwork.to_dict()`."),
+                  "as written by `ConceptNetwork.to_dict()`. It must lie under the config's "
+                  "folder (links resolved) unless `--allow-files FOLDER` allows another."),
     "concepts_file": Field(Str(), None, "CSV/TSV with `name[,layer]` listing the concepts of an "
                            "edge-list `file` (relative to the config's folder); without it "
                            "concepts are added as they appear, in the lowest layer."),
@@ -421,7 +499,9 @@ _NETWORK = Struct({
                     "Format of `file`.", default_doc="from the file name"),
     "dataset": Field(Str(name=True), None, "A registered dataset (`thoughtfield.datasets.names()`)."),
     "options": Field(MapOf(AnyValue(), key_doc="OPTION"), None,
-                     "Keyword options passed to the dataset's loader."),
+                     "Keyword options passed to the dataset's loader; a folder or file option "
+                     "(`path`, `file`, ...) is relative to the config's folder and must lie "
+                     "under it, like `file`."),
     "name": Field(Str(), None, "A name for the network."),
     # edits applied to the network from any source, in this order
     "keep_types": Field(ListOf(Str(name=True), min_len=1, unique=True), None,
@@ -509,7 +589,7 @@ def _relation_type_objects(d):
 
 def _build_network(d, ctx) -> ConceptNetwork:
     if "dataset" in d:
-        net = _load_dataset(d["dataset"], d.get("options") or {})
+        net = _load_dataset(d["dataset"], d.get("options") or {}, ctx)
         where = f"dataset {d['dataset']!r}"
     elif "file" in d:
         path = ctx.path(d["file"])
@@ -562,9 +642,20 @@ def _build_network(d, ctx) -> ConceptNetwork:
     return _edit_network(net, d)
 
 
-def _load_dataset(name, options):
+_PATH_OPTION = re.compile(r"^(?:path|file|folder|dir|directory)$|_(?:path|file|folder|dir)$")
+
+
+def _load_dataset(name, options, ctx=None):
     from . import datasets
     loader, _ = datasets._lookup(name)
+    if ctx is not None:
+        # options naming files or folders (wordnet's ``path``) follow the rules of
+        # network.file: relative to the config's folder, and only where it may read
+        options = dict(options)
+        for k, v in options.items():
+            if _PATH_OPTION.search(str(k)) and isinstance(v, str):
+                options[k] = str(ctx.allowed(f"network.options.{k}", v,
+                                             "folder" if "file" not in k else "file"))
     try:
         sig = inspect.signature(loader)
     except (TypeError, ValueError):  # pragma: no cover - builtins without a signature
@@ -960,9 +1051,11 @@ class SimulationConfig:
     for sections registered later).  Treat the network as read-only.
     """
 
-    __slots__ = ("_data", "_objects", "text", "path", "base_dir", "overrides", "_lines")
+    __slots__ = ("_data", "_objects", "text", "path", "base_dir", "overrides", "_lines",
+                 "allow_files")
 
-    def __init__(self, data, objects, *, text, path, base_dir, overrides, lines):
+    def __init__(self, data, objects, *, text, path, base_dir, overrides, lines,
+                 allow_files=None):
         object.__setattr__(self, "_data", _freeze(data))
         object.__setattr__(self, "_objects", dict(objects))
         object.__setattr__(self, "text", text)
@@ -970,6 +1063,7 @@ class SimulationConfig:
         object.__setattr__(self, "base_dir", base_dir)
         object.__setattr__(self, "overrides", tuple(overrides))
         object.__setattr__(self, "_lines", lines)
+        object.__setattr__(self, "allow_files", allow_files)
 
     def __setattr__(self, name, value):
         raise AttributeError("SimulationConfig is frozen; use with_overrides() for a changed copy")
@@ -1042,12 +1136,13 @@ class SimulationConfig:
         reuse = {"network": (self._data.get("network"), self.network)} if keep_network else None
         return _load_data(self.to_dict(), text=self.text, path=self.path, base_dir=self.base_dir,
                           overrides=overrides, previous=self.overrides, lines=self._lines,
-                          reuse=reuse)
+                          reuse=reuse, allow_files=self.allow_files)
 
     def simulation_kwargs(self) -> dict:
         """Keyword arguments of :class:`~thoughtfield.Simulation` for this config."""
         kwargs: dict = {}
-        ctx = ConfigContext(self.to_dict(), self.base_dir, self.path or "<config>")
+        ctx = ConfigContext(self.to_dict(), self.base_dir, self.path or "<config>",
+                            self.allow_files)
         ctx.objects = dict(self._objects)
         for sec in sections():
             if sec.apply is not None and self._objects.get(sec.name) is not None:
@@ -1114,6 +1209,7 @@ class SimulationConfig:
 def _source(source, base_dir):
     """``(raw_dict, text, path, base_dir)`` from a path, TOML text or a mapping."""
     if isinstance(source, Mapping):
+        _inputs.check_depth(source, "config")
         raw = copy.deepcopy(dict(source))
         return raw, None, None, Path(base_dir) if base_dir else Path.cwd()
     if isinstance(source, os.PathLike) or (isinstance(source, str) and _looks_like_path(source)):
@@ -1127,12 +1223,13 @@ def _source(source, base_dir):
             raise ConfigError(f"{p}: config file not found")
         if p.is_dir():
             raise ConfigError(f"{p}: is a folder, not a config file")
+        data = _inputs.read_bytes(p, "config")   # a regular file, within the size limit
         try:
-            text = p.read_text(encoding="utf-8")
+            text = data.decode("utf-8")
         except UnicodeDecodeError as e:
             raise ConfigError(f"{p}: not a UTF-8 text file ({e.reason} at byte {e.start})") from None
-        except OSError as e:
-            raise ConfigError(f"{p}: cannot read ({e.strerror})") from None
+        if "\r" in text:   # universal newlines, as text-mode reading did
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
         raw = _toml.loads(text, str(p))
         return raw, text, str(p), Path(base_dir) if base_dir else p.resolve().parent
     if isinstance(source, str):
@@ -1150,17 +1247,24 @@ def _looks_like_path(s: str) -> bool:
 
 def parse_override(item) -> tuple[str, object, str]:
     """``"solver.rtol=1e-8"`` -> ``("solver.rtol", 1e-8, "--set solver.rtol=1e-8")``."""
+    shown = _clipped(item)
     if not isinstance(item, str) or "=" not in item:
-        raise ConfigError(f"--set {item}: expected KEY=VALUE, e.g. --set run.t_end=5")
+        raise ConfigError(f"--set {shown}: expected KEY=VALUE, e.g. --set run.t_end=5")
     key, _, text = item.partition("=")
     key = key.strip()
     if not key:
-        raise ConfigError(f"--set {item}: the key before '=' is empty")
+        raise ConfigError(f"--set {shown}: the key before '=' is empty")
     try:
         value = _toml.parse_value(text.strip())
     except ConfigError as e:
-        raise ConfigError(f"--set {item}: {e}") from None
-    return key, value, f"--set {item}"
+        raise ConfigError(f"--set {shown}: {e}") from None
+    return key, value, f"--set {shown}"
+
+
+def _clipped(item) -> str:
+    """An override as shown in messages: at most 80 characters, control characters escaped."""
+    s = _inputs.printable(str(item))
+    return s if len(s) <= 80 else s[:60] + "..." + s[-17:]
 
 
 def _normalise_overrides(overrides) -> list[tuple[str, object, str]]:
@@ -1298,7 +1402,8 @@ def _check_root(raw) -> dict:
     return data
 
 
-def _load_data(raw, *, text, path, base_dir, overrides=None, previous=(), lines=None, reuse=None):
+def _load_data(raw, *, text, path, base_dir, overrides=None, previous=(), lines=None, reuse=None,
+               allow_files=None):
     """Check ``raw`` and build every section.  ``reuse`` maps section names to
     ``(checked data, object)``: a section whose checked data equals that data takes the
     object instead of being built again (e.g. a large network shared by sweep points)."""
@@ -1314,7 +1419,7 @@ def _load_data(raw, *, text, path, base_dir, overrides=None, previous=(), lines=
             overridden[p] = label
     try:
         data = _check_root(raw)
-        ctx = ConfigContext(data, Path(base_dir), source)
+        ctx = ConfigContext(data, Path(base_dir), source, allow_files)
         for name, sec in _registry().items():
             value = data.get(name)
             if reuse and name in reuse and _freeze(value) == _freeze(reuse[name][0]):
@@ -1329,10 +1434,10 @@ def _load_data(raw, *, text, path, base_dir, overrides=None, previous=(), lines=
     labels = list(previous) + [label[len("--set "):] if label.startswith("--set ") else
                                f"{p}={_toml.format_value(v)}" for p, v, label in ovs]
     return SimulationConfig(data, ctx.objects, text=text, path=path, base_dir=Path(base_dir),
-                            overrides=labels, lines=lines)
+                            overrides=labels, lines=lines, allow_files=allow_files)
 
 
-def load_config(source, *, overrides=None, base_dir=None) -> SimulationConfig:
+def load_config(source, *, overrides=None, base_dir=None, allow_files=None) -> SimulationConfig:
     """Load and validate a simulation config.
 
     Parameters
@@ -1347,6 +1452,12 @@ def load_config(source, *, overrides=None, base_dir=None) -> SimulationConfig:
     base_dir : path, optional
         Folder that relative paths in the config (``network.file``) are resolved against
         (default: the config file's folder, else the current directory).
+    allow_files : True, path or list of paths, optional
+        Folders besides ``base_dir`` that the config may read files from (``True``: any
+        file).  By default a config reads only files under its own folder, symbolic links
+        resolved, since configs may come from strangers; the default is taken from the
+        environment variable ``THOUGHTFIELD_ALLOW_FILES`` (folders separated by
+        ``os.pathsep``, or ``*``).
 
     Raises
     ------
@@ -1355,8 +1466,10 @@ def load_config(source, *, overrides=None, base_dir=None) -> SimulationConfig:
     """
     if isinstance(source, SimulationConfig):
         return source.with_overrides(overrides) if overrides else source
+    allowed_roots(allow_files)   # a bad allow_files is an error even if nothing is read
     raw, text, path, bdir = _source(source, base_dir)
-    return _load_data(raw, text=text, path=path, base_dir=bdir, overrides=overrides)
+    return _load_data(raw, text=text, path=path, base_dir=bdir, overrides=overrides,
+                      allow_files=allow_files)
 
 
 def run_config(config, overrides=None, *, progress=False):
@@ -1380,8 +1493,11 @@ _INTRO = """\
 
 A simulation config is a TOML file. Top-level keys come first, then one table per
 section. `[network]` and `[run]` are required; everything else has defaults. Paths in
-the config (`network.file`, `network.concepts_file`) are relative to the config file's
-folder. Unknown keys are errors (with a did-you-mean), and every error names the key
+the config (`network.file`, `network.concepts_file`, a dataset's `path`) are relative to
+the config file's folder, and a config reads only files under its own folder (symbolic
+links resolved): configs may come from strangers. `--allow-files FOLDER` (or the
+environment variable `THOUGHTFIELD_ALLOW_FILES`) allows other folders, `--allow-any-file`
+any file. Unknown keys are errors (with a did-you-mean), and every error names the key
 path and the line, e.g. `quickstart.toml:31: solver.rtol: must be > 0 (got -0.001)`.
 
 ```toml

@@ -32,7 +32,7 @@ import numpy as np
 
 from . import _validate as V
 from .errors import ConfigError, NetworkError
-from .network import (ConceptNetwork, _csv_rows, _delimiter, check_input_file, read_text,
+from .network import (ConceptNetwork, _csv_file_rows, _delimiter, check_input_file,
                       relation_types_from)
 from .stimuli import Clamp, Pulse, as_stimuli
 
@@ -71,15 +71,28 @@ def read_graphml(path, **kwargs) -> ConceptNetwork:
     ``type``/``weight``, node attribute ``layer``; see :meth:`ConceptNetwork.from_networkx`)."""
     import networkx as nx
     p = _exists(path)
-    try:
-        g = nx.read_graphml(p, force_multigraph=True)
-    except Exception as e:  # networkx raises several types for malformed XML
-        raise NetworkError(f"{p}: not a readable GraphML file ({_short(e)})") from None
+    with _open(p) as f:
+        try:
+            g = nx.read_graphml(f, force_multigraph=True)
+        except Exception as e:  # networkx raises several types for malformed XML
+            raise NetworkError(f"{p}: not a readable GraphML file ({_short(e)})") from None
     return _from_graph(p, g, kwargs)
 
 
+def _open(p):
+    """The regular file ``p`` opened for reading (never a device or a FIFO), within the
+    input size limit (``THOUGHTFIELD_MAX_INPUT_SIZE``)."""
+    from ._inputs import open_regular
+    return open_regular(p, "input", error=NetworkError)
+
+
 def _short(e: Exception) -> str:
-    msg = str(e) or type(e).__name__
+    from ._inputs import printable
+    if isinstance(e, RecursionError):
+        return "elements nested too deeply"
+    if isinstance(e, MemoryError):
+        return "not enough memory"
+    msg = printable(str(e) or type(e).__name__)
     return msg if len(msg) <= 200 else msg[:197] + "..."
 
 
@@ -122,17 +135,19 @@ def read_gexf(path, **kwargs) -> ConceptNetwork:
 
     import networkx as nx
     p = _exists(path)
-    try:
-        root = ET.parse(p).getroot()
-        g = nx.read_gexf(p)
-    except Exception as e:
-        raise NetworkError(f"{p}: not a readable GEXF file ({_short(e)})") from None
+    with _open(p) as f:
+        try:
+            root = ET.parse(f).getroot()
+            f.seek(0)
+            g = nx.read_gexf(f)
+        except Exception as e:
+            raise NetworkError(f"{p}: not a readable GEXF file ({_short(e)})") from None
     ns = root.tag[:root.tag.index("}") + 1] if root.tag.startswith("{") else ""
     desc = root.find(f"{ns}meta/{ns}description")
     if desc is not None and desc.text:
         try:
             info = json.loads(desc.text)
-        except ValueError:
+        except (ValueError, RecursionError):
             info = None   # a plain-text description written by another program
         info = info.get("thoughtfield") if isinstance(info, dict) else None
         if isinstance(info, dict):
@@ -193,59 +208,85 @@ def read_spreadr_network(path, *, relation: str = "link", **kwargs) -> ConceptNe
     ``link``: directed, the exact spreadr semantics).  A matrix without row names is
     accepted when it is square with the header's names."""
     p = _exists(path)
-    numbered = [(ln, r) for ln, r in _csv_rows(p, read_text(p), _delimiter(p, None)) if r]
-    if not numbered:
-        raise NetworkError(f"{p}: empty file; expected a header row of concept names")
-    header = numbered[0][1]
-    body = [r for _, r in numbered[1:]]
-    lines = [ln for ln, _ in numbered[1:]]
-    n = len(body)
-    if len(header) == n + 1:
-        names = header[1:]
-        labels = [r[0] for r in body]
-        width = n + 1
-    elif len(header) == n:
-        names = header
-        labels = None
-        width = n
+    rows = ((ln, r) for ln, r in _csv_file_rows(p, _delimiter(p, None)) if r)
+    try:
+        _, header = next(rows)
+    except StopIteration:
+        raise NetworkError(f"{p}: empty file; expected a header row of concept names") from None
+    width = len(header)
+    _check_dense(p, width)
+    # read as a stream: each row becomes numbers at once (memory: the matrix, not the text);
+    # row[0] is a row name or the first column, which the row count decides at the end
+    vals = np.zeros((width, max(width - 1, 0)))
+    first: list[str] = []
+    lines: list[int] = []
+    n = 0
+    for ln, r in rows:
+        if len(r) != width:
+            raise NetworkError(f"{p} line {ln}: expected {width} fields, got {len(r)}")
+        if n < width:
+            vals[n] = _row_numbers(p, ln, r[1:], header[1:])
+            first.append(r[0])
+            lines.append(ln)
+        n += 1
+    if width == n + 1:
+        names, labels = header[1:], first
+        vals = vals[:n]
+    elif width == n:
+        names, labels = header, None
+        col0 = _row_numbers(p, None, first, [header[0]] * n, lines)
+        vals = np.concatenate([col0[:, None], vals[:n]], axis=1)
     else:
-        raise NetworkError(f"{p}: {len(header)} header fields for {n} rows; expected a square "
+        raise NetworkError(f"{p}: {width} header fields for {n} rows; expected a square "
                            "matrix with a header row of names (and the names as row labels)")
     names = [x.strip() for x in names]
     if labels is not None:
         labels = [x.strip() for x in labels]
         if labels != names:
             k = next(i for i, (a, b) in enumerate(zip(labels, names)) if a != b)
-            raise NetworkError(f"{p} line {lines[k]}: row name {labels[k]!r} differs from column "
-                               f"name {names[k]!r}; rows and columns must list the concepts in "
-                               "the same order")
-    for i, r in enumerate(body):
-        if len(r) != width:
-            raise NetworkError(f"{p} line {lines[i]}: expected {width} fields, got {len(r)}")
-    cells = [r[1:] if labels is not None else r for r in body]
-    try:
-        vals = np.array(cells, dtype=np.float64).reshape(n, n)
-        fast = bool(np.isfinite(vals).all())
-    except ValueError:
-        fast = False
-    if not fast:
-        vals = np.zeros((n, n))
-        for i, r in enumerate(cells):
-            for j, c in enumerate(r):
-                c = c.strip()
-                try:
-                    v = float(c) if c not in ("", "NA") else 0.0
-                except ValueError:
-                    raise NetworkError(f"{p} line {lines[i]}, column {names[j]!r}: not a number "
-                                       f"({c!r})") from None
-                if not math.isfinite(v):
-                    raise NetworkError(f"{p} line {lines[i]}, column {names[j]!r}: must be "
-                                       f"finite (got {c!r})")
-                vals[i, j] = v
+            raise NetworkError(f"{p} line {lines[k]}: row name {V.show(labels[k])} differs from "
+                               f"column name {V.show(names[k])}; rows and columns must list the "
+                               "concepts in the same order")
     try:
         return ConceptNetwork.from_scipy(vals, names, relation=relation, **kwargs)
     except NetworkError as e:
         raise NetworkError(f"{p}: {e}") from None
+
+
+def _check_dense(p, width: int) -> None:
+    """A dense ``width x width`` matrix must fit the memory guard before it is allocated."""
+    from ._inputs import human
+    from .errors import ResourceError
+    from .simulate import memory_limit
+    need = 8 * width * width
+    limit, source = memory_limit(None)
+    if limit is not None and need > limit:
+        raise ResourceError(f"{p}: a {width}x{width} adjacency matrix needs {human(need)} of "
+                            f"memory, more than the limit {human(limit)} ({source}); give the "
+                            "network as an edge list (CSV source,target,weight) instead")
+
+
+def _row_numbers(p, ln, cells, columns, lines=None) -> np.ndarray:
+    """One matrix row (or column, with ``lines``) as floats: empty and NA are 0; other text
+    and non-finite values are errors naming the line and column."""
+    try:
+        out = np.array(cells, dtype=np.float64)
+        if np.isfinite(out).all():
+            return out
+    except ValueError:
+        pass
+    out = np.zeros(len(cells))
+    for j, c in enumerate(cells):
+        c = c.strip()
+        where = f"{p} line {ln if lines is None else lines[j]}, column {V.show(columns[j].strip())}"
+        try:
+            v = float(c) if c not in ("", "NA") else 0.0
+        except ValueError:
+            raise NetworkError(f"{where}: not a number ({V.show(c)})") from None
+        if not math.isfinite(v):
+            raise NetworkError(f"{where}: must be finite (got {V.show(c)})")
+        out[j] = v
+    return out
 
 
 def read_start_run(path) -> list[Pulse]:

@@ -128,6 +128,8 @@ def relation_types_from(spec, key: str = "relation_types") -> list[RelationType]
         import json
         try:
             spec = json.loads(spec)
+        except RecursionError:
+            raise NetworkError(f"{key}: not valid JSON (nested too deeply)") from None
         except ValueError as e:
             raise NetworkError(f"{key}: not valid JSON ({e})") from None
     if not isinstance(spec, Mapping):
@@ -424,7 +426,7 @@ class ConceptNetwork:
         else:
             names = list(names)
         bad = [i for i, x in enumerate(names)
-               if not isinstance(x, str) or not x or x.strip() != x]
+               if not isinstance(x, str) or not x or x.strip() != x or not x.isprintable()]
         if bad:
             V.name(f"from_arrays: names[{bad[0]}]", names[bad[0]], error=NetworkError)
         index = {nm: i for i, nm in enumerate(names)}
@@ -1102,8 +1104,10 @@ class ConceptNetwork:
                     net.add_concept(row["name"], row.get("layer") or None)
                 except NetworkError as e:
                     raise NetworkError(f"{os.fspath(concepts_path)} line {lineno}: {e}") from None
-        rels = []
-        lines = []
+        # the edge list is read as a stream and added in batches, so memory holds the
+        # relation arrays, not the file's text nor one Python tuple per edge
+        rels: list = []
+        lines: list = []
         for lineno, row in _read_table(path, delimiter, required=("source", "target"),
                                        optional=("type", "weight")):
             w = row.get("weight")
@@ -1114,23 +1118,13 @@ class ConceptNetwork:
                     wv = float(w)
                 except ValueError:
                     raise NetworkError(f"{os.fspath(path)} line {lineno}: weight: must be a number "
-                                       f"(got {w!r})") from None
+                                       f"(got {V.show(w)})") from None
             rels.append((row["source"], row["target"], row.get("type") or "association", wv))
             lines.append(lineno)
-        try:
-            net.add_relations(rels, add_missing=concepts_path is None)
-        except NetworkError as e:
-            msg = str(e)
-            if msg.startswith("relations["):
-                k = int(msg[len("relations["):msg.index("]")])
-                msg = f"{os.fspath(path)} line {lines[k]}: " + msg[msg.index("]") + 1:].lstrip()
-            if concepts_path is not None:
-                msg = msg.replace("add it to the concepts first",
-                                  f"add it to {os.fspath(concepts_path)} first")
-            if types_path is not None:
-                msg = msg.replace("define new ones with define_relation_type()",
-                                  f"define new ones in {os.fspath(types_path)}")
-            raise NetworkError(msg) from None
+            if len(rels) >= _CSV_BATCH:
+                _add_csv_batch(net, rels, lines, path, concepts_path, types_path)
+                rels, lines = [], []
+        _add_csv_batch(net, rels, lines, path, concepts_path, types_path)
         return net
 
     def to_csv(self, path, concepts_path=None, *, types_path=None,
@@ -1188,6 +1182,29 @@ class ConceptNetwork:
 
 _TYPE_FIELDS = ("sign", "gain", "symmetric", "forward", "reverse")
 
+#: Relations of an edge-list file added at a time.
+_CSV_BATCH = 4_096
+
+
+def _add_csv_batch(net, rels, lines, path, concepts_path, types_path) -> None:
+    """Add one batch of edge-list rows; errors name the file and line."""
+    if not rels:
+        return
+    try:
+        net.add_relations(rels, add_missing=concepts_path is None)
+    except NetworkError as e:
+        msg = str(e)
+        if msg.startswith("relations["):
+            k = int(msg[len("relations["):msg.index("]")])
+            msg = f"{os.fspath(path)} line {lines[k]}: " + msg[msg.index("]") + 1:].lstrip()
+        if concepts_path is not None:
+            msg = msg.replace("add it to the concepts first",
+                              f"add it to {os.fspath(concepts_path)} first")
+        if types_path is not None:
+            msg = msg.replace("define new ones with define_relation_type()",
+                              f"define new ones in {os.fspath(types_path)}")
+        raise NetworkError(msg) from None
+
 
 def _type_from_row(row: dict) -> RelationType:
     kw = {}
@@ -1221,7 +1238,8 @@ def _delimiter(path, delimiter):
 
 def check_input_file(path, error=NetworkError, key: str | None = None) -> str:
     """``path`` as a string, or ``error`` naming it when it cannot be an input file
-    (missing, a folder, an impossible name)."""
+    (missing, a folder, a device or FIFO, an impossible name)."""
+    from ._inputs import check_regular
     where = f"{key}: " if key else ""
     try:
         p = os.fspath(path)
@@ -1231,43 +1249,87 @@ def check_input_file(path, error=NetworkError, key: str | None = None) -> str:
         p = os.fsdecode(p)
     if "\x00" in p:
         raise error(f"{where}{p!r}: a file name cannot contain a NUL character")
-    try:
-        st = os.stat(p)
-    except FileNotFoundError:
-        raise error(f"{where}{p}: file not found") from None
-    except NotADirectoryError:
-        raise error(f"{where}{p}: file not found (a part of the path is not a folder)") from None
-    except OSError as e:
-        raise error(f"{where}{p}: cannot read ({e.strerror or e})") from None
-    import stat as _stat
-    if _stat.S_ISDIR(st.st_mode):
-        raise error(f"{where}{p}: is a folder, not a file")
+    check_regular(p, error=error, key=key)
     return p
 
 
 def read_text(path, error=NetworkError) -> str:
-    """The text of a UTF-8 file (a byte-order mark is dropped); unreadable files and
-    invalid UTF-8 become ``error`` naming the file and the position."""
-    p = check_input_file(path, error)
+    """The text of a UTF-8 file (a byte-order mark is dropped); unreadable files, files
+    that are not regular files or exceed the input size limit
+    (``THOUGHTFIELD_MAX_INPUT_SIZE``) and invalid UTF-8 become ``error`` naming the file
+    (and the position)."""
+    from ._inputs import read_text as _read
+    return _read(check_input_file(path, error), "input", error=error)
+
+
+class _Limited(io.RawIOBase):
+    """A binary reader that refuses to go past ``limit`` bytes (a file that keeps growing
+    while it is read)."""
+
+    def __init__(self, f, p, limit, env):
+        self._f, self._p, self._limit, self._env, self._n = f, p, limit, env, 0
+
+    def readable(self):
+        return True
+
+    def readinto(self, b):
+        n = self._f.readinto(b)
+        self._n += n or 0
+        if self._n > self._limit:
+            from ._inputs import _too_big
+            _too_big(self._p, self._n, self._limit, self._env, NetworkError, "")
+        return n
+
+    def close(self):
+        self._f.close()
+        super().close()
+
+
+def _utf8_error(p, f) -> NetworkError:
+    """The exact line and byte offset of the first invalid UTF-8 byte of ``f``."""
+    import codecs
+    f.seek(0)
+    dec = codecs.getincrementaldecoder("utf-8")()
+    offset = newlines = 0
+    while True:
+        block = f.read(1 << 20)
+        if not block:
+            return NetworkError(f"{p}: not UTF-8 text; save the file as UTF-8")
+        pending = dec.getstate()[0]
+        try:
+            dec.decode(block)
+        except UnicodeDecodeError as e:
+            buf = pending + block
+            pos = offset - len(pending) + e.start
+            line = newlines + buf[:e.start].count(b"\n") + 1
+            return NetworkError(f"{p} line {line}: not UTF-8 text (byte 0x{buf[e.start]:02x} at "
+                                f"offset {pos}); save the file as UTF-8")
+        offset += len(block)
+        newlines += block.count(b"\n")
+
+
+def _csv_file_rows(p, delimiter):
+    """``(line_number, row)`` read from the CSV file ``p`` as a stream (memory does not
+    grow with the file); the file must be a regular file within the input size limit."""
+    from ._inputs import open_regular, size_limit
+    limit, env = size_limit("input")
+    f = open_regular(p, "input", error=NetworkError)
     try:
-        with open(p, "rb") as f:
-            data = f.read()
-    except OSError as e:
-        raise error(f"{p}: cannot read ({e.strerror or e})") from None
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        line = data.count(b"\n", 0, e.start) + 1
-        raise error(f"{p} line {line}: not UTF-8 text (byte 0x{data[e.start]:02x} at offset "
-                    f"{e.start}); save the file as UTF-8") from None
+        text = io.TextIOWrapper(io.BufferedReader(_Limited(f, p, limit, env), 1 << 16),
+                                encoding="utf-8-sig", newline="")
+        try:
+            yield from _csv_rows(p, text, delimiter)
+        except UnicodeDecodeError:
+            raise _utf8_error(p, f) from None
+    finally:
+        f.close()
 
 
 def _read_table(path, delimiter, required, optional):
     """Yield ``(line_number, row_dict)`` from a CSV/TSV with a header, checking columns."""
     p = check_input_file(path)
     d = _delimiter(p, delimiter)
-    text = read_text(p)
-    rows = _csv_rows(p, text, d)
+    rows = _csv_file_rows(p, d)
     try:
         lineno, header = next(rows)
     except StopIteration:
@@ -1276,7 +1338,7 @@ def _read_table(path, delimiter, required, optional):
     header = [h.strip().lower() for h in header]
     for col in required:
         if col not in header:
-            raise NetworkError(f"{p}: missing column {col!r} in header {header}"
+            raise NetworkError(f"{p}: missing column {col!r} in header {V.show(header, 80)}"
                                + V.did_you_mean(col, header))
     for h in header:
         if h not in required + optional:
@@ -1295,8 +1357,11 @@ def _read_table(path, delimiter, required, optional):
 
 
 def _csv_rows(p, text, delimiter):
-    """``(line_number, row)`` from CSV text; csv module errors name the file and line."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    """``(line_number, row)`` from CSV text (a string or a text stream opened with
+    ``newline=""``); csv module errors name the file and line."""
+    if isinstance(text, str):
+        text = io.StringIO(text, newline="")
+    reader = csv.reader(text, delimiter=delimiter)
     while True:
         try:
             row = next(reader)

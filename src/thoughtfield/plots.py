@@ -140,9 +140,23 @@ def _stimuli(ds):
     raw = ds.attrs.get("stimuli")
     try:
         items = json.loads(raw) if isinstance(raw, str) else (raw or [])
-    except ValueError:
+    except (ValueError, RecursionError):
         return []
-    return [s for s in items if isinstance(s, dict) and "concept" in s]
+    if not isinstance(items, list):
+        return []
+    return [s for s in items if isinstance(s, dict) and isinstance(s.get("concept"), str)
+            and all(_number(s.get(k, 0.0)) for k in ("start", "stop"))]
+
+
+def _number(v) -> bool:
+    """A stimulus time from a result file (which may be damaged) that float() takes."""
+    if isinstance(v, bool) or not isinstance(v, (int, float, str)):
+        return False
+    try:
+        float(v)
+    except (ValueError, OverflowError):
+        return False
+    return True
 
 
 def _mark_stimuli(ax, ds, text=True):
@@ -342,11 +356,8 @@ def plot_heatmap(ds, ax=None, *, member=None, max_concepts: int = 80, cmap: str 
 def network_from_result(ds):
     """The :class:`~thoughtfield.ConceptNetwork` embedded in a result's attributes."""
     from .network import ConceptNetwork
-    raw = ds.attrs.get("network")
-    try:
-        d = json.loads(raw) if isinstance(raw, str) else raw
-    except ValueError:
-        d = None
+    from .results import description
+    d = description(ds, "network")   # a damaged attribute is an error naming it
     if not isinstance(d, dict) or "concepts" not in d:
         raise ConfigError("the result does not embed its network (large networks are stored as a "
                           "summary only); pass network=ConceptNetwork")

@@ -9,7 +9,7 @@ import tempfile
 import numpy as np
 import xarray as xr
 
-from .errors import ConfigError, ResourceError
+from .errors import ConfigError, ResourceError, ThoughtfieldError
 
 #: Networks up to this many relations are embedded in full in the result attributes.
 EMBED_NETWORK_MAX_RELATIONS = 20_000
@@ -225,17 +225,39 @@ def _umask() -> int:
 
 def load_result(path) -> xr.Dataset:
     """Read a result written by :func:`save_result` (fully into memory)."""
+    from ._inputs import check_declared, check_regular, check_result, printable
     path = os.fspath(path)
     if not os.path.exists(path):
         raise ConfigError(f"{path}: result file not found")
+    check_regular(path)   # never a device or a FIFO
     try:
         with xr.open_dataset(path, engine="h5netcdf") as ds:
-            return ds.load()
-    except (OSError, ValueError) as e:
-        raise ConfigError(f"{path}: not a readable NetCDF result ({e})") from None
+            check_declared(ds, path)   # before allocating what the file declares
+            ds = ds.load()
+    except ThoughtfieldError:
+        raise
+    except MemoryError:
+        raise ResourceError(f"{path}: not enough memory to read the result") from None
+    except Exception as e:   # a foreign or damaged file: h5py/xarray raise many types
+        msg = printable(str(e) or type(e).__name__)
+        msg = msg if len(msg) <= 200 else msg[:197] + "..."
+        raise ConfigError(f"{path}: not a readable NetCDF result ({msg})") from None
+    check_result(ds, path)
+    return ds
 
 
 def description(ds: xr.Dataset, key: str):
-    """Decode a JSON attribute (``network``, ``model``, ``stimuli``, ``solver``...)."""
+    """Decode a JSON attribute (``network``, ``model``, ``stimuli``, ``solver``...); a
+    damaged attribute is a :class:`ConfigError` naming it."""
     v = ds.attrs.get(key)
-    return json.loads(v) if isinstance(v, str) else v
+    if not isinstance(v, str):
+        return v
+    from ._inputs import check_depth
+    try:
+        d = json.loads(v)
+    except (ValueError, RecursionError) as e:
+        what = "nested too deeply" if isinstance(e, RecursionError) else str(e)
+        raise ConfigError(f"result attribute {key!r}: not valid JSON ({what}); the file is "
+                          "damaged or was not written by thoughtfield") from None
+    check_depth(d, f"result attribute {key!r}")
+    return d

@@ -38,9 +38,19 @@ def _attr_json(ds, key):
     if isinstance(v, str):
         try:
             return json.loads(v)
-        except ValueError:
+        except (ValueError, RecursionError):
             return None
     return v
+
+
+def _count(v) -> str:
+    """A solver count from a result's attributes (which may be damaged): the integer, or
+    the value's short repr."""
+    try:
+        return str(int(v))
+    except (TypeError, ValueError, OverflowError):
+        r = repr(v)
+        return r if len(r) <= 40 else r[:37] + "..."
 
 
 def _fmt(x: float) -> str:
@@ -61,12 +71,12 @@ def run_lines(ds, top: int = 5) -> list[str]:
     if a.get("method"):
         s = f"with {a['method']}"
         if steps is not None:
-            s += f": {int(steps)} steps"
+            s += f": {_count(steps)} steps"
             rej = a.get("n_rejected")
             if rej:
-                s += f" ({int(rej)} rejected)"
+                s += f" ({_count(rej)} rejected)"
         if rhs is not None:
-            s += f", {int(rhs)} RHS evaluations"
+            s += f", {_count(rhs)} RHS evaluations"
         parts.append(s)
     line = " ".join(parts)
     status = a.get("status")

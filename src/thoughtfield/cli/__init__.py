@@ -13,15 +13,20 @@ Command modules import heavy dependencies inside ``main`` so ``--help`` stays fa
 
 Exit codes: 0 success; 2 bad input (a :class:`~thoughtfield.errors.ThoughtfieldError`
 that is not a run failure, or bad arguments) with a one-line message and no traceback;
-1 a run failure (:class:`~thoughtfield.errors.SimulationError`) with its message;
-130 interrupted (SIGINT), 143 terminated (SIGTERM) -- a run writes its checkpoint first
-and says how to ``--resume``.
+1 a run failure (:class:`~thoughtfield.errors.SimulationError`) with its message, or an
+unexpected internal error (one line asking for a report; the traceback only with
+``--debug`` or ``THOUGHTFIELD_DEBUG=1``); 130 interrupted (SIGINT), 143 terminated
+(SIGTERM) -- a run writes its checkpoint first and says how to ``--resume``.  Messages
+are printed with control characters escaped (text from a file cannot drive the
+terminal), and a closed standard output (``thoughtfield info RESULT | head``) ends
+nothing but the printing.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import signal
 import sys
 import warnings
@@ -44,6 +49,12 @@ Run 'thoughtfield COMMAND --help' for the options of a command.
 The config format is described in docs/config.md."""
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+#: Commands that read configs (they take --allow-files / --allow-any-file).
+CONFIG_COMMANDS = ("run", "sweep", "validate", "info", "attractors", "explain")
+
+#: Set to show the traceback of unexpected errors (as --debug does).
+DEBUG_ENV = "THOUGHTFIELD_DEBUG"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -72,8 +83,73 @@ def build_parser() -> argparse.ArgumentParser:
                            epilog="examples:\n" + mod.EXAMPLES,
                            formatter_class=argparse.RawDescriptionHelpFormatter)
         mod.add_arguments(p)
+        if name in CONFIG_COMMANDS:
+            _add_file_arguments(p)
+        p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                       help="show the full traceback of an unexpected error (also "
+                            f"{DEBUG_ENV}=1)")
         p.set_defaults(_module=mod)
     return parser
+
+
+def _add_file_arguments(p) -> None:
+    g = p.add_argument_group("files a config may read")
+    g.add_argument("--allow-files", dest="allow_files", action="append", default=[],
+                   metavar="FOLDER",
+                   help="also let the config read files under FOLDER (repeatable); by default "
+                        "a config reads only files under its own folder, symbolic links "
+                        "resolved (also THOUGHTFIELD_ALLOW_FILES)")
+    g.add_argument("--allow-any-file", dest="allow_any_file", action="store_true",
+                   help="let the config read any file (only for configs you trust)")
+
+
+class _QuietPipe:
+    """A text stream that stops writing, silently, once its reader has gone away
+    (``BrokenPipeError``), so ``thoughtfield info RESULT | head`` neither prints a
+    traceback nor stops the command before its own work (such as writing a result) is
+    done."""
+
+    def __init__(self, stream):
+        self._stream = stream
+        self.broken = False
+
+    def _gone(self):
+        self.broken = True
+        if self._stream is getattr(sys, "__stdout__", None) or \
+                self._stream is getattr(sys, "__stderr__", None):
+            try:   # the interpreter's last flush must not fail either
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, self._stream.fileno())
+                os.close(devnull)
+            except (OSError, ValueError):
+                pass
+
+    def write(self, text):
+        if not self.broken:
+            try:
+                return self._stream.write(text)
+            except BrokenPipeError:
+                self._gone()
+        return len(text)
+
+    def flush(self):
+        if not self.broken:
+            try:
+                self._stream.flush()
+            except BrokenPipeError:
+                self._gone()
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
+def _one_line(message: str) -> str:
+    from .._inputs import printable
+    return printable(str(message))
+
+
+def _debug(args) -> bool:
+    return bool(getattr(args, "debug", False)) or os.environ.get(DEBUG_ENV, "") not in ("", "0")
 
 
 def _catch_signals():
@@ -102,7 +178,7 @@ def _warning_printer(prog: str, fallback):
     def show(message, category, filename, lineno, file=None, line=None):
         from ..errors import ThoughtfieldWarning
         if issubclass(category, ThoughtfieldWarning):
-            print(f"{prog}: warning: {message}", file=sys.stderr)
+            print(f"{prog}: warning: {_one_line(message)}", file=sys.stderr)
         else:
             fallback(message, category, filename, lineno, file, line)
     return show
@@ -120,24 +196,56 @@ def main(argv=None) -> int:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     prog = f"thoughtfield {args.command}"
+    old_streams = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = _QuietPipe(sys.stdout), _QuietPipe(sys.stderr)
+    old_env = os.environ.get("THOUGHTFIELD_ALLOW_FILES")
     restore_signals = _catch_signals()
     old_show = warnings.showwarning
     warnings.showwarning = _warning_printer(prog, old_show)
     try:
+        if getattr(args, "allow_any_file", False):
+            os.environ["THOUGHTFIELD_ALLOW_FILES"] = "*"
+        elif getattr(args, "allow_files", None):
+            os.environ["THOUGHTFIELD_ALLOW_FILES"] = os.pathsep.join(
+                [os.path.abspath(os.path.expanduser(f)) for f in args.allow_files]
+                + ([old_env] if old_env and old_env != "*" else []))
         return int(args._module.main(args) or 0)
     except SimulationError as e:
-        print(f"{prog}: run failed: {e}", file=sys.stderr)
+        print(f"{prog}: run failed: {_one_line(e)}", file=sys.stderr)
         return EXIT_FAILURE
     except ThoughtfieldError as e:
-        print(f"{prog}: error: {e}", file=sys.stderr)
+        print(f"{prog}: error: {_one_line(e)}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt as e:   # SIGINT, or SIGTERM (see _catch_signals)
         signum = int(getattr(e, "signum", None) or signal.SIGINT)
         msg = str(e) or "interrupted"
         if getattr(e, "checkpoint", None) and args.command == "run":
             msg += "; run the same command with --resume to continue"
-        print(f"{prog}: {msg}", file=sys.stderr)
+        print(f"{prog}: {_one_line(msg)}", file=sys.stderr)
         return EXIT_INTERRUPTED if signum == signal.SIGINT else 128 + signum
+    except BrokenPipeError:   # a pipe other than stdout/stderr; nothing left to tell
+        return EXIT_FAILURE
+    except MemoryError:
+        if _debug(args):
+            raise
+        print(f"{prog}: error: out of memory; make the run or file smaller, or lower "
+              "THOUGHTFIELD_MAX_MEMORY so that thoughtfield refuses such inputs up front",
+              file=sys.stderr)
+        return EXIT_FAILURE
+    except Exception as e:   # the last resort: a bug, reported in one line
+        if _debug(args):
+            raise
+        print(f"{prog}: internal error: {type(e).__name__}: {_one_line(e)[:300]} (this is a "
+              f"bug in thoughtfield; please report it with the command line; rerun with "
+              f"--debug or {DEBUG_ENV}=1 for the traceback)", file=sys.stderr)
+        return EXIT_FAILURE
     finally:
         restore_signals()
         warnings.showwarning = old_show
+        for stream in (sys.stdout, sys.stderr):
+            stream.flush()
+        sys.stdout, sys.stderr = old_streams
+        if old_env is None:
+            os.environ.pop("THOUGHTFIELD_ALLOW_FILES", None)
+        else:
+            os.environ["THOUGHTFIELD_ALLOW_FILES"] = old_env

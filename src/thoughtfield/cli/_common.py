@@ -61,17 +61,32 @@ def save_figure(ds, kind: str, path: str, *, dpi: int = 150, **options) -> str:
     import matplotlib.pyplot as plt
     axes = plot_kinds()[kind].func(ds, **options)
     fig = np.atleast_1d(np.asarray(axes, dtype=object))[0].figure
+    try:
+        write_figure(fig, path, dpi=dpi)
+    finally:
+        plt.close(fig)
+    return path
+
+
+def write_figure(fig, path: str, *, dpi: int = 150) -> str:
+    """Write ``fig`` to ``path`` atomically (a temporary file renamed into place; the
+    folder is created); a path that cannot be written is a one-line error naming it."""
     folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
     ext = os.path.splitext(path)[1]
     tmp = os.path.join(folder, f".tmp-{os.getpid()}-{os.path.basename(path)}")
     try:
+        os.makedirs(folder, exist_ok=True)
         fig.savefig(tmp, dpi=dpi, bbox_inches="tight", format=ext.lstrip(".") or "png")
         os.replace(tmp, path)
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot write the figure ({e.strerror or e}); choose a "
+                          "path in a folder you can write to") from None
     finally:
-        plt.close(fig)
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        try:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+        except OSError:
+            pass
     return path
 
 

@@ -63,15 +63,20 @@ def main(args) -> int:
         ds = cfg.run_simulation(progress=progress_options(False))
     ex = explain(ds, args.target, sources=args.sources, window=args.window, member=args.member,
                  k=args.paths, method=args.method)
-    print(ex.table(n_flows))
+    from .._inputs import printable
+    # concept names come from the result file: escape what could drive the terminal
+    print("\n".join(printable(line) for line in ex.table(n_flows).split("\n")))
     if args.plot:
         from ._common import use_agg
         use_agg()
         import matplotlib.pyplot as plt
 
         from ..analysis.plots import plot_explanation
+        from ._common import write_figure
         ax = plot_explanation(ex)
-        ax.figure.savefig(args.plot, dpi=150, bbox_inches="tight")
-        plt.close(ax.figure)
+        try:
+            write_figure(ax.figure, args.plot, dpi=150)
+        finally:
+            plt.close(ax.figure)
         print(f"wrote {args.plot}")
     return 0

@@ -27,10 +27,12 @@ def _is_result(path: str) -> bool:
         return True
     if ext == ".toml":
         return False
+    from .._inputs import open_regular
+    from ..errors import ConfigError
     try:
-        with open(path, "rb") as f:
+        with open_regular(path, None) as f:   # never opens a FIFO or a device
             head = f.read(8)
-    except OSError:
+    except (OSError, ConfigError):
         return False
     return head.startswith(b"\x89HDF") or head.startswith(b"CDF")
 
@@ -65,14 +67,19 @@ def _result_info(path, show_concepts) -> list[str]:
             lines.append(f"    {c} ({lay})")
     t = ds["time"].values if "time" in ds.coords else []
     if len(t):
-        lines.append(f"  time: {t[0]:g} .. {t[-1]:g} ({t.size} saved points)")
-    solver = description(ds, "solver") or {}
+        lines.append(f"  time: {_g(t[0])} .. {_g(t[-1])} ({t.size} saved points)")
+    try:
+        solver = description(ds, "solver") or {}
+    except ValueError:   # a damaged attribute: describe the rest
+        solver = {}
+    if not isinstance(solver, dict):
+        solver = {}
     if a.get("method"):
         s = f"  solver: {a['method']}"
         if solver.get("rtol") is not None and a["method"] in ("dopri5", "dop853"):
-            s += f" (rtol {solver['rtol']:g}, atol {solver.get('atol', 0):g})"
+            s += f" (rtol {_g(solver['rtol'])}, atol {_g(solver.get('atol', 0))})"
         elif a.get("dt") not in (None, "adaptive"):
-            s += f" (dt {float(a['dt']):g})"
+            s += f" (dt {_g(a['dt'])})"
         s += f", status {a.get('status')}, {a.get('n_steps')} steps"
         if a.get("n_rhs") is not None:
             s += f", {a.get('n_rhs')} RHS evaluations"
@@ -86,9 +93,11 @@ def _result_info(path, show_concepts) -> list[str]:
     if ov:
         try:
             ov = json.loads(ov)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, RecursionError):
             ov = [ov]
-        prov.append("overrides " + " ".join(f"--set {o}" for o in ov))
+        if not isinstance(ov, list):   # a damaged attribute: show it as it is
+            ov = [ov]
+        prov.append("overrides " + " ".join(f"--set {_short(o)}" for o in ov))
     lines.append("  provenance: " + ", ".join(prov))
     lines += ["  " + s for s in summary_lines(ds)]
     return lines
@@ -143,6 +152,15 @@ def _config_info(path, show_concepts) -> list[str]:
     return lines
 
 
+def _g(v) -> str:
+    """A number as ``%g``; anything else (a damaged attribute) as its short repr."""
+    try:
+        return f"{float(v):g}"
+    except (TypeError, ValueError, OverflowError):
+        from .. import _validate as V
+        return V.show(v, 40)
+
+
 def _short(v) -> str:
     if isinstance(v, float):
         return f"{v:g}"
@@ -154,10 +172,10 @@ def _short(v) -> str:
 
 
 def main(args) -> int:
-    from ..errors import ConfigError
-    if not os.path.exists(args.path):
-        raise ConfigError(f"{args.path}: file not found")
+    from .._inputs import check_regular, printable
+    check_regular(args.path)   # a missing file, a folder, a device or a FIFO: one line
     lines = (_result_info(args.path, args.concepts) if _is_result(args.path)
              else _config_info(args.path, args.concepts))
-    print("\n".join(lines))
+    # names, titles and paths come from the file: escape what could drive the terminal
+    print("\n".join(printable(line) for line in lines))
     return 0

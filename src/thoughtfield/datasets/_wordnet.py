@@ -139,11 +139,10 @@ def _read_index(path: str) -> dict[str, list[int]]:
 
 
 def _read_bytes(path: str) -> bytes:
-    try:
-        with open(path, "rb") as f:
-            return f.read()
-    except OSError as e:
-        raise ConfigError(f"{path}: cannot read ({e.strerror or e})") from None
+    """A WNDB file: a regular file (never a device or FIFO) within the input size limit
+    (``THOUGHTFIELD_MAX_INPUT_SIZE``)."""
+    from .._inputs import read_bytes
+    return read_bytes(path, "input")
 
 
 def _int(b, base: int = 10) -> int:
