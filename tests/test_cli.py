@@ -48,8 +48,8 @@ MALFORMED = [
     ("missing [network]", "[run]\nt_end = 5.0\n", [], "network"),
     ("bad TOML syntax", tiny(**{"rtol = 1e-6": "rtol = = 1e-6"}), [], "invalid TOML"),
     ("empty network", "[network]\nconcepts = []\n[run]\nt_end = 1.0\n", [], "network.concepts"),
-    ("stimulus outside the horizon", tiny(**{"start = 0.0": "start = 6.0", "stop = 2.0": "stop = 7.0"}), [],
-     "stimuli[0].start"),
+    ("stimulus before the start", tiny(**{"t_end = 5.0": "t0 = 3.0\nt_end = 5.0"}), [],
+     "stimuli[0].stop"),
     ("missing network file", '[network]\nfile = "missing.csv"\n[run]\nt_end = 1.0\n', [], "network.file"),
     ("relation to an unknown concept", tiny(**{'["beach", "holiday", "is_a", 1.0]': '["beach", "holliday", "is_a", 1.0]'}),
      [], "network.relations[1]"),
@@ -79,6 +79,19 @@ def test_malformed_config_exits_2_naming_the_key(tmp_path, capsys, name, text, e
     assert key in lines[0]
     assert "Traceback" not in err and out == ""
     assert not (tmp_path / "r.nc").exists()
+
+
+def test_a_shortened_run_warns_once_about_a_later_stimulus(tmp_path, capsys):
+    """``--set run.t_end=...`` before a stimulus starts: the run is the shortened run, with
+    one warning line per stimulus that has no effect (not an error, not repeated)."""
+    cfg = tmp_path / "late.toml"
+    cfg.write_text(tiny(**{"start = 0.0": "start = 6.0", "stop = 2.0": "stop = 7.0"}))
+    code, out, err = cli(capsys, "run", cfg, "--out", tmp_path / "r.nc", "--quiet")
+    assert code == 0, err
+    assert err.strip().splitlines() == [
+        "thoughtfield run: warning: stimuli[0].start: the pulse on 'sun' starts at t = 6, at or "
+        "after the end of the run (t_end = 5); it has no effect in this run"]
+    assert (tmp_path / "r.nc").exists()
 
 
 def test_missing_config_file_and_usage_errors(tmp_path, capsys):

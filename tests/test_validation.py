@@ -63,12 +63,23 @@ def test_stimulus_errors(make, match):
 
 @pytest.mark.parametrize("stim,match", [
     (tf.Pulse("sunn", 0, 1), r"stimuli\[0\].concept: unknown concept 'sunn' \(did you mean 'sun'\?\)"),
-    (tf.Pulse("sun", 12, 13), r"stimuli\[0\].start: the pulse on 'sun' starts at t = 12, at or after the end of the run"),
     (tf.Pulse("sun", 0, 1, member=3), r"stimuli\[0\].member: 3 but the run has 1 member"),
 ])
 def test_stimulus_errors_at_build(net, stim, match):
     with pytest.raises(tf.ConfigError, match=match):
         tf.simulate(net, stimuli=[stim], t_end=10)
+
+
+def test_a_stimulus_after_the_end_is_ignored_with_a_warning(net):
+    """A shortened run (``--set run.t_end=5``) ends before a late stimulus: a warning names
+    it, and the run is the run without it (bit for bit)."""
+    early = tf.Pulse("sun", 0, 2, 1.0)
+    with pytest.warns(tf.ThoughtfieldWarning,
+                      match=r"stimuli\[1\].start: the pulse on 'sea' starts at t = 12, at or "
+                            r"after the end of the run \(t_end = 10\); it has no effect"):
+        with_late = tf.simulate(net, stimuli=[early, tf.Pulse("sea", 12, 13)], t_end=10)
+    without = tf.simulate(net, stimuli=[early], t_end=10)
+    assert (with_late.activation.values == without.activation.values).all()
 
 
 def test_overlapping_clamps_rejected(net):

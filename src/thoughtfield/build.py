@@ -6,6 +6,7 @@ Nothing here imports numba; the kernels receive only what :func:`build_problem` 
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -14,7 +15,7 @@ import numpy as np
 from . import _validate as V
 from ._lazy import LazyModule
 from ._problem import Method, Problem, pack
-from .errors import ConfigError
+from .errors import ConfigError, ThoughtfieldWarning
 from .model import TRANSFER_CODES, Model
 from .network import ConceptNetwork, coupling_csr
 from .solvers import Solver
@@ -531,16 +532,19 @@ def _segments(network, labelled, t0, t_end, m, extra_bounds=()):
     resolved = []
     for key, s in labelled:
         i = network.index(s.concept, f"{key}.concept")
-        if s.start >= t_end:
-            raise ConfigError(f"{key}.start: the {s.kind} on {s.concept!r} starts at t = {s.start:g}, "
-                              f"at or after the end of the run (t_end = {t_end:g}); "
-                              f"move it or lengthen the run")
         if s.stop <= t0:
             raise ConfigError(f"{key}.stop: the {s.kind} on {s.concept!r} ends at t = {s.stop:g}, "
                               f"before the run starts (t0 = {t0:g})")
         if s.member is not None and s.member >= m:
             raise ConfigError(f"{key}.member: {s.member} but the run has {m} member(s) "
                               f"(0..{m - 1})")
+        if s.start >= t_end:
+            # a shortened run (--set run.t_end=5) simply ends before this input: say so
+            warnings.warn(ThoughtfieldWarning(
+                f"{key}.start: the {s.kind} on {s.concept!r} starts at t = {s.start:g}, at or "
+                f"after the end of the run (t_end = {t_end:g}); it has no effect in this run"),
+                stacklevel=2)
+            continue
         for b in (s.start, s.stop):
             if t0 < b < t_end:
                 bounds.add(float(b))

@@ -27,13 +27,13 @@ adds its own section without touching the loader::
     from thoughtfield.config import Field, Section, Struct, Real, register_section
 
     register_section(Section(
-        "goals",
-        Struct({"gain": Field(Real(min=0), 1.0, "strength of the goal bias", unit="1")}),
-        doc="Goal concepts bias the concepts they favour.",
-        build=lambda data, ctx: Goals(**data) if data is not None else None,
-        check=lambda goals, ctx: goals.check(ctx.network),
-        apply=lambda goals, kwargs, ctx: kwargs.update(goals=goals),
-    ))
+        "priming",
+        Struct({"amplitude": Field(Real(min=0), 0.5, "input of the pulse", unit="1")}),
+        doc="A short pulse on some concepts at the start of the run.",
+        build=lambda data, ctx: data,
+        check=lambda p, ctx: None,
+        apply=lambda p, kwargs, ctx: kwargs.update(stimuli=[...]),
+    ), after="stimuli")
 
 and a new key in an existing section is ``section("solver").struct.add_field(...)``.
 See ``docs/extending.md`` for the whole recipe (sections, commands, plots, summaries).

@@ -174,11 +174,17 @@ def _catch_signals():
 
 def _warning_printer(prog: str, fallback):
     """Warnings of thoughtfield (:class:`~thoughtfield.errors.ThoughtfieldWarning`) as one
-    line ``thoughtfield CMD: warning: ...``; others as Python prints them."""
+    line ``thoughtfield CMD: warning: ...`` (each once: checking a config and building its
+    run may both notice the same thing); others as Python prints them."""
+    seen: set[str] = set()
+
     def show(message, category, filename, lineno, file=None, line=None):
         from ..errors import ThoughtfieldWarning
         if issubclass(category, ThoughtfieldWarning):
-            print(f"{prog}: warning: {_one_line(message)}", file=sys.stderr)
+            text = f"{prog}: warning: {_one_line(message)}"
+            if text not in seen:
+                seen.add(text)
+                print(text, file=sys.stderr)
         else:
             fallback(message, category, filename, lineno, file, line)
     return show

@@ -16,7 +16,7 @@ own attractors. Noise (model.sigma) is switched off."""
 EXAMPLES = """\
   thoughtfield attractors simulations/switch.toml
   thoughtfield attractors simulations/switch.toml --samples 1000 --saddles --out switch_att.nc
-  thoughtfield attractors my.toml --inputs-at 2.5 --plot --force
+  thoughtfield attractors simulations/switch.toml --inputs-at 0.5 --plot --force
   thoughtfield attractors simulations/holiday_ideas.toml --plot basins.png"""
 
 

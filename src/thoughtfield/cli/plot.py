@@ -13,8 +13,9 @@ each file gets _KIND appended. Default: RESULT_KIND.png next to the result."""
 EXAMPLES = """\
   thoughtfield plot quickstart.nc --kind heatmap --out heatmap.png
   thoughtfield plot quickstart.nc --kind trajectories network --time 12
-  thoughtfield plot quickstart.nc --kind overview --out docs/img/quickstart.png
-  thoughtfield plot ensemble.nc --kind trajectories --member 3 --top 5"""
+  thoughtfield plot quickstart.nc --kind overview --dpi 110 --out overview.png
+  thoughtfield run simulations/choice_lca.toml --out lca.nc --quiet
+  thoughtfield plot lca.nc --kind trajectories --member 3 --top 5"""
 
 
 def _kinds():

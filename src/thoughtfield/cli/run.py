@@ -35,8 +35,8 @@ holds RESULT.lock."""
 EXAMPLES = """\
   thoughtfield run simulations/quickstart.toml --out quickstart.nc --plot
   thoughtfield run simulations/quickstart.toml --set run.t_end=5 --set model.gain=6 --force
-  thoughtfield run my.toml --out results/my.nc --quiet
-  thoughtfield run long.toml --out long.nc --resume      # continue after a kill"""
+  thoughtfield run simulations/goals.toml --out results/goals.nc --quiet
+  thoughtfield run simulations/wordnet_priming.toml --out wordnet.nc --resume   # after a kill"""
 
 
 def add_arguments(p):

@@ -30,9 +30,9 @@ scheduler), 1 a point's run failed (with [sweep] on_error = "stop"; its parts ar
 removed), 130 interrupted / 143 terminated (finished points are kept for --resume)."""
 EXAMPLES = """\
   thoughtfield sweep simulations/choice_sweep.toml --out choice.nc
-  thoughtfield sweep my.toml --grid model.gain=[2,4,8] --grid 'model.sigma=[0.1,0.2]' --workers 2
-  thoughtfield sweep my.toml --out big.nc --scheduler tcp://10.0.0.5:8786
-  thoughtfield sweep my.toml --out big.nc --resume        # after an interruption
+  thoughtfield sweep simulations/choice_sweep.toml --out gain.nc --grid model.gain=[4,8] --grid 'model.threshold=[0.5,0.6]' --workers 2
+  thoughtfield sweep simulations/choice_sweep.toml --out big.nc --scheduler tcp://10.0.0.5:8786
+  thoughtfield sweep simulations/choice_sweep.toml --out big.nc --resume   # after an interruption
   thoughtfield plot choice.nc --kind sweep --out choice.png"""
 
 

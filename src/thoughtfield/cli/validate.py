@@ -10,7 +10,7 @@ without compiling or integrating anything. Prints one line and exits 0 when the 
 is valid; prints the first problem (file:line: key: message) and exits 2 otherwise."""
 EXAMPLES = """\
   thoughtfield validate simulations/quickstart.toml
-  thoughtfield validate my.toml --set run.t_end=100"""
+  thoughtfield validate simulations/quickstart.toml --set run.t_end=100"""
 
 
 def add_arguments(p):
