@@ -143,7 +143,8 @@ def test_readme_documents_each_mechanism_figure_with_its_command():
     for cfg, kind in MECHANISM_FIGURES.items():
         png = f"docs/img/{cfg}.png"
         cmd = re.search(rf"^thoughtfield run simulations/{cfg}\.toml --out (\S+) && "
-                        rf"thoughtfield plot \1 --kind {kind} .*--out {re.escape(png)}$", readme, re.M)
+                        rf"thoughtfield plot \1 --kind {kind} .*--out {re.escape(png)}( --force)?$",
+                        readme, re.M)
         assert cmd, cfg
         assert f"]({png})" in readme, cfg
         assert (ROOT / png).read_bytes()[:4] == b"\x89PNG", cfg
