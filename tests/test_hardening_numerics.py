@@ -416,6 +416,24 @@ def test_interrupt_without_checkpointing_keeps_the_partial_result(monkeypatch):
     assert e.value.checkpoint is None and e.value.partial.time.size >= 1
 
 
+def test_the_partial_result_is_the_state_at_the_interruption_even_after_running_on(monkeypatch):
+    """The partial result is assembled lazily (a stopped command line run exits without
+    importing xarray); running the same simulation on first freezes it."""
+    ref = _budget_sim("dopri5").run()
+    sim = _budget_sim("dopri5")
+    sim.step_budget = lambda: 2
+    _interrupt_after(monkeypatch, 4)
+    with pytest.raises(tf.Interrupted) as e:
+        sim.run()
+    k, t_stop = sim.n_saved, e.value.time
+    monkeypatch.undo()
+    assert sim.run().time.size == ref.time.size            # it goes on to the end
+    part = e.value.partial                                  # read only now
+    assert part.time.size == k < ref.time.size and "partial result up to" in part.attrs["message"]
+    np.testing.assert_array_equal(part.activation.values, ref.activation.values[:k])
+    assert float(part.time[-1]) <= t_stop
+
+
 def _slow_config(path: Path):
     n = 300
     rels = ", ".join(f'["c{i}", "c{(i * 7 + 3) % n}", "association", 0.3]' for i in range(n))
@@ -427,6 +445,16 @@ def _slow_config(path: Path):
         '[solver]\nmethod = "rk4"\ndt = 0.0005\nmax_steps = 100000000\n'
         "[run]\nt_end = 20000.0\nsave_dt = 10000.0\n")
     return path
+
+
+def _slowdown() -> float:
+    """How much slower than its CPU time a CPU-bound piece of work runs now (>= 1; about
+    the number of runnable processes per core on a loaded machine)."""
+    w, c = time.perf_counter(), time.process_time()
+    x = 0
+    while time.process_time() - c < 0.2:
+        x += 1
+    return max(1.0, (time.perf_counter() - w) / max(time.process_time() - c, 1e-3))
 
 
 def _env():
@@ -468,7 +496,7 @@ def test_signal_stops_a_long_kernel_within_a_second_and_keeps_a_checkpoint(tmp_p
     reader.join(5)
     err = "".join(lines)
     assert proc.returncode == code, err
-    assert took < 3.0, took
+    assert took < 3.0 * _slowdown(), took   # about a second on an idle machine
     assert "Traceback" not in err
     word = "interrupted" if sig == signal.SIGINT else "terminated (SIGTERM)"
     assert f"{word} at t = " in err and "--resume" in err and str(ckpt) in err

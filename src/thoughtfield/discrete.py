@@ -250,6 +250,8 @@ class DiscreteSimulation:
     """A prepared discrete run (the counterpart of :class:`~thoughtfield.Simulation`,
     which returns one of these when its solver is ``"spreadr"``)."""
 
+    _interrupt = None   # the last Interrupted whose partial result is not yet assembled
+
     def __init__(self, network: ConceptNetwork, model: Model | None = None, stimuli=None, *,
                  t_end=10, t0=0, solver=None, save_dt=None, save_at=None, save_every=None,
                  members: int = 1, seed: int | None = None, initial=None,
@@ -426,6 +428,9 @@ class DiscreteSimulation:
         from .simulate import KERNEL_CALL_S
         if self.done:
             return
+        if self._interrupt is not None:   # freeze the partial result of an interruption
+            self._interrupt, err = None, self._interrupt
+            err.partial  # noqa: B018 - assembles it from the state at the interruption
         t_goal = self.t_stop if steps is None else min(self.t_stop, self.step + int(steps))
         every = 1 if self.save_at is not None else self.save_every
         rows = self.chunk_rows()
@@ -548,12 +553,10 @@ class DiscreteSimulation:
         word = "terminated (SIGTERM)" if signum == signal.SIGTERM else "interrupted"
         msg = (f"{word} at step {self.step} (spreadr); "
                + (f"checkpoint written to {ckpt}" if ckpt else "no checkpoint" + note))
-        try:
-            partial = self.result(partial=True)
-        except Exception:  # pragma: no cover - never mask the interruption
-            partial = None
-        return Interrupted(msg, checkpoint=ckpt, partial=partial, signum=signum,
-                           time=float(self.step))
+        err = Interrupted(msg, checkpoint=ckpt, partial=lambda: self.result(partial=True),
+                          signum=signum, time=float(self.step))
+        self._interrupt = err   # see Simulation._interrupted
+        return err
 
     def save_checkpoint(self, path) -> str:
         """Write the state of this run to ``path`` (atomically)."""

@@ -58,13 +58,28 @@ class Interrupted(KeyboardInterrupt):
 
     A :class:`KeyboardInterrupt` (so ``except KeyboardInterrupt`` keeps working) with a
     message saying where the run stopped; ``checkpoint`` is the checkpoint written at the
-    interruption (None when checkpointing is off), ``partial`` the result so far,
-    ``signum`` the signal."""
+    interruption (None when checkpointing is off), ``partial`` the result up to the
+    interruption (an xarray Dataset, assembled when first read, so that a stopped command
+    line run exits without importing xarray), ``signum`` the signal."""
 
     def __init__(self, message: str = "interrupted", *, checkpoint: str | None = None,
                  partial=None, signum: int | None = None, time: float | None = None):
         super().__init__(message)
         self.checkpoint = checkpoint
-        self.partial = partial
+        self.partial = partial   # a Dataset, None, or a function that assembles it once
         self.signum = signum
         self.time = time
+
+    @property
+    def partial(self):
+        if callable(self._partial):
+            make, self._partial = self._partial, None
+            try:
+                self._partial = make()
+            except Exception:  # pragma: no cover - never mask the interruption
+                self._partial = None
+        return self._partial
+
+    @partial.setter
+    def partial(self, value) -> None:
+        self._partial = value

@@ -114,6 +114,8 @@ class Simulation:
     ``"spreadr"`` it returns a :class:`~thoughtfield.discrete.DiscreteSimulation`.
     """
 
+    _interrupt = None   # the last Interrupted whose partial result is not yet assembled
+
     def __new__(cls, *args, **kwargs):
         from .discrete import DiscreteSimulation, is_discrete
         if cls is Simulation and is_discrete(kwargs.get("solver")):
@@ -333,6 +335,9 @@ class Simulation:
         result."""
         i_lo = self.n_saved
         i_hi = min(int(i_hi), self.ts.size)   # the kernel reads ts[i] for i < i_hi
+        if self._interrupt is not None:   # freeze the partial result of an interruption
+            self._interrupt, err = None, self._interrupt
+            err.partial  # noqa: B018 - assembles it from the state at the interruption
         kernel = integrate
         watch = contextlib.nullcontext()
         if self.work.ntask > 1:   # the threaded twin, compiled once per process
@@ -444,11 +449,12 @@ class Simulation:
         msg = f"{word} at t = {t:.6g} ({self.n_saved} of {self.ts.size} save times); "
         msg += (f"checkpoint written to {ckpt}" if ckpt else
                 "no checkpoint" + (note or " (checkpointing is off)"))
-        try:
-            partial = self.result(partial=True)
-        except Exception:  # pragma: no cover - never mask the interruption
-            partial = None
-        return Interrupted(msg, checkpoint=ckpt, partial=partial, time=t, signum=signum)
+        # the partial result is assembled when first read (a command line run exits
+        # without importing xarray); before the state moves again it is frozen
+        err = Interrupted(msg, checkpoint=ckpt, partial=lambda: self.result(partial=True),
+                          time=t, signum=signum)
+        self._interrupt = err
+        return err
 
     def save_checkpoint(self, path) -> str:
         """Write the state of this run to ``path`` (atomically); see
