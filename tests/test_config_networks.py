@@ -154,3 +154,33 @@ def test_keep_types_and_files(tmp_path):
                          + '[solver]\nmethod = "spreadr"\n', base_dir=tmp_path)
     assert abs(cfg.network.weight_matrix() - net.weight_matrix()).max() == 0
     assert cfg.run_simulation().attrs["method"] == "spreadr"
+
+
+# ------------------------------------- [network] default_type: untyped file edges (issue 14)
+def test_default_type_of_a_network_file(tmp_path):
+    (tmp_path / "e.csv").write_text("source,target,weight\na,b,2\n")
+    run = "[run]\nt_end = 1\n"
+    # W[target, source]: a -> b only, unless the config says the list is undirected
+    for extra, expected in (("", [[0, 0], [2, 0]]),
+                            ('default_type = "link"\n', [[0, 0], [2, 0]]),
+                            ('default_type = "association"\n', [[0, 2], [2, 0]]),
+                            ('default_type = "evokes"\n[network.relation_types.evokes]\n'
+                             'reverse = 0.25\n', [[0, 0.5], [2, 0]])):
+        cfg = tf.load_config('[network]\nfile = "e.csv"\n' + extra + run, base_dir=tmp_path)
+        np.testing.assert_array_equal(cfg.network.weight_matrix().toarray(), expected,
+                                      err_msg=extra)
+
+
+@pytest.mark.parametrize("network, match", [
+    ('file = "e.csv"\ndefault_type = "asociation"',
+     r"network.default_type: unknown relation type 'asociation'; known types are association, "
+     r"causes, contradicts, favours, inhibits, is_a, link, part_of \(did you mean "
+     r"'association'\?\); define new ones in \[network.relation_types.NAME\]"),
+    ('concepts = ["a", "b"]\ndefault_type = "link"',
+     r"network.default_type: only together with network.file"),
+    ('file = "e.csv"\ndefault_type = 3', r"network.default_type: must be"),
+])
+def test_default_type_errors(tmp_path, network, match):
+    (tmp_path / "e.csv").write_text("source,target\na,b\n")
+    with pytest.raises(tf.ConfigError, match=match):
+        tf.load_config(f"[network]\n{network}\n[run]\nt_end = 1\n", base_dir=tmp_path)

@@ -278,27 +278,37 @@ def register_network_reader(fmt: str, reader, suffixes=()) -> None:
         NETWORK_SUFFIXES[s.lower()] = fmt
 
 
+def _reader_kwargs(data, default_key="default_type"):
+    """Keyword arguments of the built-in readers from ``[network]``: ``layers``, the
+    relation types defined in the config (so that ``default_type`` may name one) and
+    ``default_type`` (under the reader's name for it)."""
+    kw = {}
+    if "layers" in data:
+        kw["layers"] = data["layers"]
+    types = _relation_type_objects(data)
+    if types:
+        kw["relation_types"] = types
+    if "default_type" in data:
+        kw[default_key] = data["default_type"]
+    return kw
+
+
 def _read_csv(path, data, ctx):
     concepts_path = None
     if "concepts_file" in data:
         concepts_path = ctx.input_file("network.concepts_file", data["concepts_file"])
-    kw = {}
-    if "layers" in data:
-        kw["layers"] = data["layers"]
-    return ConceptNetwork.from_csv(path, concepts_path, **kw)
+    return ConceptNetwork.from_csv(path, concepts_path, **_reader_kwargs(data))
 
 
 def _read_networkx(path, data, ctx):
     from . import io
-    kw = {"layers": data["layers"]} if "layers" in data else {}
     fmt = data.get("format") or NETWORK_SUFFIXES.get(path.suffix.lower())
-    return (io.read_gexf if fmt == "gexf" else io.read_graphml)(path, **kw)
+    return (io.read_gexf if fmt == "gexf" else io.read_graphml)(path, **_reader_kwargs(data))
 
 
 def _read_spreadr(path, data, ctx):
     from . import io
-    kw = {"layers": data["layers"]} if "layers" in data else {}
-    return io.read_spreadr_network(path, **kw)
+    return io.read_spreadr_network(path, **_reader_kwargs(data, "relation"))
 
 
 def _read_json(path, data, ctx):
@@ -322,8 +332,12 @@ def _read_json(path, data, ctx):
         raise NetworkError(f"{path}: expected a JSON object as written by ConceptNetwork.to_dict()")
     if "layers" in data:
         d = {**d, "layers": data["layers"]}
+    types = _relation_type_objects(data)
+    if types:
+        d = {**d, "relation_types": {**(d.get("relation_types") or {}),
+                                     **{t.name: t.to_dict() for t in types}}}
     try:
-        return ConceptNetwork.from_dict(d)
+        return ConceptNetwork.from_dict(d, default_type=data.get("default_type", "association"))
     except NetworkError as e:
         raise NetworkError(f"{path}: {e}") from None
 
@@ -467,6 +481,16 @@ def _network_validate(d, key):
         raise ConfigError("network.concepts_file: only together with network.file")
     if "format" in d and src != "file":
         raise ConfigError("network.format: only together with network.file")
+    if "default_type" in d:
+        if src != "file":
+            raise ConfigError("network.default_type: only together with network.file (inline "
+                              "relations name their type: [source, target, type, weight])")
+        known = sorted({*default_relation_types(), *(d.get("relation_types") or {})})
+        if d["default_type"] not in known:
+            raise ConfigError(f"network.default_type: unknown relation type "
+                              f"{d['default_type']!r}; known types are {', '.join(known)}"
+                              + V.did_you_mean(d["default_type"], known)
+                              + "; define new ones in [network.relation_types.NAME]")
     if "options" in d and src != "dataset":
         raise ConfigError("network.options: only together with network.dataset")
     if "layers" in d and src == "dataset":
@@ -489,7 +513,8 @@ _NETWORK = Struct({
     "relation_types": Field(MapOf(_RELATION_TYPE, key_doc="TYPE"), None,
                             "New relation types, or changes to built-in ones."),
     "file": Field(Str(), None, "A network file, relative to the config's folder: CSV/TSV edge "
-                  "list with a header `source,target[,type][,weight]`, GraphML, GEXF, or JSON "
+                  "list with a header `source,target[,type][,weight]` (directed: rows without "
+                  "a type are `link` relations, see `default_type`), GraphML, GEXF, or JSON "
                   "as written by `ConceptNetwork.to_dict()`. It must lie under the config's "
                   "folder (links resolved) unless `--allow-files FOLDER` allows another."),
     "concepts_file": Field(Str(), None, "CSV/TSV with `name[,layer]` listing the concepts of an "
@@ -497,6 +522,16 @@ _NETWORK = Struct({
                            "concepts are added as they appear, in the lowest layer."),
     "format": Field(Choice(lambda: sorted(NETWORK_READERS)), None,
                     "Format of `file`.", default_doc="from the file name"),
+    "default_type": Field(Str(name=True), None,
+                          "Relation type of the edges of `file` that have none (a CSV/TSV "
+                          "row without a type, a GraphML/GEXF edge without a type attribute). "
+                          "A built-in type or one defined in `relation_types`. Use "
+                          '`"association"` to read an undirected edge list as symmetric '
+                          "relations.",
+                          default_doc='`"link"` (directed: a row `a,b` spreads from a to b only) '
+                                      'for CSV/TSV edge lists, directed GraphML/GEXF files and '
+                                      'spreadr matrices; `"association"` (symmetric) for '
+                                      'undirected GraphML/GEXF files and JSON'),
     "dataset": Field(Str(name=True), None, "A registered dataset (`thoughtfield.datasets.names()`)."),
     "options": Field(MapOf(AnyValue(), key_doc="OPTION"), None,
                      "Keyword options passed to the dataset's loader; a folder or file option "

@@ -32,8 +32,8 @@ import numpy as np
 
 from . import _validate as V
 from .errors import ConfigError, NetworkError
-from .network import (ConceptNetwork, _csv_file_rows, _delimiter, check_input_file,
-                      relation_types_from)
+from .network import (ConceptNetwork, _csv_file_rows, _delimiter, _merged_types,
+                      check_input_file, relation_types_from)
 from .stimuli import Clamp, Pulse, as_stimuli
 
 __all__ = ["read_csv", "write_csv", "read_graphml", "write_graphml", "read_gexf", "write_gexf",
@@ -49,7 +49,8 @@ def _exists(path) -> str:
 def read_csv(path, concepts_path=None, types_path=None, **kwargs) -> ConceptNetwork:
     """Edge list (``source, target[, type][, weight]``), optionally with a concepts table
     (``name[, layer]``) and a relation-type table (``name, sign, gain, symmetric, forward,
-    reverse``); see :meth:`ConceptNetwork.from_csv`."""
+    reverse``); see :meth:`ConceptNetwork.from_csv`.  Rows without a type are directed
+    ``link`` relations unless ``default_type`` says otherwise."""
     return ConceptNetwork.from_csv(path, concepts_path, types_path=types_path, **kwargs)
 
 
@@ -68,7 +69,9 @@ def write_graphml(network: ConceptNetwork, path) -> None:
 
 def read_graphml(path, **kwargs) -> ConceptNetwork:
     """A network written by :func:`write_graphml` or any GraphML graph (edge attributes
-    ``type``/``weight``, node attribute ``layer``; see :meth:`ConceptNetwork.from_networkx`)."""
+    ``type``/``weight``, node attribute ``layer``; see :meth:`ConceptNetwork.from_networkx`).
+    Edges without a type get ``default_type``: by default ``link`` (directed) when the file
+    says ``edgedefault="directed"``, ``association`` (symmetric) when it is undirected."""
     import networkx as nx
     p = _exists(path)
     with _open(p) as f:
@@ -130,7 +133,9 @@ def write_gexf(network: ConceptNetwork, path) -> None:
 
 def read_gexf(path, **kwargs) -> ConceptNetwork:
     """A network written by :func:`write_gexf` or any GEXF graph (edge attribute
-    ``relation`` for the type, else ``association``)."""
+    ``relation`` for the type).  Edges without one get ``default_type``: by default
+    ``link`` (directed) when the file says ``defaultedgetype="directed"``, ``association``
+    (symmetric) when it is undirected."""
     import xml.etree.ElementTree as ET
 
     import networkx as nx
@@ -158,9 +163,10 @@ def read_gexf(path, **kwargs) -> ConceptNetwork:
                         raise NetworkError(f"<meta><description> layers: expected a list of "
                                            f"names (got {V.show(layers)})")
                     kwargs["layers"] = tuple(layers)
-                if "relation_types" in info and "relation_types" not in kwargs:
-                    kwargs["relation_types"] = relation_types_from(
-                        info["relation_types"], "<meta><description> relation_types")
+                if "relation_types" in info:
+                    kwargs["relation_types"] = _merged_types(relation_types_from(
+                        info["relation_types"], "<meta><description> relation_types"),
+                        kwargs.get("relation_types"))
             except NetworkError as e:
                 raise NetworkError(f"{p}: {e}") from None
     kwargs.setdefault("type_attr", "relation")

@@ -523,8 +523,10 @@ class ConceptNetwork:
         """Add one relation; activation flows from ``source`` to ``target``."""
         self.add_relations([(source, target, type, weight)])
 
-    def add_relations(self, relations, *, add_missing: bool = False) -> None:
-        """Add relations given as tuples ``(source, target[, type[, weight]])`` or mappings."""
+    def add_relations(self, relations, *, add_missing: bool = False,
+                      default_type: str = "association") -> None:
+        """Add relations given as tuples ``(source, target[, type[, weight]])`` or mappings;
+        those without a type get ``default_type``."""
         src, tgt, typ, wts = [], [], [], []
         if isinstance(relations, (str, bytes, Mapping)) or not isinstance(relations, Iterable):
             raise NetworkError("relations: expected a list of relations (got "
@@ -539,10 +541,10 @@ class ConceptNetwork:
                                        + V.did_you_mean(b, ["source", "target", "type", "weight"]))
                 if "source" not in r or "target" not in r:
                     raise NetworkError(f"{key}: needs 'source' and 'target'")
-                s, t, ty, w = r["source"], r["target"], r.get("type", "association"), r.get("weight", 1.0)
+                s, t, ty, w = r["source"], r["target"], r.get("type", default_type), r.get("weight", 1.0)
             elif isinstance(r, (tuple, list)) and 2 <= len(r) <= 4:
                 s, t = r[0], r[1]
-                ty = r[2] if len(r) > 2 else "association"
+                ty = r[2] if len(r) > 2 else default_type
                 w = r[3] if len(r) > 3 else 1.0
             else:
                 raise NetworkError(f"{key}: expected (source, target[, type[, weight]]) (got {r!r})")
@@ -944,15 +946,18 @@ class ConceptNetwork:
         }
 
     @classmethod
-    def from_dict(cls, d: Mapping) -> "ConceptNetwork":
+    def from_dict(cls, d: Mapping, *, default_type: str = "association") -> "ConceptNetwork":
+        """From :meth:`to_dict`'s description; relations without a type get
+        ``default_type``."""
         allowed = {"layers", "concepts", "relation_types", "relations", "name", "attributes"}
         extra = set(d) - allowed
         if extra:
             b = sorted(extra)[0]
             raise NetworkError(f"network: unknown key {b!r}" + V.did_you_mean(b, allowed))
         types = relation_types_from(d.get("relation_types") or {}, "relation_types")
-        net = cls(d.get("concepts", []), d.get("relations", []),
-                  layers=d.get("layers", DEFAULT_LAYERS), relation_types=types, name=d.get("name"))
+        net = cls(d.get("concepts", []), layers=d.get("layers", DEFAULT_LAYERS),
+                  relation_types=types, name=d.get("name"))
+        net.add_relations(d.get("relations", []), default_type=default_type)
         attrs = d.get("attributes") or {}
         if not isinstance(attrs, Mapping):
             raise NetworkError(f"attributes: expected a table name -> values (got {attrs!r})")
@@ -1016,12 +1021,18 @@ class ConceptNetwork:
 
     @classmethod
     def from_networkx(cls, graph, *, type_attr: str = "type", weight_attr: str = "weight",
-                      layer_attr: str = "layer", default_type: str = "association",
+                      layer_attr: str = "layer", default_type: str | None = None,
                       **kwargs) -> "ConceptNetwork":
         """From a networkx graph: node attribute ``layer``; edge attributes ``type`` and
         ``weight``.  Graph attributes ``layers`` and ``relation_types`` (as written by
-        :meth:`to_networkx`) are honoured.  Other node attributes (except ``label`` and
-        ``id``) become concept attributes.  Node names are converted with ``str``."""
+        :meth:`to_networkx`) are honoured; ``relation_types`` given here are added to (or
+        replace) those of the graph.  Other node attributes (except ``label`` and ``id``)
+        become concept attributes.  Node names are converted with ``str``.
+
+        An edge without a ``type`` attribute gets ``default_type``; by default the directed
+        type ``link`` for a directed graph (``DiGraph``, ``MultiDiGraph``: an edge ``a -> b``
+        spreads from ``a`` to ``b`` only) and the symmetric ``association`` for an
+        undirected one (``Graph``, ``MultiGraph``)."""
         gattr = getattr(graph, "graph", {}) or {}
         if "layers" in gattr and "layers" not in kwargs:
             layers = gattr["layers"]
@@ -1031,10 +1042,14 @@ class ConceptNetwork:
                 raise NetworkError(f"graph attribute 'layers': expected layer names joined by "
                                    f"'|' (got {V.show(layers)})")
             kwargs["layers"] = tuple(layers)
-        if "relation_types" in gattr and "relation_types" not in kwargs:
-            kwargs["relation_types"] = relation_types_from(gattr["relation_types"],
-                                                           "graph attribute 'relation_types'")
+        if "relation_types" in gattr:
+            kwargs["relation_types"] = _merged_types(
+                relation_types_from(gattr["relation_types"], "graph attribute 'relation_types'"),
+                kwargs.get("relation_types"))
         net = cls(**kwargs)
+        if default_type is None:
+            default_type = "link" if graph.is_directed() else "association"
+        net._relation_type(default_type, "default_type")
         extra: dict[str, dict] = {}
         for node, data in graph.nodes(data=True):
             net.add_concept(str(node), data.get(layer_attr))
@@ -1076,8 +1091,13 @@ class ConceptNetwork:
 
     @classmethod
     def from_csv(cls, path, concepts_path=None, *, types_path=None, delimiter: str | None = None,
-                 **kwargs) -> "ConceptNetwork":
+                 default_type: str = "link", **kwargs) -> "ConceptNetwork":
         """From an edge list with a header row: ``source, target[, type][, weight]``.
+
+        An edge list is directed: a row ``a, b`` lets activation flow from ``a`` to ``b``.
+        A row without a type (no ``type`` column, or an empty cell) gets ``default_type``,
+        by default the directed type ``link``; pass ``default_type="association"`` to read
+        the untyped rows of an undirected list as symmetric relations.
 
         ``concepts_path`` optionally lists concepts with ``name[, layer]`` (then relations may
         only use those); otherwise concepts are added as they appear. ``types_path``
@@ -1097,6 +1117,7 @@ class ConceptNetwork:
                     raise NetworkError(f"{os.fspath(types_path)} line {lineno}: {e}") from None
             kwargs["relation_types"] = types
         net = cls(**kwargs)
+        net._relation_type(default_type, "default_type")
         if concepts_path is not None:
             for lineno, row in _read_table(concepts_path, delimiter, required=("name",),
                                            optional=("layer",)):
@@ -1119,7 +1140,7 @@ class ConceptNetwork:
                 except ValueError:
                     raise NetworkError(f"{os.fspath(path)} line {lineno}: weight: must be a number "
                                        f"(got {V.show(w)})") from None
-            rels.append((row["source"], row["target"], row.get("type") or "association", wv))
+            rels.append((row["source"], row["target"], row.get("type") or default_type, wv))
             lines.append(lineno)
             if len(rels) >= _CSV_BATCH:
                 _add_csv_batch(net, rels, lines, path, concepts_path, types_path)
@@ -1181,6 +1202,17 @@ class ConceptNetwork:
 
 
 _TYPE_FIELDS = ("sign", "gain", "symmetric", "forward", "reverse")
+
+
+def _merged_types(base, extra) -> list:
+    """Relation types ``base`` with ``extra`` (a mapping or iterable, or None) added or
+    replacing those of the same name."""
+    out = {t.name: t for t in base}
+    if extra is not None:
+        items = extra.values() if isinstance(extra, Mapping) else extra
+        for t in items:
+            out[getattr(t, "name", None)] = t
+    return list(out.values())
 
 #: Relations of an edge-list file added at a time.
 _CSV_BATCH = 4_096
