@@ -765,7 +765,24 @@ register_section(Section(
 
 
 # ===================================================================== [[stimuli]]
+_START_RUN_ONLY = ("concept", "amplitude", "value", "member")
+
+
 def _stimulus_validate(d, key):
+    if "file" in d:
+        for k in _START_RUN_ONLY:
+            if k in d:
+                raise ConfigError(f"{key}.{k}: not together with {key}.file (the start_run "
+                                  "table gives node, activation and time on every row); use a "
+                                  "separate [[stimuli]] table")
+        if d["kind"] != "pulse" or d["start"] != 0 or d["stop"] != math.inf:
+            k = "kind" if d["kind"] != "pulse" else ("start" if d["start"] != 0 else "stop")
+            raise ConfigError(f"{key}.{k}: not together with {key}.file (every row of a "
+                              "start_run table is a pulse at its step `time`); remove it")
+        return {"file": d["file"]}
+    if "concept" not in d:
+        raise ConfigError(f"{key}.concept: missing; name the concept to stimulate (or give "
+                          'file = "start_run.csv", a table of node,activation[,time])')
     kind = d["kind"]
     if not d["stop"] > d["start"]:
         raise ConfigError(f"{key}.stop: must be > start ({d['start']:g}) (got {d['stop']:g})")
@@ -782,8 +799,8 @@ _STIMULUS = Struct({
     "kind": Field(Choice(["pulse", "clamp"]), "pulse",
                   "`pulse`: add `amplitude` to the concept's input; `clamp`: hold its activation "
                   "at `value`."),
-    "concept": Field(Str(name=True), REQUIRED, "The stimulated concept.",
-                     hint="name the concept to stimulate"),
+    "concept": Field(Str(name=True), None, "The stimulated concept.",
+                     default_doc="required (unless `file`)"),
     "start": Field(Real(min=0), 0.0, "Onset.", unit=TIME),
     "stop": Field(Real(allow_inf=True), math.inf, "Offset (exclusive); `inf` = until the end.",
                   unit=TIME),
@@ -792,16 +809,45 @@ _STIMULUS = Struct({
     "value": Field(Real(), None, "Activation held by a clamp.", unit="activation",
                    default_doc="`1.0` (clamps only)"),
     "member": Field(Int(min=0, max=2**31), None, "Only this ensemble member.", default_doc="all members"),
+    "file": Field(Str(), None, "Instead of the keys above: a spreadr `start_run` table (CSV/TSV "
+                  "with a header `node,activation[,time]`, relative to the config's folder): "
+                  "each row adds `activation` to `node` at step `time` (default 0), i.e. a "
+                  "pulse from `time` to `time + 1`. The table of spreadr's `start_run` "
+                  "argument, for `method = \"spreadr\"`."),
 }, validate=_stimulus_validate)
 
 
+def _read_start_run(key, d, ctx):
+    from . import io
+    path = ctx.input_file(key, d["file"])
+    try:
+        return io.read_start_run(path)
+    except ConfigError as e:
+        raise type(e)(f"{key}: {e}") from None
+
+
+class _Stimuli(tuple):
+    """The built stimuli, with ``labels``: where each one comes from, for errors
+    (``stimuli[2]``, or ``stimuli[0].file (start.csv row 3)`` for a start_run table)."""
+    labels: tuple = ()
+
+
 def _build_stimuli(items, ctx):
-    out = []
-    for d in items or []:
+    out, labels = [], []
+    for i, d in enumerate(items or []):
+        if "file" in d:
+            rows = _read_start_run(f"stimuli[{i}].file", d, ctx)
+            out.extend(rows)
+            name = Path(d["file"]).name
+            labels += [f"stimuli[{i}].file ({name} row {r})" for r in range(1, len(rows) + 1)]
+            continue
+        labels.append(f"stimuli[{i}]")
         cls = Pulse if d["kind"] == "pulse" else Clamp
         kw = {k: v for k, v in d.items() if k != "kind"}
         out.append(cls(**kw))
-    return tuple(out)
+    res = _Stimuli(out)
+    res.labels = tuple(labels)
+    return res
 
 
 def _check_stimuli(stims, ctx):
@@ -810,7 +856,8 @@ def _check_stimuli(stims, ctx):
     from .build import _segments
     run = ctx["run"]
     last = run.t_end + 1 if _discrete(ctx["solver"]) else run.t_end   # steps t0..t_end
-    _segments(ctx.network, stims, run.t0, last, run.members)
+    labels = getattr(stims, "labels", ()) or [f"stimuli[{k}]" for k in range(len(stims))]
+    _segments(ctx.network, list(zip(labels, stims)), run.t0, last, run.members)
 
 
 register_section(Section(
