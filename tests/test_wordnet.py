@@ -320,3 +320,18 @@ def test_build_script_reproduces_the_shipped_files(tmp_path):
             for k in new.files:
                 assert np.array_equal(new[k], old[k]), (name, k)
     assert (tmp_path / "WORDNET_LICENSE").read_bytes() == open(wn.LICENSE_FILE, "rb").read()
+
+
+@needs_wndb
+def test_earth_lists_its_seven_noun_synsets_once(full):
+    # issue 14: "Earth" and "earth" (two lemmas of one synset) gave 9 names for 7 noun synsets.
+    # The WNDB index line of "earth" is read here directly: its synset offsets, in sense order.
+    with open(os.path.join(SHARED, "index.noun")) as f:
+        row = next(ln.split() for ln in f if ln.startswith("earth "))
+    count = int(row[2])
+    offsets = [int(x) for x in row[-count:]]
+    assert count == 7 and len(set(offsets)) == 7
+    for word in ("earth", "Earth", "EARTH"):
+        got = tf.datasets.wordnet_synsets(word, pos="n")
+        assert len(got) == len(set(got)) == 7, (word, got)
+        assert [full.attribute("offset", s) for s in got] == offsets, word
