@@ -89,8 +89,10 @@ def test_depths_and_layers(full):
     assert full.attribute("depth", "dog.n.01") == 8
     assert full.attribute("depth", "good.a.01") == -1
     assert [full.layer(c) for c in ("poodle.n.01", "dog.n.01", "animal.n.01", "entity.n.01")] == \
-        ["image", "idea", "structure", "goal"]
-    assert full.layer("good.a.01") == "idea" and full.layer("solid.s.01") == "image"
+        ["level1", "level2", "level3", "level4"]
+    assert full.layer("good.a.01") == "level2" and full.layer("solid.s.01") == "level1"
+    # neutral names for depth quarters, not the image/idea/structure/goal ladder (issue 14)
+    assert full.layers == ("level1", "level2", "level3", "level4") and full.layered
     # the verb hypernym cycle (restrain/inhibit) gets finite depths
     depth = np.array(full.attribute("depth"))
     pos = np.array(full.attribute("pos"))
@@ -241,8 +243,8 @@ def test_parse_tiny_wndb_folder(tmp_path):
                                "tail.n.01", "frump.n.01")] == [0, 1, 2, 3, 1, 1]
     # a hypernym cycle without outside hypernyms counts as a root
     assert [depth[c] for c in ("restrain.v.01", "inhibit.v.01", "curb.v.01")] == [0, 0, 1]
-    assert depth["good.a.01"] == -1 and net.layer("good.a.01") == "idea"
-    assert net.layer("fine.s.01") == "image" and net.layer("well.r.01") == "image"
+    assert depth["good.a.01"] == -1 and net.layer("good.a.01") == "level2"
+    assert net.layer("fine.s.01") == "level1" and net.layer("well.r.01") == "level1"
 
 
 def test_bad_wndb_folders(tmp_path):

@@ -508,8 +508,11 @@ _NETWORK = Struct({
                        'to `association`, weight to 1); activation flows from source to target '
                        '(both ways for symmetric types).'),
     "layers": Field(ListOf(Str(name=True), min_len=1, unique=True), None,
-                    "The abstraction ladder, lowest (most concrete) first.",
-                    default_doc='`["image", "idea", "structure", "goal"]`'),
+                    "The abstraction ladder, lowest (most concrete) first. Without it, and "
+                    "without a concept placed in a layer, the network has no layers: results, "
+                    "summaries and plots show no layer labels.",
+                    default_doc='no layers; concepts placed in a layer use '
+                                '`["image", "idea", "structure", "goal"]`'),
     "relation_types": Field(MapOf(_RELATION_TYPE, key_doc="TYPE"), None,
                             "New relation types, or changes to built-in ones."),
     "file": Field(Str(), None, "A network file, relative to the config's folder: CSV/TSV edge "
@@ -640,13 +643,14 @@ def _build_network(d, ctx) -> ConceptNetwork:
             raise type(e)(msg if msg.startswith("network.") else f"network.file: {msg}") from None
         where = f"file {d['file']!r}"
     else:
+        # without network.layers and without a layer named, the network has no layers
         layers = tuple(d.get("layers", DEFAULT_LAYERS))
-        net = ConceptNetwork(layers=layers, relation_types=_relation_type_objects(d),
+        net = ConceptNetwork(layers=d.get("layers"), relation_types=_relation_type_objects(d),
                              name=d.get("name"))
         where = None
         first: dict[str, str] = {}
-        for path, name, layer in _concept_entries(d["concepts"], layers[0]):
-            if layer not in layers:
+        for path, name, layer in _concept_entries(d["concepts"], None):
+            if layer is not None and layer not in layers:
                 raise ConfigError(f"{path}: unknown layer {layer!r}; the layers are "
                                   f"{', '.join(layers)}" + V.did_you_mean(layer, layers)
                                   + ("" if "layers" in d else "; declare others in network.layers"))

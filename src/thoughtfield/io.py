@@ -116,7 +116,7 @@ def write_gexf(network: ConceptNetwork, path) -> None:
 
     import networkx as nx
     g = network.to_networkx()
-    layers, types = g.graph.pop("layers"), g.graph.pop("relation_types")
+    layers, types = g.graph.pop("layers", None), g.graph.pop("relation_types")
     for _, _, d in g.edges(data=True):
         d["relation"] = d.pop("type")
     p = os.fspath(path)
@@ -126,8 +126,8 @@ def write_gexf(network: ConceptNetwork, path) -> None:
     tree = ET.parse(p)
     meta = tree.getroot().find(f"{{{_GEXF_NS}}}meta")
     desc = ET.SubElement(meta, f"{{{_GEXF_NS}}}description")
-    desc.text = json.dumps({"thoughtfield": {"layers": layers.split("|"),
-                                             "relation_types": json.loads(types)}})
+    info = {"layers": layers.split("|")} if layers is not None else {}   # none: no layers
+    desc.text = json.dumps({"thoughtfield": {**info, "relation_types": json.loads(types)}})
     tree.write(p, encoding="utf-8", xml_declaration=True)
 
 
