@@ -112,9 +112,14 @@ def test_network_from_csv_files_relative_to_the_config(tmp_path):
     (tmp_path / "data" / "concepts.csv").write_text("name,layer\nsun,image\nbeach,idea\n"
                                                     "holiday,structure\n")
     p = tmp_path / "sim.toml"
+    # the untyped row sun,beach is read as the symmetric association of tiny() on request
+    p.write_text('[network]\nfile = "data/edges.csv"\nconcepts_file = "data/concepts.csv"\n'
+                 'default_type = "association"\n[run]\nt_end = 1\n')
+    assert tf.load_config(p).network == tf.load_config(tiny()).network
+    # without default_type an edge list is directed: the untyped row is a link sun -> beach
     p.write_text('[network]\nfile = "data/edges.csv"\nconcepts_file = "data/concepts.csv"\n'
                  '[run]\nt_end = 1\n')
-    assert tf.load_config(p).network == tf.load_config(tiny()).network
+    assert tf.load_config(p).network.relations()[0] == ("sun", "beach", "link", 0.8)
     # without concepts_file the concepts are added as they appear
     p.write_text('[network]\nfile = "data/edges.csv"\n[run]\nt_end = 1\n')
     assert tf.load_config(p).network.concepts == ("sun", "beach", "holiday")

@@ -154,3 +154,96 @@ def test_keep_types_and_files(tmp_path):
                          + '[solver]\nmethod = "spreadr"\n', base_dir=tmp_path)
     assert abs(cfg.network.weight_matrix() - net.weight_matrix()).max() == 0
     assert cfg.run_simulation().attrs["method"] == "spreadr"
+
+
+# ------------------------------------- [network] default_type: untyped file edges (issue 14)
+def test_default_type_of_a_network_file(tmp_path):
+    (tmp_path / "e.csv").write_text("source,target,weight\na,b,2\n")
+    run = "[run]\nt_end = 1\n"
+    # W[target, source]: a -> b only, unless the config says the list is undirected
+    for extra, expected in (("", [[0, 0], [2, 0]]),
+                            ('default_type = "link"\n', [[0, 0], [2, 0]]),
+                            ('default_type = "association"\n', [[0, 2], [2, 0]]),
+                            ('default_type = "evokes"\n[network.relation_types.evokes]\n'
+                             'reverse = 0.25\n', [[0, 0.5], [2, 0]])):
+        cfg = tf.load_config('[network]\nfile = "e.csv"\n' + extra + run, base_dir=tmp_path)
+        np.testing.assert_array_equal(cfg.network.weight_matrix().toarray(), expected,
+                                      err_msg=extra)
+
+
+@pytest.mark.parametrize("network, match", [
+    ('file = "e.csv"\ndefault_type = "asociation"',
+     r"network.default_type: unknown relation type 'asociation'; known types are association, "
+     r"causes, contradicts, favours, inhibits, is_a, link, part_of \(did you mean "
+     r"'association'\?\); define new ones in \[network.relation_types.NAME\]"),
+    ('concepts = ["a", "b"]\ndefault_type = "link"',
+     r"network.default_type: only together with network.file"),
+    ('file = "e.csv"\ndefault_type = 3', r"network.default_type: must be"),
+])
+def test_default_type_errors(tmp_path, network, match):
+    (tmp_path / "e.csv").write_text("source,target\na,b\n")
+    with pytest.raises(tf.ConfigError, match=match):
+        tf.load_config(f"[network]\n{network}\n[run]\nt_end = 1\n", base_dir=tmp_path)
+
+
+# -------------- spreadr from files in a config: an edge list + a start_run table (issue 14)
+def _spreadr_files(tmp_path, edges, start, extra=""):
+    (tmp_path / "edges.csv").write_text(edges)
+    (tmp_path / "start.csv").write_text(start)
+    return tf.load_config('[network]\nfile = "edges.csv"\n[[stimuli]]\nfile = "start.csv"\n'
+                          '[solver]\nmethod = "spreadr"\n' + extra, base_dir=tmp_path)
+
+
+def test_spreadr_config_from_edge_list_and_start_table_matches_spreadr(tmp_path):
+    # spreadr tests/testthat/test-terminal-nodes.r: the published expectations (spreadr's
+    # own numbers, as in test_discrete.test_spreadr_terminal_nodes_case), here from files
+    edges = "source,target\n1,2\n1,5\n2,4\n2,5\n4,1\n4,2\n4,3\n"
+    cfg = _spreadr_files(tmp_path, edges, "node,activation\n1,20\n",
+                         "retention = 0\n[run]\nt_end = 3\n")
+    # concepts come in the order of the edge list (1, 2, 5, 4, 3); spreadr's table is by node
+    table = tf.to_spreadr_table(cfg.run_simulation()).sort_values(["time", "node"])
+    expected = [0, 10, 0, 0, 10, 0, 0, 0, 5, 15, 5 / 3, 5 / 3, 5 / 3, 0, 15]
+    np.testing.assert_allclose(table["activation"], expected, atol=1e-12)
+    assert table["node"].tolist() == ["1", "2", "3", "4", "5"] * 3
+    # spreadr's start_run cases (a time column; tests/testthat/test-start-run.r)
+    cfg = _spreadr_files(tmp_path, "source,target,weight\n1,2,1\n",
+                         "node,activation,time\n1,10,1\n1,10,2\n", "[run]\nt_end = 3\n")
+    np.testing.assert_allclose(tf.to_spreadr_table(cfg.run_simulation())["activation"],
+                               [10, 0, 15, 5, 7.5, 12.5], atol=1e-12)
+
+
+def test_spreadr_config_from_files_matches_the_dense_reference(tmp_path):
+    # a held-out random case against the independent dense implementation of test_discrete
+    from test_discrete import random_case, reference
+    A, names, r, inj, stim = random_case(seed=5)
+    rows = [f"{names[i]},{names[j]},{float(A[i, j])!r}" for i, j in zip(*np.nonzero(A))]
+    starts = [f"{s.concept},{float(s.amplitude)!r},{int(s.start)}" for s in stim]
+    ret = ", ".join(f'"{n}" = {float(v)!r}' for n, v in zip(names, r))
+    cfg = _spreadr_files(tmp_path, "source,target,weight\n" + "\n".join(rows) + "\n",
+                         "node,activation,time\n" + "\n".join(starts) + "\n",
+                         f"retention = {{ {ret} }}\ndecay = 0.05\nsuppress = 0.01\n"
+                         "[run]\nt_end = 15\n")
+    ds = cfg.run_simulation()
+    got = ds.activation.sel(concept=names).transpose("time", "concept").values
+    np.testing.assert_allclose(got, reference(A, r, 0.05, 0.01, inj, 15), rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("stim, match", [
+    ('file = "start.csv"\nconcept = "a"',
+     r"stimuli\[0\].concept: not together with stimuli\[0\].file"),
+    ('file = "start.csv"\nstart = 2', r"stimuli\[0\].start: not together with stimuli\[0\].file"),
+    ('file = "start.csv"\nkind = "clamp"', r"stimuli\[0\].kind: not together with stimuli\[0\].file"),
+    ('file = "nope.csv"', r"stimuli\[0\].file: file not found"),
+    ('file = "bad.csv"', r"stimuli\[0\].file: .*bad.csv line 2: activation and time must be numbers"),
+    ('file = "unknown.csv"',
+     r"stimuli\[0\].file \(unknown.csv row 1\).concept: unknown concept 'zz'"),
+    ('start = 1', r"stimuli\[0\].concept: missing; name the concept to stimulate \(or give file"),
+])
+def test_start_run_file_errors(tmp_path, stim, match):
+    (tmp_path / "edges.csv").write_text("source,target\na,b\n")
+    (tmp_path / "start.csv").write_text("node,activation\na,1\n")
+    (tmp_path / "bad.csv").write_text("node,activation\na,lots\n")
+    (tmp_path / "unknown.csv").write_text("node,activation\nzz,1\n")
+    with pytest.raises(tf.ConfigError, match=match):
+        tf.load_config(f'[network]\nfile = "edges.csv"\n[[stimuli]]\n{stim}\n'
+                       '[solver]\nmethod = "spreadr"\n[run]\nt_end = 2\n', base_dir=tmp_path)

@@ -76,7 +76,8 @@ def test_foreign_gexf_without_metadata(tmp_path):
     g.add_edge("a", "b", weight=2.0)
     nx.write_gexf(g, tmp_path / "g.gexf")
     back = tf.io.read_gexf(tmp_path / "g.gexf")
-    assert back.relations() == [("a", "b", "association", 2.0)]
+    # a directed graph's untyped edge stays directed (issue 14)
+    assert back.relations() == [("a", "b", "link", 2.0)]
 
 
 def test_graph_format_errors(tmp_path):
@@ -194,3 +195,74 @@ def test_spreadr_output_table(tmp_path):
                                   ds.activation.transpose("time", "concept").values[1:].ravel())
     tf.io.write_spreadr_table(ds, tmp_path / "t0.tsv", include_t0=True)
     assert len(pd.read_csv(tmp_path / "t0.tsv", sep="\t")) == 8
+
+
+# ------------------------------------------ untyped edges of directed inputs (issue 14)
+# W[target, source] is the coupling source -> target; a -> b with weight 2 and nothing back
+DIRECTED = np.array([[0.0, 0.0], [2.0, 0.0]])
+SYMMETRIC = np.array([[0.0, 2.0], [2.0, 0.0]])
+
+
+def dense(net):
+    return net.weight_matrix().toarray()
+
+
+@pytest.mark.parametrize("text", ["source,target,weight\na,b,2\n",
+                                  "source,target,type,weight\na,b,,2\n",
+                                  "source\ttarget\tweight\na\tb\t2\n"])
+def test_untyped_edge_list_rows_stay_directed(tmp_path, text):
+    p = tmp_path / ("e.tsv" if "\t" in text else "e.csv")
+    p.write_text(text)
+    net = tf.io.read_csv(p)
+    assert net.relations() == [("a", "b", "link", 2.0)]
+    np.testing.assert_array_equal(dense(net), DIRECTED)
+    # an undirected list, read as such on request
+    sym = tf.io.read_csv(p, default_type="association")
+    assert sym.relations() == [("a", "b", "association", 2.0)]
+    np.testing.assert_array_equal(dense(sym), SYMMETRIC)
+
+
+def test_untyped_networkx_edges_follow_the_graph_direction():
+    nx = pytest.importorskip("networkx")
+    for cls in (nx.DiGraph, nx.MultiDiGraph):
+        g = cls()
+        g.add_edge("a", "b", weight=2.0)
+        net = tf.ConceptNetwork.from_networkx(g)
+        assert net.relations() == [("a", "b", "link", 2.0)], cls
+        np.testing.assert_array_equal(dense(net), DIRECTED)
+    for cls in (nx.Graph, nx.MultiGraph):
+        g = cls()
+        g.add_edge("a", "b", weight=2.0)
+        net = tf.ConceptNetwork.from_networkx(g)
+        assert net.relations() == [("a", "b", "association", 2.0)], cls
+        np.testing.assert_array_equal(dense(net), SYMMETRIC)
+    g = nx.DiGraph()
+    g.add_edge("a", "b", weight=2.0, type="association")   # an explicit type wins
+    np.testing.assert_array_equal(dense(tf.ConceptNetwork.from_networkx(g)), SYMMETRIC)
+
+
+@pytest.mark.parametrize("fmt", ["graphml", "gexf"])
+def test_untyped_graphml_and_gexf_edges_follow_the_file_direction(tmp_path, fmt):
+    nx = pytest.importorskip("networkx")
+    write = nx.write_graphml if fmt == "graphml" else nx.write_gexf
+    read = tf.io.read_graphml if fmt == "graphml" else tf.io.read_gexf
+    for cls, expected in ((nx.DiGraph, DIRECTED), (nx.Graph, SYMMETRIC)):
+        g = cls()
+        g.add_nodes_from(["a", "b"])
+        g.add_edge("a", "b", weight=2.0)
+        p = tmp_path / f"{cls.__name__}.{fmt}"
+        write(g, p)
+        np.testing.assert_array_equal(dense(read(p)), expected, err_msg=f"{cls.__name__}")
+    # the files' untyped edges can be given any known type
+    assert read(p, default_type="causes").relations() == [("a", "b", "causes", 2.0)]
+
+
+def test_default_type_must_be_known(tmp_path):
+    nx = pytest.importorskip("networkx")
+    (tmp_path / "e.csv").write_text("source,target\na,b\n")
+    msg = (r"default_type: unknown relation type 'asociation'; known types are association, "
+           r"causes, .*link, part_of \(did you mean 'association'\?\)")
+    with pytest.raises(tf.NetworkError, match=msg):
+        tf.io.read_csv(tmp_path / "e.csv", default_type="asociation")
+    with pytest.raises(tf.NetworkError, match=msg):
+        tf.ConceptNetwork.from_networkx(nx.DiGraph([("a", "b")]), default_type="asociation")

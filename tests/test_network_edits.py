@@ -124,24 +124,34 @@ def test_merge_multiplex(chain):
     assert m.attribute("note", "a") == "first" and m.attribute("note", "z") == "zed"
     W = m.weight_matrix()
     assert W[m.index("b"), m.index("a")] == pytest.approx(1.1)   # is_a + association
-    # merging the layers of a WordNet network with a user network
+    # merging a WordNet network (layers level1..level4) with a user network
     wn = tf.datasets.wordnet(pos="n").ego("dog.n.01", 1)
-    user = tf.ConceptNetwork({"dog.n.01": "idea", "bone": "image"},
-                             [("dog.n.01", "bone", "association")])
+    user = tf.ConceptNetwork({"dog.n.01": "level2", "bone": "level1"},
+                             [("dog.n.01", "bone", "association")], layers=wn.layers)
     both = wn.merge(user)
     assert both.n == wn.n + 1 and "hypernym" in both.relation_types
+    # a user network without layers takes WordNet's ladder, in either order (issue 14)
+    plain = tf.ConceptNetwork(["dog.n.01", "bone"], [("dog.n.01", "bone", "association")])
+    assert not plain.layered
+    for m in (wn.merge(plain), plain.merge(wn)):
+        assert m.layered and m.layers == ("level1", "level2", "level3", "level4")
+        assert m.layer("dog.n.01") == "level2" and m.layer("bone") == "level1", m
+        assert m.n == wn.n + 1 and m.n_relations == wn.n_relations + 1
+    with pytest.raises(tf.NetworkError, match="merge: the layer ladders differ"):
+        wn.merge(tf.ConceptNetwork({"bone": "image"}))
 
 
 def test_merge_errors(chain):
+    layered = tf.ConceptNetwork({"a": "image"})   # chain has no layers: it takes any ladder
     with pytest.raises(tf.NetworkError, match="merge: concept 'a' is in layer 'image' in the "
                                               "first network but 'goal' in the second"):
-        chain.merge(tf.ConceptNetwork({"a": "goal"}))
+        layered.merge(tf.ConceptNetwork({"a": "goal"}))
     other = tf.ConceptNetwork(["a"])
     other.set_relation_type("is_a", reverse=0.3)
     with pytest.raises(tf.NetworkError, match="merge: relation type 'is_a' is defined differently"):
         chain.merge(other)
     with pytest.raises(tf.NetworkError, match="merge: the layer ladders differ"):
-        chain.merge(tf.ConceptNetwork(["a"], layers=["low", "high"]))
+        layered.merge(tf.ConceptNetwork(["a"], layers=["low", "high"]))
     with pytest.raises(tf.NetworkError, match="merge: expected a ConceptNetwork"):
         chain.merge("other")
 

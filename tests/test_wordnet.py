@@ -89,8 +89,10 @@ def test_depths_and_layers(full):
     assert full.attribute("depth", "dog.n.01") == 8
     assert full.attribute("depth", "good.a.01") == -1
     assert [full.layer(c) for c in ("poodle.n.01", "dog.n.01", "animal.n.01", "entity.n.01")] == \
-        ["image", "idea", "structure", "goal"]
-    assert full.layer("good.a.01") == "idea" and full.layer("solid.s.01") == "image"
+        ["level1", "level2", "level3", "level4"]
+    assert full.layer("good.a.01") == "level2" and full.layer("solid.s.01") == "level1"
+    # neutral names for depth quarters, not the image/idea/structure/goal ladder (issue 14)
+    assert full.layers == ("level1", "level2", "level3", "level4") and full.layered
     # the verb hypernym cycle (restrain/inhibit) gets finite depths
     depth = np.array(full.attribute("depth"))
     pos = np.array(full.attribute("pos"))
@@ -241,8 +243,8 @@ def test_parse_tiny_wndb_folder(tmp_path):
                                "tail.n.01", "frump.n.01")] == [0, 1, 2, 3, 1, 1]
     # a hypernym cycle without outside hypernyms counts as a root
     assert [depth[c] for c in ("restrain.v.01", "inhibit.v.01", "curb.v.01")] == [0, 0, 1]
-    assert depth["good.a.01"] == -1 and net.layer("good.a.01") == "idea"
-    assert net.layer("fine.s.01") == "image" and net.layer("well.r.01") == "image"
+    assert depth["good.a.01"] == -1 and net.layer("good.a.01") == "level2"
+    assert net.layer("fine.s.01") == "level1" and net.layer("well.r.01") == "level1"
 
 
 def test_bad_wndb_folders(tmp_path):
@@ -320,3 +322,18 @@ def test_build_script_reproduces_the_shipped_files(tmp_path):
             for k in new.files:
                 assert np.array_equal(new[k], old[k]), (name, k)
     assert (tmp_path / "WORDNET_LICENSE").read_bytes() == open(wn.LICENSE_FILE, "rb").read()
+
+
+@needs_wndb
+def test_earth_lists_its_seven_noun_synsets_once(full):
+    # issue 14: "Earth" and "earth" (two lemmas of one synset) gave 9 names for 7 noun synsets.
+    # The WNDB index line of "earth" is read here directly: its synset offsets, in sense order.
+    with open(os.path.join(SHARED, "index.noun")) as f:
+        row = next(ln.split() for ln in f if ln.startswith("earth "))
+    count = int(row[2])
+    offsets = [int(x) for x in row[-count:]]
+    assert count == 7 and len(set(offsets)) == 7
+    for word in ("earth", "Earth", "EARTH"):
+        got = tf.datasets.wordnet_synsets(word, pos="n")
+        assert len(got) == len(set(got)) == 7, (word, got)
+        assert [full.attribute("offset", s) for s in got] == offsets, word

@@ -278,27 +278,37 @@ def register_network_reader(fmt: str, reader, suffixes=()) -> None:
         NETWORK_SUFFIXES[s.lower()] = fmt
 
 
+def _reader_kwargs(data, default_key="default_type"):
+    """Keyword arguments of the built-in readers from ``[network]``: ``layers``, the
+    relation types defined in the config (so that ``default_type`` may name one) and
+    ``default_type`` (under the reader's name for it)."""
+    kw = {}
+    if "layers" in data:
+        kw["layers"] = data["layers"]
+    types = _relation_type_objects(data)
+    if types:
+        kw["relation_types"] = types
+    if "default_type" in data:
+        kw[default_key] = data["default_type"]
+    return kw
+
+
 def _read_csv(path, data, ctx):
     concepts_path = None
     if "concepts_file" in data:
         concepts_path = ctx.input_file("network.concepts_file", data["concepts_file"])
-    kw = {}
-    if "layers" in data:
-        kw["layers"] = data["layers"]
-    return ConceptNetwork.from_csv(path, concepts_path, **kw)
+    return ConceptNetwork.from_csv(path, concepts_path, **_reader_kwargs(data))
 
 
 def _read_networkx(path, data, ctx):
     from . import io
-    kw = {"layers": data["layers"]} if "layers" in data else {}
     fmt = data.get("format") or NETWORK_SUFFIXES.get(path.suffix.lower())
-    return (io.read_gexf if fmt == "gexf" else io.read_graphml)(path, **kw)
+    return (io.read_gexf if fmt == "gexf" else io.read_graphml)(path, **_reader_kwargs(data))
 
 
 def _read_spreadr(path, data, ctx):
     from . import io
-    kw = {"layers": data["layers"]} if "layers" in data else {}
-    return io.read_spreadr_network(path, **kw)
+    return io.read_spreadr_network(path, **_reader_kwargs(data, "relation"))
 
 
 def _read_json(path, data, ctx):
@@ -322,8 +332,12 @@ def _read_json(path, data, ctx):
         raise NetworkError(f"{path}: expected a JSON object as written by ConceptNetwork.to_dict()")
     if "layers" in data:
         d = {**d, "layers": data["layers"]}
+    types = _relation_type_objects(data)
+    if types:
+        d = {**d, "relation_types": {**(d.get("relation_types") or {}),
+                                     **{t.name: t.to_dict() for t in types}}}
     try:
-        return ConceptNetwork.from_dict(d)
+        return ConceptNetwork.from_dict(d, default_type=data.get("default_type", "association"))
     except NetworkError as e:
         raise NetworkError(f"{path}: {e}") from None
 
@@ -467,6 +481,16 @@ def _network_validate(d, key):
         raise ConfigError("network.concepts_file: only together with network.file")
     if "format" in d and src != "file":
         raise ConfigError("network.format: only together with network.file")
+    if "default_type" in d:
+        if src != "file":
+            raise ConfigError("network.default_type: only together with network.file (inline "
+                              "relations name their type: [source, target, type, weight])")
+        known = sorted({*default_relation_types(), *(d.get("relation_types") or {})})
+        if d["default_type"] not in known:
+            raise ConfigError(f"network.default_type: unknown relation type "
+                              f"{d['default_type']!r}; known types are {', '.join(known)}"
+                              + V.did_you_mean(d["default_type"], known)
+                              + "; define new ones in [network.relation_types.NAME]")
     if "options" in d and src != "dataset":
         raise ConfigError("network.options: only together with network.dataset")
     if "layers" in d and src == "dataset":
@@ -484,12 +508,16 @@ _NETWORK = Struct({
                        'to `association`, weight to 1); activation flows from source to target '
                        '(both ways for symmetric types).'),
     "layers": Field(ListOf(Str(name=True), min_len=1, unique=True), None,
-                    "The abstraction ladder, lowest (most concrete) first.",
-                    default_doc='`["image", "idea", "structure", "goal"]`'),
+                    "The abstraction ladder, lowest (most concrete) first. Without it, and "
+                    "without a concept placed in a layer, the network has no layers: results, "
+                    "summaries and plots show no layer labels.",
+                    default_doc='no layers; concepts placed in a layer use '
+                                '`["image", "idea", "structure", "goal"]`'),
     "relation_types": Field(MapOf(_RELATION_TYPE, key_doc="TYPE"), None,
                             "New relation types, or changes to built-in ones."),
     "file": Field(Str(), None, "A network file, relative to the config's folder: CSV/TSV edge "
-                  "list with a header `source,target[,type][,weight]`, GraphML, GEXF, or JSON "
+                  "list with a header `source,target[,type][,weight]` (directed: rows without "
+                  "a type are `link` relations, see `default_type`), GraphML, GEXF, or JSON "
                   "as written by `ConceptNetwork.to_dict()`. It must lie under the config's "
                   "folder (links resolved) unless `--allow-files FOLDER` allows another."),
     "concepts_file": Field(Str(), None, "CSV/TSV with `name[,layer]` listing the concepts of an "
@@ -497,6 +525,16 @@ _NETWORK = Struct({
                            "concepts are added as they appear, in the lowest layer."),
     "format": Field(Choice(lambda: sorted(NETWORK_READERS)), None,
                     "Format of `file`.", default_doc="from the file name"),
+    "default_type": Field(Str(name=True), None,
+                          "Relation type of the edges of `file` that have none (a CSV/TSV "
+                          "row without a type, a GraphML/GEXF edge without a type attribute). "
+                          "A built-in type or one defined in `relation_types`. Use "
+                          '`"association"` to read an undirected edge list as symmetric '
+                          "relations.",
+                          default_doc='`"link"` (directed: a row `a,b` spreads from a to b only) '
+                                      'for CSV/TSV edge lists, directed GraphML/GEXF files and '
+                                      'spreadr matrices; `"association"` (symmetric) for '
+                                      'undirected GraphML/GEXF files and JSON'),
     "dataset": Field(Str(name=True), None, "A registered dataset (`thoughtfield.datasets.names()`)."),
     "options": Field(MapOf(AnyValue(), key_doc="OPTION"), None,
                      "Keyword options passed to the dataset's loader; a folder or file option "
@@ -605,13 +643,14 @@ def _build_network(d, ctx) -> ConceptNetwork:
             raise type(e)(msg if msg.startswith("network.") else f"network.file: {msg}") from None
         where = f"file {d['file']!r}"
     else:
+        # without network.layers and without a layer named, the network has no layers
         layers = tuple(d.get("layers", DEFAULT_LAYERS))
-        net = ConceptNetwork(layers=layers, relation_types=_relation_type_objects(d),
+        net = ConceptNetwork(layers=d.get("layers"), relation_types=_relation_type_objects(d),
                              name=d.get("name"))
         where = None
         first: dict[str, str] = {}
-        for path, name, layer in _concept_entries(d["concepts"], layers[0]):
-            if layer not in layers:
+        for path, name, layer in _concept_entries(d["concepts"], None):
+            if layer is not None and layer not in layers:
                 raise ConfigError(f"{path}: unknown layer {layer!r}; the layers are "
                                   f"{', '.join(layers)}" + V.did_you_mean(layer, layers)
                                   + ("" if "layers" in d else "; declare others in network.layers"))
@@ -730,7 +769,24 @@ register_section(Section(
 
 
 # ===================================================================== [[stimuli]]
+_START_RUN_ONLY = ("concept", "amplitude", "value", "member")
+
+
 def _stimulus_validate(d, key):
+    if "file" in d:
+        for k in _START_RUN_ONLY:
+            if k in d:
+                raise ConfigError(f"{key}.{k}: not together with {key}.file (the start_run "
+                                  "table gives node, activation and time on every row); use a "
+                                  "separate [[stimuli]] table")
+        if d["kind"] != "pulse" or d["start"] != 0 or d["stop"] != math.inf:
+            k = "kind" if d["kind"] != "pulse" else ("start" if d["start"] != 0 else "stop")
+            raise ConfigError(f"{key}.{k}: not together with {key}.file (every row of a "
+                              "start_run table is a pulse at its step `time`); remove it")
+        return {"file": d["file"]}
+    if "concept" not in d:
+        raise ConfigError(f"{key}.concept: missing; name the concept to stimulate (or give "
+                          'file = "start_run.csv", a table of node,activation[,time])')
     kind = d["kind"]
     if not d["stop"] > d["start"]:
         raise ConfigError(f"{key}.stop: must be > start ({d['start']:g}) (got {d['stop']:g})")
@@ -747,8 +803,8 @@ _STIMULUS = Struct({
     "kind": Field(Choice(["pulse", "clamp"]), "pulse",
                   "`pulse`: add `amplitude` to the concept's input; `clamp`: hold its activation "
                   "at `value`."),
-    "concept": Field(Str(name=True), REQUIRED, "The stimulated concept.",
-                     hint="name the concept to stimulate"),
+    "concept": Field(Str(name=True), None, "The stimulated concept.",
+                     default_doc="required (unless `file`)"),
     "start": Field(Real(min=0), 0.0, "Onset.", unit=TIME),
     "stop": Field(Real(allow_inf=True), math.inf, "Offset (exclusive); `inf` = until the end.",
                   unit=TIME),
@@ -757,16 +813,45 @@ _STIMULUS = Struct({
     "value": Field(Real(), None, "Activation held by a clamp.", unit="activation",
                    default_doc="`1.0` (clamps only)"),
     "member": Field(Int(min=0, max=2**31), None, "Only this ensemble member.", default_doc="all members"),
+    "file": Field(Str(), None, "Instead of the keys above: a spreadr `start_run` table (CSV/TSV "
+                  "with a header `node,activation[,time]`, relative to the config's folder): "
+                  "each row adds `activation` to `node` at step `time` (default 0), i.e. a "
+                  "pulse from `time` to `time + 1`. The table of spreadr's `start_run` "
+                  "argument, for `method = \"spreadr\"`."),
 }, validate=_stimulus_validate)
 
 
+def _read_start_run(key, d, ctx):
+    from . import io
+    path = ctx.input_file(key, d["file"])
+    try:
+        return io.read_start_run(path)
+    except ConfigError as e:
+        raise type(e)(f"{key}: {e}") from None
+
+
+class _Stimuli(tuple):
+    """The built stimuli, with ``labels``: where each one comes from, for errors
+    (``stimuli[2]``, or ``stimuli[0].file (start.csv row 3)`` for a start_run table)."""
+    labels: tuple = ()
+
+
 def _build_stimuli(items, ctx):
-    out = []
-    for d in items or []:
+    out, labels = [], []
+    for i, d in enumerate(items or []):
+        if "file" in d:
+            rows = _read_start_run(f"stimuli[{i}].file", d, ctx)
+            out.extend(rows)
+            name = Path(d["file"]).name
+            labels += [f"stimuli[{i}].file ({name} row {r})" for r in range(1, len(rows) + 1)]
+            continue
+        labels.append(f"stimuli[{i}]")
         cls = Pulse if d["kind"] == "pulse" else Clamp
         kw = {k: v for k, v in d.items() if k != "kind"}
         out.append(cls(**kw))
-    return tuple(out)
+    res = _Stimuli(out)
+    res.labels = tuple(labels)
+    return res
 
 
 def _check_stimuli(stims, ctx):
@@ -775,7 +860,8 @@ def _check_stimuli(stims, ctx):
     from .build import _segments
     run = ctx["run"]
     last = run.t_end + 1 if _discrete(ctx["solver"]) else run.t_end   # steps t0..t_end
-    _segments(ctx.network, stims, run.t0, last, run.members)
+    labels = getattr(stims, "labels", ()) or [f"stimuli[{k}]" for k in range(len(stims))]
+    _segments(ctx.network, list(zip(labels, stims)), run.t0, last, run.members)
 
 
 register_section(Section(

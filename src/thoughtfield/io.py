@@ -32,8 +32,8 @@ import numpy as np
 
 from . import _validate as V
 from .errors import ConfigError, NetworkError
-from .network import (ConceptNetwork, _csv_file_rows, _delimiter, check_input_file,
-                      relation_types_from)
+from .network import (ConceptNetwork, _csv_file_rows, _delimiter, _merged_types,
+                      check_input_file, relation_types_from)
 from .stimuli import Clamp, Pulse, as_stimuli
 
 __all__ = ["read_csv", "write_csv", "read_graphml", "write_graphml", "read_gexf", "write_gexf",
@@ -49,7 +49,8 @@ def _exists(path) -> str:
 def read_csv(path, concepts_path=None, types_path=None, **kwargs) -> ConceptNetwork:
     """Edge list (``source, target[, type][, weight]``), optionally with a concepts table
     (``name[, layer]``) and a relation-type table (``name, sign, gain, symmetric, forward,
-    reverse``); see :meth:`ConceptNetwork.from_csv`."""
+    reverse``); see :meth:`ConceptNetwork.from_csv`.  Rows without a type are directed
+    ``link`` relations unless ``default_type`` says otherwise."""
     return ConceptNetwork.from_csv(path, concepts_path, types_path=types_path, **kwargs)
 
 
@@ -68,7 +69,9 @@ def write_graphml(network: ConceptNetwork, path) -> None:
 
 def read_graphml(path, **kwargs) -> ConceptNetwork:
     """A network written by :func:`write_graphml` or any GraphML graph (edge attributes
-    ``type``/``weight``, node attribute ``layer``; see :meth:`ConceptNetwork.from_networkx`)."""
+    ``type``/``weight``, node attribute ``layer``; see :meth:`ConceptNetwork.from_networkx`).
+    Edges without a type get ``default_type``: by default ``link`` (directed) when the file
+    says ``edgedefault="directed"``, ``association`` (symmetric) when it is undirected."""
     import networkx as nx
     p = _exists(path)
     with _open(p) as f:
@@ -113,7 +116,7 @@ def write_gexf(network: ConceptNetwork, path) -> None:
 
     import networkx as nx
     g = network.to_networkx()
-    layers, types = g.graph.pop("layers"), g.graph.pop("relation_types")
+    layers, types = g.graph.pop("layers", None), g.graph.pop("relation_types")
     for _, _, d in g.edges(data=True):
         d["relation"] = d.pop("type")
     p = os.fspath(path)
@@ -123,14 +126,16 @@ def write_gexf(network: ConceptNetwork, path) -> None:
     tree = ET.parse(p)
     meta = tree.getroot().find(f"{{{_GEXF_NS}}}meta")
     desc = ET.SubElement(meta, f"{{{_GEXF_NS}}}description")
-    desc.text = json.dumps({"thoughtfield": {"layers": layers.split("|"),
-                                             "relation_types": json.loads(types)}})
+    info = {"layers": layers.split("|")} if layers is not None else {}   # none: no layers
+    desc.text = json.dumps({"thoughtfield": {**info, "relation_types": json.loads(types)}})
     tree.write(p, encoding="utf-8", xml_declaration=True)
 
 
 def read_gexf(path, **kwargs) -> ConceptNetwork:
     """A network written by :func:`write_gexf` or any GEXF graph (edge attribute
-    ``relation`` for the type, else ``association``)."""
+    ``relation`` for the type).  Edges without one get ``default_type``: by default
+    ``link`` (directed) when the file says ``defaultedgetype="directed"``, ``association``
+    (symmetric) when it is undirected."""
     import xml.etree.ElementTree as ET
 
     import networkx as nx
@@ -158,9 +163,10 @@ def read_gexf(path, **kwargs) -> ConceptNetwork:
                         raise NetworkError(f"<meta><description> layers: expected a list of "
                                            f"names (got {V.show(layers)})")
                     kwargs["layers"] = tuple(layers)
-                if "relation_types" in info and "relation_types" not in kwargs:
-                    kwargs["relation_types"] = relation_types_from(
-                        info["relation_types"], "<meta><description> relation_types")
+                if "relation_types" in info:
+                    kwargs["relation_types"] = _merged_types(relation_types_from(
+                        info["relation_types"], "<meta><description> relation_types"),
+                        kwargs.get("relation_types"))
             except NetworkError as e:
                 raise NetworkError(f"{p}: {e}") from None
     kwargs.setdefault("type_attr", "relation")

@@ -177,8 +177,11 @@ class ConceptNetwork:
     relations : iterable, optional
         ``(source, target)``, ``(source, target, type)`` or ``(source, target, type, weight)``
         tuples, or mappings with those keys.
-    layers : sequence of str
-        The abstraction ladder, lowest first (default ``image, idea, structure, goal``).
+    layers : sequence of str, optional
+        The abstraction ladder, lowest first.  Without it, and without concepts placed in
+        a layer, the network has no layers (:attr:`layered` is false): results, summaries
+        and plots then show no layer labels.  Concepts may still be placed in the default
+        ladder ``image, idea, structure, goal`` (which makes the network layered).
     relation_types : mapping or iterable of RelationType, optional
         Types added to (or replacing) the defaults.
     default_layer : str, optional
@@ -197,9 +200,14 @@ class ConceptNetwork:
     3
     """
 
-    def __init__(self, concepts=None, relations=None, *, layers: Sequence[str] = DEFAULT_LAYERS,
+    def __init__(self, concepts=None, relations=None, *, layers: Sequence[str] | None = None,
                  relation_types=None, default_layer: str | None = None,
                  add_missing: bool = False, name: str | None = None):
+        # layered: the user asked for layers (a ladder, a default layer, or a concept
+        # placed in a layer); otherwise every concept sits unlabelled in the lowest layer
+        self._layered = layers is not None or default_layer is not None
+        if layers is None:
+            layers = DEFAULT_LAYERS
         if isinstance(layers, (str, bytes)) or not isinstance(layers, Iterable):
             raise NetworkError(f"layers: expected a list of layer names (got {layers!r})")
         layers = tuple(layers)
@@ -275,6 +283,8 @@ class ConceptNetwork:
             raise NetworkError(f"duplicate concept {name!r}: every concept name must be unique")
         lay = self._default_layer if layer is None else self._check_layer(f"concept {name!r}: layer",
                                                                           layer)
+        if layer is not None:
+            self._layered = True
         self._index[name] = len(self._names)
         self._names.append(name)
         self._layer_of.append(self._layer_index[lay])
@@ -318,8 +328,16 @@ class ConceptNetwork:
 
     @property
     def layers(self) -> tuple[str, ...]:
-        """The layer ladder, lowest (most concrete) first."""
+        """The layer ladder, lowest (most concrete) first (for a network without layers,
+        the default ladder, with every concept in its lowest layer)."""
         return self._layers
+
+    @property
+    def layered(self) -> bool:
+        """Whether the network has abstraction layers: a ladder or a default layer was
+        given, or a concept was placed in a layer.  Results of a network without layers
+        carry no ``layer`` coordinate, and summaries and plots show no layer labels."""
+        return self._layered
 
     @property
     def layer_codes(self) -> np.ndarray:
@@ -439,6 +457,7 @@ class ConceptNetwork:
         if concept_layers is None:
             codes = np.full(n, net._layer_index[net._default_layer], np.int64)
         else:
+            net._layered = True
             arr = np.asarray(concept_layers)
             if arr.shape != (n,):
                 raise NetworkError(f"from_arrays: concept_layers has shape {arr.shape}; "
@@ -523,8 +542,10 @@ class ConceptNetwork:
         """Add one relation; activation flows from ``source`` to ``target``."""
         self.add_relations([(source, target, type, weight)])
 
-    def add_relations(self, relations, *, add_missing: bool = False) -> None:
-        """Add relations given as tuples ``(source, target[, type[, weight]])`` or mappings."""
+    def add_relations(self, relations, *, add_missing: bool = False,
+                      default_type: str = "association") -> None:
+        """Add relations given as tuples ``(source, target[, type[, weight]])`` or mappings;
+        those without a type get ``default_type``."""
         src, tgt, typ, wts = [], [], [], []
         if isinstance(relations, (str, bytes, Mapping)) or not isinstance(relations, Iterable):
             raise NetworkError("relations: expected a list of relations (got "
@@ -539,10 +560,10 @@ class ConceptNetwork:
                                        + V.did_you_mean(b, ["source", "target", "type", "weight"]))
                 if "source" not in r or "target" not in r:
                     raise NetworkError(f"{key}: needs 'source' and 'target'")
-                s, t, ty, w = r["source"], r["target"], r.get("type", "association"), r.get("weight", 1.0)
+                s, t, ty, w = r["source"], r["target"], r.get("type", default_type), r.get("weight", 1.0)
             elif isinstance(r, (tuple, list)) and 2 <= len(r) <= 4:
                 s, t = r[0], r[1]
-                ty = r[2] if len(r) > 2 else "association"
+                ty = r[2] if len(r) > 2 else default_type
                 w = r[3] if len(r) > 3 else 1.0
             else:
                 raise NetworkError(f"{key}: expected (source, target[, type[, weight]]) (got {r!r})")
@@ -665,6 +686,7 @@ class ConceptNetwork:
         new = ConceptNetwork(layers=self._layers, relation_types=self._types.values(),
                              default_layer=self._default_layer,
                              name=self.name if name is None else name)
+        new._layered = self._layered
         names = self._names
         new._names = [names[i] for i in keep.tolist()]
         new._index = {nm: i for i, nm in enumerate(new._names)}
@@ -683,6 +705,19 @@ class ConceptNetwork:
         new._type_codes = dict(self._type_codes)
         if m.any():
             new._rel_chunks = [(inv[s[m]], inv[t[m]], c[m].copy(), w[m].copy())]
+        return new
+
+    def _in_ladder(self, layers) -> "ConceptNetwork":
+        """This network without layers placed, unlabelled, in the lowest layer of
+        ``layers`` (for :meth:`merge`); its concepts then match any layer of a shared
+        concept in the other network."""
+        new = self._derived()
+        new._layers = tuple(layers)
+        new._layer_index = {lay: i for i, lay in enumerate(new._layers)}
+        new._default_layer = new._layers[0]
+        new._layer_of = [0] * new.n
+        new._layered = False
+        new._cache.clear()
         return new
 
     def permuted(self, order: Sequence) -> "ConceptNetwork":
@@ -881,12 +916,23 @@ class ConceptNetwork:
         then the new ones of ``other``), relations of both, relation types of both.
 
         The layer ladders must be equal, a concept present in both must sit in the same
-        layer, and a relation type defined in both must have the same definition.
-        Attributes are united; for a concept in both, this network's value wins unless it
-        is missing.
+        layer, and a relation type defined in both must have the same definition.  A
+        network without layers (:attr:`layered` false) takes the other's ladder: its new
+        concepts go to the lowest layer.  Attributes are united; for a concept in both,
+        this network's value wins unless it is missing.
         """
         if not isinstance(other, ConceptNetwork):
             raise NetworkError(f"merge: expected a ConceptNetwork (got {type(other).__name__})")
+        # a network without layers adopts the other's ladder: its concepts take the layer
+        # of the same concept in the other network, else the lowest layer
+        base, adopt = self, None
+        if self._layered and not other._layered:
+            other, adopt = other._in_ladder(self._layers), "other"
+        elif other._layered and not self._layered:
+            base, adopt = self._in_ladder(other._layers), "self"
+        return base._merge(other, name, adopt)
+
+    def _merge(self, other, name, adopt) -> "ConceptNetwork":
         if other._layers != self._layers:
             raise NetworkError(f"merge: the layer ladders differ ({'/'.join(self._layers)} vs "
                                f"{'/'.join(other._layers)}); both networks need the same layers")
@@ -899,7 +945,7 @@ class ConceptNetwork:
         # map other's concepts into the merged index
         oidx = np.array([self._index.get(nm, -1) for nm in other._names], dtype=np.int64)
         shared = np.flatnonzero(oidx >= 0)
-        if shared.size:
+        if shared.size and adopt is None:
             mine = np.asarray(self._layer_of, np.int64)[oidx[shared]]
             theirs = np.asarray(other._layer_of, np.int64)[shared]
             bad = np.flatnonzero(mine != theirs)
@@ -912,6 +958,10 @@ class ConceptNetwork:
         oidx[new_c] = self.n + np.arange(new_c.size)
         merged = self._derived(name=self.name if name is None else name)
         merged._types.update(other._types)
+        merged._layered = self._layered or other._layered or adopt is not None
+        if adopt == "self":
+            for j in shared.tolist():
+                merged._layer_of[int(oidx[j])] = other._layer_of[j]
         extra = [other._names[j] for j in new_c.tolist()]
         merged._names.extend(extra)
         merged._index.update({nm: self.n + k for k, nm in enumerate(extra)})
@@ -934,25 +984,33 @@ class ConceptNetwork:
 
     # ------------------------------------------------------- dict round trip
     def to_dict(self) -> dict:
-        """A JSON/TOML-friendly description (concepts, layers, relation types, relations)."""
+        """A JSON/TOML-friendly description (concepts, layers, relation types, relations);
+        a network without layers has no ``layers`` and lists its concepts by name."""
+        if not self._layered:
+            concepts = list(self._names)
+        else:
+            concepts = [[n, self._layers[l]] for n, l in zip(self._names, self._layer_of)]
         return {
-            "layers": list(self._layers),
-            "concepts": [[n, self._layers[l]] for n, l in zip(self._names, self._layer_of)],
+            **({"layers": list(self._layers)} if self._layered else {}),
+            "concepts": concepts,
             "relation_types": {k: v.to_dict() for k, v in self._types.items()},
             "relations": [list(r) for r in self.relations()],
             **({"attributes": {k: list(v) for k, v in self._attrs.items()}} if self._attrs else {}),
         }
 
     @classmethod
-    def from_dict(cls, d: Mapping) -> "ConceptNetwork":
+    def from_dict(cls, d: Mapping, *, default_type: str = "association") -> "ConceptNetwork":
+        """From :meth:`to_dict`'s description; relations without a type get
+        ``default_type``."""
         allowed = {"layers", "concepts", "relation_types", "relations", "name", "attributes"}
         extra = set(d) - allowed
         if extra:
             b = sorted(extra)[0]
             raise NetworkError(f"network: unknown key {b!r}" + V.did_you_mean(b, allowed))
         types = relation_types_from(d.get("relation_types") or {}, "relation_types")
-        net = cls(d.get("concepts", []), d.get("relations", []),
-                  layers=d.get("layers", DEFAULT_LAYERS), relation_types=types, name=d.get("name"))
+        net = cls(d.get("concepts", []), layers=d.get("layers"),
+                  relation_types=types, name=d.get("name"))
+        net.add_relations(d.get("relations", []), default_type=default_type)
         attrs = d.get("attributes") or {}
         if not isinstance(attrs, Mapping):
             raise NetworkError(f"attributes: expected a table name -> values (got {attrs!r})")
@@ -1016,12 +1074,18 @@ class ConceptNetwork:
 
     @classmethod
     def from_networkx(cls, graph, *, type_attr: str = "type", weight_attr: str = "weight",
-                      layer_attr: str = "layer", default_type: str = "association",
+                      layer_attr: str = "layer", default_type: str | None = None,
                       **kwargs) -> "ConceptNetwork":
         """From a networkx graph: node attribute ``layer``; edge attributes ``type`` and
         ``weight``.  Graph attributes ``layers`` and ``relation_types`` (as written by
-        :meth:`to_networkx`) are honoured.  Other node attributes (except ``label`` and
-        ``id``) become concept attributes.  Node names are converted with ``str``."""
+        :meth:`to_networkx`) are honoured; ``relation_types`` given here are added to (or
+        replace) those of the graph.  Other node attributes (except ``label`` and ``id``)
+        become concept attributes.  Node names are converted with ``str``.
+
+        An edge without a ``type`` attribute gets ``default_type``; by default the directed
+        type ``link`` for a directed graph (``DiGraph``, ``MultiDiGraph``: an edge ``a -> b``
+        spreads from ``a`` to ``b`` only) and the symmetric ``association`` for an
+        undirected one (``Graph``, ``MultiGraph``)."""
         gattr = getattr(graph, "graph", {}) or {}
         if "layers" in gattr and "layers" not in kwargs:
             layers = gattr["layers"]
@@ -1031,10 +1095,14 @@ class ConceptNetwork:
                 raise NetworkError(f"graph attribute 'layers': expected layer names joined by "
                                    f"'|' (got {V.show(layers)})")
             kwargs["layers"] = tuple(layers)
-        if "relation_types" in gattr and "relation_types" not in kwargs:
-            kwargs["relation_types"] = relation_types_from(gattr["relation_types"],
-                                                           "graph attribute 'relation_types'")
+        if "relation_types" in gattr:
+            kwargs["relation_types"] = _merged_types(
+                relation_types_from(gattr["relation_types"], "graph attribute 'relation_types'"),
+                kwargs.get("relation_types"))
         net = cls(**kwargs)
+        if default_type is None:
+            default_type = "link" if graph.is_directed() else "association"
+        net._relation_type(default_type, "default_type")
         extra: dict[str, dict] = {}
         for node, data in graph.nodes(data=True):
             net.add_concept(str(node), data.get(layer_attr))
@@ -1062,22 +1130,28 @@ class ConceptNetwork:
 
         import networkx as nx
         g = nx.MultiDiGraph()
-        g.graph["layers"] = "|".join(self._layers)
+        if self._layered:
+            g.graph["layers"] = "|".join(self._layers)
         g.graph["relation_types"] = json.dumps({k: v.to_dict() for k, v in self._types.items()})
         if self.name:
             g.graph["name"] = self.name
         attrs = list(self._attrs.items())
         for i, (n, l) in enumerate(zip(self._names, self._layer_of)):
-            g.add_node(n, layer=self._layers[l],
-                       **{k: v[i] for k, v in attrs if v[i] is not None})
+            lay = {"layer": self._layers[l]} if self._layered else {}
+            g.add_node(n, **lay, **{k: v[i] for k, v in attrs if v[i] is not None})
         for s, t, ty, w in self.relations():
             g.add_edge(s, t, type=ty, weight=w)
         return g
 
     @classmethod
     def from_csv(cls, path, concepts_path=None, *, types_path=None, delimiter: str | None = None,
-                 **kwargs) -> "ConceptNetwork":
+                 default_type: str = "link", **kwargs) -> "ConceptNetwork":
         """From an edge list with a header row: ``source, target[, type][, weight]``.
+
+        An edge list is directed: a row ``a, b`` lets activation flow from ``a`` to ``b``.
+        A row without a type (no ``type`` column, or an empty cell) gets ``default_type``,
+        by default the directed type ``link``; pass ``default_type="association"`` to read
+        the untyped rows of an undirected list as symmetric relations.
 
         ``concepts_path`` optionally lists concepts with ``name[, layer]`` (then relations may
         only use those); otherwise concepts are added as they appear. ``types_path``
@@ -1097,6 +1171,7 @@ class ConceptNetwork:
                     raise NetworkError(f"{os.fspath(types_path)} line {lineno}: {e}") from None
             kwargs["relation_types"] = types
         net = cls(**kwargs)
+        net._relation_type(default_type, "default_type")
         if concepts_path is not None:
             for lineno, row in _read_table(concepts_path, delimiter, required=("name",),
                                            optional=("layer",)):
@@ -1119,7 +1194,7 @@ class ConceptNetwork:
                 except ValueError:
                     raise NetworkError(f"{os.fspath(path)} line {lineno}: weight: must be a number "
                                        f"(got {V.show(w)})") from None
-            rels.append((row["source"], row["target"], row.get("type") or "association", wv))
+            rels.append((row["source"], row["target"], row.get("type") or default_type, wv))
             lines.append(lineno)
             if len(rels) >= _CSV_BATCH:
                 _add_csv_batch(net, rels, lines, path, concepts_path, types_path)
@@ -1149,9 +1224,14 @@ class ConceptNetwork:
             d = _delimiter(concepts_path, delimiter)
             with open(concepts_path, "w", newline="", encoding="utf-8") as f:
                 w = csv.writer(f, delimiter=d)
-                w.writerow(["name", "layer"])
-                for n, l in zip(self._names, self._layer_of):
-                    w.writerow([n, self._layers[l]])
+                if self._layered:
+                    w.writerow(["name", "layer"])
+                    for n, l in zip(self._names, self._layer_of):
+                        w.writerow([n, self._layers[l]])
+                else:
+                    w.writerow(["name"])
+                    for n in self._names:
+                        w.writerow([n])
 
     # ------------------------------------------------------------------ misc
     def summary(self) -> dict:
@@ -1161,19 +1241,21 @@ class ConceptNetwork:
             k = int((c == code).sum())
             if k:
                 counts[name] = k
-        per_layer = {lay: int((self.layer_codes == i).sum()) for i, lay in enumerate(self._layers)}
+        per_layer = ({lay: int((self.layer_codes == i).sum()) for i, lay in enumerate(self._layers)}
+                     if self._layered else {})
         return {"concepts": self.n, "relations": self.n_relations, "relations_by_type": counts,
                 "concepts_by_layer": per_layer}
 
     def __repr__(self) -> str:
         nm = f" {self.name!r}" if self.name else ""
-        return f"<ConceptNetwork{nm}: {self.n} concepts, {self.n_relations} relations, layers {'/'.join(self._layers)}>"
+        lay = f", layers {'/'.join(self._layers)}" if self._layered else ""
+        return f"<ConceptNetwork{nm}: {self.n} concepts, {self.n_relations} relations{lay}>"
 
     def __eq__(self, other) -> bool:
         if not isinstance(other, ConceptNetwork):
             return NotImplemented
         return (self._names == other._names and self.concept_layers == other.concept_layers
-                and self._layers == other._layers and self._types == other._types
+                and self._layers == other._layers and self._layered == other._layered and self._types == other._types
                 and sorted(self.relations()) == sorted(other.relations())
                 and self._attrs == other._attrs)
 
@@ -1181,6 +1263,17 @@ class ConceptNetwork:
 
 
 _TYPE_FIELDS = ("sign", "gain", "symmetric", "forward", "reverse")
+
+
+def _merged_types(base, extra) -> list:
+    """Relation types ``base`` with ``extra`` (a mapping or iterable, or None) added or
+    replacing those of the same name."""
+    out = {t.name: t for t in base}
+    if extra is not None:
+        items = extra.values() if isinstance(extra, Mapping) else extra
+        for t in items:
+            out[getattr(t, "name", None)] = t
+    return list(out.values())
 
 #: Relations of an edge-list file added at a time.
 _CSV_BATCH = 4_096

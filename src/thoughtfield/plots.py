@@ -210,7 +210,11 @@ def _lines(ax, t, values, lo, hi, idx, labels):
 
 # ------------------------------------------------------------------ trajectories
 def _layer_groups(values, ladder, codes, top, chosen=None):
-    """``[(layer, concept indices)]`` from the highest layer down, empty layers left out."""
+    """``[(layer, concept indices)]`` from the highest layer down, empty layers left out;
+    a result without layers is one group ``(None, indices)``."""
+    if not ladder:
+        return [(None, np.asarray(chosen, dtype=int) if chosen is not None
+                 else _top_by_peak(values, top))]
     groups = []
     for code in reversed(range(len(ladder))):
         among = np.flatnonzero(codes == code)
@@ -263,7 +267,7 @@ def plot_trajectories(ds, top: int = 8, by_layer: bool = False, ax=None, *, conc
         axes = np.atleast_1d(np.asarray(ax, dtype=object))
         if axes.size != len(groups):
             raise ConfigError(f"ax: by_layer needs {len(groups)} Axes, one per non-empty layer "
-                              f"({', '.join(g[0] for g in groups)}); got {axes.size}")
+                              f"({', '.join(str(g[0]) for g in groups)}); got {axes.size}")
     ymin = float(np.nanmin(values)) if values.size else 0.0
     ymax = float(np.nanmax(values)) if values.size else 1.0
     if lo is not None:
@@ -272,11 +276,12 @@ def plot_trajectories(ds, top: int = 8, by_layer: bool = False, ax=None, *, conc
     for j, (a, (layer, idx)) in enumerate(zip(axes, groups)):
         _lines(a, t, values, lo, hi, idx, [names[i] for i in idx])
         a.set_ylim(ymin - pad, ymax + pad)
-        a.set_ylabel(f"{layer}\nactivation", fontsize=9)
+        a.set_ylabel("activation" if layer is None else f"{layer}\nactivation", fontsize=9)
         if stimuli:
             _mark_stimuli(a, ds, text=j == 0)
     axes[-1].set_xlabel(TIME_LABEL)
-    axes[0].set_title(_title(ds, "activation by abstraction layer") + suffix, fontsize=10,
+    axes[0].set_title(_title(ds, "activation by abstraction layer" if ladder else "activation")
+                      + suffix, fontsize=10,
                       pad=14 if stimuli else 6)
     return axes
 
@@ -343,7 +348,8 @@ def plot_heatmap(ds, ax=None, *, member=None, max_concepts: int = 80, cmap: str 
                         va="center", ha="left", fontsize=8, clip_on=False)
             start = j
     ax.set_xlabel(TIME_LABEL)
-    ax.set_ylabel("concept (by layer, then time of peak)")
+    ax.set_ylabel("concept (by layer, then time of peak)" if ladder else
+                  "concept (by time of peak)")
     shown = ("" if order.size == len(names) else
              f" ({order.size} of {len(names)} concepts with the highest peak)")
     ax.set_title(_title(ds, "activation") + shown + (f" ({note})" if note else ""), fontsize=10)
@@ -499,14 +505,17 @@ def plot_network(ds_or_network, time=None, ax=None, *, member=None, network=None
             ax.text(x, y - 0.16, nm, ha="center", va="top", fontsize=7 if len(names) > 40 else 8,
                     zorder=4)
     used = sorted(set(net.layer_codes[keep].tolist()))
-    ax.set_yticks(range(len(used)))
-    ax.set_yticklabels([net.layers[c] for c in used])
+    if net.layered:
+        ax.set_yticks(range(len(used)))
+        ax.set_yticklabels([net.layers[c] for c in used])
+    else:   # a network without layers: one row, no layer labels
+        ax.set_yticks([])
     ax.set_ylim(-0.6, len(used) - 0.4)
     ax.set_xlim(-0.02, 1.02)
     ax.set_xticks([])
     for side in ("top", "right", "bottom"):
         ax.spines[side].set_visible(False)
-    ax.set_ylabel("abstraction layer")
+    ax.set_ylabel("abstraction layer" if net.layered else "")
     handles = []
     if segs[1]:
         handles.append(Line2D([], [], color="0.55", lw=1.5, label="excitatory"))

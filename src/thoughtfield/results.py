@@ -66,7 +66,8 @@ def network_description(network) -> str:
     if network.n_relations <= EMBED_NETWORK_MAX_RELATIONS and network.n <= EMBED_NETWORK_MAX_RELATIONS:
         text = json.dumps(network.to_dict(), separators=(",", ":"))
     else:
-        text = json.dumps({"summary": network.summary(), "layers": list(network.layers)})
+        text = json.dumps({"summary": network.summary(),
+                           "layers": list(network.layers) if network.layered else []})
     if cache is not None:
         cache["description"] = text
     return text
@@ -86,9 +87,10 @@ def make_dataset(times: np.ndarray, act: np.ndarray, network, *, members: int,
         "time": ("time", np.asarray(times, dtype=np.float64),
                  {"long_name": "time", "units": "model time units (same unit as tau)"}),
         "concept": ("concept", np.array(network.concepts, dtype=object)),
-        "layer": ("concept", np.array(network.concept_layers, dtype=object),
-                  {"long_name": "abstraction layer", "ladder": "|".join(network.layers)}),
     }
+    if getattr(network, "layered", True):   # a network without layers: no layer labels
+        coords["layer"] = ("concept", np.array(network.concept_layers, dtype=object),
+                           {"long_name": "abstraction layer", "ladder": "|".join(network.layers)})
     a_attrs = {"long_name": "activation", "units": "1"}
     if members == 1:
         data_vars = {"activation": (("time", "concept"), act[:, :, 0], a_attrs)}

@@ -550,9 +550,10 @@ def _catalogue(dyn, network, model, attr_fps, other_fps, which, M, pats, match, 
     coords = {
         "attractor": ("attractor", np.arange(K)),
         "concept": ("concept", np.array(dyn.concepts, dtype=object)),
-        "layer": ("concept", np.array(network.concept_layers, dtype=object),
-                  {"long_name": "abstraction layer", "ladder": "|".join(network.layers)}),
     }
+    if network.layered:   # a network without layers: no layer labels
+        coords["layer"] = ("concept", np.array(network.concept_layers, dtype=object),
+                           {"long_name": "abstraction layer", "ladder": "|".join(network.layers)})
     data = {
         "activation": (("attractor", "concept"), A,
                        {"long_name": "activation at the fixed point", "units": "1"}),

@@ -62,9 +62,12 @@ def _result_info(path, show_concepts) -> list[str]:
     if "layer" in ds.coords:
         lines.append(f"  concepts: {ds.sizes['concept']} in layers {'/'.join(ladder)}: "
                      + _counts(ds["layer"].values, ladder))
-    if show_concepts:
-        for c, lay in zip(ds["concept"].values, ds["layer"].values):
-            lines.append(f"    {c} ({lay})")
+    elif "concept" in ds.coords:
+        lines.append(f"  concepts: {ds.sizes['concept']} (no layers)")
+    if show_concepts and "concept" in ds.coords:
+        lays = ds["layer"].values if "layer" in ds.coords else [None] * ds.sizes["concept"]
+        for c, lay in zip(ds["concept"].values, lays):
+            lines.append(f"    {c} ({lay})" if lay is not None else f"    {c}")
     t = ds["time"].values if "time" in ds.coords else []
     if len(t):
         lines.append(f"  time: {_g(t[0])} .. {_g(t[-1])} ({t.size} saved points)")
@@ -113,12 +116,13 @@ def _config_info(path, show_concepts) -> list[str]:
     if cfg.title:
         lines.append(f"  title: {cfg.title}")
     lines.append(f"  network: {net.n} concepts, {net.n_relations} relations")
-    lines.append("  layers: " + ", ".join(f"{k} {v}" for k, v in summ["concepts_by_layer"].items()))
+    lines.append("  layers: " + (", ".join(f"{k} {v}" for k, v in summ["concepts_by_layer"].items())
+                                 or "none"))
     if summ["relations_by_type"]:
         lines.append("  relations: " + ", ".join(f"{k} {v}" for k, v in summ["relations_by_type"].items()))
     if show_concepts:
         for c, lay in zip(net.concepts, net.concept_layers):
-            lines.append(f"    {c} ({lay})")
+            lines.append(f"    {c} ({lay})" if net.layered else f"    {c}")
     m = cfg.model.to_dict()
     lines.append("  model: " + ", ".join(f"{k} {_short(v)}" for k, v in m.items()))
     for i, s in enumerate(cfg.stimuli):

@@ -141,8 +141,8 @@ def _locked(args, cfg, out, lock) -> int:
     wall = time.perf_counter() - t_start
     if not args.quiet:
         net = cfg.network
-        lines = [f"{cfg.name}: {net.n} concepts, {net.n_relations} relations, "
-                 f"layers {'/'.join(net.layers)}"]
+        lines = [f"{cfg.name}: {net.n} concepts, {net.n_relations} relations"
+                 + (f", layers {'/'.join(net.layers)}" if net.layered else "")]
         lines += summary_lines(ds)
         lines.append(f"wall time {wall:.2f} s (run {t_run:.3g} s)")
         lines.append(f"wrote {out} ({human_size(os.path.getsize(out))})")

@@ -51,7 +51,8 @@ from ._wordnet import wordnet  # noqa: E402
 
 register("wordnet", wordnet,
          "Princeton WordNet 3.0: 117,659 synsets, hypernym/instance/meronym/antonym/similar_to/"
-         "entailment/cause relations, layers from hypernym depth (options: pos, relations, "
+         "entailment/cause relations, layers level1 (most specific) .. level4 from hypernym "
+         "depth (options: pos, relations, "
          "glosses, path)")
 
 

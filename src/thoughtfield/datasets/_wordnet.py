@@ -44,18 +44,21 @@ Meronyms are stored once, from the holonym pointers (part -> whole); WordNet's
 meronym pointers (``%m %p %s``) are their exact inverses.  Change the defaults with
 ``net.set_relation_type("hypernym", reverse=0.2)``.
 
-Layers (abstraction ladder ``image, idea, structure, goal``)
-----------------------------------------------------------
+Layers (``level1, level2, level3, level4``: hypernym-depth quarters)
+------------------------------------------------------------------
 ``depth`` is the length of the shortest chain of hypernym / instance-hypernym links up
 to a root (``entity.n.01`` for nouns; verbs have many roots).  Deep synsets are
 specific, shallow ones abstract.  Per part of speech the depths are cut at their 25%,
-50% and 75% quantiles (``Q25 <= Q50 <= Q75``): ``depth >= Q75`` -> ``image``,
-``Q50 <= depth < Q75`` -> ``idea``, ``Q25 <= depth < Q50`` -> ``structure``,
-``depth < Q25`` -> ``goal``.  In WordNet 3.0 the noun cuts are 6, 8, 9 (``poodle.n.01``,
-depth 9, is ``image``; ``dog.n.01``, 8, ``idea``; ``animal.n.01``, 6, ``structure``;
-``entity.n.01`` ``goal``; 48,521 / 25,560 / 34,494 / 9,084 synsets of all parts of speech
-per layer) and the verb cuts 1, 2, 3.  Adjectives and adverbs have no hypernyms
-(``depth = -1``): head adjectives are ``idea``, satellite adjectives and adverbs ``image``.
+50% and 75% quantiles (``Q25 <= Q50 <= Q75``) into four levels, the most specific first:
+``depth >= Q75`` -> ``level1``, ``Q50 <= depth < Q75`` -> ``level2``,
+``Q25 <= depth < Q50`` -> ``level3``, ``depth < Q25`` -> ``level4``.  The names say only
+where a synset lies in the hierarchy; they are not the ``image/idea/structure/goal``
+ladder of hand-built networks (a WordNet synset is not a goal because it is shallow).
+In WordNet 3.0 the noun cuts are 6, 8, 9 (``poodle.n.01``, depth 9, is ``level1``;
+``dog.n.01``, 8, ``level2``; ``animal.n.01``, 6, ``level3``; ``entity.n.01`` ``level4``;
+48,521 / 25,560 / 34,494 / 9,084 synsets of all parts of speech per level) and the verb
+cuts 1, 2, 3.  Adjectives and adverbs have no hypernyms (``depth = -1``): head
+adjectives are ``level2``, satellite adjectives and adverbs ``level1``.
 """
 
 from __future__ import annotations
@@ -67,7 +70,10 @@ import numpy as np
 
 from .. import _validate as V
 from ..errors import ConfigError
-from ..network import DEFAULT_LAYERS, ConceptNetwork, RelationType
+from ..network import ConceptNetwork, RelationType
+
+#: The WordNet layers: quarters of hypernym depth, the deepest (most specific) first.
+LAYERS: tuple[str, ...] = ("level1", "level2", "level3", "level4")
 
 #: Format of the derived arrays (bump when the layout changes).
 FORMAT = 1
@@ -556,7 +562,7 @@ def wordnet(pos=("n", "v", "a", "r"), relations=None, glosses: bool = False, pat
         ok = (s >= 0) & (t >= 0)
         relmap[r] = (s[ok], t[ok])
     net = ConceptNetwork.from_arrays(
-        names, arr["layer"][keep].astype(np.int64), relations=relmap, layers=DEFAULT_LAYERS,
+        names, arr["layer"][keep].astype(np.int64), relations=relmap, layers=LAYERS,
         relation_types=relation_types(), name="wordnet-3.0" if name is None else name)
     # attributes
     lem = _unpack(arr["lemma_text"])
