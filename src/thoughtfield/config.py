@@ -787,9 +787,24 @@ register_section(Section(
 
 
 # ===================================================================== [solver]
+class _Method(Choice):
+    """A method name; scipy's names of the same methods (``RK45``...) are aliases."""
+
+    def check(self, key, value):
+        from .solvers import resolve_method
+        if not isinstance(value, str):
+            return super().check(key, value)
+        return resolve_method(key, value, self.options)
+
+
 _SOLVER = Struct({
-    "method": Field(Choice(lambda: METHODS), "dopri5",
-                    "Integration method: " + "; ".join(f"`{k}` {v}" for k, v in METHODS.items()) + "."),
+    "method": Field(_Method(lambda: METHODS), "dopri5",
+                    "Integration method: " + "; ".join(f"`{k}` {v}" for k, v in METHODS.items())
+                    + ". Names are case-insensitive, and scipy's `solve_ivp` names are accepted "
+                    "for the same methods: `RK45` is `dopri5`, `DOP853` is `dop853` (results "
+                    "record thoughtfield's name); `RK23`, `LSODA`, `BDF` and `Radau` have no "
+                    "equivalent here (no Bogacki-Shampine pair, no implicit stiff solver) and "
+                    "are refused with the closest method (`dopri5`) named."),
     "dt": Field(Real(min=0, min_inclusive=False), None, "Step of the fixed-step methods, "
                 "shortened evenly to hit every save time and input change.", unit=TIME,
                 default_doc="min(tau) / 100"),
