@@ -698,10 +698,20 @@ _MODEL = Struct({
     "bias": Field(per_concept(Real()), 0.0, "Constant input added to u.", unit="activation"),
     "sigma": Field(per_concept(Real(min=0)), 0.0, "Noise amplitude (tau da = ... dt + sigma dW); "
                    "needs solver.method = \"euler_maruyama\".", unit="activation * time^1/2"),
-    "initial": Field(per_concept(Real()), 0.0, "Initial activation.", unit="activation"),
-    "form": Field(Choice(lambda: FORMS), "activation", "State form of the dynamics."),
+    "initial": Field(per_concept(Real()), 0.0, "Initial state: the activation a(0) in the "
+                     "activation form; in the potential form the potential u(0), so that "
+                     "a(0) = f(gain * (initial + bias - threshold)) (with the sigmoid and the "
+                     "defaults 0.5, not 0). See docs/potential.md.", unit="activation"),
+    "form": Field(Choice(lambda: FORMS), "activation", "State form of the dynamics: "
+                  "`activation` integrates a (`tau da/dt = -a + f(gain * (u - threshold))`); "
+                  "`potential` integrates the net input u (`tau du/dt = -u + W a + input`, "
+                  "`a = f(gain * (u + bias - threshold))`; Hopfield 1984, McClelland's 1979 "
+                  "cascade): `initial` is u(0), a clamp holds the output a and freezes u, "
+                  "and on release u resumes from its frozen value (docs/potential.md)."),
 }, doc='Leaky-rate dynamics `tau da/dt = -a + f(gain * (u - threshold)) + noise`, '
-       '`u = W a + input + bias`. Per-concept parameters take a number, an array with one '
+       '`u = W a + input + bias` (or, with `form = "potential"`, `tau du/dt = -u + W a + '
+       'input + noise`, `a = f(gain * (u + bias - threshold))`: see '
+       '[potential.md](potential.md)). Per-concept parameters take a number, an array with one '
        'value per concept, or a table of concept names, `"@layer"` keys (every concept of the '
        'layer) and `"*"` (the rest): `tau = { "*" = 1.0, "@goal" = 4.0, sun = 0.5 }`.')
 
@@ -746,7 +756,8 @@ def _stimulus_validate(d, key):
 _STIMULUS = Struct({
     "kind": Field(Choice(["pulse", "clamp"]), "pulse",
                   "`pulse`: add `amplitude` to the concept's input; `clamp`: hold its activation "
-                  "at `value`."),
+                  "at `value` (in the potential form: hold the output a at `value` and freeze "
+                  "the potential u, which resumes from its frozen value on release)."),
     "concept": Field(Str(name=True), REQUIRED, "The stimulated concept.",
                      hint="name the concept to stimulate"),
     "start": Field(Real(min=0), 0.0, "Onset.", unit=TIME),
