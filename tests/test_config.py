@@ -196,7 +196,8 @@ ERRORS = [
     ({"t_end = 5.0": "t_end = 5.0\nsave_every = 2"}, r"run.save_every: needs a fixed-step solver"),
     ({"t_end = 5.0": "t_end = 5.0\nseed = 4"}, r"<config>:28: run.seed: 'seed' is a top-level key; move it above the first \[section\]"),
     ({"t_end = 5.0": "t_end = 1" + "0" * 400}, r"run.t_end: must be finite \(got an integer with 401 digits\)"),
-    ({"rtol = 1e-6": 'method = "rk45"'}, r"solver.method: must be one of .*\(got 'rk45'\) \(did you mean 'rk4'\?\)"),
+    ({"rtol = 1e-6": 'method = "rk5"'}, r"solver.method: must be one of .*\(got 'rk5'\) \(did you mean 'rk4'\?\)"),
+    ({"rtol = 1e-6": 'method = "RK23"'}, r"<config>:\d+: solver.method: 'RK23' is a scipy solve_ivp method that thoughtfield does not have: .*no Bogacki-Shampine.*; use method = 'dopri5'"),
     ({"rtol = 1e-6": "rtol = 1e-20"}, r"solver.rtol: must be >= 1e-13"),
     ({"rtol = 1e-6": 'method = "euler_maruyama"\nsteady_tol = 1e-3'}, r"solver.steady_tol: an early stop at steady state is not defined"),
     ({'image = ["sun"]': 'image = ["sun", "beach"]'}, r"<config>:9: network.concepts.idea\[0\]: duplicate concept 'beach' \(already listed as network.concepts.image\[1\]\)"),
@@ -499,3 +500,34 @@ def test_reference_page_documents_every_field_with_units():
         for name in sec.struct.fields:
             assert f"| `{name}` |" in text
     assert "| `tau` | per-concept float > 0 (number, array or table) | `1.0` | time |" in text
+
+
+@pytest.mark.parametrize("name, canonical", [("RK45", "dopri5"), ("rk45", "dopri5"),
+                                             ("DOP853", "dop853"), ("Dopri5", "dopri5"),
+                                             ("RK4", "rk4"), ("Euler_Maruyama", "euler_maruyama")])
+def test_scipy_method_names_are_aliases(name, canonical):
+    """Issue 14: scipy's solve_ivp names (and thoughtfield's in any case) name the same
+    methods; 'rk45' used to be refused with "did you mean 'rk4'" (a different method)."""
+    assert tf.Solver(name).method == canonical
+    assert tf.Solver.from_dict({"method": name}).method == canonical
+    cfg = tf.load_config(TINY, overrides=[f'solver.method="{name}"'])
+    assert cfg.solver.method == canonical
+    text = tiny(**{"rtol = 1e-6": f'method = "{name}"'})
+    assert tf.load_config(text).solver.method == canonical
+    if canonical == "dopri5":
+        ds = tf.simulate(tf.ConceptNetwork(["x"]), tf.Model(transfer="linear"),
+                         [tf.Pulse("x", 0, 1, 1.0)], t_end=1.0, solver=name)
+        assert ds.attrs["method"] == "dopri5"
+        assert float(ds.activation.isel(time=-1).squeeze()) == pytest.approx(1 - math.exp(-1), rel=1e-5)
+
+
+@pytest.mark.parametrize("name, why", [("RK23", "no Bogacki-Shampine 3\\(2\\) pair"),
+                                       ("LSODA", "no LSODA"), ("bdf", "no implicit \\(stiff\\) solver"),
+                                       ("Radau", "no implicit \\(stiff\\) solver")])
+def test_scipy_methods_without_an_equivalent_name_the_closest(name, why):
+    with pytest.raises(tf.ConfigError, match=rf"solver.method: '{name}' is a scipy solve_ivp "
+                       rf"method that thoughtfield does not have: thoughtfield has {why}.*; use "
+                       r"method = 'dopri5' \(scipy names accepted: RK45 = 'dopri5'"):
+        tf.Solver(name)
+    with pytest.raises(tf.ConfigError, match=rf"solver.method: '{name}' is a scipy"):
+        tf.load_config(TINY, overrides=[f'solver.method="{name}"'])

@@ -500,6 +500,12 @@ def test_signal_stops_a_long_kernel_within_a_second_and_keeps_a_checkpoint(tmp_p
     assert "Traceback" not in err
     word = "interrupted" if sig == signal.SIGINT else "terminated (SIGTERM)"
     assert f"{word} at t = " in err and "--resume" in err and str(ckpt) in err
+    # issue 14: the message names the checkpoint file and the exact command to continue
+    import shlex
+    resume = shlex.join(["thoughtfield", "run", str(cfg), "--out", str(out), "--quiet",
+                         "--resume"])
+    assert f"checkpoint written to {ckpt}; run the same command with --resume to " \
+           f"continue: {resume}" in err, err
     info = ck.read_info(ckpt)
     assert float(info["progress"].split()[2]) > 0
     assert not out.exists()
@@ -659,3 +665,36 @@ def test_spreadr_step_counts_are_bounded():
         _spreadr_sim(t_end=10**30, save_every=10**29)
     with pytest.warns(tf.ThoughtfieldWarning, match=r"this run takes 1e\+12 steps \(spreadr"):
         _spreadr_sim(t_end=10**12, save_every=10**11)
+
+
+def test_interrupted_cli_run_prints_the_checkpoint_and_a_resume_command_that_works(
+        tmp_path, monkeypatch, capsys):
+    """Issue 14: Ctrl-C during `thoughtfield run` names the checkpoint file and the exact
+    command that continues the run; running that command finishes it (same result)."""
+    import shlex
+
+    from thoughtfield.cli import main
+    monkeypatch.chdir(tmp_path)
+    cfg = tmp_path / "my run.toml"        # a space: the command must quote it
+    cfg.write_text(
+        "seed = 5\n[network]\nconcepts = [\"a\", \"b\", \"c\"]\n"
+        "relations = [[\"a\", \"b\", \"association\", 0.5], [\"b\", \"c\", \"association\", 0.5]]\n"
+        "[model]\ntransfer = \"tanh\"\n[[stimuli]]\nconcept = \"a\"\namplitude = 1.0\nstop = 2.0\n"
+        "[solver]\nmethod = \"rk4\"\ndt = 0.01\n[run]\nt_end = 8.0\nsave_dt = 0.5\n")
+    assert main(["run", str(cfg), "--out", "ref.nc", "--quiet"]) == 0
+    monkeypatch.setattr(Simulation, "step_budget", lambda self: 50)
+    _interrupt_after(monkeypatch, 3)
+    argv = ["run", "my run.toml", "-o", "o.nc", "--quiet", "--force"]
+    assert main(argv) == 130
+    err = capsys.readouterr().err
+    ckpt = ck.checkpoint_path("o.nc")
+    assert os.path.exists(ckpt) and not os.path.exists("o.nc")
+    command = "thoughtfield run 'my run.toml' -o o.nc --quiet --force --resume"
+    assert err.strip().endswith(f"checkpoint written to {ckpt}; run the same command with "
+                                f"--resume to continue: {command}"), err
+    monkeypatch.undo()
+    monkeypatch.chdir(tmp_path)
+    words = shlex.split(command)
+    assert words[0] == "thoughtfield" and main(words[1:]) == 0
+    assert not os.path.exists(ckpt)
+    assert tf.load_result("o.nc").activation.identical(tf.load_result("ref.nc").activation)

@@ -453,7 +453,8 @@ def test_an_interrupted_sweep_keeps_its_parts_and_says_how_to_resume(tmp_path, c
     err = capsys.readouterr().err
     assert code == 130, err
     assert ("2 finished point(s) are kept in o.nc.parts/; run the same command with --resume "
-            "to continue") in err, err
+            "to continue: thoughtfield sweep s.toml --out o.nc --workers 1 --chunk 1 --quiet "
+            "--resume") in err, err
     assert sorted(os.listdir(tmp_path / "o.nc.parts")) == [
         "part-000000000-000000000.nc", "part-000000001-000000001.nc", "sweep.json"]
     assert sorted(os.listdir(tmp_path)) == ["o.nc.parts", "s.toml"]     # no lock, no temp
@@ -464,6 +465,45 @@ def test_an_interrupted_sweep_keeps_its_parts_and_says_how_to_resume(tmp_path, c
     monkeypatch.setattr(distributed, "run_points", real)
     assert main(["sweep", "s.toml", "--out", "o.nc", "--workers", "1", "--resume", "--quiet"]) == 0
     assert sorted(os.listdir(tmp_path)) == ["o.nc", "s.toml"]
+
+
+def test_the_resume_command_of_a_forced_sweep_keeps_the_finished_points(tmp_path, capsys,
+                                                                       monkeypatch):
+    """Issue 14: the printed command repeats the original one (--force included) with
+    --resume; --resume now wins over --force for the finished points of the same sweep,
+    so that command continues the sweep (it used to discard them and start over)."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "s.toml").write_text(SWEEP)
+    (tmp_path / "o.nc").write_bytes(b"an older result")       # hence --force
+    real = distributed.run_points
+    calls = {"n": 0, "points": 0}
+
+    def interrupt(payload, points):
+        if calls["n"] == 2:
+            raise KeyboardInterrupt
+        calls["n"] += 1
+        return real(payload, points)
+
+    monkeypatch.setattr(distributed, "run_points", interrupt)
+    argv = ["sweep", "s.toml", "--out", "o.nc", "--workers", "1", "--chunk", "1", "--quiet",
+            "--force"]
+    assert main(argv) == 130
+    err = capsys.readouterr().err
+    command = "thoughtfield sweep s.toml --out o.nc --workers 1 --chunk 1 --quiet --force --resume"
+    assert f"2 finished point(s) are kept in o.nc.parts/; run the same command with --resume " \
+           f"to continue: {command}" in err, err
+
+    def counting(payload, points):
+        calls["points"] += len(points)
+        return real(payload, points)
+
+    monkeypatch.setattr(distributed, "run_points", counting)
+    assert main(command.split()[1:]) == 0
+    assert calls["points"] == 4 - 2        # only the points that had not finished
+    assert sorted(os.listdir(tmp_path)) == ["o.nc", "s.toml"]
+    ref = tf.sweep((tmp_path / "s.toml").read_text(), workers=1)
+    np.testing.assert_array_equal(tf.load_result("o.nc").activation.values,
+                                  ref.activation.values)
 
 
 def test_two_sweeps_on_one_output_are_refused(tmp_path, capsys, monkeypatch):

@@ -182,3 +182,85 @@ def test_summary_conflict_is_that_of_the_monitored_pool():
     assert float(both_pools.conflict.sel(condition="c")) == pytest.approx(float(E.sum("pool").mean()))
     with pytest.raises(tf.ConfigError, match="unknown pool 'nope'"):
         tf.trial_summary(ds, pools="nope")
+
+
+def _conflict_by_hand(a, members, inhibition, negative=()):
+    """Botvinick's conflict as the docs define it: the Hopfield energy of the pool's
+    co-activation, ``E = -sum_{i != j} w_ij a_i a_j`` over ordered pairs of members, with
+    ``w_ij = -inhibition`` (lateral inhibition) plus the negative relations between them."""
+    E = 0.0
+    for i in members:
+        for j in members:
+            if i != j:
+                w = -inhibition + sum(wn for (p, q, wn) in negative if {p, q} == {i, j})
+                E -= w * a[i] * a[j]
+    return E
+
+
+def _two_pool_protocol(controls):
+    net = tf.ConceptNetwork(["l", "r", "x", "y", "task", "task2"],
+                            relations=[("l", "r", "contradicts", 0.5)])
+    model = tf.Model(transfer="sigmoid", gain=2.0,
+                     pools=[tf.Pool("resp", ["l", "r"], inhibition=1.0),
+                            tf.Pool("other", ["x", "y"], inhibition=3.0)],
+                     controls=controls,
+                     choices=[tf.Choice("resp", threshold=10.0)])   # never reached
+    stim = [tf.Pulse("l", amplitude=1.0), tf.Pulse("r", amplitude=0.6),
+            tf.Pulse("x", amplitude=2.0), tf.Pulse("y", amplitude=1.5)]
+    proto = tf.Protocol([tf.Condition("c", stim)], duration=3.0, n_trials=2, record=True,
+                        save_dt=0.5)
+    return tf.run_protocol(net, model, proto, solver=tf.Solver("dopri5", rtol=1e-10, atol=1e-12))
+
+
+def _end_activation(ds, trial):
+    act = ds.activation.isel(trial=trial).sel(time=3.0)
+    return {str(c): float(v) for c, v in zip(act.concept.values, act.values)}
+
+
+def test_summary_conflict_is_the_monitored_pools_conflict_computed_by_hand():
+    """Issue 14: trial_summary().conflict used to sum every pool; it is the conflict of
+    the pool the monitor watches, checked against the documented formula applied to the
+    recorded activations (no response: the conflict at the trial's end)."""
+    ds = _two_pool_protocol([tf.Control(monitor=["resp"], target={"task": 0.5}, mode="trial")])
+    hand_resp, hand_other = [], []
+    for k in range(2):
+        a = _end_activation(ds, k)
+        hand_resp.append(_conflict_by_hand(a, ["l", "r"], 1.0, [("l", "r", -0.5)]))
+        hand_other.append(_conflict_by_hand(a, ["x", "y"], 3.0))
+    assert np.mean(hand_other) > np.mean(hand_resp) > 0.1   # the sum would be far off
+    s = tf.trial_summary(ds)
+    assert s.conflict.dims == ("condition",)
+    assert float(s.conflict.sel(condition="c")) == pytest.approx(np.mean(hand_resp), rel=1e-6)
+    assert s.conflict.attrs["pools"] == "resp"
+    assert "conflict" in tf.format_trial_summary(ds).splitlines()[0]
+
+
+def test_summary_conflict_is_per_monitor_with_several_controllers():
+    """Two controllers watching different pools: one conflict per controller, each the
+    conflict that drives it (the sum over the pools it monitors)."""
+    ds = _two_pool_protocol([
+        tf.Control(monitor=["resp"], target={"task": 0.5}, mode="trial", name="c_resp"),
+        tf.Control(monitor=["resp", "other"], target={"task2": 0.5}, mode="trial",
+                   name="c_both")])
+    assert ds.monitor.sel(controller="c_resp").values.tolist() == [True, False]
+    assert ds.monitor.sel(controller="c_both").values.tolist() == [True, True]
+    hand = {"c_resp": [], "c_both": []}
+    for k in range(2):
+        a = _end_activation(ds, k)
+        e_resp = _conflict_by_hand(a, ["l", "r"], 1.0, [("l", "r", -0.5)])
+        e_other = _conflict_by_hand(a, ["x", "y"], 3.0)
+        hand["c_resp"].append(e_resp)
+        hand["c_both"].append(e_resp + e_other)
+    s = tf.trial_summary(ds)
+    assert s.conflict.dims == ("condition", "controller")
+    for c in ("c_resp", "c_both"):
+        assert float(s.conflict.sel(condition="c", controller=c)) == pytest.approx(
+            np.mean(hand[c]), rel=1e-6)
+    by = tf.trial_summary(ds, by_previous=True)
+    assert by.conflict.dims == ("previous", "condition", "controller")
+    head = tf.format_trial_summary(ds).splitlines()[0]
+    assert "conflict c_resp" in head and "conflict c_both" in head
+    # pools= still sums the pools asked for
+    one = tf.trial_summary(ds, pools="other")
+    assert float(one.conflict.sel(condition="c")) == pytest.approx(
+        np.mean(np.array(hand["c_both"]) - np.array(hand["c_resp"])), rel=1e-6)

@@ -88,7 +88,7 @@ def test_overlapping_clamps_rejected(net):
 
 
 @pytest.mark.parametrize("kwargs,match", [
-    ({"method": "rk45"}, r"solver.method: must be one of .*\(got 'rk45'\)"),
+    ({"method": "rk54"}, r"solver.method: must be one of .*\(got 'rk54'\)"),
     ({"rtol": -1e-3}, r"solver.rtol: must be > 0 \(got -0.001\)"),
     ({"atol": 0}, r"solver.atol: must be > 0"),
     ({"rtol": 1e-20}, r"solver.rtol: must be >= 1e-13"),

@@ -737,10 +737,20 @@ _MODEL = Struct({
     "bias": Field(per_concept(Real()), 0.0, "Constant input added to u.", unit="activation"),
     "sigma": Field(per_concept(Real(min=0)), 0.0, "Noise amplitude (tau da = ... dt + sigma dW); "
                    "needs solver.method = \"euler_maruyama\".", unit="activation * time^1/2"),
-    "initial": Field(per_concept(Real()), 0.0, "Initial activation.", unit="activation"),
-    "form": Field(Choice(lambda: FORMS), "activation", "State form of the dynamics."),
+    "initial": Field(per_concept(Real()), 0.0, "Initial state: the activation a(0) in the "
+                     "activation form; in the potential form the potential u(0), so that "
+                     "a(0) = f(gain * (initial + bias - threshold)) (with the sigmoid and the "
+                     "defaults 0.5, not 0). See docs/potential.md.", unit="activation"),
+    "form": Field(Choice(lambda: FORMS), "activation", "State form of the dynamics: "
+                  "`activation` integrates a (`tau da/dt = -a + f(gain * (u - threshold))`); "
+                  "`potential` integrates the net input u (`tau du/dt = -u + W a + input`, "
+                  "`a = f(gain * (u + bias - threshold))`; Hopfield 1984, McClelland's 1979 "
+                  "cascade): `initial` is u(0), a clamp holds the output a and freezes u, "
+                  "and on release u resumes from its frozen value (docs/potential.md)."),
 }, doc='Leaky-rate dynamics `tau da/dt = -a + f(gain * (u - threshold)) + noise`, '
-       '`u = W a + input + bias`. Per-concept parameters take a number, an array with one '
+       '`u = W a + input + bias` (or, with `form = "potential"`, `tau du/dt = -u + W a + '
+       'input + noise`, `a = f(gain * (u + bias - threshold))`: see '
+       '[potential.md](potential.md)). Per-concept parameters take a number, an array with one '
        'value per concept, or a table of concept names, `"@layer"` keys (every concept of the '
        'layer) and `"*"` (the rest): `tau = { "*" = 1.0, "@goal" = 4.0, sun = 0.5 }`.')
 
@@ -802,7 +812,8 @@ def _stimulus_validate(d, key):
 _STIMULUS = Struct({
     "kind": Field(Choice(["pulse", "clamp"]), "pulse",
                   "`pulse`: add `amplitude` to the concept's input; `clamp`: hold its activation "
-                  "at `value`."),
+                  "at `value` (in the potential form: hold the output a at `value` and freeze "
+                  "the potential u, which resumes from its frozen value on release)."),
     "concept": Field(Str(name=True), None, "The stimulated concept.",
                      default_doc="required (unless `file`)"),
     "start": Field(Real(min=0), 0.0, "Onset.", unit=TIME),
@@ -873,9 +884,24 @@ register_section(Section(
 
 
 # ===================================================================== [solver]
+class _Method(Choice):
+    """A method name; scipy's names of the same methods (``RK45``...) are aliases."""
+
+    def check(self, key, value):
+        from .solvers import resolve_method
+        if not isinstance(value, str):
+            return super().check(key, value)
+        return resolve_method(key, value, self.options)
+
+
 _SOLVER = Struct({
-    "method": Field(Choice(lambda: METHODS), "dopri5",
-                    "Integration method: " + "; ".join(f"`{k}` {v}" for k, v in METHODS.items()) + "."),
+    "method": Field(_Method(lambda: METHODS), "dopri5",
+                    "Integration method: " + "; ".join(f"`{k}` {v}" for k, v in METHODS.items())
+                    + ". Names are case-insensitive, and scipy's `solve_ivp` names are accepted "
+                    "for the same methods: `RK45` is `dopri5`, `DOP853` is `dop853` (results "
+                    "record thoughtfield's name); `RK23`, `LSODA`, `BDF` and `Radau` have no "
+                    "equivalent here (no Bogacki-Shampine pair, no implicit stiff solver) and "
+                    "are refused with the closest method (`dopri5`) named."),
     "dt": Field(Real(min=0, min_inclusive=False), None, "Step of the fixed-step methods, "
                 "shortened evenly to hit every save time and input change.", unit=TIME,
                 default_doc="min(tau) / 100"),

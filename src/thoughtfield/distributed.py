@@ -733,7 +733,9 @@ def _run_sweep(cfg, sw, out, resume, force, progress, annotate, report, connect_
         man = store.check()          # refuses links, files and folders that are not ours
         if man:
             store.remove_temps()
-            if force or not store.part_files():   # nothing finished to keep
+            # --resume wins over --force for the finished points (as a run's checkpoint
+            # does): an interrupted `sweep ... --force` continues with `... --force --resume`
+            if (force and not resume) or not store.part_files():   # nothing to keep
                 store.clear()
             elif not resume:
                 raise ConfigError(f"{store.folder}: holds finished points of an earlier sweep "
@@ -747,7 +749,8 @@ def _run_sweep(cfg, sw, out, resume, force, progress, annotate, report, connect_
                     raise ConfigError(
                         f"{store.folder}: the finished points belong to a different sweep (the "
                         f"config, the swept values, the seed or the thoughtfield version "
-                        f"changed since); pass --force to start over")
+                        f"changed since); pass --force "
+                        + ("without --resume " if force else "") + "to start over")
                 done = store.finished(n)
     if seed is None:
         seed = int(np.random.SeedSequence().entropy % (2**63))

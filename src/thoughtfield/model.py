@@ -12,9 +12,19 @@ network; the "cascade" models of McClelland 1979)::
     a_i = f(gain_i * (u_i + bias_i - threshold_i))
 
 The state is ``u``; results report the output ``a`` (and ``u`` with
-``record_potential``), and ``initial`` is ``u(0)``.  A cascade update
-``net(t) = r * (sum_j w_ij a_j + I) + (1 - r) * net(t - 1)`` is exactly this form
-integrated by Euler's method with ``dt = r * tau``.  Clamps hold the output ``a``.
+``record_potential``).  What follows from that (docs/potential.md has a worked cascade):
+
+* ``initial`` is ``u(0)``, not ``a(0)``: ``a(0) = f(gain * (initial + bias - threshold))``,
+  0.5 for the sigmoid with the defaults.
+* A concept without input decays to ``u = 0``, i.e. ``a = f(gain * (bias - threshold))``:
+  an unclamped sigmoid input unit rests at ``f(0) = 0.5`` and drives its targets with
+  ``0.5 w``.
+* A clamp holds the output ``a`` at its value and freezes ``u`` (``du/dt = 0``) at the
+  value it had at the clamp's onset; on release ``u`` resumes from that frozen value, so
+  ``a`` returns at once to ``f(u)``.  A clamp does not charge the potential; a pulse does.
+
+A cascade update ``net(t) = r * (sum_j w_ij a_j + I) + (1 - r) * net(t - 1)`` is exactly
+this form integrated by Euler's method with ``dt = r * tau``.
 
 Mechanisms (goal bias, layers, pools, choices, control, adaptation, stored ideas) are
 attached as fields; see :mod:`thoughtfield.mechanisms` for the terms they add.
@@ -132,10 +142,13 @@ class Model:
     sigma : per-concept, >= 0
         Noise amplitude (``tau da = ... dt + sigma dW``); needs the ``euler_maruyama`` solver.
     initial : per-concept
-        Initial activation.
+        Initial state: ``a(0)`` in the activation form, ``u(0)`` in the potential form
+        (where ``a(0) = f(gain * (initial + bias - threshold))``, 0.5 for the sigmoid with
+        the defaults).
     form : str
         ``"activation"``: ``tau da/dt = -a + f(W a + I + b)``; ``"potential"``:
-        ``tau du/dt = -u + W f(u) + I`` (see the module docstring).
+        ``tau du/dt = -u + W f(u) + I`` -- ``initial`` is ``u(0)``, clamps hold ``a`` and
+        freeze ``u``, release resumes from the frozen ``u`` (see the module docstring).
     record_potential : bool
         Potential form: also save ``potential(time, concept)`` (the state ``u``).
     adaptation : Adaptation, optional

@@ -142,6 +142,50 @@ METHODS: dict[str, str] = {
 #: Methods that are not ODE/SDE integrators (their settings live in their own classes).
 DISCRETE_METHODS = ("spreadr",)
 
+#: scipy.integrate.solve_ivp's names of the same methods (matched case-insensitively, as
+#: are thoughtfield's own names): ``RK45`` is Dormand-Prince 5(4) with its dense output,
+#: ``DOP853`` Hairer's DOP853 -- thoughtfield's ``dopri5`` and ``dop853``.
+SCIPY_ALIASES: dict[str, str] = {"rk45": "dopri5", "dop853": "dop853"}
+
+#: scipy's methods thoughtfield does not have: the closest method here and why.
+SCIPY_MISSING: dict[str, tuple[str, str]] = {
+    "rk23": ("dopri5", "thoughtfield has no Bogacki-Shampine 3(2) pair; its closest adaptive "
+                       "method is dopri5 (scipy's RK45), which needs fewer steps at the same "
+                       "tolerance on smooth dynamics"),
+    "lsoda": ("dopri5", "thoughtfield has no LSODA (Adams/BDF switching for stiff problems); "
+                        "on non-stiff dynamics LSODA runs an explicit-like Adams method, and "
+                        "dopri5 is thoughtfield's adaptive explicit method for them"),
+    "bdf": ("dopri5", "thoughtfield has no implicit (stiff) solver; dopri5 is its adaptive "
+                      "method: on stiff dynamics (time constants orders of magnitude apart) it "
+                      "stays correct but its steps are bounded by the fastest time constant"),
+    "radau": ("dopri5", "thoughtfield has no implicit (stiff) solver; dopri5 is its adaptive "
+                        "method of the same order (5): on stiff dynamics (time constants orders "
+                        "of magnitude apart) it stays correct but its steps are bounded by the "
+                        "fastest time constant"),
+}
+
+
+def resolve_method(key: str, value, choices=None) -> str:
+    """The canonical method name for ``value``: a name of :data:`METHODS` or a scipy
+    ``solve_ivp`` name (:data:`SCIPY_ALIASES`), case-insensitive; scipy methods with no
+    equivalent (:data:`SCIPY_MISSING`) are a :class:`ConfigError` naming the closest."""
+    choices = list(METHODS if choices is None else choices)
+    if isinstance(value, str):
+        if value in choices:
+            return value
+        low = value.lower()
+        if low in choices:
+            return low
+        alias = SCIPY_ALIASES.get(low)
+        if alias in choices:
+            return alias
+        if low in SCIPY_MISSING:
+            closest, why = SCIPY_MISSING[low]
+            raise ConfigError(f"{key}: {value!r} is a scipy solve_ivp method that thoughtfield "
+                              f"does not have: {why}; use method = {closest!r} (scipy names "
+                              f"accepted: RK45 = 'dopri5', DOP853 = 'dop853')")
+    return V.choice(key, value, choices)
+
 
 @dataclass(frozen=True)
 class Solver:
@@ -150,7 +194,10 @@ class Solver:
     Parameters
     ----------
     method : str
-        One of :data:`METHODS`.  ``dopri5`` (the default) suits the usual tolerances;
+        One of :data:`METHODS`, case-insensitive; scipy's ``solve_ivp`` names are accepted
+        for the same methods (``RK45`` is ``dopri5``, ``DOP853`` is ``dop853``), while
+        ``RK23``, ``LSODA``, ``BDF`` and ``Radau``, which have no equivalent here, are
+        refused with the closest method named.  ``dopri5`` (the default) suits the usual tolerances;
         ``dop853`` needs far fewer right-hand side evaluations at tight ones
         (``rtol <= 1e-6``) on smooth dynamics -- same accuracy as scipy's ``DOP853``, whose
         method and controller it reproduces -- while kinks (``satlin``, ``relu``) and
@@ -187,7 +234,7 @@ class Solver:
     steady_tol: float | None = None
 
     def __post_init__(self):
-        V.choice("solver.method", self.method, METHODS)
+        object.__setattr__(self, "method", resolve_method("solver.method", self.method))
         if self.method in DISCRETE_METHODS:
             raise ConfigError(f"solver.method: {self.method!r} is the discrete mode; its settings "
                               "are thoughtfield.Spreadr(...) (or pass solver='spreadr')")

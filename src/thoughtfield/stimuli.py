@@ -43,7 +43,11 @@ class Pulse:
 
 @dataclass(frozen=True)
 class Clamp:
-    """Hold the activation of ``concept`` at ``value`` for ``start <= t < stop``."""
+    """Hold the activation of ``concept`` at ``value`` for ``start <= t < stop``.
+
+    In the potential form (``Model(form="potential")``) the output ``a`` is held at
+    ``value`` while the potential ``u`` is frozen at its value at ``start``; after
+    ``stop``, ``u`` resumes from that frozen value (``a`` returns at once to ``f(u)``)."""
 
     concept: str
     start: float = 0.0

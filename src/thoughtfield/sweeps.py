@@ -608,7 +608,8 @@ def sweep(config, grid=None, zip=None, *, overrides=None, workers=None, schedule
         Write the result there (NetCDF).  Finished points go to ``<out>.parts/`` as they
         arrive; ``resume=True`` continues an interrupted sweep from them.
     force : bool
-        Overwrite ``out`` and discard old parts.
+        Overwrite ``out`` and discard old parts (with ``resume=True`` the finished parts
+        of this same sweep are kept and only ``out`` is overwritten).
     chunk : int, optional
         Points per task and part file (default: automatic).
     on_error : "stop" or "record"

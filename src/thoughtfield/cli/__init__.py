@@ -202,6 +202,7 @@ def main(argv=None) -> int:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     prog = f"thoughtfield {args.command}"
+    args._argv = list(sys.argv[1:] if argv is None else argv)   # for the --resume hint
     old_streams = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = _QuietPipe(sys.stdout), _QuietPipe(sys.stderr)
     old_env = os.environ.get("THOUGHTFIELD_ALLOW_FILES")
@@ -226,7 +227,9 @@ def main(argv=None) -> int:
         signum = int(getattr(e, "signum", None) or signal.SIGINT)
         msg = str(e) or "interrupted"
         if getattr(e, "checkpoint", None) and args.command == "run":
-            msg += "; run the same command with --resume to continue"
+            from ._common import resume_command
+            cmd = resume_command(args)
+            msg += "; run the same command with --resume to continue" + (f": {cmd}" if cmd else "")
         print(f"{prog}: {_one_line(msg)}", file=sys.stderr)
         return EXIT_INTERRUPTED if signum == signal.SIGINT else 128 + signum
     except BrokenPipeError:   # a pipe other than stdout/stderr; nothing left to tell

@@ -9,6 +9,19 @@ from pathlib import Path
 from ..errors import ConfigError
 
 
+def resume_command(args) -> str | None:
+    """The command that continues an interrupted ``run`` or ``sweep``: the command line as
+    given (quoted for a POSIX shell) with ``--resume`` added; None when unknown."""
+    import shlex
+    argv = getattr(args, "_argv", None)
+    if argv is None:
+        return None
+    words = [str(w) for w in argv]
+    if "--resume" not in words:
+        words.append("--resume")
+    return shlex.join(["thoughtfield", *words])
+
+
 def human_size(n: float) -> str:
     for unit in ("B", "kB", "MB", "GB"):
         if n < 1000 or unit == "GB":

@@ -26,7 +26,8 @@ the available memory) or whose result would not fit on the destination's disk is
 with a hint (save less often with run.save_dt / run.save_every, fewer members).
 
 Long runs are checkpointed to RESULT.checkpoint (at most every --checkpoint-every
-seconds, atomically). After a crash or a kill, the same command with --resume continues
+seconds, atomically; Ctrl-C and SIGTERM write one and print its path and the exact
+command that continues the run). After a crash or a kill, the same command with --resume continues
 from the last checkpoint and gives the same result, bit for bit, as an uninterrupted
 run; the checkpoint is removed only once the result is safely on the disk (a failed
 write, e.g. a full disk, exits with status 1 and keeps the run for --resume). One run

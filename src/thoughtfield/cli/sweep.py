@@ -23,7 +23,9 @@ after an interruption (Ctrl-C, SIGTERM, a kill), the same command with --resume 
 only the missing points (the parts must come from the same config, values and seed).
 Every point's seed derives from (seed, point), so the result is bit for bit the same
 however the points were scheduled. One sweep per OUT at a time (OUT.lock); --force
-removes only thoughtfield's own files from OUT.parts/.
+removes only thoughtfield's own files from OUT.parts/ (with --resume it keeps the finished
+points of the same sweep and only overwrites OUT). An interrupted sweep prints the exact
+command that continues it.
 
 Exit status: 0 done, 2 bad input (config, arguments, existing files, an unusable
 scheduler), 1 a point's run failed (with [sweep] on_error = "stop"; its parts are
@@ -81,15 +83,18 @@ def _scheduler(args):
     return None
 
 
-def _tell_resume(out) -> None:
+def _tell_resume(out, args=None) -> None:
     from ..distributed import PartStore
+    from ._common import resume_command
     try:
         k = PartStore(out).kept_points()
     except OSError:  # pragma: no cover
         return
     if k:
+        cmd = resume_command(args)
         print(f"thoughtfield sweep: {k} finished point(s) are kept in {out}.parts/; run the "
-              f"same command with --resume to continue", file=sys.stderr)
+              f"same command with --resume to continue" + (f": {cmd}" if cmd else ""),
+              file=sys.stderr)
 
 
 def _grid(items):
@@ -146,7 +151,7 @@ def main(args) -> int:
         ds = run_sweep(cfg, sw, out=out, resume=args.resume, force=args.force, progress=bar,
                        report=report, connect_timeout=args.connect_timeout)
     except KeyboardInterrupt:   # Ctrl-C, or SIGTERM (the command line turns it into one)
-        _tell_resume(out)
+        _tell_resume(out, args)
         raise
     if figure:
         from ._common import save_figure
