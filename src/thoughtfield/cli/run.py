@@ -136,7 +136,7 @@ def _locked(args, cfg, out, lock) -> int:
     if figures:
         from ._common import save_figure
         for kind, path in figures:
-            save_figure(ds, kind, path, dpi=cfg.output.dpi)
+            save_figure(ds, kind, path, dpi=cfg.output.dpi, source=out)
             written.append(path)
     wall = time.perf_counter() - t_start
     if not args.quiet:
