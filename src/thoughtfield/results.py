@@ -214,8 +214,9 @@ def save_result(ds: xr.Dataset, path, *, overwrite: bool = False, compress: bool
     :class:`~thoughtfield.ConfigError` naming the file.
 
     Numeric variables of :data:`COMPRESS_MIN_VALUES` values or more are compressed
-    (zlib with the shuffle filter, chunks of about 1 MiB, one sweep point or member per
-    chunk where it fits) unless ``compress=False``; any NetCDF-4 reader decompresses them.
+    (zlib with the shuffle filter, chunks of about 1 MiB that keep whole time courses:
+    one run's or one member's ``(time, concept)`` block is split only when it alone is
+    larger) unless ``compress=False``; any NetCDF-4 reader decompresses them.
     The file carries ``Conventions = "CF-1.10"``, and an absolute ``config_path``
     attribute is stored relative to the result file's folder (so the same config run in
     a copied folder gives the same bytes).
