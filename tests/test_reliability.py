@@ -17,6 +17,7 @@ import pytest
 import xarray as xr
 
 import thoughtfield as tf
+import thoughtfield.results  # noqa: F401  (tf.results: the writer the tests replace)
 from thoughtfield import resources
 from thoughtfield.cli import main
 
@@ -199,7 +200,7 @@ def test_write_errors_become_thoughtfield_errors(tmp_path, monkeypatch):
         Path(a[0]).write_bytes(b"partial")
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(xr.Dataset, "to_netcdf", full)
+    monkeypatch.setattr(tf.results, "_to_netcdf", full)
     with pytest.raises(tf.ResourceError, match=r"r.nc: the disk is full \(No space left on "
                                                r"device\); free space or save less often"):
         tf.save_result(ds, tmp_path / "r.nc")
@@ -208,7 +209,7 @@ def test_write_errors_become_thoughtfield_errors(tmp_path, monkeypatch):
     def denied(self, *a, **k):
         raise PermissionError(errno.EACCES, "Permission denied")
 
-    monkeypatch.setattr(xr.Dataset, "to_netcdf", denied)
+    monkeypatch.setattr(tf.results, "_to_netcdf", denied)
     with pytest.raises(tf.ConfigError, match=r"r.nc: cannot write the result \(Permission denied"):
         tf.save_result(ds, tmp_path / "r.nc")
     with pytest.raises(tf.ConfigError, match=r"is a folder; give a file name"):

@@ -12,6 +12,7 @@ import pytest
 import xarray as xr
 
 import thoughtfield as tf
+import thoughtfield.results  # noqa: F401  (tf.results)
 from thoughtfield.cli import main
 from thoughtfield.results import chunk_sizes
 
@@ -96,6 +97,17 @@ def test_layer_summaries_of_sweeps_and_protocols_cover_every_dimension():
     assert lay.layer_mean.dims == ("gain", "time", "level")
     np.testing.assert_array_equal(lay.layer_mean.sel(gain=2.0).values,
                                   2 * lay.layer_mean.sel(gain=1.0).values)
+
+
+def test_the_file_estimate_counts_kept_layer_summaries(tmp_path):
+    cfg = tf.load_config(_layered(), overrides=ENSEMBLE + ["output.layer_summaries=true"])
+    sim = cfg.simulation()
+    est = tf.resources.estimate(sim, layer_summaries=True).file_bytes
+    plain = tf.resources.estimate(sim).file_bytes
+    ds = cfg.annotate(sim.run())
+    assert "layer_mean" in ds
+    size = Path(tf.save_result(ds, tmp_path / "r.nc", compress=False)).stat().st_size
+    assert plain < size <= est
 
 
 def test_old_files_with_stored_layer_summaries_still_read_and_plot(tmp_path, capsys):

@@ -301,7 +301,7 @@ def _write_netcdf(ds: xr.Dataset, path: str, compress: bool = True) -> None:
         raise ConfigError(f"{path}: cannot write in {folder} ({e.strerror or e})") from None
     os.close(fd)
     try:
-        ds.to_netcdf(tmp, engine="h5netcdf", encoding=_encoding(ds, compress))
+        _to_netcdf(ds, tmp, _encoding(ds, compress))
         with open(tmp, "rb+") as f:   # on the disk before it replaces the old file
             os.fsync(f.fileno())
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600 files; use the usual mode
@@ -323,6 +323,22 @@ def _write_netcdf(ds: xr.Dataset, path: str, compress: bool = True) -> None:
             reason = os.strerror(code) if code else str(e).splitlines()[0][:200]
             raise ConfigError(f"{path}: cannot write the result ({reason})") from None
         raise
+
+
+def _to_netcdf(ds: xr.Dataset, tmp: str, encoding: dict) -> None:
+    """``ds.to_netcdf(tmp, engine="h5netcdf", encoding=encoding)`` without HDF5's chunk
+    cache: every compressed chunk is written while its variable is written, so a write
+    that fails (a full disk) raises there.  With the cache, chunks were flushed when
+    h5py released a dataset, where the failure is swallowed and the next HDF5 call
+    crashed the process (a segmentation fault)."""
+    import h5netcdf
+    from xarray.backends import H5NetCDFStore
+    f = h5netcdf.File(tmp, "w", invalid_netcdf=False, rdcc_nbytes=0)
+    store = H5NetCDFStore(f, mode="w")
+    try:
+        ds.dump_to_store(store, encoding=encoding)
+    finally:
+        store.close()
 
 
 def _forget_broken_files(tmp: str) -> None:

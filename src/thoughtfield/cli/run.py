@@ -114,7 +114,8 @@ def _locked(args, cfg, out, lock) -> int:
             sim_kwargs["seed"] = read_info(ckpt)["seed"]   # the seed the run started with
         sim = cfg.simulation(**sim_kwargs)   # builds the run; the memory guard is here
         import xarray as xr
-        est = estimate(sim, attrs=cfg.annotate(xr.Dataset()).attrs)
+        est = estimate(sim, attrs=cfg.annotate(xr.Dataset()).attrs,
+                       layer_summaries=cfg.output.layer_summaries)
         if args.verbose:
             free = free_disk(out)
             for line in est.lines():
