@@ -258,7 +258,11 @@ def _run_command(command: str, work: Path) -> list[str]:
     """Run a documented command as a user does (a new process), return its stdout lines."""
     import subprocess
     argv = [sys.executable, "-m", "thoughtfield", *shlex.split(command)[1:]]
-    r = subprocess.run(argv, cwd=work, capture_output=True, text=True, timeout=600)
+    # this checkout's code, whatever is installed (a relative PYTHONPATH=src would not
+    # reach it from the temporary folder)
+    path = os.environ.get("PYTHONPATH", "")
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "src") + (os.pathsep + path if path else ""))
+    r = subprocess.run(argv, cwd=work, capture_output=True, text=True, timeout=600, env=env)
     if r.returncode != 0:
         raise RuntimeError(f"`{command}` exited {r.returncode}: {r.stderr.strip()[-2000:]}")
     return r.stdout.rstrip("\n").split("\n")

@@ -178,8 +178,12 @@ def test_plot_and_info_on_a_result(tmp_path, capsys):
     assert code == 0, err
     assert "<svg" in (tmp_path / "f_trajectories.svg").read_text()
     assert (tmp_path / "f_network.svg").exists()
+    # its own figure of this result is drawn again; any other file needs --force (issue 14)
     code, _, err = cli(capsys, "plot", res, "--kind", "heatmap", "--out", tmp_path / "h.png")
-    assert code == 2 and "h.png: exists; pass --force" in err
+    assert code == 0, err
+    (tmp_path / "h.png").write_bytes(b"not thoughtfield's")
+    code, _, err = cli(capsys, "plot", res, "--kind", "heatmap", "--out", tmp_path / "h.png")
+    assert code == 2 and "h.png: exists; pass --force to overwrite it, or --out" in err
     code, _, err = cli(capsys, "plot", res, "--kind", "heatmapp")
     assert code == 2 and "--kind: unknown plot kind 'heatmapp'" in err and "did you mean 'heatmap'" in err
     code, _, err = cli(capsys, "plot", res, "--kind", "network", "--time", "99", "--out", tmp_path / "n.png")

@@ -83,7 +83,7 @@ def test_suppress_and_later_injection_by_hand():
     ]
     np.testing.assert_allclose(act(ds), expected, rtol=0, atol=TOL)
     assert ds.time.values.tolist() == [0, 1, 2, 3, 4]
-    assert ds.time.attrs["units"] == "steps"
+    assert ds.time.attrs["units"] == "1" and ds.time.attrs["long_name"] == "spreadr step"
 
 
 def test_injection_is_not_suppressed_or_decayed_in_its_step():

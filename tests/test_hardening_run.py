@@ -22,6 +22,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import thoughtfield as tf
+import thoughtfield.results  # noqa: F401  (tf.results: the writer the tests replace)
 from thoughtfield import checkpoint as ck
 from thoughtfield import resources
 from thoughtfield.cli import main
@@ -131,7 +132,10 @@ def _sizes(sim, tmp_path, attrs=None):
     ds = sim.run()
     if attrs:
         ds.attrs.update(attrs)
-    path = tf.save_result(ds, tmp_path / "r.nc", overwrite=True)
+    # the estimate is the uncompressed encoding: an upper bound of the compressed file
+    packed = os.path.getsize(tf.save_result(ds, tmp_path / "z.nc", overwrite=True))
+    path = tf.save_result(ds, tmp_path / "r.nc", overwrite=True, compress=False)
+    assert packed <= est.file_bytes, (packed, est.file_bytes)
     return est.file_bytes, os.path.getsize(path)
 
 
@@ -221,7 +225,7 @@ def _enospc_writer(monkeypatch):
     def full(self, path, *a, **k):
         Path(path).write_bytes(b"partial" * 100)
         raise OSError(errno.ENOSPC, "No space left on device")
-    monkeypatch.setattr(xr.Dataset, "to_netcdf", full)
+    monkeypatch.setattr(tf.results, "_to_netcdf", full)
 
 
 def test_a_full_disk_at_the_final_write_keeps_the_run_and_the_old_result(tmp_path, monkeypatch,
@@ -231,7 +235,7 @@ def test_a_full_disk_at_the_final_write_keeps_the_run_and_the_old_result(tmp_pat
     assert main(["run", str(cfg), "--out", str(out), "--quiet"]) == 0
     old = out.read_bytes()
     capsys.readouterr()
-    real = xr.Dataset.to_netcdf
+    real = tf.results._to_netcdf
     _enospc_writer(monkeypatch)
     code = main(["run", str(cfg), "--out", str(out), "--force", "--quiet", "--set",
                  "model.gain=4.5"])
@@ -244,7 +248,7 @@ def test_a_full_disk_at_the_final_write_keeps_the_run_and_the_old_result(tmp_pat
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r.nc", "r.nc.checkpoint",
                                                           "tiny.toml"]
     # space again: --resume writes the result without integrating again
-    monkeypatch.setattr(xr.Dataset, "to_netcdf", real)
+    monkeypatch.setattr(tf.results, "_to_netcdf", real)
     code = main(["run", str(cfg), "--out", str(out), "--force", "--resume", "--quiet", "--set",
                  "model.gain=4.5"])
     assert code == 0 and not ckpt.exists()
@@ -382,7 +386,7 @@ def test_no_temporary_file_is_left_by_an_interrupted_or_failed_write(tmp_path, m
         Path(path).write_bytes(b"partial")
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(xr.Dataset, "to_netcdf", interrupted)
+    monkeypatch.setattr(tf.results, "_to_netcdf", interrupted)
     with pytest.raises(KeyboardInterrupt):
         tf.save_result(ds, tmp_path / "r.nc")
     assert os.listdir(tmp_path) == []
@@ -400,13 +404,13 @@ def test_no_temporary_file_is_left_by_an_interrupted_or_failed_write(tmp_path, m
 
 def test_temporary_files_are_named_after_their_target(tmp_path, monkeypatch):
     seen = []
-    real = xr.Dataset.to_netcdf
+    real = tf.results._to_netcdf
 
     def spy(self, path, *a, **k):
         seen.append(os.path.basename(path))
         return real(self, path, *a, **k)
 
-    monkeypatch.setattr(xr.Dataset, "to_netcdf", spy)
+    monkeypatch.setattr(tf.results, "_to_netcdf", spy)
     tf.save_result(tf.run_config(TINY), tmp_path / "res.nc")
     assert seen and seen[0].startswith(".tmp-res.nc-") and seen[0].endswith(".nc")
 

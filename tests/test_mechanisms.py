@@ -119,12 +119,15 @@ def test_top_down_grounding_activates_lower_layers_only_with_a_down_gain():
     assert float(low.sel(concept="dog")) < 0.1 and float(low.sel(concept="dog_img")) < 0.06
     assert float(high.sel(concept="dog")) > 0.9 and float(high.sel(concept="dog_img")) > 0.9
     # per-layer summaries are the mean and max over each layer's concepts
+    # (derived on demand: not stored in the result by default, issue 14)
     ds = res[1.0]
+    assert "layer_mean" not in ds and "layer_max" not in ds
+    lay = tf.layer_summaries(ds)
     img = ds.activation.sel(concept=["dog_img", "cat_img"]).values
-    np.testing.assert_allclose(ds.layer_mean.sel(level="image").values, img.mean(axis=1), rtol=1e-15)
-    np.testing.assert_allclose(ds.layer_max.sel(level="image").values, img.max(axis=1), rtol=0)
-    assert list(ds.level.values) == ["image", "idea", "structure"]
-    assert float(ds.layer_mean.sel(level="structure")[-1]) == 1.0
+    np.testing.assert_allclose(lay.layer_mean.sel(level="image").values, img.mean(axis=1), rtol=1e-15)
+    np.testing.assert_allclose(lay.layer_max.sel(level="image").values, img.max(axis=1), rtol=0)
+    assert list(lay.level.values) == ["image", "idea", "structure"]
+    assert float(lay.layer_mean.sel(level="structure")[-1]) == 1.0
 
 
 # ------------------------------------------------------------------ pools and conflict
@@ -398,7 +401,7 @@ def test_results_round_trip_with_mechanism_variables(tmp_path):
     path = tmp_path / "m.nc"
     tf.save_result(ds, path)
     back = tf.load_result(path)
-    for v in ("activation", "layer_mean", "conflict", "control", "evidence", "idea_overlap",
+    for v in ("activation", "conflict", "control", "evidence", "idea_overlap",
               "choice_time"):
         np.testing.assert_array_equal(back[v].values, ds[v].values)
     assert list(back.choice.values.ravel()) == list(ds.choice.values.ravel())

@@ -17,6 +17,7 @@ import pytest
 import xarray as xr
 
 import thoughtfield as tf
+import thoughtfield.results  # noqa: F401  (tf.results: the writer the tests replace)
 from thoughtfield import resources
 from thoughtfield.cli import main
 
@@ -137,9 +138,12 @@ def test_estimate_sizes_match_the_run(tmp_path):
     assert est.save_times == 1001 and est.concepts == 3 and est.members == 4
     assert est.output_bytes == 8 * 1001 * 3 * 4 == sim.out.nbytes
     assert est.memory_bytes >= est.output_bytes
-    path = tf.save_result(cfg.annotate(sim.run()), tmp_path / "r.nc")
+    ds = cfg.annotate(sim.run())
+    path = tf.save_result(ds, tmp_path / "r.nc", compress=False)
     size = os.path.getsize(path)
     assert est.file_bytes >= size and est.file_bytes <= size + 2 * resources.FILE_OVERHEAD
+    # compressed (the default) stays below the estimate, an upper bound
+    assert os.path.getsize(tf.save_result(ds, tmp_path / "z.nc")) <= size
     lines = est.lines()
     assert lines[0] == ("output: 93.8 KiB (1001 save times x 3 concepts x 4 member(s) x 8 bytes)")
     disc = resources.estimate(tf.load_config((ROOT / "simulations" / "spreadr_discrete.toml")
@@ -196,7 +200,7 @@ def test_write_errors_become_thoughtfield_errors(tmp_path, monkeypatch):
         Path(a[0]).write_bytes(b"partial")
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(xr.Dataset, "to_netcdf", full)
+    monkeypatch.setattr(tf.results, "_to_netcdf", full)
     with pytest.raises(tf.ResourceError, match=r"r.nc: the disk is full \(No space left on "
                                                r"device\); free space or save less often"):
         tf.save_result(ds, tmp_path / "r.nc")
@@ -205,7 +209,7 @@ def test_write_errors_become_thoughtfield_errors(tmp_path, monkeypatch):
     def denied(self, *a, **k):
         raise PermissionError(errno.EACCES, "Permission denied")
 
-    monkeypatch.setattr(xr.Dataset, "to_netcdf", denied)
+    monkeypatch.setattr(tf.results, "_to_netcdf", denied)
     with pytest.raises(tf.ConfigError, match=r"r.nc: cannot write the result \(Permission denied"):
         tf.save_result(ds, tmp_path / "r.nc")
     with pytest.raises(tf.ConfigError, match=r"is a folder; give a file name"):

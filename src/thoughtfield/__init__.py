@@ -44,7 +44,7 @@ _EXPORTS = {
     # results
     "save_result": "results", "load_result": "results",
     "train_of_thought": "readouts", "format_train": "readouts", "Visit": "readouts",
-    "choice_summary": "readouts",
+    "choice_summary": "readouts", "layer_summaries": "readouts",
     "plot_trajectories": "plots", "plot_heatmap": "plots", "plot_network": "plots",
     "plot_overview": "plots",
     # errors

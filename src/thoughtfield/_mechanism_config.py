@@ -120,8 +120,9 @@ register_section(Section(
                          "Gain of relations inside a layer.", unit="1"),
     }),
     doc="The abstraction ladder's gains: bottom-up and top-down projections between layers, "
-        "and gains inside layers. Results gain `layer_mean(time, level)` and "
-        "`layer_max(time, level)` in any case.",
+        "and gains inside layers. `thoughtfield.layer_summaries(ds)` gives "
+        "`layer_mean(time, level)` and `layer_max(time, level)` of any result "
+        "(`[output] layer_summaries = true` stores them).",
     build=_attach(M.Layers, "layers")), after="goals")
 
 # ------------------------------------------------------------------ [adaptation]

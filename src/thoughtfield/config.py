@@ -1110,6 +1110,7 @@ class OutputSettings:
     plots: tuple = ("trajectories", "heatmap", "network")
     plot_format: str = "png"
     dpi: int = 150
+    layer_summaries: bool = False
     #: fields that later features added to [output] (read by their own hooks)
     extra: Mapping = field(default_factory=lambda: MappingProxyType({}))
 
@@ -1123,6 +1124,11 @@ _OUTPUT = Struct({
                    "RESULT_KIND.png."),
     "plot_format": Field(Choice(["png", "svg", "pdf"]), "png", "Figure file format."),
     "dpi": Field(Int(min=20, max=1200), 150, "Figure resolution (raster formats).", unit="1/inch"),
+    "layer_summaries": Field(Bool(), False, "Also store `layer_mean(time, level)` and "
+                             "`layer_max(time, level)` (mean and largest activation per layer) "
+                             "in the result file. They are derived from `activation`, so by "
+                             "default they are left out and computed when needed "
+                             "(`thoughtfield.layer_summaries(ds)`, the `layer_summary` plot)."),
 })
 
 
@@ -1279,6 +1285,9 @@ class SimulationConfig:
             "config_path": os.path.abspath(self.path) if self.path else None,
             "config_overrides": json.dumps(list(self.overrides)) if self.overrides else None,
         }
+        if self.output.layer_summaries and "activation" in ds:
+            from .readouts import add_layer_summaries
+            add_layer_summaries(ds)
         if self.title:
             attrs["title"] = self.title
         if self._data.get("description"):

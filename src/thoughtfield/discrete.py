@@ -614,7 +614,9 @@ class DiscreteSimulation:
             attrs["stopped_at"] = self.step
         ds = make_dataset(steps.astype(np.float64), act, self.network, members=self.members,
                           attrs=attrs)
-        ds["time"].attrs.update(long_name="step", units="steps")
+        from .results import STEP_ATTRS
+        ds["time"].attrs.clear()
+        ds["time"].attrs.update(STEP_ATTRS)
         return ds
 
 

@@ -78,10 +78,16 @@ def _activation(ds, member=None, var="activation"):
         raise ConfigError(f"the result has no variable {var!r}" + V.did_you_mean(var, list(ds.data_vars)))
     da = ds[var]
     extra = [d for d in da.dims if d not in ("member", "time", "concept")]
+    if extra == ["attractor"] and "basin_fraction" in ds:
+        raise ConfigError("the result is an attractor catalogue ('thoughtfield attractors'): use "
+                          "the plot kind 'basins', or pick one attractor: thoughtfield plot "
+                          "RESULT --sel attractor=K --kind network (in Python "
+                          "ds.isel(attractor=K))")
     if extra:
         raise ConfigError(f"the result is a sweep over {', '.join(extra)}: use the plot kind "
                           f"'sweep' (e.g. [output] plots = [\"sweep\"]), or select one point "
-                          f"first, e.g. ds.isel({{{extra[0]!r}: 0}})")
+                          f"first: thoughtfield plot RESULT --sel {extra[0]}=VALUE (or "
+                          f"--point N), in Python ds.isel({{{extra[0]!r}: 0}})")
     if "member" in da.dims:
         m = da.sizes["member"]
         if member is not None:
@@ -440,9 +446,19 @@ def plot_network(ds_or_network, time=None, ax=None, *, member=None, network=None
     else:
         ds = ds_or_network
         net = network if network is not None else network_from_result(ds)
-        vals, _, _, note = _activation(ds, member)
-        ts = ds["time"].values
-        if time is None:
+        if "activation" in ds and ds["activation"].dims == ("concept",):
+            # one state without time (an attractor picked from a catalogue)
+            vals, note = ds["activation"].values[None, :], ""
+            ts = np.array([np.nan])
+            if time is not None:
+                raise ConfigError("time: the result is a single state without time (e.g. one "
+                                  "attractor of a catalogue); leave --time out")
+        else:
+            vals, _, _, note = _activation(ds, member)
+            ts = ds["time"].values
+        if np.isnan(ts[-1]):
+            k = 0
+        elif time is None:
             k = ts.size - 1
         else:
             tv = V.real("time", time)
@@ -495,7 +511,7 @@ def plot_network(ds_or_network, time=None, ax=None, *, member=None, network=None
         sc = ax.scatter(xy[:, 0], xy[:, 1], c=c, cmap=cmap, vmin=vmin, vmax=vmax, s=260,
                         edgecolors="0.2", linewidths=0.8, zorder=3)
         cb = ax.figure.colorbar(sc, ax=ax, pad=0.02, fraction=0.04)
-        cb.set_label(f"activation at t = {t_shown:g}")
+        cb.set_label("activation" if np.isnan(t_shown) else f"activation at t = {t_shown:g}")
     else:
         layer_colors = _colors(len(net.layers))
         ax.scatter(xy[:, 0], xy[:, 1], c=[layer_colors[net.layer_codes[i]] for i in keep], s=260,
@@ -526,7 +542,8 @@ def plot_network(ds_or_network, time=None, ax=None, *, member=None, network=None
                   frameon=False, fontsize=8)
     shown = "" if keep.size == n else f", {keep.size} most active of {n} concepts"
     if ds is not None:
-        what = f"network at t = {t_shown:g}{shown}" + (f" ({note})" if note else "")
+        at = ds.attrs.get("selection", "state") if np.isnan(t_shown) else f"t = {t_shown:g}"
+        what = f"network at {at}{shown}" + (f" ({note})" if note else "")
         ax.set_title(_title(ds, what), fontsize=10)
     else:
         ax.set_title(f"network{' ' + repr(net.name) if net.name else ''}: {n} concepts{shown}",

@@ -34,7 +34,7 @@ def _need(ds, var, what):
         raise ConfigError(f"plot {what!r}: the result has no {var!r}; " + {
             "conflict": "define competition pools ([[pools]])",
             "idea_activation": "store ideas ([ideas])",
-            "layer_mean": "it is not a continuous run",
+            "activation": "it is not a simulation result",
             "evidence": "add a choice with on = \"evidence\" ([[choices]])",
             "response_time": "it is not a run with choices",
         }.get(var, ""))
@@ -117,12 +117,14 @@ def plot_ideas(ds, ax=None, *, member=None, threshold: float = 0.5, measure: str
 
 def plot_layers(ds, ax=None, *, member=None):
     """Mean (solid) and largest (dotted) activation of each layer over time."""
-    _need(ds, "layer_mean", "layer_summary")
+    from .readouts import layer_summaries
+    _need(ds, "activation", "layer_summary")
+    lay = layer_summaries(ds)   # stored ones, else computed from the activation
     ax = _axes(ax)
-    mean, note = _mean_member(_last_trial(ds["layer_mean"]), member)
-    mx, _ = _mean_member(_last_trial(ds["layer_max"]), member)
+    mean, note = _mean_member(_last_trial(lay["layer_mean"]), member)
+    mx, _ = _mean_member(_last_trial(lay["layer_max"]), member)
     t = ds.time.values
-    for k, lev in enumerate(ds.level.values):
+    for k, lev in enumerate(lay.level.values):
         ax.plot(t, mean.sel(level=lev).values, lw=2, color=f"C{k}", label=f"{lev} (mean)")
         ax.plot(t, mx.sel(level=lev).values, lw=1.2, ls=":", color=f"C{k}", label=f"{lev} (max)")
     ax.set_xlabel("time")

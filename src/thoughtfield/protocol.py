@@ -478,6 +478,8 @@ def _protocol_dataset(network, model, protocol, sim, seq, ch_name, ok, rt, conf,
                             join="outer")
         stacked = stacked.assign_coords(trial=np.arange(len(seq)))
         ds = xr.merge([ds, stacked], compat="override", combine_attrs="drop")
+        from .results import TRIAL_TIME_ATTRS
+        ds["time"].attrs = dict(TRIAL_TIME_ATTRS)
     ds.attrs = _clean_attrs({
         "title": "thoughtfield trial protocol",
         "thoughtfield_version": _version(),

@@ -5,7 +5,10 @@ Variables (``member`` comes first for ensembles, as for ``activation``):
 
 =============================  ===============================================================
 ``layer_mean(time, level)``    mean activation of each (non-empty) layer of the ladder
-``layer_max(time, level)``     largest activation in each layer
+``layer_max(time, level)``     largest activation in each layer -- both derived from
+                               ``activation``, so not stored by default: computed by
+                               :func:`layer_summaries` (kept in the file with
+                               ``[output] layer_summaries = true``)
 ``conflict(time, pool)``       conflict energy ``E = -sum_{i != j} w_ij a_i a_j`` of each pool
 ``potential(time, concept)``   the state ``u`` (potential form with ``record_potential``)
 ``adaptation(time, concept)``  ``h`` (with ``Adaptation(record=True)``)
@@ -64,15 +67,13 @@ def _pool_edges(P, p):
 
 # ------------------------------------------------------------------ dataset assembly
 def derived_width(sim) -> int:
-    """Values per saved time that :func:`assemble` derives from the saved rows (layer
-    mean and max, conflict per pool, overlap and activation per stored idea), over all
+    """Values per saved time that :func:`assemble` derives from the saved rows (conflict
+    per pool, overlap and activation per stored idea), over all
     members -- for the size estimate of the result file."""
     lay = getattr(sim, "layout", None)
     if lay is None:
         return 0
-    codes = sim.network.layer_codes
-    levels = int(np.unique(codes).size) if codes.size else 0
-    per = 2 * levels + len(lay.pools)
+    per = len(lay.pools)
     if lay.ideas is not None:
         per += 2 * len(lay.ideas[0])
     return per * sim.members
@@ -124,17 +125,7 @@ def assemble(sim, ts, out, attrs) -> xr.Dataset:
             coords["accumulator_pool"] = ("accumulator", np.array(ap, dtype=object))
             coords["accumulator_concept"] = ("accumulator", np.array(ac, dtype=object))
 
-    # layers of the ladder
-    codes = net.layer_codes
-    levels = [(li, lay_) for li, lay_ in enumerate(net.layers) if (codes == li).any()]
-    if T:
-        lm = np.stack([act[:, codes == li, :].mean(axis=1) for li, _ in levels], axis=1)
-        lx = np.stack([act[:, codes == li, :].max(axis=1) for li, _ in levels], axis=1)
-    else:
-        lm = lx = np.zeros((0, len(levels), M))
-    coords["level"] = ("level", np.array([nm for _, nm in levels], dtype=object))
-    var("layer_mean", ("time", "level"), lm, {"long_name": "mean activation of the layer"})
-    var("layer_max", ("time", "level"), lx, {"long_name": "largest activation in the layer"})
+    # layers of the ladder: layer_mean / layer_max are derived on demand (layer_summaries)
 
     # pools: conflict over time
     if lay.pools:
@@ -163,6 +154,65 @@ def assemble(sim, ts, out, attrs) -> xr.Dataset:
 
     return make_dataset(ts, act, net, members=M, attrs=attrs, variables=variables,
                         extra_coords=coords)
+
+
+LAYER_SUMMARIES = ("layer_mean", "layer_max")
+
+
+def layer_summaries(ds: xr.Dataset, var: str = "activation") -> xr.Dataset:
+    """``layer_mean(..., time, level)`` and ``layer_max(..., time, level)``: the mean and
+    the largest activation of each non-empty layer of the ladder (in ladder order), over
+    every other dimension of ``ds[var]`` (members, trials, sweep dimensions).
+
+    Result files do not store them (they are derived from ``activation``; in a sweep they
+    took half of the file) unless the config says ``[output] layer_summaries = true``;
+    files that have them (and files written before) give them back as stored::
+
+        lay = thoughtfield.layer_summaries(ds)
+        lay.layer_mean.sel(level="goal").plot()
+    """
+    if all(v in ds for v in LAYER_SUMMARIES):
+        return ds[list(LAYER_SUMMARIES)]
+    if var not in ds or "concept" not in ds[var].dims:
+        raise ConfigError(f"layer_summaries: the result has no {var!r}(..., concept) variable "
+                          "to summarise" + V.did_you_mean(var, list(ds.data_vars)))
+    da = ds[var]
+    layers = ([str(x) for x in ds["layer"].values] if "layer" in ds.coords
+              else ["layer"] * da.sizes["concept"])
+    ladder = str(ds["layer"].attrs.get("ladder", "")) if "layer" in ds.coords else ""
+    order = [x for x in ladder.split("|") if x] if ladder else []
+    order += [x for x in dict.fromkeys(layers) if x not in order]
+    levels = [lv for lv in order if lv in layers]
+    codes = np.array(layers, dtype=object)
+    dims = tuple(d for d in da.dims if d != "concept")
+    vals = da.transpose(*dims, "concept").values
+    shape = vals.shape[:-1] + (len(levels),)
+    lm, lx = np.zeros(shape), np.zeros(shape)
+    for k, lv in enumerate(levels):
+        sub = vals[..., codes == lv]
+        if sub.size:
+            lm[..., k] = sub.mean(axis=-1)
+            lx[..., k] = sub.max(axis=-1)
+    coords = {"level": ("level", np.array(levels, dtype=object))}
+    for d in dims:
+        if d in ds.coords:
+            coords[d] = ds[d]
+    out = xr.Dataset({
+        "layer_mean": (dims + ("level",), lm, {"long_name": "mean activation of the layer"}),
+        "layer_max": (dims + ("level",), lx, {"long_name": "largest activation in the layer"}),
+    }, coords=coords)
+    return out
+
+
+def add_layer_summaries(ds: xr.Dataset) -> xr.Dataset:
+    """Store :func:`layer_summaries` in ``ds`` (in place; returns ``ds``); a result that
+    has them already is left as it is."""
+    if not all(v in ds for v in LAYER_SUMMARIES) and "activation" in ds:
+        lay = layer_summaries(ds)
+        ds.coords["level"] = lay["level"]
+        for v in LAYER_SUMMARIES:
+            ds[v] = lay[v]
+    return ds
 
 
 def _choice_variables(sim, var, variables, coords):

@@ -234,9 +234,12 @@ def _description_bytes(sim) -> int:
     return b + 24 * ATTR_OVERHEAD + 4096
 
 
-def estimate(sim, attrs: dict | None = None) -> RunEstimate:
+def estimate(sim, attrs: dict | None = None, *, layer_summaries: bool = False) -> RunEstimate:
     """Sizes of a prepared (not yet run) simulation; ``attrs``: attributes the caller adds
-    to the result before writing it (the config text, for the command line)."""
+    to the result before writing it (the config text, for the command line);
+    ``layer_summaries``: ``layer_mean``/``layer_max`` are stored too
+    (``[output] layer_summaries``).  The file size is that of the uncompressed encoding, an
+    upper bound of the compressed file :func:`~thoughtfield.save_result` writes."""
     n, m = sim.network.n, sim.members
     discrete = not hasattr(sim, "out")
     if not discrete:                              # continuous: the output is preallocated
@@ -256,6 +259,12 @@ def estimate(sim, attrs: dict | None = None) -> RunEstimate:
     file_b = (FILE_OVERHEAD + out_b + 8 * times * dw + 8 * times + 8 * m + names
               + nvars * VAR_OVERHEAD + _description_bytes(sim)
               + (attrs_bytes(attrs) if attrs else 0))
+    if layer_summaries:                             # layer_mean, layer_max (time, level)
+        import numpy as np
+        codes = sim.network.layer_codes
+        levels = int(np.unique(codes).size) if codes.size else 0
+        file_b += 2 * (VAR_OVERHEAD + 8 * times * levels * m) + VAR_OVERHEAD \
+            + string_bytes(sim.network.layers)
     if lay is not None and lay.decisions:           # choice variables and their summaries
         file_b += 16 * VAR_OVERHEAD + 96 * m * len(lay.decisions) * (2 + len(lay.pools))
     ckpt = out_b + 8 * 16 * width + 8 * 16 * n * m + 64 * 1024   # output so far + state

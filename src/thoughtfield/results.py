@@ -11,6 +11,28 @@ import xarray as xr
 
 from .errors import ConfigError, ResourceError, ThoughtfieldError
 
+#: The CF conventions version of the result files (global attribute ``Conventions``).
+CONVENTIONS = "CF-1.10"
+
+#: Attributes of the time coordinate of a continuous run: dimensionless model time, in
+#: the units the time constants tau are given in.
+TIME_ATTRS = {"long_name": "model time", "units": "1",
+              "comment": "time is in the units the time constants tau are given in"}
+#: ... of a discrete (spreadr) run: the step number.
+STEP_ATTRS = {"long_name": "spreadr step", "units": "1"}
+#: ... of the recorded time courses of a trial protocol: time since the trial's start.
+TRIAL_TIME_ATTRS = {"long_name": "time in trial", "units": "1",
+                    "comment": "time since the start of the trial, in the units the time "
+                               "constants tau are given in"}
+
+#: Numeric variables with at least this many values are compressed (zlib level
+#: :data:`COMPRESSION_LEVEL` with the shuffle filter) in chunks of about
+#: :data:`CHUNK_BYTES`; smaller ones are stored contiguously (a chunk index costs more
+#: than compression saves on a few hundred numbers).
+COMPRESS_MIN_VALUES = 512
+COMPRESSION_LEVEL = 1   # measured: levels 4-9 save < 0.5 % more on activations, 2-10x slower
+CHUNK_BYTES = 1 << 20
+
 #: Networks up to this many relations are embedded in full in the result attributes.
 EMBED_NETWORK_MAX_RELATIONS = 20_000
 
@@ -84,8 +106,7 @@ def make_dataset(times: np.ndarray, act: np.ndarray, network, *, members: int,
     """
     T, N, M = act.shape
     coords = {
-        "time": ("time", np.asarray(times, dtype=np.float64),
-                 {"long_name": "time", "units": "model time units (same unit as tau)"}),
+        "time": ("time", np.asarray(times, dtype=np.float64), dict(TIME_ATTRS)),
         "concept": ("concept", np.array(network.concepts, dtype=object)),
     }
     if getattr(network, "layered", True):   # a network without layers: no layer labels
@@ -102,7 +123,53 @@ def make_dataset(times: np.ndarray, act: np.ndarray, network, *, members: int,
         data_vars.update(variables)
     if extra_coords:   # (one construction instead of a second merge; same variable order)
         coords.update(extra_coords)
+    coords.update(stimulus_coords(attrs.get("stimuli")))
     return xr.Dataset(data_vars, coords=coords, attrs=_clean_attrs(attrs))
+
+
+def stimulus_coords(stimuli) -> dict:
+    """The stimuli as structured coordinates on a ``stimulus`` dimension (the JSON
+    attribute ``stimuli`` stays the round-trip form): ``stimulus_kind`` (pulse/clamp),
+    ``stimulus_concept``, ``stimulus_start``, ``stimulus_stop`` (inf: never ends),
+    ``stimulus_amplitude`` (a pulse's amplitude or a clamp's value) and, when any
+    stimulus is for one ensemble member, ``stimulus_member`` (-1: every member).
+    Empty for no stimuli or a form it does not know."""
+    if isinstance(stimuli, str):
+        try:
+            stimuli = json.loads(stimuli)
+        except ValueError:
+            return {}
+    if not isinstance(stimuli, (list, tuple)) or not stimuli:
+        return {}
+    if not all(isinstance(s, dict) and "concept" in s for s in stimuli):
+        return {}
+    import math
+
+    def num(s, key, default):
+        v = s.get(key, default)
+        try:
+            return float(v)
+        except (TypeError, ValueError):
+            return math.nan
+    dim = "stimulus"
+    out = {
+        "stimulus_kind": (dim, np.array([str(s.get("kind", "pulse")) for s in stimuli],
+                                        dtype=object), {"long_name": "stimulus kind"}),
+        "stimulus_concept": (dim, np.array([str(s["concept"]) for s in stimuli], dtype=object),
+                             {"long_name": "stimulated concept"}),
+        "stimulus_start": (dim, np.array([num(s, "start", 0.0) for s in stimuli]),
+                           {"long_name": "stimulus start", "units": "1"}),
+        "stimulus_stop": (dim, np.array([num(s, "stop", math.inf) for s in stimuli]),
+                          {"long_name": "stimulus stop (inf: never ends)", "units": "1"}),
+        "stimulus_amplitude": (dim, np.array(
+            [num(s, "value" if s.get("kind") == "clamp" else "amplitude", math.nan)
+             for s in stimuli]), {"long_name": "pulse amplitude or clamp value", "units": "1"}),
+    }
+    if any(s.get("member") is not None for s in stimuli):
+        out["stimulus_member"] = (dim, np.array(
+            [int(s["member"]) if s.get("member") is not None else -1 for s in stimuli],
+            dtype=np.int64), {"long_name": "ensemble member (-1: every member)"})
+    return out
 
 
 def _clean_attrs(attrs: dict) -> dict:
@@ -134,7 +201,7 @@ def _json_default(o):
     return str(o)
 
 
-def save_result(ds: xr.Dataset, path, *, overwrite: bool = False) -> str:
+def save_result(ds: xr.Dataset, path, *, overwrite: bool = False, compress: bool = True) -> str:
     """Write ``ds`` to NetCDF4 (h5netcdf) atomically and durably: a temporary file in the
     same folder (``.tmp-NAME-*.nc``) is written, flushed to the disk and renamed into
     place, then the folder is flushed; the target is either the old file or the complete
@@ -147,6 +214,14 @@ def save_result(ds: xr.Dataset, path, *, overwrite: bool = False) -> str:
     up while writing is reported (:class:`~thoughtfield.ResourceError`; the temporary file
     is removed, an old result is left as it was); other write failures become a
     :class:`~thoughtfield.ConfigError` naming the file.
+
+    Numeric variables of :data:`COMPRESS_MIN_VALUES` values or more are compressed
+    (zlib with the shuffle filter, chunks of about 1 MiB that keep whole time courses:
+    one run's or one member's ``(time, concept)`` block is split only when it alone is
+    larger) unless ``compress=False``; any NetCDF-4 reader decompresses them.
+    The file carries ``Conventions = "CF-1.10"``, and an absolute ``config_path``
+    attribute is stored relative to the result file's folder (so the same config run in
+    a copied folder gives the same bytes).
     """
     from ._files import OutputLock
     from .resources import check_disk, encoded_bytes
@@ -157,11 +232,68 @@ def save_result(ds: xr.Dataset, path, *, overwrite: bool = False) -> str:
         if os.path.exists(path) and not overwrite:
             raise ConfigError(f"{path}: exists; pass overwrite=True (or --force) to replace it")
         check_disk(path, encoded_bytes(ds), "the result file")
-        _write_netcdf(ds, path)
+        _write_netcdf(file_dataset(ds, path), path, compress=compress)
     return path
 
 
-def _write_netcdf(ds: xr.Dataset, path: str) -> None:
+def file_dataset(ds: xr.Dataset, path) -> xr.Dataset:
+    """``ds`` as it is written to ``path`` (a shallow copy): ``Conventions`` first among
+    the attributes, and an absolute ``config_path`` made relative to the file's folder."""
+    attrs = {"Conventions": CONVENTIONS}
+    attrs.update((k, v) for k, v in ds.attrs.items() if k != "Conventions")
+    cp = attrs.get("config_path")
+    if isinstance(cp, str) and os.path.isabs(cp):
+        folder = os.path.dirname(os.path.abspath(os.fspath(path)))
+        try:
+            attrs["config_path"] = os.path.relpath(cp, folder).replace(os.sep, "/")
+        except ValueError:   # another drive (Windows): no relative path
+            pass
+    out = ds.copy(deep=False)
+    out.attrs = attrs
+    for var in out.variables.values():   # how a file read back was stored does not matter:
+        var.encoding = {}                # the same data is written the same way
+    return out
+
+
+def config_path_of(ds: xr.Dataset, result_path) -> str | None:
+    """The absolute path of the config a result file was run from (its ``config_path``
+    attribute is relative to the result file's folder), or None."""
+    cp = ds.attrs.get("config_path")
+    if not isinstance(cp, str) or not cp:
+        return None
+    folder = os.path.dirname(os.path.abspath(os.fspath(result_path)))
+    return os.path.normpath(os.path.join(folder, cp))
+
+
+def chunk_sizes(shape, itemsize: int, target: int = CHUNK_BYTES) -> tuple:
+    """Chunks of about ``target`` bytes: the trailing dimensions whole (a point's or a
+    member's time course stays together), the leading ones cut down to fit."""
+    chunks = list(shape)
+    size = itemsize
+    for k in range(len(shape) - 1, -1, -1):
+        if size * shape[k] <= target:
+            size *= shape[k]
+            continue
+        chunks[k] = max(1, target // size)
+        for j in range(k):
+            chunks[j] = 1
+        break
+    return tuple(int(max(1, c)) for c in chunks)
+
+
+def _encoding(ds: xr.Dataset, compress: bool) -> dict:
+    enc = {}
+    for name, var in ds.variables.items():
+        if var.dtype == object:
+            enc[name] = {"dtype": str}
+        elif (compress and var.dtype.kind in "fiub" and var.size >= COMPRESS_MIN_VALUES
+              and 0 not in var.shape):
+            enc[name] = {"zlib": True, "complevel": COMPRESSION_LEVEL, "shuffle": True,
+                         "chunksizes": chunk_sizes(var.shape, var.dtype.itemsize)}
+    return enc
+
+
+def _write_netcdf(ds: xr.Dataset, path: str, compress: bool = True) -> None:
     from ._files import make_temp, remove_quietly, replace_durably
     folder = os.path.dirname(os.path.abspath(path))
     try:
@@ -171,11 +303,7 @@ def _write_netcdf(ds: xr.Dataset, path: str) -> None:
         raise ConfigError(f"{path}: cannot write in {folder} ({e.strerror or e})") from None
     os.close(fd)
     try:
-        enc = {}
-        for name, var in ds.variables.items():
-            if var.dtype == object:
-                enc[name] = {"dtype": str}
-        ds.to_netcdf(tmp, engine="h5netcdf", encoding=enc)
+        _to_netcdf(ds, tmp, _encoding(ds, compress))
         with open(tmp, "rb+") as f:   # on the disk before it replaces the old file
             os.fsync(f.fileno())
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600 files; use the usual mode
@@ -197,6 +325,22 @@ def _write_netcdf(ds: xr.Dataset, path: str) -> None:
             reason = os.strerror(code) if code else str(e).splitlines()[0][:200]
             raise ConfigError(f"{path}: cannot write the result ({reason})") from None
         raise
+
+
+def _to_netcdf(ds: xr.Dataset, tmp: str, encoding: dict) -> None:
+    """``ds.to_netcdf(tmp, engine="h5netcdf", encoding=encoding)`` without HDF5's chunk
+    cache: every compressed chunk is written while its variable is written, so a write
+    that fails (a full disk) raises there.  With the cache, chunks were flushed when
+    h5py released a dataset, where the failure is swallowed and the next HDF5 call
+    crashed the process (a segmentation fault)."""
+    import h5netcdf
+    from xarray.backends import H5NetCDFStore
+    f = h5netcdf.File(tmp, "w", invalid_netcdf=False, rdcc_nbytes=0)
+    store = H5NetCDFStore(f, mode="w")
+    try:
+        ds.dump_to_store(store, encoding=encoding)
+    finally:
+        store.close()
 
 
 def _forget_broken_files(tmp: str) -> None:

@@ -138,6 +138,13 @@ def _plot_explanation(ds, ax=None, member=None, target=None):
     return plot_explanation(explain(ds, target, member=member), ax=ax)
 
 
+def _plot_basins(ds, ax=None):
+    from .plots import plot_attractors
+    return plot_attractors(ds, ax=ax)
+
+
+register_plot("basins", _plot_basins,
+              "an attractor catalogue's basin fractions ('thoughtfield attractors' output)")
 register_plot("energy", _plot_energy, "Lyapunov energy over time (symmetric weights)")
 register_plot("explanation", _plot_explanation,
               "strongest paths from the stimulated concepts to the most active one")

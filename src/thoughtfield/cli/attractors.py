@@ -84,15 +84,9 @@ def main(args) -> int:
     cfg.annotate(ds)
     ds.attrs["title"] = f"attractors of {cfg.name}"
     save_result(ds, out, overwrite=args.force)
-    for _, path in figures:
-        from ._common import use_agg
-        use_agg()
-        import matplotlib.pyplot as plt
-
-        from ..analysis.plots import plot_attractors
-        ax = plot_attractors(ds)
-        ax.figure.savefig(path, dpi=150, bbox_inches="tight")
-        plt.close(ax.figure)
+    for kind, path in figures:
+        from ._common import save_figure
+        save_figure(ds, kind, path, dpi=150, source=out)
     if not args.quiet:
         print(attractor_table(ds))
         print(f"wrote {out}" + "".join(f", {p}" for _, p in figures)

@@ -91,7 +91,8 @@ def _result_info(path, show_concepts) -> list[str]:
     if a.get("seed") is not None:
         prov.append(f"seed {a['seed']}")
     if a.get("config_path"):
-        prov.append(f"config {a['config_path']}")
+        from ..results import config_path_of   # stored relative to the result's folder
+        prov.append(f"config {_short(config_path_of(ds, path))}")
     ov = a.get("config_overrides")
     if ov:
         try:

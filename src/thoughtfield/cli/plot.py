@@ -9,13 +9,31 @@ trajectories (the most active concepts over time), layers (one panel per abstrac
 layer), heatmap (concept x time, ordered by layer then peak time), network (a snapshot
 coloured by activation at --time, default the end) and overview (all in one figure).
 With one kind, --out is the figure file; with several, --out names the first part and
-each file gets _KIND appended. Default: RESULT_KIND.png next to the result."""
+each file gets _KIND appended. Default: RESULT_KIND.png next to the result.
+
+Default kinds: trajectories heatmap network for a run; sweep for a sweep; basins (the
+basin fractions) for an attractor catalogue written by 'thoughtfield attractors'. One
+point of a sweep is picked with --sel DIM=VALUE (repeatable, one per sweep dimension; the
+value must be one of the dimension's values exactly) or --point N (its index, row-major,
+as in 'thoughtfield sweep --point'); one attractor of a catalogue with --sel attractor=K
+(kind network). The figures then get the selection in their names.
+
+A figure that exists is replaced only when thoughtfield drew it from the same result
+(figures carry the program and the result file in their metadata: PNG text, SVG and PDF
+document information), e.g. after 'thoughtfield run ... --plot'; any other file needs
+--force (or another --out)."""
 EXAMPLES = """\
   thoughtfield plot quickstart.nc --kind heatmap --out heatmap.png
   thoughtfield plot quickstart.nc --kind trajectories network --time 12
   thoughtfield plot quickstart.nc --kind overview --dpi 110 --out overview.png
   thoughtfield run simulations/choice_lca.toml --out lca.nc --quiet
-  thoughtfield plot lca.nc --kind trajectories --member 3 --top 5"""
+  thoughtfield plot lca.nc --kind trajectories --member 3 --top 5
+  thoughtfield sweep simulations/choice_sweep.toml --out choice.nc --quiet
+  thoughtfield plot choice.nc --sel evidence=1.05 --sel noise=0.1 --kind trajectories
+  thoughtfield plot choice.nc --point 7 --kind heatmap
+  thoughtfield attractors simulations/switch.toml --out switch_att.nc --quiet
+  thoughtfield plot switch_att.nc
+  thoughtfield plot switch_att.nc --sel attractor=0 --kind network"""
 
 
 def _kinds():
@@ -26,8 +44,14 @@ def _kinds():
 def add_arguments(p):
     p.add_argument("result", metavar="RESULT", help="result file (.nc)")
     p.add_argument("--kind", "-k", nargs="+", default=None, metavar="KIND",
-                   help="figure kinds (default: trajectories heatmap network); one of "
-                        "trajectories, layers, heatmap, network, overview")
+                   help="figure kinds (default: trajectories heatmap network; sweep for a "
+                        "sweep, basins for an attractor catalogue); e.g. trajectories, layers, "
+                        "heatmap, network, overview, sweep, basins")
+    p.add_argument("--sel", action="append", default=[], metavar="DIM=VALUE",
+                   help="plot one point of a sweep (or one attractor of a catalogue): the "
+                        "point where DIM equals VALUE exactly; repeatable")
+    p.add_argument("--point", type=int, default=None, metavar="N",
+                   help="plot sweep point N (row-major index over the sweep dimensions)")
     p.add_argument("--out", "-o", metavar="FILE", help="figure file (.png, .svg or .pdf)")
     p.add_argument("--time", type=float, default=None,
                    help="time of the network snapshot (default: the last saved time)")
@@ -45,15 +69,22 @@ def main(args) -> int:
     from .. import _validate as V
     from ..errors import ConfigError
     from ..results import load_result
-    from ._common import figure_paths, refuse_existing, save_figure
-    kinds = args.kind or ["trajectories", "heatmap", "network"]
+    from ._common import figure_paths, own_figure, refuse_existing, save_figure
+    ds = None
+    if args.kind is None or args.sel or args.point is not None:
+        ds = load_result(args.result)
+        ds, picked = select(ds, args.sel, args.point)
+    else:
+        picked = ""
+    kinds = args.kind or default_kinds(ds, picked)
     known = _kinds()
     for k in kinds:
         if k not in known:
             raise ConfigError(f"--kind: unknown plot kind {k!r}; the kinds are {', '.join(known)}"
                               + V.did_you_mean(k, known))
     V.integer("--dpi", args.dpi, min=20, max=1200)
-    ds = load_result(args.result)
+    if ds is None:
+        ds = load_result(args.result)
     fmt = "png"
     if args.out:
         ext = os.path.splitext(args.out)[1].lower().lstrip(".")
@@ -63,8 +94,13 @@ def main(args) -> int:
     if args.out and len(kinds) == 1:
         targets = [(kinds[0], args.out)]
     else:
-        targets = figure_paths(args.out or args.result, kinds, fmt)
-    refuse_existing([p for _, p in targets], args.force)
+        base = args.out or args.result
+        if picked and not args.out:
+            stem, ext = os.path.splitext(base)
+            base = f"{stem}_{picked}{ext}"
+        targets = figure_paths(base, kinds, fmt)
+    # a figure thoughtfield drew from this result may be drawn again; anything else: --force
+    refuse_existing([p for _, p in targets], args.force, replaceable=own_figure(args.result))
     for kind, path in targets:
         opts = {}
         if args.member is not None:
@@ -73,6 +109,110 @@ def main(args) -> int:
             opts["time"] = args.time
         if args.top is not None and kind in ("trajectories", "layers", "overview"):
             opts["top"] = args.top
-        save_figure(ds, kind, path, dpi=args.dpi, **opts)
+        save_figure(ds, kind, path, dpi=args.dpi, source=args.result, **opts)
         print(f"wrote {path}")
     return 0
+
+
+def is_catalogue(ds) -> bool:
+    """An attractor catalogue (``thoughtfield attractors``): activation(attractor, concept)."""
+    return "attractor" in ds.dims and "basin_fraction" in ds and "time" not in ds.dims
+
+
+def default_kinds(ds, picked: str = "") -> list[str]:
+    from ..sweeps import sweep_dims
+    if is_catalogue(ds):
+        return ["basins"]
+    if sweep_dims(ds):
+        return ["sweep"]
+    if "time" not in ds.dims:   # one attractor picked from a catalogue
+        return ["network"]
+    return ["trajectories", "heatmap", "network"]
+
+
+def _parse_value(text: str):
+    """A number when it looks like one (int, then float), else the text."""
+    t = text.strip()
+    for conv in (int, float):
+        try:
+            return conv(t)
+        except ValueError:
+            pass
+    return t
+
+
+def _show(values) -> str:
+    vals = [v.item() if hasattr(v, "item") else v for v in values]
+    shown = ", ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in vals[:20])
+    return shown + (f", ... ({len(vals)} values)" if len(vals) > 20 else "")
+
+
+def _dims_to_pick(ds) -> list[str]:
+    from ..sweeps import sweep_dims
+    if is_catalogue(ds):
+        return ["attractor"]
+    return sweep_dims(ds)
+
+
+def select(ds, sels, point):
+    """``(ds at the selected point, a file-name tag)``: ``--sel DIM=VALUE`` (exact values
+    of a sweep dimension, or of a coordinate along one) and ``--point N``."""
+    import numpy as np
+
+    from .. import _validate as V
+    from ..errors import ConfigError
+    dims = _dims_to_pick(ds)
+    tags = []
+    if point is not None:
+        if sels:
+            raise ConfigError("--point: give either --point or --sel, not both")
+        if not dims:
+            raise ConfigError(f"--point: the result is not a sweep (its dimensions are "
+                              f"{', '.join(ds['activation'].dims) if 'activation' in ds else 'none'})")
+        sizes = [ds.sizes[d] for d in dims]
+        total = int(np.prod(sizes))
+        try:
+            n = V.integer("--point", point, min=0, max=total - 1)
+        except ConfigError as e:
+            raise ConfigError(f"{e}; the sweep has {total} points ("
+                              + " x ".join(f"{d} {s}" for d, s in zip(dims, sizes)) + ")") from None
+        idx = np.unravel_index(n, sizes)
+        ds = ds.isel({d: int(i) for d, i in zip(dims, idx)})
+        ds.attrs["selection"] = f"point {n}: " + ", ".join(
+            f"{d} = {_show([ds[d].values])}" for d in dims if d in ds.coords)
+        return ds, f"point{n}"
+    done = []
+    for item in sels:
+        key, eq, text = item.partition("=")
+        key = key.strip()
+        if not eq or not key or not text.strip():
+            raise ConfigError(f"--sel {item!r}: expected DIM=VALUE, e.g. --sel "
+                              f"{dims[0] if dims else 'noise'}=0.1")
+        dim, coord = key, key
+        if key not in ds.dims and key in ds.coords and ds[key].ndim == 1:
+            dim = ds[key].dims[0]   # a coordinate along a sweep dimension ("model.sigma")
+        if dim not in dims:
+            have = ", ".join(dims) if dims else "none: the result is not a sweep"
+            raise ConfigError(f"--sel {item!r}: {key!r} is not a sweep dimension of the "
+                              f"result; its sweep dimensions are {have}"
+                              + V.did_you_mean(key, dims))
+        if dim in done:
+            raise ConfigError(f"--sel {item!r}: {dim!r} is selected twice")
+        value = _parse_value(text)
+        values = ds[coord].values if coord in ds.coords else np.arange(ds.sizes[dim])
+        if values.dtype.kind in "fiu":
+            hit = np.flatnonzero(values == value) if not isinstance(value, str) else []
+        else:
+            hit = np.flatnonzero(np.array([str(v) for v in values]) == text.strip())
+        if len(hit) != 1:
+            why = "no point has" if len(hit) == 0 else f"{len(hit)} points have"
+            raise ConfigError(f"--sel {item!r}: {why} {coord} = {text.strip()} exactly; the "
+                              f"values of {coord} are {_show(values)}")
+        ds = ds.isel({dim: int(hit[0])})
+        done.append(dim)
+        tags.append((coord, text.strip()))
+    if tags:
+        ds.attrs["selection"] = ", ".join(f"{c} = {v}" for c, v in tags)
+    tag = "_".join(f"{c}={v}" for c, v in tags)
+    import re
+    return ds, re.sub(r"[^A-Za-z0-9._=+-]", "-", tag)

@@ -115,7 +115,8 @@ def _locked(args, cfg, out, lock) -> int:
             sim_kwargs["seed"] = read_info(ckpt)["seed"]   # the seed the run started with
         sim = cfg.simulation(**sim_kwargs)   # builds the run; the memory guard is here
         import xarray as xr
-        est = estimate(sim, attrs=cfg.annotate(xr.Dataset()).attrs)
+        est = estimate(sim, attrs=cfg.annotate(xr.Dataset()).attrs,
+                       layer_summaries=cfg.output.layer_summaries)
         if args.verbose:
             free = free_disk(out)
             for line in est.lines():
@@ -137,7 +138,7 @@ def _locked(args, cfg, out, lock) -> int:
     if figures:
         from ._common import save_figure
         for kind, path in figures:
-            save_figure(ds, kind, path, dpi=cfg.output.dpi)
+            save_figure(ds, kind, path, dpi=cfg.output.dpi, source=out)
             written.append(path)
     wall = time.perf_counter() - t_start
     if not args.quiet:

@@ -155,7 +155,7 @@ def main(args) -> int:
         raise
     if figure:
         from ._common import save_figure
-        save_figure(ds, "sweep", figure, dpi=cfg.output.dpi)
+        save_figure(ds, "sweep", figure, dpi=cfg.output.dpi, source=out)
     if not args.quiet:
         from ..summary import summary_lines
         net = cfg.network

@@ -1,0 +1,209 @@
+"""Result files (issue 14): compressed by default, derived layer summaries computed on
+demand, the same bytes wherever the config's folder lies, CF attributes and structured
+stimuli."""
+
+import json
+import shutil
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+import xarray as xr
+
+import thoughtfield as tf
+import thoughtfield.results  # noqa: F401  (tf.results)
+from thoughtfield.cli import main
+from thoughtfield.results import chunk_sizes
+
+from _configs import TINY, tiny
+
+ROOT = Path(__file__).resolve().parents[1]
+
+ENSEMBLE = ["run.members=20", "run.save_dt=0.01", 'solver.method="euler_maruyama"',
+            "model.sigma=0.05"]
+
+
+def _layered():
+    """A run with the [layers] mechanism (results used to carry layer_mean/layer_max)."""
+    return tiny(**{"[solver]": "[layers]\nprojections = [{lower = \"image\", upper = \"idea\", "
+                                "up = 1.0}]\n\n[solver]"})
+
+
+# ------------------------------------------------------------------ compression
+def test_results_are_compressed_by_default_and_read_back_exactly(tmp_path):
+    ds = tf.run_config(TINY, overrides=ENSEMBLE)
+    packed = tf.save_result(ds, tmp_path / "z.nc")
+    plain = tf.save_result(ds, tmp_path / "p.nc", compress=False)
+    with h5py.File(packed) as f:
+        act = f["activation"]
+        assert act.compression == "gzip" and act.shuffle
+        assert act.chunks is not None and act.chunks[-2:] == act.shape[-2:]
+        assert f["concept"].compression is None          # strings stay as they are
+    with h5py.File(plain) as f:
+        assert f["activation"].compression is None and f["activation"].chunks is None
+    assert Path(packed).stat().st_size < Path(plain).stat().st_size
+    for p in (packed, plain):
+        back = tf.load_result(p)
+        np.testing.assert_array_equal(back.activation.values, ds.activation.values)
+
+
+def test_chunks_keep_time_courses_together_and_stay_near_a_mebibyte():
+    assert chunk_sizes((5, 4, 200, 401, 4), 8) == (1, 1, 81, 401, 4)
+    assert chunk_sizes((401, 21), 8) == (401, 21)
+    assert chunk_sizes((10, 1_000_000), 8) == (1, 131072)
+
+
+def test_compressed_results_are_deterministic(tmp_path):
+    ds = tf.run_config(TINY, overrides=ENSEMBLE)
+    a = tf.save_result(ds, tmp_path / "a.nc")
+    b = tf.save_result(tf.run_config(TINY, overrides=ENSEMBLE), tmp_path / "b.nc")
+    assert Path(a).read_bytes() == Path(b).read_bytes()
+
+
+# ------------------------------------------------------------------ layer summaries
+def test_layer_summaries_are_not_stored_by_default_but_computed_on_demand(tmp_path):
+    ds = tf.run_config(_layered(), overrides=ENSEMBLE[:1] + ENSEMBLE[2:])
+    assert "layer_mean" not in ds and "layer_max" not in ds
+    lay = tf.layer_summaries(ds)
+    assert lay.layer_mean.dims == ("member", "time", "level")
+    assert list(lay.level.values) == ["image", "idea", "structure"]
+    idea = ds.activation.sel(concept="beach")
+    np.testing.assert_array_equal(lay.layer_mean.sel(level="idea").values, idea.values)
+    np.testing.assert_array_equal(lay.layer_max.sel(level="idea").values, idea.values)
+    path = tf.save_result(ds, tmp_path / "r.nc")
+    with h5py.File(path) as f:
+        assert "layer_mean" not in f and "layer_max" not in f
+
+
+def test_layer_summaries_can_be_kept_in_the_file(tmp_path, capsys):
+    cfg = tmp_path / "lay.toml"
+    cfg.write_text(_layered())
+    assert main(["run", str(cfg), "--out", str(tmp_path / "keep.nc"), "--quiet",
+                 "--set", "output.layer_summaries=true"]) == 0
+    assert main(["run", str(cfg), "--out", str(tmp_path / "drop.nc"), "--quiet"]) == 0
+    keep, drop = tf.load_result(tmp_path / "keep.nc"), tf.load_result(tmp_path / "drop.nc")
+    assert "layer_mean" in keep and "layer_max" in keep and "layer_mean" not in drop
+    computed = tf.layer_summaries(drop)
+    xr.testing.assert_identical(keep.layer_mean.reset_coords(drop=True),
+                                computed.layer_mean.reset_coords(drop=True))
+    np.testing.assert_array_equal(keep.layer_max.values, computed.layer_max.values)
+
+
+def test_layer_summaries_of_sweeps_and_protocols_cover_every_dimension():
+    ds = tf.run_config(TINY, overrides=["run.save_dt=0.5"])
+    sweep = xr.concat([ds, ds * 2], dim=xr.DataArray([1.0, 2.0], dims="gain", name="gain"))
+    lay = tf.layer_summaries(sweep)
+    assert lay.layer_mean.dims == ("gain", "time", "level")
+    np.testing.assert_array_equal(lay.layer_mean.sel(gain=2.0).values,
+                                  2 * lay.layer_mean.sel(gain=1.0).values)
+
+
+def test_the_file_estimate_counts_kept_layer_summaries(tmp_path):
+    cfg = tf.load_config(_layered(), overrides=ENSEMBLE + ["output.layer_summaries=true"])
+    sim = cfg.simulation()
+    est = tf.resources.estimate(sim, layer_summaries=True).file_bytes
+    plain = tf.resources.estimate(sim).file_bytes
+    ds = cfg.annotate(sim.run())
+    assert "layer_mean" in ds
+    size = Path(tf.save_result(ds, tmp_path / "r.nc", compress=False)).stat().st_size
+    assert plain < size <= est
+
+
+def test_old_files_with_stored_layer_summaries_still_read_and_plot(tmp_path, capsys):
+    """Files written before issue 14 carry layer_mean/layer_max: they are used as stored."""
+    ds = tf.run_config(_layered())
+    old = ds.copy()
+    tf.readouts.add_layer_summaries(old)
+    old["layer_mean"] = old.layer_mean + 0.0   # (the stored values are the ones returned)
+    old.time.attrs = {"long_name": "time", "units": "model time units (same unit as tau)"}
+    path = tf.save_result(old, tmp_path / "old.nc", compress=False)
+    back = tf.load_result(path)
+    lay = tf.layer_summaries(back)
+    np.testing.assert_array_equal(lay.layer_mean.values, back.layer_mean.values)
+    for res in (path, tf.save_result(ds, tmp_path / "new.nc")):
+        code = main(["plot", str(res), "--kind", "layer_summary", "--out",
+                     str(Path(res).with_suffix(".png"))])
+        assert code == 0, capsys.readouterr().err
+
+
+def test_layer_summaries_without_activation_is_a_clear_error():
+    with pytest.raises(tf.ConfigError, match="layer_summaries: the result has no 'activation'"):
+        tf.layer_summaries(xr.Dataset({"x": ("time", [1.0])}))
+
+
+# ------------------------------------------------------------------ the same bytes anywhere
+def _copy_and_run(src: Path, dest: Path, name: str) -> bytes:
+    shutil.copytree(src, dest)
+    out = dest / "result.nc"
+    assert main(["run", str(dest / name), "--out", str(out), "--quiet"]) == 0
+    return out.read_bytes()
+
+
+def test_the_same_config_in_two_folders_gives_the_same_bytes(tmp_path):
+    """config_path is stored relative to the result file's folder (it was absolute)."""
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "edges.csv").write_text("source,target,type,weight\nsun,beach,association,0.8\n"
+                                   "beach,holiday,is_a,1\n")
+    (src / "concepts.csv").write_text("name,layer\nsun,image\nbeach,idea\nholiday,structure\n")
+    text = TINY.replace(
+        'relations = [["sun", "beach", "association", 0.8], ["beach", "holiday", "is_a", 1.0]]',
+        'file = "edges.csv"\nconcepts_file = "concepts.csv"')
+    (src / "sim.toml").write_text(text[:text.index("[network.concepts]")]
+                                  + text[text.index("[model]"):])
+    a = _copy_and_run(src, tmp_path / "one", "sim.toml")
+    b = _copy_and_run(src, tmp_path / "deeper" / "elsewhere" / "two", "sim.toml")
+    assert a == b
+    ds = tf.load_result(tmp_path / "one" / "result.nc")
+    assert ds.attrs["config_path"] == "sim.toml"
+    assert tf.results.config_path_of(ds, tmp_path / "one" / "result.nc") == \
+        str(tmp_path / "one" / "sim.toml")
+
+
+def test_config_path_is_relative_to_the_result_folder(tmp_path):
+    cfg = tmp_path / "configs" / "c.toml"
+    cfg.parent.mkdir()
+    cfg.write_text(TINY)
+    ds = tf.run_config(cfg)
+    assert ds.attrs["config_path"] == str(cfg.resolve())       # in memory: absolute
+    out = tf.save_result(ds, tmp_path / "results" / "r.nc")
+    back = tf.load_result(out)
+    assert back.attrs["config_path"] == "../configs/c.toml"
+    assert tf.results.config_path_of(back, out) == str(cfg.resolve())
+
+
+# ------------------------------------------------------------------ CF attributes, stimuli
+def test_files_declare_cf_conventions_and_time_attributes(tmp_path):
+    ds = tf.load_result(tf.save_result(tf.run_config(TINY), tmp_path / "r.nc"))
+    assert ds.attrs["Conventions"] == "CF-1.10"
+    assert list(ds.attrs)[0] == "Conventions"
+    t = ds.time.attrs
+    assert t["long_name"] == "model time" and t["units"] == "1"
+    assert "tau" in t["comment"]
+
+
+def test_discrete_and_protocol_time_attributes():
+    disc = tf.run_config(ROOT / "simulations" / "spreadr_discrete.toml")
+    assert disc.time.attrs == {"long_name": "spreadr step", "units": "1"}
+    trials = tf.run_config(ROOT / "simulations" / "conflict_adaptation.toml",
+                           overrides=["protocol.n_trials=4"])
+    assert "trial" in trials.activation.dims
+    assert trials.time.attrs["long_name"] == "time in trial"
+    assert trials.time.attrs["units"] == "1"
+
+
+def test_stimuli_are_stored_as_variables_and_as_json(tmp_path):
+    text = TINY + '\n[[stimuli]]\nkind = "clamp"\nconcept = "holiday"\nstart = 1.0\nvalue = 0.5\n'
+    ds = tf.load_result(tf.save_result(tf.run_config(text), tmp_path / "r.nc"))
+    assert ds.sizes["stimulus"] == 2
+    assert list(ds.stimulus_kind.values) == ["pulse", "clamp"]
+    assert list(ds.stimulus_concept.values) == ["sun", "holiday"]
+    np.testing.assert_array_equal(ds.stimulus_start.values, [0.0, 1.0])
+    np.testing.assert_array_equal(ds.stimulus_stop.values, [2.0, np.inf])
+    np.testing.assert_array_equal(ds.stimulus_amplitude.values, [1.0, 0.5])
+    assert "stimulus_member" not in ds
+    # the JSON stays the round-trip form
+    stim = json.loads(ds.attrs["stimuli"])
+    assert tf.Clamp(**{k: v for k, v in stim[1].items() if k != "kind"}) \
+        == tf.Clamp("holiday", 1.0, value=0.5)
