@@ -200,8 +200,10 @@ def plot_energy(source, ax=None, **energy_kw):
     """Energy over time: ``source`` is the DataArray of :func:`energy` or a run result
     (its energy is computed; keyword arguments go to :func:`energy`)."""
     import xarray as xr
+    run = None
     if isinstance(source, xr.Dataset):
         from ._energy import energy
+        run = source
         source = energy(source, **energy_kw)
     if not isinstance(source, xr.DataArray) or "time" not in source.dims:
         raise ConfigError("source: expected a run result or the DataArray from energy()")
@@ -216,7 +218,25 @@ def plot_energy(source, ax=None, **energy_kw):
     ax.set_ylabel("energy E")
     ax.set_title("Lyapunov energy over time")
     ax.grid(alpha=0.3)
+    if run is not None:
+        _mark_input_changes(ax, run, t)
     return ax
+
+
+def _mark_input_changes(ax, run, t):
+    """Dotted vertical lines at every time an input switches on or off, with a note: the
+    energy of the input-free system decreases only while the inputs are constant."""
+    from ..plots import _stimuli
+    if len(t) == 0:
+        return
+    t0, t1 = float(t[0]), float(t[-1])
+    changes = sorted({float(s.get(k)) for s in _stimuli(run) for k in ("start", "stop")
+                      if s.get(k) is not None and t0 < float(s.get(k)) < t1})
+    for c in changes:
+        ax.axvline(c, color="0.4", ls=":", lw=1, label="_input change")
+    if changes:
+        ax.text(0.99, 0.98, "dotted: input switched on/off\n(E decreases only while inputs are constant)",
+                transform=ax.transAxes, ha="right", va="top", fontsize=7, color="0.35")
 
 
 # --------------------------------------------------------------------------- explanation
