@@ -52,8 +52,9 @@ def test_trajectories_show_the_top_concepts_by_peak():
     ds, act = dataset()
     ax = tf.plot_trajectories(ds, top=3)
     labels = [line.get_label() for line in ax.get_lines()]
-    assert labels == ["a_img (image)", "c_idea (idea)", "e_goal (goal)"]
-    np.testing.assert_array_equal(ax.get_lines()[1].get_ydata(), act[:, 2, 0])
+    # a_img (0.9) and b_img are stimulated: left out of the default ranking
+    assert labels == ["c_idea (idea)", "e_goal (goal)", "d_idea (idea)"]
+    np.testing.assert_array_equal(ax.get_lines()[0].get_ydata(), act[:, 2, 0])
     assert ax.get_xlabel() == "time (units of τ)" and ax.get_ylabel() == "activation"
     assert ax.get_title().startswith("bumps \u2014 activation of the 3 concepts with the highest peak")
     legend = ax.get_legend()
@@ -177,3 +178,14 @@ def test_matplotlib_is_imported_lazily():
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                        env={"PYTHONPATH": str(src), "PATH": ""}, timeout=120)
     assert r.stdout.strip() == "False", r.stderr
+
+
+def test_trajectories_leave_the_stimulated_concepts_out_of_the_default_ranking():
+    import thoughtfield as tf
+    net = tf.ConceptNetwork(["a", "b", "c"], [("a", "b", "causes", 0.5), ("b", "c", "causes", 0.5)])
+    ds = tf.simulate(net, tf.Model(tau=1.0), [tf.Pulse("a", 0, 2, 1.0)], t_end=5)
+    from thoughtfield import plots
+    ax = plots.plot_trajectories(ds, top=2)
+    labels = [ln.get_label().split(" (")[0] for ln in ax.lines if not ln.get_label().startswith("_")]
+    assert sorted(labels) == ["b", "c"]  # "a", stimulated, has the highest peak but is left out
+    assert "stimulated concepts left out" in ax.get_title()

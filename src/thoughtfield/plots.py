@@ -241,7 +241,10 @@ def plot_trajectories(ds, top: int = 8, by_layer: bool = False, ax=None, *, conc
     chosen = None if concepts is None else _concept_indices(ds, list(concepts))
     suffix = f" ({note}; band: 10-90 %)" if lo is not None else (f" ({note})" if note else "")
     if not by_layer:
-        idx = chosen if chosen is not None else _top_by_peak(values, top)
+        stimulated = {s["concept"] for s in _stimuli(ds)}
+        rest = [i for i, n in enumerate(names) if n not in stimulated]
+        excluded = chosen is None and bool(stimulated) and bool(rest)
+        idx = chosen if chosen is not None else _top_by_peak(values, top, rest if excluded else None)
         if ax is None:
             _, ax = plt.subplots(figsize=(9, 4.5), layout="constrained")
         labels = [f"{names[i]} ({ladder[codes[i]]})" if ladder else names[i] for i in idx]
@@ -249,7 +252,8 @@ def plot_trajectories(ds, top: int = 8, by_layer: bool = False, ax=None, *, conc
         ax.set_xlabel(TIME_LABEL)
         ax.set_ylabel("activation")
         what = ("activation" if chosen is not None else
-                f"activation of the {len(idx)} concepts with the highest peak")
+                f"activation of the {len(idx)} concepts with the highest peak"
+                + (" (stimulated concepts left out)" if excluded else ""))
         ax.set_title(_title(ds, what) + suffix, fontsize=10, pad=14 if stimuli else 6)
         if stimuli:
             _mark_stimuli(ax, ds)
