@@ -55,7 +55,7 @@ def test_trajectories_show_the_top_concepts_by_peak():
     # a_img (0.9) and b_img are stimulated: left out of the default ranking
     assert labels == ["c_idea (idea)", "e_goal (goal)", "d_idea (idea)"]
     np.testing.assert_array_equal(ax.get_lines()[0].get_ydata(), act[:, 2, 0])
-    assert ax.get_xlabel() == "time (units of τ)" and ax.get_ylabel() == "activation"
+    assert ax.get_xlabel() == "time (model time units)" and ax.get_ylabel() == "activation"
     assert ax.get_title().startswith("bumps \u2014 activation of the 3 concepts with the highest peak")
     legend = ax.get_legend()
     assert legend is not None and legend.get_bbox_to_anchor().x0 > ax.get_window_extent().x1 - 1
@@ -111,7 +111,7 @@ def test_heatmap_orders_by_layer_then_peak_time():
     np.testing.assert_array_equal(np.asarray(mesh.get_array()).reshape(5, -1), act[:, order, 0].T)
     assert [t.get_text() for t in ax.get_yticklabels()] == ["a_img", "b_img", "d_idea", "c_idea", "e_goal"]
     assert [t.get_text() for t in ax.texts] == ["image", "idea", "goal"]  # layer names beside
-    assert ax.get_xlabel() == "time (units of τ)"
+    assert ax.get_xlabel() == "time (model time units)"
     cbar = ax.figure.axes[-1]
     assert cbar.get_ylabel() == "activation"
     # large networks: only the concepts with the highest peaks
@@ -189,3 +189,41 @@ def test_trajectories_leave_the_stimulated_concepts_out_of_the_default_ranking()
     labels = [ln.get_label().split(" (")[0] for ln in ax.lines if not ln.get_label().startswith("_")]
     assert sorted(labels) == ["b", "c"]  # "a", stimulated, has the highest peak but is left out
     assert "stimulated concepts left out" in ax.get_title()
+
+
+# ------------------------------------------------------------------ time axes (issue 14)
+def test_time_label_from_the_attribute_or_the_kind_of_result():
+    from thoughtfield.plots import time_label
+    ds, _ = dataset()
+    assert time_label(ds) == "time (model time units)"           # long_name "time": detected
+    for name, label in [("model time", "time (model time units)"), ("spreadr step", "step"),
+                        ("time in trial", "time in trial (model time units)")]:
+        d = ds.copy()
+        d["time"].attrs["long_name"] = name
+        assert time_label(d) == label and time_label(d["activation"]) == label
+    d = ds.copy()
+    d["time"].attrs.clear()
+    assert time_label(d) == "time (model time units)"
+    d.attrs["method"] = "spreadr"
+    assert time_label(d) == "step"
+    d = ds.copy()
+    d["time"].attrs.clear()
+    d.attrs["solver"] = '{"method": "spreadr"}'
+    assert time_label(d) == "step"
+    assert time_label(ds.expand_dims(trial=2)) == "time in trial (model time units)"
+
+
+def test_every_time_axis_uses_the_convention():
+    net = tf.ConceptNetwork(["a", "b", "c"], [("a", "b", "causes", 0.5), ("b", "c", "causes", 0.5)])
+    cont = tf.simulate(net, tf.Model(tau=1.0), [tf.Pulse("a", 0, 2, 1.0)], t_end=5)
+    disc = tf.simulate(net, tf.Model(), [tf.Pulse("a", 0, 1, 1.0)], t_end=5,
+                       solver=tf.Spreadr(retention=0.5))
+    for ds, label in [(cont, "time (model time units)"), (disc, "step")]:
+        assert tf.plot_trajectories(ds).get_xlabel() == label
+        assert tf.plot_trajectories(ds, by_layer=True)[-1].get_xlabel() == label
+        assert tf.plot_heatmap(ds).get_xlabel() == label
+    assert "step 5" in tf.plot_network(disc).get_title()
+    from thoughtfield.analysis.plots import plot_energy
+    sym = tf.ConceptNetwork(["a", "b"], [("a", "b", "association", 0.5)])
+    run = tf.simulate(sym, tf.Model(tau=1.0), [tf.Pulse("a", 0, 2, 1.0)], t_end=5)
+    assert plot_energy(run).get_xlabel() == "time (model time units)"

@@ -22,7 +22,45 @@ import numpy as np
 from . import _validate as V
 from .errors import ConfigError
 
-TIME_LABEL = "time (units of τ)"
+#: The time-axis labels: continuous runs, discrete (spreadr) runs, trial protocols.
+TIME_CONTINUOUS = "time (model time units)"
+TIME_STEP = "step"
+TIME_TRIAL = "time in trial (model time units)"
+TIME_LABEL = TIME_CONTINUOUS   # kept for code that imported it
+
+# ``time.attrs["long_name"]`` of result files -> axis label (older files: "time", "step")
+_TIME_NAMES = {"model time": TIME_CONTINUOUS, "spreadr step": TIME_STEP,
+               "time in trial": TIME_TRIAL, "step": TIME_STEP}
+
+
+def time_label(ds) -> str:
+    """The label of a result's time axis: ``time (model time units)`` for continuous runs,
+    ``step`` for discrete (spreadr) runs, ``time in trial (model time units)`` for trial
+    protocols.  Taken from ``ds["time"].attrs["long_name"]`` when it names the kind
+    (``model time``, ``spreadr step``, ``time in trial``); otherwise the kind is detected
+    (a ``trial`` dimension, the ``spreadr`` method).  ``ds`` may be a Dataset or a
+    DataArray with a time coordinate."""
+    tc = ds.coords.get("time") if hasattr(ds, "coords") else None
+    name = str(tc.attrs.get("long_name", "")).strip().lower() if tc is not None else ""
+    if name in _TIME_NAMES:
+        return _TIME_NAMES[name]
+    if "trial" in ds.dims:
+        return TIME_TRIAL
+    attrs = getattr(ds, "attrs", {}) or {}
+    method = str(attrs.get("method", "")).lower()
+    if not method and isinstance(attrs.get("solver"), str):
+        try:
+            method = str(json.loads(attrs["solver"]).get("method", "")).lower()
+        except (ValueError, AttributeError, RecursionError):
+            method = ""
+    if method == "spreadr" or (tc is not None and str(tc.attrs.get("units", "")) == "steps"):
+        return TIME_STEP
+    return TIME_CONTINUOUS
+
+
+def time_point(ds, t: float) -> str:
+    """``t = 12`` (or ``step 12`` for a discrete run) for titles and colour-bar labels."""
+    return f"step {t:g}" if time_label(ds) == TIME_STEP else f"t = {t:g}"
 
 
 @dataclass(frozen=True)
@@ -249,7 +287,7 @@ def plot_trajectories(ds, top: int = 8, by_layer: bool = False, ax=None, *, conc
             _, ax = plt.subplots(figsize=(9, 4.5), layout="constrained")
         labels = [f"{names[i]} ({ladder[codes[i]]})" if ladder else names[i] for i in idx]
         _lines(ax, t, values, lo, hi, idx, labels)
-        ax.set_xlabel(TIME_LABEL)
+        ax.set_xlabel(time_label(ds))
         ax.set_ylabel("activation")
         what = ("activation" if chosen is not None else
                 f"activation of the {len(idx)} concepts with the highest peak"
@@ -279,7 +317,7 @@ def plot_trajectories(ds, top: int = 8, by_layer: bool = False, ax=None, *, conc
         a.set_ylabel(f"{layer}\nactivation", fontsize=9)
         if stimuli:
             _mark_stimuli(a, ds, text=j == 0)
-    axes[-1].set_xlabel(TIME_LABEL)
+    axes[-1].set_xlabel(time_label(ds))
     axes[0].set_title(_title(ds, "activation by abstraction layer") + suffix, fontsize=10,
                       pad=14 if stimuli else 6)
     return axes
@@ -346,7 +384,7 @@ def plot_heatmap(ds, ax=None, *, member=None, max_concepts: int = 80, cmap: str 
                 ax.text(1.01, (start + j) / 2, ladder[lay[start]], transform=trans, rotation=-90,
                         va="center", ha="left", fontsize=8, clip_on=False)
             start = j
-    ax.set_xlabel(TIME_LABEL)
+    ax.set_xlabel(time_label(ds))
     ax.set_ylabel("concept (by layer, then time of peak)")
     shown = ("" if order.size == len(names) else
              f" ({order.size} of {len(names)} concepts with the highest peak)")
@@ -493,7 +531,7 @@ def plot_network(ds_or_network, time=None, ax=None, *, member=None, network=None
         sc = ax.scatter(xy[:, 0], xy[:, 1], c=c, cmap=cmap, vmin=vmin, vmax=vmax, s=260,
                         edgecolors="0.2", linewidths=0.8, zorder=3)
         cb = ax.figure.colorbar(sc, ax=ax, pad=0.02, fraction=0.04)
-        cb.set_label(f"activation at t = {t_shown:g}")
+        cb.set_label(f"activation at {time_point(ds, t_shown)}")
     else:
         layer_colors = _colors(len(net.layers))
         ax.scatter(xy[:, 0], xy[:, 1], c=[layer_colors[net.layer_codes[i]] for i in keep], s=260,
@@ -521,7 +559,7 @@ def plot_network(ds_or_network, time=None, ax=None, *, member=None, network=None
                   frameon=False, fontsize=8)
     shown = "" if keep.size == n else f", {keep.size} most active of {n} concepts"
     if ds is not None:
-        what = f"network at t = {t_shown:g}{shown}" + (f" ({note})" if note else "")
+        what = f"network at {time_point(ds, t_shown)}{shown}" + (f" ({note})" if note else "")
         ax.set_title(_title(ds, what), fontsize=10)
     else:
         ax.set_title(f"network{' ' + repr(net.name) if net.name else ''}: {n} concepts{shown}",

@@ -15,7 +15,7 @@ import numpy as np
 
 from . import _validate as V
 from .errors import ConfigError
-from .plots import register_plot
+from .plots import register_plot, time_label
 
 
 def _plt():
@@ -62,7 +62,7 @@ def plot_conflict(ds, ax=None, *, member=None):
     t = ds.time.values
     for p in E.pool.values:
         ax.plot(t, E.sel(pool=p).values, lw=2, label=f"conflict {p}")
-    ax.set_xlabel("time")
+    ax.set_xlabel(time_label(ds))
     ax.set_ylabel("conflict energy  -Σ w_ij a_i a_j")
     lines, labels = ax.get_legend_handles_labels()
     if "control" in ds:
@@ -101,7 +101,7 @@ def plot_ideas(ds, ax=None, *, member=None, threshold: float = 0.5, measure: str
                                    (measure == "auto" and kind[k] == "set")) else ovl.sel(idea=name)
         ax.plot(t, y.values, lw=2, label=str(name))
     ax.axhline(threshold, color="0.6", lw=1, ls=":")
-    ax.set_xlabel("time")
+    ax.set_xlabel(time_label(ds))
     ax.set_ylabel("idea activation / overlap")
     ax.legend(loc="center right", fontsize=8, frameon=False, ncol=1)
     title = ds.attrs.get("title", "Ideas over time")
@@ -125,7 +125,7 @@ def plot_layers(ds, ax=None, *, member=None):
     for k, lev in enumerate(ds.level.values):
         ax.plot(t, mean.sel(level=lev).values, lw=2, color=f"C{k}", label=f"{lev} (mean)")
         ax.plot(t, mx.sel(level=lev).values, lw=1.2, ls=":", color=f"C{k}", label=f"{lev} (max)")
-    ax.set_xlabel("time")
+    ax.set_xlabel(time_label(ds))
     ax.set_ylabel("activation")
     ax.legend(loc="best", fontsize=8, frameon=False, ncol=2)
     ax.set_title(ds.attrs.get("title", "Layers of the ladder") + note, fontsize=10)
@@ -170,7 +170,7 @@ def plot_evidence(ds, ax=None, *, member=None, members: int = 20):
     for ch in model.get("choices", []):
         if ch.get("on") == "evidence":
             ax.axhline(ch["threshold"], color="0.3", lw=1, ls="--")
-    ax.set_xlabel("time")
+    ax.set_xlabel(time_label(ds))
     ax.set_ylabel("evidence")
     ax.legend(loc="upper left", fontsize=8, frameon=False)
     title = ds.attrs.get("title", "Evidence accumulation") + note
@@ -211,7 +211,7 @@ def plot_conditions(ds, ax=None, *, concepts=None):
             a.plot(t, sel.sel(concept=nm).values, color=f"C{k}", lw=2,
                    ls=styles[j % 4] if axes[0] is axes[-1] and len(conds) > 1 else "-",
                    label=f"{nm}" + (f" | {c}" if axes[0] is axes[-1] and len(conds) > 1 else ""))
-        a.set_xlabel("time in trial")
+        a.set_xlabel(time_label(ds))
         if axes[0] is not axes[-1]:
             n = int((ds.condition.values == c).sum())
             a.set_title(f"{c} ({n} trial{'s' if n != 1 else ''})", fontsize=10)

@@ -214,7 +214,8 @@ def plot_energy(source, ax=None, **energy_kw):
             ax.plot(t, source.sel(member=m).values, lw=1, alpha=0.7)
     else:
         ax.plot(t, source.values, lw=1.5, color="C0")
-    ax.set_xlabel("time (model time units)")
+    from ..plots import time_label
+    ax.set_xlabel(time_label(run if run is not None else source))
     ax.set_ylabel("energy E")
     ax.set_title("Lyapunov energy over time")
     ax.grid(alpha=0.3)
@@ -358,7 +359,8 @@ def plot_train_of_thought(sequence, ax=None, *, t_end: float | None = None):
     end = max(e + d for _, e, d in visits) if t_end is None else V.real("t_end", t_end)
     start = min(e for _, e, _ in visits)
     ax.set_xlim(min(0.0, start), end)
-    ax.set_xlabel("time (model time units)")
+    from ..plots import TIME_CONTINUOUS
+    ax.set_xlabel(TIME_CONTINUOUS)
     chain = " → ".join(v[0] for v in sorted(visits, key=lambda v: v[1]))
     if len(chain) > 90:
         chain = chain[:87] + "..."
