@@ -227,3 +227,38 @@ def test_every_time_axis_uses_the_convention():
     sym = tf.ConceptNetwork(["a", "b"], [("a", "b", "association", 0.5)])
     run = tf.simulate(sym, tf.Model(tau=1.0), [tf.Pulse("a", 0, 2, 1.0)], t_end=5)
     assert plot_energy(run).get_xlabel() == "time (model time units)"
+
+
+# ------------------------------------------------------------------ honest legends (issue 14)
+def _twins_dataset():
+    """d_idea and c_idea identical (one line hides the other); a_img stimulated."""
+    ds, act = dataset()
+    act = act.copy()
+    act[:, 3, 0] = act[:, 2, 0] + 1e-4
+    return make_dataset(ds.time.values, act, net(), members=1, attrs=dict(ds.attrs)), act
+
+
+def test_lines_hidden_under_others_share_one_legend_entry():
+    ds, _ = _twins_dataset()
+    ax = tf.plot_trajectories(ds, top=3)
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels == ["d_idea (idea), c_idea (idea) (overlap)", "e_goal (goal)"]
+    assert len(ax.get_lines()) == 2
+    axes = tf.plot_trajectories(ds, top=3, by_layer=True)
+    idea = [a for a in axes if a.get_ylabel().startswith("idea")][0]
+    assert [t.get_text() for t in idea.get_legend().get_texts()] == ["d_idea, c_idea (overlap)"]
+
+
+def test_layers_and_overview_leave_the_stimulated_concepts_out_of_the_ranking():
+    ds, _ = dataset()   # a_img (highest peak) and b_img stimulated; the image layer has only them
+    ds2 = ds.copy()
+    ds2.attrs["stimuli"] = '[{"kind": "pulse", "concept": "c_idea", "start": 0.5, "stop": 1.5}]'
+    axes = tf.plot_trajectories(ds2, top=1, by_layer=True)
+    assert [[l.get_label() for l in a.get_lines()] for a in axes] == [["e_goal"], ["d_idea"], ["a_img"]]
+    assert "stimulated concepts (shaded) left out" in axes[0].get_title()
+    # a layer with only stimulated concepts still shows them; nothing was left out
+    axes = tf.plot_trajectories(ds, top=1, by_layer=True)
+    assert [[l.get_label() for l in a.get_lines()] for a in axes] == [["e_goal"], ["c_idea"], ["a_img"]]
+    assert "left out" not in axes[0].get_title()
+    over = tf.plot_overview(ds2, top=1)
+    assert [l.get_label() for l in over[1].get_lines()] == ["d_idea"]

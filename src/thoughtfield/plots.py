@@ -234,11 +234,40 @@ def _colors(k):
     return [cmap(i % cmap.N) for i in range(k)]
 
 
-def _lines(ax, t, values, lo, hi, idx, labels):
-    for c, i, lab in zip(_colors(len(idx)), idx, labels):
-        ax.plot(t, values[:, i], color=c, lw=1.6, label=lab)
+def _overlap_groups(values, idx, rel: float = 0.01, span=None):
+    """``idx`` split into groups of near-identical trajectories (every point within
+    ``rel`` of the y range ``span`` -- about a line width -- of the group's first one), in
+    the order of ``idx``: a line drawn over another hides it, so such lines share one
+    legend entry."""
+    idx = list(idx)
+    if not idx:
+        return []
+    if span is None:
+        sub = values[:, idx]
+        span = float(np.nanmax(sub) - np.nanmin(sub)) if sub.size else 0.0
+    tol = rel * span if span > 0 else 1e-12
+    groups: list[list[int]] = []
+    for i in idx:
+        for g in groups:
+            d = np.abs(values[:, i] - values[:, g[0]])
+            if not d.size or np.nanmax(d) <= tol:
+                g.append(i)
+                break
+        else:
+            groups.append([i])
+    return groups
+
+
+def _lines(ax, t, values, lo, hi, idx, labels, span=None):
+    """One line per concept; near-identical trajectories (a line hidden under another) are
+    drawn once with one legend entry naming them all: ``a, b (overlap)``."""
+    label_of = dict(zip(idx, labels))
+    groups = _overlap_groups(values, idx, span=span)
+    for c, g in zip(_colors(len(groups)), groups):
+        lab = label_of[g[0]] if len(g) == 1 else ", ".join(label_of[i] for i in g) + " (overlap)"
+        ax.plot(t, values[:, g[0]], color=c, lw=1.6, label=lab)
         if lo is not None:
-            ax.fill_between(t, lo[:, i], hi[:, i], color=c, alpha=0.18, lw=0)
+            ax.fill_between(t, lo[:, g[0]], hi[:, g[0]], color=c, alpha=0.18, lw=0)
     ax.set_xlim(t[0], t[-1])
     ax.grid(alpha=0.25, lw=0.5)
     if len(idx):
@@ -247,16 +276,26 @@ def _lines(ax, t, values, lo, hi, idx, labels):
 
 
 # ------------------------------------------------------------------ trajectories
-def _layer_groups(values, ladder, codes, top, chosen=None):
-    """``[(layer, concept indices)]`` from the highest layer down, empty layers left out."""
+def _layer_groups(values, ladder, codes, top, chosen=None, leave_out=()):
+    """``[(layer, concept indices)]`` from the highest layer down, empty layers left out.
+    The top concepts of a layer are ranked without the concepts in ``leave_out`` (the
+    stimulated ones) unless the layer has no others."""
     groups = []
     for code in reversed(range(len(ladder))):
         among = np.flatnonzero(codes == code)
         if chosen is not None:
             among = np.array([i for i in chosen if codes[i] == code], dtype=int)
         if among.size:
-            groups.append((ladder[code], among if chosen is not None else _top_by_peak(values, top, among)))
+            if chosen is None:
+                rest = np.array([i for i in among if i not in leave_out], dtype=int)
+                among = _top_by_peak(values, top, rest if rest.size else among)
+            groups.append((ladder[code], among))
     return groups
+
+
+def _stimulated_indices(ds, names) -> set[int]:
+    stimulated = {s["concept"] for s in _stimuli(ds)}
+    return {i for i, n in enumerate(names) if n in stimulated}
 
 
 def plot_trajectories(ds, top: int = 8, by_layer: bool = False, ax=None, *, concepts=None,
@@ -296,7 +335,8 @@ def plot_trajectories(ds, top: int = 8, by_layer: bool = False, ax=None, *, conc
         if stimuli:
             _mark_stimuli(ax, ds)
         return ax
-    groups = _layer_groups(values, ladder, codes, top, chosen)
+    leave_out = _stimulated_indices(ds, names) if chosen is None else set()
+    groups = _layer_groups(values, ladder, codes, top, chosen, leave_out)
     if ax is None:
         fig, axes = plt.subplots(len(groups), 1, sharex=True, squeeze=False, layout="constrained",
                                  figsize=(9, 1.2 + 1.9 * len(groups)))
@@ -312,13 +352,20 @@ def plot_trajectories(ds, top: int = 8, by_layer: bool = False, ax=None, *, conc
         ymin, ymax = min(ymin, float(np.nanmin(lo))), max(ymax, float(np.nanmax(hi)))
     pad = 0.05 * max(ymax - ymin, 1e-9)
     for j, (a, (layer, idx)) in enumerate(zip(axes, groups)):
-        _lines(a, t, values, lo, hi, idx, [names[i] for i in idx])
+        _lines(a, t, values, lo, hi, idx, [names[i] for i in idx], span=ymax - ymin)
         a.set_ylim(ymin - pad, ymax + pad)
         a.set_ylabel(f"{layer}\nactivation", fontsize=9)
         if stimuli:
             _mark_stimuli(a, ds, text=j == 0)
     axes[-1].set_xlabel(time_label(ds))
-    axes[0].set_title(_title(ds, "activation by abstraction layer") + suffix, fontsize=10,
+    codes_shown = {int(codes[i]) for _, g in groups for i in g}
+    left_out = [i for i in leave_out          # stimulated in a layer ranked without them
+                if any(codes[j] == codes[i] and j not in leave_out for j in range(len(names)))
+                and int(codes[i]) in codes_shown]
+    what = "activation by abstraction layer" + suffix + (
+        f"\nthe {top} concepts with the highest peak per layer" if chosen is None else "") + (
+        "; stimulated concepts (shaded) left out" if left_out else "")
+    axes[0].set_title(_title(ds, what), fontsize=10,
                       pad=14 if stimuli else 6)
     return axes
 
