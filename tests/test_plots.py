@@ -262,3 +262,20 @@ def test_layers_and_overview_leave_the_stimulated_concepts_out_of_the_ranking():
     assert "left out" not in axes[0].get_title()
     over = tf.plot_overview(ds2, top=1)
     assert [l.get_label() for l in over[1].get_lines()] == ["d_idea"]
+
+
+# ------------------------------------------------------------------ arrows (issue 14)
+def test_network_draws_arrows_for_directed_relations_only():
+    from matplotlib.patches import FancyArrowPatch
+    ds, _ = dataset()   # association x2, contradicts (symmetric), is_a c_idea -> e_goal (directed)
+    ax = tf.plot_network(ds)
+    arrows = [p for p in ax.patches if isinstance(p, FancyArrowPatch)]
+    assert len(arrows) == 1
+    pos = layered_layout(net())
+    start, end = arrows[0]._posA_posB
+    assert tuple(end) == pos["e_goal"]      # the head at the target
+    assert "directed relation" in " ".join(t.get_text() for t in ax.get_legend().get_texts())
+    sym = tf.ConceptNetwork(["x", "y"], [("x", "y", "association", 1.0)])
+    ax = tf.plot_network(sym)
+    assert not [p for p in ax.patches if isinstance(p, FancyArrowPatch)]
+    assert "directed" not in " ".join(t.get_text() for t in ax.get_legend().get_texts())

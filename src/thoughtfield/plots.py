@@ -514,7 +514,9 @@ def plot_network(ds_or_network, time=None, ax=None, *, member=None, network=None
     excitatory relations grey, inhibitory ones red and dashed.
 
     Given a :class:`~thoughtfield.ConceptNetwork` instead of a result, nodes are coloured
-    by layer.  Networks larger than ``max_nodes`` show the ``top`` most active concepts.
+    by layer.  Directed relation types have an arrowhead at the target; symmetric ones
+    (``association``, ``contradicts``) none.  Networks larger than ``max_nodes`` show the
+    ``top`` most active concepts.
     """
     from .network import ConceptNetwork
     plt = _pyplot()
@@ -560,19 +562,31 @@ def plot_network(ds_or_network, time=None, ax=None, *, member=None, network=None
     from matplotlib.lines import Line2D
     segs = {+1: [], -1: []}
     widths = {+1: [], -1: []}
+    heads = []   # (path, sign, width) of the directed relations: an arrowhead at the target
     wmax = float(np.max(np.abs(rel["weight"]))) if rel["weight"].size else 1.0
     for s, tg, ty, w in zip(rel["source"], rel["target"], rel["type"], rel["weight"]):
         if int(s) in kept and int(tg) in kept and s != tg:
             rt = types.get(ty)
             sign = (rt.sign if rt is not None else 1) * (1 if w >= 0 else -1)
-            segs[sign].append(_edge_path(xy[kept[int(s)]], xy[kept[int(tg)]]))
+            path = _edge_path(xy[kept[int(s)]], xy[kept[int(tg)]])
+            segs[sign].append(path)
             widths[sign].append(0.6 + 2.0 * abs(w) / (wmax or 1.0))
+            if rt is not None and not rt.symmetric:
+                heads.append((path, sign, widths[sign][-1]))
     if segs[1]:
         ax.add_collection(LineCollection(segs[1], colors="0.55", linewidths=widths[1], alpha=0.6,
                                          zorder=1))
     if segs[-1]:
         ax.add_collection(LineCollection(segs[-1], colors="tab:red", linewidths=widths[-1],
                                          linestyles="--", alpha=0.7, zorder=1))
+    from matplotlib.patches import FancyArrowPatch
+    for path, sign, lw in heads:
+        # the last stretch of the edge again, ending at the rim of the target node
+        a = path[0] + 0.6 * (path[-1] - path[0]) if len(path) == 2 else path[-5]
+        ax.add_patch(FancyArrowPatch(tuple(a), tuple(path[-1]), arrowstyle="-|>",
+                                     mutation_scale=11 + 2 * lw, lw=0, shrinkA=0, shrinkB=9.5,
+                                     color="0.4" if sign > 0 else "tab:red", alpha=0.9,
+                                     zorder=2))
     if values is not None:
         c = values[keep]
         sc = ax.scatter(xy[:, 0], xy[:, 1], c=c, cmap=cmap, vmin=vmin, vmax=vmax, s=260,
@@ -601,8 +615,11 @@ def plot_network(ds_or_network, time=None, ax=None, *, member=None, network=None
         handles.append(Line2D([], [], color="0.55", lw=1.5, label="excitatory"))
     if segs[-1]:
         handles.append(Line2D([], [], color="tab:red", lw=1.5, ls="--", label="inhibitory"))
+    if heads:
+        handles.append(Line2D([], [], color="0.4", lw=0, marker=r"$\rightarrow$", ms=14,
+                              label="directed relation (arrow at its target; no arrow: symmetric)"))
     if handles:
-        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.0, -0.02), ncol=2,
+        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.0, -0.02), ncol=len(handles),
                   frameon=False, fontsize=8)
     shown = "" if keep.size == n else f", {keep.size} most active of {n} concepts"
     if ds is not None:
