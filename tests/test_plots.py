@@ -279,3 +279,40 @@ def test_network_draws_arrows_for_directed_relations_only():
     ax = tf.plot_network(sym)
     assert not [p for p in ax.patches if isinstance(p, FancyArrowPatch)]
     assert "directed" not in " ".join(t.get_text() for t in ax.get_legend().get_texts())
+
+
+# ------------------------------------------------------------------ heatmap scale and labels (issue 14)
+def test_heatmap_colour_scale_is_not_swamped_by_the_stimulus():
+    ds, act = dataset()
+    act = act.copy()
+    act[:, 0, 0] *= 10          # the stimulated a_img peaks at 9, the others at <= 0.8
+    big = make_dataset(ds.time.values, act, net(), members=1, attrs=dict(ds.attrs))
+    ax = tf.plot_heatmap(big)
+    mesh = ax.collections[0]
+    assert mesh.norm.vmax == pytest.approx(0.8, rel=1e-3) and mesh.norm.vmin == 0.0
+    cbar = ax.figure.axes[-1]
+    assert "concepts not stimulated" in cbar.get_ylabel()
+    assert mesh.colorbar.extend == "max"
+    assert "a_img (stimulated)" in [t.get_text() for t in ax.get_yticklabels()]
+    # not swamped (a_img 0.9 vs 0.8): the full range, no arrow
+    ax = tf.plot_heatmap(ds)
+    assert ax.collections[0].norm.vmax == pytest.approx(0.9, rel=1e-3)
+    assert ax.collections[0].colorbar.extend == "neither"
+    # limits given by the caller are kept
+    ax = tf.plot_heatmap(big, vmin=0, vmax=2)
+    assert ax.collections[0].norm.vmax == 2 and ax.collections[0].colorbar.extend == "max"
+
+
+def test_heatmap_labels_the_most_active_rows_when_not_all_fit():
+    n = 300
+    big = tf.ConceptNetwork([f"c{i:03d}" for i in range(n)])
+    t = np.linspace(0, 1, 5)
+    act = np.zeros((5, n, 1))
+    act[:, :, 0] = np.linspace(0, 1, n)[None, :] * t[:, None]
+    ds = make_dataset(t, act, big, members=1, attrs={"network": network_description(big)})
+    ax = tf.plot_heatmap(ds, max_concepts=n)
+    labels = [tl.get_text() for tl in ax.get_yticklabels()]
+    assert 10 < len(labels) < n and "c299" in labels       # the most active is labelled
+    assert "of the most active" in ax.get_ylabel()
+    ticks = ax.get_yticks()
+    assert np.min(np.diff(np.sort(ticks))) >= 2               # no two labels on neighbouring rows

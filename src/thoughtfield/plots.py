@@ -395,11 +395,48 @@ def heatmap_order(ds, member=None, max_concepts: int | None = None) -> np.ndarra
     return idx[order]
 
 
+def _robust_limits(z, stim_rows, vmin, vmax, swamp: float = 1.5):
+    """``(vmin, vmax, note)``: colour limits from the rows that are not stimulated when the
+    stimulated rows would swamp the scale (their largest |activation| is more than
+    ``swamp`` times the others'); limits given by the caller are kept."""
+    if vmin is not None and vmax is not None or not stim_rows.any() or stim_rows.all():
+        return vmin, vmax, ""
+    rest, stim = z[~stim_rows], z[stim_rows]
+    if not np.isfinite(rest).any() or not np.isfinite(stim).any():
+        return vmin, vmax, ""
+    r_lo, r_hi = float(np.nanmin(rest)), float(np.nanmax(rest))
+    s_lo, s_hi = float(np.nanmin(stim)), float(np.nanmax(stim))
+    big = max(abs(r_lo), abs(r_hi), 1e-12)
+    if max(abs(s_lo), abs(s_hi)) <= swamp * big:
+        return vmin, vmax, ""
+    lo = vmin if vmin is not None else min(r_lo, 0.0) if r_lo >= 0 or s_lo >= 0 else r_lo
+    hi = vmax if vmax is not None else r_hi
+    if hi <= lo:
+        return vmin, vmax, ""
+    return lo, hi, "colour scale: concepts not stimulated"
+
+
+def _label_rows(n, row_pt, ranked, font_pt: float = 6.5):
+    """The rows to label when not all fit: the best ``ranked`` first, skipping a row
+    closer than one label height to a labelled one."""
+    gap = max(1, int(np.ceil(font_pt / max(row_pt, 1e-6))))
+    taken: list[int] = []
+    for r in ranked:
+        if all(abs(r - q) >= gap for q in taken):
+            taken.append(int(r))
+    return sorted(taken)
+
+
 def plot_heatmap(ds, ax=None, *, member=None, max_concepts: int = 80, cmap: str = "viridis",
                  vmin=None, vmax=None):
     """A concept x time raster of activation, concepts ordered by layer (lowest at the
     top) then by the time of their peak, with layer boundaries and a colour bar.  Large
-    networks show the ``max_concepts`` concepts with the highest peak."""
+    networks show the ``max_concepts`` concepts with the highest peak.
+
+    When the stimulated (or clamped) concepts would swamp the colour scale, the limits
+    come from the other concepts, the stimulated rows saturate (an arrow on the colour
+    bar) and the colour bar says so.  Rows are labelled with the concept names when they
+    fit, otherwise the most active concepts are labelled (the y label says so)."""
     plt = _pyplot()
     values, _, _, note = _activation(ds, member)
     t = ds["time"].values
@@ -411,14 +448,26 @@ def plot_heatmap(ds, ax=None, *, member=None, max_concepts: int = 80, cmap: str 
         n = order.size
         _, ax = plt.subplots(figsize=(9, min(11, 1.6 + 0.17 * max(n, 8))), layout="constrained")
     z = values[:, order].T
-    mesh = ax.pcolormesh(_edges(t), np.arange(order.size + 1), z, cmap=cmap, vmin=vmin, vmax=vmax,
+    stimulated = _stimulated_indices(ds, names)
+    stim_rows = np.array([i in stimulated for i in order], dtype=bool)
+    lo, hi, scale_note = _robust_limits(z, stim_rows, vmin, vmax)
+    mesh = ax.pcolormesh(_edges(t), np.arange(order.size + 1), z, cmap=cmap, vmin=lo, vmax=hi,
                          shading="flat", rasterized=True)
     ax.set_ylim(order.size, 0)
-    if order.size <= 60:
-        ax.set_yticks(np.arange(order.size) + 0.5)
-        ax.set_yticklabels([names[i] for i in order], fontsize=7 if order.size > 30 else 8)
+    fig = ax.figure
+    row_pt = ax.get_position().height * fig.get_figheight() * 72 * 0.9 / max(order.size, 1)
+    labels = [names[i] + (" (stimulated)" if scale_note and i in stimulated else "") for i in order]
+    ylabel = "concept (by layer, then time of peak)"
+    if row_pt >= 6.0 or order.size <= 30:
+        rows = list(range(order.size))
+        size = 8 if row_pt >= 9 else 7 if row_pt >= 7.5 else 6
     else:
-        ax.set_yticks([])
+        peak = np.nanmax(np.abs(z), axis=1) if z.size else np.zeros(order.size)
+        rows = _label_rows(order.size, row_pt, np.argsort(-peak, kind="stable"))
+        size = 6
+        ylabel = f"concept (by layer, then time of peak; labelled: {len(rows)} of the most active)"
+    ax.set_yticks(np.asarray(rows) + 0.5)
+    ax.set_yticklabels([labels[r] for r in rows], fontsize=size)
     import matplotlib.transforms as mtransforms
     trans = mtransforms.blended_transform_factory(ax.transAxes, ax.transData)
     lay = codes[order]
@@ -432,12 +481,20 @@ def plot_heatmap(ds, ax=None, *, member=None, max_concepts: int = 80, cmap: str 
                         va="center", ha="left", fontsize=8, clip_on=False)
             start = j
     ax.set_xlabel(time_label(ds))
-    ax.set_ylabel("concept (by layer, then time of peak)")
+    ax.set_ylabel(ylabel)
     shown = ("" if order.size == len(names) else
              f" ({order.size} of {len(names)} concepts with the highest peak)")
     ax.set_title(_title(ds, "activation") + shown + (f" ({note})" if note else ""), fontsize=10)
-    cb = ax.figure.colorbar(mesh, ax=ax, pad=0.06, fraction=0.04)
-    cb.set_label("activation")
+    zmin = float(np.nanmin(z)) if np.isfinite(z).any() else 0.0
+    zmax = float(np.nanmax(z)) if np.isfinite(z).any() else 0.0
+    under = mesh.norm.vmin is not None and zmin < mesh.norm.vmin - 1e-12
+    over = mesh.norm.vmax is not None and zmax > mesh.norm.vmax + 1e-12
+    extend = "both" if under and over else "min" if under else "max" if over else "neither"
+    cb = fig.colorbar(mesh, ax=ax, pad=0.06, fraction=0.04, extend=extend)
+    if scale_note:
+        cb.set_label(f"activation ({scale_note};\nstimulated rows saturate, max {zmax:.3g})")
+    else:
+        cb.set_label("activation")
     return ax
 
 
