@@ -316,3 +316,73 @@ def test_heatmap_labels_the_most_active_rows_when_not_all_fit():
     assert "of the most active" in ax.get_ylabel()
     ticks = ax.get_yticks()
     assert np.min(np.diff(np.sort(ticks))) >= 2               # no two labels on neighbouring rows
+
+
+# ------------------------------------------------------------------ uncertainty (issue 14)
+def _protocol(members=4, n_trials=8):
+    net = tf.ConceptNetwork(["a", "b"])
+    model = tf.Model(transfer="linear", pools=[tf.Pool("p", ["a", "b"])],
+                     choices=[tf.Choice("p", on="evidence", threshold=1.0, noise=1.0, stop=True)])
+    proto = tf.Protocol([tf.Condition("x", [tf.Clamp("a", 0, 3, 0.6), tf.Clamp("b", 0, 3, 0.4)],
+                                      correct="a"),
+                         tf.Condition("y", [tf.Clamp("a", 0, 3, 0.4), tf.Clamp("b", 0, 3, 0.6)],
+                                      correct="b")],
+                        duration=3, n_trials=n_trials, record=True)
+    return tf.run_protocol(net, model, proto, members=members,
+                           solver=tf.Solver("euler_maruyama", dt=0.01), seed=3)
+
+
+def test_trials_plot_has_bootstrap_error_bars():
+    from matplotlib.container import ErrorbarContainer
+    from thoughtfield.plots_mechanisms import plot_trials
+    ds = _protocol()
+    for by_previous, n in [(True, 2), (False, 1)]:
+        ax = plot_trials(ds, by_previous=by_previous)
+        assert sum(isinstance(c, ErrorbarContainer) for c in ax.containers) == n   # RT
+        ax2 = [a for a in ax.figure.axes if a is not ax][0]
+        assert sum(isinstance(c, ErrorbarContainer) for c in ax2.containers) == n  # accuracy
+        assert "95 % bootstrap CI" in ax.get_legend().get_title().get_text()
+        assert "4 members" in ax.get_legend().get_title().get_text()
+
+
+def test_conditions_plot_has_confidence_bands():
+    from matplotlib.collections import PolyCollection
+    from thoughtfield.plots_mechanisms import plot_conditions
+    ds = _protocol()
+    axes = plot_conditions(ds)
+    for a in axes:
+        assert sum(isinstance(c, PolyCollection) for c in a.collections) == 2   # one per option
+        assert a.get_xlabel() == "time in trial (model time units)"
+    assert "95 % CI of the mean across 4 members" in axes[0].figure._suptitle.get_text()
+    one = _protocol(members=1, n_trials=2)   # one trial per condition: no band, said so
+    axes = plot_conditions(one)
+    assert not any(isinstance(c, PolyCollection) for a in axes for c in a.collections)
+    assert "no confidence band" in axes[0].figure._suptitle.get_text()
+
+
+def test_sweep_plot_shows_intervals_over_members():
+    import xarray as xr
+    from matplotlib.container import ErrorbarContainer
+    t = np.linspace(0, 4, 41)
+    rng = np.random.default_rng(0)
+    act = rng.uniform(0, 1, (3, 20, t.size, 2)) * t[None, None, :, None] / 4
+    ds = xr.Dataset({"activation": (("g", "member", "time", "concept"), act)},
+                    coords={"g": [0.0, 1.0, 2.0], "time": t, "concept": ["a", "b"]})
+    ax = tf.plot_sweep(ds, kind="final", concepts=["a"])
+    assert sum(isinstance(c, ErrorbarContainer) for c in ax.containers) == 1
+    assert "95 % CI over 20 members" in ax.get_legend().get_texts()[0].get_text()
+    two = ds.expand_dims(h=[0, 1]).transpose("g", "h", ...)
+    axes = tf.plot_sweep(two, kind="choice", concepts=["a", "b"], threshold=0.3)
+    texts = [tx.get_text() for tx in axes[0].texts]
+    assert any(tx.startswith("[") for tx in texts) and "Wilson" in axes[0].get_title()
+
+
+def test_evidence_title_gives_confidence_intervals():
+    from thoughtfield.plots_mechanisms import plot_evidence
+    net = tf.ConceptNetwork(["a", "b"])
+    model = tf.Model(transfer="linear", pools=[tf.Pool("p", ["a", "b"])],
+                     choices=[tf.Choice("p", on="evidence", threshold=1.0, noise=1.0)])
+    ds = tf.simulate(net, model, [tf.Clamp("a", 0, 3, 0.6), tf.Clamp("b", 0, 3, 0.4)], t_end=3,
+                     members=30, solver=tf.Solver("euler_maruyama", dt=0.01), seed=1)
+    title = plot_evidence(ds).get_title()
+    assert "95 % CI over 30 members" in title and "±" in title
