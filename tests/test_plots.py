@@ -386,3 +386,44 @@ def test_evidence_title_gives_confidence_intervals():
                      members=30, solver=tf.Solver("euler_maruyama", dt=0.01), seed=1)
     title = plot_evidence(ds).get_title()
     assert "95 % CI over 30 members" in title and "±" in title
+
+
+# ------------------------------------------------------------------ animation (issue 14)
+def test_animation_writes_a_gif_with_the_expected_frames(tmp_path):
+    from PIL import Image
+    from thoughtfield.plots import animate_network, animation_times
+    ds, _ = dataset()                       # 101 saved times
+    out = animate_network(ds, str(tmp_path / "a.gif"), frames=7, dpi=40)
+    with Image.open(out) as im:
+        assert im.format == "GIF" and im.n_frames == 7
+    assert animation_times(ds, 7).tolist() == [0, 17, 33, 50, 67, 83, 100]
+    assert len(animation_times(ds.isel(time=slice(0, 5)), 60)) == 5   # never more than saved
+    for bad, match in [("a.png", r"an animation is written as a \.gif file"),
+                       ("a", r"an animation is written as a \.gif file")]:
+        with pytest.raises(tf.ConfigError, match=match):
+            animate_network(ds, str(tmp_path / bad))
+    with pytest.raises(tf.ConfigError, match="frames: must be <= 300"):
+        animate_network(ds, str(tmp_path / "b.gif"), frames=1000)
+    assert not (tmp_path / "a.png").exists() and not (tmp_path / "b.gif").exists()
+
+
+def test_animation_from_the_command_line(tmp_path, capsys):
+    from PIL import Image
+    from thoughtfield.cli import main
+    ds, _ = dataset()
+    tf.save_result(ds, tmp_path / "r.nc")
+    gif = tmp_path / "s.gif"
+    assert main(["plot", str(tmp_path / "r.nc"), "--kind", "animation", "--frames", "5",
+                 "--dpi", "40", "--out", str(gif)]) == 0
+    with Image.open(gif) as im:
+        assert im.n_frames == 5
+    assert main(["plot", str(tmp_path / "r.nc"), "--kind", "animation", "--out",
+                 str(tmp_path / "s.png")]) == 2
+    assert "an animation is written as a .gif file" in capsys.readouterr().err
+    from matplotlib import animation
+    if not animation.writers.is_available("ffmpeg"):
+        assert main(["plot", str(tmp_path / "r.nc"), "--kind", "animation", "--out",
+                     str(tmp_path / "s.mp4")]) == 2
+        assert "writing MP4 needs ffmpeg" in capsys.readouterr().err
+    assert main(["plot", str(tmp_path / "r.nc"), "--kind", "heatmap", "--frames", "3"]) == 2
+    assert "--frames: only for --kind animation" in capsys.readouterr().err

@@ -565,7 +565,7 @@ def _edge_path(p, q, bend: float = 0.22, points: int = 24):
 
 def plot_network(ds_or_network, time=None, ax=None, *, member=None, network=None, top: int = 40,
                  max_nodes: int = 60, labels: bool = True, cmap: str = "viridis", vmin=None,
-                 vmax=None):
+                 vmax=None, concepts=None):
     """A snapshot of the network at ``time`` (default: the last saved time): nodes in rows
     by abstraction layer (a deterministic layered layout), coloured by activation,
     excitatory relations grey, inhibitory ones red and dashed.
@@ -573,7 +573,7 @@ def plot_network(ds_or_network, time=None, ax=None, *, member=None, network=None
     Given a :class:`~thoughtfield.ConceptNetwork` instead of a result, nodes are coloured
     by layer.  Directed relation types have an arrowhead at the target; symmetric ones
     (``association``, ``contradicts``) none.  Networks larger than ``max_nodes`` show the
-    ``top`` most active concepts.
+    ``top`` most active concepts (``concepts`` names the ones to show instead).
     """
     from .network import ConceptNetwork
     plt = _pyplot()
@@ -598,7 +598,9 @@ def plot_network(ds_or_network, time=None, ax=None, *, member=None, network=None
                               "the result was computed on")
         values = vals[k]
     n = net.n
-    if n > max_nodes:
+    if concepts is not None:
+        keep = np.sort(net.indices(list(concepts), "concepts"))
+    elif n > max_nodes:
         score = np.abs(values) if values is not None else np.asarray(
             abs(net.weight_matrix()).sum(axis=0)).ravel()
         keep = np.sort(np.argsort(-score, kind="stable")[:top])
@@ -718,6 +720,156 @@ def plot_overview(ds, ax=None, *, member=None, top: int = 6, time=None):
     plot_network(ds, time=time, ax=axes[k], member=member)
     plot_heatmap(ds, ax=axes[k + 1], member=member)
     return axes
+
+
+# ------------------------------------------------------------------ animation
+#: The largest number of frames of an animation (keeps writing it fast and the file small).
+MAX_FRAMES = 300
+ANIMATION_FORMATS = ("gif", "mp4")
+
+
+def animation_format(path: str) -> str:
+    """``"gif"`` or ``"mp4"`` from ``path``; anything else (or MP4 without ffmpeg) is a
+    one-line error saying what to use."""
+    import os
+    ext = os.path.splitext(str(path))[1].lower().lstrip(".")
+    if ext not in ANIMATION_FORMATS:
+        raise ConfigError(f"--out: {path!r}: an animation is written as a .gif file (or .mp4 "
+                          "when ffmpeg is installed); give a file name ending in .gif")
+    if ext == "mp4":
+        from matplotlib import animation
+        if not animation.writers.is_available("ffmpeg"):
+            raise ConfigError(f"--out: {path!r}: writing MP4 needs ffmpeg, which is not "
+                              "installed; use a .gif file name instead")
+    return ext
+
+
+def animation_times(ds, frames: int = 60) -> np.ndarray:
+    """The indices of the saved times shown as frames: at most ``frames``, evenly spread
+    from the first to the last saved time."""
+    frames = V.integer("frames", frames, min=2, max=MAX_FRAMES)
+    n = ds.sizes["time"]
+    return np.unique(np.round(np.linspace(0, n - 1, min(frames, n))).astype(int))
+
+
+def _write_gif(fig, path, moving, draw, idx, fps, dpi):
+    """Frames by blitting: the still parts of the figure are drawn once, each frame redraws
+    only the ``moving`` artists (much faster than redrawing the whole figure), then Pillow
+    writes the GIF (one palette per frame, looping)."""
+    from PIL import Image
+    fig.set_dpi(dpi)
+    for a in moving:
+        a.set_animated(True)
+    canvas = fig.canvas
+    canvas.draw()
+    background = canvas.copy_from_bbox(fig.bbox)
+    frames = []
+    for k in idx:
+        canvas.restore_region(background)
+        draw(k)
+        for a in moving:
+            a.axes.draw_artist(a)
+        frames.append(np.asarray(canvas.buffer_rgba())[..., :3].copy())
+    # one palette for all frames (from a few of them): Pillow then stores only what changes
+    sample = np.concatenate([frames[i] for i in sorted({0, len(frames) // 2, len(frames) - 1})])
+    palette = Image.fromarray(sample).quantize(colors=255, method=Image.Quantize.MEDIANCUT)
+    images = [Image.fromarray(f).quantize(palette=palette, dither=Image.Dither.NONE)
+              for f in frames]
+    images[0].save(path, format="GIF", save_all=True, append_images=images[1:],
+                   duration=round(1000 / fps), loop=0)
+
+
+def animate_network(ds, path: str, *, frames: int = 60, fps: int = 10, dpi: int = 80,
+                    member=None, network=None, top: int = 40, max_nodes: int = 60,
+                    cmap: str = "viridis") -> str:
+    """Write an animation of the activation spreading over the network: the layered
+    network (rows = abstraction layers, as :func:`plot_network`) coloured by activation
+    at each frame's time, beside the mean activation of each layer over time with a
+    cursor.  At most ``frames`` frames (evenly spread over the saved times), one colour
+    scale for all frames.  ``path`` ends in ``.gif`` (Pillow) or ``.mp4`` (needs
+    ffmpeg).  Returns ``path``."""
+    import os
+
+    from matplotlib import animation
+    plt = _pyplot()
+    fmt = animation_format(path)
+    fps = V.integer("fps", fps, min=1, max=60)
+    idx = animation_times(ds, frames)
+    values, _, _, note = _activation(ds, member)
+    net = network if network is not None else network_from_result(ds)
+    names = [str(c) for c in ds["concept"].values]
+    if net.n > max_nodes:   # one set of concepts for every frame: the highest peaks
+        keep = np.sort(_top_by_peak(values, top))
+    else:
+        keep = np.arange(net.n)
+    shown = values[:, keep]
+    vmin = float(np.nanmin(shown)) if shown.size else 0.0
+    vmax = float(np.nanmax(shown)) if shown.size else 1.0
+    if vmax <= vmin:
+        vmax = vmin + 1.0
+    t = ds["time"].values
+    fig = plt.figure(figsize=(12, 5.2), layout="constrained")
+    gs = fig.add_gridspec(1, 2, width_ratios=[1.7, 1])
+    ax_net, ax_lay = fig.add_subplot(gs[0]), fig.add_subplot(gs[1])
+    plot_network(ds, time=float(t[idx[0]]), ax=ax_net, member=member, network=net, cmap=cmap,
+                 vmin=vmin, vmax=vmax, concepts=[names[i] for i in keep])
+    nodes = ax_net.collections[-1]
+    if nodes.colorbar is not None:
+        nodes.colorbar.set_label("activation")
+    ladder = _ladder(ds)
+    codes = _layer_codes(ds, ladder)
+    for c in range(len(ladder)):
+        members = np.flatnonzero(codes == c)
+        if members.size:
+            ax_lay.plot(t, values[:, members].mean(axis=1), lw=1.6, color=f"C{c % 10}",
+                        label=ladder[c])
+    if not ladder:
+        ax_lay.plot(t, values.mean(axis=1), lw=1.6, label="all concepts")
+    cursor = ax_lay.axvline(t[idx[0]], color="0.2", lw=1)
+    ax_lay.set_xlim(t[0], t[-1])
+    ax_lay.set_xlabel(time_label(ds))
+    ax_lay.set_ylabel("mean activation of the layer")
+    ax_lay.grid(alpha=0.25, lw=0.5)
+    handles, labels = ax_lay.get_legend_handles_labels()
+    ax_lay.legend(handles[::-1], labels[::-1], loc="upper right", fontsize=8, frameon=False)
+    _mark_stimuli(ax_lay, ds, text=False)
+    extra = f" ({note})" if note else ""
+    subset = "" if keep.size == net.n else f", {keep.size} of {net.n} concepts with the highest peak"
+
+    def draw(k):
+        nodes.set_array(values[k, keep])
+        cursor.set_xdata([t[k], t[k]])
+        ax_net.set_title(_title(ds, f"activation at {time_point(ds, float(t[k]))}{subset}") + extra,
+                         fontsize=10)
+        return nodes, cursor
+
+    draw(idx[-1])                     # the longest title: lay the figure out once, then
+    fig.canvas.draw()                 # freeze the layout (re-laying out every frame is slow)
+    fig.set_layout_engine("none")
+    folder = os.path.dirname(os.path.abspath(path))
+    tmp = os.path.join(folder, f".tmp-{os.getpid()}-{os.path.basename(path)}")
+    try:
+        os.makedirs(folder, exist_ok=True)
+        if fmt == "gif":
+            _write_gif(fig, tmp, [nodes, cursor, ax_net.title], draw, idx, fps, dpi)
+        else:
+            writer = animation.FFMpegWriter(fps=fps)
+            with writer.saving(fig, tmp, dpi):
+                for k in idx:
+                    draw(k)
+                    writer.grab_frame()
+        os.replace(tmp, path)
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot write the animation ({e.strerror or e}); choose a "
+                          "path in a folder you can write to") from None
+    finally:
+        plt.close(fig)
+        if os.path.exists(tmp):
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+    return path
 
 
 register_plot("trajectories", plot_trajectories, "activation over time of the most active concepts")
