@@ -427,3 +427,21 @@ def test_animation_from_the_command_line(tmp_path, capsys):
         assert "writing MP4 needs ffmpeg" in capsys.readouterr().err
     assert main(["plot", str(tmp_path / "r.nc"), "--kind", "heatmap", "--frames", "3"]) == 2
     assert "--frames: only for --kind animation" in capsys.readouterr().err
+
+
+def test_member_summaries_have_bands_unless_the_members_are_identical():
+    from matplotlib.collections import PolyCollection
+    from thoughtfield.plots_mechanisms import plot_conflict, plot_layers
+    net = tf.ConceptNetwork({"a": "image", "b": "image"}, [("a", "b", "contradicts", 1.0)])
+    stim = [tf.Clamp("a", 0, 2, 0.6)]
+    kw = dict(t_end=2, members=10, solver=tf.Solver("euler_maruyama", dt=0.01), seed=1)
+    noisy = tf.simulate(net, tf.Model(sigma=0.2, pools=[tf.Pool("p", ["a", "b"])]), stim, **kw)
+    ax = plot_conflict(noisy)
+    assert sum(isinstance(c, PolyCollection) for c in ax.collections) == 1
+    assert "band: 95 % CI of the mean" in ax.get_title()
+    ax = plot_layers(noisy)
+    assert sum(isinstance(c, PolyCollection) for c in ax.collections) == 1
+    same = tf.simulate(net, tf.Model(pools=[tf.Pool("p", ["a", "b"])]), stim, **kw)
+    ax = plot_conflict(same)
+    assert not any(isinstance(c, PolyCollection) for c in ax.collections)
+    assert "10 members, all identical here" in ax.get_title()

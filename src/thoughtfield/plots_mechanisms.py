@@ -43,10 +43,36 @@ def _need(ds, var, what):
 def _mean_member(da, member):
     if "member" in da.dims:
         if member is None:
-            return da.mean("member"), f" (mean of {da.sizes['member']} members)"
+            m = da.sizes["member"]
+            if m > 1 and _identical_members(da):
+                return da.isel(member=0), f" ({m} members, all identical here)"
+            return da.mean("member"), f" (mean of {m} members; band: 95 % CI of the mean)"
         return da.isel(member=V.integer("member", member, min=0, max=da.sizes["member"] - 1)), \
             f" (member {member})"
     return da, ""
+
+
+def _identical_members(da) -> bool:
+    """Whether every member has the same values (noise elsewhere, e.g. only in the
+    evidence accumulators): a mean and a band over them would suggest a spread there is
+    not."""
+    v = np.asarray(da.transpose("member", ...).values, dtype=float)
+    scale = max(1.0, float(np.nanmax(np.abs(v))) if np.isfinite(v).any() else 1.0)
+    with np.errstate(invalid="ignore"):
+        return bool(np.nanmax(np.abs(v - v[:1])) <= 1e-9 * scale) if v.size else True
+
+
+def _band(ax, t, da, member, color, **sel):
+    """The 95 % t band of the mean over the members of ``da.sel(**sel)`` (nothing for one
+    member or a single run)."""
+    if member is not None or "member" not in da.dims or da.sizes["member"] < 2 \
+            or _identical_members(da):
+        return
+    from ._stats import mean_ci
+    y = da.sel(**sel).transpose("member", ...).values
+    m, half = mean_ci(y, axis=0)
+    if np.isfinite(half).any():
+        ax.fill_between(t, m - half, m + half, color=color, alpha=0.2, lw=0)
 
 
 def _last_trial(da):
@@ -60,17 +86,21 @@ def plot_conflict(ds, ax=None, *, member=None):
     ax = _axes(ax)
     E, note = _mean_member(_last_trial(ds["conflict"]), member)
     t = ds.time.values
-    for p in E.pool.values:
-        ax.plot(t, E.sel(pool=p).values, lw=2, label=f"conflict {p}")
+    raw = _last_trial(ds["conflict"])
+    for k, p in enumerate(E.pool.values):
+        ax.plot(t, E.sel(pool=p).values, lw=2, color=f"C{k}", label=f"conflict {p}")
+        _band(ax, t, raw, member, f"C{k}", pool=p)
     ax.set_xlabel(time_label(ds))
     ax.set_ylabel("conflict energy  -Σ w_ij a_i a_j")
     lines, labels = ax.get_legend_handles_labels()
     if "control" in ds:
         C, _ = _mean_member(_last_trial(ds["control"]), member)
         ax2 = ax.twinx()
+        rawc = _last_trial(ds["control"])
         for k, c in enumerate(C.controller.values):
             ax2.plot(t, C.sel(controller=c).values, ls="--", color=f"C{3 + k}", lw=1.8,
                      label=f"control {c}")
+            _band(ax2, t, rawc, member, f"C{3 + k}", controller=c)
         ax2.set_ylabel("control c")
         l2, b2 = ax2.get_legend_handles_labels()
         lines, labels = lines + l2, labels + b2
@@ -97,9 +127,11 @@ def plot_ideas(ds, ax=None, *, member=None, threshold: float = 0.5, measure: str
     ovl, _ = _mean_member(_last_trial(ds["idea_overlap"]), member)
     t = ds.time.values
     for k, name in enumerate(ds.idea.values):
-        y = act.sel(idea=name) if (measure == "idea_activation" or
-                                   (measure == "auto" and kind[k] == "set")) else ovl.sel(idea=name)
-        ax.plot(t, y.values, lw=2, label=str(name))
+        use_act = measure == "idea_activation" or (measure == "auto" and kind[k] == "set")
+        y = act.sel(idea=name) if use_act else ovl.sel(idea=name)
+        ax.plot(t, y.values, lw=2, color=f"C{k % 10}", label=str(name))
+        _band(ax, t, _last_trial(ds["idea_activation" if use_act else "idea_overlap"]), member,
+              f"C{k % 10}", idea=name)
     ax.axhline(threshold, color="0.6", lw=1, ls=":")
     ax.set_xlabel(time_label(ds))
     ax.set_ylabel("idea activation / overlap")
@@ -124,6 +156,7 @@ def plot_layers(ds, ax=None, *, member=None):
     t = ds.time.values
     for k, lev in enumerate(ds.level.values):
         ax.plot(t, mean.sel(level=lev).values, lw=2, color=f"C{k}", label=f"{lev} (mean)")
+        _band(ax, t, _last_trial(ds["layer_mean"]), member, f"C{k}", level=lev)
         ax.plot(t, mx.sel(level=lev).values, lw=1.2, ls=":", color=f"C{k}", label=f"{lev} (max)")
     ax.set_xlabel(time_label(ds))
     ax.set_ylabel("activation")
