@@ -75,6 +75,16 @@ def test_energy_plot_from_a_result():
     assert ax.get_ylabel() == "energy E"
 
 
+def test_energy_plot_marks_the_input_changes():
+    net, model = _switch()
+    ds = tf.simulate(net, tf.Model(transfer="sigmoid", gain=5.0, bias=1.0, initial=[0.6, 0.5]),
+                     [tf.Pulse("x", 2.0, 5.0, 1.0)], t_end=8, save_dt=0.1)
+    ax = plots.plot_energy(ds)
+    marks = sorted(ln.get_xdata()[0] for ln in ax.lines if ln.get_linestyle() == ":")
+    assert marks == [2.0, 5.0]
+    assert any("input switched on/off" in tx.get_text() for tx in ax.texts)
+
+
 def test_explanation_plot_draws_the_paths():
     net = tf.ConceptNetwork(["a", "b", "c", "d"], [("a", "b", "causes", 1.0), ("b", "c", "is_a", 1.0),
                                                    ("a", "d", "causes", 0.5), ("d", "c", "causes", 0.5)])

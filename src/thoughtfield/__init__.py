@@ -46,7 +46,7 @@ _EXPORTS = {
     "train_of_thought": "readouts", "format_train": "readouts", "Visit": "readouts",
     "choice_summary": "readouts", "layer_summaries": "readouts",
     "plot_trajectories": "plots", "plot_heatmap": "plots", "plot_network": "plots",
-    "plot_overview": "plots",
+    "plot_overview": "plots", "animate_network": "plots",
     # errors
     "ThoughtfieldError": "errors", "ConfigError": "errors", "NetworkError": "errors",
     "ResourceError": "errors", "SimulationError": "errors", "DivergenceError": "errors",

@@ -22,7 +22,45 @@ import numpy as np
 from . import _validate as V
 from .errors import ConfigError
 
-TIME_LABEL = "time (units of τ)"
+#: The time-axis labels: continuous runs, discrete (spreadr) runs, trial protocols.
+TIME_CONTINUOUS = "time (model time units)"
+TIME_STEP = "step"
+TIME_TRIAL = "time in trial (model time units)"
+TIME_LABEL = TIME_CONTINUOUS   # kept for code that imported it
+
+# ``time.attrs["long_name"]`` of result files -> axis label (older files: "time", "step")
+_TIME_NAMES = {"model time": TIME_CONTINUOUS, "spreadr step": TIME_STEP,
+               "time in trial": TIME_TRIAL, "step": TIME_STEP}
+
+
+def time_label(ds) -> str:
+    """The label of a result's time axis: ``time (model time units)`` for continuous runs,
+    ``step`` for discrete (spreadr) runs, ``time in trial (model time units)`` for trial
+    protocols.  Taken from ``ds["time"].attrs["long_name"]`` when it names the kind
+    (``model time``, ``spreadr step``, ``time in trial``); otherwise the kind is detected
+    (a ``trial`` dimension, the ``spreadr`` method).  ``ds`` may be a Dataset or a
+    DataArray with a time coordinate."""
+    tc = ds.coords.get("time") if hasattr(ds, "coords") else None
+    name = str(tc.attrs.get("long_name", "")).strip().lower() if tc is not None else ""
+    if name in _TIME_NAMES:
+        return _TIME_NAMES[name]
+    if "trial" in ds.dims:
+        return TIME_TRIAL
+    attrs = getattr(ds, "attrs", {}) or {}
+    method = str(attrs.get("method", "")).lower()
+    if not method and isinstance(attrs.get("solver"), str):
+        try:
+            method = str(json.loads(attrs["solver"]).get("method", "")).lower()
+        except (ValueError, AttributeError, RecursionError):
+            method = ""
+    if method == "spreadr" or (tc is not None and str(tc.attrs.get("units", "")) == "steps"):
+        return TIME_STEP
+    return TIME_CONTINUOUS
+
+
+def time_point(ds, t: float) -> str:
+    """``t = 12`` (or ``step 12`` for a discrete run) for titles and colour-bar labels."""
+    return f"step {t:g}" if time_label(ds) == TIME_STEP else f"t = {t:g}"
 
 
 @dataclass(frozen=True)
@@ -202,11 +240,40 @@ def _colors(k):
     return [cmap(i % cmap.N) for i in range(k)]
 
 
-def _lines(ax, t, values, lo, hi, idx, labels):
-    for c, i, lab in zip(_colors(len(idx)), idx, labels):
-        ax.plot(t, values[:, i], color=c, lw=1.6, label=lab)
+def _overlap_groups(values, idx, rel: float = 0.01, span=None):
+    """``idx`` split into groups of near-identical trajectories (every point within
+    ``rel`` of the y range ``span`` -- about a line width -- of the group's first one), in
+    the order of ``idx``: a line drawn over another hides it, so such lines share one
+    legend entry."""
+    idx = list(idx)
+    if not idx:
+        return []
+    if span is None:
+        sub = values[:, idx]
+        span = float(np.nanmax(sub) - np.nanmin(sub)) if sub.size else 0.0
+    tol = rel * span if span > 0 else 1e-12
+    groups: list[list[int]] = []
+    for i in idx:
+        for g in groups:
+            d = np.abs(values[:, i] - values[:, g[0]])
+            if not d.size or np.nanmax(d) <= tol:
+                g.append(i)
+                break
+        else:
+            groups.append([i])
+    return groups
+
+
+def _lines(ax, t, values, lo, hi, idx, labels, span=None):
+    """One line per concept; near-identical trajectories (a line hidden under another) are
+    drawn once with one legend entry naming them all: ``a, b (overlap)``."""
+    label_of = dict(zip(idx, labels))
+    groups = _overlap_groups(values, idx, span=span)
+    for c, g in zip(_colors(len(groups)), groups):
+        lab = label_of[g[0]] if len(g) == 1 else ", ".join(label_of[i] for i in g) + " (overlap)"
+        ax.plot(t, values[:, g[0]], color=c, lw=1.6, label=lab)
         if lo is not None:
-            ax.fill_between(t, lo[:, i], hi[:, i], color=c, alpha=0.18, lw=0)
+            ax.fill_between(t, lo[:, g[0]], hi[:, g[0]], color=c, alpha=0.18, lw=0)
     ax.set_xlim(t[0], t[-1])
     ax.grid(alpha=0.25, lw=0.5)
     if len(idx):
@@ -215,20 +282,32 @@ def _lines(ax, t, values, lo, hi, idx, labels):
 
 
 # ------------------------------------------------------------------ trajectories
-def _layer_groups(values, ladder, codes, top, chosen=None):
+def _layer_groups(values, ladder, codes, top, chosen=None, leave_out=()):
     """``[(layer, concept indices)]`` from the highest layer down, empty layers left out;
-    a result without layers is one group ``(None, indices)``."""
+    a result without layers is one group ``(None, indices)``.  The top concepts of a layer
+    are ranked without the concepts in ``leave_out`` (the stimulated ones) unless the
+    layer has no others."""
     if not ladder:
-        return [(None, np.asarray(chosen, dtype=int) if chosen is not None
-                 else _top_by_peak(values, top))]
+        if chosen is not None:
+            return [(None, np.asarray(chosen, dtype=int))]
+        rest = np.array([i for i in range(values.shape[1]) if i not in leave_out], dtype=int)
+        return [(None, _top_by_peak(values, top, rest if rest.size else None))]
     groups = []
     for code in reversed(range(len(ladder))):
         among = np.flatnonzero(codes == code)
         if chosen is not None:
             among = np.array([i for i in chosen if codes[i] == code], dtype=int)
         if among.size:
-            groups.append((ladder[code], among if chosen is not None else _top_by_peak(values, top, among)))
+            if chosen is None:
+                rest = np.array([i for i in among if i not in leave_out], dtype=int)
+                among = _top_by_peak(values, top, rest if rest.size else among)
+            groups.append((ladder[code], among))
     return groups
+
+
+def _stimulated_indices(ds, names) -> set[int]:
+    stimulated = {s["concept"] for s in _stimuli(ds)}
+    return {i for i, n in enumerate(names) if n in stimulated}
 
 
 def plot_trajectories(ds, top: int = 8, by_layer: bool = False, ax=None, *, concepts=None,
@@ -251,20 +330,25 @@ def plot_trajectories(ds, top: int = 8, by_layer: bool = False, ax=None, *, conc
     chosen = None if concepts is None else _concept_indices(ds, list(concepts))
     suffix = f" ({note}; band: 10-90 %)" if lo is not None else (f" ({note})" if note else "")
     if not by_layer:
-        idx = chosen if chosen is not None else _top_by_peak(values, top)
+        stimulated = {s["concept"] for s in _stimuli(ds)}
+        rest = [i for i, n in enumerate(names) if n not in stimulated]
+        excluded = chosen is None and bool(stimulated) and bool(rest)
+        idx = chosen if chosen is not None else _top_by_peak(values, top, rest if excluded else None)
         if ax is None:
             _, ax = plt.subplots(figsize=(9, 4.5), layout="constrained")
         labels = [f"{names[i]} ({ladder[codes[i]]})" if ladder else names[i] for i in idx]
         _lines(ax, t, values, lo, hi, idx, labels)
-        ax.set_xlabel(TIME_LABEL)
+        ax.set_xlabel(time_label(ds))
         ax.set_ylabel("activation")
         what = ("activation" if chosen is not None else
-                f"activation of the {len(idx)} concepts with the highest peak")
+                f"activation of the {len(idx)} concepts with the highest peak"
+                + (" (stimulated concepts left out)" if excluded else ""))
         ax.set_title(_title(ds, what) + suffix, fontsize=10, pad=14 if stimuli else 6)
         if stimuli:
             _mark_stimuli(ax, ds)
         return ax
-    groups = _layer_groups(values, ladder, codes, top, chosen)
+    leave_out = _stimulated_indices(ds, names) if chosen is None else set()
+    groups = _layer_groups(values, ladder, codes, top, chosen, leave_out)
     if ax is None:
         fig, axes = plt.subplots(len(groups), 1, sharex=True, squeeze=False, layout="constrained",
                                  figsize=(9, 1.2 + 1.9 * len(groups)))
@@ -280,14 +364,21 @@ def plot_trajectories(ds, top: int = 8, by_layer: bool = False, ax=None, *, conc
         ymin, ymax = min(ymin, float(np.nanmin(lo))), max(ymax, float(np.nanmax(hi)))
     pad = 0.05 * max(ymax - ymin, 1e-9)
     for j, (a, (layer, idx)) in enumerate(zip(axes, groups)):
-        _lines(a, t, values, lo, hi, idx, [names[i] for i in idx])
+        _lines(a, t, values, lo, hi, idx, [names[i] for i in idx], span=ymax - ymin)
         a.set_ylim(ymin - pad, ymax + pad)
         a.set_ylabel("activation" if layer is None else f"{layer}\nactivation", fontsize=9)
         if stimuli:
             _mark_stimuli(a, ds, text=j == 0)
-    axes[-1].set_xlabel(TIME_LABEL)
-    axes[0].set_title(_title(ds, "activation by abstraction layer" if ladder else "activation")
-                      + suffix, fontsize=10,
+    axes[-1].set_xlabel(time_label(ds))
+    codes_shown = {int(codes[i]) for _, g in groups for i in g}
+    left_out = [i for i in leave_out          # stimulated in a layer ranked without them
+                if any(codes[j] == codes[i] and j not in leave_out for j in range(len(names)))
+                and int(codes[i]) in codes_shown]
+    what = ("activation by abstraction layer" if ladder else "activation") + suffix + (
+        ("\nthe {} concepts with the highest peak".format(top)
+         + (" per layer" if ladder else "")) if chosen is None else "") + (
+        "; stimulated concepts (shaded) left out" if left_out else "")
+    axes[0].set_title(_title(ds, what), fontsize=10,
                       pad=14 if stimuli else 6)
     return axes
 
@@ -317,11 +408,48 @@ def heatmap_order(ds, member=None, max_concepts: int | None = None) -> np.ndarra
     return idx[order]
 
 
+def _robust_limits(z, stim_rows, vmin, vmax, swamp: float = 1.5):
+    """``(vmin, vmax, note)``: colour limits from the rows that are not stimulated when the
+    stimulated rows would swamp the scale (their largest |activation| is more than
+    ``swamp`` times the others'); limits given by the caller are kept."""
+    if vmin is not None and vmax is not None or not stim_rows.any() or stim_rows.all():
+        return vmin, vmax, ""
+    rest, stim = z[~stim_rows], z[stim_rows]
+    if not np.isfinite(rest).any() or not np.isfinite(stim).any():
+        return vmin, vmax, ""
+    r_lo, r_hi = float(np.nanmin(rest)), float(np.nanmax(rest))
+    s_lo, s_hi = float(np.nanmin(stim)), float(np.nanmax(stim))
+    big = max(abs(r_lo), abs(r_hi), 1e-12)
+    if max(abs(s_lo), abs(s_hi)) <= swamp * big:
+        return vmin, vmax, ""
+    lo = vmin if vmin is not None else min(r_lo, 0.0) if r_lo >= 0 or s_lo >= 0 else r_lo
+    hi = vmax if vmax is not None else r_hi
+    if hi <= lo:
+        return vmin, vmax, ""
+    return lo, hi, "colour scale: concepts not stimulated"
+
+
+def _label_rows(n, row_pt, ranked, font_pt: float = 6.5):
+    """The rows to label when not all fit: the best ``ranked`` first, skipping a row
+    closer than one label height to a labelled one."""
+    gap = max(1, int(np.ceil(font_pt / max(row_pt, 1e-6))))
+    taken: list[int] = []
+    for r in ranked:
+        if all(abs(r - q) >= gap for q in taken):
+            taken.append(int(r))
+    return sorted(taken)
+
+
 def plot_heatmap(ds, ax=None, *, member=None, max_concepts: int = 80, cmap: str = "viridis",
                  vmin=None, vmax=None):
     """A concept x time raster of activation, concepts ordered by layer (lowest at the
     top) then by the time of their peak, with layer boundaries and a colour bar.  Large
-    networks show the ``max_concepts`` concepts with the highest peak."""
+    networks show the ``max_concepts`` concepts with the highest peak.
+
+    When the stimulated (or clamped) concepts would swamp the colour scale, the limits
+    come from the other concepts, the stimulated rows saturate (an arrow on the colour
+    bar) and the colour bar says so.  Rows are labelled with the concept names when they
+    fit, otherwise the most active concepts are labelled (the y label says so)."""
     plt = _pyplot()
     values, _, _, note = _activation(ds, member)
     t = ds["time"].values
@@ -333,14 +461,27 @@ def plot_heatmap(ds, ax=None, *, member=None, max_concepts: int = 80, cmap: str 
         n = order.size
         _, ax = plt.subplots(figsize=(9, min(11, 1.6 + 0.17 * max(n, 8))), layout="constrained")
     z = values[:, order].T
-    mesh = ax.pcolormesh(_edges(t), np.arange(order.size + 1), z, cmap=cmap, vmin=vmin, vmax=vmax,
+    stimulated = _stimulated_indices(ds, names)
+    stim_rows = np.array([i in stimulated for i in order], dtype=bool)
+    lo, hi, scale_note = _robust_limits(z, stim_rows, vmin, vmax)
+    mesh = ax.pcolormesh(_edges(t), np.arange(order.size + 1), z, cmap=cmap, vmin=lo, vmax=hi,
                          shading="flat", rasterized=True)
     ax.set_ylim(order.size, 0)
-    if order.size <= 60:
-        ax.set_yticks(np.arange(order.size) + 0.5)
-        ax.set_yticklabels([names[i] for i in order], fontsize=7 if order.size > 30 else 8)
+    fig = ax.figure
+    row_pt = ax.get_position().height * fig.get_figheight() * 72 * 0.9 / max(order.size, 1)
+    labels = [names[i] + (" (stimulated)" if scale_note and i in stimulated else "") for i in order]
+    ylabel = "concept (by layer, then time of peak)" if ladder else "concept (by time of peak)"
+    if row_pt >= 6.0 or order.size <= 30:
+        rows = list(range(order.size))
+        size = 8 if row_pt >= 9 else 7 if row_pt >= 7.5 else 6
     else:
-        ax.set_yticks([])
+        peak = np.nanmax(np.abs(z), axis=1) if z.size else np.zeros(order.size)
+        rows = _label_rows(order.size, row_pt, np.argsort(-peak, kind="stable"))
+        size = 6
+        ylabel = (f"concept (by {'layer, then ' if ladder else ''}time of peak; labelled: "
+                  f"{len(rows)} of the most active)")
+    ax.set_yticks(np.asarray(rows) + 0.5)
+    ax.set_yticklabels([labels[r] for r in rows], fontsize=size)
     import matplotlib.transforms as mtransforms
     trans = mtransforms.blended_transform_factory(ax.transAxes, ax.transData)
     lay = codes[order]
@@ -353,14 +494,21 @@ def plot_heatmap(ds, ax=None, *, member=None, max_concepts: int = 80, cmap: str 
                 ax.text(1.01, (start + j) / 2, ladder[lay[start]], transform=trans, rotation=-90,
                         va="center", ha="left", fontsize=8, clip_on=False)
             start = j
-    ax.set_xlabel(TIME_LABEL)
-    ax.set_ylabel("concept (by layer, then time of peak)" if ladder else
-                  "concept (by time of peak)")
+    ax.set_xlabel(time_label(ds))
+    ax.set_ylabel(ylabel)
     shown = ("" if order.size == len(names) else
              f" ({order.size} of {len(names)} concepts with the highest peak)")
     ax.set_title(_title(ds, "activation") + shown + (f" ({note})" if note else ""), fontsize=10)
-    cb = ax.figure.colorbar(mesh, ax=ax, pad=0.06, fraction=0.04)
-    cb.set_label("activation")
+    zmin = float(np.nanmin(z)) if np.isfinite(z).any() else 0.0
+    zmax = float(np.nanmax(z)) if np.isfinite(z).any() else 0.0
+    under = mesh.norm.vmin is not None and zmin < mesh.norm.vmin - 1e-12
+    over = mesh.norm.vmax is not None and zmax > mesh.norm.vmax + 1e-12
+    extend = "both" if under and over else "min" if under else "max" if over else "neither"
+    cb = fig.colorbar(mesh, ax=ax, pad=0.06, fraction=0.04, extend=extend)
+    if scale_note:
+        cb.set_label(f"activation ({scale_note};\nstimulated rows saturate, max {zmax:.3g})")
+    else:
+        cb.set_label("activation")
     return ax
 
 
@@ -431,13 +579,15 @@ def _edge_path(p, q, bend: float = 0.22, points: int = 24):
 
 def plot_network(ds_or_network, time=None, ax=None, *, member=None, network=None, top: int = 40,
                  max_nodes: int = 60, labels: bool = True, cmap: str = "viridis", vmin=None,
-                 vmax=None):
+                 vmax=None, concepts=None):
     """A snapshot of the network at ``time`` (default: the last saved time): nodes in rows
     by abstraction layer (a deterministic layered layout), coloured by activation,
     excitatory relations grey, inhibitory ones red and dashed.
 
     Given a :class:`~thoughtfield.ConceptNetwork` instead of a result, nodes are coloured
-    by layer.  Networks larger than ``max_nodes`` show the ``top`` most active concepts.
+    by layer.  Directed relation types have an arrowhead at the target; symmetric ones
+    (``association``, ``contradicts``) none.  Networks larger than ``max_nodes`` show the
+    ``top`` most active concepts (``concepts`` names the ones to show instead).
     """
     from .network import ConceptNetwork
     plt = _pyplot()
@@ -472,7 +622,9 @@ def plot_network(ds_or_network, time=None, ax=None, *, member=None, network=None
                               "the result was computed on")
         values = vals[k]
     n = net.n
-    if n > max_nodes:
+    if concepts is not None:
+        keep = np.sort(net.indices(list(concepts), "concepts"))
+    elif n > max_nodes:
         score = np.abs(values) if values is not None else np.asarray(
             abs(net.weight_matrix()).sum(axis=0)).ravel()
         keep = np.sort(np.argsort(-score, kind="stable")[:top])
@@ -493,25 +645,38 @@ def plot_network(ds_or_network, time=None, ax=None, *, member=None, network=None
     from matplotlib.lines import Line2D
     segs = {+1: [], -1: []}
     widths = {+1: [], -1: []}
+    heads = []   # (path, sign, width) of the directed relations: an arrowhead at the target
     wmax = float(np.max(np.abs(rel["weight"]))) if rel["weight"].size else 1.0
     for s, tg, ty, w in zip(rel["source"], rel["target"], rel["type"], rel["weight"]):
         if int(s) in kept and int(tg) in kept and s != tg:
             rt = types.get(ty)
             sign = (rt.sign if rt is not None else 1) * (1 if w >= 0 else -1)
-            segs[sign].append(_edge_path(xy[kept[int(s)]], xy[kept[int(tg)]]))
+            path = _edge_path(xy[kept[int(s)]], xy[kept[int(tg)]])
+            segs[sign].append(path)
             widths[sign].append(0.6 + 2.0 * abs(w) / (wmax or 1.0))
+            if rt is not None and not rt.symmetric:
+                heads.append((path, sign, widths[sign][-1]))
     if segs[1]:
         ax.add_collection(LineCollection(segs[1], colors="0.55", linewidths=widths[1], alpha=0.6,
                                          zorder=1))
     if segs[-1]:
         ax.add_collection(LineCollection(segs[-1], colors="tab:red", linewidths=widths[-1],
                                          linestyles="--", alpha=0.7, zorder=1))
+    from matplotlib.patches import FancyArrowPatch
+    for path, sign, lw in heads:
+        # the last stretch of the edge again, ending at the rim of the target node
+        a = path[0] + 0.6 * (path[-1] - path[0]) if len(path) == 2 else path[-5]
+        ax.add_patch(FancyArrowPatch(tuple(a), tuple(path[-1]), arrowstyle="-|>",
+                                     mutation_scale=11 + 2 * lw, lw=0, shrinkA=0, shrinkB=9.5,
+                                     color="0.4" if sign > 0 else "tab:red", alpha=0.9,
+                                     zorder=2))
     if values is not None:
         c = values[keep]
         sc = ax.scatter(xy[:, 0], xy[:, 1], c=c, cmap=cmap, vmin=vmin, vmax=vmax, s=260,
                         edgecolors="0.2", linewidths=0.8, zorder=3)
         cb = ax.figure.colorbar(sc, ax=ax, pad=0.02, fraction=0.04)
-        cb.set_label("activation" if np.isnan(t_shown) else f"activation at t = {t_shown:g}")
+        cb.set_label("activation" if np.isnan(t_shown) else
+                     f"activation at {time_point(ds, t_shown)}")
     else:
         layer_colors = _colors(len(net.layers))
         ax.scatter(xy[:, 0], xy[:, 1], c=[layer_colors[net.layer_codes[i]] for i in keep], s=260,
@@ -537,12 +702,16 @@ def plot_network(ds_or_network, time=None, ax=None, *, member=None, network=None
         handles.append(Line2D([], [], color="0.55", lw=1.5, label="excitatory"))
     if segs[-1]:
         handles.append(Line2D([], [], color="tab:red", lw=1.5, ls="--", label="inhibitory"))
+    if heads:
+        handles.append(Line2D([], [], color="0.4", lw=0, marker=r"$\rightarrow$", ms=14,
+                              label="directed relation (arrow at its target; no arrow: symmetric)"))
     if handles:
-        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.0, -0.02), ncol=2,
+        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.0, -0.02), ncol=len(handles),
                   frameon=False, fontsize=8)
     shown = "" if keep.size == n else f", {keep.size} most active of {n} concepts"
     if ds is not None:
-        at = ds.attrs.get("selection", "state") if np.isnan(t_shown) else f"t = {t_shown:g}"
+        at = (ds.attrs.get("selection", "state") if np.isnan(t_shown) else
+              time_point(ds, t_shown))
         what = f"network at {at}{shown}" + (f" ({note})" if note else "")
         ax.set_title(_title(ds, what), fontsize=10)
     else:
@@ -581,6 +750,156 @@ def plot_overview(ds, ax=None, *, member=None, top: int = 6, time=None):
     plot_network(ds, time=time, ax=axes[k], member=member)
     plot_heatmap(ds, ax=axes[k + 1], member=member)
     return axes
+
+
+# ------------------------------------------------------------------ animation
+#: The largest number of frames of an animation (keeps writing it fast and the file small).
+MAX_FRAMES = 300
+ANIMATION_FORMATS = ("gif", "mp4")
+
+
+def animation_format(path: str) -> str:
+    """``"gif"`` or ``"mp4"`` from ``path``; anything else (or MP4 without ffmpeg) is a
+    one-line error saying what to use."""
+    import os
+    ext = os.path.splitext(str(path))[1].lower().lstrip(".")
+    if ext not in ANIMATION_FORMATS:
+        raise ConfigError(f"--out: {path!r}: an animation is written as a .gif file (or .mp4 "
+                          "when ffmpeg is installed); give a file name ending in .gif")
+    if ext == "mp4":
+        from matplotlib import animation
+        if not animation.writers.is_available("ffmpeg"):
+            raise ConfigError(f"--out: {path!r}: writing MP4 needs ffmpeg, which is not "
+                              "installed; use a .gif file name instead")
+    return ext
+
+
+def animation_times(ds, frames: int = 60) -> np.ndarray:
+    """The indices of the saved times shown as frames: at most ``frames``, evenly spread
+    from the first to the last saved time."""
+    frames = V.integer("frames", frames, min=2, max=MAX_FRAMES)
+    n = ds.sizes["time"]
+    return np.unique(np.round(np.linspace(0, n - 1, min(frames, n))).astype(int))
+
+
+def _write_gif(fig, path, moving, draw, idx, fps, dpi):
+    """Frames by blitting: the still parts of the figure are drawn once, each frame redraws
+    only the ``moving`` artists (much faster than redrawing the whole figure), then Pillow
+    writes the GIF (one palette per frame, looping)."""
+    from PIL import Image
+    fig.set_dpi(dpi)
+    for a in moving:
+        a.set_animated(True)
+    canvas = fig.canvas
+    canvas.draw()
+    background = canvas.copy_from_bbox(fig.bbox)
+    frames = []
+    for k in idx:
+        canvas.restore_region(background)
+        draw(k)
+        for a in moving:
+            a.axes.draw_artist(a)
+        frames.append(np.asarray(canvas.buffer_rgba())[..., :3].copy())
+    # one palette for all frames (from a few of them): Pillow then stores only what changes
+    sample = np.concatenate([frames[i] for i in sorted({0, len(frames) // 2, len(frames) - 1})])
+    palette = Image.fromarray(sample).quantize(colors=255, method=Image.Quantize.MEDIANCUT)
+    images = [Image.fromarray(f).quantize(palette=palette, dither=Image.Dither.NONE)
+              for f in frames]
+    images[0].save(path, format="GIF", save_all=True, append_images=images[1:],
+                   duration=round(1000 / fps), loop=0)
+
+
+def animate_network(ds, path: str, *, frames: int = 60, fps: int = 10, dpi: int = 80,
+                    member=None, network=None, top: int = 40, max_nodes: int = 60,
+                    cmap: str = "viridis") -> str:
+    """Write an animation of the activation spreading over the network: the layered
+    network (rows = abstraction layers, as :func:`plot_network`) coloured by activation
+    at each frame's time, beside the mean activation of each layer over time with a
+    cursor.  At most ``frames`` frames (evenly spread over the saved times), one colour
+    scale for all frames.  ``path`` ends in ``.gif`` (Pillow) or ``.mp4`` (needs
+    ffmpeg).  Returns ``path``."""
+    import os
+
+    from matplotlib import animation
+    plt = _pyplot()
+    fmt = animation_format(path)
+    fps = V.integer("fps", fps, min=1, max=60)
+    idx = animation_times(ds, frames)
+    values, _, _, note = _activation(ds, member)
+    net = network if network is not None else network_from_result(ds)
+    names = [str(c) for c in ds["concept"].values]
+    if net.n > max_nodes:   # one set of concepts for every frame: the highest peaks
+        keep = np.sort(_top_by_peak(values, top))
+    else:
+        keep = np.arange(net.n)
+    shown = values[:, keep]
+    vmin = float(np.nanmin(shown)) if shown.size else 0.0
+    vmax = float(np.nanmax(shown)) if shown.size else 1.0
+    if vmax <= vmin:
+        vmax = vmin + 1.0
+    t = ds["time"].values
+    fig = plt.figure(figsize=(12, 5.2), layout="constrained")
+    gs = fig.add_gridspec(1, 2, width_ratios=[1.7, 1])
+    ax_net, ax_lay = fig.add_subplot(gs[0]), fig.add_subplot(gs[1])
+    plot_network(ds, time=float(t[idx[0]]), ax=ax_net, member=member, network=net, cmap=cmap,
+                 vmin=vmin, vmax=vmax, concepts=[names[i] for i in keep])
+    nodes = ax_net.collections[-1]
+    if nodes.colorbar is not None:
+        nodes.colorbar.set_label("activation")
+    ladder = _ladder(ds)
+    codes = _layer_codes(ds, ladder)
+    for c in range(len(ladder)):
+        members = np.flatnonzero(codes == c)
+        if members.size:
+            ax_lay.plot(t, values[:, members].mean(axis=1), lw=1.6, color=f"C{c % 10}",
+                        label=ladder[c])
+    if not ladder:
+        ax_lay.plot(t, values.mean(axis=1), lw=1.6, label="all concepts")
+    cursor = ax_lay.axvline(t[idx[0]], color="0.2", lw=1)
+    ax_lay.set_xlim(t[0], t[-1])
+    ax_lay.set_xlabel(time_label(ds))
+    ax_lay.set_ylabel("mean activation of the layer")
+    ax_lay.grid(alpha=0.25, lw=0.5)
+    handles, labels = ax_lay.get_legend_handles_labels()
+    ax_lay.legend(handles[::-1], labels[::-1], loc="upper right", fontsize=8, frameon=False)
+    _mark_stimuli(ax_lay, ds, text=False)
+    extra = f" ({note})" if note else ""
+    subset = "" if keep.size == net.n else f", {keep.size} of {net.n} concepts with the highest peak"
+
+    def draw(k):
+        nodes.set_array(values[k, keep])
+        cursor.set_xdata([t[k], t[k]])
+        ax_net.set_title(_title(ds, f"activation at {time_point(ds, float(t[k]))}{subset}") + extra,
+                         fontsize=10)
+        return nodes, cursor
+
+    draw(idx[-1])                     # the longest title: lay the figure out once, then
+    fig.canvas.draw()                 # freeze the layout (re-laying out every frame is slow)
+    fig.set_layout_engine("none")
+    folder = os.path.dirname(os.path.abspath(path))
+    tmp = os.path.join(folder, f".tmp-{os.getpid()}-{os.path.basename(path)}")
+    try:
+        os.makedirs(folder, exist_ok=True)
+        if fmt == "gif":
+            _write_gif(fig, tmp, [nodes, cursor, ax_net.title], draw, idx, fps, dpi)
+        else:
+            writer = animation.FFMpegWriter(fps=fps)
+            with writer.saving(fig, tmp, dpi):
+                for k in idx:
+                    draw(k)
+                    writer.grab_frame()
+        os.replace(tmp, path)
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot write the animation ({e.strerror or e}); choose a "
+                          "path in a folder you can write to") from None
+    finally:
+        plt.close(fig)
+        if os.path.exists(tmp):
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+    return path
 
 
 register_plot("trajectories", plot_trajectories, "activation over time of the most active concepts")

@@ -15,7 +15,7 @@ import numpy as np
 
 from . import _validate as V
 from .errors import ConfigError
-from .plots import register_plot
+from .plots import register_plot, time_label
 
 
 def _plt():
@@ -43,10 +43,36 @@ def _need(ds, var, what):
 def _mean_member(da, member):
     if "member" in da.dims:
         if member is None:
-            return da.mean("member"), f" (mean of {da.sizes['member']} members)"
+            m = da.sizes["member"]
+            if m > 1 and _identical_members(da):
+                return da.isel(member=0), f" ({m} members, all identical here)"
+            return da.mean("member"), f" (mean of {m} members; band: 95 % CI of the mean)"
         return da.isel(member=V.integer("member", member, min=0, max=da.sizes["member"] - 1)), \
             f" (member {member})"
     return da, ""
+
+
+def _identical_members(da) -> bool:
+    """Whether every member has the same values (noise elsewhere, e.g. only in the
+    evidence accumulators): a mean and a band over them would suggest a spread there is
+    not."""
+    v = np.asarray(da.transpose("member", ...).values, dtype=float)
+    scale = max(1.0, float(np.nanmax(np.abs(v))) if np.isfinite(v).any() else 1.0)
+    with np.errstate(invalid="ignore"):
+        return bool(np.nanmax(np.abs(v - v[:1])) <= 1e-9 * scale) if v.size else True
+
+
+def _band(ax, t, da, member, color, **sel):
+    """The 95 % t band of the mean over the members of ``da.sel(**sel)`` (nothing for one
+    member or a single run)."""
+    if member is not None or "member" not in da.dims or da.sizes["member"] < 2 \
+            or _identical_members(da):
+        return
+    from ._stats import mean_ci
+    y = da.sel(**sel).transpose("member", ...).values
+    m, half = mean_ci(y, axis=0)
+    if np.isfinite(half).any():
+        ax.fill_between(t, m - half, m + half, color=color, alpha=0.2, lw=0)
 
 
 def _last_trial(da):
@@ -60,17 +86,21 @@ def plot_conflict(ds, ax=None, *, member=None):
     ax = _axes(ax)
     E, note = _mean_member(_last_trial(ds["conflict"]), member)
     t = ds.time.values
-    for p in E.pool.values:
-        ax.plot(t, E.sel(pool=p).values, lw=2, label=f"conflict {p}")
-    ax.set_xlabel("time")
+    raw = _last_trial(ds["conflict"])
+    for k, p in enumerate(E.pool.values):
+        ax.plot(t, E.sel(pool=p).values, lw=2, color=f"C{k}", label=f"conflict {p}")
+        _band(ax, t, raw, member, f"C{k}", pool=p)
+    ax.set_xlabel(time_label(ds))
     ax.set_ylabel("conflict energy  -Σ w_ij a_i a_j")
     lines, labels = ax.get_legend_handles_labels()
     if "control" in ds:
         C, _ = _mean_member(_last_trial(ds["control"]), member)
         ax2 = ax.twinx()
+        rawc = _last_trial(ds["control"])
         for k, c in enumerate(C.controller.values):
             ax2.plot(t, C.sel(controller=c).values, ls="--", color=f"C{3 + k}", lw=1.8,
                      label=f"control {c}")
+            _band(ax2, t, rawc, member, f"C{3 + k}", controller=c)
         ax2.set_ylabel("control c")
         l2, b2 = ax2.get_legend_handles_labels()
         lines, labels = lines + l2, labels + b2
@@ -97,11 +127,13 @@ def plot_ideas(ds, ax=None, *, member=None, threshold: float = 0.5, measure: str
     ovl, _ = _mean_member(_last_trial(ds["idea_overlap"]), member)
     t = ds.time.values
     for k, name in enumerate(ds.idea.values):
-        y = act.sel(idea=name) if (measure == "idea_activation" or
-                                   (measure == "auto" and kind[k] == "set")) else ovl.sel(idea=name)
-        ax.plot(t, y.values, lw=2, label=str(name))
+        use_act = measure == "idea_activation" or (measure == "auto" and kind[k] == "set")
+        y = act.sel(idea=name) if use_act else ovl.sel(idea=name)
+        ax.plot(t, y.values, lw=2, color=f"C{k % 10}", label=str(name))
+        _band(ax, t, _last_trial(ds["idea_activation" if use_act else "idea_overlap"]), member,
+              f"C{k % 10}", idea=name)
     ax.axhline(threshold, color="0.6", lw=1, ls=":")
-    ax.set_xlabel("time")
+    ax.set_xlabel(time_label(ds))
     ax.set_ylabel("idea activation / overlap")
     ax.legend(loc="center right", fontsize=8, frameon=False, ncol=1)
     title = ds.attrs.get("title", "Ideas over time")
@@ -126,8 +158,9 @@ def plot_layers(ds, ax=None, *, member=None):
     t = ds.time.values
     for k, lev in enumerate(lay.level.values):
         ax.plot(t, mean.sel(level=lev).values, lw=2, color=f"C{k}", label=f"{lev} (mean)")
+        _band(ax, t, _last_trial(ds["layer_mean"]), member, f"C{k}", level=lev)
         ax.plot(t, mx.sel(level=lev).values, lw=1.2, ls=":", color=f"C{k}", label=f"{lev} (max)")
-    ax.set_xlabel("time")
+    ax.set_xlabel(time_label(ds))
     ax.set_ylabel("activation")
     ax.legend(loc="best", fontsize=8, frameon=False, ncol=2)
     ax.set_title(ds.attrs.get("title", "Layers of the ladder") + note, fontsize=10)
@@ -172,7 +205,7 @@ def plot_evidence(ds, ax=None, *, member=None, members: int = 20):
     for ch in model.get("choices", []):
         if ch.get("on") == "evidence":
             ax.axhline(ch["threshold"], color="0.3", lw=1, ls="--")
-    ax.set_xlabel("time")
+    ax.set_xlabel(time_label(ds))
     ax.set_ylabel("evidence")
     ax.legend(loc="upper left", fontsize=8, frameon=False)
     title = ds.attrs.get("title", "Evidence accumulation") + note
@@ -180,7 +213,19 @@ def plot_evidence(ds, ax=None, *, member=None, members: int = 20):
         d = ds.decision.values[0]
         probs = ds.choice_probability.sel(decision=d)
         best = str(probs.option.values[int(np.argmax(probs.values))])
-        title += f"\nP({best}) = {float(probs.max()):.2f}, mean RT = {float(ds.mean_rt.sel(decision=d)):.3g}"
+        pmax, mrt = float(probs.max()), float(ds.mean_rt.sel(decision=d))
+        title += f"\nP({best}) = {pmax:.2f}"
+        rt = ds["response_time"].sel(decision=d) if "response_time" in ds else None
+        if rt is not None and "member" in rt.dims and rt.sizes["member"] > 1:
+            from ._stats import mean_ci, wilson
+            m = rt.sizes["member"]
+            lo, hi = wilson(round(pmax * m), m)
+            _, half = mean_ci(np.asarray(rt.values, dtype=float))
+            title += f" [{float(lo):.2f}, {float(hi):.2f}]"
+            title += f", mean RT = {mrt:.3g}" + (f" ± {float(half):.2g}" if np.isfinite(half) else "")
+            title += f" (95 % CI over {m} members: Wilson; t)"
+        else:
+            title += f", mean RT = {mrt:.3g}"
     ax.set_title(title, fontsize=10)
     return ax
 
@@ -188,13 +233,16 @@ def plot_evidence(ds, ax=None, *, member=None, members: int = 20):
 def plot_conditions(ds, ax=None, *, concepts=None):
     """Protocol with recorded time courses: the decision's options (or ``concepts``) over
     trial time, averaged over the trials (and members) of each condition -- one panel per
-    condition (or all on ``ax``, one line style per condition).  Returns the Axes."""
+    condition (or all on ``ax``, one line style per condition).  The band is the 95 %
+    confidence interval of the mean (t interval) across the members, or, without an
+    ensemble, across the trials of the condition; a condition with one trial has none.
+    Returns the Axes."""
     if "trial" not in ds.dims or "activation" not in ds:
         raise ConfigError("plot 'conditions': needs a protocol result with recorded time "
                           "courses ([protocol] record = true)")
+    from ._stats import mean_ci
     act = ds["activation"]
-    if "member" in act.dims:
-        act = act.mean("member")
+    members = act.sizes.get("member", 1)
     if concepts is None:
         concepts = _attr_json(ds, "options") or list(act.concept.values[:4])
     conds = list(dict.fromkeys(ds.condition.values.tolist()))
@@ -206,30 +254,75 @@ def plot_conditions(ds, ax=None, *, concepts=None):
         axes = [ax] * len(conds)
     styles = ["-", "--", ":", "-."]
     t = ds.time.values
+    one = axes[0] is axes[-1] and len(conds) > 1
+    units = set()
     for j, c in enumerate(conds):
         a = axes[j]
-        sel = act.isel(trial=np.flatnonzero(ds.condition.values == c)).mean("trial")
+        sel = act.isel(trial=np.flatnonzero(ds.condition.values == c))
+        # one curve per unit: the members (each averaged over its trials), else the trials
+        per = sel.mean("trial") if members > 1 else sel
+        udim = "member" if members > 1 else "trial"
+        units.add((udim, per.sizes[udim]))
         for k, nm in enumerate(concepts):
-            a.plot(t, sel.sel(concept=nm).values, color=f"C{k}", lw=2,
-                   ls=styles[j % 4] if axes[0] is axes[-1] and len(conds) > 1 else "-",
-                   label=f"{nm}" + (f" | {c}" if axes[0] is axes[-1] and len(conds) > 1 else ""))
-        a.set_xlabel("time in trial")
-        if axes[0] is not axes[-1]:
+            y = per.sel(concept=nm).transpose(udim, "time").values
+            m, half = mean_ci(y, axis=0)
+            a.plot(t, m, color=f"C{k}", lw=2, ls=styles[j % 4] if one else "-",
+                   label=f"{nm}" + (f" | {c}" if one else ""))
+            if np.isfinite(half).any():
+                a.fill_between(t, m - half, m + half, color=f"C{k}", alpha=0.2, lw=0)
+        a.set_xlabel(time_label(ds))
+        if not one and axes[0] is not axes[-1]:
             n = int((ds.condition.values == c).sum())
             a.set_title(f"{c} ({n} trial{'s' if n != 1 else ''})", fontsize=10)
         a.legend(loc="best", fontsize=8, frameon=False)
     axes[0].set_ylabel("activation")
+    counts = sorted(n for _, n in units)
+    udim = next(iter(units))[0]
+    if counts and counts[-1] >= 2:
+        n = f"{counts[0]}" if counts[0] == counts[-1] else f"{counts[0]}-{counts[-1]}"
+        band = f"mean; band: 95 % CI of the mean across {n} {udim}s"
+    else:
+        band = f"one {udim} per condition: no confidence band"
     fig = axes[0].figure
     if axes[0] is not axes[-1]:
-        fig.suptitle(ds.attrs.get("title", "Conditions"), fontsize=11)
+        fig.suptitle(ds.attrs.get("title", "Conditions") + f"\n({band})", fontsize=11)
         return np.asarray(axes, dtype=object)
-    axes[0].set_title(ds.attrs.get("title", "Conditions"), fontsize=10)
+    axes[0].set_title(ds.attrs.get("title", "Conditions") + f"\n({band})", fontsize=10)
     return axes[0]
+
+
+def _trial_units(ds):
+    """``(rt, ok, unit)``: response times and correctness as ``(trial, member)`` arrays and
+    what the bootstrap resamples: the members when there are several (independent runs of
+    the whole sequence), else the trials."""
+    def stack(v):
+        a = ds[v]
+        a = a.transpose("trial", "member", ...) if "member" in a.dims else a.expand_dims("member", axis=1)
+        return np.asarray(a.values)
+    rt = stack("response_time").astype(float)
+    ok = stack("correct").astype(bool)
+    return rt, ok, "members" if rt.shape[1] > 1 else "trials"
+
+
+def _cell_ci(rt, ok, sel, unit):
+    """95 % bootstrap intervals of the mean RT of the correct trials and of the accuracy
+    of the trials ``sel``, resampling ``unit`` (members or trials)."""
+    from ._stats import bootstrap_ratio
+    r, o = rt[sel], ok[sel]                       # (trials in the cell, members)
+    good = o & np.isfinite(r)
+    axis = 0 if unit == "members" else 1          # sum over the other axis -> one row per unit
+    rt_sum = np.where(good, r, 0.0).sum(axis=axis)
+    rt_n = good.sum(axis=axis)
+    acc_sum = o.sum(axis=axis)
+    acc_n = np.full(acc_sum.shape, o.shape[axis], dtype=float)
+    return bootstrap_ratio(rt_sum, rt_n), bootstrap_ratio(acc_sum, acc_n)
 
 
 def plot_trials(ds, ax=None, *, by_previous: bool = True):
     """Mean response time (bars) and accuracy (dots) per condition of a protocol; with
-    ``by_previous`` one bar per previous condition (sequential effects)."""
+    ``by_previous`` one bar per previous condition (sequential effects).  Error bars: 95 %
+    percentile-bootstrap intervals (1000 resamples) of the members -- independent runs of
+    the whole trial sequence -- or, without an ensemble, of the trials."""
     if "trial" not in ds.dims or "response_time" not in ds:
         raise ConfigError("plot 'trials': needs a protocol result")
     from .protocol import trial_summary
@@ -237,26 +330,36 @@ def plot_trials(ds, ax=None, *, by_previous: bool = True):
     s = trial_summary(ds, by_previous=by_previous)
     conds = [str(c) for c in s.condition.values]
     x = np.arange(len(conds))
-    if by_previous:
-        prevs = [str(p) for p in s.previous.values]
-        w = 0.8 / len(prevs)
-        for k, p in enumerate(prevs):
-            ax.bar(x + (k - (len(prevs) - 1) / 2) * w, s.mean_rt.sel(previous=p).values, w,
-                   label=f"after {p}", color=f"C{k}", alpha=0.8)
-    else:
-        ax.bar(x, s.mean_rt.values, 0.6, color="C0", alpha=0.8, label="mean RT (correct)")
+    rt, ok, unit = _trial_units(ds)
+    cond = np.asarray(ds.condition.values)
+    prev_of = np.concatenate([[None], cond[:-1]])
+    prevs = [str(p) for p in s.previous.values] if by_previous else [None]
+    w = 0.8 / len(prevs) if by_previous else 0.6
+    ax2 = ax.twinx()
+    for k, p in enumerate(prevs):
+        xs = x + (k - (len(prevs) - 1) / 2) * w if by_previous else x
+        sub = s.sel(previous=p) if by_previous else s
+        mrt, acc = sub.mean_rt.values, sub.accuracy.values
+        cis = [_cell_ci(rt, ok, (cond == c) & ((prev_of == p) if by_previous else True), unit)
+               for c in conds]
+        rlo = np.array([c[0][0] for c in cis]); rhi = np.array([c[0][1] for c in cis])
+        alo = np.array([c[1][0] for c in cis]); ahi = np.array([c[1][1] for c in cis])
+        ax.bar(xs, mrt, w, color=f"C{k}", alpha=0.8,
+               label=f"after {p}" if by_previous else "mean RT (correct)")
+        ax.errorbar(xs, mrt, yerr=np.vstack([np.clip(mrt - rlo, 0, None), np.clip(rhi - mrt, 0, None)]),
+                    fmt="none", ecolor="0.15", capsize=3, lw=1)
+        # the accuracy dot beside the RT error bar, so that the two bars do not coincide
+        ax2.errorbar(xs + 0.28 * w, acc,
+                     yerr=np.vstack([np.clip(acc - alo, 0, None), np.clip(ahi - acc, 0, None)]),
+                     fmt="o", color="k", ms=4 if by_previous else 5, capsize=2, lw=0.8)
     ax.set_xticks(x, conds, rotation=15, fontsize=8)
     ax.set_ylabel("mean response time (correct trials)")
-    ax2 = ax.twinx()
-    if by_previous:
-        for k, p in enumerate(prevs):
-            ax2.plot(x + (k - (len(prevs) - 1) / 2) * w, s.accuracy.sel(previous=p).values, "o",
-                     color="k", ms=4)
-    else:
-        ax2.plot(x, s.accuracy.values, "o", color="k", ms=5)
     ax2.set_ylabel("accuracy (dots)")
     ax2.set_ylim(0, 1.05)
-    ax.legend(loc="upper left", fontsize=7, frameon=False)
+    n = rt.shape[1] if unit == "members" else rt.shape[0]
+    ax.legend(loc="upper left", fontsize=7, frameon=False,
+              title=f"error bars: 95 % bootstrap CI\n(resampling the {n} {unit})",
+              title_fontsize=7, alignment="left")
     ax.set_title(ds.attrs.get("title", "Trials"), fontsize=10)
     return ax
 

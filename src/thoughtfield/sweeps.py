@@ -747,6 +747,12 @@ def readout(ds, kind: str | None = None, concepts=None, threshold: float | None 
     ``concepts`` defaults to the concept most active at the end (mean over everything).
     Returns an ``xarray.Dataset`` over the sweep dimensions.
     """
+    return _readout_stats(ds, kind, concepts, threshold)
+
+
+def _readout_stats(ds, kind=None, concepts=None, threshold=None, ci: bool = False):
+    """:func:`readout`; with ``ci`` also the 95 % interval of each statistic over the members
+    (``<stat>_lo``, ``<stat>_hi``: Wilson for probabilities, t for means) for the sweep plot."""
     import xarray as xr
     cfg = _attr_readout(ds)
     kind = kind or (cfg.kind if cfg else "final")
@@ -777,29 +783,52 @@ def readout(ds, kind: str | None = None, concepts=None, threshold: float | None 
     vals = sel.values
     out = {}
     attrs = {"readout": kind, "threshold": threshold}
+    M = vals.shape[-3]
+
+    def add_ci(name, dims_, lo, hi):
+        if ci:
+            out[f"{name}_lo"] = (dims_, lo)
+            out[f"{name}_hi"] = (dims_, hi)
+
+    def t_ci(x, axis):
+        from ._stats import mean_ci
+        m, half = mean_ci(x, axis=axis)
+        return m - half, m + half
+
     if kind in ("final", "peak"):
         x = vals[..., -1, :] if kind == "final" else np.nanmax(vals, axis=-2)
         out["mean"] = ((*dims, "concept"), x.mean(axis=-2))
         out["sd"] = ((*dims, "concept"), x.std(axis=-2))
+        add_ci("mean", (*dims, "concept"), *(t_ci(x, -2) if ci else (None, None)))
         coords["concept"] = list(concepts)
     else:
+        from ._stats import wilson
         ct = crossing_times(vals, ds["time"].values, threshold)  # (..., member, concept)
         if kind == "crossing":
-            out["probability"] = ((*dims, "concept"), np.isfinite(ct).mean(axis=-2))
+            hit = np.isfinite(ct)
+            out["probability"] = ((*dims, "concept"), hit.mean(axis=-2))
+            add_ci("probability", (*dims, "concept"), *(wilson(hit.sum(axis=-2), M) if ci else (None, None)))
             with np.errstate(invalid="ignore"):
                 out["mean_time"] = ((*dims, "concept"), _nanmean(ct, axis=-2))
+            add_ci("mean_time", (*dims, "concept"),
+                   *(t_ci(np.where(hit, ct, np.nan), -2) if ci else (None, None)))
             coords["concept"] = list(concepts)
         else:
             first = np.where(np.isfinite(ct), ct, np.inf)
             rt = first.min(axis=-1)
             choice = np.argmin(first, axis=-1)
             decided = np.isfinite(rt)
-            probs = np.stack([((choice == j) & decided).mean(axis=-1)
-                              for j in range(len(concepts))], axis=-1)
-            out["probability"] = ((*dims, "option"), probs)
+            counts = np.stack([((choice == j) & decided).sum(axis=-1)
+                               for j in range(len(concepts))], axis=-1)
+            out["probability"] = ((*dims, "option"), counts / M)
+            add_ci("probability", (*dims, "option"), *(wilson(counts, M) if ci else (None, None)))
             out["undecided"] = (tuple(dims), (~decided).mean(axis=-1))
             out["mean_rt"] = (tuple(dims), _nanmean(np.where(decided, rt, np.nan), axis=-1))
+            add_ci("mean_rt", tuple(dims),
+                   *(t_ci(np.where(decided, rt, np.nan), -1) if ci else (None, None)))
             coords["option"] = list(concepts)
+    if ci:
+        attrs["members"] = M
     return xr.Dataset(out, coords=coords, attrs=attrs)
 
 
@@ -901,29 +930,41 @@ def plot_sweep(ds, ax=None, *, kind=None, concepts=None, threshold=None, stat=No
     (further dimensions are averaged).  ``stat`` picks the variable (default: the first
     concept's mean / probability; for ``choice`` the probability of the first option,
     and a second panel with the mean response time when ``ax`` is not given).
-    Returns the Axes (an array of two for the choice readout)."""
+    With members, each point shows its 95 % confidence interval over the members
+    (Wilson for probabilities, t for means): error bars on lines, ``[lo, hi]`` in the
+    cells of a heatmap (up to 64 cells).  Returns the Axes (an array of two for the choice
+    readout)."""
     import matplotlib.pyplot as plt
-    ro = readout(ds, kind, concepts, threshold)
+    ro = _readout_stats(ds, kind, concepts, threshold, ci=True)
     dims = sweep_dims(ds)
     if not dims:
         raise ConfigError("plot sweep: the result has no sweep dimensions; run a sweep "
                           "(thoughtfield sweep) or use another plot kind")
     k = ro.attrs["readout"]
+
+    def panel(var, sel, label, how):
+        da = ro[var] if sel is None else ro[var].isel(sel)
+        lo = ro[f"{var}_lo"] if sel is None else ro[f"{var}_lo"].isel(sel)
+        hi = ro[f"{var}_hi"] if sel is None else ro[f"{var}_hi"].isel(sel)
+        return da, label, lo, hi, how
+
     if k in ("final", "peak"):
-        panels = [(ro["mean"].isel(concept=0), f"{k} activation of {ro['concept'].values[0]}")]
+        panels = [panel("mean", {"concept": 0}, f"{k} activation of {ro['concept'].values[0]}", "t")]
     elif k == "crossing":
         c = ro["concept"].values[0]
-        panels = [(ro["probability"].isel(concept=0), f"P({c} reaches {ro.attrs['threshold']:g})"),
-                  (ro["mean_time"].isel(concept=0), f"mean crossing time of {c}")]
+        panels = [panel("probability", {"concept": 0}, f"P({c} reaches {ro.attrs['threshold']:g})",
+                        "Wilson"),
+                  panel("mean_time", {"concept": 0}, f"mean crossing time of {c}", "t")]
     else:
         c = ro["option"].values[0]
-        panels = [(ro["probability"].isel(option=0), f"P(choose {c})"),
-                  (ro["mean_rt"], "mean response time")]
+        panels = [panel("probability", {"option": 0}, f"P(choose {c})", "Wilson"),
+                  panel("mean_rt", None, "mean response time", "t")]
     if stat is not None:
         names = {"mean": 0, "probability": 0, "mean_time": 1, "mean_rt": 1}
         if stat not in names or names[stat] >= len(panels):
             raise ConfigError(f"stat: {stat!r} is not a statistic of the {k} readout"
-                              + V.did_you_mean(str(stat), list(ro.data_vars)))
+                              + V.did_you_mean(str(stat), [v for v in ro.data_vars
+                                                           if not v.endswith(("_lo", "_hi"))]))
         panels = [panels[names[stat]]]
     if ax is not None:
         panels = panels[:1]
@@ -932,11 +973,15 @@ def plot_sweep(ds, ax=None, *, kind=None, concepts=None, threshold=None, stat=No
         fig, axs = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 4.0),
                                 squeeze=False, constrained_layout=True)
         axes = list(axs[0])
-    for (da, label), a in zip(panels, axes):
+    members = int(ro.attrs.get("members", 1))
+    for (da, label, lo, hi, how), a in zip(panels, axes):
         extra = [d for d in da.dims if d not in dims[:2]]
-        if extra:
-            da = da.mean(extra)
-        _draw(a, da, dims[:2], label, cmap)
+        if extra:   # averaged over further dimensions: the intervals no longer apply
+            da, lo, hi = da.mean(extra), None, None
+        if members < 2:
+            lo = hi = None
+        _draw(a, da, dims[:2], label, cmap, lo, hi,
+              f"95 % CI over {members} members ({how})" if lo is not None else "")
     title = ds.attrs.get("title")
     if title and ax is None:
         axes[0].figure.suptitle(str(title))
@@ -952,10 +997,16 @@ def _label(da, d):
     return f"{d} ({path})" if path and path != d else d
 
 
-def _draw(ax, da, dims, label, cmap):
+def _draw(ax, da, dims, label, cmap, lo=None, hi=None, ci_note=""):
     if len(dims) == 1:
         x = _coord(da, dims[0])
-        ax.plot(x, da.values, marker="o")
+        y = da.values
+        if lo is not None:
+            err = np.vstack([np.clip(y - lo.values, 0, None), np.clip(hi.values - y, 0, None)])
+            ax.errorbar(x, y, yerr=err, marker="o", capsize=3, label=f"mean, error bars: {ci_note}")
+            ax.legend(loc="best", fontsize=7, frameon=False)
+        else:
+            ax.plot(x, y, marker="o")
         ax.set_xlabel(_label(da, dims[0]))
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
@@ -968,13 +1019,22 @@ def _draw(ax, da, dims, label, cmap):
     ax.set_yticks(range(len(y)), [_fmt(_py(t)) for t in y])
     ax.set_xlabel(_label(da, d0))
     ax.set_ylabel(_label(da, d1))
+    vl = lo.transpose(d1, d0).values if lo is not None else None
+    vh = hi.transpose(d1, d0).values if hi is not None else None
+    shown = v.size <= 64
     for i in range(v.shape[0]):
         for j in range(v.shape[1]):
-            if v.size <= 64 and np.isfinite(v[i, j]):
-                ax.text(j, i, f"{v[i, j]:.2g}", ha="center", va="center", fontsize=7,
-                        color="w" if v[i, j] < np.nanmean(v) else "k")
+            if shown and np.isfinite(v[i, j]):
+                colour = "w" if v[i, j] < np.nanmean(v) else "k"
+                has_ci = vl is not None and np.isfinite(vl[i, j]) and np.isfinite(vh[i, j])
+                ax.text(j, i + (0.12 if has_ci else 0.0), f"{v[i, j]:.2g}", ha="center",
+                        va="center", fontsize=7, color=colour)
+                if has_ci:
+                    ax.text(j, i - 0.2, f"[{vl[i, j]:.2g}, {vh[i, j]:.2g}]", ha="center",
+                            va="center", fontsize=5.5, color=colour)
     ax.figure.colorbar(im, ax=ax, label=label)
-    ax.set_title(label)
+    ax.set_title(label + (f"\ncells: value [{ci_note}]" if shown and vl is not None else ""),
+                 fontsize=10 if shown and vl is not None else None)
 
 
 def _register_views():

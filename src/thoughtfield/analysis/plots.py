@@ -200,8 +200,10 @@ def plot_energy(source, ax=None, **energy_kw):
     """Energy over time: ``source`` is the DataArray of :func:`energy` or a run result
     (its energy is computed; keyword arguments go to :func:`energy`)."""
     import xarray as xr
+    run = None
     if isinstance(source, xr.Dataset):
         from ._energy import energy
+        run = source
         source = energy(source, **energy_kw)
     if not isinstance(source, xr.DataArray) or "time" not in source.dims:
         raise ConfigError("source: expected a run result or the DataArray from energy()")
@@ -212,11 +214,30 @@ def plot_energy(source, ax=None, **energy_kw):
             ax.plot(t, source.sel(member=m).values, lw=1, alpha=0.7)
     else:
         ax.plot(t, source.values, lw=1.5, color="C0")
-    ax.set_xlabel("time (model time units)")
+    from ..plots import time_label
+    ax.set_xlabel(time_label(run if run is not None else source))
     ax.set_ylabel("energy E")
     ax.set_title("Lyapunov energy over time")
     ax.grid(alpha=0.3)
+    if run is not None:
+        _mark_input_changes(ax, run, t)
     return ax
+
+
+def _mark_input_changes(ax, run, t):
+    """Dotted vertical lines at every time an input switches on or off, with a note: the
+    energy of the input-free system decreases only while the inputs are constant."""
+    from ..plots import _stimuli
+    if len(t) == 0:
+        return
+    t0, t1 = float(t[0]), float(t[-1])
+    changes = sorted({float(s.get(k)) for s in _stimuli(run) for k in ("start", "stop")
+                      if s.get(k) is not None and t0 < float(s.get(k)) < t1})
+    for c in changes:
+        ax.axvline(c, color="0.4", ls=":", lw=1, label="_input change")
+    if changes:
+        ax.text(0.99, 0.98, "dotted: input switched on/off\n(E decreases only while inputs are constant)",
+                transform=ax.transAxes, ha="right", va="top", fontsize=7, color="0.35")
 
 
 # --------------------------------------------------------------------------- explanation
@@ -338,7 +359,8 @@ def plot_train_of_thought(sequence, ax=None, *, t_end: float | None = None):
     end = max(e + d for _, e, d in visits) if t_end is None else V.real("t_end", t_end)
     start = min(e for _, e, _ in visits)
     ax.set_xlim(min(0.0, start), end)
-    ax.set_xlabel("time (model time units)")
+    from ..plots import TIME_CONTINUOUS
+    ax.set_xlabel(TIME_CONTINUOUS)
     chain = " → ".join(v[0] for v in sorted(visits, key=lambda v: v[1]))
     if len(chain) > 90:
         chain = chain[:87] + "..."
