@@ -117,7 +117,9 @@ def test_plots_of_a_result_without_layers():
     import matplotlib.pyplot as plt
     net = tf.ConceptNetwork(["a", "b", "c"], [("a", "b", "link"), ("b", "c", "link")])
     ds = tf.simulate(net, stimuli=[tf.Pulse("a", 0, 1)], t_end=3.0)
-    ax = tf.plot_trajectories(ds, top=3)
+    ax = tf.plot_trajectories(ds, top=3)   # the stimulated 'a' is left out of the ranking
+    assert sorted(line.get_label() for line in ax.get_lines()) == ["b", "c"]
+    ax = tf.plot_trajectories(ds, concepts=["a", "b", "c"])
     assert sorted(line.get_label() for line in ax.get_lines()) == ["a", "b", "c"]
     axes = tf.plot_trajectories(ds, top=3, by_layer=True)   # one panel, no layer name
     assert len(axes) == 1 and axes[0].get_ylabel() == "activation"

@@ -42,10 +42,10 @@ def time_label(ds) -> str:
     DataArray with a time coordinate."""
     tc = ds.coords.get("time") if hasattr(ds, "coords") else None
     name = str(tc.attrs.get("long_name", "")).strip().lower() if tc is not None else ""
+    if "trial" in ds.dims and name != "spreadr step":   # time restarts in every trial
+        return TIME_TRIAL
     if name in _TIME_NAMES:
         return _TIME_NAMES[name]
-    if "trial" in ds.dims:
-        return TIME_TRIAL
     attrs = getattr(ds, "attrs", {}) or {}
     method = str(attrs.get("method", "")).lower()
     if not method and isinstance(attrs.get("solver"), str):

@@ -158,7 +158,7 @@ def plot_layers(ds, ax=None, *, member=None):
     t = ds.time.values
     for k, lev in enumerate(lay.level.values):
         ax.plot(t, mean.sel(level=lev).values, lw=2, color=f"C{k}", label=f"{lev} (mean)")
-        _band(ax, t, _last_trial(ds["layer_mean"]), member, f"C{k}", level=lev)
+        _band(ax, t, _last_trial(lay["layer_mean"]), member, f"C{k}", level=lev)
         ax.plot(t, mx.sel(level=lev).values, lw=1.2, ls=":", color=f"C{k}", label=f"{lev} (max)")
     ax.set_xlabel(time_label(ds))
     ax.set_ylabel("activation")
