@@ -445,3 +445,12 @@ def test_member_summaries_have_bands_unless_the_members_are_identical():
     ax = plot_conflict(same)
     assert not any(isinstance(c, PolyCollection) for c in ax.collections)
     assert "10 members, all identical here" in ax.get_title()
+
+
+def test_a_clamp_is_named_with_the_value_it_holds():
+    net = tf.ConceptNetwork(["a", "b"], [("a", "b", "link", 1.0)])
+    ds = tf.simulate(net, stimuli=[tf.Clamp("a", 1, 3, value=0.7)], t_end=4.0)
+    ax = tf.plot_trajectories(ds)
+    texts = [t.get_text().strip() for t in ax.texts]
+    assert "a held at 0.7" in texts, texts
+    plt.close("all")

@@ -223,7 +223,10 @@ def _mark_stimuli(ax, ds, text=True):
             a = max(float(s.get("start", 0.0)), t0)
             if a >= t1:
                 continue
-            label = s["concept"] + ("=" if s.get("kind") == "clamp" else "")
+            label = s["concept"]
+            if s.get("kind") == "clamp":   # a clamp names the value it holds
+                v = s.get("value")
+                label += f" held at {float(v):g}" if isinstance(v, (int, float)) else " (clamp)"
             if starts and a - starts[-1][0] < close:
                 if label not in starts[-1][1]:
                     starts[-1][1].append(label)

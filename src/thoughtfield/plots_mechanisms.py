@@ -207,7 +207,8 @@ def plot_evidence(ds, ax=None, *, member=None, members: int = 20):
             ax.axhline(ch["threshold"], color="0.3", lw=1, ls="--")
     ax.set_xlabel(time_label(ds))
     ax.set_ylabel("evidence")
-    ax.legend(loc="upper left", fontsize=8, frameon=False)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False,
+              borderaxespad=0.0)   # outside: the traces fill the axes
     title = ds.attrs.get("title", "Evidence accumulation") + note
     if "mean_rt" in ds:
         d = ds.decision.values[0]
