@@ -61,7 +61,7 @@ def test_trajectories_show_the_top_concepts_by_peak():
     assert legend is not None and legend.get_bbox_to_anchor().x0 > ax.get_window_extent().x1 - 1
     assert len(ax.patches) == 2  # both stimulus windows shaded (the clamp clipped to t_end)
     texts = [t.get_text() for t in ax.texts]
-    assert " a_img" in texts and " b_img=" in texts
+    assert " a_img" in texts and " b_img (clamp)" in texts   # (this clamp names no value)
 
 
 def test_trajectories_on_a_given_axes_and_chosen_concepts():

@@ -207,3 +207,18 @@ def test_stimuli_are_stored_as_variables_and_as_json(tmp_path):
     stim = json.loads(ds.attrs["stimuli"])
     assert tf.Clamp(**{k: v for k, v in stim[1].items() if k != "kind"}) \
         == tf.Clamp("holiday", 1.0, value=0.5)
+
+
+def test_relations_are_stored_as_structured_coordinates(tmp_path):
+    given = [("sun", "beach", "association", 0.8), ("beach", "holiday", "part_of", 1.5),
+             ("rain", "beach", "contradicts", 2.0)]
+    net = tf.ConceptNetwork(["sun", "beach", "holiday", "rain"], given)
+    ds = tf.simulate(net, stimuli=[tf.Pulse("sun", 0, 1)], t_end=2.0)
+    back = tf.load_result(tf.save_result(ds, tmp_path / "r.nc"))
+    for d in (ds, back):
+        rows = list(zip(d.relation_source.values.tolist(), d.relation_target.values.tolist(),
+                        d.relation_type.values.tolist(), d.relation_weight.values.tolist()))
+        assert rows == given
+        # association and contradicts are symmetric, part_of acts upwards only
+        assert d.relation_directed.values.tolist() == [0, 1, 0]
+    assert ds.attrs["Conventions"] == back.attrs["Conventions"] == "CF-1.10"

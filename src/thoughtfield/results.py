@@ -124,6 +124,8 @@ def make_dataset(times: np.ndarray, act: np.ndarray, network, *, members: int,
     if extra_coords:   # (one construction instead of a second merge; same variable order)
         coords.update(extra_coords)
     coords.update(stimulus_coords(attrs.get("stimuli")))
+    coords.update(relation_coords(network))
+    attrs = {"Conventions": CONVENTIONS, **{k: v for k, v in attrs.items() if k != "Conventions"}}
     return xr.Dataset(data_vars, coords=coords, attrs=_clean_attrs(attrs))
 
 
@@ -170,6 +172,44 @@ def stimulus_coords(stimuli) -> dict:
             [int(s["member"]) if s.get("member") is not None else -1 for s in stimuli],
             dtype=np.int64), {"long_name": "ensemble member (-1: every member)"})
     return out
+
+
+def relation_coords(network) -> dict:
+    """The relations as structured coordinates on a ``relation`` dimension (the JSON
+    attribute ``network`` stays the round-trip form): ``relation_source``,
+    ``relation_target`` (concept names), ``relation_type``, ``relation_weight`` (the
+    weight given, before the type's gain and sign) and ``relation_directed`` (1: the
+    type acts from source to target only, 0: symmetric).  Only for networks of at most
+    :data:`EMBED_NETWORK_MAX_RELATIONS` relations and concepts, like the JSON form;
+    larger ones (WordNet) store a summary, and a Dataset without relations has none."""
+    if not hasattr(network, "relation_arrays"):
+        return {}
+    n_rel = network.n_relations
+    if n_rel == 0 or n_rel > EMBED_NETWORK_MAX_RELATIONS or network.n > EMBED_NETWORK_MAX_RELATIONS:
+        return {}
+    cache = getattr(network, "_cache", None)
+    if cache is not None and "relation_coords" in cache:
+        return dict(cache["relation_coords"])
+    r = network.relation_arrays()
+    names = np.array(network.concepts, dtype=object)
+    types = network.relation_types
+    directed = np.array([0 if getattr(types.get(str(k)), "symmetric", False) else 1
+                         for k in r["type"]], dtype=np.int8)
+    dim = "relation"
+    out = {
+        "relation_source": (dim, names[r["source"]], {"long_name": "source concept"}),
+        "relation_target": (dim, names[r["target"]], {"long_name": "target concept"}),
+        "relation_type": (dim, np.asarray(r["type"], dtype=object),
+                          {"long_name": "relation type"}),
+        "relation_weight": (dim, np.asarray(r["weight"], dtype=np.float64),
+                            {"long_name": "relation weight as given (before the type's gain "
+                                          "and sign)", "units": "1"}),
+        "relation_directed": (dim, directed, {"long_name": "1: acts from source to target "
+                                                           "only; 0: symmetric"}),
+    }
+    if cache is not None:
+        cache["relation_coords"] = out
+    return dict(out)
 
 
 def _clean_attrs(attrs: dict) -> dict:
