@@ -141,3 +141,15 @@ def test_wordnet_levels_have_neutral_names():
     assert "dog.n.01 " in line and "(level2)" in line
     for old in ("(image)", "(idea)", "(structure)", "(goal)"):
         assert old not in line
+
+
+def test_layer_keys_on_a_network_without_layers_are_refused():
+    net = tf.ConceptNetwork(["a", "b"], [("a", "b", "link")])
+    assert not net.layered
+    with pytest.raises(tf.ConfigError, match=r"tau\.@image: the network has no layers"):
+        tf.simulate(net, tf.Model(tau={"@image": 0.5}), t_end=1.0)
+    layered = tf.ConceptNetwork([("a", "image"), ("b", "idea")], [("a", "b", "link")])
+    assert layered.layered   # the same key works once the concepts are in layers
+    ds = tf.simulate(layered, tf.Model(tau={"@image": 0.5}), stimuli=[tf.Pulse("a", 0, 1)],
+                     t_end=1.0)
+    assert ds.attrs["status"] == "success"

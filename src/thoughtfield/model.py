@@ -114,6 +114,10 @@ def resolve_per_concept(key: str, spec, network, default: float) -> np.ndarray:
         for k, v in spec.items():
             if k.startswith("@"):
                 lay = k[1:]
+                if not getattr(network, "layered", True):
+                    raise ConfigError(f"{key}.{k}: the network has no layers (none was given "
+                                      "in the config or the network file); give per-concept "
+                                      "values by concept name, or place the concepts in layers")
                 if lay not in network.layers:
                     raise ConfigError(f"{key}.{k}: unknown layer {lay!r}; the layers are "
                                       f"{', '.join(network.layers)}" + V.did_you_mean(lay, network.layers))
