@@ -222,3 +222,20 @@ def test_relations_are_stored_as_structured_coordinates(tmp_path):
         # association and contradicts are symmetric, part_of acts upwards only
         assert d.relation_directed.values.tolist() == [0, 1, 0]
     assert ds.attrs["Conventions"] == back.attrs["Conventions"] == "CF-1.10"
+
+
+def test_the_model_per_concept_is_stored_as_coordinates(tmp_path):
+    net = tf.ConceptNetwork([("sun", "image"), ("beach", "idea"), ("relax", "goal")],
+                            [("sun", "beach", "association", 1.0)])
+    model = tf.Model(tau={"*": 2.0, "@image": 0.5, "relax": 4.0}, gain=3.0, bias={"beach": 0.1})
+    ds = tf.simulate(net, model, stimuli=[tf.Pulse("sun", 0, 1)], t_end=1.0)
+    back = tf.load_result(tf.save_result(ds, tmp_path / "r.nc"))
+    for d in (ds, back):
+        assert d.model_tau.values.tolist() == [0.5, 2.0, 4.0]
+        assert d.model_gain.values.tolist() == [3.0, 3.0, 3.0]
+        assert d.model_bias.values.tolist() == [0.0, 0.1, 0.0]
+        assert d.model_tau.dims == ("concept",)
+    # a parameter that varies over the members is the member coordinate instead
+    ens = tf.simulate(net, model, t_end=1.0, members=2, member_params={"gain": [1.0, 2.0]})
+    assert "model_gain" not in ens.coords and ens.gain.values.tolist() == [1.0, 2.0]
+    assert ens.model_tau.values.tolist() == [0.5, 2.0, 4.0]

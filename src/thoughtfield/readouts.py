@@ -152,6 +152,8 @@ def assemble(sim, ts, out, attrs) -> xr.Dataset:
     if lay.decisions:
         _choice_variables(sim, var, variables, coords)
 
+    from .results import model_coords
+    coords.update(model_coords(sim.model, net, skip=sim.member_params or ()))
     return make_dataset(ts, act, net, members=M, attrs=attrs, variables=variables,
                         extra_coords=coords)
 

@@ -201,6 +201,29 @@ def discrete_memory(*, n: int, members: int, saves: int, relations: int, entries
     return {"output": out, "network": net, "solver": solver, "result": result}
 
 
+def structure_bytes(network) -> int:
+    """Bytes of the relation coordinates (source, target and type names, weight, directed;
+    :func:`~thoughtfield.results.relation_coords`) and the model's per-concept
+    coordinates (:func:`~thoughtfield.results.model_coords`) as written."""
+    from .results import EMBED_NETWORK_MAX_RELATIONS, MODEL_COORDS
+    n = network.n
+    b = len(MODEL_COORDS) * (VAR_OVERHEAD + 8 * n)
+    n_rel = network.n_relations
+    if 0 < n_rel <= EMBED_NETWORK_MAX_RELATIONS and n <= EMBED_NETWORK_MAX_RELATIONS:
+        cache = getattr(network, "_cache", None)
+        if cache is not None and "structure_bytes" in cache:
+            return b + cache["structure_bytes"]
+        r = network.relation_arrays()
+        size = [_pad8(len(c.encode("utf-8", "surrogatepass"))) for c in network.concepts]
+        body = sum(64 + size[i] + size[j] for i, j in zip(r["source"].tolist(),
+                                                          r["target"].tolist()))
+        rel = (_heap_slack(body) + string_bytes(r["type"]) + 9 * n_rel + 5 * VAR_OVERHEAD)
+        if cache is not None:
+            cache["structure_bytes"] = rel
+        b += rel
+    return b
+
+
 def names_bytes(network) -> int:
     """Bytes of the concept and layer names as written (variable-length strings); kept
     with the network until it is edited."""
@@ -257,6 +280,7 @@ def estimate(sim, attrs: dict | None = None, *, layer_summaries: bool = False) -
     lay = getattr(sim, "layout", None)
     nvars = 12 + (4 * len(lay.pools) + 6 * len(lay.out) + 6 if lay is not None else 0)
     file_b = (FILE_OVERHEAD + out_b + 8 * times * dw + 8 * times + 8 * m + names
+              + structure_bytes(sim.network)
               + nvars * VAR_OVERHEAD + _description_bytes(sim)
               + (attrs_bytes(attrs) if attrs else 0))
     if layer_summaries:                             # layer_mean, layer_max (time, level)

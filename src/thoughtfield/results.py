@@ -174,6 +174,33 @@ def stimulus_coords(stimuli) -> dict:
     return out
 
 
+#: The model's per-concept parameters stored as coordinates along ``concept``.
+MODEL_COORDS = {"tau": "time constant", "gain": "gain of the transfer function",
+                "threshold": "threshold of the transfer function", "bias": "constant input",
+                "sigma": "noise amplitude"}
+
+
+def model_coords(model, network, *, skip=()) -> dict:
+    """The model's per-concept parameters as coordinates along ``concept``: ``model_tau``,
+    ``model_gain``, ``model_threshold``, ``model_bias``, ``model_sigma`` (the values each
+    concept gets after the ``*``, ``@layer`` and concept keys are resolved; the JSON
+    attribute ``model`` stays the round-trip form).  Parameters in ``skip`` (those that
+    vary over ensemble members: they are the ``NAME(member[, concept])`` coordinates)
+    are left out."""
+    out = {}
+    for name, what in MODEL_COORDS.items():
+        if name in skip:
+            continue
+        try:
+            values = model.resolve(name, network)
+        except (AttributeError, KeyError):   # a model without this parameter
+            continue
+        attrs = {"long_name": f"{what} of each concept"}
+        if name == "tau":
+            attrs["units"] = "1"
+        out[f"model_{name}"] = ("concept", np.asarray(values, dtype=np.float64), attrs)
+    return out
+
 def relation_coords(network) -> dict:
     """The relations as structured coordinates on a ``relation`` dimension (the JSON
     attribute ``network`` stays the round-trip form): ``relation_source``,
