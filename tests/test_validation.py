@@ -9,8 +9,8 @@ import thoughtfield as tf
 
 
 @pytest.fixture
-def net():
-    return tf.ConceptNetwork(["sun", "sea"], [("sun", "sea")])
+def net():   # in layers, so that per-layer keys ("@image") mean something
+    return tf.ConceptNetwork([("sun", "image"), ("sea", "idea")], [("sun", "sea")])
 
 
 @pytest.mark.parametrize("kwargs,match", [
