@@ -454,3 +454,25 @@ def test_a_clamp_is_named_with_the_value_it_holds():
     texts = [t.get_text().strip() for t in ax.texts]
     assert "a held at 0.7" in texts, texts
     plt.close("all")
+
+
+def test_trials_accuracy_at_100_percent_has_a_wilson_interval_not_a_zero_width_one():
+    from matplotlib.container import ErrorbarContainer
+    from thoughtfield.plots_mechanisms import plot_trials
+    net = tf.ConceptNetwork(["a", "b"])
+    model = tf.Model(transfer="linear", pools=[tf.Pool("p", ["a", "b"])],
+                     choices=[tf.Choice("p", on="evidence", threshold=1.0, noise=0.05, stop=True)])
+    proto = tf.Protocol([tf.Condition("x", [tf.Clamp("a", 0, 3, 0.9), tf.Clamp("b", 0, 3, 0.1)],
+                                      correct="a")], duration=3, n_trials=6, record=True)
+    ds = tf.run_protocol(net, model, proto, members=5,
+                         solver=tf.Solver("euler_maruyama", dt=0.01), seed=3)
+    assert float(ds.correct.mean()) == 1.0
+    ax = plot_trials(ds, by_previous=False)
+    ax2 = [a for a in ax.figure.axes if a is not ax][0]
+    bars = [c for c in ax2.containers if isinstance(c, ErrorbarContainer)][0]
+    (seg,) = bars.lines[2][0].get_segments()
+    lo, hi = sorted(seg[:, 1])
+    n = 5 * 6                                  # every trial of every member in the cell
+    z = 1.959963984540054                      # the 97.5 % normal quantile
+    assert hi == pytest.approx(1.0) and lo == pytest.approx(n / (n + z * z), rel=1e-9)
+    assert "Wilson" in ax.get_legend().get_title().get_text()

@@ -316,7 +316,16 @@ def _cell_ci(rt, ok, sel, unit):
     rt_n = good.sum(axis=axis)
     acc_sum = o.sum(axis=axis)
     acc_n = np.full(acc_sum.shape, o.shape[axis], dtype=float)
-    return bootstrap_ratio(rt_sum, rt_n), bootstrap_ratio(acc_sum, acc_n)
+    acc = bootstrap_ratio(acc_sum, acc_n)
+    k, n = float(acc_sum.sum()), float(acc_n.sum())
+    wilson_used = False
+    if n > 0 and k in (0.0, n) and not acc[1] > acc[0]:
+        # every unit at 0 or 100 %: resampling them cannot vary, so the bootstrap interval
+        # has no width; the Wilson interval of all the trials in the cell says how sure
+        from ._stats import wilson
+        lo, hi = wilson(k, n)
+        acc, wilson_used = (float(lo), float(hi)), True
+    return bootstrap_ratio(rt_sum, rt_n), acc, wilson_used
 
 
 def plot_trials(ds, ax=None, *, by_previous: bool = True):
@@ -337,6 +346,7 @@ def plot_trials(ds, ax=None, *, by_previous: bool = True):
     prevs = [str(p) for p in s.previous.values] if by_previous else [None]
     w = 0.8 / len(prevs) if by_previous else 0.6
     ax2 = ax.twinx()
+    wilson_used = False
     for k, p in enumerate(prevs):
         xs = x + (k - (len(prevs) - 1) / 2) * w if by_previous else x
         sub = s.sel(previous=p) if by_previous else s
@@ -345,6 +355,7 @@ def plot_trials(ds, ax=None, *, by_previous: bool = True):
                for c in conds]
         rlo = np.array([c[0][0] for c in cis]); rhi = np.array([c[0][1] for c in cis])
         alo = np.array([c[1][0] for c in cis]); ahi = np.array([c[1][1] for c in cis])
+        wilson_used = wilson_used or any(c[2] for c in cis)
         ax.bar(xs, mrt, w, color=f"C{k}", alpha=0.8,
                label=f"after {p}" if by_previous else "mean RT (correct)")
         ax.errorbar(xs, mrt, yerr=np.vstack([np.clip(mrt - rlo, 0, None), np.clip(rhi - mrt, 0, None)]),
@@ -359,7 +370,8 @@ def plot_trials(ds, ax=None, *, by_previous: bool = True):
     ax2.set_ylim(0, 1.05)
     n = rt.shape[1] if unit == "members" else rt.shape[0]
     ax.legend(loc="upper left", fontsize=7, frameon=False,
-              title=f"error bars: 95 % bootstrap CI\n(resampling the {n} {unit})",
+              title=f"error bars: 95 % bootstrap CI\n(resampling the {n} {unit})"
+                    + ("\naccuracy at 0 or 100 %: Wilson CI\nover the trials" if wilson_used else ""),
               title_fontsize=7, alignment="left")
     ax.set_title(ds.attrs.get("title", "Trials"), fontsize=10)
     return ax
