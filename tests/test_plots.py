@@ -476,3 +476,17 @@ def test_trials_accuracy_at_100_percent_has_a_wilson_interval_not_a_zero_width_o
     z = 1.959963984540054                      # the 97.5 % normal quantile
     assert hi == pytest.approx(1.0) and lo == pytest.approx(n / (n + z * z), rel=1e-9)
     assert "Wilson" in ax.get_legend().get_title().get_text()
+
+
+def test_identical_members_are_not_called_a_mean():
+    from thoughtfield.summary import activity_lines
+    net = tf.ConceptNetwork(["a", "b"], [("a", "b", "link", 1.0)])
+    same = tf.simulate(net, stimuli=[tf.Pulse("a", 0, 1)], t_end=2.0, members=3)
+    ax = tf.plot_trajectories(same)
+    assert "all 3 members identical here" in ax.get_title() and "mean of" not in ax.get_title()
+    assert "(all 3 members identical here)" in activity_lines(same)[0]
+    noisy = tf.simulate(net, tf.Model(sigma=0.3), stimuli=[tf.Pulse("a", 0, 1)], t_end=2.0,
+                        members=3, seed=1, solver=tf.Solver("euler_maruyama", dt=0.01))
+    assert "mean of 3 members" in tf.plot_trajectories(noisy).get_title()
+    assert "(mean of 3 members)" in activity_lines(noisy)[0]
+    plt.close("all")

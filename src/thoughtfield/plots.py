@@ -132,6 +132,8 @@ def _activation(ds, member=None, var="activation"):
             k = V.integer("member", member, min=0, max=m - 1)
             return da.isel(member=k).transpose("time", "concept").values, None, None, f"member {k}"
         vals = da.transpose("member", "time", "concept").values
+        if np.all(vals == vals[:1]):   # no spread to show: the members are identical
+            return vals[0], None, None, f"all {m} members identical here"
         lo, hi = np.quantile(vals, [0.1, 0.9], axis=0)
         return vals.mean(axis=0), lo, hi, f"mean of {m} members"
     if member is not None and member != 0:

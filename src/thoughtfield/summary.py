@@ -99,7 +99,12 @@ def activity_lines(ds, top: int = 5) -> list[str]:
     act = ds["activation"].isel(time=-1)
     note = ""
     if "member" in act.dims:
-        note = f" (mean of {act.sizes['member']} members)"
+        m = act.sizes["member"]
+        v = act.values
+        same = bool(np.all(v == v[:1])) if v.size else True
+        # members that do not differ in the concepts' activation (noise only elsewhere,
+        # e.g. in the evidence accumulators) are not "a mean" over a spread: say so
+        note = f" (all {m} members identical here)" if same else f" (mean of {m} members)"
         act = act.mean("member")
     vals = act.values
     names = [str(c) for c in ds["concept"].values]
