@@ -281,3 +281,21 @@ def test_progress_bar_only_on_a_terminal_and_not_with_quiet(monkeypatch):
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
     opts = progress_options(quiet=False)
     assert opts["delay"] == 1.0 and opts["file"] is sys.stderr
+
+
+def test_run_plot_writes_an_animation_listed_in_the_output_plots(tmp_path, capsys):
+    from PIL import Image
+    cfg = tmp_path / "anim.toml"
+    cfg.write_text(TINY + '\n[output]\nplots = ["trajectories", "animation"]\n'
+                   'plot_format = "svg"\n')
+    out = tmp_path / "anim.nc"
+    code, stdout, err = cli(capsys, "run", cfg, "--out", out, "--plot", "--quiet")
+    assert code == 0, err
+    gif = tmp_path / "anim_animation.gif"            # a GIF whatever the figure format
+    assert (tmp_path / "anim_trajectories.svg").exists() and gif.exists()
+    with Image.open(gif) as im:
+        assert 2 <= im.n_frames <= 60
+    bad = tmp_path / "bad.toml"
+    bad.write_text(TINY + '\n[output]\nplots = ["animaton"]\n')
+    code, _, err = cli(capsys, "validate", bad)
+    assert code == 2 and "output.plots" in err and "animation" in err

@@ -1099,7 +1099,7 @@ register_section(Section(
 # ===================================================================== [output]
 def _plot_kinds():
     from .plots import plot_kinds
-    return list(plot_kinds())
+    return list(plot_kinds()) + ["animation"]
 
 
 @dataclass(frozen=True)
@@ -1121,7 +1121,8 @@ _OUTPUT = Struct({
     "format": Field(Choice(["netcdf"]), "netcdf", "Result file format (NetCDF4 via h5netcdf)."),
     "plots": Field(ListOf(Choice(_plot_kinds), unique=True), ["trajectories", "heatmap", "network"],
                    "Figures written by `thoughtfield run --plot`, next to the result as "
-                   "RESULT_KIND.png."),
+                   "RESULT_KIND.png (`animation`: RESULT_animation.gif, the activation "
+                   "spreading over the network, at most 60 frames)."),
     "plot_format": Field(Choice(["png", "svg", "pdf"]), "png", "Figure file format."),
     "dpi": Field(Int(min=20, max=1200), 150, "Figure resolution (raster formats).", unit="1/inch"),
     "layer_summaries": Field(Bool(), False, "Also store `layer_mean(time, level)` and "

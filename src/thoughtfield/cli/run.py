@@ -81,6 +81,8 @@ def _locked(args, cfg, out, lock) -> int:
     from ..resources import check_disk, estimate, free_disk, human_bytes
     from ..summary import summary_lines
     figures = figure_paths(out, cfg.output.plots, cfg.output.plot_format) if args.plot else []
+    figures = [(k, os.path.splitext(p)[0] + ".gif" if k == "animation" else p)
+               for k, p in figures]   # the animation is a GIF whatever the figure format
     refuse_existing([out] + [p for _, p in figures], args.force)
     if not args.checkpoint_every >= 0:
         raise ConfigError(f"--checkpoint-every: must be >= 0 seconds (got {args.checkpoint_every})")
@@ -138,7 +140,13 @@ def _locked(args, cfg, out, lock) -> int:
     if figures:
         from ._common import save_figure
         for kind, path in figures:
-            save_figure(ds, kind, path, dpi=cfg.output.dpi, source=out)
+            if kind == "animation":
+                from ..plots import animate_network
+                from ._common import use_agg
+                use_agg()
+                animate_network(ds, path, frames=60, dpi=min(cfg.output.dpi, 80))
+            else:
+                save_figure(ds, kind, path, dpi=cfg.output.dpi, source=out)
             written.append(path)
     wall = time.perf_counter() - t_start
     if not args.quiet:
