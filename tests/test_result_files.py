@@ -239,3 +239,27 @@ def test_the_model_per_concept_is_stored_as_coordinates(tmp_path):
     ens = tf.simulate(net, model, t_end=1.0, members=2, member_params={"gain": [1.0, 2.0]})
     assert "model_gain" not in ens.coords and ens.gain.values.tolist() == [1.0, 2.0]
     assert ens.model_tau.values.tolist() == [0.5, 2.0, 4.0]
+
+
+def test_dask_backed_results_are_written_with_their_values(tmp_path):
+    pytest.importorskip("dask")
+    ds = tf.simulate(tf.ConceptNetwork(["a", "b"], [("a", "b", "link", 1.0)]),
+                     stimuli=[tf.Pulse("a", 0, 1)], t_end=2.0)
+    path = tf.save_result(ds, tmp_path / "r.nc")
+    with xr.open_dataset(path, chunks={"time": 5}) as lazy:
+        assert lazy.activation.chunks is not None
+        again = tf.save_result(lazy, tmp_path / "again.nc")
+    back = tf.load_result(again)
+    np.testing.assert_array_equal(back.activation.values, ds.activation.values)
+
+
+def test_an_attribute_netcdf_cannot_store_is_named(tmp_path):
+    ds = tf.simulate(tf.ConceptNetwork(["a"]), t_end=1.0)
+    ds.attrs["nothing"] = None
+    with pytest.raises(tf.ConfigError, match=r"attribute nothing = NoneType cannot be stored"):
+        tf.save_result(ds, tmp_path / "r.nc")
+    ds.attrs.pop("nothing")
+    ds.activation.attrs["odd"] = {"a": 1}
+    with pytest.raises(tf.ConfigError, match=r"attribute activation.odd = dict"):
+        tf.save_result(ds, tmp_path / "r.nc")
+    assert not (tmp_path / "r.nc").exists()

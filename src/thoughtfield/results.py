@@ -304,6 +304,7 @@ def save_result(ds: xr.Dataset, path, *, overwrite: bool = False, compress: bool
     with OutputLock(path):
         if os.path.exists(path) and not overwrite:
             raise ConfigError(f"{path}: exists; pass overwrite=True (or --force) to replace it")
+        _check_attrs(ds, path)
         check_disk(path, encoded_bytes(ds), "the result file")
         _write_netcdf(file_dataset(ds, path), path, compress=compress)
     return path
@@ -408,12 +409,40 @@ def _to_netcdf(ds: xr.Dataset, tmp: str, encoding: dict) -> None:
     crashed the process (a segmentation fault)."""
     import h5netcdf
     from xarray.backends import H5NetCDFStore
+    if any(v.chunks is not None for v in ds.variables.values()):
+        # dask-backed data (xr.open_dataset(..., chunks=...), .chunk()): computed here,
+        # into a copy -- dump_to_store would only queue it, and the file would hold fill
+        # values
+        ds = ds.copy(deep=False).load()
     f = h5netcdf.File(tmp, "w", invalid_netcdf=False, rdcc_nbytes=0)
     store = H5NetCDFStore(f, mode="w")
     try:
         ds.dump_to_store(store, encoding=encoding)
     finally:
         store.close()
+
+
+def _check_attrs(ds: xr.Dataset, path) -> None:
+    """NetCDF attributes are text, numbers or 1-D arrays of them: anything else is an
+    error naming the attribute (xarray's own check is skipped by the writer above)."""
+    def ok(v) -> bool:
+        if isinstance(v, (str, bytes, int, float, np.number)):
+            return True
+        if isinstance(v, np.ndarray):
+            return v.ndim <= 1 and v.dtype.kind in "biufSU"
+        if isinstance(v, (list, tuple)):
+            return all(isinstance(x, (str, bytes, int, float, np.number)) for x in v)
+        return False
+    places = [("", ds.attrs)] + [(f"{name}.", v.attrs) for name, v in ds.variables.items()]
+    for where, attrs in places:
+        for key, value in attrs.items():
+            if not isinstance(key, str) or not key:
+                raise ConfigError(f"{path}: attribute name {key!r} of {where or 'the result'} "
+                                  "must be a non-empty string")
+            if not ok(value):
+                raise ConfigError(f"{path}: attribute {where}{key} = {type(value).__name__} "
+                                  "cannot be stored in NetCDF (attributes are text, numbers "
+                                  "or 1-D arrays of them); convert it or delete it")
 
 
 def _forget_broken_files(tmp: str) -> None:
