@@ -14,6 +14,7 @@ from thoughtfield.cli.plot import select
 from _configs import TINY
 
 ROOT = Path(__file__).resolve().parents[1]
+SIMS = ROOT / "simulations"
 QUICKSTART = ROOT / "simulations" / "quickstart.toml"
 
 
@@ -115,6 +116,10 @@ def test_sel_picks_one_sweep_point_exactly(sweep_result):
     np.testing.assert_array_equal(one.activation.values,
                                   ds.activation.sel({gain: 4.0, thr: 0.5}).values)
     assert tag == f"{gain}=4_{thr}=0.5"
+    # values equal up to rounding select the same point, with the same file-name tag
+    again, tag2 = select(ds, [f"{gain}=4.000", f"{thr}=0.49999999999999994"], None)
+    np.testing.assert_array_equal(again.activation.values, one.activation.values)
+    assert tag2 == tag
     # the swept key works too (a coordinate along the dimension)
     same, _ = select(ds, ["model.gain=4", "model.threshold=0.5"], None)
     np.testing.assert_array_equal(same.activation.values, one.activation.values)
@@ -126,7 +131,7 @@ def test_sel_picks_one_sweep_point_exactly(sweep_result):
 
 
 @pytest.mark.parametrize("sel, point, message", [
-    (["model.gain=3"], None, r"no point has model.gain = 3 exactly; the values of model.gain "
+    (["model.gain=3"], None, r"no point has model.gain = 3 \(up to rounding\); the values of model.gain "
                              r"are 2, 4, 8"),
     (["model.gian=4"], None, r"'model.gian' is not a sweep dimension of the result; its "
                              r"sweep dimensions are .*did you mean 'model.gain'"),
@@ -185,3 +190,24 @@ def test_plot_an_attractor_catalogue(catalogue, tmp_path, capsys):
     n = tf.load_result(res).sizes["attractor"]
     code, _, err = cli(capsys, "plot", res, "--sel", f"attractor={n}")
     assert code == 2 and "the values of attractor are 0" in err
+
+
+def test_results_without_time_or_with_trials_get_their_own_kinds(tmp_path, capsys):
+    """Kinds that need a time course end in a one-line error naming the kinds that fit
+    (they were internal errors); a protocol result plots as trials and conditions."""
+    from thoughtfield.cli import main
+    sw = tmp_path / "sw.nc"
+    assert main(["attractors", str(SIMS / "switch.toml"), "--out", str(sw), "--quiet"]) == 0
+    capsys.readouterr()
+    for argv, says in [(["--kind", "trajectories"], "--plot it with --kind basins"),
+                       (["--kind", "layer_summary"], "--kind basins"),
+                       (["--sel", "attractor=0", "--kind", "heatmap"], "plot it with --kind network"),
+                       (["--sel", "attractor=0", "--kind", "basins"], "plot it with --kind network")]:
+        says = says.lstrip("-")
+        assert main(["plot", str(sw), *argv, "--out", str(tmp_path / "x.png")]) == 2, argv
+        err = capsys.readouterr().err
+        assert says in err and "internal error" not in err, (argv, err)
+    ca = tmp_path / "ca.nc"
+    assert main(["run", str(SIMS / "conflict_adaptation.toml"), "--out", str(ca), "--quiet"]) == 0
+    assert main(["plot", str(ca)]) == 0
+    assert (tmp_path / "ca_trials.png").exists() and (tmp_path / "ca_conditions.png").exists()

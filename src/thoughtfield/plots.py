@@ -121,6 +121,14 @@ def _activation(ds, member=None, var="activation"):
                           "the plot kind 'basins', or pick one attractor: thoughtfield plot "
                           "RESULT --sel attractor=K --kind network (in Python "
                           "ds.isel(attractor=K))")
+    if "trial" in extra:
+        raise ConfigError("the result is a trial protocol: use the plot kinds 'trials' "
+                          "(response time and accuracy per condition) or 'conditions' (the "
+                          "options over trial time); in Python select one trial first: "
+                          "ds.isel(trial=K)")
+    if "time" not in da.dims:
+        raise ConfigError("the result has no time course (one state, e.g. one attractor of a "
+                          "catalogue): use the plot kind 'network'")
     if extra:
         raise ConfigError(f"the result is a sweep over {', '.join(extra)}: use the plot kind "
                           f"'sweep' (e.g. [output] plots = [\"sweep\"]), or select one point "
@@ -132,7 +140,7 @@ def _activation(ds, member=None, var="activation"):
             k = V.integer("member", member, min=0, max=m - 1)
             return da.isel(member=k).transpose("time", "concept").values, None, None, f"member {k}"
         vals = da.transpose("member", "time", "concept").values
-        if np.all(vals == vals[:1]):   # no spread to show: the members are identical
+        if m > 1 and np.all(vals == vals[:1]):   # no spread to show: identical members
             return vals[0], None, None, f"all {m} members identical here"
         lo, hi = np.quantile(vals, [0.1, 0.9], axis=0)
         return vals.mean(axis=0), lo, hi, f"mean of {m} members"

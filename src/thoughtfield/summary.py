@@ -101,10 +101,11 @@ def activity_lines(ds, top: int = 5) -> list[str]:
     if "member" in act.dims:
         m = act.sizes["member"]
         v = act.values
-        same = bool(np.all(v == v[:1])) if v.size else True
+        same = m > 1 and (bool(np.all(v == v[:1])) if v.size else True)
         # members that do not differ in the concepts' activation (noise only elsewhere,
         # e.g. in the evidence accumulators) are not "a mean" over a spread: say so
-        note = f" (all {m} members identical here)" if same else f" (mean of {m} members)"
+        note = (f" (all {m} members identical here)" if same else
+                f" (mean of {m} members)" if m > 1 else "")
         act = act.mean("member")
     vals = act.values
     names = [str(c) for c in ds["concept"].values]

@@ -15,12 +15,12 @@ when ffmpeg is installed). With one kind, --out is the figure file; with several
 --out names the first part and each file gets _KIND appended. Default:
 RESULT_KIND.png (RESULT_animation.gif) next to the result.
 
-Default kinds: trajectories heatmap network for a run; sweep for a sweep; basins (the
-basin fractions) for an attractor catalogue written by 'thoughtfield attractors'. One
-point of a sweep is picked with --sel DIM=VALUE (repeatable, one per sweep dimension; the
-value must be one of the dimension's values exactly) or --point N (its index, row-major,
-as in 'thoughtfield sweep --point'); one attractor of a catalogue with --sel attractor=K
-(kind network). The figures then get the selection in their names.
+Default kinds: trajectories heatmap network for a run; sweep for a sweep; trials and
+conditions for a trial protocol; basins (the basin fractions) for an attractor catalogue
+written by 'thoughtfield attractors'. One point of a sweep is picked with --sel
+DIM=VALUE (repeatable, one per sweep dimension; the value must be one of the dimension's
+values, up to rounding) or --point N (its index, row-major, as in 'thoughtfield sweep
+--point'); one attractor of a catalogue with --sel attractor=K (kind network). The figures then get the selection in their names.
 
 A figure that exists is replaced only when thoughtfield drew it from the same result
 (figures carry the program and the result file in their metadata: PNG text, SVG and PDF
@@ -55,7 +55,7 @@ def add_arguments(p):
                         "basins, or animation (a GIF)")
     p.add_argument("--sel", action="append", default=[], metavar="DIM=VALUE",
                    help="plot one point of a sweep (or one attractor of a catalogue): the "
-                        "point where DIM equals VALUE exactly; repeatable")
+                        "point where DIM equals VALUE (up to rounding); repeatable")
     p.add_argument("--point", type=int, default=None, metavar="N",
                    help="plot sweep point N (row-major index over the sweep dimensions)")
     p.add_argument("--out", "-o", metavar="FILE",
@@ -94,6 +94,19 @@ def main(args) -> int:
         if k not in known:
             raise ConfigError(f"--kind: unknown plot kind {k!r}; the kinds are {', '.join(known)}"
                               + V.did_you_mean(k, known))
+    if ds is None:
+        ds = load_result(args.result)
+    if "time" not in ds.dims:   # an attractor catalogue, or one attractor of it
+        bad = [k for k in kinds if k not in STATE_KINDS or (k == "basins" and
+                                                            "attractor" not in ds.dims)]
+        if bad and "attractor" in ds.dims:
+            raise ConfigError(f"--kind {bad[0]}: an attractor catalogue has no time course; "
+                              "plot it with --kind basins, or one attractor with --sel "
+                              "attractor=K --kind network")
+        if bad:
+            raise ConfigError(f"--kind {bad[0]}: the result is one state without a time "
+                              "course (e.g. one attractor of a catalogue); plot it with "
+                              "--kind network")
     if args.dpi is not None:
         V.integer("--dpi", args.dpi, min=20, max=1200)
     if args.frames is not None:
@@ -159,7 +172,15 @@ def default_kinds(ds, picked: str = "") -> list[str]:
         return ["sweep"]
     if "time" not in ds.dims:   # one attractor picked from a catalogue
         return ["network"]
+    if "trial" in ds.dims:      # a trial protocol
+        kinds = (["trials"] if "response_time" in ds else []) + (
+            ["conditions"] if "activation" in ds and "trial" in ds["activation"].dims else [])
+        return kinds or ["trials"]
     return ["trajectories", "heatmap", "network"]
+
+
+#: The kinds that draw one state rather than a time course (results without time).
+STATE_KINDS = ("network", "basins")
 
 
 def _parse_value(text: str):
@@ -232,17 +253,20 @@ def select(ds, sels, point):
             raise ConfigError(f"--sel {item!r}: {dim!r} is selected twice")
         value = _parse_value(text)
         values = ds[coord].values if coord in ds.coords else np.arange(ds.sizes[dim])
-        if values.dtype.kind in "fiu":
-            hit = np.flatnonzero(values == value) if not isinstance(value, str) else []
+        if values.dtype.kind in "fiu":   # equal up to rounding (linspace gives 0.09999...)
+            hit = (np.flatnonzero(np.isclose(values, value, rtol=1e-9, atol=1e-12))
+                   if not isinstance(value, str) else [])
         else:
             hit = np.flatnonzero(np.array([str(v) for v in values]) == text.strip())
         if len(hit) != 1:
             why = "no point has" if len(hit) == 0 else f"{len(hit)} points have"
-            raise ConfigError(f"--sel {item!r}: {why} {coord} = {text.strip()} exactly; the "
+            raise ConfigError(f"--sel {item!r}: {why} {coord} = {text.strip()} (up to rounding); the "
                               f"values of {coord} are {_show(values)}")
+        shown = (f"{float(values[hit[0]]):.12g}" if values.dtype.kind in "fiu"
+                 else text.strip())   # the value matched, however it was typed
         ds = ds.isel({dim: int(hit[0])})
         done.append(dim)
-        tags.append((coord, text.strip()))
+        tags.append((coord, shown))
     if tags:
         ds.attrs["selection"] = ", ".join(f"{c} = {v}" for c, v in tags)
     tag = "_".join(f"{c}={v}" for c, v in tags)
