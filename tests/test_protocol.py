@@ -264,3 +264,17 @@ def test_summary_conflict_is_per_monitor_with_several_controllers():
     one = tf.trial_summary(ds, pools="other")
     assert float(one.conflict.sel(condition="c")) == pytest.approx(
         np.mean(np.array(hand["c_both"]) - np.array(hand["c_resp"])), rel=1e-6)
+
+
+def test_a_protocol_result_file_is_the_same_bytes_every_time(tmp_path):
+    """Protocol results stored their wall time (wall_time_s), so two runs of one config
+    gave different files; the README promises the same bytes."""
+    from thoughtfield.cli import main
+    files = []
+    for k in range(2):
+        out = tmp_path / f"p{k}.nc"
+        assert main(["run", str(ROOT / "simulations" / "conflict_adaptation.toml"), "--out",
+                     str(out), "--quiet", "--set", "protocol.n_trials=10",
+                     "--set", "run.members=2"]) == 0
+        files.append(out.read_bytes())
+    assert files[0] == files[1]

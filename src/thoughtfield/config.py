@@ -500,7 +500,7 @@ def _network_validate(d, key):
 
 _NETWORK = Struct({
     "concepts": Field(_ConceptSpec(), None,
-                      'The concepts and their layers: `["sun", "sea"]` (lowest layer), '
+                      'The concepts and their layers: `["sun", "sea"]` (no layers), '
                       '`[["sun", "image"], ["beach", "idea"]]`, or a table `image = ["sun", "sea"]`'
                       ' / `sun = "image"`.'),
     "relations": Field(_RelationSpec(), None,
@@ -522,7 +522,7 @@ _NETWORK = Struct({
                   "folder (links resolved) unless `--allow-files FOLDER` allows another."),
     "concepts_file": Field(Str(), None, "CSV/TSV with `name[,layer]` listing the concepts of an "
                            "edge-list `file` (relative to the config's folder); without it "
-                           "concepts are added as they appear, in the lowest layer."),
+                           "concepts are added as they appear, without layers."),
     "format": Field(Choice(lambda: sorted(NETWORK_READERS)), None,
                     "Format of `file`.", default_doc="from the file name"),
     "default_type": Field(Str(name=True), None,

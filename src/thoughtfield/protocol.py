@@ -343,7 +343,6 @@ def run_protocol(network, model, protocol: Protocol, *, solver=None, members: in
     ctrl_end = np.zeros((K, C, M))
     records = []
     stats = {"n_steps": 0, "n_rhs": 0, "n_accepted": 0, "n_rejected": 0}
-    wall = 0.0
     bar = None
     if progress:
         from tqdm.auto import tqdm
@@ -372,9 +371,7 @@ def run_protocol(network, model, protocol: Protocol, *, solver=None, members: in
             apply_segment(sim.problem, sim.work, 0, st.y)
             if C:
                 ctrl[k] = st.y[lay.c_off * M:(lay.c_off + C) * M].reshape(C, M)
-            w0 = sim.wall_time
             ds_k = sim.run()
-            wall += sim.wall_time - w0
             for key in stats:
                 stats[key] += int(ds_k.attrs[key])
             rng, spare, has_spare = st.rng.copy(), st.spare.copy(), st.has_spare.copy()
@@ -409,7 +406,7 @@ def run_protocol(network, model, protocol: Protocol, *, solver=None, members: in
     finally:
         if bar is not None:
             bar.close()
-    stats["wall_time_s"] = round(wall, 6)
+    # (no wall time in the attributes: the same config and seed give the same bytes)
     return _protocol_dataset(network, model, protocol, first, seq, ch_name, ok, rt, conf, ctrl,
                              ctrl_end, records, stats, seed, dec)
 
