@@ -153,3 +153,12 @@ def test_layer_keys_on_a_network_without_layers_are_refused():
     ds = tf.simulate(layered, tf.Model(tau={"@image": 0.5}), stimuli=[tf.Pulse("a", 0, 1)],
                      t_end=1.0)
     assert ds.attrs["status"] == "success"
+
+
+def test_layer_names_in_pools_and_projections_are_refused_without_layers():
+    net = tf.ConceptNetwork(["a", "b", "c"], [("a", "b", "link")])
+    with pytest.raises(tf.ConfigError, match=r"pools\[0\].layer: the network has no layers"):
+        tf.simulate(net, tf.Model(pools=[tf.Pool("p", layer="image")]), t_end=1.0)
+    # layer = "*" (one pool per layer) is one pool of every concept, named as the pool
+    ds = tf.simulate(net, tf.Model(pools=[tf.Pool("p", layer="*")]), t_end=1.0)
+    assert [str(p) for p in ds.pool.values] == ["p"]

@@ -229,6 +229,10 @@ def _layered_matrix(network, layers, goal_types):
 
 
 def _layer_index(network, layer, key):
+    if not getattr(network, "layered", True):
+        raise ConfigError(f"{key}: the network has no layers (none was given in the config or "
+                          f"the network file), so layer {layer!r} names nothing; place the "
+                          "concepts in layers, or name the concepts instead")
     if layer not in network.layers:
         raise ConfigError(f"{key}: unknown layer {layer!r}; the layers are "
                           f"{', '.join(network.layers)}" + V.did_you_mean(str(layer), network.layers))
@@ -243,6 +247,9 @@ def resolve_pools(network, model) -> list:
         key = f"pools[{k}]"
         if p.concepts is not None:
             pools.append((p.name, network.indices(p.concepts, f"{key}.concepts"), p.inhibition))
+        elif p.layer == "*" and not getattr(network, "layered", True):
+            # no layers: one pool of every concept, under the pool's own name
+            pools.append((p.name, np.arange(network.n, dtype=np.int64), p.inhibition))
         elif p.layer == "*":
             codes = network.layer_codes
             for li, lay in enumerate(network.layers):
