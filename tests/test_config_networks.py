@@ -90,7 +90,7 @@ def test_injection_at_the_last_step_is_allowed():
     ds = cfg.run_simulation()
     assert float(ds.activation.sel(time=4, concept="y")) > 2.0
     # a pulse that starts at t_end has no effect: a warning naming it, not an error
-    with pytest.warns(tf.ThoughtfieldWarning, match=r"stimuli\[1\].start: .* starts at t = 5"):
+    with pytest.warns(tf.ThoughtfieldWarning, match=r"stimuli\[1\].start: .* starts at step 5, after the last step \(4\)"):
         tf.load_config(SMALL, overrides=["stimuli[1].start=5", "stimuli[1].stop=6"])
 
 
@@ -247,3 +247,16 @@ def test_start_run_file_errors(tmp_path, stim, match):
     with pytest.raises(tf.ConfigError, match=match):
         tf.load_config(f'[network]\nfile = "edges.csv"\n[[stimuli]]\n{stim}\n'
                        '[solver]\nmethod = "spreadr"\n[run]\nt_end = 2\n', base_dir=tmp_path)
+
+
+def test_a_start_table_row_after_the_last_step_is_a_warning_naming_the_row(tmp_path):
+    """It was a warning with the wrong last step ('t_end = 11') and then an error naming a
+    stimuli[1] the config does not have."""
+    with pytest.warns(tf.ThoughtfieldWarning,
+                      match=r"stimuli\[0\]\.file \(start\.csv row 2\)\.start: the pulse on '1' "
+                            r"starts at step 30, after the last step \(10\)") as rec:
+        cfg = _spreadr_files(tmp_path, "source,target\n1,2\n",
+                             "node,activation,time\n1,20,1\n1,5,30\n", "[run]\nt_end = 10\n")
+        ds = cfg.run_simulation()
+    assert all("stimuli[1]" not in str(w.message) for w in rec)
+    assert float(ds.activation.sel(concept="1").max()) == 20.0

@@ -370,8 +370,11 @@ def test_run_validation():
         tf.simulate(net, stimuli=st, solver="spreadr", save_at=[20])
     with pytest.raises(tf.ConfigError, match="model.sigma: the discrete 'spreadr' mode has no noise"):
         tf.simulate(net, tf.Model(sigma=0.1), stimuli=st, solver="spreadr")
-    with pytest.raises(tf.ConfigError, match=r"stimuli\[0\].start: .* starts at step 12, after"):
-        tf.simulate(net, stimuli=[tf.Pulse("x", 12, 13, 1.0)], solver="spreadr", t_end=10)
+    # an input after the last step has no effect: a warning, as in the continuous mode
+    with pytest.warns(tf.ThoughtfieldWarning,
+                      match=r"stimuli\[0\].start: .* starts at step 12, after the last step \(10\)"):
+        ds = tf.simulate(net, stimuli=[tf.Pulse("x", 12, 13, 1.0)], solver="spreadr", t_end=10)
+    assert float(abs(ds.activation).max()) == 0.0
     with pytest.raises(tf.ConfigError, match="unknown concept 'xx'"):
         tf.simulate(net, stimuli=[tf.Pulse("xx", 0, 1, 1.0)], solver="spreadr")
     with pytest.raises(tf.ConfigError, match=r"per-member values must have shape \(members, "
@@ -400,3 +403,11 @@ def test_result_file_round_trip(tmp_path):
     np.testing.assert_array_equal(back.activation.values, ds.activation.values)
     assert back.attrs["method"] == "spreadr" and back.attrs["stopped_at"] == ds.attrs["stopped_at"]
     assert tf.to_spreadr_table(back).equals(tf.to_spreadr_table(ds))
+
+
+def test_the_spreadr_method_name_is_case_insensitive_like_the_solver_names():
+    net = tf.ConceptNetwork(["a", "b"], [("a", "b", "link", 1.0)])
+    ref = tf.simulate(net, stimuli=[tf.Pulse("a", 0, 1, amplitude=10)], t_end=3, solver="spreadr")
+    for name in ("Spreadr", " SPREADR", {"method": "SpreadR"}):
+        ds = tf.simulate(net, stimuli=[tf.Pulse("a", 0, 1, amplitude=10)], t_end=3, solver=name)
+        np.testing.assert_array_equal(ds.activation.values, ref.activation.values)

@@ -525,11 +525,12 @@ def _initial_state(network, model, initial, m):
     return out
 
 
-def _segments(network, labelled, t0, t_end, m, extra_bounds=()):
+def _segments(network, labelled, t0, t_end, m, extra_bounds=(), *, steps: bool = False):
     """Cut [t0, t_end] at every input change; list the active entries of each segment.
 
     ``labelled``: stimuli, or ``(key, stimulus)`` pairs whose key names them in errors
-    (plain stimuli are ``stimuli[k]``)."""
+    (plain stimuli are ``stimuli[k]``).  ``steps``: a discrete run whose last step is
+    ``t_end - 1`` (the messages count steps)."""
     labelled = [item if isinstance(item, tuple) else (f"stimuli[{k}]", item)
                 for k, item in enumerate(labelled)]
     bounds = {t0, t_end}
@@ -548,6 +549,8 @@ def _segments(network, labelled, t0, t_end, m, extra_bounds=()):
         if s.start >= t_end:
             # a shortened run (--set run.t_end=5) simply ends before this input: say so
             warnings.warn(ThoughtfieldWarning(
+                f"{key}.start: the {s.kind} on {s.concept!r} starts at step {s.start:g}, after "
+                f"the last step ({t_end - 1:g}); it has no effect in this run" if steps else
                 f"{key}.start: the {s.kind} on {s.concept!r} starts at t = {s.start:g}, at or "
                 f"after the end of the run (t_end = {t_end:g}); it has no effect in this run"),
                 stacklevel=2)

@@ -872,7 +872,8 @@ def _check_stimuli(stims, ctx):
     run = ctx["run"]
     last = run.t_end + 1 if _discrete(ctx["solver"]) else run.t_end   # steps t0..t_end
     labels = getattr(stims, "labels", ()) or [f"stimuli[{k}]" for k in range(len(stims))]
-    _segments(ctx.network, list(zip(labels, stims)), run.t0, last, run.members)
+    _segments(ctx.network, list(zip(labels, stims)), run.t0, last, run.members,
+              steps=_discrete(ctx["solver"]))
 
 
 register_section(Section(

@@ -206,18 +206,21 @@ def as_spreadr(solver) -> Spreadr:
     if isinstance(solver, Spreadr):
         return solver
     if isinstance(solver, str):
-        return Spreadr(method=solver)
+        return Spreadr(method=solver.strip().lower())
     if isinstance(solver, Mapping):
+        if isinstance(solver.get("method"), str):
+            solver = {**solver, "method": solver["method"].strip().lower()}
         return Spreadr.from_dict(solver)
     raise ConfigError(f"solver: expected 'spreadr', a Spreadr or a table (got {solver!r})")
 
 
 def is_discrete(solver) -> bool:
     """Whether ``solver`` (name, mapping or settings object) selects the discrete mode."""
-    if isinstance(solver, str):
-        return solver == "spreadr"
+    if isinstance(solver, str):   # method names are case-insensitive, as for the solvers
+        return solver.strip().lower() == "spreadr"
     if isinstance(solver, Mapping):
-        return solver.get("method") == "spreadr"
+        m = solver.get("method")
+        return isinstance(m, str) and m.strip().lower() == "spreadr"
     return bool(getattr(solver, "discrete", False))
 
 
@@ -349,12 +352,12 @@ class DiscreteSimulation:
         keep = np.where(leaf, 1.0, rr)
 
         stims = as_stimuli(stimuli)
-        for k, s in enumerate(stims):
-            if s.start > self.t_stop:
-                raise ConfigError(f"stimuli[{k}].start: the {s.kind} on {s.concept!r} starts at "
-                                  f"step {s.start:g}, after the last step ({self.t_stop}); "
-                                  "move it or lengthen the run")
-        seg_t, seg_ptr, ent = _segments(network, stims, float(self.t0), float(self.t_stop + 1), m)
+        labels = getattr(stimuli, "labels", None)   # a config's names (file rows included)
+        labelled = (list(zip(labels, stims)) if labels and len(labels) == len(stims)
+                    else list(stims))
+        # an input after the last step has no effect: a warning, as in the continuous mode
+        seg_t, seg_ptr, ent = _segments(network, labelled, float(self.t0),
+                                        float(self.t_stop + 1), m, steps=True)
         self.stimuli = stims
         self.problem = Spread(
             n=n, m=m, indptr=W.indptr.astype(np.uint64), indices=W.indices.astype(np.uint32),
