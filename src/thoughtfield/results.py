@@ -201,12 +201,13 @@ def model_coords(model, network, *, skip=()) -> dict:
         out[f"model_{name}"] = ("concept", np.asarray(values, dtype=np.float64), attrs)
     return out
 
+
 def relation_coords(network) -> dict:
     """The relations as structured coordinates on a ``relation`` dimension (the JSON
     attribute ``network`` stays the round-trip form): ``relation_source``,
     ``relation_target`` (concept names), ``relation_type``, ``relation_weight`` (the
-    weight given, before the type's gain and sign) and ``relation_directed`` (1: the
-    type acts from source to target only, 0: symmetric).  Only for networks of at most
+    weight given, before the type's gain and sign) and ``relation_directed`` (1: a
+    directed type, whose forward and reverse factors may differ; 0: symmetric).  Only for networks of at most
     :data:`EMBED_NETWORK_MAX_RELATIONS` relations and concepts, like the JSON form;
     larger ones (WordNet) store a summary, and a Dataset without relations has none."""
     if not hasattr(network, "relation_arrays"):
@@ -231,8 +232,9 @@ def relation_coords(network) -> dict:
         "relation_weight": (dim, np.asarray(r["weight"], dtype=np.float64),
                             {"long_name": "relation weight as given (before the type's gain "
                                           "and sign)", "units": "1"}),
-        "relation_directed": (dim, directed, {"long_name": "1: acts from source to target "
-                                                           "only; 0: symmetric"}),
+        "relation_directed": (dim, directed, {"long_name": "1: a directed type (forward and "
+                                                           "reverse factors may differ); 0: "
+                                                           "symmetric"}),
     }
     # built once per network as read-only Variables: a Dataset takes them without
     # converting the string arrays again (0.4 ms of a 3 ms run of a 21-concept model)

@@ -126,8 +126,6 @@ def main(args) -> int:
                                  else ""))
         else:
             fmt = ext
-    if ds is None:
-        ds = load_result(args.result)
     if args.out and len(kinds) == 1:
         targets = [(kinds[0], args.out)]
     else:
