@@ -490,3 +490,10 @@ def test_identical_members_are_not_called_a_mean():
     assert "mean of 3 members" in tf.plot_trajectories(noisy).get_title()
     assert "(mean of 3 members)" in activity_lines(noisy)[0]
     plt.close("all")
+
+
+def test_a_sweep_dimension_named_like_a_variable_is_not_taken_for_it():
+    from thoughtfield.plots_mechanisms import plot_evidence
+    ds = tf.simulate(tf.ConceptNetwork(["a"]), t_end=1.0).expand_dims(evidence=[1.0, 2.0])
+    with pytest.raises(tf.ConfigError, match=r"plot 'evidence': the result has no 'evidence'"):
+        plot_evidence(ds)

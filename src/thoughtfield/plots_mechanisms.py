@@ -30,7 +30,7 @@ def _axes(ax, figsize=(7.5, 4.2)):
 
 
 def _need(ds, var, what):
-    if var not in ds:
+    if var not in ds.data_vars:   # (a sweep dimension may share the name: not the variable)
         raise ConfigError(f"plot {what!r}: the result has no {var!r}; " + {
             "conflict": "define competition pools ([[pools]])",
             "idea_activation": "store ideas ([ideas])",
