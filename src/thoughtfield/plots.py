@@ -13,6 +13,7 @@ own with :func:`register_plot`.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -907,11 +908,8 @@ def animate_network(ds, path: str, *, frames: int = 60, fps: int = 10, dpi: int 
                           "path in a folder you can write to") from None
     finally:
         plt.close(fig)
-        if os.path.exists(tmp):
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
+        with contextlib.suppress(OSError):   # nothing left behind (gone after the rename)
+            os.unlink(tmp)
     return path
 
 

@@ -205,11 +205,11 @@ def structure_bytes(network) -> int:
     """Bytes of the relation coordinates (source, target and type names, weight, directed;
     :func:`~thoughtfield.results.relation_coords`) and the model's per-concept
     coordinates (:func:`~thoughtfield.results.model_coords`) as written."""
-    from .results import EMBED_NETWORK_MAX_RELATIONS, MODEL_COORDS
+    from .results import MODEL_COORDS, embeds_network
     n = network.n
     b = len(MODEL_COORDS) * (VAR_OVERHEAD + 8 * n)
     n_rel = network.n_relations
-    if 0 < n_rel <= EMBED_NETWORK_MAX_RELATIONS and n <= EMBED_NETWORK_MAX_RELATIONS:
+    if n_rel > 0 and embeds_network(network):
         cache = getattr(network, "_cache", None)
         if cache is not None and "structure_bytes" in cache:
             return b + cache["structure_bytes"]

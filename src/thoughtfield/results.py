@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
@@ -35,6 +36,13 @@ CHUNK_BYTES = 1 << 20
 
 #: Networks up to this many relations are embedded in full in the result attributes.
 EMBED_NETWORK_MAX_RELATIONS = 20_000
+
+
+def embeds_network(network) -> bool:
+    """Whether results describe ``network`` in full (its relations as JSON and as the
+    ``relation_*`` coordinates) rather than by a summary."""
+    return (network.n_relations <= EMBED_NETWORK_MAX_RELATIONS
+            and network.n <= EMBED_NETWORK_MAX_RELATIONS)
 
 
 #: Numeric lists longer than this (per-concept initial states, taus, biases, stored patterns)
@@ -85,7 +93,7 @@ def network_description(network) -> str:
     cache = getattr(network, "_cache", None)
     if cache is not None and "description" in cache:
         return cache["description"]
-    if network.n_relations <= EMBED_NETWORK_MAX_RELATIONS and network.n <= EMBED_NETWORK_MAX_RELATIONS:
+    if embeds_network(network):
         text = json.dumps(network.to_dict(), separators=(",", ":"))
     else:
         text = json.dumps({"summary": network.summary(),
@@ -212,8 +220,7 @@ def relation_coords(network) -> dict:
     larger ones (WordNet) store a summary, and a Dataset without relations has none."""
     if not hasattr(network, "relation_arrays"):
         return {}
-    n_rel = network.n_relations
-    if n_rel == 0 or n_rel > EMBED_NETWORK_MAX_RELATIONS or network.n > EMBED_NETWORK_MAX_RELATIONS:
+    if network.n_relations == 0 or not embeds_network(network):
         return {}
     cache = getattr(network, "_cache", None)
     if cache is not None and "relation_coords" in cache:
@@ -320,10 +327,8 @@ def file_dataset(ds: xr.Dataset, path) -> xr.Dataset:
     cp = attrs.get("config_path")
     if isinstance(cp, str) and os.path.isabs(cp):
         folder = os.path.dirname(os.path.abspath(os.fspath(path)))
-        try:
+        with contextlib.suppress(ValueError):   # another drive (Windows): kept absolute
             attrs["config_path"] = os.path.relpath(cp, folder).replace(os.sep, "/")
-        except ValueError:   # another drive (Windows): no relative path
-            pass
     out = ds.copy(deep=False)
     out.attrs = attrs
     for var in out.variables.values():   # how a file read back was stored does not matter:

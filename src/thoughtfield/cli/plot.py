@@ -183,12 +183,11 @@ STATE_KINDS = ("network", "basins")
 
 def _parse_value(text: str):
     """A number when it looks like one (int, then float), else the text."""
+    import contextlib
     t = text.strip()
     for conv in (int, float):
-        try:
+        with contextlib.suppress(ValueError):
             return conv(t)
-        except ValueError:
-            pass
     return t
 
 
