@@ -374,7 +374,9 @@ _junk_attr = st.one_of(
                      '{"concepts": ["a"]}', "[" * 5000 + "]" * 5000, '{"kind": "pulse"}',
                      '[{"concept": 3, "start": "x"}]', '[{"concept": "sun", "start": "soon"}]',
                      '{"tau": "x"}', '{"rtol": "x", "atol": []}', "1" * 5000, "\x1b[31m"]),
-    st.text(st.characters(exclude_characters="\x00"), max_size=20))
+    # a NetCDF attribute is UTF-8: lone surrogates cannot be written at all, so they cannot
+    # be in a file either
+    st.text(st.characters(exclude_characters="\x00", exclude_categories=("Cs",)), max_size=20))
 
 
 @settings(FAST, max_examples=25)
