@@ -114,8 +114,8 @@ def main():
                          solver=tf.Solver("dopri5", rtol=1e-5, atol=1e-8))
         cont.append(time.perf_counter() - t)
         t = time.perf_counter()
-        dsim = tf.Simulation(spread_net, stimuli=[tf.Pulse("dog.n.01", 0, 1, 1.0)], t_end=100,
-                             solver=tf.Spreadr(retention=0.5, decay=0.05))
+        dsim = tf.make_simulation(spread_net, stimuli=[tf.Pulse("dog.n.01", 0, 1, 1.0)], t_end=100,
+                                  solver=tf.Spreadr(retention=0.5, decay=0.05))
         dd = dsim.run()
         disc.append(time.perf_counter() - t)
     print(f"continuous run, noun network ({nouns.n} concepts, {normed.weight_matrix().nnz} "
@@ -157,8 +157,8 @@ def main():
     t_tf, t_np, t_sp, t_kernel = [], [], [], []
     for _ in range(R):
         t = time.perf_counter()
-        sim = tf.Simulation(net, stimuli=[tf.Pulse(names[start], 0, 1, 100.0)], t_end=steps,
-                            solver=tf.Spreadr(retention=r, decay=d, suppress=sup))
+        sim = tf.make_simulation(net, stimuli=[tf.Pulse(names[start], 0, 1, 100.0)], t_end=steps,
+                                 solver=tf.Spreadr(retention=r, decay=d, suppress=sup))
         ds = sim.run()
         t_tf.append(time.perf_counter() - t)
         t_kernel.append(sim.wall_time)

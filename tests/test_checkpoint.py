@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 import thoughtfield as tf
-from thoughtfield import checkpoint as ck
+from thoughtfield import _version, checkpoint as ck
 from thoughtfield._problem import State
 from thoughtfield.cli import main
 
@@ -212,7 +212,7 @@ def test_checkpoint_of_another_kind_or_version_is_refused(checkpoint_file, monke
     with pytest.raises(ck.CheckpointError, match=r"a checkpoint of a continuous run cannot "
                                                  r"resume a discrete run"):
         _cfg("spreadr").simulation().load_checkpoint(checkpoint_file)
-    monkeypatch.setattr(tf, "__version__", "99.0")
+    monkeypatch.setattr(_version, "__version__", "99.0")
     with pytest.raises(ck.CheckpointError, match=r"written by thoughtfield 0.1.0, this is 99.0"):
         _cfg("euler_maruyama").simulation().load_checkpoint(checkpoint_file)
     with pytest.raises(ck.CheckpointError, match=r"nope.ckpt: checkpoint not found"):

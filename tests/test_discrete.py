@@ -294,8 +294,8 @@ def test_chunked_advance_equals_full_run():
     A, names, r, inj, stim = random_case(seed=4)
     net = tf.ConceptNetwork.from_scipy(A, names, relation="link")
     full = tf.simulate(net, stimuli=stim, t_end=15, solver=tf.Spreadr(retention=r, decay=0.1))
-    sim = tf.Simulation(net, stimuli=stim, t_end=15, solver={"method": "spreadr",
-                                                             "retention": r, "decay": 0.1})
+    sim = tf.make_simulation(net, stimuli=stim, t_end=15,
+                             solver={"method": "spreadr", "retention": r, "decay": 0.1})
     assert isinstance(sim, tf.DiscreteSimulation)
     for _ in range(4):
         sim.advance(4)
@@ -388,10 +388,10 @@ def test_memory_limit():
     net = tf.ConceptNetwork(["x", "y"], [("x", "y", "link")])
     with pytest.raises(tf.ResourceError, match=r"this run may need about .* \(max_memory\); "
                                                "save less often"):
-        tf.Simulation(net, solver="spreadr", t_end=10**6, max_memory=1e6)
+        tf.make_simulation(net, solver="spreadr", t_end=10**6, max_memory=1e6)
     with pytest.raises(tf.ConfigError, match="max_memory: must be > 0"):
-        tf.Simulation(net, solver="spreadr", t_end=10, max_memory=-1)
-    tf.Simulation(net, solver="spreadr", t_end=10**6, save_every=10**5, max_memory=1e6)
+        tf.make_simulation(net, solver="spreadr", t_end=10, max_memory=-1)
+    tf.make_simulation(net, solver="spreadr", t_end=10**6, save_every=10**5, max_memory=1e6)
 
 
 def test_result_file_round_trip(tmp_path):
@@ -411,3 +411,13 @@ def test_the_spreadr_method_name_is_case_insensitive_like_the_solver_names():
     for name in ("Spreadr", " SPREADR", {"method": "SpreadR"}):
         ds = tf.simulate(net, stimuli=[tf.Pulse("a", 0, 1, amplitude=10)], t_end=3, solver=name)
         np.testing.assert_array_equal(ds.activation.values, ref.activation.values)
+
+
+def test_simulation_is_the_continuous_mode_and_make_simulation_chooses():
+    net = tf.ConceptNetwork({"a": "image", "b": "idea"}, [("a", "b")])
+    with pytest.raises(tf.ConfigError, match=r"solver: 'spreadr' is the discrete mode.*"
+                                             r"tf\.make_simulation"):
+        tf.Simulation(net, solver="spreadr", t_end=3)
+    assert type(tf.make_simulation(net, solver="spreadr", t_end=3)) is tf.DiscreteSimulation
+    assert type(tf.make_simulation(net, solver=tf.Spreadr(), t_end=3)) is tf.DiscreteSimulation
+    assert type(tf.make_simulation(net, t_end=3)) is tf.Simulation

@@ -616,7 +616,7 @@ def _spreadr_sim(**kw):
     args = dict(stimuli=[tf.Pulse("c0", 0, 3, 1.0), tf.Pulse("c4", 40, 45, 0.5)],
                 solver=tf.Spreadr(retention=0.6, decay=0.01), t_end=300, save_every=7, seed=2)
     args.update(kw)
-    return tf.Simulation(net, **args)
+    return tf.make_simulation(net, **args)
 
 
 @pytest.mark.parametrize("budget", [1, 5, 64])

@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 import thoughtfield as tf
 import thoughtfield.results  # noqa: F401  (tf.results: the writer the tests replace)
 from thoughtfield import checkpoint as ck
-from thoughtfield import resources
+from thoughtfield import _sizes as sizes, resources
 from thoughtfield.cli import main
 
 from _configs import TINY
@@ -195,7 +195,7 @@ def test_a_run_that_fits_without_checkpoints_is_not_refused(tmp_path, monkeypatc
     est = resources.estimate(sim)
     free = est.file_bytes + 16 * 1024 + est.checkpoint_bytes // 4
     assert est.file_bytes + 2 * est.checkpoint_bytes > free    # what was reserved before
-    monkeypatch.setattr(resources, "free_disk", lambda path: free)
+    monkeypatch.setattr(sizes, "free_disk", lambda path: free)
     code = main(["run", str(cfg), "--out", str(tmp_path / "r.nc"), "--quiet",
                  "--checkpoint-every", "0"])
     assert code == 0
@@ -207,7 +207,7 @@ def test_checkpoints_are_skipped_while_they_would_not_leave_room_for_the_result(
                                                                                   monkeypatch):
     cfg = tf.load_config(TINY, overrides=["run.save_dt=0.001"])
     free = [10**12]
-    monkeypatch.setattr(resources, "free_disk", lambda path: free[0])
+    monkeypatch.setattr(sizes, "free_disk", lambda path: free[0])
     sim = cfg.simulation()
     saver = ck.Checkpointer(sim, tmp_path / "c.ckpt", every=0)
     sim.advance(2000)
@@ -267,7 +267,7 @@ def _unshare_ok() -> bool:
 
 _NO_DISK_CHECK = """
 import sys
-import thoughtfield.resources as r
+import thoughtfield._sizes as r
 r.free_disk = lambda path: None       # free space unknown (e.g. a network file system)
 from thoughtfield.cli import main
 sys.exit(main(sys.argv[1:]))
@@ -458,9 +458,9 @@ def test_the_memory_estimate_covers_the_measured_peak(tmp_path, case):
     tracemalloc.start()
     try:
         save = {k: c[k] for k in ("save_dt", "save_every") if k in c}
-        sim = tf.Simulation(net, model, [tf.Pulse("c0", amplitude=1.0, start=0, stop=1)],
-                            t_end=c.get("t_end", 2.0), members=c.get("members", 1),
-                            solver=c.get("solver"), seed=1, **save)
+        sim = tf.make_simulation(net, model, [tf.Pulse("c0", amplitude=1.0, start=0, stop=1)],
+                                 t_end=c.get("t_end", 2.0), members=c.get("members", 1),
+                                 solver=c.get("solver"), seed=1, **save)
         ds = sim.run()
         tf.save_result(ds, tmp_path / "r.nc")
         del ds

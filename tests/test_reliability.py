@@ -18,7 +18,7 @@ import xarray as xr
 
 import thoughtfield as tf
 import thoughtfield.results  # noqa: F401  (tf.results: the writer the tests replace)
-from thoughtfield import resources
+from thoughtfield import _sizes, resources
 from thoughtfield.cli import main
 
 from _configs import TINY
@@ -154,7 +154,7 @@ def test_estimate_sizes_match_the_run(tmp_path):
 def test_disk_guard_refuses_before_running(tmp_path, monkeypatch, capsys):
     cfg = tmp_path / "tiny.toml"
     cfg.write_text(TINY)
-    monkeypatch.setattr(resources, "free_disk", lambda path: 10_000)
+    monkeypatch.setattr(_sizes, "free_disk", lambda path: 10_000)
     code = main(["run", str(cfg), "--out", str(tmp_path / "r.nc")])
     _, err = capsys.readouterr()
     assert code == 2

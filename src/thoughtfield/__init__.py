@@ -16,7 +16,7 @@ import copyreg as _copyreg
 import sys as _sys
 import types as _types
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 # The public names, each with the module that defines it.  They are imported on first use
 # (PEP 562), so ``import thoughtfield`` -- and ``thoughtfield --help`` or ``validate`` --
@@ -35,10 +35,10 @@ _EXPORTS = {
     # configs
     "SimulationConfig": "config", "load_config": "config", "run_config": "config",
     # running
-    "simulate": "simulate", "Simulation": "simulate", "compile_kernels": "_warmup",
+    "simulate": "simulate", "Simulation": "simulate", "make_simulation": "simulate", "compile_kernels": "_warmup",
     "Spreadr": "discrete", "DiscreteSimulation": "discrete", "to_spreadr_table": "discrete",
-    "Condition": "protocol", "Protocol": "protocol", "run_protocol": "protocol",
-    "trial_summary": "protocol", "format_trial_summary": "protocol",
+    "Condition": "protocol", "Protocol": "protocol", "run_protocol": "trials",
+    "trial_summary": "readouts", "format_trial_summary": "readouts",
     "sweep": "sweeps", "Sweep": "sweeps", "readout": "sweeps", "point_seed": "sweeps",
     "point_config": "sweeps", "plot_sweep": "sweeps",
     # results

@@ -228,7 +228,7 @@ def check_declared(ds, p: str, *, error=ResourceError) -> int:
     """Bytes that loading the (lazily opened) Dataset ``ds`` would allocate, compared with
     the memory guard (``THOUGHTFIELD_MAX_MEMORY`` or 80 % of the available memory) before
     anything is read.  Returns the byte count."""
-    from .simulate import memory_limit
+    from ._limits import memory_limit
     total = 0
     for name, var in ds.variables.items():
         n = 1

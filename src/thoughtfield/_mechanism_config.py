@@ -19,7 +19,8 @@ from ._schema import (REQUIRED, Bool, Choice, Field, Int, ListOf, MapOf, OneOf, 
 from .config import (TIME, _SECTIONS, _STIMULUS, _build_stimuli, _prefixed, register_section,
                      section)
 from .errors import ConfigError
-from .protocol import CARRY, Condition, Protocol, check_protocol, run_protocol
+from .protocol import CARRY, Condition, Protocol
+from .trials import check_protocol, run_protocol
 
 _NAMES = ListOf(Str(name=True), min_len=1, unique=True)
 

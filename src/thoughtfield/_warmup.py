@@ -18,10 +18,9 @@ compiled once per process, with their own one-line notice.
 
 from __future__ import annotations
 
+import importlib
 import sys
 import time
-
-import numpy as np
 
 #: Wall time of a cold compile of every kernel on an idle 2-core machine (measured; the
 #: notice quotes it so that a silent minute is not mistaken for a hang).
@@ -86,32 +85,30 @@ def _Listener(watch):
     return L()
 
 
-def _tiny_network():
+def tiny_network():
+    """A two-concept network built by the real classes, so that the argument types of the
+    kernels loaded on it are those of every run."""
     from .network import ConceptNetwork
     return ConceptNetwork({"a": "image", "b": "idea"}, [("a", "b", "association", 0.5)])
 
 
-def _load_continuous(full: bool = True) -> None:
-    """The kernels of the continuous mode, on a tiny problem built by the real classes (so
-    the argument types are those of every run): the integrator (and ``apply_segment``)
-    that every run calls; with ``full``, also those only some runs call."""
-    from ._kernels.rhs import outputs, store
-    from .simulate import Simulation
-    sim = Simulation(_tiny_network(), t_end=1.0, solver="dopri5", seed=0)  # apply_segment
-    sim.call_kernel(sim.n_saved)            # integrate, doing nothing: i_hi == i_lo
-    if full:
-        store(sim.problem, sim.work, sim.state.y, np.empty(sim.row_size))
-        outputs(sim.problem, sim.work, sim.state.y, np.empty(sim.network.n * sim.members))
+#: The kernels of each path, loaded (or compiled) by a function of a tiny problem; the
+#: engines register their own (``register_path``) when imported.
+PATHS: dict = {}
+#: The modules that register the paths, imported when every path must be compiled.
+PATH_MODULES = ("thoughtfield.simulate", "thoughtfield.discrete")
 
 
-def _load_discrete(full: bool = True) -> None:
-    from .discrete import DiscreteSimulation, Spreadr
-    sim = DiscreteSimulation(_tiny_network(), solver=Spreadr(), t_end=1)  # inject, first_bad, below
-    sim.advance(1)                          # run
+def register_path(name: str, load) -> None:
+    """Register ``load(full: bool)``, which loads (or compiles) the kernels of path ``name``
+    by running a tiny problem; ``full`` also loads those only some runs call."""
+    PATHS[name] = load
 
 
-#: The kernels of each path, loaded (or compiled) by a function of a tiny problem.
-PATHS = {"continuous": _load_continuous, "discrete": _load_discrete}
+def _every_path() -> dict:
+    for name in PATH_MODULES:
+        importlib.import_module(name)
+    return PATHS
 
 
 def _notice() -> str:
@@ -129,7 +126,7 @@ def ensure(path: str) -> None:
     with CompileWatch(_notice()) as watch:
         PATHS[path](full=False)   # a warm cache: load what every run of the path needs
         if watch.all_events:      # a cold one: compile everything, every path
-            for other, load in PATHS.items():
+            for other, load in _every_path().items():
                 _checked.add(other)
                 load(full=True)
     if watch.all_events:
@@ -146,7 +143,7 @@ def compile_kernels(*, verbose: bool = False) -> dict:
     """
     t = time.perf_counter()
     with CompileWatch(_notice() if verbose else None) as watch:
-        for path, load in PATHS.items():
+        for path, load in _every_path().items():
             _checked.add(path)
             load()
     return {"seconds": time.perf_counter() - t, "compiled": sorted(set(watch.compiled)),

@@ -42,6 +42,7 @@ import zipfile
 import numpy as np
 
 from .errors import CheckpointError, ThoughtfieldError
+from . import _sizes, _version as _package
 
 #: Layout version of checkpoint files.
 FORMAT = 1
@@ -55,13 +56,11 @@ def checkpoint_path(result_path) -> str:
 
 
 def _version() -> str:
-    from . import __version__
-    return __version__
+    return _package.__version__
 
 
 def _kind(sim) -> str:
-    from .discrete import DiscreteSimulation
-    return "discrete" if isinstance(sim, DiscreteSimulation) else "continuous"
+    return sim.mode
 
 
 # ------------------------------------------------------------------ fingerprint
@@ -542,18 +541,17 @@ class Checkpointer:
     def _fits(self) -> bool:
         """Whether a checkpoint now leaves room on the disk for the result; else warn (once)
         and skip it (the previous checkpoint stays; the next one is tried later)."""
-        from . import resources
-        free = resources.free_disk(self.path)
+        free = _sizes.free_disk(self.path)
         if free is None:
             return True
-        need = resources.checkpoint_bytes(_arrays(self.sim))
+        need = _sizes.checkpoint_bytes(_arrays(self.sim))
         if need + self.reserve <= free:
             return True
         if not self.skipped:
             warnings.warn(
                 f"{self.path}: no checkpoint written: it needs about "
-                f"{resources.human_bytes(need)} but only {resources.human_bytes(free)} is free "
-                f"on the disk, and {resources.human_bytes(self.reserve)} is kept for the "
+                f"{_sizes.human_bytes(need)} but only {_sizes.human_bytes(free)} is free "
+                f"on the disk, and {_sizes.human_bytes(self.reserve)} is kept for the "
                 "result; the run goes on and checkpoints again once there is room",
                 RuntimeWarning, stacklevel=3)
         self.skipped += 1

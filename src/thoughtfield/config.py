@@ -1272,12 +1272,13 @@ class SimulationConfig:
         return kwargs
 
     def simulation(self, **extra):
-        """A prepared :class:`~thoughtfield.Simulation` (compiled kernels run only on
-        ``.run()``/``.advance()``)."""
-        from .simulate import Simulation
+        """A prepared :class:`~thoughtfield.Simulation` (a
+        :class:`~thoughtfield.DiscreteSimulation` for the spreadr mode; compiled kernels
+        run only on ``.run()``/``.advance()``)."""
+        from .simulate import make_simulation
         kwargs = self.simulation_kwargs()
         kwargs.update(extra)
-        return Simulation(**kwargs)
+        return make_simulation(**kwargs)
 
     def annotate(self, ds):
         """Add the config's provenance to a result's attributes (in place; returns ``ds``)."""

@@ -62,7 +62,7 @@ from ._kernels.discrete import first_bad as _first_bad
 from ._kernels.discrete import below as _below
 from ._kernels.discrete import inject as _inject
 from ._kernels.discrete import run as _run
-from ._warmup import ensure as ensure_kernels
+from ._warmup import ensure as ensure_kernels, register_path as register_kernel_path, tiny_network
 from .build import _initial_state, _segments
 from .errors import ConfigError, DivergenceError, ResourceError, SolverError
 from .model import Model, _check_per_concept, resolve_per_concept
@@ -250,9 +250,10 @@ def spreading_matrix(network: ConceptNetwork, negative: str = "error"):
 
 
 class DiscreteSimulation:
-    """A prepared discrete run (the counterpart of :class:`~thoughtfield.Simulation`,
-    which returns one of these when its solver is ``"spreadr"``)."""
+    """A prepared discrete run (the counterpart of :class:`~thoughtfield.Simulation`;
+    :func:`~thoughtfield.make_simulation` prepares one when the solver is ``"spreadr"``)."""
 
+    mode = "discrete"     # the engine (checkpoints record it)
     _interrupt = None   # the last Interrupted whose partial result is not yet assembled
 
     def __init__(self, network: ConceptNetwork, model: Model | None = None, stimuli=None, *,
@@ -318,7 +319,7 @@ class DiscreteSimulation:
             raise ConfigError(f"t_end: {self.t_stop - self.t0} steps do not fit a 64-bit counter; "
                               "run at most 2**62 steps")
         self._warn_long(network)
-        from .simulate import _gib, memory_limit
+        from ._limits import gib as _gib, memory_limit
         limit, source = memory_limit(max_memory)
         saves = (self.save_at.size + 2 if self.save_at is not None
                  else (self.t_stop - self.t0) // self.save_every + 2)
@@ -428,7 +429,7 @@ class DiscreteSimulation:
 
     def advance(self, steps: int | None = None) -> None:
         """Run up to ``steps`` more steps (default: to the end), keeping the saved rows."""
-        from .simulate import KERNEL_CALL_S
+        from ._limits import KERNEL_CALL_S
         if self.done:
             return
         if self._interrupt is not None:   # freeze the partial result of an interruption
@@ -646,3 +647,12 @@ def to_spreadr_table(ds, include_t0: bool = False):
         "activation": vals.ravel(),
         "time": tint if np.array_equal(tint, t) else t,
     })
+
+
+def _load_kernels(full: bool = True) -> None:
+    """The kernels of the discrete mode (inject, first_bad, below, run) on a tiny problem."""
+    sim = DiscreteSimulation(tiny_network(), solver=Spreadr(), t_end=1)
+    sim.advance(1)
+
+
+register_kernel_path("discrete", _load_kernels)

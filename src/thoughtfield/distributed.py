@@ -823,7 +823,7 @@ def _check_memory(cfg, sw) -> None:
     """The combined result is held in memory (and written) at the end: refuse sweeps
     whose activations would not fit, before running anything."""
     from .errors import ResourceError
-    from .simulate import _gib, memory_limit
+    from ._limits import gib as _gib, memory_limit
     per = _bytes_per_point(cfg, sw)
     need = sw.n_points * per
     limit, source = memory_limit(None)

@@ -263,7 +263,7 @@ def _check_dense(p, width: int) -> None:
     """A dense ``width x width`` matrix must fit the memory guard before it is allocated."""
     from ._inputs import human
     from .errors import ResourceError
-    from .simulate import memory_limit
+    from ._limits import memory_limit
     need = 8 * width * width
     limit, source = memory_limit(None)
     if limit is not None and need > limit:

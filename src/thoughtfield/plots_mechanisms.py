@@ -335,7 +335,7 @@ def plot_trials(ds, ax=None, *, by_previous: bool = True):
     the whole trial sequence -- or, without an ensemble, of the trials."""
     if "trial" not in ds.dims or "response_time" not in ds:
         raise ConfigError("plot 'trials': needs a protocol result")
-    from .protocol import trial_summary
+    from .readouts import trial_summary
     ax = _axes(ax)
     s = trial_summary(ds, by_previous=by_previous)
     conds = [str(c) for c in s.condition.values]

@@ -453,10 +453,139 @@ def _train_lines(ds, top=5) -> list[str]:
 def _trial_lines(ds, top=5) -> list[str]:
     if "trial" not in ds.dims or "condition" not in ds:
         return []
-    from .protocol import format_trial_summary
     return [f"{ds.sizes['trial']} trials" + (f" x {ds.sizes['member']} members"
                                              if "member" in ds.dims else "")] + \
         format_trial_summary(ds).splitlines()
+
+
+def trial_summary(ds: xr.Dataset, *, by_previous: bool = False, pools=None) -> xr.Dataset:
+    """Per-condition summary of a protocol result: ``n`` (trials x members), ``accuracy``,
+    ``mean_rt`` (correct responses), ``mean_rt_error``, ``no_response`` (fraction),
+    ``conflict`` (mean conflict at the response) and ``control`` (mean at trial start).
+    With ``by_previous`` the first trial is dropped and the summary has dimensions
+    ``(previous, condition)`` -- sequential effects such as the conflict adaptation
+    (Gratton) effect.
+
+    ``conflict`` is the conflict the monitor sees, not a sum over every pool: the conflict
+    energy at the response (at the end of the trial without one) summed over the pools
+    the controller monitors (what drives it; each pool's ``E = -sum_{i != j} w_ij a_i a_j``
+    is in ``conflict_at_response(trial, pool)``).  With several controllers it has a
+    ``controller`` dimension, one value per controller; with none, it sums every pool.
+    ``pools=`` (a name or a list) sums those pools instead, without a ``controller``
+    dimension.  ``conflict.attrs["pools"]`` names the pools used (``"a,b"``; per
+    controller ``"c1: a; c2: a,b"``)."""
+    if "trial" not in ds.dims or "condition" not in ds:
+        raise ConfigError("trial_summary: not a protocol result (no 'trial' dimension)")
+    pool_names = [str(p) for p in ds["pool"].values] if "pool" in ds.coords else []
+    groups = None           # per controller: (name, pools)
+    if pools is None:
+        if "monitor" in ds and ds["monitor"].sizes.get("controller", 0) > 1:
+            mon = ds["monitor"].transpose("controller", "pool").values
+            groups = [(str(c), [p for p, m in zip(pool_names, row) if m])
+                      for c, row in zip(ds["controller"].values, mon)]
+            pools = sorted({p for _, ps in groups for p in ps}, key=pool_names.index)
+        else:
+            mon = ds["pool_monitored"].values if "pool_monitored" in ds else np.zeros(0, bool)
+            pools = [p for p, m in zip(pool_names, mon) if m] or pool_names
+    else:
+        pools = [pools] if isinstance(pools, str) else list(pools)
+        bad = [p for p in pools if p not in pool_names]
+        if bad:
+            raise ConfigError(f"trial_summary: pools: unknown pool {bad[0]!r}; the result has "
+                              f"{', '.join(map(repr, pool_names)) or 'no pools'}; pass some of "
+                              f"those, or pools=None for the monitored ones")
+    cond = ds.condition.values
+    names = list(dict.fromkeys(cond.tolist()))
+
+    def stack(v):
+        a = ds[v]
+        if "member" in a.dims:
+            a = a.transpose("trial", "member", ...)
+        else:
+            a = a.expand_dims("member", axis=1)
+        return np.asarray(a.values)
+
+    choice = stack("choice")
+    ok = stack("correct").astype(bool)
+    rt = stack("response_time")
+    conf = None
+    if "conflict_at_response" in ds and pools:
+        per_pool = stack("conflict_at_response")
+        if groups is None:
+            sel_pools = np.array([pool_names.index(p) for p in pools])
+            conf = per_pool[:, :, sel_pools].sum(axis=2)
+        else:   # (trial, member, controller)
+            conf = np.stack([per_pool[:, :, [pool_names.index(p) for p in ps]].sum(axis=2)
+                             for _, ps in groups], axis=2)
+    ctl = stack("control").mean(axis=2) if "control" in ds else None
+
+    def summarise(sel):
+        c, o, r = choice[sel], ok[sel], rt[sel]
+        out = {"n": float(o.size), "accuracy": float(o.mean()) if o.size else np.nan,
+               "no_response": float((c == "").mean()) if c.size else np.nan}
+        rc = r[o & np.isfinite(r)]
+        re = r[~o & np.isfinite(r)]
+        out["mean_rt"] = float(rc.mean()) if rc.size else np.nan
+        out["mean_rt_error"] = float(re.mean()) if re.size else np.nan
+        if groups is None:
+            out["conflict"] = float(conf[sel].mean()) if conf is not None and o.size else np.nan
+        else:
+            out["conflict"] = (conf[sel].mean(axis=(0, 1)) if o.size
+                               else np.full(len(groups), np.nan))
+        out["control"] = float(ctl[sel].mean()) if ctl is not None and o.size else np.nan
+        return out
+
+    keys = ("n", "accuracy", "mean_rt", "mean_rt_error", "no_response", "conflict", "control")
+    extra = {} if groups is None else {"conflict": ("controller",)}
+    ctrl_coord = {} if groups is None else {
+        "controller": np.array([g[0] for g in groups], dtype=object)}
+    used = (",".join(pools) if groups is None else
+            "; ".join(f"{c}: {','.join(ps)}" for c, ps in groups))
+    if not by_previous:
+        rows = [summarise(cond == nm) for nm in names]
+        res = xr.Dataset({k: (("condition",) + extra.get(k, ()), np.array([r[k] for r in rows]))
+                          for k in keys},
+                         coords={"condition": np.array(names, dtype=object), **ctrl_coord})
+        res["conflict"].attrs["pools"] = used
+        return res
+    prev = np.concatenate([[None], cond[:-1]])
+    width = {"conflict": (len(groups),)} if groups is not None else {}
+    out = {k: np.full((len(names), len(names)) + width.get(k, ()), np.nan) for k in keys}
+    for i, pn in enumerate(names):
+        for j, nm in enumerate(names):
+            sel = (prev == pn) & (cond == nm)
+            if sel.any():
+                r = summarise(sel)
+                for k in keys:
+                    out[k][i, j] = r[k]
+    res = xr.Dataset({k: (("previous", "condition") + extra.get(k, ()), v) for k, v in out.items()},
+                     coords={"previous": np.array(names, dtype=object),
+                             "condition": np.array(names, dtype=object), **ctrl_coord})
+    res["conflict"].attrs["pools"] = used
+    return res
+
+
+def format_trial_summary(ds: xr.Dataset) -> str:
+    """A plain-text table of :func:`trial_summary` (what ``thoughtfield run`` prints), with
+    the most frequent choice of each condition."""
+    s = trial_summary(ds)
+    choice = ds["choice"]
+    per = [str(c) for c in s["controller"].values] if "controller" in s["conflict"].dims else []
+    heads = [f"conflict {c}" for c in per] or ["conflict"]
+    width = max([10] + [len(h) + 2 for h in heads])
+    lines = [f"{'condition':<16}{'trials':>8}{'accuracy':>10}{'mean RT':>10}{'RT err':>10}"
+             f"{'no resp':>9}" + "".join(f"{h:>{width}}" for h in heads) + "  most chosen"]
+    for c in s.condition.values:
+        r = s.sel(condition=c)
+        confs = [float(v) for v in np.atleast_1d(r.conflict.values)]
+        ch = np.asarray(choice.isel(trial=np.flatnonzero(ds.condition.values == c)).values).ravel()
+        names, counts = np.unique(ch.astype(str), return_counts=True)
+        k = int(np.argmax(counts))
+        top = f"{names[k] or '(none)'} {counts[k] / ch.size:.2f}"
+        lines.append(f"{str(c):<16}{int(r.n):>8d}{float(r.accuracy):>10.3f}{float(r.mean_rt):>10.3f}"
+                     f"{float(r.mean_rt_error):>10.3f}{float(r.no_response):>9.3f}"
+                     + "".join(f"{v:>{width}.4f}" for v in confs) + f"  {top}")
+    return "\n".join(lines)
 
 
 def _register_summaries():

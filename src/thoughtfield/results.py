@@ -5,12 +5,13 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import tempfile
 
 import numpy as np
 import xarray as xr
 
 from .errors import ConfigError, ResourceError, ThoughtfieldError
+from ._sizes import check_disk, encoded_bytes
+from ._version import __version__
 
 #: The CF conventions version of the result files (global attribute ``Conventions``).
 CONVENTIONS = "CF-1.10"
@@ -80,7 +81,6 @@ def compact_description(obj):
 
 
 def _version() -> str:
-    from . import __version__
     return __version__
 
 
@@ -306,7 +306,6 @@ def save_result(ds: xr.Dataset, path, *, overwrite: bool = False, compress: bool
     a copied folder gives the same bytes).
     """
     from ._files import OutputLock
-    from .resources import check_disk, encoded_bytes
     path = os.fspath(path)
     if os.path.isdir(path):
         raise ConfigError(f"{path}: is a folder; give a file name")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import time as _time
 
 import numpy as np
@@ -16,8 +15,11 @@ from ._problem import (F_ERRPREV, F_H, F_T, F_TBAD, I_ACC, I_BAD, I_BUDGET, I_NE
                        I_STATUS, I_STEPS, ST_CHOICE, ST_MAX_STEPS, ST_NONFINITE, ST_OK, ST_RANGE,
                        ST_STEADY, ST_STEP_TOO_SMALL, STATUS_NAMES, State, Work, mechanism_arrays,
                        pack_work)
-from ._warmup import ensure as ensure_kernels
+from ._limits import KERNEL_CALL_S, gib as _gib, memory_limit
+from ._warmup import THREADED_COMPILE_S, CompileWatch, tiny_network
+from ._warmup import ensure as ensure_kernels, register_path as register_kernel_path
 from .build import build_method, build_problem, save_times
+from .discrete import DiscreteSimulation, is_discrete
 from .errors import ConfigError, DivergenceError, ResourceError, SolverError
 from .model import Model
 from .network import ConceptNetwork
@@ -28,10 +30,6 @@ from .solvers import as_solver
 BLOCK_ROWS = 256
 #: Output buffer handed to one kernel call (bytes); sets the progress/checkpoint granularity.
 CHUNK_BYTES = 32 * 2**20
-#: Seconds one kernel call aims at: the kernel returns after a step budget calibrated to
-#: this (results do not depend on it), so that SIGINT/SIGTERM, progress and checkpoints
-#: act within about a second however long the stretch between two save times.
-KERNEL_CALL_S = 0.25
 
 
 #: Work (edges x members + states) above which the right-hand side runs on several threads
@@ -60,43 +58,6 @@ def parallel_tasks(work: int, threads: int | None) -> int:
     return 1 if n <= 1 else 4 * n
 
 
-def available_memory() -> int | None:
-    """Bytes of memory available to a new allocation (Linux ``MemAvailable``), or None."""
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):
-        return None
-
-
-def memory_limit(max_memory: float | None) -> tuple[int | None, str]:
-    """The byte limit for one run and where it comes from: ``max_memory`` (bytes), else the
-    environment variable ``THOUGHTFIELD_MAX_MEMORY`` (bytes, or with a K/M/G suffix), else
-    80 % of the available memory."""
-    if max_memory is not None:
-        return int(V.positive("max_memory", max_memory)), "max_memory"
-    env = os.environ.get("THOUGHTFIELD_MAX_MEMORY")
-    if env:
-        mult = {"k": 2**10, "m": 2**20, "g": 2**30}.get(env[-1].lower(), 1)
-        try:
-            return int(float(env[:-1] if mult > 1 else env) * mult), "THOUGHTFIELD_MAX_MEMORY"
-        except ValueError:
-            raise ConfigError(f"THOUGHTFIELD_MAX_MEMORY: must be a number of bytes, optionally "
-                              f"with K/M/G (got {env!r})") from None
-    avail = available_memory()
-    return (None, "") if avail is None else (int(0.8 * avail), "80% of available memory")
-
-
-def _gib(b: float) -> str:
-    return f"{b / 2**30:.3g} GiB" if b >= 2**27 else f"{b / 2**20:.3g} MiB"
-
-
 def member_seeds(seed: int, m: int, key: tuple[int, ...] = ()) -> np.ndarray:
     """xoshiro256** states for ``m`` members derived from ``(seed, *key, member)``:
     ``SeedSequence([seed, *key, k]).generate_state(4, np.uint64)`` for each member ``k``
@@ -110,17 +71,13 @@ class Simulation:
     """A prepared run: validated, lowered, ready to integrate in chunks.
 
     Most users call :func:`simulate`; this class exposes the chunked driver for
-    checkpointing, progress reporting and ensembles.  With the discrete solver
-    ``"spreadr"`` it returns a :class:`~thoughtfield.discrete.DiscreteSimulation`.
+    checkpointing, progress reporting and ensembles.  It integrates the continuous
+    dynamics; :func:`make_simulation` prepares either this or, for the discrete solver
+    ``"spreadr"``, a :class:`~thoughtfield.discrete.DiscreteSimulation`.
     """
 
+    mode = "continuous"   # the engine (checkpoints record it)
     _interrupt = None   # the last Interrupted whose partial result is not yet assembled
-
-    def __new__(cls, *args, **kwargs):
-        from .discrete import DiscreteSimulation, is_discrete
-        if cls is Simulation and is_discrete(kwargs.get("solver")):
-            return DiscreteSimulation(*args, **kwargs)
-        return super().__new__(cls)
 
     def __init__(self, network: ConceptNetwork, model: Model | None = None, stimuli=None, *,
                  t_end: float = 10.0, t0: float = 0.0, solver=None, save_dt=None, save_at=None,
@@ -132,6 +89,10 @@ class Simulation:
         model = Model() if model is None else model
         if not isinstance(model, Model):
             raise ConfigError(f"model: expected a Model (got {type(model).__name__})")
+        if is_discrete(solver):
+            raise ConfigError("solver: 'spreadr' is the discrete mode, which Simulation does "
+                              "not integrate; use tf.make_simulation(...) (either mode) or "
+                              "tf.DiscreteSimulation(...)")
         self.network = network
         self.model = model
         self.solver = as_solver(solver)
@@ -344,7 +305,6 @@ class Simulation:
             from ._kernels.threads import threaded
             kernel = threaded(integrate)
             if not kernel.signatures:
-                from ._warmup import THREADED_COMPILE_S, CompileWatch
                 watch = CompileWatch(
                     f"thoughtfield: compiling the threaded kernels for this process (about "
                     f"{THREADED_COMPILE_S} s; they cannot be cached: threads=1 avoids them)...")
@@ -673,7 +633,33 @@ def simulate(network: ConceptNetwork, model: Model | None = None, stimuli=None, 
     SolverError
         The step size collapsed or ``max_steps`` was exceeded.
     """
-    sim = Simulation(network, model, stimuli, t_end=t_end, t0=t0, solver=solver, save_dt=save_dt,
-                     save_at=save_at, save_every=save_every, members=members, seed=seed,
-                     initial=initial, threads=threads, member_params=member_params)
+    sim = make_simulation(network, model, stimuli, t_end=t_end, t0=t0, solver=solver,
+                          save_dt=save_dt, save_at=save_at, save_every=save_every,
+                          members=members, seed=seed, initial=initial, threads=threads,
+                          member_params=member_params)
     return sim.run(progress=progress)
+
+
+def make_simulation(network: ConceptNetwork, model: Model | None = None, stimuli=None,
+                    **kwargs):
+    """A prepared run of either mode: a :class:`DiscreteSimulation` for the discrete
+    solver ``"spreadr"`` (a name, a dict with that ``method`` or a
+    :class:`~thoughtfield.Spreadr`), else a :class:`Simulation`; the arguments are those of
+    :func:`simulate` (less ``progress``), each mode checking the ones it takes."""
+    cls = DiscreteSimulation if is_discrete(kwargs.get("solver")) else Simulation
+    return cls(network, model, stimuli, **kwargs)
+
+
+def _load_kernels(full: bool = True) -> None:
+    """The kernels of the continuous mode, on a tiny problem built by the real classes (so
+    the argument types are those of every run): the integrator (and ``apply_segment``)
+    that every run calls; with ``full``, also those only some runs call."""
+    from ._kernels.rhs import outputs, store
+    sim = Simulation(tiny_network(), t_end=1.0, solver="dopri5", seed=0)  # apply_segment
+    sim.call_kernel(sim.n_saved)            # integrate, doing nothing: i_hi == i_lo
+    if full:
+        store(sim.problem, sim.work, sim.state.y, np.empty(sim.row_size))
+        outputs(sim.problem, sim.work, sim.state.y, np.empty(sim.network.n * sim.members))
+
+
+register_kernel_path("continuous", _load_kernels)

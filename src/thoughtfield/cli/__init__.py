@@ -70,7 +70,7 @@ def _module(name: str):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .. import __version__
+    from .._version import __version__
     parser = _Parser(prog="thoughtfield",
                      description="Simulate thinking as continuous activation dynamics over a "
                                  "network of concepts.",
