@@ -165,3 +165,31 @@ def test_long_model_arrays_are_summarised_in_the_result_attributes():
     assert init["min"] == -1.0 and init["max"] == 1.0 and abs(init["mean"]) < 1e-12
     assert init["sha256"] == hashlib.sha256(y0.astype("<f8").tobytes()).hexdigest()
     assert d["bias"] == 0.5 and d["transfer"] == "tanh"
+
+
+@pytest.mark.parametrize("method", ["dopri5", "euler_maruyama"])
+def test_reset_runs_the_same_problem_again(method):
+    """``Simulation.reset`` returns to t0: with the noise streams of the first run the
+    second run is bitwise the first; without, a stochastic run draws new noise; a given
+    state is the new start."""
+    net = random_network(40, k=4, seed=5)
+    model = tf.Model(transfer="tanh", gain=2.0, sigma=0.2 if method == "euler_maruyama" else 0)
+    stim = [tf.Pulse("c1", 0.5, 2.0, 1.0), tf.Clamp("c2", 0.0, 1.0, 0.3)]
+    sim = tf.Simulation(net, model, stim, t_end=4.0, solver=tf.Solver(method, dt=0.01),
+                        save_dt=0.5, seed=2, members=3)
+    noise = sim.random_state()
+    first = sim.run().copy(deep=True)
+    sim.reset(random_state=noise)
+    again = sim.run()
+    assert np.array_equal(first.activation.values, again.activation.values)
+    assert first.attrs["n_steps"] == again.attrs["n_steps"]
+    sim.reset()
+    fresh = sim.run()
+    assert np.array_equal(first.activation.values, fresh.activation.values) == (method == "dopri5")
+    y = sim.y0.copy()
+    y[:net.n * 3] = 0.25                   # every concept of every member starts at 0.25
+    sim.reset(y, random_state=noise)
+    moved = sim.run()
+    start = moved.activation.isel(time=0).values
+    assert np.allclose(np.delete(start, 2, axis=-1), 0.25)   # c2 is clamped at 0.3 from t = 0
+    assert np.allclose(start[..., 2], 0.3)

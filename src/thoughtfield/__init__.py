@@ -36,7 +36,7 @@ _EXPORTS = {
     "SimulationConfig": "config", "load_config": "config", "run_config": "config",
     # running
     "simulate": "simulate", "Simulation": "simulate", "make_simulation": "simulate", "compile_kernels": "_warmup",
-    "Spreadr": "discrete", "DiscreteSimulation": "discrete", "to_spreadr_table": "discrete",
+    "Spreadr": "discrete", "DiscreteSimulation": "discrete", "to_spreadr_table": "io",
     "Condition": "protocol", "Protocol": "protocol", "run_protocol": "trials",
     "trial_summary": "readouts", "format_trial_summary": "readouts",
     "sweep": "sweeps", "Sweep": "sweeps", "readout": "sweeps", "point_seed": "sweeps",

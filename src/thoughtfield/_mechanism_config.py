@@ -20,7 +20,7 @@ from .config import (TIME, _SECTIONS, _STIMULUS, _build_stimuli, _prefixed, regi
                      section)
 from .errors import ConfigError
 from .protocol import CARRY, Condition, Protocol
-from .trials import check_protocol, run_protocol
+from .build import check_protocol
 
 _NAMES = ListOf(Str(name=True), min_len=1, unique=True)
 
@@ -325,6 +325,7 @@ def _check_protocol(protocol, ctx):
 
 
 def _run_protocol(protocol, cfg, progress):
+    from .trials import run_protocol   # the engine: numba and xarray, only to run
     run = cfg.run
     return run_protocol(cfg.network, cfg.model, protocol, solver=cfg.solver, members=run.members,
                         seed=cfg.seed, threads=run.threads, progress=progress)

@@ -18,6 +18,7 @@ from ._problem import Method, Problem, pack
 from .errors import ConfigError, ThoughtfieldWarning
 from .model import TRANSFER_CODES, Model
 from .network import ConceptNetwork, coupling_csr
+from .protocol import Protocol
 from .solvers import Solver
 from .stimuli import Clamp, Pulse, as_stimuli
 
@@ -662,3 +663,40 @@ def save_times(t0: float, t_end: float, *, save_dt=None, save_at=None, save_ever
     ts = t0 + save_dt * np.arange(n + 1)
     ts = ts[ts < t_end - 1e-9 * max(1.0, abs(t_end))]
     return np.concatenate([ts, [t_end]])
+
+
+# ------------------------------------------------------------------ trial protocols
+def _response_choice(model, protocol):
+    if not model.choices:
+        raise ConfigError("protocol: the model has no choice; add a Choice on the response pool "
+                          "(Model(choices=[Choice('responses', ...)]))")
+    pools = [c.pool for c in model.choices]
+    if protocol.decision is None:
+        if len(pools) > 1:
+            raise ConfigError(f"protocol.decision: the model has {len(pools)} choices "
+                              f"({', '.join(pools)}); name the response pool")
+        return 0
+    if protocol.decision not in pools:
+        raise ConfigError(f"protocol.decision: no choice on pool {protocol.decision!r}"
+                          + V.did_you_mean(protocol.decision, pools)
+                          + f"; the choices are on {', '.join(pools)}")
+    return pools.index(protocol.decision)
+
+
+def check_protocol(network, model, protocol: Protocol, *, key: str = "protocol") -> None:
+    """Check a protocol against a network and model without running it: the response
+    decision exists, every condition's stimuli name concepts of the network, and its
+    correct answer is an option of the decision's pool."""
+    d = _response_choice(model, protocol)
+    pool = model.choices[d].pool
+    pools = {name: idx for name, idx, _ in resolve_pools(network, model)}
+    if pool not in pools:
+        raise ConfigError(f"choices[{d}].pool: unknown pool {pool!r}" + V.did_you_mean(pool, pools))
+    options = [network.concepts[i] for i in pools[pool]]
+    for i, c in enumerate(protocol.conditions):
+        ck = f"{key}.conditions[{i}]"
+        for k, st in enumerate(c.stimuli):
+            network.index(st.concept, f"{ck}.stimuli[{k}].concept")
+        if c.correct is not None and c.correct not in options:
+            raise ConfigError(f"{ck}.correct: {c.correct!r} is not an option of pool {pool!r} "
+                              f"(options: {', '.join(options)})" + V.did_you_mean(c.correct, options))

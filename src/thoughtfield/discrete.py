@@ -624,31 +624,6 @@ class DiscreteSimulation:
         return ds
 
 
-def to_spreadr_table(ds, include_t0: bool = False):
-    """A result as spreadr's long table: a :class:`pandas.DataFrame` with columns
-    ``node``, ``activation``, ``time`` (and ``member`` for ensembles), ordered by time and
-    then by concept as spreadr orders its output.  ``include_t0`` keeps the state at the
-    first saved step (spreadr drops it by default)."""
-    import pandas as pd
-    act = ds["activation"]
-    if "member" in act.dims:
-        frames = [to_spreadr_table(ds.isel(member=k), include_t0).assign(member=k)
-                  for k in range(ds.sizes["member"])]
-        return pd.concat(frames, ignore_index=True)
-    times = ds["time"].values
-    vals = act.transpose("time", "concept").values
-    if not include_t0 and times.size:
-        times, vals = times[1:], vals[1:]
-    n = ds.sizes["concept"]
-    t = np.repeat(times, n)
-    tint = t.astype(np.int64)
-    return pd.DataFrame({
-        "node": np.tile(np.asarray(ds["concept"].values, dtype=object), times.size),
-        "activation": vals.ravel(),
-        "time": tint if np.array_equal(tint, t) else t,
-    })
-
-
 def _load_kernels(full: bool = True) -> None:
     """The kernels of the discrete mode (inject, first_bad, below, run) on a tiny problem."""
     sim = DiscreteSimulation(tiny_network(), solver=Spreadr(), t_end=1)

@@ -62,7 +62,7 @@ import numpy as np
 
 from .errors import ConfigError, SimulationError, ThoughtfieldError
 from .results import compact_description
-from .sweeps import Sweep, _base_data, point_seed, sweep_hash
+from ._sweep import Sweep, _base_data, _save_grid, point_seed, sweep_hash
 
 #: A sweep whose remaining points are estimated to take longer than this (seconds) moves
 #: to an embedded LocalCluster when neither workers nor scheduler is given.
@@ -845,7 +845,6 @@ def _progress(progress, total, initial):
 
 
 def _bytes_per_point(cfg, sw) -> int:
-    from .sweeps import _save_grid
     ts = _save_grid(cfg)
     t = ts.size if ts is not None else 200
     return 8 * t * cfg.network.n * cfg.run.members

@@ -344,10 +344,34 @@ def write_start_run(stimuli, path) -> None:
             w.writerow([nm, repr(float(a)), t])
 
 
+def to_spreadr_table(ds, include_t0: bool = False):
+    """A result as spreadr's long table: a :class:`pandas.DataFrame` with columns
+    ``node``, ``activation``, ``time`` (and ``member`` for ensembles), ordered by time and
+    then by concept as spreadr orders its output.  ``include_t0`` keeps the state at the
+    first saved step (spreadr drops it by default)."""
+    import pandas as pd
+    act = ds["activation"]
+    if "member" in act.dims:
+        frames = [to_spreadr_table(ds.isel(member=k), include_t0).assign(member=k)
+                  for k in range(ds.sizes["member"])]
+        return pd.concat(frames, ignore_index=True)
+    times = ds["time"].values
+    vals = act.transpose("time", "concept").values
+    if not include_t0 and times.size:
+        times, vals = times[1:], vals[1:]
+    n = ds.sizes["concept"]
+    t = np.repeat(times, n)
+    tint = t.astype(np.int64)
+    return pd.DataFrame({
+        "node": np.tile(np.asarray(ds["concept"].values, dtype=object), times.size),
+        "activation": vals.ravel(),
+        "time": tint if np.array_equal(tint, t) else t,
+    })
+
+
 def write_spreadr_table(ds, path, include_t0: bool = False) -> None:
     """Write a discrete-mode result as spreadr's long output table (``node, activation,
     time``; see :func:`thoughtfield.to_spreadr_table`)."""
-    from .discrete import to_spreadr_table
     V.boolean("include_t0", include_t0)
     to_spreadr_table(ds, include_t0).to_csv(os.fspath(path), index=False,
                                              sep=_delimiter(path, None), float_format="%.17g")

@@ -23,7 +23,7 @@ from .discrete import DiscreteSimulation, is_discrete
 from .errors import ConfigError, DivergenceError, ResourceError, SolverError
 from .model import Model
 from .network import ConceptNetwork
-from .results import _version, compact_description, make_dataset, network_description
+from .results import _version, compact_description, network_description
 from .solvers import as_solver
 
 #: Rows per block of the right-hand side (the block's net inputs stay in L1/L2 cache).
@@ -242,6 +242,32 @@ class Simulation:
         return total
 
     # ------------------------------------------------------------------ driving
+    def reset(self, y=None, *, random_state=None) -> None:
+        """Return to ``t0`` for another run of the same prepared problem (a trial of a
+        protocol): the state vector ``y`` (default: the initial state; mechanism rows
+        included, member-minor as in :attr:`state`), a fresh step-size controller, no
+        saved rows, steps or choices; the noise streams continue where they are unless
+        ``random_state`` (from :meth:`random_state`) is given.  The first segment's inputs
+        are applied, as after construction."""
+        st = self.state
+        st.y[:] = self.y0 if y is None else y
+        st.fst[:] = 0.0
+        st.fst[F_T] = self.t0
+        st.fst[F_H] = 0.0
+        st.fst[F_ERRPREV] = 1e-4
+        st.ist[:] = 0
+        st.ev_i[:] = -1
+        st.ev_f[:] = np.nan
+        if random_state is not None:
+            st.rng[:], st.spare[:], st.has_spare[:] = random_state
+        apply_segment(self.problem, self.work, 0, st.y)
+
+    def random_state(self) -> tuple:
+        """Copies of the members' noise streams (``rng``, ``spare``, ``has_spare``), for
+        :meth:`reset` of this or another simulation of the same ensemble."""
+        st = self.state
+        return st.rng.copy(), st.spare.copy(), st.has_spare.copy()
+
     @property
     def n_saved(self) -> int:
         return int(self.state.ist[I_NEXT])

@@ -13,9 +13,8 @@ import numpy as np
 import xarray as xr
 
 from . import _validate as V
-from ._kernels.rhs import apply_segment, outputs
-from ._problem import F_ERRPREV, F_H, F_T
-from .build import resolve_pools
+from ._kernels.rhs import outputs
+from .build import _response_choice
 from .errors import ConfigError
 from .model import Model
 from .network import ConceptNetwork
@@ -24,42 +23,6 @@ from .readouts import _pool_edges, pool_conflict
 from .results import (TRIAL_TIME_ATTRS, _clean_attrs, _version, compact_description,
                       network_description)
 from .simulate import Simulation
-
-
-def _response_choice(model, protocol):
-    if not model.choices:
-        raise ConfigError("protocol: the model has no choice; add a Choice on the response pool "
-                          "(Model(choices=[Choice('responses', ...)]))")
-    pools = [c.pool for c in model.choices]
-    if protocol.decision is None:
-        if len(pools) > 1:
-            raise ConfigError(f"protocol.decision: the model has {len(pools)} choices "
-                              f"({', '.join(pools)}); name the response pool")
-        return 0
-    if protocol.decision not in pools:
-        raise ConfigError(f"protocol.decision: no choice on pool {protocol.decision!r}"
-                          + V.did_you_mean(protocol.decision, pools)
-                          + f"; the choices are on {', '.join(pools)}")
-    return pools.index(protocol.decision)
-
-
-def check_protocol(network, model, protocol: Protocol, *, key: str = "protocol") -> None:
-    """Check a protocol against a network and model without running it: the response
-    decision exists, every condition's stimuli name concepts of the network, and its
-    correct answer is an option of the decision's pool."""
-    d = _response_choice(model, protocol)
-    pool = model.choices[d].pool
-    pools = {name: idx for name, idx, _ in resolve_pools(network, model)}
-    if pool not in pools:
-        raise ConfigError(f"choices[{d}].pool: unknown pool {pool!r}" + V.did_you_mean(pool, pools))
-    options = [network.concepts[i] for i in pools[pool]]
-    for i, c in enumerate(protocol.conditions):
-        ck = f"{key}.conditions[{i}]"
-        for k, st in enumerate(c.stimuli):
-            network.index(st.concept, f"{ck}.stimuli[{k}].concept")
-        if c.correct is not None and c.correct not in options:
-            raise ConfigError(f"{ck}.correct: {c.correct!r} is not an option of pool {pool!r} "
-                              f"(options: {', '.join(options)})" + V.did_you_mean(c.correct, options))
 
 
 def run_protocol(network, model, protocol: Protocol, *, solver=None, members: int = 1,
@@ -117,9 +80,7 @@ def run_protocol(network, model, protocol: Protocol, *, solver=None, members: in
     lay = first.layout
     n, M, S = network.n, members, first.problem.nstate
     y_init = {k: s.state.y.copy() for k, s in sims.items()}
-    rng = first.state.rng.copy()
-    spare = first.state.spare.copy()
-    has_spare = first.state.has_spare.copy()
+    noise = first.random_state()
     blocks = {"activation": (0, n)}
     if lay.h_off >= 0:
         blocks["adaptation"] = (lay.h_off, lay.h_off + n)
@@ -153,25 +114,14 @@ def run_protocol(network, model, protocol: Protocol, *, solver=None, members: in
                     if b in blocks:
                         lo, hi = blocks[b]
                         y[lo * M:hi * M] = carried[lo * M:hi * M]
+            sim.reset(y, random_state=noise)
             st = sim.state
-            st.y[:] = y
-            st.fst[:] = 0.0
-            st.fst[F_T] = sim.t0
-            st.fst[F_H] = 0.0
-            st.fst[F_ERRPREV] = 1e-4
-            st.ist[:] = 0
-            st.ev_i[:] = -1
-            st.ev_f[:] = np.nan
-            st.rng[:] = rng
-            st.spare[:] = spare
-            st.has_spare[:] = has_spare
-            apply_segment(sim.problem, sim.work, 0, st.y)
             if C:
                 ctrl[k] = st.y[lay.c_off * M:(lay.c_off + C) * M].reshape(C, M)
             ds_k = sim.run()
             for key in stats:
                 stats[key] += int(ds_k.attrs[key])
-            rng, spare, has_spare = st.rng.copy(), st.spare.copy(), st.has_spare.copy()
+            noise = sim.random_state()
             if protocol.record:
                 records.append(ds_k.copy(deep=True))  # the simulation's buffers are reused
             # readouts of the response

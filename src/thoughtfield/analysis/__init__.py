@@ -17,10 +17,9 @@ explanations.
 * :mod:`thoughtfield.analysis.plots` -- figures.
 """
 
-from . import _config  # noqa: F401  (registers [attractors] and the plot kinds)
 
 _EXPORTS = {
-    "AttractorSettings": "_config", "Dynamics": "_dynamics",
+    "AttractorSettings": "_settings", "Dynamics": "_dynamics",
     "attractor_table": "_attractors", "attractors": "_attractors",
     "resolve_patterns": "_attractors", "wilson_interval": "_attractors",
     "energy": "_energy", "energy_of": "_energy",

@@ -3,49 +3,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from .._schema import Bool, Field, Int, ListOf, MapOf, Real, Section, Str, Struct
-from ..config import register_section
-from ..errors import ConfigError
-from ..plots import register_plot
-from ..summary import register_summary
-
-
-@dataclass(frozen=True)
-class AttractorSettings:
-    """The checked ``[attractors]`` section: arguments of :func:`~thoughtfield.attractors`."""
-    samples: int = 200
-    inputs_at: float | None = None
-    ideas: Mapping = field(default_factory=lambda: MappingProxyType({}))
-    match: float = 0.9
-    active: float | None = None
-    label_size: int = 3
-    saddles: bool = False
-    max_pairs: int = 10
-    box: tuple | None = None
-    t_end: float | None = None
-    steady_tol: float = 1e-5
-    cluster_tol: float = 1e-3
-    max_rounds: int = 4
-    ci: float = 0.95
-    path: str | None = None
-
-    def kwargs(self) -> dict:
-        """Keyword arguments of :func:`~thoughtfield.attractors` (without the system)."""
-        kw = {"samples": self.samples, "match": self.match, "label_size": self.label_size,
-              "saddles": self.saddles, "max_pairs": self.max_pairs, "steady_tol": self.steady_tol,
-              "cluster_tol": self.cluster_tol, "max_rounds": self.max_rounds, "ci": self.ci}
-        for k in ("active", "t_end"):
-            if getattr(self, k) is not None:
-                kw[k] = getattr(self, k)
-        if self.box is not None:
-            kw["box"] = tuple(self.box)
-        if self.ideas:
-            kw["patterns"] = {k: list(v) for k, v in self.ideas.items()}
-        return kw
+from ._schema import Bool, Field, Int, ListOf, MapOf, Real, Section, Str, Struct
+from .analysis._settings import AttractorSettings
+from .config import register_section
+from .errors import ConfigError
+from .plots import register_plot
+from .summary import register_summary
 
 
 def _validate(d, key):
@@ -127,19 +92,20 @@ register_section(Section(
 
 
 # ----------------------------------------------------------------------- plot kinds
+# (the analysis and its figures load numba, xarray and matplotlib: imported when drawn)
 def _plot_energy(ds, ax=None, member=None):
-    from .plots import plot_energy
+    from .analysis.plots import plot_energy
     return plot_energy(ds, ax=ax, member=member)
 
 
 def _plot_explanation(ds, ax=None, member=None, target=None):
-    from ._explain import explain
-    from .plots import plot_explanation
+    from .analysis._explain import explain
+    from .analysis.plots import plot_explanation
     return plot_explanation(explain(ds, target, member=member), ax=ax)
 
 
 def _plot_basins(ds, ax=None):
-    from .plots import plot_attractors
+    from .analysis.plots import plot_attractors
     return plot_attractors(ds, ax=ax)
 
 
@@ -155,7 +121,7 @@ def _catalogue_lines(ds, top: int = 5) -> list[str]:
     """The attractor table of a catalogue written by ``thoughtfield attractors``."""
     if "basin_fraction" not in ds or "attractor" not in ds.dims:
         return []
-    from ._attractors import attractor_table
+    from .analysis._attractors import attractor_table
     return attractor_table(ds).splitlines()
 
 
