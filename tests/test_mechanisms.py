@@ -456,3 +456,29 @@ def test_a_sweep_over_a_mechanism_parameter_returns_choice_readouts_per_point():
     p = ds.choice_probability.sel(decision="p", option="a").values.ravel()
     rt = ds.mean_rt.sel(decision="p").values.ravel()
     assert p[1] > p[0] + 0.15 and rt[1] < rt[0]
+
+
+def test_mechanism_lowerers_are_registered_in_order_and_one_can_be_added():
+    """Each mechanism is lowered by its own registered function; a registered lowerer runs
+    for every problem, after the ones it reads (state rows claimed in order)."""
+    from thoughtfield import build
+    names = [k for k, _ in build.LOWERERS]
+    assert names.index("pools") < names.index("choices") < names.index("controls")
+    assert names.index("adaptation_rows") < names.index("control_rows") < names.index("choices")
+    seen = []
+
+    def spy(lw):
+        seen.append((lw.layout.h_off, lw.layout.c_off, lw.nstate))
+
+    build.register_lowerer("spy", spy)
+    try:
+        with pytest.raises(ValueError, match="registered already"):
+            build.register_lowerer("spy", spy)
+        net = tf.ConceptNetwork({"a": "image", "b": "idea"}, [("a", "b")])
+        model = tf.Model(adaptation=tf.Adaptation(strength=0.5, tau=5.0),
+                         pools=[tf.Pool("p", ["a", "b"], inhibition=1.0)],
+                         controls=[tf.Control(monitor=["p"], target={"a": 1.0})])
+        tf.Simulation(net, model, t_end=1.0)
+        assert seen == [(2, 4, 5)]          # h rows 2..3, control row 4: five state rows
+    finally:
+        build.LOWERERS[:] = [(k, f) for k, f in build.LOWERERS if k != "spy"]

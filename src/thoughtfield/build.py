@@ -14,7 +14,7 @@ import numpy as np
 
 from . import _validate as V
 from ._lazy import LazyModule
-from ._problem import Method, Problem, pack
+from ._problem import MF_FIELDS, MI_FIELDS, Method, Problem, pack
 from .errors import ConfigError, ThoughtfieldWarning
 from .model import TRANSFER_CODES, Model
 from .network import ConceptNetwork, coupling_csr
@@ -326,64 +326,136 @@ def _empty_f(k=0):
     return np.zeros(k, np.float64)
 
 
-def _lower_mechanisms(network, model, W, m, t0, t_end):
-    """Arrays of the mechanism fields of :class:`Problem` plus ``_W`` (W with the sparse
-    Hebbian part), ``_layout``, ``_bounds`` (extra segment boundaries) and ``_y_extra``
-    (initial values of the extra state rows, member-minor)."""
-    n = network.n
-    bounds = []
-    # ---- stored ideas
-    xi, xi_scale, xi_diag = np.zeros((n, 0)), 0.0, np.zeros(n)
-    ideas = None
-    if model.ideas is not None:
-        H, xi, xi_scale, xi_diag = _hebbian(network, model.ideas, W)
-        if H is not None and H.nnz:
-            W = (W + H).tocsr()
-            W.sum_duplicates()
-            W.eliminate_zeros()
-            W.sort_indices()
-        ideas = (model.ideas.names, model.ideas.patterns(network),
-                 tuple(it.is_set for it in model.ideas.ideas))
-    # ---- pools
-    pools = resolve_pools(network, model)
+# ------------------------------------------------------------------ mechanism lowerers
+class Lowering:
+    """What the mechanism lowerers build together: each adds its arrays (named as in
+    ``MI_FIELDS`` / ``MF_FIELDS``; absent mechanisms keep the empty defaults), claims
+    state rows (:meth:`rows`), adds saved outputs, segment boundaries and scalars."""
+
+    def __init__(self, network, model, W, m, t0, t_end):
+        n = network.n
+        self.network, self.model, self.W, self.m, self.t0, self.t_end = \
+            network, model, W, m, t0, t_end
+        self.layout = Layout(n=n, m=m, nstate=n)
+        self.nstate = n
+        self.bounds: list[float] = []
+        self.o_rows: list[tuple[int, int]] = []
+        self.y_extra: dict[int, float] = {}      # state row -> initial value (all members)
+        self.needs_input = False                 # the kernel's extra-input pass (xmode)
+        self.xi, self.xi_scale = np.zeros((n, 0)), 0.0
+        self.scalars = {"g_gain": 0.0, "g_ctrl": -1}
+        self.ints = {k: _empty_i() for k in MI_FIELDS}
+        self.ints.update(g_ptr=np.zeros(1, np.int64), p_ptr=np.zeros(1, np.int64),
+                         p_eptr=np.zeros(1, np.int64), c_mptr=np.zeros(1, np.int64),
+                         c_tptr=np.zeros(1, np.int64), e_ptr=np.zeros(1, np.int64))
+        self.floats = {k: _empty_f() for k in MF_FIELDS}
+
+    def rows(self, count: int) -> int:
+        """Claim ``count`` state rows after the concepts' (and earlier claims); their offset."""
+        off = self.nstate
+        self.nstate += count
+        return off
+
+    def output(self, name: str, lo: int, hi: int) -> None:
+        """Save state rows ``[lo, hi)`` as variable ``name`` after the output ``a``."""
+        self.o_rows.append((lo, hi))
+        self.layout.out.append((name, hi - lo))
+
+
+#: The lowerers, in the order they run (later ones read what earlier ones built: pools
+#: before the choices and controls that name them; state rows in the order adaptation,
+#: control, evidence).  ``register_lowerer`` adds one.
+LOWERERS: list[tuple[str, object]] = []
+
+
+def register_lowerer(name: str, lower, *, before: str | None = None) -> None:
+    """Run ``lower(lw: Lowering)`` for every problem, before the lowerer ``before`` (or
+    last)."""
+    if any(k == name for k, _ in LOWERERS):
+        raise ValueError(f"a lowerer named {name!r} is registered already")
+    i = len(LOWERERS) if before is None else [k for k, _ in LOWERERS].index(before)
+    LOWERERS.insert(i, (name, lower))
+
+
+def _lower_ideas(lw: Lowering) -> None:
+    """Stored ideas: the sparse Hebbian part joins W, a dense part stays as patterns."""
+    model, network = lw.model, lw.network
+    if model.ideas is None:
+        return
+    H, xi, xi_scale, xi_diag = _hebbian(network, model.ideas, lw.W)
+    if H is not None and H.nnz:
+        W = (lw.W + H).tocsr()
+        W.sum_duplicates()
+        W.eliminate_zeros()
+        W.sort_indices()
+        lw.W = W
+    lw.xi, lw.xi_scale = xi, xi_scale
+    if xi.shape[1]:
+        lw.floats["xi_diag"] = xi_diag
+        lw.needs_input = True
+    lw.layout.ideas = (model.ideas.names, model.ideas.patterns(network),
+                       tuple(it.is_set for it in model.ideas.ideas))
+
+
+def _lower_pools(lw: Lowering) -> None:
+    """Competition pools and the inhibitory couplings inside each (conflict energy)."""
+    pools = resolve_pools(lw.network, lw.model)
     p_ptr = np.zeros(len(pools) + 1, np.int64)
     for k, (_, idx, _) in enumerate(pools):
         p_ptr[k + 1] = p_ptr[k] + idx.size
-    p_idx = np.concatenate([idx for _, idx, _ in pools]) if pools else _empty_i()
-    p_inh = np.array([inh for _, _, inh in pools], np.float64)
-    # inhibitory couplings inside each pool (conflict energy)
     eptr = [0]
     ei, ej, ew = [], [], []
     for _, idx, _ in pools:
-        sub = W[idx][:, idx].tocoo()
+        sub = lw.W[idx][:, idx].tocoo()
         neg = (sub.data < 0) & (sub.row != sub.col)
         ei.append(idx[sub.row[neg]])
         ej.append(idx[sub.col[neg]])
         ew.append(sub.data[neg])
         eptr.append(eptr[-1] + int(neg.sum()))
-    p_eptr = np.asarray(eptr, np.int64)
-    p_ei = np.concatenate(ei).astype(np.int64) if ei else _empty_i()
-    p_ej = np.concatenate(ej).astype(np.int64) if ej else _empty_i()
-    p_ew = np.concatenate(ew).astype(np.float64) if ew else _empty_f()
-    layout = Layout(n=n, m=m, nstate=n, pools=pools, ideas=ideas)
+    p_inh = np.array([inh for _, _, inh in pools], np.float64)
+    lw.ints.update(p_ptr=p_ptr,
+                   p_idx=np.concatenate([idx for _, idx, _ in pools]) if pools else _empty_i(),
+                   p_eptr=np.asarray(eptr, np.int64),
+                   p_ei=np.concatenate(ei).astype(np.int64) if ei else _empty_i(),
+                   p_ej=np.concatenate(ej).astype(np.int64) if ej else _empty_i())
+    lw.floats.update(p_inh=p_inh, p_ew=np.concatenate(ew).astype(np.float64) if ew else _empty_f())
+    lw.layout.pools = pools
+    lw.needs_input |= bool((p_inh > 0).any())
 
-    # ---- state rows
-    S = n
-    if model.adaptation is not None:
-        layout.h_off = S
-        S += n
-    C = len(model.controls)
-    if C:
-        layout.c_off = S
-        S += C
-    # ---- decisions
-    Q = len(model.choices)
+
+def _lower_adaptation_rows(lw: Lowering) -> None:
+    """Adaptation: one state row ``h`` per concept."""
+    ad = lw.model.adaptation
+    if ad is None:
+        return
+    n = lw.network.n
+    lw.layout.h_off = lw.rows(n)
+    if ad.record:
+        lw.output("adaptation", lw.layout.h_off, lw.layout.h_off + n)
+
+
+def _lower_control_rows(lw: Lowering) -> None:
+    """Controls: one state row each, starting at its baseline."""
+    C = len(lw.model.controls)
+    if not C:
+        return
+    lw.layout.c_off = lw.rows(C)
+    for k, ct in enumerate(lw.model.controls):
+        lw.y_extra[lw.layout.c_off + k] = ct.baseline
+    lw.output("control", lw.layout.c_off, lw.layout.c_off + C)
+
+
+def _lower_choices(lw: Lowering) -> None:
+    """Choices on pools; those on evidence get accumulator rows (after the other rows)."""
+    network, layout, t0, t_end = lw.network, lw.layout, lw.t0, lw.t_end
+    pools = layout.pools
+    Q = len(lw.model.choices)
     d_pool, d_on, d_thr, d_onset, d_stop = (np.zeros(Q, np.int64), np.zeros(Q, np.int64),
                                             np.zeros(Q), np.zeros(Q), np.zeros(Q, np.int64))
     e_ptr = np.zeros(Q + 1, np.int64)
     e_rate, e_leak, e_inh, e_floor, e_noise = (np.zeros(Q) for _ in range(5))
     e_cmp = np.zeros(Q, np.int64)
-    for d, ch in enumerate(model.choices):
+    for d, ch in enumerate(lw.model.choices):
         key = f"choices[{d}]"
         pi = layout.pool_index(ch.pool, f"{key}.pool")
         idx = pools[pi][1]
@@ -399,7 +471,7 @@ def _lower_mechanisms(network, model, W, m, t0, t_end):
             raise ConfigError(f"{key}.onset: {ch.onset:g} is at or after the end of the run "
                               f"(t_end = {t_end:g})")
         if ch.onset > t0:
-            bounds.append(float(ch.onset))
+            lw.bounds.append(float(ch.onset))
         d_pool[d] = pi
         d_on[d] = 1 if ch.on == "evidence" else 0
         d_thr[d] = ch.threshold
@@ -419,23 +491,36 @@ def _lower_mechanisms(network, model, W, m, t0, t_end):
                                  "e_rows": int(k)})
     A = int(e_ptr[-1])
     if A:
-        layout.e_off = S
-        S += A
-    layout.nstate = S
-    # ---- goals
-    g_rows, g_ptr, g_idx, g_w = _empty_i(), np.zeros(1, np.int64), _empty_i(), _empty_f()
-    g_gain, g_ctrl = 0.0, -1
-    if model.goals is not None:
-        keep = [t for t in model.goals.types if t in network._type_codes]
-        B = network.weight_matrix(types=keep) if keep else sp.csr_matrix((n, n))
-        B = B.tocsr()
-        counts = np.diff(B.indptr)
-        g_rows = np.flatnonzero(counts).astype(np.int64)
-        g_ptr = np.concatenate([[0], np.cumsum(counts[g_rows])]).astype(np.int64)
-        g_idx = B.indices.astype(np.int64)
-        g_w = B.data.astype(np.float64)
-        g_gain = float(model.goals.gain)
-    # ---- controls
+        layout.e_off = lw.rows(A)
+        lw.output("evidence", layout.e_off, layout.e_off + A)
+    lw.ints.update(d_pool=d_pool, d_on=d_on, d_stop=d_stop, e_ptr=e_ptr, e_cmp=e_cmp)
+    lw.floats.update(d_thr=d_thr, d_onset=d_onset, e_rate=e_rate, e_leak=e_leak, e_inh=e_inh,
+                     e_floor=e_floor, e_noise=e_noise)
+
+
+def _lower_goals(lw: Lowering) -> None:
+    """Goal bias: the rows and weights of the goal relations, scaled by the goal gain."""
+    goals, network = lw.model.goals, lw.network
+    if goals is None:
+        return
+    n = network.n
+    keep = [t for t in goals.types if t in network._type_codes]
+    B = network.weight_matrix(types=keep) if keep else sp.csr_matrix((n, n))
+    B = B.tocsr()
+    counts = np.diff(B.indptr)
+    g_rows = np.flatnonzero(counts).astype(np.int64)
+    lw.ints.update(g_rows=g_rows,
+                   g_ptr=np.concatenate([[0], np.cumsum(counts[g_rows])]).astype(np.int64),
+                   g_idx=B.indices.astype(np.int64))
+    lw.floats["g_w"] = B.data.astype(np.float64)
+    lw.scalars["g_gain"] = float(goals.gain)
+    lw.needs_input |= bool(g_rows.size)
+
+
+def _lower_controls(lw: Lowering) -> None:
+    """Controls: time constant, baseline, sensitivity, monitored pools and targets."""
+    model, layout, network = lw.model, lw.layout, lw.network
+    C = len(model.controls)
     c_tau_inv, c_c0, c_lam = np.zeros(C), np.zeros(C), np.zeros(C)
     c_mptr, c_tptr = np.zeros(C + 1, np.int64), np.zeros(C + 1, np.int64)
     c_mpool, c_tidx, c_tgain = [], [], []
@@ -448,59 +533,66 @@ def _lower_mechanisms(network, model, W, m, t0, t_end):
             c_mpool.append(layout.pool_index(nm, f"{key}.monitor"))
         c_mptr[k + 1] = len(c_mpool)
         if ct.target == "goals":
-            g_ctrl = layout.c_off + k
+            lw.scalars["g_ctrl"] = layout.c_off + k
         else:
             for cn, g in ct.target.items():
                 c_tidx.append(network.index(cn, f"{key}.target.{cn}"))
                 c_tgain.append(g)
         c_tptr[k + 1] = len(c_tidx)
     layout.controls = tuple(model.controls)
-    c_mpool = np.asarray(c_mpool, np.int64)
-    c_tidx = np.asarray(c_tidx, np.int64)
-    c_tgain = np.asarray(c_tgain, np.float64)
-    # ---- adaptation
-    h_tau_inv, h_kappa = _empty_f(), _empty_f()
-    if model.adaptation is not None:
-        from .model import resolve_per_concept
-        h_tau_inv = 1.0 / resolve_per_concept("adaptation.tau", model.adaptation.tau, network, 10.0)
-        h_kappa = resolve_per_concept("adaptation.strength", model.adaptation.strength, network, 1.0)
-    # ---- extra input needed?
-    xmode = int(bool((p_inh > 0).any() or g_rows.size or len(c_tidx) or model.adaptation is not None
-                     or xi.shape[1] > 0))
-    # ---- what a saved row holds after the output a
+    lw.ints.update(c_mptr=c_mptr, c_mpool=np.asarray(c_mpool, np.int64), c_tptr=c_tptr,
+                   c_tidx=np.asarray(c_tidx, np.int64))
+    lw.floats.update(c_tau_inv=c_tau_inv, c_c0=c_c0, c_lam=c_lam,
+                     c_tgain=np.asarray(c_tgain, np.float64))
+    lw.needs_input |= bool(len(c_tidx))
+
+
+def _lower_adaptation(lw: Lowering) -> None:
+    """Adaptation: per-concept time constant and strength."""
+    ad, network = lw.model.adaptation, lw.network
+    if ad is None:
+        return
+    from .model import resolve_per_concept
+    lw.floats["h_tau_inv"] = 1.0 / resolve_per_concept("adaptation.tau", ad.tau, network, 10.0)
+    lw.floats["h_kappa"] = resolve_per_concept("adaptation.strength", ad.strength, network, 1.0)
+    lw.needs_input = True
+
+
+register_lowerer("ideas", _lower_ideas)
+register_lowerer("pools", _lower_pools)
+register_lowerer("adaptation_rows", _lower_adaptation_rows)
+register_lowerer("control_rows", _lower_control_rows)
+register_lowerer("choices", _lower_choices)
+register_lowerer("goals", _lower_goals)
+register_lowerer("controls", _lower_controls)
+register_lowerer("adaptation", _lower_adaptation)
+
+
+def _lower_mechanisms(network, model, W, m, t0, t_end):
+    """Arrays of the mechanism fields of :class:`Problem` (every lowerer of
+    :data:`LOWERERS` in turn) plus ``_W`` (W with the sparse Hebbian part), ``_layout``,
+    ``_bounds`` (extra segment boundaries) and ``_y_extra`` (initial values of the extra
+    state rows, member-minor)."""
+    lw = Lowering(network, model, W, m, t0, t_end)
     o_u = int(model.form == "potential" and model.record_potential)
-    if o_u:
-        layout.out.append(("potential", n))
-    o_rows = []
-    if model.adaptation is not None and model.adaptation.record:
-        o_rows.append((layout.h_off, layout.h_off + n))
-        layout.out.append(("adaptation", n))
-    if C:
-        o_rows.append((layout.c_off, layout.c_off + C))
-        layout.out.append(("control", C))
-    if A:
-        o_rows.append((layout.e_off, layout.e_off + A))
-        layout.out.append(("evidence", A))
-    # initial values of the extra rows: h = 0, c = baseline, e = 0
+    if o_u:                                      # the state u, saved first after a
+        lw.layout.out.append(("potential", network.n))
+    for _, lower in LOWERERS:
+        lower(lw)
+    n, S, layout = network.n, lw.nstate, lw.layout
+    layout.nstate = S
     y_extra = np.zeros((S - n) * m)
-    if C:
-        for k in range(C):
-            r = layout.c_off + k - n
-            y_extra[r * m:(r + 1) * m] = c_c0[k]
-    ints = dict(g_rows=g_rows, g_ptr=g_ptr, g_idx=g_idx, p_ptr=p_ptr, p_idx=p_idx, p_eptr=p_eptr,
-                p_ei=p_ei, p_ej=p_ej, c_mptr=c_mptr, c_mpool=c_mpool, c_tptr=c_tptr,
-                c_tidx=c_tidx, d_pool=d_pool, d_on=d_on, d_stop=d_stop, e_ptr=e_ptr, e_cmp=e_cmp,
-                o_rows=np.asarray(o_rows, np.int64).reshape(-1))
-    floats = dict(g_w=g_w, h_tau_inv=h_tau_inv, h_kappa=h_kappa, p_inh=p_inh, p_ew=p_ew,
-                  c_tau_inv=c_tau_inv, c_c0=c_c0, c_lam=c_lam, c_tgain=c_tgain,
-                  xi_diag=xi_diag if xi.shape[1] else _empty_f(), d_thr=d_thr, d_onset=d_onset,
-                  e_rate=e_rate, e_leak=e_leak, e_inh=e_inh, e_floor=e_floor, e_noise=e_noise)
-    mi, mf, mo = pack(ints, floats)
+    for row, value in lw.y_extra.items():
+        r = row - n
+        y_extra[r * m:(r + 1) * m] = value
+    lw.ints["o_rows"] = np.asarray(lw.o_rows, np.int64).reshape(-1)
+    mi, mf, mo = pack(lw.ints, lw.floats)
     return dict(
-        nstate=S, xmode=xmode, g_gain=float(g_gain), g_ctrl=int(g_ctrl), h_off=int(layout.h_off),
-        c_off=int(layout.c_off), e_off=int(layout.e_off), xi_scale=float(xi_scale), o_u=o_u,
-        mi=mi, mf=mf, mo=mo, xi=np.ascontiguousarray(xi, np.float64),
-        _W=W, _layout=layout, _bounds=bounds, _y_extra=y_extra,
+        nstate=S, xmode=int(lw.needs_input), g_gain=float(lw.scalars["g_gain"]),
+        g_ctrl=int(lw.scalars["g_ctrl"]), h_off=int(layout.h_off), c_off=int(layout.c_off),
+        e_off=int(layout.e_off), xi_scale=float(lw.xi_scale), o_u=o_u, mi=mi, mf=mf, mo=mo,
+        xi=np.ascontiguousarray(lw.xi, np.float64), _W=lw.W, _layout=layout,
+        _bounds=lw.bounds, _y_extra=y_extra,
     )
 
 
