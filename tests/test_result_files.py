@@ -263,3 +263,18 @@ def test_an_attribute_netcdf_cannot_store_is_named(tmp_path):
     with pytest.raises(tf.ConfigError, match=r"attribute activation.odd = dict"):
         tf.save_result(ds, tmp_path / "r.nc")
     assert not (tmp_path / "r.nc").exists()
+
+
+def test_results_of_one_network_share_no_attributes_and_equal_a_fresh_network_s():
+    """The concept, layer and relation coordinates are built once per network and reused:
+    a result of the cached objects is identical to one of a freshly built network, and
+    changing one result's attributes leaves the others alone."""
+    cfg = tf.load_config(ROOT / "simulations" / "quickstart.toml")
+    first, second = tf.run_config(cfg), tf.run_config(cfg)
+    fresh = tf.run_config(tf.load_config(ROOT / "simulations" / "quickstart.toml"))
+    assert first.identical(fresh) and second.identical(fresh)
+    assert list(first.variables) == list(fresh.variables)
+    for name in ("concept", "layer", "relation_source", "time"):
+        first[name].attrs["changed"] = 1
+        assert "changed" not in second[name].attrs, name
+    assert first.indexes["concept"].equals(fresh.indexes["concept"])

@@ -113,28 +113,72 @@ def make_dataset(times: np.ndarray, act: np.ndarray, network, *, members: int,
     ``activation(member, time, concept)``.
     """
     T, N, M = act.shape
-    coords = {
-        "time": ("time", np.asarray(times, dtype=np.float64), dict(TIME_ATTRS)),
-        "concept": ("concept", np.array(network.concepts, dtype=object)),
-    }
-    if getattr(network, "layered", True):   # a network without layers: no layer labels
-        coords["layer"] = ("concept", np.array(network.concept_layers, dtype=object),
-                           {"long_name": "abstraction layer", "ladder": "|".join(network.layers)})
+    coords, indexes = {}, {}
+    _index(coords, indexes, "time", np.asarray(times, dtype=np.float64), dict(TIME_ATTRS))
+    coords.update(_concept_coords(network, indexes))
     a_attrs = {"long_name": "activation", "units": "1"}
     if members == 1:
-        data_vars = {"activation": (("time", "concept"), act[:, :, 0], a_attrs)}
+        data_vars = {"activation": xr.Variable(("time", "concept"), act[:, :, 0], a_attrs)}
     else:
-        coords["member"] = ("member", np.arange(M))
-        data_vars = {"activation": (("member", "time", "concept"), np.transpose(act, (2, 0, 1)),
-                                    a_attrs)}
+        _index(coords, indexes, "member", np.arange(M))
+        data_vars = {"activation": xr.Variable(("member", "time", "concept"),
+                                               np.transpose(act, (2, 0, 1)), a_attrs)}
     if variables:
-        data_vars.update(variables)
+        data_vars.update({k: _variable(v) for k, v in variables.items()})
     if extra_coords:   # (one construction instead of a second merge; same variable order)
-        coords.update(extra_coords)
-    coords.update(stimulus_coords(attrs.get("stimuli")))
+        for k, v in extra_coords.items():
+            if isinstance(v, tuple) and len(v) >= 2 and v[0] == k and k not in coords:
+                _index(coords, indexes, k, *v[1:])   # a dimension coordinate: its index
+            else:
+                coords[k] = _variable(v)
+    coords.update({k: _variable(v) for k, v in stimulus_coords(attrs.get("stimuli")).items()})
     coords.update(relation_coords(network))
     attrs = {"Conventions": CONVENTIONS, **{k: v for k, v in attrs.items() if k != "Conventions"}}
-    return xr.Dataset(data_vars, coords=coords, attrs=_clean_attrs(attrs))
+    # the Variables and indexes are built here (the concept names' once per network), so
+    # xarray neither converts nor indexes them again: a third of the cost of a small run
+    return xr.Dataset(data_vars, coords=xr.Coordinates(coords, indexes=indexes),
+                      attrs=_clean_attrs(attrs))
+
+
+def _variable(v) -> xr.Variable:
+    """``(dims, data[, attrs])`` (or a Variable) as an :class:`xarray.Variable`."""
+    return v if isinstance(v, xr.Variable) else xr.Variable(*v)
+
+
+def _index(coords: dict, indexes: dict, dim: str, values, attrs=None) -> None:
+    """The dimension coordinate ``dim`` and its index, as xarray would make them."""
+    import pandas as pd
+    from xarray.indexes import PandasIndex
+    index = PandasIndex(pd.Index(values), dim)
+    var = index.create_variables()[dim]
+    if attrs:
+        var.attrs.update(attrs)
+    coords[dim] = var
+    indexes[dim] = index
+
+
+def _concept_coords(network, indexes: dict) -> dict:
+    """``concept`` (with its index) and ``layer`` (on a layered network), built once per
+    network: the same read-only objects in every result of it."""
+    cache = getattr(network, "_cache", None)
+    if cache is not None and "concept_coords" in cache:
+        coords, index = cache["concept_coords"]
+    else:
+        coords, ix = {}, {}
+        names = np.array(network.concepts, dtype=object)
+        names.setflags(write=False)
+        _index(coords, ix, "concept", names)
+        index = ix["concept"]
+        if getattr(network, "layered", True):   # a network without layers: no layer labels
+            layers = np.array(network.concept_layers, dtype=object)
+            layers.setflags(write=False)
+            coords["layer"] = xr.Variable("concept", layers,
+                                          {"long_name": "abstraction layer",
+                                           "ladder": "|".join(network.layers)})
+        if cache is not None:
+            cache["concept_coords"] = (coords, index)
+    indexes["concept"] = index
+    return {k: v.copy(deep=False) for k, v in coords.items()}   # own attrs per result
 
 
 def stimulus_coords(stimuli) -> dict:
@@ -224,7 +268,8 @@ def relation_coords(network) -> dict:
         return {}
     cache = getattr(network, "_cache", None)
     if cache is not None and "relation_coords" in cache:
-        return dict(cache["relation_coords"])   # the same read-only Variables every run
+        # the same read-only data every run, with attributes of its own
+        return {k: v.copy(deep=False) for k, v in cache["relation_coords"].items()}
     r = network.relation_arrays()
     names = np.array(network.concepts, dtype=object)
     types = network.relation_types
@@ -251,7 +296,7 @@ def relation_coords(network) -> dict:
         out[key] = xr.Variable(d, arr, at)
     if cache is not None:
         cache["relation_coords"] = out
-    return dict(out)
+    return {k: v.copy(deep=False) for k, v in out.items()}
 
 
 def _clean_attrs(attrs: dict) -> dict:
