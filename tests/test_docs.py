@@ -182,14 +182,20 @@ def check_excerpt(text: str, where: str) -> None:
 
 @contextlib.contextmanager
 def registry_restored():
-    """Snippets may register config sections (docs/extending.md): undo it afterwards."""
-    from thoughtfield import config
+    """Snippets may register config sections, plot kinds, summaries and lowerers
+    (docs/extending.md): undo it afterwards."""
+    from thoughtfield import build, config, plots, summary
     saved = dict(config._SECTIONS)
+    kinds, lines, lowerers = dict(plots.PLOTS), list(summary.SUMMARIES), list(build.LOWERERS)
     try:
         yield
     finally:
         config._SECTIONS.clear()
         config._SECTIONS.update(saved)
+        plots.PLOTS.clear()
+        plots.PLOTS.update(kinds)
+        summary.SUMMARIES[:] = lines
+        build.LOWERERS[:] = lowerers
 
 
 def _doc_ids():
