@@ -7,7 +7,7 @@ from types import MappingProxyType
 
 from ._schema import Bool, Field, Int, ListOf, MapOf, Real, Section, Str, Struct
 from .analysis._settings import AttractorSettings
-from .config import register_section
+from .config import TIME, register_section
 from .errors import ConfigError
 from .plots import register_plot
 from .summary import register_summary
@@ -91,6 +91,56 @@ register_section(Section(
     build=_build, check=_check))
 
 
+# ----------------------------------------------------------------------- [memory]
+_MEMORY = Struct({
+    "decay": Field(Real(min=0, max=1, min_inclusive=False, max_inclusive=False), 0.5,
+                   "`d` of base-level learning `B = ln sum (t - t_k)^-d` (ACT-R's :bll).",
+                   unit="1"),
+    "strength": Field(Real(), None, "`S`, the maximum associative strength (ACT-R's :mas): "
+                      "a source spreads `S - ln(fan)` to each concept related to it.",
+                      unit="1", default_doc="no spreading"),
+    "source_activation": Field(Real(min=0), 1.0, "`W`, shared equally by the sources.",
+                               unit="1"),
+    "sources": Field(ListOf(Str(name=True)), [], "The concepts in focus that spread "
+                     "activation."),
+    "threshold": Field(Real(), 0.0, "Retrieval threshold `tau` (ACT-R's :rt).", unit="1"),
+    "noise": Field(Real(min=0), 0.0, "Activation noise scale `s` (ACT-R's :ans): a retrieval "
+                   "succeeds with probability `1 / (1 + exp(-(A - tau) / s))`; 0: exactly "
+                   "when `A >= tau`.", unit="1"),
+    "latency_factor": Field(Real(min=0, min_inclusive=False), 1.0, "`F` of the retrieval "
+                            "latency `F exp(-f A)` (ACT-R's :lf).", unit=TIME),
+    "latency_exponent": Field(Real(min=0, min_inclusive=False), 1.0, "`f` of the retrieval "
+                              "latency (ACT-R's :le).", unit="1"),
+    "retrieved_at": Field(Real(), 0.5, "Activation at which the dynamics count as a "
+                          "retrieval of a concept (each rise to it adds a presentation, as "
+                          "a stimulus onset does); above the transfer's range, only stimuli "
+                          "count.", unit="activation"),
+})
+
+
+def _check_memory(settings, ctx):
+    for i, c in enumerate(settings["sources"]):
+        ctx.network.index(c, f"memory.sources[{i}]")
+
+
+def _memory_result(settings, ds, cfg):
+    from .analysis._memory import add_memory
+    if "activation" in ds and "time" in ds.dims and "concept" in ds.dims:
+        add_memory(ds, cfg.network, **settings)
+
+
+register_section(Section(
+    "memory", _MEMORY,
+    doc="ACT-R declarative memory of the concepts, computed from the run: base-level "
+        "learning from when each concept was presented (a stimulus onset) or retrieved "
+        "(its activation rose to `retrieved_at`), spreading from the sources in focus, "
+        "retrieval probability and latency at every save time. The result gains "
+        "`base_level`, `memory_activation`, `retrieval_probability`, `retrieval_latency` "
+        "(time, concept), `spreading` and `presentations` (concept).",
+    build=lambda d, ctx: None if d is None else dict(d, sources=tuple(d.get("sources", ()))),
+    check=_check_memory, result=_memory_result))
+
+
 # ----------------------------------------------------------------------- plot kinds
 # (the analysis and its figures load numba, xarray and matplotlib: imported when drawn)
 def _plot_energy(ds, ax=None, member=None):
@@ -109,6 +159,13 @@ def _plot_basins(ds, ax=None):
     return plot_attractors(ds, ax=ax)
 
 
+def _plot_memory(ds, ax=None, member=None):
+    from .analysis.plots import plot_memory
+    return plot_memory(ds, ax=ax, member=member)
+
+
+register_plot("memory", _plot_memory, "ACT-R retrieval latency of the presented concepts "
+              "over time (a [memory] section)")
 register_plot("basins", _plot_basins,
               "an attractor catalogue's basin fractions ('thoughtfield attractors' output)")
 register_plot("energy", _plot_energy, "Lyapunov energy over time (symmetric weights)")
@@ -126,3 +183,26 @@ def _catalogue_lines(ds, top: int = 5) -> list[str]:
 
 
 register_summary("attractors", _catalogue_lines)
+
+
+def _memory_lines(ds, top: int = 5) -> list[str]:
+    """The most available concepts at the end of a run with ``[memory]``."""
+    if "retrieval_latency" not in ds or "time" not in ds.dims:
+        return []
+    lat = ds["retrieval_latency"].isel(time=-1)
+    prob = ds["retrieval_probability"].isel(time=-1)
+    if "member" in lat.dims:
+        lat, prob = lat.mean("member"), prob.mean("member")
+    finite = [c for c in lat.concept.values if float(lat.sel(concept=c)) < float("inf")]
+    if not finite:
+        return ["memory: no concept was presented or retrieved"]
+    best = sorted(finite, key=lambda c: float(lat.sel(concept=c)))[:top]
+    t_end = float(ds["time"].values[-1])
+    members = (f", mean of {ds.sizes['member']} members"
+               if "member" in ds["retrieval_latency"].dims else "")
+    return [f"memory at t = {t_end:g} (ACT-R{members}): " + ", ".join(
+        f"{c} latency {float(lat.sel(concept=c)):.3g} p {float(prob.sel(concept=c)):.2f}"
+        for c in best)]
+
+
+register_summary("memory", _memory_lines, before="activity")

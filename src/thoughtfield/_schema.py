@@ -412,6 +412,9 @@ class Section:
         (a trial protocol, a sweep...).  The first section present in a config that has
         a runner is used instead of a single :class:`~thoughtfield.Simulation`; the
         result is then annotated with the config as usual.
+    result : callable, optional
+        ``result(obj, ds, config)``: add readouts computed from the finished run to its
+        Dataset ``ds`` (in place), when the config annotates it (``[memory]``).
     hint : str
         Appended to the error when a required section is missing.
     fill : bool
@@ -429,6 +432,7 @@ class Section:
     check: Callable | None = None
     apply: Callable | None = None
     runner: Callable | None = None
+    result: Callable | None = None
     hint: str = ""
     fill: bool = False
     kind: Kind = field(init=False)

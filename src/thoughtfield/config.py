@@ -1291,6 +1291,10 @@ class SimulationConfig:
         if self.output.layer_summaries and "activation" in ds:
             from .readouts import add_layer_summaries
             add_layer_summaries(ds)
+        for sec in sections():   # readouts of the finished run ([memory])
+            obj = self._objects.get(sec.name)
+            if sec.result is not None and obj is not None:
+                sec.result(obj, ds, self)
         if self.title:
             attrs["title"] = self.title
         if self._data.get("description"):

@@ -14,6 +14,8 @@ explanations.
 * :func:`energy` -- the Lyapunov energy of a run (see ``docs/analysis.md``
   for the derivation and its conditions).
 * :func:`flows`, :func:`explain` -- activation carried along each relation, explaining paths.
+* :func:`actr_memory`, :func:`presentations` -- ACT-R declarative memory (base-level
+  learning, spreading, retrieval probability and latency) of the concepts of a run.
 * :mod:`thoughtfield.analysis.plots` -- figures.
 """
 
@@ -28,6 +30,7 @@ _EXPORTS = {
     "FixedPointError": "_fixed_points", "Stability": "_fixed_points",
     "fixed_point": "_fixed_points", "fixed_points": "_fixed_points",
     "stability": "_fixed_points", "steady_state": "_fixed_points",
+    "actr_memory": "_memory", "presentations": "_memory",
     "plot_attractors": "plots", "plot_energy": "plots", "plot_explanation": "plots",
     "plot_phase_portrait": "plots", "plot_train_of_thought": "plots",
 }
@@ -50,6 +53,7 @@ __all__ = [
     "AttractorSettings", "Dynamics", "attractors", "attractor_table", "resolve_patterns", "wilson_interval", "energy",
     "energy_of", "flows", "explain", "Explanation", "Path", "fixed_point", "fixed_points",
     "steady_state", "stability", "FixedPoint", "Stability", "AnalysisError", "FixedPointError",
+    "actr_memory", "presentations",
     "plot_attractors", "plot_energy", "plot_explanation", "plot_phase_portrait",
     "plot_train_of_thought",
 ]

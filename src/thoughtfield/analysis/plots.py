@@ -367,3 +367,43 @@ def plot_train_of_thought(sequence, ax=None, *, t_end: float | None = None):
     ax.set_title(f"Train of thought: {chain}", fontsize=10)
     ax.grid(axis="x", alpha=0.3)
     return ax
+
+
+def plot_memory(ds, ax=None, member=None, top: int = 6):
+    """ACT-R memory of a run with ``[memory]`` (or :func:`~thoughtfield.analysis.add_memory`):
+    the retrieval latency of the presented concepts over time (log scale; it drops at
+    every presentation or retrieval and rises as the memory decays; the failure latency
+    dashed).  ``top`` concepts, the most available at the end first."""
+    if "retrieval_latency" not in ds:
+        raise ConfigError("memory plot: the result has no retrieval_latency; add a [memory] "
+                          "section to the config (or call thoughtfield.analysis.add_memory)")
+    lat = ds["retrieval_latency"]
+    if "member" in lat.dims:
+        lat = lat.isel(member=0 if member is None else member)
+    shown = [c for c in lat.concept.values if np.isfinite(lat.sel(concept=c).values).any()]
+    if not shown:
+        raise ConfigError("memory plot: no concept was presented or retrieved in this run")
+    end = {c: float(lat.sel(concept=c).values[-1]) for c in shown}
+    shown = sorted(shown, key=lambda c: end[c])[:top]
+    ax = _axes(ax)
+    t = lat.time.values
+    for k, c in enumerate(shown):
+        ax.plot(t, lat.sel(concept=c).values, lw=1.5, color=f"C{k}", label=str(c))
+    fail = ds.attrs.get("memory", "")
+    f_lat = None
+    for part in str(fail).split(";"):
+        if part.strip().startswith("failure_latency"):
+            try:
+                f_lat = float(part.split("=")[1])
+            except (IndexError, ValueError):
+                f_lat = None
+    if f_lat is not None:
+        ax.axhline(f_lat, color="0.4", lw=1, ls="--", label="failure latency")
+    ax.set_yscale("log")
+    from ..plots import time_label
+    ax.set_xlabel(time_label(ds))
+    ax.set_ylabel("retrieval latency F exp(-f A)")
+    ax.set_title("ACT-R memory: retrieval latency")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize="small", loc="upper right")
+    return ax
