@@ -7,6 +7,13 @@ range reduction ``x = k ln2 + r`` (|r| <= ln2/2), a degree-11 Taylor polynomial 
 exponent bits of an int64 buffer viewed as float64; all loops vectorise.  Measured
 relative error against numpy: < 1e-14; the logistic and tanh built on it are accurate to
 about 4e-15 absolute (tested in ``tests/test_kernels.py``).
+
+The codes below are the ``code`` of each entry of ``thoughtfield.transfers.REGISTRY``
+(which holds everything else about a transfer function); a new transfer function is a
+registry entry plus a branch here, in both :func:`phi_block` and :func:`phi_scalar`
+(``tests/test_transfers.py`` checks them against the registry's numpy ``f``).  A code
+without a branch gives NaN, so a run with it stops as non-finite instead of silently
+running a linear ``f``.
 """
 
 import math
@@ -74,6 +81,9 @@ def phi_block(kind, x, n, ebuf, ibuf, fview):
     elif kind == RELU:
         for q in range(n):
             x[q] = max(x[q], 0.0)
+    else:
+        for q in range(n):
+            x[q] = math.nan
 
 
 @njit(cache=True)
@@ -87,4 +97,6 @@ def phi_scalar(kind, x):
         return min(max(x, 0.0), 1.0)
     if kind == RELU:
         return max(x, 0.0)
-    return x
+    if kind == LINEAR:
+        return x
+    return math.nan
