@@ -50,7 +50,7 @@ from . import transfers as _transfers
 from .errors import ConfigError
 
 #: Transfer functions ``f(x)`` applied to ``x = gain * (u - threshold)``: ``linear``,
-#: ``sigmoid``, ``tanh``, ``satlin``, ``relu`` (name -> formula; everything
+#: ``sigmoid``, ``tanh``, ``satlin``, ``relu``, ``softplus`` (name -> formula; everything
 #: else about them is in :data:`thoughtfield.transfers.REGISTRY`).
 TRANSFERS = {name: t.doc for name, t in _transfers.REGISTRY.items()}
 #: The kernels' integer code of each transfer function.

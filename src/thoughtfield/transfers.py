@@ -178,6 +178,32 @@ def _relu_df(x):
     return (_f64(x) > 0.0).astype(np.float64)
 
 
+# --------------------------------------------------------------------------- softplus
+def _softplus(x):
+    """``log(1 + exp(x))`` without overflow: ``max(x, 0) + log1p(exp(-|x|))``."""
+    x = _f64(x)
+    return np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))
+
+
+def _softplus_inverse(a):
+    """``log(expm1(a))`` for ``a > 0`` (``a + log(-expm1(-a))`` for ``a > 1``, which does
+    not overflow); ``a`` is moved to at least 1e-12."""
+    a = np.maximum(_f64(a), _OPEN)
+    small = a <= 1.0
+    with np.errstate(over="ignore"):
+        return np.where(small, np.log(np.expm1(np.where(small, a, 1.0))),
+                        a + np.log(-np.expm1(-np.where(small, 1.0, a))))
+
+
+def _softplus_G(a):
+    """``integral from ln 2 to a of log(expm1(s)) ds = a^2/2 + Li2(exp(-a)) - pi^2/12``
+    (``d/ds Li2(e^-s) = ln(1 - e^-s)``; ``Li2(z) = spence(1 - z)`` in scipy); ``pi^2/12`` at
+    ``a = 0``."""
+    from scipy.special import spence
+    a = _f64(a)
+    return 0.5 * a * a + spence(-np.expm1(-a)) - math.pi ** 2 / 12.0
+
+
 # --------------------------------------------------------------------------- the registry
 #: Every transfer function by name, in the order of their codes.
 REGISTRY: dict[str, Transfer] = {t.name: t for t in (
@@ -191,6 +217,8 @@ REGISTRY: dict[str, Transfer] = {t.name: t for t in (
              _satlin, (0.0, 1.0), 1.0, _half_square, kinks=True),
     Transfer("relu", 4, "f(x) = max(x, 0)", _relu, _relu_df, _relu, (0.0, math.inf), 1.0,
              _half_square, kinks=True),
+    Transfer("softplus", 5, "f(x) = log(1 + exp(x))  (smooth ReLU, range 0..inf)", _softplus,
+             _expit, _softplus_inverse, (0.0, math.inf), 1.0, _softplus_G),
 )}
 
 

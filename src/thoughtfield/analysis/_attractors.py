@@ -129,7 +129,7 @@ def pattern_scores(a: np.ndarray, pats, transfer: str, active: float) -> np.ndar
     set: Jaccard index of the active concepts (``a >= active``) and the members;
     real: cosine of ``xi`` and ``a - mid``.  ``mid`` is the centre of a saturating
     transfer's range (0.5 for sigmoid/satlin, 0 for tanh), ``active`` for an unbounded one
-    (linear, relu).
+    (linear, relu, softplus).
     """
     mid = get_transfer(transfer).midpoint
     mid = active if mid is None else mid

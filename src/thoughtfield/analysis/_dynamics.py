@@ -92,7 +92,7 @@ def transfer_prime(name: str, x: np.ndarray) -> np.ndarray:
 
 def transfer_inverse(name: str, a: np.ndarray) -> np.ndarray:
     """A right inverse of ``f`` on its range (values on the range's boundary map to the
-    kink; open ends, as for sigmoid/tanh, are moved 1e-12 inside)."""
+    kink; open ends, as for sigmoid/tanh/softplus, are moved 1e-12 inside)."""
     inv = _transfers.get(name).inverse
     if inv is None:  # pragma: no cover - every registered transfer has one today
         raise ConfigError(f"transfer: {name!r} has no inverse; the analysis needs one")
