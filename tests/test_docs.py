@@ -183,8 +183,13 @@ def check_excerpt(text: str, where: str) -> None:
 @contextlib.contextmanager
 def registry_restored():
     """Snippets may register config sections, plot kinds, summaries and lowerers
-    (docs/extending.md): undo it afterwards."""
-    from thoughtfield import build, config, plots, summary
+    (docs/extending.md): undo it afterwards.  The built-in extension modules are loaded
+    first: loaded lazily inside a snippet (once per process), their sections would be undone
+    with it and never come back (the help examples that run after then failed with
+    "unknown section 'sweep'" whenever README.md's blocks, which happened to load them
+    first, were deselected)."""
+    from thoughtfield import _extensions, build, config, plots, summary
+    _extensions.load()
     saved = dict(config._SECTIONS)
     kinds, lines, lowerers = dict(plots.PLOTS), list(summary.SUMMARIES), list(build.LOWERERS)
     try:
