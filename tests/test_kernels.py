@@ -143,7 +143,7 @@ def test_phi_block_in_place_on_a_prefix_only():
 
 def test_padded_length_is_a_multiple_of_pad():
     from thoughtfield._kernels.rhs import PAD, _padded
-    for n in list(range(0, 200)) + [1000, 4095, 4096, 4097]:
+    for n in list(range(200)) + [1000, 4095, 4096, 4097]:
         p = _padded(n)
         assert p % PAD == 0 and n <= p < n + PAD
 

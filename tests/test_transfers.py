@@ -205,7 +205,8 @@ def test_energy_integral_is_the_integral_of_the_inverse(name):
 
 
 def test_softplus_energy_integral_at_the_closed_end():
-    # int_{ln 2}^{0} log(expm1(s)) ds = pi^2 / 12 (Li2(1) = pi^2 / 6, Li2(1/2) = pi^2/12 - ln^2 2 / 2)
+    # int_{ln 2}^{0} log(expm1(s)) ds = pi^2 / 12
+    # (Li2(1) = pi^2 / 6, Li2(1/2) = pi^2 / 12 - ln^2 2 / 2)
     ref, _ = quad(lambda s: math.log(math.expm1(s)), 0.0, math.log(2.0), limit=200)
     G0 = float(T.get("softplus").energy_integral(np.array([0.0]))[0])
     assert G0 == pytest.approx(math.pi ** 2 / 12, rel=1e-14)

@@ -27,7 +27,7 @@ import numpy as np
 
 from .errors import ConfigError
 
-__all__ = ["Transfer", "REGISTRY", "get"]
+__all__ = ["REGISTRY", "Transfer", "get", "names"]
 
 
 @dataclass(frozen=True)
