@@ -145,6 +145,7 @@ def test_a_killed_worker_is_replaced_and_the_sweep_completes(cluster, tmp_path):
     assert victim not in client.run(os.getpid).values()
 
 
+@pytest.mark.slow
 def test_killed_sweep_command_resumes_to_the_same_result(tmp_path):
     """SIGKILL a running ``thoughtfield sweep`` after some parts are written; ``--resume``
     finishes it; the result equals an uninterrupted sweep."""

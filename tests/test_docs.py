@@ -183,8 +183,13 @@ def check_excerpt(text: str, where: str) -> None:
 @contextlib.contextmanager
 def registry_restored():
     """Snippets may register config sections, plot kinds, summaries and lowerers
-    (docs/extending.md): undo it afterwards."""
-    from thoughtfield import build, config, plots, summary
+    (docs/extending.md): undo it afterwards.  The built-in extension modules are loaded
+    first: loaded lazily inside a snippet (once per process), their sections would be undone
+    with it and never come back (the help examples that run after then failed with
+    "unknown section 'sweep'" whenever README.md's blocks, which happened to load them
+    first, were deselected)."""
+    from thoughtfield import _extensions, build, config, plots, summary
+    _extensions.load()
     saved = dict(config._SECTIONS)
     kinds, lines, lowerers = dict(plots.PLOTS), list(summary.SUMMARIES), list(build.LOWERERS)
     try:
@@ -202,7 +207,17 @@ def _doc_ids():
     return [p.relative_to(ROOT).as_posix() for p in DOCS]
 
 
-@pytest.mark.parametrize("doc", DOCS, ids=_doc_ids())
+#: The slowest cases (tens of seconds each): ``pytest -m "not slow"`` skips them.
+SLOW_DOCS = ("README.md",)
+SLOW_HELP = ("sweep", "plot")
+
+
+def _slow_if(value, slow: bool):
+    return pytest.param(value, marks=pytest.mark.slow) if slow else value
+
+
+@pytest.mark.parametrize("doc", [_slow_if(d, d.name in SLOW_DOCS and d.parent == ROOT)
+                                 for d in DOCS], ids=_doc_ids())
 def test_every_block_of_the_document_runs(doc, base, tmp_path):
     work = tmp_path / "work"
     shutil.copytree(base, work)
@@ -240,7 +255,7 @@ HELP_COMMANDS = ["thoughtfield", "run", "sweep", "validate", "plot", "info", "at
                  "explain", "bench", "compile"]
 
 
-@pytest.mark.parametrize("command", HELP_COMMANDS)
+@pytest.mark.parametrize("command", [_slow_if(c, c in SLOW_HELP) for c in HELP_COMMANDS])
 def test_every_help_example_runs(command, base, tmp_path):
     work = tmp_path / "work"
     shutil.copytree(base, work)

@@ -274,6 +274,7 @@ sys.exit(main(sys.argv[1:]))
 """
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not _unshare_ok(), reason="needs user namespaces to mount a small tmpfs")
 def test_a_real_full_disk_gives_a_clean_failure(tmp_path):
     """A tmpfs too small for the result: before, h5py segfaulted (exit 139) after the

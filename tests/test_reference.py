@@ -52,7 +52,7 @@ def test_nonlinear_matches_dop853():
     assert ds.attrs["n_rhs"] < ds4.attrs["n_rhs"] / 3
 
 
-@pytest.mark.parametrize("transfer", ["sigmoid", "satlin", "relu", "linear"])
+@pytest.mark.parametrize("transfer", ["sigmoid", "satlin", "relu", "linear", "softplus"])
 def test_every_transfer_matches_dop853(transfer):
     net = random_network(50, k=5, seed=5, scale=0.6)
     rng = np.random.default_rng(6)
@@ -60,7 +60,8 @@ def test_every_transfer_matches_dop853(transfer):
     bias = rng.normal(0, 0.5, net.n)
     W = net.weight_matrix()
     phi = {"sigmoid": lambda x: 1 / (1 + np.exp(-x)), "satlin": lambda x: np.clip(x, 0, 1),
-           "relu": lambda x: np.maximum(x, 0), "linear": lambda x: x}[transfer]
+           "relu": lambda x: np.maximum(x, 0), "linear": lambda x: x,
+           "softplus": lambda x: np.logaddexp(0, x)}[transfer]
     gain = 2.0
 
     def f(t, a):

@@ -11,6 +11,7 @@ from .config import TIME, register_section
 from .errors import ConfigError
 from .plots import register_plot
 from .summary import register_summary
+from .transfers import names as transfer_names
 
 
 def _validate(d, key):
@@ -34,7 +35,9 @@ _ATTRACTORS = Struct({
     "match": Field(Real(min=0, max=1, min_inclusive=False), 0.9,
                    "Similarity needed to call an attractor by an idea's name.", unit="1"),
     "active": Field(Real(), None, "Activation at which a concept counts as active in labels.",
-                    unit="activation", default_doc="0.5 (sigmoid/tanh/satlin), else half the peak"),
+                    unit="activation",
+                    default_doc=f"0.5 ({'/'.join(transfer_names(saturating=True))}), "
+                                "else half the peak"),
     "label_size": Field(Int(min=1, max=100), 3, "Concepts named in an attractor's label."),
     "saddles": Field(Bool(), False, "Also locate the saddles on the basin boundaries between "
                      "pairs of attractors."),

@@ -70,6 +70,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import ConfigError, ThoughtfieldWarning
+from .transfers import get as get_transfer
+from .transfers import names as transfer_names
 
 #: Net inputs and derivatives from here on are refused as overflowing (double precision
 #: ends at 1.8e308; the kernels add a few such terms).
@@ -80,11 +82,6 @@ OVERFLOW = 1e300
 RHS_FIXED_S, RHS_ELEMENT_S = 1e-6, 1e-8
 #: Estimated seconds above which a run gets a "this will take long" warning.
 LONG_RUN_S = 30.0
-#: Transfer ranges and largest slopes.
-RANGES = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0), "satlin": (0.0, 1.0),
-          "relu": (0.0, math.inf), "linear": (-math.inf, math.inf)}
-SLOPES = {"sigmoid": 0.25, "tanh": 1.0, "satlin": 1.0, "relu": 1.0, "linear": 1.0}
-SATURATING = ("sigmoid", "tanh", "satlin")
 
 
 def _round_down(x: float) -> str:
@@ -193,7 +190,8 @@ def dynamics(sim) -> Dynamics:
     n, m = P.n, P.m
     net = sim.network
     transfer = sim.model.transfer
-    L = SLOPES[transfer]
+    T = get_transfer(transfer)
+    L = T.slope
     W = getattr(sim, "weights", None)
     with np.errstate(over="ignore", invalid="ignore"):
         if W is not None and getattr(W, "nnz", 0):
@@ -236,7 +234,7 @@ def dynamics(sim) -> Dynamics:
             fast_what = f"the {name} time constant {fast_tau:g}"
     rate_max = max(rate_fast, float(np.max(np.where(free, rate_i, 0.0))) if n else 0.0)
     growth = float(np.max(np.where(free, grow_i, -np.inf))) if free.any() else -math.inf
-    lo, hi = RANGES[transfer]
+    lo, hi = T.range
     y0 = np.asarray(sim.y0[:n * m], float)
     clamps = P.ent_val[P.ent_kind == 1]
     starts = np.concatenate([y0, clamps]) if clamps.size else y0
@@ -245,7 +243,7 @@ def dynamics(sim) -> Dynamics:
         lo = min(lo, float(finite_starts.min()))
         hi = max(hi, float(finite_starts.max()))
     amp = max(1.0, float(np.abs(finite_starts).max()) if finite_starts.size else 0.0)
-    if transfer in SATURATING:
+    if T.saturating:
         amp = max(amp, abs(lo), abs(hi))
     d = Dynamics(transfer=transfer, form=int(P.form), L=L, rowsum=rowsum, gain=gain,
                  tau_inv=tau_inv, free=free, rate_fast=rate_fast, fast_what=fast_what,
@@ -312,8 +310,8 @@ def check(sim) -> StepEstimate:
     d = dynamics(sim)
     solver = sim.solver
     method = solver.method
-    if solver.adaptive and d.transfer in SATURATING:
-        lo, hi = RANGES[d.transfer]
+    if solver.adaptive and get_transfer(d.transfer).saturating:
+        lo, hi = get_transfer(d.transfer).range
         width = hi - lo
         amax = max(abs(lo), abs(hi))
         err = solver.atol + solver.rtol * amax
@@ -412,7 +410,7 @@ def check_overflow(sim) -> None:
         total = terms.sum(axis=0)
         net_in = d.gain * total if d.form == 0 else total
         deriv = (np.where(np.isfinite(net_in), net_in, np.inf) + d.amp) * tau_inv
-        bounded = d.transfer in SATURATING
+        bounded = get_transfer(d.transfer).saturating
         over_in = ~(np.abs(net_in) < OVERFLOW)
         over_d = ~(deriv < OVERFLOW) & (~bounded | (d.form == 1))
         if bounded and d.form == 0:
@@ -456,9 +454,9 @@ def range_bounds(sim, est: StepEstimate | None = None) -> tuple[float, float] | 
     """``(lo, hi)`` that the concept rows of ``sim``'s state must stay within, or None
     when the run has no such range (module docstring)."""
     d = dynamics(sim)
-    if d.transfer not in SATURATING or d.form != 0:
+    if not get_transfer(d.transfer).saturating or d.form != 0:
         return None
-    lo, hi = RANGES[d.transfer]
+    lo, hi = get_transfer(d.transfer).range
     width = hi - lo
     margin = 0.05 * width
     solver = sim.solver
@@ -513,8 +511,8 @@ def nonfinite_hint(sim, flat: int) -> str:
         hint = ("a mechanism variable overflowed: check the parameters of that mechanism "
                 "(its rates, gains and time constants) and the inputs it integrates")
         return _stability_hint(sim, d, h, R) + "; or " + hint if unstable_step else hint
-    if tr in SATURATING:
-        lo, hi = RANGES[tr]
+    if get_transfer(tr).saturating:
+        lo, hi = get_transfer(tr).range
         hint = (f"the transfer {tr!r} keeps activations within [{lo:g}, {hi:g}], so a "
                 f"non-finite value comes from an overflow: look for huge weights, gains, "
                 f"biases, inputs or initial values, or a tiny tau ({_scale_text(sim, d)})")
@@ -526,7 +524,8 @@ def nonfinite_hint(sim, flat: int) -> str:
                 f"|W| up to {g:g} x {r:.3g} exceeds 1 (the decay"
                 + (f" times {1 / d.L:g}" if d.L != 1 else "") + "), so activation can grow "
                 "without bound; lower the weights or gains (gain x row sum < 1 keeps it "
-                "bounded) or use a saturating transfer ('sigmoid', 'tanh', 'satlin')")
+                "bounded) or use a saturating transfer ("
+                + ", ".join(map(repr, transfer_names(saturating=True))) + ")")
         return _stability_hint(sim, d, h, R) + "; or " + hint if unstable_step else hint
     if unstable_step:
         return _stability_hint(sim, d, h, R)
@@ -552,8 +551,9 @@ def range_hint(sim) -> str:
     hint = (f"the exact dynamics cannot leave this range, so the integration error is far "
             f"beyond what rtol = {s.rtol:g}, atol = {s.atol:g} promise; tighten rtol (e.g. "
             f"rtol = {max(1e-10, s.rtol / 100):g})")
-    if s.method == "dop853" and d.transfer == "satlin":
-        hint += " or use method = 'dopri5' (the kinks of 'satlin' defeat dop853's error estimate)"
+    if s.method == "dop853" and get_transfer(d.transfer).kinks:
+        hint += (f" or use method = 'dopri5' (the kinks of {d.transfer!r} defeat dop853's "
+                 "error estimate)")
     return hint
 
 
@@ -577,7 +577,8 @@ def step_too_small_hint(sim) -> str:
         return (f"rtol = {s.rtol:g} is near the limit of double precision: loosen rtol (e.g. "
                 "1e-8)")
     return ("the dynamics change abruptly there (a discontinuity, a very large input or a "
-            "kink of 'satlin'/'relu'): check the inputs near that time, loosen the tolerances, "
+            "kink of " + "/".join(map(repr, transfer_names(kinks=True)))
+            + "): check the inputs near that time, loosen the tolerances, "
             "or lower solver.min_step")
 
 

@@ -46,17 +46,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _validate as V
+from . import transfers as _transfers
 from .errors import ConfigError
 
-#: Transfer functions ``f(x)`` applied to ``x = gain * (u - threshold)``.
-TRANSFERS = {
-    "linear": "f(x) = x",
-    "sigmoid": "f(x) = 1 / (1 + exp(-x))  (logistic, range 0..1)",
-    "tanh": "f(x) = tanh(x)  (range -1..1)",
-    "satlin": "f(x) = min(max(x, 0), 1)  (saturating ReLU)",
-    "relu": "f(x) = max(x, 0)",
-}
-TRANSFER_CODES = {name: i for i, name in enumerate(TRANSFERS)}
+#: Transfer functions ``f(x)`` applied to ``x = gain * (u - threshold)``: ``linear``,
+#: ``sigmoid``, ``tanh``, ``satlin``, ``relu``, ``softplus`` (name -> formula; everything
+#: else about them is in :data:`thoughtfield.transfers.REGISTRY`).
+TRANSFERS = {name: t.doc for name, t in _transfers.REGISTRY.items()}
+#: The kernels' integer code of each transfer function.
+TRANSFER_CODES = {name: t.code for name, t in _transfers.REGISTRY.items()}
 
 FORMS = ("activation", "potential")
 

@@ -25,6 +25,7 @@ from .model import Model
 from .network import ConceptNetwork
 from .results import _version, compact_description, network_description
 from .solvers import as_solver
+from .transfers import get as get_transfer
 
 #: Rows per block of the right-hand side (the block's net inputs stay in L1/L2 cache).
 BLOCK_ROWS = 256
@@ -505,7 +506,7 @@ class Simulation:
                        + NUM.nonfinite_hint(self, flat))
             else:
                 tr = self.model.transfer
-                lo, hi = NUM.RANGES[tr]
+                lo, hi = get_transfer(tr).range
                 hull = NUM.dynamics(self).hull
                 joined = "" if hull == (lo, hi) else \
                     f" joined with the initial and clamped values [{hull[0]:g}, {hull[1]:g}]"

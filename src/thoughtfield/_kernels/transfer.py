@@ -7,6 +7,13 @@ range reduction ``x = k ln2 + r`` (|r| <= ln2/2), a degree-11 Taylor polynomial 
 exponent bits of an int64 buffer viewed as float64; all loops vectorise.  Measured
 relative error against numpy: < 1e-14; the logistic and tanh built on it are accurate to
 about 4e-15 absolute (tested in ``tests/test_kernels.py``).
+
+The codes below are the ``code`` of each entry of ``thoughtfield.transfers.REGISTRY``
+(which holds everything else about a transfer function); a new transfer function is a
+registry entry plus a branch here, in both :func:`phi_block` and :func:`phi_scalar`
+(``tests/test_transfers.py`` checks them against the registry's numpy ``f``).  A code
+without a branch gives NaN, so a run with it stops as non-finite instead of silently
+running a linear ``f``.
 """
 
 import math
@@ -19,6 +26,7 @@ SIGMOID = 1
 TANH = 2
 SATLIN = 3
 RELU = 4
+SOFTPLUS = 5
 
 _LOG2E = 1.4426950408889634
 _LN2HI = 6.93147180369123816490e-01
@@ -74,6 +82,17 @@ def phi_block(kind, x, n, ebuf, ibuf, fview):
     elif kind == RELU:
         for q in range(n):
             x[q] = max(x[q], 0.0)
+    elif kind == SOFTPLUS:
+        # log(1 + e^x) = x + log1p(e^-x) for x > 0, log1p(e^x) otherwise (no overflow:
+        # e^x is clipped at e^708, and 1 / e^708 is far below an ulp of x)
+        _exp_parts(x, n, 1.0, ebuf, ibuf)
+        for q in range(n):
+            e = ebuf[q] * fview[q]
+            xq = x[q]
+            x[q] = xq + math.log1p(1.0 / e) if xq > 0.0 else math.log1p(e)
+    else:
+        for q in range(n):
+            x[q] = math.nan
 
 
 @njit(cache=True)
@@ -87,4 +106,8 @@ def phi_scalar(kind, x):
         return min(max(x, 0.0), 1.0)
     if kind == RELU:
         return max(x, 0.0)
-    return x
+    if kind == SOFTPLUS:
+        return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
+    if kind == LINEAR:
+        return x
+    return math.nan

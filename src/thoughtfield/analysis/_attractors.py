@@ -32,7 +32,8 @@ from ..model import Model
 from ..network import ConceptNetwork
 from ..solvers import Solver
 from ..stimuli import Clamp, Pulse
-from ._dynamics import Dynamics, activity_midpoint, random_activations
+from ..transfers import get as get_transfer
+from ._dynamics import Dynamics, random_activations
 from ._fixed_points import KINDS, FixedPoint, FixedPointError, _make_fp, newton
 
 #: Members that never settle: Newton is tried from this many of their end states.
@@ -126,10 +127,12 @@ def pattern_scores(a: np.ndarray, pats, transfer: str, active: float) -> np.ndar
 
     bipolar: ``mean(xi * sign(a - mid))`` (the Hopfield overlap of the sign state);
     set: Jaccard index of the active concepts (``a >= active``) and the members;
-    real: cosine of ``xi`` and ``a - mid``.  ``mid`` is the centre of the transfer's range
-    (0.5 for sigmoid/satlin, 0 for tanh; ``active`` for linear/relu).
+    real: cosine of ``xi`` and ``a - mid``.  ``mid`` is the centre of a saturating
+    transfer's range (0.5 for sigmoid/satlin, 0 for tanh), ``active`` for an unbounded one
+    (linear, relu, softplus).
     """
-    mid = activity_midpoint(transfer) if transfer in ("sigmoid", "satlin", "tanh") else active
+    mid = get_transfer(transfer).midpoint
+    mid = active if mid is None else mid
     s = a - mid
     on = a >= active
     out = np.zeros(len(pats))
@@ -182,7 +185,8 @@ def concept_label(a: np.ndarray, concepts, active: float, size: int = 3) -> str:
 
 
 def default_active(transfer: str, a_max: float) -> float:
-    if transfer in ("sigmoid", "tanh", "satlin"):
+    """0.5 for a saturating transfer, else half the largest activation ``a_max``."""
+    if get_transfer(transfer).saturating:
         return 0.5
     return 0.5 * a_max if a_max > 0 else 0.5
 

@@ -31,6 +31,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .. import _validate as V
+from .. import transfers as _transfers
 from ..build import build_problem
 from ..errors import ConfigError
 from ..model import Model
@@ -76,103 +77,33 @@ def check_modelled(model) -> None:
                               "energy) does not include this mechanism yet; analyse the model "
                               f"without {f.name!r}")
 
-#: Closed range of each transfer function (energy is finite on it).
-RANGES = {
-    "linear": (-math.inf, math.inf),
-    "sigmoid": (0.0, 1.0),
-    "tanh": (-1.0, 1.0),
-    "satlin": (0.0, 1.0),
-    "relu": (0.0, math.inf),
-}
-
-
 # --------------------------------------------------------------------------- transfer
-def _expit(x):
-    """The logistic ``1 / (1 + exp(-x))`` without overflow warnings."""
-    return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(x, dtype=np.float64)))
-
-
-def _xlogx(x):
-    """``x ln x`` with ``0 ln 0 = 0``."""
-    x = np.asarray(x, dtype=np.float64)
-    return np.where(x > 0, x * np.log(np.where(x > 0, x, 1.0)), 0.0)
-
-
+# numpy versions of f, f', f^-1 and the energy integral: thoughtfield.transfers.REGISTRY
 def transfer(name: str, x: np.ndarray) -> np.ndarray:
     """``f(x)`` in numpy (reference for the kernels' block version)."""
-    if name == "linear":
-        return np.array(x, dtype=np.float64, copy=True)
-    if name == "sigmoid":
-        return _expit(x)
-    if name == "tanh":
-        return np.tanh(x)
-    if name == "satlin":
-        return np.clip(x, 0.0, 1.0)
-    if name == "relu":
-        return np.maximum(x, 0.0)
-    raise ConfigError(f"transfer: unknown transfer function {name!r}")  # pragma: no cover
+    return _transfers.get(name).f(x)
 
 
 def transfer_prime(name: str, x: np.ndarray) -> np.ndarray:
     """``f'(x)``; for the piecewise-linear ``satlin``/``relu`` the derivative at a kink is
     taken as 0 (the value of the flat side)."""
-    if name == "linear":
-        return np.ones_like(x, dtype=np.float64)
-    if name == "sigmoid":
-        s = _expit(x)
-        return s * (1.0 - s)
-    if name == "tanh":
-        t = np.tanh(x)
-        return 1.0 - t * t
-    if name == "satlin":
-        return ((x > 0.0) & (x < 1.0)).astype(np.float64)
-    if name == "relu":
-        return (x > 0.0).astype(np.float64)
-    raise ConfigError(f"transfer: unknown transfer function {name!r}")  # pragma: no cover
+    return _transfers.get(name).df(x)
 
 
 def transfer_inverse(name: str, a: np.ndarray) -> np.ndarray:
     """A right inverse of ``f`` on its range (values on the range's boundary map to the
-    kink; sigmoid/tanh are clipped 1e-12 inside their open range)."""
-    a = np.asarray(a, dtype=np.float64)
-    if name == "linear":
-        return a.copy()
-    if name == "sigmoid":
-        p = np.clip(a, 1e-12, 1 - 1e-12)
-        return np.log(p) - np.log1p(-p)
-    if name == "tanh":
-        return np.arctanh(np.clip(a, -1 + 1e-12, 1 - 1e-12))
-    if name == "satlin":
-        return np.clip(a, 0.0, 1.0)
-    if name == "relu":
-        return np.maximum(a, 0.0)
-    raise ConfigError(f"transfer: unknown transfer function {name!r}")  # pragma: no cover
+    kink; open ends, as for sigmoid/tanh/softplus, are moved 1e-12 inside)."""
+    inv = _transfers.get(name).inverse
+    if inv is None:  # pragma: no cover - every registered transfer has one today
+        raise ConfigError(f"transfer: {name!r} has no inverse; the analysis needs one")
+    return inv(a)
 
 
 def inverse_integral(name: str, a: np.ndarray) -> np.ndarray:
     """``G(a) = integral from f(0) to a of f^-1(s) ds`` (>= 0, zero at ``a = f(0)``);
-    ``+inf`` outside the closed range of ``f``.
-
-    linear/relu/satlin: ``a**2 / 2``; sigmoid: ``a ln a + (1-a) ln(1-a) + ln 2``;
-    tanh: ``((1+a) ln(1+a) + (1-a) ln(1-a)) / 2``.
-    """
-    a = np.asarray(a, dtype=np.float64)
-    lo, hi = RANGES[name]
-    out = np.full(a.shape, np.inf)
-    ok = (a >= lo) & (a <= hi)
-    x = a[ok]
-    if name in ("linear", "relu", "satlin"):
-        out[ok] = 0.5 * x * x
-    elif name == "sigmoid":
-        out[ok] = _xlogx(x) + _xlogx(1.0 - x) + math.log(2.0)
-    elif name == "tanh":
-        out[ok] = 0.5 * (_xlogx(1.0 + x) + _xlogx(1.0 - x))
-    return out
-
-
-def activity_midpoint(name: str) -> float:
-    """``f(0)``-like centre of the transfer's range, used to centre activations."""
-    return {"sigmoid": 0.5, "satlin": 0.5}.get(name, 0.0)
+    ``+inf`` outside the closed range of ``f`` (closed forms: the registry's
+    ``inverse_integral``; e.g. ``a**2 / 2`` for linear/relu/satlin)."""
+    return _transfers.get(name).energy_integral(a)
 
 
 # --------------------------------------------------------------------------- frozen inputs
@@ -703,6 +634,12 @@ class Dynamics:
 
     def energy_defined(self, tol: float = 1e-12) -> str | None:
         """``None`` when the Lyapunov energy applies, else the reason why not."""
+        if _transfers.get(self.transfer).inverse_integral is None:
+            return (f"the transfer {self.transfer!r} has no integral of its inverse in the "
+                    "registry (thoughtfield.transfers), so its energy term G is not defined; "
+                    "use a transfer with one (" + ", ".join(
+                        t.name for t in _transfers.REGISTRY.values()
+                        if t.inverse_integral is not None) + ")")
         if self.nstate > self.n:
             names = ", ".join(f"{nm} ({'model.adaptation' if nm == 'adaptation' else 'model.controls'})"
                               for nm, _, _ in self.extra_rows)
@@ -775,10 +712,11 @@ class Dynamics:
 
 def random_activations(dyn: Dynamics, m: int, rng, box=None) -> np.ndarray:
     """``m`` random activation vectors, uniform over ``box = (low, high)`` (default: the
-    range of the transfer function; ``[0, 1]`` for the unbounded ``linear``/``relu``).
+    range of the transfer function, an infinite low end replaced by 0 and an infinite high end
+    by 1, e.g. ``[0, 1]`` for ``linear`` and ``relu``).
     Clamped concepts hold their clamp values."""
     if box is None:
-        lo, hi = RANGES[dyn.transfer]
+        lo, hi = _transfers.get(dyn.transfer).range
         lo = 0.0 if not math.isfinite(lo) else lo
         hi = 1.0 if not math.isfinite(hi) else hi
     else:

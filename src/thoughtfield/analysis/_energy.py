@@ -6,7 +6,8 @@ For symmetric weights ``W``, positive gains ``g_i`` and a non-decreasing transfe
     G(a) = integral from f(0) to a of f^-1(s) ds
 
 (``G`` in closed form: ``a^2/2`` for linear/relu/satlin, ``a ln a + (1-a) ln(1-a) + ln 2``
-for the logistic, ``((1+a) ln(1+a) + (1-a) ln(1-a)) / 2`` for tanh) never increases along
+for the logistic, ``((1+a) ln(1+a) + (1-a) ln(1-a)) / 2`` for tanh, ``a^2/2 + Li2(e^-a) -
+pi^2/12`` for softplus; each transfer's is in ``thoughtfield.transfers``) never increases along
 trajectories while the inputs are constant and there is no noise or adaptation.
 
 **Potential form** ``tau_i du_i/dt = -u_i + (W a)_i + I_i``, ``a_i = f(g_i (u_i + b_i - thr_i))``
@@ -31,7 +32,7 @@ Conditions, all checked or documented: ``W`` symmetric (checked; otherwise an er
 an asymmetric pair), ``g_i > 0`` (checked), constant inputs (the energy is reported with
 the input of each instant, so it jumps where the schedule changes), no noise, no
 adaptation or other slow variables, and activations within the range of ``f`` (for the
-logistic ``0 <= a <= 1``, for tanh ``-1 <= a <= 1``, for relu/satlin ``a >= 0`` /
+logistic ``0 <= a <= 1``, for tanh ``-1 <= a <= 1``, for relu/softplus/satlin ``a >= 0`` /
 ``0 <= a <= 1``; the range is invariant under the flow, so a run started inside stays
 inside; outside it the energy is ``+inf``).  For the piecewise-linear ``relu``/``satlin``
 ``f^-1`` is taken at the kink on the flat parts; the inequality holds there as well.

@@ -77,7 +77,8 @@ def plot_phase_portrait(network, model, x: str, y: str, *, state=None, stimuli=N
     """
     from ..simulate import simulate
     from ..stimuli import Clamp
-    from ._dynamics import RANGES, Dynamics
+    from ..transfers import get as get_transfer
+    from ._dynamics import Dynamics
     from ._attractors import _frozen_stimuli
     from ._fixed_points import FixedPointError, _make_fp, newton
 
@@ -106,7 +107,7 @@ def plot_phase_portrait(network, model, x: str, y: str, *, state=None, stimuli=N
         if i not in (ix, iy) and not full.clamped[i]:
             stims.append(Clamp(network.concepts[i], 0.0, math.inf, float(base[i])))
     red = Dynamics(network, model, stims)
-    lo, hi = RANGES[red.transfer]
+    lo, hi = get_transfer(red.transfer).range
     lo = 0.0 if not math.isfinite(lo) else lo
     hi = 1.0 if not math.isfinite(hi) else hi
     pad = 0.05 * (hi - lo)
