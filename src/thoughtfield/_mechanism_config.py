@@ -328,7 +328,8 @@ def _run_protocol(protocol, cfg, progress):
     from .trials import run_protocol   # the engine: numba and xarray, only to run
     run = cfg.run
     return run_protocol(cfg.network, cfg.model, protocol, solver=cfg.solver, members=run.members,
-                        seed=cfg.seed, threads=run.threads, progress=progress)
+                        seed=cfg.seed, threads=run.threads, progress=progress,
+                        learning=cfg.section_object("learning"))
 
 
 register_section(Section(

@@ -385,9 +385,46 @@ def _attr_json(ds, key):
         return None
 
 
+def plot_learning(ds, ax=None):
+    """Associative strength of every cue after each trial of a protocol with learning
+    (``[learning]``), the trial's condition shaded along the bottom."""
+    if "associative_strength" not in ds or "trial" not in ds.dims:
+        raise ConfigError("plot 'learning': needs a protocol result with learning (a "
+                          "[learning] section)")
+    ax = _axes(ax)
+    trial = ds["trial"].values + 1
+    styles = ("-", "--", "-.", ":")          # cues that learn alike stay visible
+    for k, cue in enumerate(ds["cue"].values):
+        ax.plot(trial, ds["associative_strength"].sel(cue=cue).values, lw=1.8,
+                ls=styles[k % len(styles)], color=f"C{k}", marker="o", ms=2.5, label=str(cue))
+    cond = [str(c) for c in ds["condition"].values]
+    names = list(dict.fromkeys(cond))
+    lo, hi = ax.get_ylim()
+    band = 0.06 * (hi - lo)
+    for j, name in enumerate(names):
+        xs = trial[[c == name for c in cond]]
+        ax.bar(xs, band, width=1.0, bottom=lo - band, color=f"C{len(ds['cue']) + j}",
+               alpha=0.5, label=f"trial: {name}")
+    ax.set_ylim(lo - band, hi)
+    ax.set_xlabel("trial")
+    ax.set_ylabel("associative strength (weight to the outcome)")
+    import json
+    try:
+        rule = json.loads(ds.attrs.get("learning", "{}"))
+    except ValueError:
+        rule = {}
+    outcome = rule.get("outcome", "the outcome")
+    ax.set_title(f"Rescorla-Wagner learning of cues -> {outcome}")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
+    return ax
+
+
 register_plot("conflict", plot_conflict, "conflict energy per pool and control over time")
 register_plot("ideas", plot_ideas, "stored ideas over time and the train of thought")
 register_plot("layer_summary", plot_layers, "mean and largest activation per layer over time")
 register_plot("evidence", plot_evidence, "evidence accumulators, threshold and choice")
 register_plot("conditions", plot_conditions, "a protocol's options over trial time per condition")
 register_plot("trials", plot_trials, "response time and accuracy per condition of a protocol")
+register_plot("learning", plot_learning, "associative strength of the cues over the trials of "
+              "a protocol with [learning]")

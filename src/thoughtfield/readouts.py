@@ -461,6 +461,8 @@ def _trial_lines(ds, top=5) -> list[str]:
 def trial_summary(ds: xr.Dataset, *, by_previous: bool = False, pools=None) -> xr.Dataset:
     """Per-condition summary of a protocol result: ``n`` (trials x members), ``accuracy``,
     ``mean_rt`` (correct responses), ``mean_rt_error``, ``no_response`` (fraction),
+    (a condition without a correct option: ``accuracy`` and ``mean_rt_error`` NaN,
+    ``mean_rt`` over every response),
     ``conflict`` (mean conflict at the response) and ``control`` (mean at trial start).
     With ``by_previous`` the first trial is dropped and the summary has dimensions
     ``(previous, condition)`` -- sequential effects such as the conflict adaptation
@@ -519,12 +521,19 @@ def trial_summary(ds: xr.Dataset, *, by_previous: bool = False, pools=None) -> x
                              for _, ps in groups], axis=2)
     ctl = stack("control").mean(axis=2) if "control" in ds else None
 
+    declared = (np.asarray(ds["correct_option"].values) != "" if "correct_option" in ds
+                else np.ones(cond.size, bool))
+
     def summarise(sel):
         c, o, r = choice[sel], ok[sel], rt[sel]
-        out = {"n": float(o.size), "accuracy": float(o.mean()) if o.size else np.nan,
-               "no_response": float((c == "").mean()) if c.size else np.nan}
-        rc = r[o & np.isfinite(r)]
-        re = r[~o & np.isfinite(r)]
+        out = {"n": float(o.size), "no_response": float((c == "").mean()) if c.size else np.nan}
+        if declared[sel].all():
+            out["accuracy"] = float(o.mean()) if o.size else np.nan
+            rc = r[o & np.isfinite(r)]
+            re = r[~o & np.isfinite(r)]
+        else:   # no correct option: every response is just a response
+            out["accuracy"] = np.nan
+            rc, re = r[np.isfinite(r)], r[:0]
         out["mean_rt"] = float(rc.mean()) if rc.size else np.nan
         out["mean_rt_error"] = float(re.mean()) if re.size else np.nan
         if groups is None:

@@ -18,6 +18,7 @@ from .build import _response_choice
 from .errors import ConfigError
 from .model import Model
 from .network import ConceptNetwork
+from .learning import LearningRun
 from .protocol import Protocol
 from .readouts import _pool_edges, pool_conflict
 from .results import (TRIAL_TIME_ATTRS, _clean_attrs, _version, compact_description,
@@ -27,7 +28,7 @@ from .simulate import Simulation
 
 def run_protocol(network, model, protocol: Protocol, *, solver=None, members: int = 1,
                  seed: int | None = None, threads: int | None = None,
-                 progress: bool = False) -> xr.Dataset:
+                 progress: bool = False, learning=None) -> xr.Dataset:
     """Run every trial of ``protocol`` and return the per-trial readouts.
 
     Each trial integrates ``[0, protocol.duration]`` (or up to the choice when the choice
@@ -41,7 +42,10 @@ def run_protocol(network, model, protocol: Protocol, *, solver=None, members: in
         choice), ``conflict_at_response(trial, pool)`` (at the response, or at the end of
         the trial without one), ``control(trial, controller)`` (value at the trial's start),
         with a leading ``member`` dimension for ensembles; with ``record`` also the time
-        courses (``activation(trial, time, concept)``...).
+        courses (``activation(trial, time, concept)``...).  With ``learning`` (a
+        :class:`~thoughtfield.learning.RescorlaWagner`) the cue weights change after every
+        trial and the next runs on them: ``associative_strength(trial, cue)`` (after the
+        trial), ``prediction(trial)`` and ``prediction_error(trial)``.
     """
 
     if not isinstance(network, ConceptNetwork):
@@ -61,8 +65,9 @@ def run_protocol(network, model, protocol: Protocol, *, solver=None, members: in
     seq = protocol.sequence()
     T = protocol.duration
     # one prepared simulation per condition (lowered once)
-    sims = {}
-    for ci, cond in enumerate(protocol.conditions):
+    conditions = {c.name: c for c in protocol.conditions}
+
+    def prepare(cond, net):
         ch = list(model.choices)
         if cond.correct is not None:
             ch[d_resp] = replace(ch[d_resp], correct=cond.correct)
@@ -73,9 +78,13 @@ def run_protocol(network, model, protocol: Protocol, *, solver=None, members: in
         else:
             kw["save_at"] = [T]
         try:
-            sims[cond.name] = Simulation(network, mc, cond.stimuli, **kw)
+            return Simulation(net, mc, cond.stimuli, **kw)
         except ConfigError as e:
             raise ConfigError(f"condition {cond.name!r}: {e}") from None
+
+    sims = {c.name: prepare(c, network) for c in protocol.conditions}
+    rw = LearningRun(network, protocol, learning) if learning is not None else None
+    built_with = {name: 0 for name in sims}   # the weights version each was prepared with
     first = sims[seq[0]]
     lay = first.layout
     n, M, S = network.n, members, first.problem.nstate
@@ -107,6 +116,9 @@ def run_protocol(network, model, protocol: Protocol, *, solver=None, members: in
         bar = tqdm(total=K, unit="trial", desc="thoughtfield", leave=False)
     try:
         for k, cname in enumerate(seq):
+            if rw is not None and built_with[cname] != rw.version:   # learned since
+                sims[cname] = prepare(conditions[cname], rw.network())
+                built_with[cname] = rw.version
             sim = sims[cname]
             y = y_init[cname].copy()
             if carried is not None:
@@ -148,14 +160,19 @@ def run_protocol(network, model, protocol: Protocol, *, solver=None, members: in
                     e_trial = conf[k, pidx, :].sum(axis=0)
                     carried[rows] = ct.update(carried[rows], e_trial)
                 ctrl_end[k, ci] = carried[rows]
+            if rw is not None:
+                rw.update(k, cname)
             if bar is not None:
                 bar.update(1)
     finally:
         if bar is not None:
             bar.close()
     # (no wall time in the attributes: the same config and seed give the same bytes)
-    return _protocol_dataset(network, model, protocol, first, seq, ch_name, ok, rt, conf, ctrl,
-                             ctrl_end, records, stats, seed, dec)
+    ds = _protocol_dataset(network, model, protocol, first, seq, ch_name, ok, rt, conf, ctrl,
+                           ctrl_end, records, stats, seed, dec)
+    if rw is not None:
+        rw.add_to(ds)
+    return ds
 
 
 def _final_output(sim):

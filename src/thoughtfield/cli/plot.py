@@ -96,9 +96,14 @@ def main(args) -> int:
                               + V.did_you_mean(k, known))
     if ds is None:
         ds = load_result(args.result)
-    if "time" not in ds.dims:   # an attractor catalogue, or one attractor of it
-        bad = [k for k in kinds if k not in STATE_KINDS or (k == "basins" and
-                                                            "attractor" not in ds.dims)]
+    if "time" not in ds.dims:   # an attractor catalogue, one attractor, or per-trial readouts
+        allowed = STATE_KINDS + (TRIAL_KINDS if "trial" in ds.dims else ())
+        bad = [k for k in kinds if k not in allowed or (k == "basins" and
+                                                        "attractor" not in ds.dims)]
+        if bad and "trial" in ds.dims:
+            raise ConfigError(f"--kind {bad[0]}: this protocol result keeps per-trial readouts "
+                              f"only; plot them with --kind {' or '.join(TRIAL_KINDS)}, or keep "
+                              "the time courses ([protocol] record = true)")
         if bad and "attractor" in ds.dims:
             raise ConfigError(f"--kind {bad[0]}: an attractor catalogue has no time course; "
                               "plot it with --kind basins, or one attractor with --sel "
@@ -179,6 +184,8 @@ def default_kinds(ds, picked: str = "") -> list[str]:
 
 #: The kinds that draw one state rather than a time course (results without time).
 STATE_KINDS = ("network", "basins")
+#: The kinds that draw per-trial readouts of a protocol (no time course needed).
+TRIAL_KINDS = ("trials", "learning")
 
 
 def _parse_value(text: str):
