@@ -48,10 +48,6 @@ def _attach(cls, name, field_name=None, array=False):
     return build
 
 
-# ------------------------------------------------------------------ [model] additions
-section("model").struct.add_field("record_potential", Field(
-    Bool(), False, "Potential form: also save `potential(time, concept)` (the state u)."))
-
 # ------------------------------------------------------------------ [[pools]]
 register_section(Section(
     "pools", Struct({

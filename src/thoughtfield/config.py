@@ -58,9 +58,9 @@ from ._schema import (REQUIRED, AnyValue, Bool, Choice, Field, Int, ListOf, MapO
                       Section, Str, Struct, is_array, is_table, per_concept, struct_markdown)
 from ._toml import join_path
 from .errors import ConfigError, NetworkError
-from .model import FORMS, TRANSFERS, Model
+from .model import PER_CONCEPT, Model
 from .network import DEFAULT_LAYERS, ConceptNetwork, default_relation_types
-from .solvers import DISCRETE_METHODS, METHODS, Solver
+from .solvers import DISCRETE_METHODS, Solver
 from .stimuli import Clamp, Pulse
 
 __all__ = [
@@ -727,38 +727,15 @@ register_section(Section(
 
 
 # ===================================================================== [model]
-_MODEL = Struct({
-    "tau": Field(per_concept(Real(min=0, min_inclusive=False)), 1.0,
-                 "Time constant of each concept.", unit=TIME),
-    "transfer": Field(Choice(lambda: TRANSFERS), "sigmoid", "Transfer function f."),
-    "gain": Field(per_concept(Real()), 1.0, "Slope: f is applied to gain * (u - threshold).",
-                  unit="1/activation"),
-    "threshold": Field(per_concept(Real()), 0.0, "Input at which f is centred.", unit="activation"),
-    "bias": Field(per_concept(Real()), 0.0, "Constant input added to u.", unit="activation"),
-    "sigma": Field(per_concept(Real(min=0)), 0.0, "Noise amplitude (tau da = ... dt + sigma dW); "
-                   "needs solver.method = \"euler_maruyama\".", unit="activation * time^1/2"),
-    "initial": Field(per_concept(Real()), 0.0, "Initial state: the activation a(0) in the "
-                     "activation form; in the potential form the potential u(0), so that "
-                     "a(0) = f(gain * (initial + bias - threshold)) (with the sigmoid and the "
-                     "defaults 0.5, not 0). See docs/potential.md.", unit="activation"),
-    "form": Field(Choice(lambda: FORMS), "activation", "State form of the dynamics: "
-                  "`activation` integrates a (`tau da/dt = -a + f(gain * (u - threshold))`); "
-                  "`potential` integrates the net input u (`tau du/dt = -u + W a + input`, "
-                  "`a = f(gain * (u + bias - threshold))`; Hopfield 1984, McClelland's 1979 "
-                  "cascade): `initial` is u(0), a clamp holds the output a and freezes u, "
-                  "and on release u resumes from its frozen value (docs/potential.md)."),
-}, doc='Leaky-rate dynamics `tau da/dt = -a + f(gain * (u - threshold)) + noise`, '
+_MODEL = Model.struct(doc='Leaky-rate dynamics `tau da/dt = -a + f(gain * (u - threshold)) + noise`, '
        '`u = W a + input + bias` (or, with `form = "potential"`, `tau du/dt = -u + W a + '
        'input + noise`, `a = f(gain * (u + bias - threshold))`: see '
        '[potential.md](potential.md)). Per-concept parameters take a number, an array with one '
        'value per concept, or a table of concept names, `"@layer"` keys (every concept of the '
        'layer) and `"*"` (the rest): `tau = { "*" = 1.0, "@goal" = 4.0, sun = 0.5 }`.')
 
-_PER_CONCEPT_KEYS = ("tau", "gain", "threshold", "bias", "sigma", "initial")
-
-
 def _check_model(model, ctx):
-    for k in _PER_CONCEPT_KEYS:
+    for k in PER_CONCEPT:
         if hasattr(model, k):
             try:
                 model.resolve(k, ctx.network)
@@ -885,42 +862,9 @@ register_section(Section(
 
 
 # ===================================================================== [solver]
-class _Method(Choice):
-    """A method name; scipy's names of the same methods (``RK45``...) are aliases."""
-
-    def check(self, key, value):
-        from .solvers import resolve_method
-        if not isinstance(value, str):
-            return super().check(key, value)
-        return resolve_method(key, value, self.options)
-
-
-_SOLVER = Struct({
-    "method": Field(_Method(lambda: METHODS), "dopri5",
-                    "Integration method: " + "; ".join(f"`{k}` {v}" for k, v in METHODS.items())
-                    + ". Names are case-insensitive, and scipy's `solve_ivp` names are accepted "
-                    "for the same methods: `RK45` is `dopri5`, `DOP853` is `dop853` (results "
-                    "record thoughtfield's name); `RK23`, `LSODA`, `BDF` and `Radau` have no "
-                    "equivalent here (no Bogacki-Shampine pair, no implicit stiff solver) and "
-                    "are refused with the closest method (`dopri5`) named."),
-    "dt": Field(Real(min=0, min_inclusive=False), None, "Step of the fixed-step methods, "
-                "shortened evenly to hit every save time and input change.", unit=TIME,
-                default_doc="min(tau) / 100"),
-    "rtol": Field(Real(min=0, min_inclusive=False), 1e-6, "Relative tolerance (adaptive methods `dopri5`, `dop853`).", unit="1"),
-    "atol": Field(Real(min=0, min_inclusive=False), 1e-9, "Absolute tolerance (adaptive methods).",
-                  unit="activation"),
-    "first_step": Field(Real(min=0, min_inclusive=False), None, "Initial step (adaptive methods).",
-                        unit=TIME, default_doc="estimated"),
-    "max_step": Field(Real(min=0, min_inclusive=False, allow_inf=True), math.inf,
-                      "Largest step (adaptive methods).", unit=TIME),
-    "min_step": Field(Real(min=0, min_inclusive=False), None, "The run fails when the step "
-                      "would drop below this (adaptive methods).", unit=TIME,
-                      default_doc="1e-12 * max(1, t_end)"),
-    "max_steps": Field(Int(min=1, max=2**62), 50_000_000, "Safety limit on the number of steps."),
-    "steady_tol": Field(Real(min=0, min_inclusive=False), None, "Stop early once max |da/dt| < "
-                        "steady_tol after the last input change.", unit="activation/time",
-                        default_doc="no early stop"),
-    # the discrete spreadr mode (method = "spreadr"; thoughtfield.Spreadr)
+_SOLVER = Solver.struct(validate=lambda d, key: _solver_validate(d, key))
+# the discrete spreadr mode (method = "spreadr"; thoughtfield.Spreadr)
+for _name, _field in {
     "retention": Field(per_concept(Real(min=0, max=1)), None, "`spreadr`: share of its "
                        "activation a concept keeps each step (the rest spreads to its "
                        "out-neighbours in proportion to the weights).", unit="1",
@@ -935,7 +879,8 @@ _SOLVER = Struct({
     "negative": Field(Choice(["error", "ignore"]), None, "`spreadr`: negative couplings "
                       "(inhibitory relations) are an error, or left out of the spreading.",
                       default_doc='"error"'),
-}, validate=lambda d, key: _solver_validate(d, key))
+}.items():
+    _SOLVER.add_field(_name, _field)
 
 _SPREADR_KEYS = ("retention", "decay", "suppress", "threshold_to_stop", "negative")
 

@@ -1,0 +1,270 @@
+"""Declare a description's parameters once, on the class.
+
+A parameter is declared with :func:`param`: its kind (a :mod:`._schema` kind), default,
+unit and doc.  :func:`described` turns the class into a frozen dataclass and derives from
+the declarations everything that used to be written by hand for each class:
+
+* the dataclass fields (``Model(tau=...)``, ``dataclasses.replace`` keep working);
+* validation in ``__post_init__``: every value is checked (and normalised) by its kind --
+  or by the parameter's ``check`` where the Python API accepts more than TOML (numpy
+  arrays, objects) -- under its full key; then the class's ``_validate(self, key)`` hook
+  runs the checks that involve several parameters;
+* ``to_dict()``: the parameters in declaration order (or the class's ``_dict_order``),
+  ``None`` left out, numpy arrays / tuples as lists, nested descriptions as tables;
+  a parameter's ``omit(obj, value)`` leaves out more (defaults a result need not record);
+* ``from_dict(d, key)``: unknown keys refused with a did-you-mean, required keys named
+  with a hint, errors naming ``key.param``;
+* ``struct()``: the config section's :class:`~._schema.Struct` (kinds, defaults, units,
+  docs: the reference page docs/config.md is generated from it).
+
+Messages carry the full key: ``from_dict(d, "pools[2]")`` makes every check of that object
+say ``pools[2].inhibition: ...``; the key travels to ``__post_init__`` in a context
+variable (a frozen dataclass's constructor has no room for it).
+"""
+
+from __future__ import annotations
+
+import contextvars
+import dataclasses
+from collections.abc import Callable, Mapping, Sequence
+
+import numpy as np
+
+from . import _validate as V
+from ._schema import (REQUIRED, Bool, Choice, Field, Int, ListOf, MapOf, OneOf, Real, Str, Struct,
+                      is_array, is_number, is_table)
+from .errors import ConfigError
+
+__all__ = ["param", "described", "params", "PerConcept", "per_concept", "REQUIRED"]
+
+#: The key of the object being built by ``from_dict`` (read once by ``__post_init__``).
+_KEY: contextvars.ContextVar = contextvars.ContextVar("thoughtfield_param_key", default=None)
+
+
+_SAME = type("Same", (), {"__repr__": lambda self: "the Python default"})()
+
+
+@dataclasses.dataclass(frozen=True)
+class Param:
+    """One declared parameter (the metadata of its dataclass field)."""
+    kind: object
+    default: object
+    doc: str = ""
+    unit: str = ""
+    default_doc: str | None = None
+    hint: str = ""
+    check: Callable | None = None         # (key, value) -> value, for the Python API
+    omit: Callable | None = None          # (obj, value) -> bool, left out of to_dict
+    dump: Callable | None = None          # value -> plain value for to_dict
+    config: bool = True                   # a key of the config section's table
+    config_default: object = None   # set by param(); _SAME: the Python default
+
+    def field(self) -> Field:
+        """The :class:`~._schema.Field` of the config section."""
+        default = self.default if self.config_default is _SAME else self.config_default
+        return Field(self.kind, default, self.doc, unit=self.unit, default_doc=self.default_doc,
+                     hint=self.hint)
+
+    def validate(self, key: str, value):
+        if self.check is not None:
+            return self.check(key, value)
+        return python_check(self.kind, key, value)
+
+
+def python_check(kind, key: str, value):
+    """Check a value given through the Python API: as the kind checks TOML, but numpy
+    scalars (and, for per-concept kinds, arrays) are welcome too."""
+    coerce = getattr(kind, "coerce", None)
+    if coerce is not None:
+        return coerce(key, value)
+    if isinstance(kind, Real):
+        if (kind.allow_inf and isinstance(value, (float, np.floating)) and np.isinf(value)
+                and (kind.max is None or value < 0) and (kind.min is None or value > 0)):
+            return float(value)
+        return V.real(key, value, min=kind.min, max=kind.max, min_inclusive=kind.min_inclusive,
+                      max_inclusive=kind.max_inclusive)
+    if isinstance(kind, Int):
+        return V.integer(key, value, min=kind.min, max=kind.max)
+    if isinstance(kind, Bool):
+        return V.boolean(key, value)
+    if isinstance(kind, Choice):
+        return V.choice(key, value, kind.options)
+    if isinstance(kind, Str) and kind.name:
+        return V.name(key, value)
+    return kind.check(key, value)
+
+
+def param(kind, default=REQUIRED, doc: str = "", *, unit: str = "", default_doc=None,
+          hint: str = "", check=None, omit=None, dump=None, config: bool = True,
+          config_default=...):
+    """Declare a parameter (use as the default of a class attribute under :func:`described`).
+
+    ``default=REQUIRED`` makes it a required (positional) field; ``None`` an optional one
+    that is left out of ``to_dict`` and of the config's normalised data when not given.
+    ``config_default`` is the default of the config key when it differs from the Python
+    one (e.g. ``None`` there, ``()`` here).
+    """
+    p = Param(kind, default, doc, unit, default_doc, hint, check, omit, dump, config,
+              _SAME if config_default is ... else config_default)
+    meta = {"param": p}
+    if default is REQUIRED:
+        return dataclasses.field(metadata=meta)
+    return dataclasses.field(default=default, metadata=meta)
+
+
+def params(cls) -> dict[str, Param]:
+    """The declared parameters of a described class, in declaration order."""
+    return cls.__params__
+
+
+def join_key(key: str, name) -> str:
+    return f"{key}.{name}" if key else str(name)
+
+
+def _plain(v):
+    """A value as ``to_dict`` writes it."""
+    if isinstance(v, np.ndarray):
+        return v.tolist()
+    if hasattr(v, "to_dict"):
+        return v.to_dict()
+    if isinstance(v, Mapping):
+        return dict(v)
+    if isinstance(v, tuple):
+        return [_plain(x) for x in v]
+    return v
+
+
+def described(key: str = "", *, label: str | None = None, dict_order: Sequence[str] | None = None):
+    """Class decorator: a frozen dataclass whose parameters are declared with :func:`param`.
+
+    ``key`` prefixes the messages of the constructor (``"solver"`` -> ``solver.rtol: ...``);
+    ``label`` (default ``key``) is the default key of ``from_dict``.  ``dict_order`` lists
+    the parameters in the order ``to_dict`` writes them (default: declaration order).
+    """
+    def wrap(cls):
+        user_post = cls.__dict__.get("__post_init__")
+        if user_post is not None:
+            raise TypeError(f"{cls.__name__}: declare checks in _validate(self, key), not "
+                            "__post_init__")
+        ps: dict[str, Param] = {}   # filled once the dataclass exists
+
+        def __post_init__(self):
+            k = _KEY.get()
+            k = key if k is None else k
+            token = _KEY.set(None)   # nested constructions take their own key
+            try:
+                for name, p in ps.items():
+                    v = getattr(self, name)
+                    if v is None and p.default is None:
+                        continue
+                    object.__setattr__(self, name, p.validate(join_key(k, name), v))
+                hook = getattr(self, "_validate", None)
+                if hook is not None:
+                    hook(k)
+            finally:
+                _KEY.reset(token)
+
+        cls.__post_init__ = __post_init__   # before dataclass(): its __init__ calls it
+        cls = dataclasses.dataclass(frozen=True)(cls)
+        ps.update((f.name, f.metadata["param"]) for f in dataclasses.fields(cls)
+                  if "param" in f.metadata)
+        cls.__params__ = ps
+        cls.__param_key__ = key
+        order = tuple(dict_order) if dict_order is not None else tuple(ps)
+        unknown = [k for k in order if k not in ps]
+        if unknown:
+            raise TypeError(f"{cls.__name__}: dict_order names unknown parameters {unknown}")
+
+        def to_dict(self) -> dict:
+            out = {}
+            for name in order:
+                p = ps[name]
+                v = getattr(self, name)
+                if v is None or (p.omit is not None and p.omit(self, v)):
+                    continue
+                out[name] = p.dump(v) if p.dump is not None else _plain(v)
+            return out
+
+        def from_dict(c, d, key: str | None = None):
+            lab = (label if label is not None else key_default) if key is None else key
+            if not isinstance(d, Mapping):
+                raise ConfigError(f"{lab}: expected a table (got {V.show(d)})")
+            names = list(ps)
+            for k in d:
+                if k not in names:
+                    raise ConfigError(f"{lab}: unknown key {k!r}" + V.did_you_mean(str(k), names)
+                                      + f"; allowed: {', '.join(names)}")
+            for name, p in ps.items():
+                if p.default is REQUIRED and name not in d:
+                    raise ConfigError(f"{join_key(lab, name)}: missing"
+                                      + (f"; {p.hint}" if p.hint else ""))
+            token = _KEY.set(key)
+            try:
+                return c(**dict(d))
+            finally:
+                _KEY.reset(token)
+
+        def struct(c, *, doc: str = "", validate=None, exclude=()) -> Struct:
+            return Struct({name: p.field() for name, p in ps.items()
+                           if p.config and name not in exclude}, validate=validate, doc=doc)
+
+        key_default = key
+        if "to_dict" not in cls.__dict__:
+            cls.to_dict = to_dict
+        if "from_dict" not in cls.__dict__:
+            cls.from_dict = classmethod(from_dict)
+        cls.struct = classmethod(struct)
+        return cls
+    return wrap
+
+
+# ------------------------------------------------------------------ per-concept values
+class PerConcept(OneOf):
+    """A per-concept parameter: a number (all concepts), an array (one per concept) or a
+    table of concept names, ``"@layer"`` and ``"*"`` (default) to numbers.
+
+    ``check`` (config) returns what TOML gave; ``coerce`` (Python API) also takes numpy
+    arrays and returns a read-only float array for a sequence."""
+
+    def __init__(self, number: Real):
+        super().__init__((is_number, number), (is_array, ListOf(number)),
+                         (is_table, MapOf(number, key_doc='concept / "@layer" / "*"')),
+                         what=f"per-concept {number.describe()} (number, array or table)")
+        self.number = number
+
+    def coerce(self, key: str, value):
+        if isinstance(value, Mapping):
+            out = {}
+            for k, v in value.items():
+                if not isinstance(k, str) or not k:
+                    raise ConfigError(f"{key}: keys must be concept names, '@layer' or '*' "
+                                      f"(got {k!r})")
+                out[k] = self._value(f"{key}.{k}", v)
+            return out
+        if isinstance(value, (Sequence, np.ndarray)) and not isinstance(value, str):
+            arr = V.real_array(key, value)
+            for bad, op, bound in self._violations(arr):
+                if bad.any():
+                    i = int(np.argmax(bad))
+                    raise ConfigError(f"{key}[{i}]: must be {op} {bound:g} (got {arr[i]:g})")
+            arr.setflags(write=False)
+            return arr
+        return self._value(key, value)
+
+    def _value(self, key, v):
+        n = self.number
+        return V.real(key, v, min=n.min, max=n.max, min_inclusive=n.min_inclusive,
+                      max_inclusive=n.max_inclusive)
+
+    def _violations(self, arr):
+        n = self.number
+        if n.min is not None:
+            yield ((arr < n.min) if n.min_inclusive else (arr <= n.min),
+                   ">=" if n.min_inclusive else ">", n.min)
+        if n.max is not None:
+            yield ((arr > n.max) if n.max_inclusive else (arr >= n.max),
+                   "<=" if n.max_inclusive else "<", n.max)
+
+
+def per_concept(number: Real | None = None) -> PerConcept:
+    return PerConcept(number if number is not None else Real())
