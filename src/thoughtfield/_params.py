@@ -134,12 +134,16 @@ def _plain(v):
     return v
 
 
-def described(key: str = "", *, label: str | None = None, dict_order: Sequence[str] | None = None):
+def described(key: str = "", *, label: str | None = None, dict_order: Sequence[str] | None = None,
+              label_by: str | None = None):
     """Class decorator: a frozen dataclass whose parameters are declared with :func:`param`.
 
     ``key`` prefixes the messages of the constructor (``"solver"`` -> ``solver.rtol: ...``);
     ``label`` (default ``key``) is the default key of ``from_dict``.  ``dict_order`` lists
     the parameters in the order ``to_dict`` writes them (default: declaration order).
+    ``label_by`` names a parameter that identifies an object built without a key (by the
+    constructor): once it is checked, messages say ``pool 'p'.inhibition`` instead of
+    ``pool.inhibition``.
     """
     def wrap(cls):
         user_post = cls.__dict__.get("__post_init__")
@@ -149,15 +153,18 @@ def described(key: str = "", *, label: str | None = None, dict_order: Sequence[s
         ps: dict[str, Param] = {}   # filled once the dataclass exists
 
         def __post_init__(self):
-            k = _KEY.get()
-            k = key if k is None else k
+            given = _KEY.get()
+            k = key if given is None else given
             token = _KEY.set(None)   # nested constructions take their own key
             try:
                 for name, p in ps.items():
                     v = getattr(self, name)
                     if v is None and p.default is None:
                         continue
-                    object.__setattr__(self, name, p.validate(join_key(k, name), v))
+                    v = p.validate(join_key(k, name), v)
+                    object.__setattr__(self, name, v)
+                    if name == label_by and given is None:
+                        k = f"{key} {v!r}"
                 hook = getattr(self, "_validate", None)
                 if hook is not None:
                     hook(k)
