@@ -48,7 +48,7 @@ import math
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from types import MappingProxyType
 
@@ -58,6 +58,7 @@ from ._schema import (REQUIRED, AnyValue, Bool, Choice, Field, Int, ListOf, MapO
                       Section, Str, Struct, is_array, is_table, per_concept, struct_markdown)
 from ._toml import join_path
 from .errors import ConfigError, NetworkError
+from ._params import described, param
 from .model import PER_CONCEPT, Model
 from .network import DEFAULT_LAYERS, ConceptNetwork, default_relation_types
 from .solvers import DISCRETE_METHODS, Solver
@@ -935,16 +936,27 @@ register_section(Section(
 
 
 # ===================================================================== [run]
-@dataclass(frozen=True)
+@described("run")
 class RunSettings:
     """The checked ``[run]`` section."""
-    t_end: float
-    t0: float = 0.0
-    save_dt: float | None = None
-    save_at: tuple | None = None
-    save_every: int | None = None
-    members: int = 1
-    threads: int | None = None
+    t_end: float = param(Real(), REQUIRED, "End of the simulated time span (the number of "
+                         "steps for method `spreadr`).", unit=TIME,
+                         hint="set the end of the simulated time span, e.g. t_end = 20.0")
+    t0: float = param(Real(), 0.0, "Start time.", unit=TIME)
+    save_dt: float | None = param(Real(min=0, min_inclusive=False), None, "Save every save_dt.",
+                                  unit=TIME, default_doc="(t_end - t0) / 200")
+    save_at: tuple | None = param(ListOf(Real(), min_len=1), None, "Save at these times (t0 and "
+                                  "t_end are always saved).", unit=TIME,
+                                  check=lambda key, v: tuple(ListOf(Real(), min_len=1).check(key, v)))
+    save_every: int | None = param(Int(min=1, max=2**62), None, "Save every k-th step "
+                                   "(fixed-step methods).")
+    members: int = param(Int(min=1, max=10_000_000), 1, "Ensemble size: members differ by their "
+                         "noise, per-member stimuli and initial states.")
+    threads: int | None = param(Int(min=1, max=4096), None, "Threads for the right-hand side "
+                                "(results are the same for any value). Automatic: numba's thread "
+                                "count from 1e7 edges x members on, else 1. The threaded kernels "
+                                "compile on first use in each process (tens of seconds), so ask "
+                                "for threads only for long runs.", default_doc="automatic")
     #: fields that later features added to [run] (read by their own hooks)
     extra: Mapping = field(default_factory=lambda: MappingProxyType({}))
 
@@ -975,23 +987,7 @@ def _run_validate(d, key):
     return d
 
 
-_RUN = Struct({
-    "t_end": Field(Real(), REQUIRED, "End of the simulated time span (the number of steps "
-                   "for method `spreadr`).", unit=TIME,
-                   hint="set the end of the simulated time span, e.g. t_end = 20.0"),
-    "t0": Field(Real(), 0.0, "Start time.", unit=TIME),
-    "save_dt": Field(Real(min=0, min_inclusive=False), None, "Save every save_dt.", unit=TIME,
-                     default_doc="(t_end - t0) / 200"),
-    "save_at": Field(ListOf(Real(), min_len=1), None, "Save at these times (t0 and t_end are "
-                     "always saved).", unit=TIME),
-    "save_every": Field(Int(min=1, max=2**62), None, "Save every k-th step (fixed-step methods)."),
-    "members": Field(Int(min=1, max=10_000_000), 1, "Ensemble size: members differ by their "
-                     "noise, per-member stimuli and initial states."),
-    "threads": Field(Int(min=1, max=4096), None, "Threads for the right-hand side (results are the "
-                     "same for any value). Automatic: numba's thread count from 1e7 edges x members "
-                     "on, else 1. The threaded kernels compile on first use in each process (tens "
-                     "of seconds), so ask for threads only for long runs.", default_doc="automatic"),
-}, validate=_run_validate)
+_RUN = RunSettings.struct(validate=_run_validate)
 
 
 def _split_extra(cls, d):
@@ -1002,8 +998,6 @@ def _split_extra(cls, d):
 
 def _build_run(d, ctx):
     d, extra = _split_extra(RunSettings, d)
-    if "save_at" in d:
-        d["save_at"] = tuple(d["save_at"])
     return RunSettings(**d, extra=extra)
 
 
@@ -1048,41 +1042,39 @@ def _plot_kinds():
     return list(plot_kinds()) + ["animation"]
 
 
-@dataclass(frozen=True)
+@described("output")
 class OutputSettings:
     """The checked ``[output]`` section."""
-    path: str | None = None
-    format: str = "netcdf"
-    plots: tuple = ("trajectories", "heatmap", "network")
-    plot_format: str = "png"
-    dpi: int = 150
-    layer_summaries: bool = False
+    path: str | None = param(Str(), None, "Result file, relative to the current directory (the "
+                             "command line's --out wins).", default_doc="CONFIG_NAME.nc")
+    format: str = param(Choice(["netcdf"]), "netcdf", "Result file format (NetCDF4 via "
+                        "h5netcdf).")
+    plots: tuple = param(ListOf(Choice(_plot_kinds), unique=True),
+                         ("trajectories", "heatmap", "network"),
+                         "Figures written by `thoughtfield run --plot`, next to the result as "
+                         "RESULT_KIND.png (`animation`: RESULT_animation.gif, the activation "
+                         "spreading over the network, at most 60 frames).",
+                         # checked by [output]'s table; not here, which would import the
+                         # plotting registry (matplotlib) for every run
+                         check=lambda key, v: tuple(v))
+    plot_format: str = param(Choice(["png", "svg", "pdf"]), "png", "Figure file format.")
+    dpi: int = param(Int(min=20, max=1200), 150, "Figure resolution (raster formats).",
+                     unit="1/inch")
+    layer_summaries: bool = param(Bool(), False, "Also store `layer_mean(time, level)` and "
+                                  "`layer_max(time, level)` (mean and largest activation per "
+                                  "layer) in the result file. They are derived from "
+                                  "`activation`, so by default they are left out and computed "
+                                  "when needed (`thoughtfield.layer_summaries(ds)`, the "
+                                  "`layer_summary` plot).")
     #: fields that later features added to [output] (read by their own hooks)
     extra: Mapping = field(default_factory=lambda: MappingProxyType({}))
 
 
-_OUTPUT = Struct({
-    "path": Field(Str(), None, "Result file, relative to the current directory (the command "
-                  "line's --out wins).", default_doc="CONFIG_NAME.nc"),
-    "format": Field(Choice(["netcdf"]), "netcdf", "Result file format (NetCDF4 via h5netcdf)."),
-    "plots": Field(ListOf(Choice(_plot_kinds), unique=True), ["trajectories", "heatmap", "network"],
-                   "Figures written by `thoughtfield run --plot`, next to the result as "
-                   "RESULT_KIND.png (`animation`: RESULT_animation.gif, the activation "
-                   "spreading over the network, at most 60 frames)."),
-    "plot_format": Field(Choice(["png", "svg", "pdf"]), "png", "Figure file format."),
-    "dpi": Field(Int(min=20, max=1200), 150, "Figure resolution (raster formats).", unit="1/inch"),
-    "layer_summaries": Field(Bool(), False, "Also store `layer_mean(time, level)` and "
-                             "`layer_max(time, level)` (mean and largest activation per layer) "
-                             "in the result file. They are derived from `activation`, so by "
-                             "default they are left out and computed when needed "
-                             "(`thoughtfield.layer_summaries(ds)`, the `layer_summary` plot)."),
-})
+_OUTPUT = OutputSettings.struct()
 
 
 def _build_output(d, ctx):
     d, extra = _split_extra(OutputSettings, d or {})
-    if "plots" in d:
-        d["plots"] = tuple(d["plots"])
     return OutputSettings(**d, extra=extra)
 
 
