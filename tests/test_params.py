@@ -149,3 +149,18 @@ def test_a_post_init_of_its_own_is_refused():
 
             def __post_init__(self):  # pragma: no cover
                 pass
+
+
+def test_per_concept_tables_resolve_once_per_network():
+    """A table of concept names / layers is resolved once per network (build, checks and
+    the result description all ask); callers get a copy, and editing the network resets it."""
+    net = tf.ConceptNetwork({"a": "image", "b": "idea"}, [("a", "b")])
+    m = tf.Model(tau={"*": 1, "@idea": 2})
+    first = m.resolve("tau", net)
+    first[0] = 99.0
+    assert m.resolve("tau", net).tolist() == [1.0, 2.0]
+    assert sum(1 for k in net._cache if k[0] == "per_concept") == 1
+    net.add_concept("c", "idea")
+    assert m.resolve("tau", net).tolist() == [1.0, 2.0, 2.0]
+    with pytest.raises(ConfigError, match=r"^tau.@z: unknown layer 'z'"):
+        tf.Model(tau={"@z": 2}).resolve("tau", net)

@@ -78,24 +78,43 @@ def resolve_per_concept(key: str, spec, network, default: float) -> np.ndarray:
             raise ConfigError(f"{key}: has {spec.size} values but the network has {n} concepts")
         return np.array(spec, dtype=np.float64)
     if isinstance(spec, Mapping):
-        out = np.full(n, float(spec.get("*", default)))
-        codes = network.layer_codes
-        for k, v in spec.items():
-            if k.startswith("@"):
-                lay = k[1:]
-                if not getattr(network, "layered", True):
-                    raise ConfigError(f"{key}.{k}: the network has no layers (none was given "
-                                      "in the config or the network file); give per-concept "
-                                      "values by concept name, or place the concepts in layers")
-                if lay not in network.layers:
-                    raise ConfigError(f"{key}.{k}: unknown layer {lay!r}; the layers are "
-                                      f"{', '.join(network.layers)}" + V.did_you_mean(lay, network.layers))
-                out[codes == network.layers.index(lay)] = v
-        for k, v in spec.items():
-            if k != "*" and not k.startswith("@"):
-                out[network.index(k, f"{key}.{k}")] = v
+        # a table names concepts and layers: resolve it once per network (build, the
+        # config's checks and the result's description all ask); the network's cache is
+        # emptied whenever the network changes
+        cache = getattr(network, "_cache", None)
+        try:
+            ck = ("per_concept", repr(float(default)), tuple(spec.items()))
+            hit = cache.get(ck) if cache is not None else None
+        except TypeError:   # values not hashable: not checked yet, resolve (and fail) below
+            cache = hit = None
+        if hit is not None:
+            return hit.copy()
+        out = _resolve_table(key, spec, network, default)
+        if cache is not None:
+            cache[ck] = out.copy()
         return out
     return np.full(n, float(spec))
+
+
+def _resolve_table(key: str, spec: Mapping, network, default: float) -> np.ndarray:
+    n = network.n
+    out = np.full(n, float(spec.get("*", default)))
+    codes = network.layer_codes
+    for k, v in spec.items():
+        if k.startswith("@"):
+            lay = k[1:]
+            if not getattr(network, "layered", True):
+                raise ConfigError(f"{key}.{k}: the network has no layers (none was given "
+                                  "in the config or the network file); give per-concept "
+                                  "values by concept name, or place the concepts in layers")
+            if lay not in network.layers:
+                raise ConfigError(f"{key}.{k}: unknown layer {lay!r}; the layers are "
+                                  f"{', '.join(network.layers)}" + V.did_you_mean(lay, network.layers))
+            out[codes == network.layers.index(lay)] = v
+    for k, v in spec.items():
+        if k != "*" and not k.startswith("@"):
+            out[network.index(k, f"{key}.{k}")] = v
+    return out
 
 
 def _mechanism(name):
