@@ -216,6 +216,7 @@ def described(key: str = "", *, label: str | None = None, dict_order: Sequence[s
                            if p.config and name not in exclude}, validate=validate, doc=doc)
 
         key_default = key
+        cls._params_to_dict = to_dict   # for a to_dict of its own that adds to it
         if "to_dict" not in cls.__dict__:
             cls.to_dict = to_dict
         if "from_dict" not in cls.__dict__:

@@ -792,16 +792,9 @@ _STIMULUS = Struct({
                   "`pulse`: add `amplitude` to the concept's input; `clamp`: hold its activation "
                   "at `value` (in the potential form: hold the output a at `value` and freeze "
                   "the potential u, which resumes from its frozen value on release)."),
-    "concept": Field(Str(name=True), None, "The stimulated concept.",
-                     default_doc="required (unless `file`)"),
-    "start": Field(Real(min=0), 0.0, "Onset.", unit=TIME),
-    "stop": Field(Real(allow_inf=True), math.inf, "Offset (exclusive); `inf` = until the end.",
-                  unit=TIME),
-    "amplitude": Field(Real(), None, "Input added by a pulse.", unit="activation",
-                       default_doc="`1.0` (pulses only)"),
-    "value": Field(Real(), None, "Activation held by a clamp.", unit="activation",
-                   default_doc="`1.0` (clamps only)"),
-    "member": Field(Int(min=0, max=2**31), None, "Only this ensemble member.", default_doc="all members"),
+    **{k: f for k, f in Pulse.struct().fields.items() if k != "member"},
+    "value": Clamp.struct().fields["value"],
+    "member": Pulse.struct().fields["member"],
     "file": Field(Str(), None, "Instead of the keys above: a spreadr `start_run` table (CSV/TSV "
                   "with a header `node,activation[,time]`, relative to the config's folder): "
                   "each row adds `activation` to `node` at step `time` (default 0), i.e. a "
