@@ -58,10 +58,10 @@ from ._schema import (REQUIRED, AnyValue, Bool, Choice, Field, Int, ListOf, MapO
                       Section, Str, Struct, is_array, is_table, per_concept, struct_markdown)
 from ._toml import join_path
 from .errors import ConfigError, NetworkError
-from ._params import described, param
+from ._params import described, param, params
 from .model import PER_CONCEPT, Model
 from .network import DEFAULT_LAYERS, ConceptNetwork, default_relation_types
-from .solvers import DISCRETE_METHODS, Solver
+from .solvers import DISCRETE_METHODS, Solver, SpreadrSettings
 from .stimuli import Clamp, Pulse
 
 __all__ = [
@@ -858,25 +858,11 @@ register_section(Section(
 # ===================================================================== [solver]
 _SOLVER = Solver.struct(validate=lambda d, key: _solver_validate(d, key))
 # the discrete spreadr mode (method = "spreadr"; thoughtfield.Spreadr)
-for _name, _field in {
-    "retention": Field(per_concept(Real(min=0, max=1)), None, "`spreadr`: share of its "
-                       "activation a concept keeps each step (the rest spreads to its "
-                       "out-neighbours in proportion to the weights).", unit="1",
-                       default_doc="0.5"),
-    "decay": Field(Real(min=0, max=1), None, "`spreadr`: share of all activation lost each "
-                   "step.", unit="1", default_doc="0"),
-    "suppress": Field(Real(), None, "`spreadr`: activations below it are set to 0 each step.",
-                      unit="activation", default_doc="0"),
-    "threshold_to_stop": Field(Real(min=0, min_inclusive=False), None, "`spreadr`: stop once "
-                               "every activation is below it.", unit="activation",
-                               default_doc="no early stop"),
-    "negative": Field(Choice(["error", "ignore"]), None, "`spreadr`: negative couplings "
-                      "(inhibitory relations) are an error, or left out of the spreading.",
-                      default_doc='"error"'),
-}.items():
-    _SOLVER.add_field(_name, _field)
+for _name, _field in SpreadrSettings.struct().fields.items():
+    if _name not in _SOLVER.fields:
+        _SOLVER.add_field(_name, _field)
 
-_SPREADR_KEYS = ("retention", "decay", "suppress", "threshold_to_stop", "negative")
+_SPREADR_KEYS = tuple(k for k in SpreadrSettings.struct().fields if k not in params(Solver))
 
 
 def _discrete(solver) -> bool:

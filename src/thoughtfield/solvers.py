@@ -10,13 +10,14 @@ step-size controller's constants -- so adding a method means adding a tableau.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction as F
 
 import numpy as np
 
 from . import _validate as V
-from ._params import described, param
+from ._params import described, param, per_concept
 from ._schema import Choice, Int, Real
 from .errors import ConfigError
 
@@ -288,6 +289,55 @@ class Solver:
     @property
     def adaptive(self) -> bool:
         return self.tableau.adaptive
+
+
+@described("solver", dict_order=("method", "retention", "decay", "suppress", "max_steps",
+                                 "negative", "threshold_to_stop"))
+class SpreadrSettings:
+    """The settings of the discrete spreadr mode (``thoughtfield.Spreadr`` adds what runs
+    them; declared here, with the other solvers, so that the config's [solver] table can
+    list them without importing the discrete kernels)."""
+
+    method: str = param(Choice(list(DISCRETE_METHODS)), "spreadr", config=False)
+    retention: object = param(per_concept(Real(min=0, max=1)), 0.5, "`spreadr`: share of its "
+                              "activation a concept keeps each step (the rest spreads to its "
+                              "out-neighbours in proportion to the weights).", unit="1",
+                              config_default=None, default_doc="0.5",
+                              check=lambda key, value: _retention(key, value))
+    decay: float = param(Real(min=0, max=1), 0.0, "`spreadr`: share of all activation lost "
+                         "each step.", unit="1", config_default=None, default_doc="0")
+    suppress: float = param(Real(), 0.0, "`spreadr`: activations below it are set to 0 each "
+                            "step.", unit="activation", config_default=None, default_doc="0")
+    threshold_to_stop: float | None = param(_positive(), None, "`spreadr`: stop once every "
+                                            "activation is below it.", unit="activation",
+                                            default_doc="no early stop")
+    max_steps: int = param(Int(min=1), 10_000, config=False)
+    negative: str = param(Choice(["error", "ignore"]), "error", "`spreadr`: negative couplings "
+                          "(inhibitory relations) are an error, or left out of the spreading.",
+                          config_default=None, default_doc='"error"')
+
+
+def _retention(key, r):
+    if isinstance(r, np.ndarray) and r.ndim == 2:
+        arr = np.array(r, dtype=np.float64)
+        if not np.isfinite(arr).all():
+            raise ConfigError(f"{key}: must be finite (found NaN or infinity)")
+        _check_unit(key, arr)
+        arr.setflags(write=False)
+        return arr
+    r = per_concept().coerce(key, r)
+    vals = np.asarray(list(r.values()) if isinstance(r, Mapping) else r, dtype=np.float64)
+    _check_unit(key, vals, keys=list(r) if isinstance(r, Mapping) else None)
+    return r
+
+
+def _check_unit(key, vals, keys=None):
+    vals = np.atleast_1d(vals).ravel()
+    bad = (vals < 0) | (vals > 1)
+    if bad.any():
+        i = int(np.argmax(bad))
+        where = f".{keys[i]}" if keys is not None else (f"[{i}]" if vals.size > 1 else "")
+        raise ConfigError(f"{key}{where}: must be between 0 and 1 (got {vals[i]:g})")
 
 
 def as_solver(solver) -> Solver:
