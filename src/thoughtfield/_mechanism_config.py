@@ -13,12 +13,12 @@ from __future__ import annotations
 from dataclasses import replace
 
 from . import mechanisms as M
-from ._schema import (REQUIRED, Bool, Choice, Field, Int, ListOf, MapOf, OneOf, Real, Section,
+from ._schema import (REQUIRED, Choice, Field, Int, ListOf, MapOf, OneOf, Real, Section,
                       Str, Struct, is_array, is_table)
-from .config import (TIME, _SECTIONS, _STIMULUS, _build_stimuli, _prefixed, register_section,
+from .config import (_SECTIONS, _STIMULUS, _build_stimuli, _prefixed, register_section,
                      section)
 from .errors import ConfigError
-from .protocol import CARRY, Condition, Protocol, check_protocol, run_protocol
+from .protocol import Condition, Protocol, check_protocol, run_protocol
 
 _NAMES = ListOf(Str(name=True), min_len=1, unique=True)
 
@@ -232,35 +232,23 @@ def _run_protocol(protocol, cfg, progress):
                         seed=cfg.seed, threads=run.threads, progress=progress)
 
 
+def _protocol_struct() -> Struct:
+    """The Protocol's keys; a condition's `stimuli` are [[stimuli]] tables."""
+    cond = Condition.struct().fields
+    conditions = Struct({"name": cond["name"],
+                         "stimuli": Field(ListOf(_STIMULUS), [], "Stimuli, times relative to the "
+                                          "trial start (e.g. a settling phase, then the "
+                                          "stimulus); [[stimuli]] outside the protocol apply to "
+                                          "every trial."),
+                         **{k: f for k, f in cond.items() if k != "name"}})
+    struct = Protocol.struct()
+    f = struct.fields["conditions"]
+    struct.fields["conditions"] = Field(ListOf(conditions, min_len=1), f.default, f.doc)
+    return struct
+
+
 register_section(Section(
-    "protocol", Struct({
-        "conditions": Field(ListOf(Struct({
-            "name": Field(Str(name=True), REQUIRED, "Name of the condition."),
-            "stimuli": Field(ListOf(_STIMULUS), [], "Stimuli, times relative to the trial "
-                             "start (e.g. a settling phase, then the stimulus); [[stimuli]] "
-                             "outside the protocol apply to every trial."),
-            "correct": Field(Str(name=True), None, "The correct option."),
-            "weight": Field(Real(min=0), 1.0, "Relative frequency (with n_trials).", unit="1"),
-        }), min_len=1), REQUIRED, "The kinds of trial."),
-        "duration": Field(Real(min=0, min_inclusive=False), None, "Length of each trial.",
-                          unit=TIME, default_doc="run.t_end - run.t0"),
-        "trials": Field(ListOf(Str(name=True), min_len=1), None,
-                        "The explicit sequence of condition names."),
-        "n_trials": Field(Int(min=1, max=10_000_000), None, "Generate this many trials from "
-                          "the conditions' weights."),
-        "order": Field(Choice(["shuffled", "random"]), "shuffled", "`shuffled`: counts match "
-                       "the weights exactly, in a seeded random order; `random`: independent "
-                       "draws."),
-        "seed": Field(Int(min=0, max=2**63 - 1), None, "Seed of the trial order.",
-                      default_doc="the config's seed, else 0"),
-        "carry": Field(ListOf(Choice(list(CARRY)), unique=True), ["control"],
-                       "State carried from trial to trial; everything else is reset."),
-        "decision": Field(Str(name=True), None, "Pool of the response choice.",
-                          default_doc="the only [[choices]] entry"),
-        "record": Field(Bool(), False, "Keep every trial's time course."),
-        "save_dt": Field(Real(min=0, min_inclusive=False), None, "Save interval of the time "
-                         "courses.", unit=TIME, default_doc="duration / 100"),
-    }),
+    "protocol", _protocol_struct(),
     doc="A trial protocol (an experiment): conditions, a trial sequence, what carries over. "
         "It takes over the run; the result has a `trial` dimension (`condition`, `choice`, "
         "`correct`, `response_time`, `conflict_at_response`, `control`), and "

@@ -40,7 +40,7 @@ concept of a layer (a concept's own key wins over its layer, the layer over ``"*
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
 import numpy as np
 
