@@ -164,3 +164,50 @@ def test_per_concept_tables_resolve_once_per_network():
     assert m.resolve("tau", net).tolist() == [1.0, 2.0, 2.0]
     with pytest.raises(ConfigError, match=r"^tau.@z: unknown layer 'z'"):
         tf.Model(tau={"@z": 2}).resolve("tau", net)
+
+
+@pytest.mark.parametrize("section, cls", [
+    ("model", "Model"), ("solver", "Solver"), ("solver", "SpreadrSettings"), ("run", "RunSettings"),
+    ("output", "OutputSettings"), ("stimuli", "Pulse"), ("stimuli", "Clamp"),
+    ("adaptation", "Adaptation"), ("goals", "Goals"), ("layers", "Layers"), ("pools", "Pool"),
+    ("choices", "Choice"), ("controls", "Control"), ("ideas", "Ideas"), ("protocol", "Protocol"),
+])
+def test_config_tables_come_from_the_classes(section, cls):
+    """Each key of a converted section is the class's declaration (same kind object, doc,
+    unit), not a second copy of it."""
+    import thoughtfield.config as config
+    import thoughtfield.mechanisms as M
+    import thoughtfield.protocol as P
+    import thoughtfield.solvers as S
+    import thoughtfield.stimuli as ST
+    klass = next(getattr(m, cls) for m in (M, P, S, ST, config) if hasattr(m, cls))
+    fields = config.section(section).struct.fields
+    shared = [k for k, p in params(klass).items() if p.config and k in fields]
+    if cls == "Clamp":   # the keys it shares with Pulse come from Pulse's declarations
+        shared = [k for k in shared if k not in params(tf.Pulse)]
+    assert shared
+    for k in shared:
+        p = params(klass)[k]
+        if k == "conditions":   # the condition table adds its [[stimuli]] key
+            continue
+        if section == "solver" and cls == "SpreadrSettings" and k in params(tf.Solver):
+            continue            # method / max_steps: [solver] documents the continuous ones
+        assert fields[k].kind is p.kind, k
+        assert (fields[k].doc, fields[k].unit) == (p.doc, p.unit), k
+
+
+def test_spreadr_stimuli_protocol_round_trip():
+    sp = tf.Spreadr(retention={"*": 0.4, "a": 0.2}, threshold_to_stop=0.1)
+    assert list(sp.to_dict()) == ["method", "retention", "decay", "suppress", "max_steps",
+                                  "negative", "threshold_to_stop"]
+    assert tf.Spreadr.from_dict(sp.to_dict()) == sp
+    assert tf.Clamp("a", 1, member=2).to_dict() == {"kind": "clamp", "concept": "a", "start": 1.0,
+                                                    "value": 1.0, "member": 2}
+    p = tf.Protocol([tf.Condition("a", [tf.Pulse("x", 1, 2)], correct="x")], duration=5,
+                    trials=["a", "a"])
+    d = p.to_dict()
+    assert list(d) == ["conditions", "duration", "order", "seed", "carry", "record", "trials"]
+    assert list(d["conditions"][0]) == ["name", "stimuli", "weight", "correct"]
+    assert tf.Protocol.from_dict(d) == p
+    with pytest.raises(ConfigError, match=r"^protocol.conditions\[0\].weight: must be >= 0"):
+        tf.Protocol.from_dict({**d, "conditions": [{"name": "a", "weight": -1}]})

@@ -20,7 +20,7 @@ from .config import (_SECTIONS, _STIMULUS, _build_stimuli, _prefixed, register_s
 from .errors import ConfigError
 from .protocol import Condition, Protocol, check_protocol, run_protocol
 
-_NAMES = ListOf(Str(name=True), min_len=1, unique=True)
+_NAMES = M.Names()
 
 
 def _set_model(ctx, **fields):

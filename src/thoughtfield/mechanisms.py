@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import fields
 
 import numpy as np
 
@@ -40,31 +39,6 @@ from .errors import ConfigError
 
 
 # ------------------------------------------------------------------ helpers
-# (_check_keys and _rekey serve the descriptions not declared with _params yet: protocol.py)
-def _check_keys(key: str, d, cls_or_names) -> None:
-    if not isinstance(d, Mapping):
-        raise ConfigError(f"{key}: expected a table (got {d!r})")
-    names = ([f.name for f in fields(cls_or_names)] if isinstance(cls_or_names, type)
-             else list(cls_or_names))
-    for k in d:
-        if k not in names:
-            raise ConfigError(f"{key}: unknown key {k!r}" + V.did_you_mean(str(k), names)
-                              + f"; allowed: {', '.join(names)}")
-
-
-def _rekey(cls, d, key: str, prefix: str, **extra):
-    """``cls(**d)`` with errors re-labelled from ``prefix.`` to ``key.``."""
-    try:
-        return cls(**{**dict(d), **extra})
-    except ConfigError as e:
-        msg = str(e)
-        if msg.startswith(prefix + ".") or msg.startswith(prefix + ":"):
-            msg = key + msg[len(prefix):]
-        elif not msg.startswith(key):
-            msg = f"{key}: {msg}"
-        raise ConfigError(msg) from None
-
-
 def _names(key: str, values, allow_empty: bool = False) -> tuple[str, ...]:
     if isinstance(values, str) or not isinstance(values, Iterable):
         raise ConfigError(f"{key}: expected a list of names (got {values!r})")
