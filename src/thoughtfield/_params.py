@@ -66,32 +66,40 @@ class Param:
                      hint=self.hint)
 
     def validate(self, key: str, value):
-        if self.check is not None:
-            return self.check(key, value)
-        return python_check(self.kind, key, value)
+        return (self.check or checker(self.kind))(key, value)
 
 
 def python_check(kind, key: str, value):
     """Check a value given through the Python API: as the kind checks TOML, but numpy
     scalars (and, for per-concept kinds, arrays) are welcome too."""
+    return checker(kind)(key, value)
+
+
+def checker(kind) -> Callable:
+    """``check(key, value)`` of a kind for the Python API (chosen once per parameter)."""
     coerce = getattr(kind, "coerce", None)
     if coerce is not None:
-        return coerce(key, value)
+        return coerce
     if isinstance(kind, Real):
-        if (kind.allow_inf and isinstance(value, (float, np.floating)) and np.isinf(value)
-                and (kind.max is None or value < 0) and (kind.min is None or value > 0)):
-            return float(value)
-        return V.real(key, value, min=kind.min, max=kind.max, min_inclusive=kind.min_inclusive,
-                      max_inclusive=kind.max_inclusive)
+        lo, hi, lo_in, hi_in, inf = (kind.min, kind.max, kind.min_inclusive, kind.max_inclusive,
+                                     kind.allow_inf)
+
+        def real(key, value):
+            if (inf and isinstance(value, (float, np.floating)) and np.isinf(value)
+                    and (hi is None or value < 0) and (lo is None or value > 0)):
+                return float(value)
+            return V.real(key, value, min=lo, max=hi, min_inclusive=lo_in, max_inclusive=hi_in)
+        return real
     if isinstance(kind, Int):
-        return V.integer(key, value, min=kind.min, max=kind.max)
+        lo, hi = kind.min, kind.max
+        return lambda key, value: V.integer(key, value, min=lo, max=hi)
     if isinstance(kind, Bool):
-        return V.boolean(key, value)
+        return V.boolean
     if isinstance(kind, Choice):
-        return V.choice(key, value, kind.options)
+        return lambda key, value: V.choice(key, value, kind.options)
     if isinstance(kind, Str) and kind.name:
-        return V.name(key, value)
-    return kind.check(key, value)
+        return V.name
+    return kind.check
 
 
 def param(kind, default=REQUIRED, doc: str = "", *, unit: str = "", default_doc=None,
@@ -151,31 +159,39 @@ def described(key: str = "", *, label: str | None = None, dict_order: Sequence[s
             raise TypeError(f"{cls.__name__}: declare checks in _validate(self, key), not "
                             "__post_init__")
         ps: dict[str, Param] = {}   # filled once the dataclass exists
+        checks: list = []           # (name, check, optional, key) per parameter
 
         def __post_init__(self):
             given = _KEY.get()
-            k = key if given is None else given
-            token = _KEY.set(None)   # nested constructions take their own key
+            if given is None:       # built directly: the class's own key
+                _check(self, key, True)
+                return
+            token = _KEY.set(None)  # nested constructions take their own key
             try:
-                for name, p in ps.items():
-                    v = getattr(self, name)
-                    if v is None and p.default is None:
-                        continue
-                    v = p.validate(join_key(k, name), v)
-                    object.__setattr__(self, name, v)
-                    if name == label_by and given is None:
-                        k = f"{key} {v!r}"
-                hook = getattr(self, "_validate", None)
-                if hook is not None:
-                    hook(k)
+                _check(self, given, False)
             finally:
                 _KEY.reset(token)
 
+        def _check(self, k, own):
+            setattr_ = object.__setattr__
+            for name, check, optional, own_key in checks:
+                v = getattr(self, name)
+                if v is None and optional:
+                    continue
+                setattr_(self, name, check(own_key if own else join_key(k, name), v))
+                if own and name == label_by:
+                    k, own = f"{key} {getattr(self, name)!r}", False
+            if hook is not None:
+                hook(self, k)
+
+        hook = getattr(cls, "_validate", None)
         cls.__post_init__ = __post_init__   # before dataclass(): its __init__ calls it
         cls = dataclasses.dataclass(frozen=True)(cls)
         ps.update((f.name, f.metadata["param"]) for f in dataclasses.fields(cls)
                   if "param" in f.metadata)
         cls.__params__ = ps
+        checks.extend((name, p.check or checker(p.kind), p.default is None, join_key(key, name))
+                      for name, p in ps.items())
         cls.__param_key__ = key
         order = tuple(dict_order) if dict_order is not None else tuple(ps)
         unknown = [k for k in order if k not in ps]
