@@ -44,20 +44,28 @@ _KEY: contextvars.ContextVar = contextvars.ContextVar("thoughtfield_param_key", 
 _SAME = type("Same", (), {"__repr__": lambda self: "the Python default"})()
 
 
-@dataclasses.dataclass(frozen=True)
 class Param:
-    """One declared parameter (the metadata of its dataclass field)."""
-    kind: object
-    default: object
-    doc: str = ""
-    unit: str = ""
-    default_doc: str | None = None
-    hint: str = ""
-    check: Callable | None = None         # (key, value) -> value, for the Python API
-    omit: Callable | None = None          # (obj, value) -> bool, left out of to_dict
-    dump: Callable | None = None          # value -> plain value for to_dict
-    config: bool = True                   # a key of the config section's table
-    config_default: object = None   # set by param(); _SAME: the Python default
+    """One declared parameter (the metadata of its dataclass field).  A plain class, not
+    a dataclass: creating a dataclass costs about a millisecond of import time."""
+    __slots__ = ("kind", "default", "doc", "unit", "default_doc", "hint", "check", "omit",
+                 "dump", "config", "config_default")
+
+    def __init__(self, kind, default, doc="", unit="", default_doc=None, hint="", check=None,
+                 omit=None, dump=None, config=True, config_default=_SAME):
+        self.kind = kind                      # a _schema kind (config check, docs)
+        self.default = default
+        self.doc = doc
+        self.unit = unit
+        self.default_doc = default_doc
+        self.hint = hint
+        self.check = check                    # (key, value) -> value, for the Python API
+        self.omit = omit                      # (obj, value) -> bool, left out of to_dict
+        self.dump = dump                      # value -> plain value for to_dict
+        self.config = config                  # a key of the config section's table
+        self.config_default = config_default  # the config key's default, if not `default`
+
+    def __repr__(self):
+        return f"Param({self.kind!r}, {self.default!r})"
 
     def field(self) -> Field:
         """The :class:`~._schema.Field` of the config section."""
