@@ -31,7 +31,7 @@ def net():
     (lambda: tf.Pool("p"), r"pool 'p': give either concepts or layer"),
     (lambda: tf.Pool("p", ["a"], layer="idea"), r"pool 'p': give either concepts or layer"),
     (lambda: tf.Pool("p", ["a", "a"]), r"pool 'p'.concepts: 'a' is listed twice"),
-    (lambda: tf.Pool("p", ["a"], inhibition=-1), r"pool.inhibition: must be >= 0"),
+    (lambda: tf.Pool("p", ["a"], inhibition=-1), r"pool 'p'.inhibition: must be >= 0 \(got -1\)"),
     (lambda: tf.Pool.from_dict({"concepts": ["a"]}, "pools[1]"), r"pools\[1\].name: missing"),
     (lambda: tf.Choice("p", on="evidense"), r"choice.on: must be one of .*did you mean 'evidence'"),
     (lambda: tf.Choice("p", leak=0.1), r"choice.leak: applies to evidence accumulators only"),

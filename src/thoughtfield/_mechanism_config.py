@@ -10,19 +10,18 @@ scale them).
 
 from __future__ import annotations
 
-import math
 from dataclasses import replace
 
 from . import mechanisms as M
-from ._schema import (REQUIRED, Bool, Choice, Field, Int, ListOf, MapOf, OneOf, Real, Section,
-                      Str, Struct, is_array, is_number, is_table, per_concept)
-from .config import (TIME, _SECTIONS, _STIMULUS, _build_stimuli, _prefixed, register_section,
+from ._schema import (REQUIRED, Choice, Field, Int, ListOf, MapOf, OneOf, Real, Section,
+                      Str, Struct, is_array, is_table)
+from .config import (_SECTIONS, _STIMULUS, _build_stimuli, _prefixed, register_section,
                      section)
 from .errors import ConfigError
-from .protocol import CARRY, Condition, Protocol
+from .protocol import Condition, Protocol
 from .build import check_protocol
 
-_NAMES = ListOf(Str(name=True), min_len=1, unique=True)
+_NAMES = M.Names()
 
 
 def _set_model(ctx, **fields):
@@ -49,21 +48,9 @@ def _attach(cls, name, field_name=None, array=False):
     return build
 
 
-# ------------------------------------------------------------------ [model] additions
-section("model").struct.add_field("record_potential", Field(
-    Bool(), False, "Potential form: also save `potential(time, concept)` (the state u)."))
-
 # ------------------------------------------------------------------ [[pools]]
 register_section(Section(
-    "pools", Struct({
-        "name": Field(Str(name=True), REQUIRED, "Name of the pool (choices and controls refer to it).",
-                      hint="name the pool"),
-        "concepts": Field(_NAMES, None, "The competing concepts."),
-        "layer": Field(Str(name=True), None, 'Every concept of this layer; `"*"` makes one pool '
-                       'per non-empty layer, named `NAME:LAYER`.'),
-        "inhibition": Field(Real(min=0), 0.0, "Lateral inhibition: each member receives "
-                            "`-inhibition * (sum of the other members' activations)`.", unit="1"),
-    }, validate=lambda d, key: _one_of(d, key, ("concepts", "layer"))),
+    "pools", M.Pool.struct(validate=lambda d, key: _one_of(d, key, ("concepts", "layer"))),
     array=True,
     doc="Competition pools: named sets of concepts that inhibit each other. `contradicts` "
         "(and any negative) relations between members add to the competition. The pool's "
@@ -81,45 +68,15 @@ def _one_of(d, key, names):
 
 
 # ------------------------------------------------------------------ [goals]
-_CLAMP = Struct({
-    "concept": Field(Str(name=True), REQUIRED, "The goal concept."),
-    "value": Field(Real(), 1.0, "Activation held.", unit="activation"),
-    "start": Field(Real(min=0), 0.0, "Onset.", unit=TIME),
-    "stop": Field(Real(allow_inf=True), math.inf, "Offset (exclusive).", unit=TIME),
-})
-
 register_section(Section(
-    "goals", Struct({
-        "types": Field(_NAMES, ["favours"], "Relation types forming the goal bias; they are "
-                       "taken out of W."),
-        "gain": Field(Real(), 1.0, "Strength of the goal bias (scaled by a control whose "
-                      "target is `goals`).", unit="1"),
-        "active": Field(OneOf((is_table, MapOf(Real(), key_doc="GOAL")),
-                              (is_array, ListOf(_CLAMP)),
-                              what="table goal = value, or array of {concept, value, start, stop}"),
-                        None, "Goals held on: `{ relax = 1.0 }` for the whole run, or clamps "
-                              "over intervals.", default_doc="none (goals are dynamic concepts)"),
-    }),
+    "goals", M.Goals.struct(),
     doc="Intentionality: goal concepts add a top-down bias `c * gain * (B a)` to the concepts "
         "they favour (`B`: the goal relations).",
     build=_attach(M.Goals, "goals")), after="pools")
 
 # ------------------------------------------------------------------ [layers]
 register_section(Section(
-    "layers", Struct({
-        "projections": Field(ListOf(Struct({
-            "lower": Field(Str(name=True), REQUIRED, "The lower (more concrete) layer."),
-            "upper": Field(Str(name=True), REQUIRED, "The upper (more abstract) layer."),
-            "up": Field(Real(min=0), 1.0, "Bottom-up (abstraction) gain.", unit="1"),
-            "down": Field(Real(min=0), 0.0, "Top-down (grounding, feedback) gain.", unit="1"),
-            "types": Field(_NAMES, None, "Relation types (families) it covers.", default_doc="all"),
-        })), [], "Gains between layer pairs, declared once for both directions: a relation "
-                 "joining the two layers acts upwards with `w * up` and downwards with "
-                 "`w * down`, whichever end is its source."),
-        "lateral": Field(OneOf((is_number, Real(min=0)), (is_table, MapOf(Real(min=0), key_doc="LAYER")),
-                               what="float >= 0, or table layer = gain"), 1.0,
-                         "Gain of relations inside a layer.", unit="1"),
-    }),
+    "layers", M.Layers.struct(),
     doc="The abstraction ladder's gains: bottom-up and top-down projections between layers, "
         "and gains inside layers. `thoughtfield.layer_summaries(ds)` gives "
         "`layer_mean(time, level)` and `layer_max(time, level)` of any result "
@@ -128,13 +85,7 @@ register_section(Section(
 
 # ------------------------------------------------------------------ [adaptation]
 register_section(Section(
-    "adaptation", Struct({
-        "tau": Field(per_concept(Real(min=0, min_inclusive=False)), 10.0,
-                     "Time constant tau_h of the adaptation.", unit=TIME),
-        "strength": Field(per_concept(Real(min=0)), 1.0, "kappa: adaptation built by a fully "
-                          "active concept.", unit="1"),
-        "record": Field(Bool(), False, "Save `adaptation(time, concept)`."),
-    }),
+    "adaptation", M.Adaptation.struct(),
     doc="Slow adaptation (fatigue) `tau_h dh/dt = -h + strength * a`, subtracted from each "
         "concept's input: it destabilises the current idea so the state moves on.",
     build=_attach(M.Adaptation, "adaptation")), after="layers")
@@ -149,8 +100,7 @@ def _build_ideas(data, ctx):
         items.append(M.Idea(nm, concepts=members))
     for nm, pat in (data.get("patterns") or {}).items():
         items.append(M.Idea(nm, pattern=pat))
-    kw = {k: data[k] for k in ("strength", "normalize", "rule", "restrict_to_edges",
-                               "representation") if k in data}
+    kw = {k: data[k] for k in M.Ideas.struct().fields if k in data}
     if "random" in data:
         r = dict(data["random"])
         rnd = M.Ideas.random(ctx.network, r.pop("count"), **r)
@@ -192,15 +142,7 @@ register_section(Section(
             "seed": Field(Int(min=0, max=2**63 - 1), 0, "Seed of the patterns."),
             "prefix": Field(Str(name=True), "pattern", "Names: PREFIX0, PREFIX1, ..."),
         }), None, "Random patterns over every concept."),
-        "strength": Field(Real(), 1.0, "Hebbian strength s (0: readouts only).", unit="1"),
-        "normalize": Field(Bool(), True, "Divide the weights by the number of concepts N."),
-        "rule": Field(Choice(["hebb", "covariance"]), "hebb", "`hebb`: s x_i x_j; `covariance`: "
-                      "patterns minus their mean (sparse 0/1 patterns)."),
-        "restrict_to_edges": Field(Bool(), False, "Only pairs already joined by a relation get "
-                                   "a weight."),
-        "representation": Field(Choice(["auto", "sparse", "low_rank"]), "auto",
-                                "Sparse weights added to W, or a low-rank term computed in "
-                                "O(N P) (dense patterns over many concepts)."),
+        **{k: f for k, f in M.Ideas.struct().fields.items()},
         "cue": Field(Struct({
             "idea": Field(Str(name=True), REQUIRED, "The cued idea."),
             "fraction": Field(Real(min=0, max=1), 0.4, "Share of its concepts cued.", unit="1"),
@@ -215,27 +157,7 @@ register_section(Section(
 
 # ------------------------------------------------------------------ [[choices]]
 register_section(Section(
-    "choices", Struct({
-        "pool": Field(Str(name=True), REQUIRED, "The pool whose members are the options.",
-                      hint="name a pool from [[pools]]"),
-        "threshold": Field(Real(), 0.5, "Decision threshold.", unit="activation"),
-        "on": Field(Choice(["activation", "evidence"]), "activation",
-                    "Threshold the members' activations, or an evidence accumulator per member."),
-        "onset": Field(Real(min=0), 0.0, "Detection (and accumulation) starts here; response "
-                       "times are measured from it.", unit=TIME),
-        "stop": Field(Bool(), False, "End the run once every member has chosen."),
-        "correct": Field(Str(name=True), None, "The correct option (accuracy readouts)."),
-        "rate": Field(Real(), 1.0, "Evidence: drift per unit of activation difference.", unit="1/time"),
-        "leak": Field(Real(min=0), 0.0, "Evidence: leak.", unit="1/time"),
-        "inhibition": Field(Real(min=0), 0.0, "Evidence: inhibition from the other accumulators.",
-                            unit="1/time"),
-        "compare": Field(Choice(["mean", "max", "none"]), "mean", "Evidence: drift is "
-                         "`rate * (a_i - mean or max of the others)`, or `rate * a_i` (race)."),
-        "floor": Field(Real(), None, "Evidence: lower bound (0 for Usher & McClelland's LCA).",
-                       default_doc="none"),
-        "noise": Field(Real(min=0), 0.0, "Evidence: noise (needs euler_maruyama).",
-                       unit="1/time^1/2"),
-    }), array=True,
+    "choices", M.Choice.struct(), array=True,
     doc="Choice readouts: the first member of a pool to reach the threshold (on activation or "
         "on an evidence accumulator `de_i/dt = rate (a_i - cmp_i) - leak e_i - inhibition "
         "sum_{j!=i} e_j + noise`). Results gain `choice`, `response_time`, `choice_margin`, "
@@ -245,26 +167,7 @@ register_section(Section(
 
 # ------------------------------------------------------------------ [[controls]]
 register_section(Section(
-    "controls", Struct({
-        "monitor": Field(_NAMES, REQUIRED, "Pools whose conflict drives the control.",
-                         hint="list the pools to monitor"),
-        "target": Field(OneOf((lambda v: isinstance(v, str), Choice(["goals"])),
-                              (is_table, MapOf(Real(), key_doc="CONCEPT")),
-                              what='"goals", or table concept = gain'), "goals",
-                        'Raise the goal-bias gain (`"goals"`), or add `gain * c` to the input of '
-                        "task concepts."),
-        "name": Field(Str(name=True), "control", "Name (the `controller` coordinate)."),
-        "mode": Field(Choice(["continuous", "trial"]), "continuous",
-                      "`continuous`: tau dc/dt = -(c - baseline) + sensitivity E; `trial`: "
-                      "updated between the trials of a [protocol]."),
-        "tau": Field(Real(min=0, min_inclusive=False), 1.0, "Time constant (continuous).", unit=TIME),
-        "baseline": Field(Real(), 1.0, "c0, also the initial value.", unit="1"),
-        "sensitivity": Field(Real(), 1.0, "lambda (continuous).", unit="1/energy"),
-        "persistence": Field(Real(min=0, max=1), 0.5, "l in c_next = l c + (1 - l)(alpha E + beta) "
-                             "(trial).", unit="1"),
-        "alpha": Field(Real(), 1.0, "alpha (trial).", unit="1/energy"),
-        "beta": Field(Real(), 0.0, "beta (trial).", unit="1"),
-    }), array=True,
+    "controls", M.Control.struct(), array=True,
     doc="Conflict monitoring and control (Botvinick et al. 2001): the conflict of the monitored "
         "pools raises a control variable that scales the goal bias or drives task concepts. "
         "Results gain `control(time, controller)`.",
@@ -332,35 +235,23 @@ def _run_protocol(protocol, cfg, progress):
                         learning=cfg.section_object("learning"))
 
 
+def _protocol_struct() -> Struct:
+    """The Protocol's keys; a condition's `stimuli` are [[stimuli]] tables."""
+    cond = Condition.struct().fields
+    conditions = Struct({"name": cond["name"],
+                         "stimuli": Field(ListOf(_STIMULUS), [], "Stimuli, times relative to the "
+                                          "trial start (e.g. a settling phase, then the "
+                                          "stimulus); [[stimuli]] outside the protocol apply to "
+                                          "every trial."),
+                         **{k: f for k, f in cond.items() if k != "name"}})
+    struct = Protocol.struct()
+    f = struct.fields["conditions"]
+    struct.fields["conditions"] = Field(ListOf(conditions, min_len=1), f.default, f.doc)
+    return struct
+
+
 register_section(Section(
-    "protocol", Struct({
-        "conditions": Field(ListOf(Struct({
-            "name": Field(Str(name=True), REQUIRED, "Name of the condition."),
-            "stimuli": Field(ListOf(_STIMULUS), [], "Stimuli, times relative to the trial "
-                             "start (e.g. a settling phase, then the stimulus); [[stimuli]] "
-                             "outside the protocol apply to every trial."),
-            "correct": Field(Str(name=True), None, "The correct option."),
-            "weight": Field(Real(min=0), 1.0, "Relative frequency (with n_trials).", unit="1"),
-        }), min_len=1), REQUIRED, "The kinds of trial."),
-        "duration": Field(Real(min=0, min_inclusive=False), None, "Length of each trial.",
-                          unit=TIME, default_doc="run.t_end - run.t0"),
-        "trials": Field(ListOf(Str(name=True), min_len=1), None,
-                        "The explicit sequence of condition names."),
-        "n_trials": Field(Int(min=1, max=10_000_000), None, "Generate this many trials from "
-                          "the conditions' weights."),
-        "order": Field(Choice(["shuffled", "random"]), "shuffled", "`shuffled`: counts match "
-                       "the weights exactly, in a seeded random order; `random`: independent "
-                       "draws."),
-        "seed": Field(Int(min=0, max=2**63 - 1), None, "Seed of the trial order.",
-                      default_doc="the config's seed, else 0"),
-        "carry": Field(ListOf(Choice(list(CARRY)), unique=True), ["control"],
-                       "State carried from trial to trial; everything else is reset."),
-        "decision": Field(Str(name=True), None, "Pool of the response choice.",
-                          default_doc="the only [[choices]] entry"),
-        "record": Field(Bool(), False, "Keep every trial's time course."),
-        "save_dt": Field(Real(min=0, min_inclusive=False), None, "Save interval of the time "
-                         "courses.", unit=TIME, default_doc="duration / 100"),
-    }),
+    "protocol", _protocol_struct(),
     doc="A trial protocol (an experiment): conditions, a trial sequence, what carries over. "
         "It takes over the run; the result has a `trial` dimension (`condition`, `choice`, "
         "`correct`, `response_time`, `conflict_at_response`, `control`), and "

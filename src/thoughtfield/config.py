@@ -48,7 +48,7 @@ import math
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from types import MappingProxyType
 
@@ -58,9 +58,10 @@ from ._schema import (REQUIRED, AnyValue, Bool, Choice, Field, Int, ListOf, MapO
                       Section, Str, Struct, is_array, is_table, per_concept, struct_markdown)
 from ._toml import join_path
 from .errors import ConfigError, NetworkError
-from .model import FORMS, TRANSFERS, Model
+from ._params import described, param, params
+from .model import PER_CONCEPT, Model
 from .network import DEFAULT_LAYERS, ConceptNetwork, default_relation_types
-from .solvers import DISCRETE_METHODS, METHODS, Solver
+from .solvers import DISCRETE_METHODS, Solver, SpreadrSettings
 from .stimuli import Clamp, Pulse
 
 __all__ = [
@@ -727,38 +728,15 @@ register_section(Section(
 
 
 # ===================================================================== [model]
-_MODEL = Struct({
-    "tau": Field(per_concept(Real(min=0, min_inclusive=False)), 1.0,
-                 "Time constant of each concept.", unit=TIME),
-    "transfer": Field(Choice(lambda: TRANSFERS), "sigmoid", "Transfer function f."),
-    "gain": Field(per_concept(Real()), 1.0, "Slope: f is applied to gain * (u - threshold).",
-                  unit="1/activation"),
-    "threshold": Field(per_concept(Real()), 0.0, "Input at which f is centred.", unit="activation"),
-    "bias": Field(per_concept(Real()), 0.0, "Constant input added to u.", unit="activation"),
-    "sigma": Field(per_concept(Real(min=0)), 0.0, "Noise amplitude (tau da = ... dt + sigma dW); "
-                   "needs solver.method = \"euler_maruyama\".", unit="activation * time^1/2"),
-    "initial": Field(per_concept(Real()), 0.0, "Initial state: the activation a(0) in the "
-                     "activation form; in the potential form the potential u(0), so that "
-                     "a(0) = f(gain * (initial + bias - threshold)) (with the sigmoid and the "
-                     "defaults 0.5, not 0). See docs/potential.md.", unit="activation"),
-    "form": Field(Choice(lambda: FORMS), "activation", "State form of the dynamics: "
-                  "`activation` integrates a (`tau da/dt = -a + f(gain * (u - threshold))`); "
-                  "`potential` integrates the net input u (`tau du/dt = -u + W a + input`, "
-                  "`a = f(gain * (u + bias - threshold))`; Hopfield 1984, McClelland's 1979 "
-                  "cascade): `initial` is u(0), a clamp holds the output a and freezes u, "
-                  "and on release u resumes from its frozen value (docs/potential.md)."),
-}, doc='Leaky-rate dynamics `tau da/dt = -a + f(gain * (u - threshold)) + noise`, '
+_MODEL = Model.struct(doc='Leaky-rate dynamics `tau da/dt = -a + f(gain * (u - threshold)) + noise`, '
        '`u = W a + input + bias` (or, with `form = "potential"`, `tau du/dt = -u + W a + '
        'input + noise`, `a = f(gain * (u + bias - threshold))`: see '
        '[potential.md](potential.md)). Per-concept parameters take a number, an array with one '
        'value per concept, or a table of concept names, `"@layer"` keys (every concept of the '
        'layer) and `"*"` (the rest): `tau = { "*" = 1.0, "@goal" = 4.0, sun = 0.5 }`.')
 
-_PER_CONCEPT_KEYS = ("tau", "gain", "threshold", "bias", "sigma", "initial")
-
-
 def _check_model(model, ctx):
-    for k in _PER_CONCEPT_KEYS:
+    for k in PER_CONCEPT:
         if hasattr(model, k):
             try:
                 model.resolve(k, ctx.network)
@@ -814,16 +792,9 @@ _STIMULUS = Struct({
                   "`pulse`: add `amplitude` to the concept's input; `clamp`: hold its activation "
                   "at `value` (in the potential form: hold the output a at `value` and freeze "
                   "the potential u, which resumes from its frozen value on release)."),
-    "concept": Field(Str(name=True), None, "The stimulated concept.",
-                     default_doc="required (unless `file`)"),
-    "start": Field(Real(min=0), 0.0, "Onset.", unit=TIME),
-    "stop": Field(Real(allow_inf=True), math.inf, "Offset (exclusive); `inf` = until the end.",
-                  unit=TIME),
-    "amplitude": Field(Real(), None, "Input added by a pulse.", unit="activation",
-                       default_doc="`1.0` (pulses only)"),
-    "value": Field(Real(), None, "Activation held by a clamp.", unit="activation",
-                   default_doc="`1.0` (clamps only)"),
-    "member": Field(Int(min=0, max=2**31), None, "Only this ensemble member.", default_doc="all members"),
+    **{k: f for k, f in Pulse.struct().fields.items() if k != "member"},
+    "value": Clamp.struct().fields["value"],
+    "member": Pulse.struct().fields["member"],
     "file": Field(Str(), None, "Instead of the keys above: a spreadr `start_run` table (CSV/TSV "
                   "with a header `node,activation[,time]`, relative to the config's folder): "
                   "each row adds `activation` to `node` at step `time` (default 0), i.e. a "
@@ -885,59 +856,13 @@ register_section(Section(
 
 
 # ===================================================================== [solver]
-class _Method(Choice):
-    """A method name; scipy's names of the same methods (``RK45``...) are aliases."""
+_SOLVER = Solver.struct(validate=lambda d, key: _solver_validate(d, key))
+# the discrete spreadr mode (method = "spreadr"; thoughtfield.Spreadr)
+for _name, _field in SpreadrSettings.struct().fields.items():
+    if _name not in _SOLVER.fields:
+        _SOLVER.add_field(_name, _field)
 
-    def check(self, key, value):
-        from .solvers import resolve_method
-        if not isinstance(value, str):
-            return super().check(key, value)
-        return resolve_method(key, value, self.options)
-
-
-_SOLVER = Struct({
-    "method": Field(_Method(lambda: METHODS), "dopri5",
-                    "Integration method: " + "; ".join(f"`{k}` {v}" for k, v in METHODS.items())
-                    + ". Names are case-insensitive, and scipy's `solve_ivp` names are accepted "
-                    "for the same methods: `RK45` is `dopri5`, `DOP853` is `dop853` (results "
-                    "record thoughtfield's name); `RK23`, `LSODA`, `BDF` and `Radau` have no "
-                    "equivalent here (no Bogacki-Shampine pair, no implicit stiff solver) and "
-                    "are refused with the closest method (`dopri5`) named."),
-    "dt": Field(Real(min=0, min_inclusive=False), None, "Step of the fixed-step methods, "
-                "shortened evenly to hit every save time and input change.", unit=TIME,
-                default_doc="min(tau) / 100"),
-    "rtol": Field(Real(min=0, min_inclusive=False), 1e-6, "Relative tolerance (adaptive methods `dopri5`, `dop853`).", unit="1"),
-    "atol": Field(Real(min=0, min_inclusive=False), 1e-9, "Absolute tolerance (adaptive methods).",
-                  unit="activation"),
-    "first_step": Field(Real(min=0, min_inclusive=False), None, "Initial step (adaptive methods).",
-                        unit=TIME, default_doc="estimated"),
-    "max_step": Field(Real(min=0, min_inclusive=False, allow_inf=True), math.inf,
-                      "Largest step (adaptive methods).", unit=TIME),
-    "min_step": Field(Real(min=0, min_inclusive=False), None, "The run fails when the step "
-                      "would drop below this (adaptive methods).", unit=TIME,
-                      default_doc="1e-12 * max(1, t_end)"),
-    "max_steps": Field(Int(min=1, max=2**62), 50_000_000, "Safety limit on the number of steps."),
-    "steady_tol": Field(Real(min=0, min_inclusive=False), None, "Stop early once max |da/dt| < "
-                        "steady_tol after the last input change.", unit="activation/time",
-                        default_doc="no early stop"),
-    # the discrete spreadr mode (method = "spreadr"; thoughtfield.Spreadr)
-    "retention": Field(per_concept(Real(min=0, max=1)), None, "`spreadr`: share of its "
-                       "activation a concept keeps each step (the rest spreads to its "
-                       "out-neighbours in proportion to the weights).", unit="1",
-                       default_doc="0.5"),
-    "decay": Field(Real(min=0, max=1), None, "`spreadr`: share of all activation lost each "
-                   "step.", unit="1", default_doc="0"),
-    "suppress": Field(Real(), None, "`spreadr`: activations below it are set to 0 each step.",
-                      unit="activation", default_doc="0"),
-    "threshold_to_stop": Field(Real(min=0, min_inclusive=False), None, "`spreadr`: stop once "
-                               "every activation is below it.", unit="activation",
-                               default_doc="no early stop"),
-    "negative": Field(Choice(["error", "ignore"]), None, "`spreadr`: negative couplings "
-                      "(inhibitory relations) are an error, or left out of the spreading.",
-                      default_doc='"error"'),
-}, validate=lambda d, key: _solver_validate(d, key))
-
-_SPREADR_KEYS = ("retention", "decay", "suppress", "threshold_to_stop", "negative")
+_SPREADR_KEYS = tuple(k for k in SpreadrSettings.struct().fields if k not in params(Solver))
 
 
 def _discrete(solver) -> bool:
@@ -990,16 +915,27 @@ register_section(Section(
 
 
 # ===================================================================== [run]
-@dataclass(frozen=True)
+@described("run")
 class RunSettings:
     """The checked ``[run]`` section."""
-    t_end: float
-    t0: float = 0.0
-    save_dt: float | None = None
-    save_at: tuple | None = None
-    save_every: int | None = None
-    members: int = 1
-    threads: int | None = None
+    t_end: float = param(Real(), REQUIRED, "End of the simulated time span (the number of "
+                         "steps for method `spreadr`).", unit=TIME,
+                         hint="set the end of the simulated time span, e.g. t_end = 20.0")
+    t0: float = param(Real(), 0.0, "Start time.", unit=TIME)
+    save_dt: float | None = param(Real(min=0, min_inclusive=False), None, "Save every save_dt.",
+                                  unit=TIME, default_doc="(t_end - t0) / 200")
+    save_at: tuple | None = param(ListOf(Real(), min_len=1), None, "Save at these times (t0 and "
+                                  "t_end are always saved).", unit=TIME,
+                                  check=lambda key, v: tuple(ListOf(Real(), min_len=1).check(key, v)))
+    save_every: int | None = param(Int(min=1, max=2**62), None, "Save every k-th step "
+                                   "(fixed-step methods).")
+    members: int = param(Int(min=1, max=10_000_000), 1, "Ensemble size: members differ by their "
+                         "noise, per-member stimuli and initial states.")
+    threads: int | None = param(Int(min=1, max=4096), None, "Threads for the right-hand side "
+                                "(results are the same for any value). Automatic: numba's thread "
+                                "count from 1e7 edges x members on, else 1. The threaded kernels "
+                                "compile on first use in each process (tens of seconds), so ask "
+                                "for threads only for long runs.", default_doc="automatic")
     #: fields that later features added to [run] (read by their own hooks)
     extra: Mapping = field(default_factory=lambda: MappingProxyType({}))
 
@@ -1030,23 +966,7 @@ def _run_validate(d, key):
     return d
 
 
-_RUN = Struct({
-    "t_end": Field(Real(), REQUIRED, "End of the simulated time span (the number of steps "
-                   "for method `spreadr`).", unit=TIME,
-                   hint="set the end of the simulated time span, e.g. t_end = 20.0"),
-    "t0": Field(Real(), 0.0, "Start time.", unit=TIME),
-    "save_dt": Field(Real(min=0, min_inclusive=False), None, "Save every save_dt.", unit=TIME,
-                     default_doc="(t_end - t0) / 200"),
-    "save_at": Field(ListOf(Real(), min_len=1), None, "Save at these times (t0 and t_end are "
-                     "always saved).", unit=TIME),
-    "save_every": Field(Int(min=1, max=2**62), None, "Save every k-th step (fixed-step methods)."),
-    "members": Field(Int(min=1, max=10_000_000), 1, "Ensemble size: members differ by their "
-                     "noise, per-member stimuli and initial states."),
-    "threads": Field(Int(min=1, max=4096), None, "Threads for the right-hand side (results are the "
-                     "same for any value). Automatic: numba's thread count from 1e7 edges x members "
-                     "on, else 1. The threaded kernels compile on first use in each process (tens "
-                     "of seconds), so ask for threads only for long runs.", default_doc="automatic"),
-}, validate=_run_validate)
+_RUN = RunSettings.struct(validate=_run_validate)
 
 
 def _split_extra(cls, d):
@@ -1057,8 +977,6 @@ def _split_extra(cls, d):
 
 def _build_run(d, ctx):
     d, extra = _split_extra(RunSettings, d)
-    if "save_at" in d:
-        d["save_at"] = tuple(d["save_at"])
     return RunSettings(**d, extra=extra)
 
 
@@ -1103,41 +1021,39 @@ def _plot_kinds():
     return list(plot_kinds()) + ["animation"]
 
 
-@dataclass(frozen=True)
+@described("output")
 class OutputSettings:
     """The checked ``[output]`` section."""
-    path: str | None = None
-    format: str = "netcdf"
-    plots: tuple = ("trajectories", "heatmap", "network")
-    plot_format: str = "png"
-    dpi: int = 150
-    layer_summaries: bool = False
+    path: str | None = param(Str(), None, "Result file, relative to the current directory (the "
+                             "command line's --out wins).", default_doc="CONFIG_NAME.nc")
+    format: str = param(Choice(["netcdf"]), "netcdf", "Result file format (NetCDF4 via "
+                        "h5netcdf).")
+    plots: tuple = param(ListOf(Choice(_plot_kinds), unique=True),
+                         ("trajectories", "heatmap", "network"),
+                         "Figures written by `thoughtfield run --plot`, next to the result as "
+                         "RESULT_KIND.png (`animation`: RESULT_animation.gif, the activation "
+                         "spreading over the network, at most 60 frames).",
+                         # checked by [output]'s table; not here, which would import the
+                         # plotting registry (matplotlib) for every run
+                         check=lambda key, v: tuple(v))
+    plot_format: str = param(Choice(["png", "svg", "pdf"]), "png", "Figure file format.")
+    dpi: int = param(Int(min=20, max=1200), 150, "Figure resolution (raster formats).",
+                     unit="1/inch")
+    layer_summaries: bool = param(Bool(), False, "Also store `layer_mean(time, level)` and "
+                                  "`layer_max(time, level)` (mean and largest activation per "
+                                  "layer) in the result file. They are derived from "
+                                  "`activation`, so by default they are left out and computed "
+                                  "when needed (`thoughtfield.layer_summaries(ds)`, the "
+                                  "`layer_summary` plot).")
     #: fields that later features added to [output] (read by their own hooks)
     extra: Mapping = field(default_factory=lambda: MappingProxyType({}))
 
 
-_OUTPUT = Struct({
-    "path": Field(Str(), None, "Result file, relative to the current directory (the command "
-                  "line's --out wins).", default_doc="CONFIG_NAME.nc"),
-    "format": Field(Choice(["netcdf"]), "netcdf", "Result file format (NetCDF4 via h5netcdf)."),
-    "plots": Field(ListOf(Choice(_plot_kinds), unique=True), ["trajectories", "heatmap", "network"],
-                   "Figures written by `thoughtfield run --plot`, next to the result as "
-                   "RESULT_KIND.png (`animation`: RESULT_animation.gif, the activation "
-                   "spreading over the network, at most 60 frames)."),
-    "plot_format": Field(Choice(["png", "svg", "pdf"]), "png", "Figure file format."),
-    "dpi": Field(Int(min=20, max=1200), 150, "Figure resolution (raster formats).", unit="1/inch"),
-    "layer_summaries": Field(Bool(), False, "Also store `layer_mean(time, level)` and "
-                             "`layer_max(time, level)` (mean and largest activation per layer) "
-                             "in the result file. They are derived from `activation`, so by "
-                             "default they are left out and computed when needed "
-                             "(`thoughtfield.layer_summaries(ds)`, the `layer_summary` plot)."),
-})
+_OUTPUT = OutputSettings.struct()
 
 
 def _build_output(d, ctx):
     d, extra = _split_extra(OutputSettings, d or {})
-    if "plots" in d:
-        d["plots"] = tuple(d["plots"])
     return OutputSettings(**d, extra=extra)
 
 

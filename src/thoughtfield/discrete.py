@@ -50,7 +50,6 @@ from __future__ import annotations
 import math
 import time as _time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
@@ -65,9 +64,10 @@ from ._kernels.discrete import run as _run
 from ._warmup import ensure as ensure_kernels, register_path as register_kernel_path, tiny_network
 from .build import _initial_state, _segments
 from .errors import ConfigError, DivergenceError, ResourceError, SolverError
-from .model import Model, _check_per_concept, resolve_per_concept
+from .model import Model, resolve_per_concept
 from .network import ConceptNetwork
 from .results import _version, compact_description, make_dataset, network_description
+from .solvers import SpreadrSettings, _check_unit
 from .stimuli import as_stimuli
 
 #: Output buffer handed to one kernel call (bytes).
@@ -87,8 +87,7 @@ def _check_continuous_only(model) -> None:
                               f"mechanisms; remove {k} or use a continuous solver")
 
 
-@dataclass(frozen=True)
-class Spreadr:
+class Spreadr(SpreadrSettings):
     """Settings of the discrete spreadr-compatible mode (method ``"spreadr"``).
 
     Parameters
@@ -110,40 +109,9 @@ class Spreadr:
         What to do with negative couplings (inhibitory relations).
     """
 
-    method: str = "spreadr"
-    retention: object = 0.5
-    decay: float = 0.0
-    suppress: float = 0.0
-    threshold_to_stop: float | None = None
-    max_steps: int = 10_000
-    negative: str = "error"
-
     #: Marks discrete-time settings for the dispatch in :class:`~thoughtfield.Simulation`.
     discrete: ClassVar[bool] = True
     adaptive: ClassVar[bool] = False
-
-    def __post_init__(self):
-        V.choice("solver.method", self.method, ("spreadr",))
-        r = self.retention
-        if isinstance(r, np.ndarray) and r.ndim == 2:
-            arr = np.array(r, dtype=np.float64)
-            if not np.isfinite(arr).all():
-                raise ConfigError("solver.retention: must be finite (found NaN or infinity)")
-            _check_unit("solver.retention", arr)
-            arr.setflags(write=False)
-            object.__setattr__(self, "retention", arr)
-        else:
-            r = _check_per_concept("solver.retention", r, "real")
-            vals = np.asarray(list(r.values()) if isinstance(r, Mapping) else r, dtype=np.float64)
-            _check_unit("solver.retention", vals, keys=list(r) if isinstance(r, Mapping) else None)
-            object.__setattr__(self, "retention", r)
-        object.__setattr__(self, "decay", V.real("solver.decay", self.decay, min=0.0, max=1.0))
-        object.__setattr__(self, "suppress", V.real("solver.suppress", self.suppress))
-        if self.threshold_to_stop is not None:
-            object.__setattr__(self, "threshold_to_stop",
-                               V.positive("solver.threshold_to_stop", self.threshold_to_stop))
-        object.__setattr__(self, "max_steps", V.integer("solver.max_steps", self.max_steps, min=1))
-        V.choice("solver.negative", self.negative, NEGATIVE)
 
     def resolve_retention(self, network: ConceptNetwork, members: int = 1) -> np.ndarray:
         """Retention of every concept: ``(N,)``, or member-minor ``(N * members,)`` for an
@@ -169,36 +137,6 @@ class Spreadr:
             _check_continuous_only(model)
         self.resolve_retention(network, members)
         spreading_matrix(network, self.negative)
-
-    def to_dict(self) -> dict:
-        r = self.retention
-        if isinstance(r, np.ndarray):
-            r = r.tolist()
-        elif isinstance(r, Mapping):
-            r = dict(r)
-        d = {"method": self.method, "retention": r, "decay": self.decay,
-             "suppress": self.suppress, "max_steps": self.max_steps, "negative": self.negative}
-        if self.threshold_to_stop is not None:
-            d["threshold_to_stop"] = self.threshold_to_stop
-        return d
-
-    @classmethod
-    def from_dict(cls, d: Mapping) -> "Spreadr":
-        allowed = list(cls.__dataclass_fields__)
-        for k in d:
-            if k not in allowed:
-                raise ConfigError(f"solver: unknown key {k!r} for method 'spreadr'"
-                                  + V.did_you_mean(k, allowed))
-        return cls(**dict(d))
-
-
-def _check_unit(key, vals, keys=None):
-    vals = np.atleast_1d(vals).ravel()
-    bad = (vals < 0) | (vals > 1)
-    if bad.any():
-        i = int(np.argmax(bad))
-        where = f".{keys[i]}" if keys is not None else (f"[{i}]" if vals.size > 1 else "")
-        raise ConfigError(f"{key}{where}: must be between 0 and 1 (got {vals[i]:g})")
 
 
 def as_spreadr(solver) -> Spreadr:

@@ -34,10 +34,16 @@ import numpy as np
 from . import _validate as V
 from ._problem import Problem
 from .errors import ConfigError
-from .model import _PER_CONCEPT, _check_per_concept, resolve_per_concept
+from ._params import params
+from .model import PER_CONCEPT, Model, resolve_per_concept
 
 #: Parameters that may take one value per member (the per-concept model parameters).
-MEMBER_PARAMS = ("tau", "gain", "threshold", "bias", "sigma", "initial")
+MEMBER_PARAMS = PER_CONCEPT
+
+
+def _kind(name):
+    """The per-concept kind of model parameter ``name`` (its bounds)."""
+    return params(Model)[name].kind
 
 
 def resolve_member_params(member_params, network, model, members: int) -> dict[str, np.ndarray]:
@@ -63,7 +69,7 @@ def resolve_member_params(member_params, network, model, members: int) -> dict[s
                               + V.did_you_mean(str(name), MEMBER_PARAMS)
                               + f"; per-member values exist for {', '.join(MEMBER_PARAMS)}")
         key = f"member_params.{name}"
-        kind = _PER_CONCEPT[name][1]
+        kind = _kind(name)
         base = model.resolve(name, network)
         if isinstance(spec, np.ndarray) and spec.dtype != object:
             arr = np.asarray(spec, dtype=np.float64)
@@ -73,7 +79,7 @@ def resolve_member_params(member_params, network, model, members: int) -> dict[s
                 raise ConfigError(f"{key}: expected shape (members,) = ({m},) or (members, "
                                   f"concepts) = ({m}, {n}) (got {arr.shape})")
             for k in range(m):
-                _check_per_concept(f"{key}[{k}]", arr[k], kind)
+                kind.coerce(f"{key}[{k}]", arr[k])
             out[name] = np.ascontiguousarray(arr)
             continue
         if isinstance(spec, (str, bytes)) or not isinstance(spec, Sequence):
@@ -90,7 +96,7 @@ def resolve_member_params(member_params, network, model, members: int) -> dict[s
 
 
 def _resolve_one(key, item, kind, base, network):
-    checked = _check_per_concept(key, item, kind)
+    checked = kind.coerce(key, item)
     if isinstance(checked, Mapping):
         vals = resolve_per_concept(key, checked, network, np.nan)
         return np.where(np.isnan(vals), base, vals)
@@ -147,17 +153,9 @@ def member_params_description(resolved: dict) -> dict:
 
 # ===================================================================== [members]
 def _register_section():
-    from .config import Field, ListOf, Real, Section, Struct, per_concept, register_section
+    from .config import Field, ListOf, Section, Struct, register_section
 
-    def number(name):
-        kind = _PER_CONCEPT[name][1]
-        if kind == "positive":
-            return Real(min=0, min_inclusive=False)
-        if kind == "nonnegative":
-            return Real(min=0)
-        return Real()
-
-    fields = {name: Field(ListOf(per_concept(number(name)), min_len=1), None,
+    fields = {name: Field(ListOf(_kind(name), min_len=1), None,
                           f"One `{name}` per member (each a number, an array with one value per "
                           f"concept, or a table like [model] {name}; concepts a table leaves "
                           f"out keep the [model] value).",

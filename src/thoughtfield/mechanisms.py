@@ -25,40 +25,20 @@ and in the potential form (``"potential"``) ``tau du/dt = -u + W a + I + x``,
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, fields
 
 import numpy as np
 
 from . import _validate as V
+from ._params import described, param, per_concept
+from ._schema import Choice as OneOfNames
+from ._schema import (REQUIRED, Bool, Field, ListOf, MapOf, OneOf, Real, Str, Struct,
+                      is_array, is_number, is_table)
 from .errors import ConfigError
 
 
 # ------------------------------------------------------------------ helpers
-def _check_keys(key: str, d, cls_or_names) -> None:
-    if not isinstance(d, Mapping):
-        raise ConfigError(f"{key}: expected a table (got {d!r})")
-    names = ([f.name for f in fields(cls_or_names)] if isinstance(cls_or_names, type)
-             else list(cls_or_names))
-    for k in d:
-        if k not in names:
-            raise ConfigError(f"{key}: unknown key {k!r}" + V.did_you_mean(str(k), names)
-                              + f"; allowed: {', '.join(names)}")
-
-
-def _rekey(cls, d, key: str, prefix: str, **extra):
-    """``cls(**d)`` with errors re-labelled from ``prefix.`` to ``key.``."""
-    try:
-        return cls(**{**dict(d), **extra})
-    except ConfigError as e:
-        msg = str(e)
-        if msg.startswith(prefix + ".") or msg.startswith(prefix + ":"):
-            msg = key + msg[len(prefix):]
-        elif not msg.startswith(key):
-            msg = f"{key}: {msg}"
-        raise ConfigError(msg) from None
-
-
 def _names(key: str, values, allow_empty: bool = False) -> tuple[str, ...]:
     if isinstance(values, str) or not isinstance(values, Iterable):
         raise ConfigError(f"{key}: expected a list of names (got {values!r})")
@@ -73,25 +53,22 @@ def _names(key: str, values, allow_empty: bool = False) -> tuple[str, ...]:
     return out
 
 
-def _per_concept(key: str, value, kind: str):
-    from .model import _check_per_concept
-    return _check_per_concept(key, value, kind)
+class Names(ListOf):
+    """A list of distinct names: an array of names in TOML, a tuple in Python."""
+
+    def __init__(self):
+        super().__init__(Str(name=True), min_len=1, unique=True)
+
+    def coerce(self, key, value):
+        return _names(key, value)
 
 
-def _per_concept_out(v):
-    if isinstance(v, np.ndarray):
-        return v.tolist()
-    if isinstance(v, Mapping):
-        return dict(v)
-    return v
-
-
-def _opt_float(v):
-    return None if v is None else float(v)
+_NAMES = Names()
+_TIME = "time"
 
 
 # ------------------------------------------------------------------ adaptation
-@dataclass(frozen=True)
+@described("adaptation")
 class Adaptation:
     """Slow adaptation (fatigue): ``tau_h dh/dt = -h + strength * a``, ``h`` subtracted
     from the input of the concept.  Destabilises whatever is active, so the state moves on
@@ -107,28 +84,23 @@ class Adaptation:
         Save ``adaptation(time, concept)`` in the result.
     """
 
-    tau: object = 10.0
-    strength: object = 1.0
-    record: bool = False
-
-    def __post_init__(self):
-        object.__setattr__(self, "tau", _per_concept("adaptation.tau", self.tau, "positive"))
-        object.__setattr__(self, "strength", _per_concept("adaptation.strength", self.strength,
-                                                          "nonnegative"))
-        object.__setattr__(self, "record", V.boolean("adaptation.record", self.record))
-
-    def to_dict(self) -> dict:
-        return {"tau": _per_concept_out(self.tau), "strength": _per_concept_out(self.strength),
-                "record": self.record}
-
-    @classmethod
-    def from_dict(cls, d, key: str = "adaptation") -> "Adaptation":
-        _check_keys(key, d, cls)
-        return _rekey(cls, d, key, "adaptation")
+    tau: object = param(per_concept(Real(min=0, min_inclusive=False)), 10.0,
+                        "Time constant tau_h of the adaptation.", unit=_TIME)
+    strength: object = param(per_concept(Real(min=0)), 1.0, "kappa: adaptation built by a "
+                             "fully active concept.", unit="1")
+    record: bool = param(Bool(), False, "Save `adaptation(time, concept)`.")
 
 
 # ------------------------------------------------------------------ goals
-@dataclass(frozen=True)
+_CLAMP = Struct({
+    "concept": Field(Str(name=True), REQUIRED, "The goal concept."),
+    "value": Field(Real(), 1.0, "Activation held.", unit="activation"),
+    "start": Field(Real(min=0), 0.0, "Onset.", unit=_TIME),
+    "stop": Field(Real(allow_inf=True), math.inf, "Offset (exclusive).", unit=_TIME),
+})
+
+
+@described("goals")
 class Goals:
     """Intentionality: goal concepts bias the concepts they favour.
 
@@ -150,49 +122,50 @@ class Goals:
         them over intervals.
     """
 
-    types: tuple = ("favours",)
-    gain: float = 1.0
-    active: object = ()
+    types: tuple = param(_NAMES, ("favours",), "Relation types forming the goal bias; they "
+                         "are taken out of W.")
+    gain: float = param(Real(), 1.0, "Strength of the goal bias (scaled by a control whose "
+                        "target is `goals`).", unit="1")
+    active: object = param(
+        OneOf((is_table, MapOf(Real(), key_doc="GOAL")), (is_array, ListOf(_CLAMP)),
+              what="table goal = value, or array of {concept, value, start, stop}"),
+        (), "Goals held on: `{ relax = 1.0 }` for the whole run, or clamps over intervals.",
+        config_default=None, default_doc="none (goals are dynamic concepts)",
+        check=lambda key, value: _active(key, value), dump=lambda v: _active_out(v))
 
-    def __post_init__(self):
-        from .stimuli import Clamp, stimulus_from_dict
-        object.__setattr__(self, "types", _names("goals.types", self.types))
-        object.__setattr__(self, "gain", V.real("goals.gain", self.gain))
-        act = self.active
-        clamps = []
-        if isinstance(act, Mapping):
-            for k, v in act.items():
-                clamps.append(Clamp(V.name("goals.active", k), value=V.real(f"goals.active.{k}", v)))
-        elif isinstance(act, (str, bytes)) or not isinstance(act, Iterable):
-            raise ConfigError(f"goals.active: expected a table of concept = value or a list of "
-                              f"clamps (got {act!r})")
-        else:
-            for i, c in enumerate(act):
-                if isinstance(c, Clamp):
-                    clamps.append(c)
-                elif isinstance(c, Mapping):
-                    clamps.append(stimulus_from_dict({"kind": "clamp", **c}, f"goals.active[{i}]"))
-                else:
-                    raise ConfigError(f"goals.active[{i}]: expected a Clamp or a table "
-                                      f"{{concept, value, start, stop}} (got {c!r})")
-        object.__setattr__(self, "active", tuple(clamps))
 
-    def to_dict(self) -> dict:
-        act = []
-        for c in self.active:
-            d = c.to_dict()
-            d.pop("kind")
-            act.append(d)
-        return {"types": list(self.types), "gain": self.gain, "active": act}
+def _active(key, act) -> tuple:
+    from .stimuli import Clamp, stimulus_from_dict
+    clamps = []
+    if isinstance(act, Mapping):
+        for k, v in act.items():
+            clamps.append(Clamp(V.name(key, k), value=V.real(f"{key}.{k}", v)))
+    elif isinstance(act, (str, bytes)) or not isinstance(act, Iterable):
+        raise ConfigError(f"{key}: expected a table of concept = value or a list of "
+                          f"clamps (got {act!r})")
+    else:
+        for i, c in enumerate(act):
+            if isinstance(c, Clamp):
+                clamps.append(c)
+            elif isinstance(c, Mapping):
+                clamps.append(stimulus_from_dict({"kind": "clamp", **c}, f"{key}[{i}]"))
+            else:
+                raise ConfigError(f"{key}[{i}]: expected a Clamp or a table "
+                                  f"{{concept, value, start, stop}} (got {c!r})")
+    return tuple(clamps)
 
-    @classmethod
-    def from_dict(cls, d, key: str = "goals") -> "Goals":
-        _check_keys(key, d, cls)
-        return _rekey(cls, d, key, "goals")
+
+def _active_out(clamps) -> list:
+    out = []
+    for c in clamps:
+        d = c.to_dict()
+        d.pop("kind")
+        out.append(d)
+    return out
 
 
 # ------------------------------------------------------------------ layers
-@dataclass(frozen=True)
+@described("projection")
 class LayerProjection:
     """Bottom-up (abstraction) and top-down (grounding / feedback) gains between two
     layers, declared once for both directions.
@@ -203,39 +176,22 @@ class LayerProjection:
     and replacing the relation type's own ``forward``/``reverse`` factors.
     """
 
-    lower: str
-    upper: str
-    up: float = 1.0
-    down: float = 0.0
-    types: tuple | None = None
+    lower: str = param(Str(name=True), REQUIRED, "The lower (more concrete) layer.",
+                       hint="name the lower layer")
+    upper: str = param(Str(name=True), REQUIRED, "The upper (more abstract) layer.",
+                       hint="name the upper layer")
+    up: float = param(Real(min=0), 1.0, "Bottom-up (abstraction) gain.", unit="1")
+    down: float = param(Real(min=0), 0.0, "Top-down (grounding, feedback) gain.", unit="1")
+    types: tuple | None = param(_NAMES, None, "Relation types (families) it covers.",
+                                default_doc="all")
 
-    def __post_init__(self):
-        V.name("projection.lower", self.lower)
-        V.name("projection.upper", self.upper)
+    def _validate(self, key):
         if self.lower == self.upper:
-            raise ConfigError(f"projection.upper: must differ from lower (both {self.lower!r}); "
+            raise ConfigError(f"{key}.upper: must differ from lower (both {self.lower!r}); "
                               "use Layers.lateral for gains inside a layer")
-        object.__setattr__(self, "up", V.nonnegative("projection.up", self.up))
-        object.__setattr__(self, "down", V.nonnegative("projection.down", self.down))
-        if self.types is not None:
-            object.__setattr__(self, "types", _names("projection.types", self.types))
-
-    def to_dict(self) -> dict:
-        d = {"lower": self.lower, "upper": self.upper, "up": self.up, "down": self.down}
-        if self.types is not None:
-            d["types"] = list(self.types)
-        return d
-
-    @classmethod
-    def from_dict(cls, d, key: str = "projection") -> "LayerProjection":
-        _check_keys(key, d, cls)
-        for req in ("lower", "upper"):
-            if req not in d:
-                raise ConfigError(f"{key}.{req}: missing; name the {req} layer")
-        return _rekey(cls, d, key, "projection")
 
 
-@dataclass(frozen=True)
+@described("layers")
 class Layers:
     """Gains of the abstraction ladder.
 
@@ -247,41 +203,38 @@ class Layers:
         Gain of relations inside a layer (default 1).
     """
 
-    projections: tuple = ()
-    lateral: object = 1.0
+    projections: tuple = param(
+        ListOf(LayerProjection.struct()), (), "Gains between layer pairs, declared once for "
+        "both directions: a relation joining the two layers acts upwards with `w * up` and "
+        "downwards with `w * down`, whichever end is its source.",
+        check=lambda key, value: _projections(key, value))
+    lateral: object = param(
+        OneOf((is_number, Real(min=0)), (is_table, MapOf(Real(min=0), key_doc="LAYER")),
+              what="float >= 0, or table layer = gain"), 1.0,
+        "Gain of relations inside a layer.", unit="1", check=lambda key, value: _lateral(key, value))
 
-    def __post_init__(self):
-        projs = []
-        if isinstance(self.projections, (str, Mapping)) or not isinstance(self.projections, Iterable):
-            raise ConfigError(f"layers.projections: expected a list (got {self.projections!r})")
-        for i, p in enumerate(self.projections):
-            if isinstance(p, Mapping):
-                p = LayerProjection.from_dict(p, f"layers.projections[{i}]")
-            elif not isinstance(p, LayerProjection):
-                raise ConfigError(f"layers.projections[{i}]: expected a LayerProjection or a "
-                                  f"table (got {p!r})")
-            projs.append(p)
-        object.__setattr__(self, "projections", tuple(projs))
-        lat = self.lateral
-        if isinstance(lat, Mapping):
-            object.__setattr__(self, "lateral", {V.name("layers.lateral", k):
-                                                 V.nonnegative(f"layers.lateral.{k}", v)
-                                                 for k, v in lat.items()})
-        else:
-            object.__setattr__(self, "lateral", V.nonnegative("layers.lateral", lat))
 
-    def to_dict(self) -> dict:
-        return {"projections": [p.to_dict() for p in self.projections],
-                "lateral": dict(self.lateral) if isinstance(self.lateral, Mapping) else self.lateral}
+def _projections(key, value) -> tuple:
+    if isinstance(value, (str, Mapping)) or not isinstance(value, Iterable):
+        raise ConfigError(f"{key}: expected a list (got {value!r})")
+    projs = []
+    for i, p in enumerate(value):
+        if isinstance(p, Mapping):
+            p = LayerProjection.from_dict(p, f"{key}[{i}]")
+        elif not isinstance(p, LayerProjection):
+            raise ConfigError(f"{key}[{i}]: expected a LayerProjection or a table (got {p!r})")
+        projs.append(p)
+    return tuple(projs)
 
-    @classmethod
-    def from_dict(cls, d, key: str = "layers") -> "Layers":
-        _check_keys(key, d, cls)
-        return _rekey(cls, d, key, "layers")
+
+def _lateral(key, lat):
+    if isinstance(lat, Mapping):
+        return {V.name(key, k): V.nonnegative(f"{key}.{k}", v) for k, v in lat.items()}
+    return V.nonnegative(key, lat)
 
 
 # ------------------------------------------------------------------ pools and choices
-@dataclass(frozen=True)
+@described("pool", label_by="name", dict_order=("name", "inhibition", "concepts", "layer"))
 class Pool:
     """A competition pool: a named set of concepts that inhibit each other.
 
@@ -293,42 +246,26 @@ class Pool:
     makes one pool per non-empty layer, named ``"<name>:<layer>"``).
     """
 
-    name: str
-    concepts: tuple | None = None
-    layer: str | None = None
-    inhibition: float = 0.0
+    name: str = param(Str(name=True), REQUIRED, "Name of the pool (choices and controls "
+                      "refer to it).", hint="name the pool")
+    concepts: tuple | None = param(_NAMES, None, "The competing concepts.")
+    layer: str | None = param(Str(name=True), None, 'Every concept of this layer; `"*"` makes '
+                              'one pool per non-empty layer, named `NAME:LAYER`.')
+    inhibition: float = param(Real(min=0), 0.0, "Lateral inhibition: each member receives "
+                              "`-inhibition * (sum of the other members' activations)`.",
+                              unit="1")
 
-    def __post_init__(self):
-        V.name("pool.name", self.name)
+    def _validate(self, key):
         if (self.concepts is None) == (self.layer is None):
-            raise ConfigError(f"pool {self.name!r}: give either concepts or layer")
-        if self.concepts is not None:
-            object.__setattr__(self, "concepts", _names(f"pool {self.name!r}.concepts", self.concepts))
-        if self.layer is not None:
-            V.name(f"pool {self.name!r}.layer", self.layer)
-        object.__setattr__(self, "inhibition", V.nonnegative("pool.inhibition", self.inhibition))
-
-    def to_dict(self) -> dict:
-        d = {"name": self.name, "inhibition": self.inhibition}
-        if self.concepts is not None:
-            d["concepts"] = list(self.concepts)
-        else:
-            d["layer"] = self.layer
-        return d
-
-    @classmethod
-    def from_dict(cls, d, key: str = "pool") -> "Pool":
-        _check_keys(key, d, cls)
-        if "name" not in d:
-            raise ConfigError(f"{key}.name: missing; every pool needs a name")
-        return _rekey(cls, d, key, "pool")
+            raise ConfigError(f"{key}: give either concepts or layer")
 
 
 _ON = ("activation", "evidence")
 _COMPARE = {"none": 0, "mean": 1, "max": 2}
 
 
-@dataclass(frozen=True)
+@described("choice", dict_order=("pool", "threshold", "on", "onset", "stop", "correct", "rate",
+                                 "leak", "inhibition", "compare", "noise", "floor"))
 class Choice:
     """A choice readout on a pool: the first member whose decision variable reaches
     ``threshold`` after ``onset``.
@@ -361,77 +298,71 @@ class Choice:
         Accumulator parameters (``on = "evidence"`` only).
     """
 
-    pool: str
-    threshold: float = 0.5
-    on: str = "activation"
-    onset: float = 0.0
-    stop: bool = False
-    correct: str | None = None
-    rate: float = 1.0
-    leak: float = 0.0
-    inhibition: float = 0.0
-    compare: str = "mean"
-    floor: float | None = None
-    noise: float = 0.0
+    pool: str = param(Str(name=True), REQUIRED, "The pool whose members are the options.",
+                      hint="name a pool from [[pools]]")
+    threshold: float = param(Real(), 0.5, "Decision threshold.", unit="activation")
+    on: str = param(OneOfNames(list(_ON)), "activation", "Threshold the members' activations, or an "
+                    "evidence accumulator per member.")
+    onset: float = param(Real(min=0), 0.0, "Detection (and accumulation) starts here; response "
+                         "times are measured from it.", unit=_TIME)
+    stop: bool = param(Bool(), False, "End the run once every member has chosen.")
+    correct: str | None = param(Str(name=True), None, "The correct option (accuracy readouts).")
+    rate: float = param(Real(), 1.0, "Evidence: drift per unit of activation difference.",
+                        unit="1/time", omit=lambda c, v: not c._evidence and v == 1.0)
+    leak: float = param(Real(min=0), 0.0, "Evidence: leak.", unit="1/time",
+                        omit=lambda c, v: not c._evidence)
+    inhibition: float = param(Real(min=0), 0.0, "Evidence: inhibition from the other "
+                              "accumulators.", unit="1/time", omit=lambda c, v: not c._evidence)
+    compare: str = param(OneOfNames(["mean", "max", "none"]), "mean", "Evidence: drift is "
+                         "`rate * (a_i - mean or max of the others)`, or `rate * a_i` (race).",
+                         omit=lambda c, v: not c._evidence)
+    floor: float | None = param(Real(), None, "Evidence: lower bound (0 for Usher & "
+                                "McClelland's LCA).", default_doc="none",
+                                omit=lambda c, v: not c._evidence)
+    noise: float = param(Real(min=0), 0.0, "Evidence: noise (needs euler_maruyama).",
+                         unit="1/time^1/2", omit=lambda c, v: not c._evidence)
 
-    def __post_init__(self):
-        V.name("choice.pool", self.pool)
-        object.__setattr__(self, "threshold", V.real("choice.threshold", self.threshold))
-        V.choice("choice.on", self.on, _ON)
-        object.__setattr__(self, "onset", V.real("choice.onset", self.onset, min=0.0))
-        object.__setattr__(self, "stop", V.boolean("choice.stop", self.stop))
-        if self.correct is not None:
-            V.name("choice.correct", self.correct)
-        object.__setattr__(self, "rate", V.real("choice.rate", self.rate))
-        object.__setattr__(self, "leak", V.nonnegative("choice.leak", self.leak))
-        object.__setattr__(self, "inhibition", V.nonnegative("choice.inhibition", self.inhibition))
-        V.choice("choice.compare", self.compare, _COMPARE)
-        if self.floor is not None:
-            object.__setattr__(self, "floor", V.real("choice.floor", self.floor))
-        object.__setattr__(self, "noise", V.nonnegative("choice.noise", self.noise))
+    def _validate(self, key):
         if self.on == "activation":
             for k, default in (("leak", 0.0), ("inhibition", 0.0), ("noise", 0.0)):
                 if getattr(self, k) != default:
-                    raise ConfigError(f"choice.{k}: applies to evidence accumulators only; set "
+                    raise ConfigError(f"{key}.{k}: applies to evidence accumulators only; set "
                                       f"on = 'evidence' or remove {k}")
             if self.floor is not None:
-                raise ConfigError("choice.floor: applies to evidence accumulators only; set "
+                raise ConfigError(f"{key}.floor: applies to evidence accumulators only; set "
                                   "on = 'evidence' or remove floor")
         if self.floor is not None and self.threshold <= self.floor:
-            raise ConfigError(f"choice.threshold: must be > floor ({self.floor:g}) "
+            raise ConfigError(f"{key}.threshold: must be > floor ({self.floor:g}) "
                               f"(got {self.threshold:g})")
+
+    @property
+    def _evidence(self) -> bool:
+        return self.on == "evidence"
 
     @property
     def has_noise(self) -> bool:
         return self.on == "evidence" and self.noise > 0
-
-    def to_dict(self) -> dict:
-        d = {"pool": self.pool, "threshold": self.threshold, "on": self.on,
-             "onset": self.onset, "stop": self.stop}
-        if self.correct is not None:
-            d["correct"] = self.correct
-        if self.on == "evidence":
-            d.update(rate=self.rate, leak=self.leak, inhibition=self.inhibition,
-                     compare=self.compare, noise=self.noise)
-            if self.floor is not None:
-                d["floor"] = self.floor
-        elif self.rate != 1.0:
-            d["rate"] = self.rate
-        return d
-
-    @classmethod
-    def from_dict(cls, d, key: str = "choice") -> "Choice":
-        _check_keys(key, d, cls)
-        if "pool" not in d:
-            raise ConfigError(f"{key}.pool: missing; name the competition pool to choose from")
-        return _rekey(cls, d, key, "choice")
 
 
 # ------------------------------------------------------------------ control
 _MODES = ("continuous", "trial")
 
 
-@dataclass(frozen=True)
+def _target(key, tgt):
+    if isinstance(tgt, str):
+        if tgt != "goals":
+            raise ConfigError(f"{key}: must be 'goals' or a table concept = gain "
+                              f"(got {tgt!r})" + V.did_you_mean(tgt, ["goals"]))
+        return tgt
+    if isinstance(tgt, Mapping):
+        if not tgt:
+            raise ConfigError(f"{key}: the table of concepts is empty")
+        return {V.name(key, k): V.real(f"{key}.{k}", v) for k, v in tgt.items()}
+    raise ConfigError(f"{key}: must be 'goals' or a table concept = gain (got {tgt!r})")
+
+
+@described("control", dict_order=("name", "monitor", "target", "mode", "baseline", "tau",
+                                  "sensitivity", "persistence", "alpha", "beta"))
 class Control:
     """Conflict monitoring and control (Botvinick, Braver, Barch, Carter & Cohen 2001).
 
@@ -448,93 +379,51 @@ class Control:
     ``c`` starts at ``baseline``.
     """
 
-    monitor: tuple
-    target: object = "goals"
-    name: str = "control"
-    mode: str = "continuous"
-    tau: float = 1.0
-    baseline: float = 1.0
-    sensitivity: float = 1.0
-    persistence: float = 0.5
-    alpha: float = 1.0
-    beta: float = 0.0
-
-    def __post_init__(self):
-        V.name("control.name", self.name)
-        object.__setattr__(self, "monitor", _names("control.monitor", self.monitor))
-        tgt = self.target
-        if isinstance(tgt, str):
-            if tgt != "goals":
-                raise ConfigError(f"control.target: must be 'goals' or a table concept = gain "
-                                  f"(got {tgt!r})" + V.did_you_mean(tgt, ["goals"]))
-        elif isinstance(tgt, Mapping):
-            if not tgt:
-                raise ConfigError("control.target: the table of concepts is empty")
-            tgt = {V.name("control.target", k): V.real(f"control.target.{k}", v) for k, v in tgt.items()}
-        else:
-            raise ConfigError(f"control.target: must be 'goals' or a table concept = gain (got {tgt!r})")
-        object.__setattr__(self, "target", tgt)
-        V.choice("control.mode", self.mode, _MODES)
-        object.__setattr__(self, "tau", V.positive("control.tau", self.tau))
-        object.__setattr__(self, "baseline", V.real("control.baseline", self.baseline))
-        object.__setattr__(self, "sensitivity", V.real("control.sensitivity", self.sensitivity))
-        object.__setattr__(self, "persistence", V.real("control.persistence", self.persistence,
-                                                       min=0.0, max=1.0))
-        object.__setattr__(self, "alpha", V.real("control.alpha", self.alpha))
-        object.__setattr__(self, "beta", V.real("control.beta", self.beta))
+    monitor: tuple = param(_NAMES, REQUIRED, "Pools whose conflict drives the control.",
+                           hint="list the pools whose conflict drives the control")
+    target: object = param(
+        OneOf((lambda v: isinstance(v, str), OneOfNames(["goals"])),
+              (is_table, MapOf(Real(), key_doc="CONCEPT")), what='"goals", or table concept = gain'),
+        "goals", 'Raise the goal-bias gain (`"goals"`), or add `gain * c` to the input of task '
+        "concepts.", check=lambda key, value: _target(key, value))
+    name: str = param(Str(name=True), "control", "Name (the `controller` coordinate).")
+    mode: str = param(OneOfNames(list(_MODES)), "continuous", "`continuous`: tau dc/dt = -(c - "
+                      "baseline) + sensitivity E; `trial`: updated between the trials of a "
+                      "[protocol].")
+    tau: float = param(Real(min=0, min_inclusive=False), 1.0, "Time constant (continuous).",
+                       unit=_TIME, omit=lambda c, v: c.mode != "continuous")
+    baseline: float = param(Real(), 1.0, "c0, also the initial value.", unit="1")
+    sensitivity: float = param(Real(), 1.0, "lambda (continuous).", unit="1/energy",
+                               omit=lambda c, v: c.mode != "continuous")
+    persistence: float = param(Real(min=0, max=1), 0.5, "l in c_next = l c + (1 - l)(alpha E + "
+                               "beta) (trial).", unit="1", omit=lambda c, v: c.mode == "continuous")
+    alpha: float = param(Real(), 1.0, "alpha (trial).", unit="1/energy",
+                         omit=lambda c, v: c.mode == "continuous")
+    beta: float = param(Real(), 0.0, "beta (trial).", unit="1",
+                        omit=lambda c, v: c.mode == "continuous")
 
     def update(self, c: np.ndarray, conflict: np.ndarray) -> np.ndarray:
         """Trial-to-trial rule ``persistence * c + (1 - persistence) * (alpha * E + beta)``."""
         lam = self.persistence
         return lam * c + (1.0 - lam) * (self.alpha * conflict + self.beta)
 
-    def to_dict(self) -> dict:
-        d = {"name": self.name, "monitor": list(self.monitor),
-             "target": dict(self.target) if isinstance(self.target, Mapping) else self.target,
-             "mode": self.mode, "baseline": self.baseline}
-        if self.mode == "continuous":
-            d.update(tau=self.tau, sensitivity=self.sensitivity)
-        else:
-            d.update(persistence=self.persistence, alpha=self.alpha, beta=self.beta)
-        return d
-
-    @classmethod
-    def from_dict(cls, d, key: str = "control") -> "Control":
-        _check_keys(key, d, cls)
-        if "monitor" not in d:
-            raise ConfigError(f"{key}.monitor: missing; list the pools whose conflict drives control")
-        return _rekey(cls, d, key, "control")
-
 
 # ------------------------------------------------------------------ ideas
-@dataclass(frozen=True)
+@described("idea", label_by="name")
 class Idea:
     """A stored idea: a named set of concepts (``concepts``), or a pattern over all
     concepts (``pattern``: an array with one value per concept, e.g. +-1 or 0/1, or a table
     concept -> value with the others 0)."""
 
-    name: str
-    concepts: tuple | None = None
-    pattern: object = None
+    name: str = param(Str(name=True), REQUIRED, "Name of the idea.",
+                      hint="every idea needs a name")
+    concepts: tuple | None = param(_NAMES, None, "The idea as a set of concepts.")
+    pattern: object = param(None, None, "The idea as a pattern over the concepts.",
+                            check=lambda key, value: _pattern(key, value))
 
-    def __post_init__(self):
-        V.name("idea.name", self.name)
+    def _validate(self, key):
         if (self.concepts is None) == (self.pattern is None):
-            raise ConfigError(f"idea {self.name!r}: give either concepts (a set) or pattern")
-        if self.concepts is not None:
-            object.__setattr__(self, "concepts", _names(f"idea {self.name!r}.concepts", self.concepts))
-        else:
-            p = self.pattern
-            if isinstance(p, Mapping):
-                object.__setattr__(self, "pattern", {V.name(f"idea {self.name!r}.pattern", k):
-                                                     V.real(f"idea {self.name!r}.pattern.{k}", v)
-                                                     for k, v in p.items()})
-            else:
-                arr = V.real_array(f"idea {self.name!r}.pattern", p)
-                if arr.size == 0:
-                    raise ConfigError(f"idea {self.name!r}.pattern: is empty")
-                arr.setflags(write=False)
-                object.__setattr__(self, "pattern", arr)
+            raise ConfigError(f"{key}: give either concepts (a set) or pattern")
 
     def vector(self, network) -> np.ndarray:
         """The pattern over the concepts of ``network``."""
@@ -557,25 +446,22 @@ class Idea:
     def is_set(self) -> bool:
         return self.concepts is not None
 
-    def to_dict(self) -> dict:
-        if self.concepts is not None:
-            return {"name": self.name, "concepts": list(self.concepts)}
-        p = self.pattern
-        return {"name": self.name, "pattern": dict(p) if isinstance(p, Mapping) else p.tolist()}
 
-    @classmethod
-    def from_dict(cls, d, key: str = "idea") -> "Idea":
-        _check_keys(key, d, cls)
-        if "name" not in d:
-            raise ConfigError(f"{key}.name: missing; every idea needs a name")
-        return _rekey(cls, d, key, "idea")
+def _pattern(key, p):
+    if isinstance(p, Mapping):
+        return {V.name(key, k): V.real(f"{key}.{k}", v) for k, v in p.items()}
+    arr = V.real_array(key, p)
+    if arr.size == 0:
+        raise ConfigError(f"{key}: is empty")
+    arr.setflags(write=False)
+    return arr
 
 
 _RULES = ("hebb", "covariance")
 _REPR = ("auto", "sparse", "low_rank")
 
 
-@dataclass(frozen=True)
+@described("ideas")
 class Ideas:
     """Ideas stored as attractors by a Hebbian outer-product rule.
 
@@ -600,39 +486,21 @@ class Ideas:
     with a positive pattern value).
     """
 
-    ideas: tuple
-    strength: float = 1.0
-    normalize: bool = True
-    rule: str = "hebb"
-    restrict_to_edges: bool = False
-    representation: str = "auto"
+    ideas: tuple = param(None, REQUIRED, "The stored ideas.", hint="list the ideas to store",
+                         config=False, check=lambda key, value: _ideas(value))
+    strength: float = param(Real(), 1.0, "Hebbian strength s (0: readouts only).", unit="1")
+    normalize: bool = param(Bool(), True, "Divide the weights by the number of concepts N.")
+    rule: str = param(OneOfNames(list(_RULES)), "hebb", "`hebb`: s x_i x_j; `covariance`: patterns "
+                      "minus their mean (sparse 0/1 patterns).")
+    restrict_to_edges: bool = param(Bool(), False, "Only pairs already joined by a relation get "
+                                    "a weight.")
+    representation: str = param(OneOfNames(list(_REPR)), "auto", "Sparse weights added to W, or a "
+                                "low-rank term computed in O(N P) (dense patterns over many "
+                                "concepts).")
 
-    def __post_init__(self):
-        items = self.ideas
-        if isinstance(items, (str, Mapping)) or not isinstance(items, Iterable):
-            raise ConfigError(f"ideas.ideas: expected a list of ideas (got {items!r})")
-        out = []
-        for i, it in enumerate(items):
-            if isinstance(it, Mapping):
-                it = Idea.from_dict(it, f"ideas[{i}]")
-            elif not isinstance(it, Idea):
-                raise ConfigError(f"ideas[{i}]: expected an Idea or a table (got {it!r})")
-            out.append(it)
-        if not out:
-            raise ConfigError("ideas: must list at least one idea")
-        names = [it.name for it in out]
-        for nm in names:
-            if names.count(nm) > 1:
-                raise ConfigError(f"ideas: duplicate idea name {nm!r}")
-        object.__setattr__(self, "ideas", tuple(out))
-        object.__setattr__(self, "strength", V.real("ideas.strength", self.strength))
-        object.__setattr__(self, "normalize", V.boolean("ideas.normalize", self.normalize))
-        V.choice("ideas.rule", self.rule, _RULES)
-        object.__setattr__(self, "restrict_to_edges", V.boolean("ideas.restrict_to_edges",
-                                                                self.restrict_to_edges))
-        V.choice("ideas.representation", self.representation, _REPR)
+    def _validate(self, key):
         if self.restrict_to_edges and self.representation == "low_rank":
-            raise ConfigError("ideas.representation: 'low_rank' cannot be restricted to existing "
+            raise ConfigError(f"{key}.representation: 'low_rank' cannot be restricted to existing "
                               "edges; use 'sparse' or set restrict_to_edges = false")
 
     @property
@@ -677,18 +545,24 @@ class Ideas:
         out[chosen] = x[chosen]
         return out
 
-    def to_dict(self) -> dict:
-        return {"ideas": [it.to_dict() for it in self.ideas], "strength": self.strength,
-                "normalize": self.normalize, "rule": self.rule,
-                "restrict_to_edges": self.restrict_to_edges,
-                "representation": self.representation}
 
-    @classmethod
-    def from_dict(cls, d, key: str = "ideas") -> "Ideas":
-        _check_keys(key, d, cls)
-        if "ideas" not in d:
-            raise ConfigError(f"{key}.ideas: missing; list the ideas to store")
-        return _rekey(cls, d, key, "ideas")
+def _ideas(items) -> tuple:
+    if isinstance(items, (str, Mapping)) or not isinstance(items, Iterable):
+        raise ConfigError(f"ideas.ideas: expected a list of ideas (got {items!r})")
+    out = []
+    for i, it in enumerate(items):
+        if isinstance(it, Mapping):
+            it = Idea.from_dict(it, f"ideas[{i}]")
+        elif not isinstance(it, Idea):
+            raise ConfigError(f"ideas[{i}]: expected an Idea or a table (got {it!r})")
+        out.append(it)
+    if not out:
+        raise ConfigError("ideas: must list at least one idea")
+    names = [it.name for it in out]
+    for nm in names:
+        if names.count(nm) > 1:
+            raise ConfigError(f"ideas: duplicate idea name {nm!r}")
+    return tuple(out)
 
 
 # ------------------------------------------------------------------ coercion for Model

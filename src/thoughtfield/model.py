@@ -40,13 +40,14 @@ concept of a layer (a concept's own key wins over its layer, the layer over ``"*
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping
 
 import numpy as np
 
 from . import _validate as V
 from . import transfers as _transfers
+from ._params import PerConcept, described, param, params, per_concept
+from ._schema import Bool, Choice, Real
 from .errors import ConfigError
 
 #: Transfer functions ``f(x)`` applied to ``x = gain * (u - threshold)``: ``linear``,
@@ -58,45 +59,13 @@ TRANSFER_CODES = {name: t.code for name, t in _transfers.REGISTRY.items()}
 
 FORMS = ("activation", "potential")
 
-_PER_CONCEPT = {
-    # name: (default, check)
-    "tau": (1.0, "positive"),
-    "gain": (1.0, "real"),
-    "threshold": (0.0, "real"),
-    "bias": (0.0, "real"),
-    "sigma": (0.0, "nonnegative"),
-    "initial": (0.0, "real"),
-}
-
-
-def _check_value(key: str, value, kind: str) -> float:
-    if kind == "positive":
-        return V.positive(key, value)
-    if kind == "nonnegative":
-        return V.nonnegative(key, value)
-    return V.real(key, value)
+_KINDS = {"positive": Real(min=0, min_inclusive=False), "nonnegative": Real(min=0),
+          "real": Real()}
 
 
 def _check_per_concept(key: str, value, kind: str):
     """Validate a per-concept parameter spec (values only; names are checked at build)."""
-    if isinstance(value, Mapping):
-        out = {}
-        for k, v in value.items():
-            if not isinstance(k, str) or not k:
-                raise ConfigError(f"{key}: keys must be concept names, '@layer' or '*' (got {k!r})")
-            out[k] = _check_value(f"{key}.{k}", v, kind)
-        return out
-    if isinstance(value, (Sequence, np.ndarray)) and not isinstance(value, str):
-        arr = V.real_array(key, value)
-        if kind == "positive" and (arr <= 0).any():
-            i = int(np.argmax(arr <= 0))
-            raise ConfigError(f"{key}[{i}]: must be > 0 (got {arr[i]:g})")
-        if kind == "nonnegative" and (arr < 0).any():
-            i = int(np.argmax(arr < 0))
-            raise ConfigError(f"{key}[{i}]: must be >= 0 (got {arr[i]:g})")
-        arr.setflags(write=False)
-        return arr
-    return _check_value(key, value, kind)
+    return per_concept(_KINDS[kind]).coerce(key, value)
 
 
 def resolve_per_concept(key: str, spec, network, default: float) -> np.ndarray:
@@ -107,27 +76,70 @@ def resolve_per_concept(key: str, spec, network, default: float) -> np.ndarray:
             raise ConfigError(f"{key}: has {spec.size} values but the network has {n} concepts")
         return np.array(spec, dtype=np.float64)
     if isinstance(spec, Mapping):
-        out = np.full(n, float(spec.get("*", default)))
-        codes = network.layer_codes
-        for k, v in spec.items():
-            if k.startswith("@"):
-                lay = k[1:]
-                if not getattr(network, "layered", True):
-                    raise ConfigError(f"{key}.{k}: the network has no layers (none was given "
-                                      "in the config or the network file); give per-concept "
-                                      "values by concept name, or place the concepts in layers")
-                if lay not in network.layers:
-                    raise ConfigError(f"{key}.{k}: unknown layer {lay!r}; the layers are "
-                                      f"{', '.join(network.layers)}" + V.did_you_mean(lay, network.layers))
-                out[codes == network.layers.index(lay)] = v
-        for k, v in spec.items():
-            if k != "*" and not k.startswith("@"):
-                out[network.index(k, f"{key}.{k}")] = v
+        # a table names concepts and layers: resolve it once per network (build, the
+        # config's checks and the result's description all ask); the network's cache is
+        # emptied whenever the network changes
+        cache = getattr(network, "_cache", None)
+        try:
+            ck = ("per_concept", repr(float(default)), tuple(spec.items()))
+            hit = cache.get(ck) if cache is not None else None
+        except TypeError:   # values not hashable: not checked yet, resolve (and fail) below
+            cache = hit = None
+        if hit is not None:
+            return hit.copy()
+        out = _resolve_table(key, spec, network, default)
+        if cache is not None:
+            cache[ck] = out.copy()
         return out
     return np.full(n, float(spec))
 
 
-@dataclass(frozen=True)
+def _resolve_table(key: str, spec: Mapping, network, default: float) -> np.ndarray:
+    n = network.n
+    out = np.full(n, float(spec.get("*", default)))
+    codes = network.layer_codes
+    for k, v in spec.items():
+        if k.startswith("@"):
+            lay = k[1:]
+            if not getattr(network, "layered", True):
+                raise ConfigError(f"{key}.{k}: the network has no layers (none was given "
+                                  "in the config or the network file); give per-concept "
+                                  "values by concept name, or place the concepts in layers")
+            if lay not in network.layers:
+                raise ConfigError(f"{key}.{k}: unknown layer {lay!r}; the layers are "
+                                  f"{', '.join(network.layers)}" + V.did_you_mean(lay, network.layers))
+            out[codes == network.layers.index(lay)] = v
+    for k, v in spec.items():
+        if k != "*" and not k.startswith("@"):
+            out[network.index(k, f"{key}.{k}")] = v
+    return out
+
+
+def _mechanism(name):
+    def check(key, value):
+        from . import mechanisms as mech
+        cls = getattr(mech, name)
+        if name == "Ideas" and isinstance(value, (list, tuple)):
+            value = mech.Ideas(tuple(value))
+        return mech.as_one(cls, key, value)
+    return check
+
+
+def _mechanisms(name):
+    def check(key, value):
+        from . import mechanisms as mech
+        return mech.as_list_of(getattr(mech, name), key, value)
+    return check
+
+
+def _empty(obj, value) -> bool:
+    return not value
+
+
+@described("", label="model", dict_order=(
+    "tau", "transfer", "gain", "threshold", "bias", "sigma", "initial", "form",
+    "record_potential", "adaptation", "goals", "layers", "ideas", "pools", "choices",
+    "controls"))
 class Model:
     """Parameters of the leaky-rate dynamics.
 
@@ -163,42 +175,41 @@ class Model:
         The mechanisms (:mod:`thoughtfield.mechanisms`); tables are accepted too.
     """
 
-    tau: object = 1.0
-    transfer: str = "sigmoid"
-    gain: object = 1.0
-    threshold: object = 0.0
-    bias: object = 0.0
-    sigma: object = 0.0
-    initial: object = 0.0
-    form: str = "activation"
-    record_potential: bool = False
-    adaptation: object = None
-    goals: object = None
-    layers: object = None
-    pools: object = ()
-    choices: object = ()
-    controls: object = ()
-    ideas: object = None
+    tau: object = param(per_concept(Real(min=0, min_inclusive=False)), 1.0,
+                        "Time constant of each concept.", unit="time")
+    transfer: str = param(Choice(lambda: TRANSFERS), "sigmoid", "Transfer function f.")
+    gain: object = param(per_concept(), 1.0, "Slope: f is applied to gain * (u - threshold).",
+                         unit="1/activation")
+    threshold: object = param(per_concept(), 0.0, "Input at which f is centred.",
+                              unit="activation")
+    bias: object = param(per_concept(), 0.0, "Constant input added to u.", unit="activation")
+    sigma: object = param(per_concept(Real(min=0)), 0.0, "Noise amplitude (tau da = ... dt + "
+                          "sigma dW); needs solver.method = \"euler_maruyama\".",
+                          unit="activation * time^1/2")
+    initial: object = param(per_concept(), 0.0, "Initial state: the activation a(0) in the "
+                            "activation form; in the potential form the potential u(0), so "
+                            "that a(0) = f(gain * (initial + bias - threshold)) (with the "
+                            "sigmoid and the defaults 0.5, not 0). See docs/potential.md.",
+                            unit="activation")
+    form: str = param(Choice(lambda: FORMS), "activation", "State form of the dynamics: "
+                      "`activation` integrates a (`tau da/dt = -a + f(gain * (u - threshold))`); "
+                      "`potential` integrates the net input u (`tau du/dt = -u + W a + input`, "
+                      "`a = f(gain * (u + bias - threshold))`; Hopfield 1984, McClelland's 1979 "
+                      "cascade): `initial` is u(0), a clamp holds the output a and freezes u, "
+                      "and on release u resumes from its frozen value (docs/potential.md).")
+    record_potential: bool = param(Bool(), False, "Potential form: also save "
+                                   "`potential(time, concept)` (the state u).",
+                                   omit=lambda m, v: not v)
+    # the mechanisms: sections of their own in a config ([adaptation], [[pools]], ...)
+    adaptation: object = param(None, None, check=_mechanism("Adaptation"), config=False)
+    goals: object = param(None, None, check=_mechanism("Goals"), config=False)
+    layers: object = param(None, None, check=_mechanism("Layers"), config=False)
+    pools: object = param(None, (), check=_mechanisms("Pool"), config=False, omit=_empty)
+    choices: object = param(None, (), check=_mechanisms("Choice"), config=False, omit=_empty)
+    controls: object = param(None, (), check=_mechanisms("Control"), config=False, omit=_empty)
+    ideas: object = param(None, None, check=_mechanism("Ideas"), config=False)
 
-    def __post_init__(self):
-        from . import mechanisms as mech
-        V.choice("transfer", self.transfer, TRANSFERS)
-        V.choice("form", self.form, FORMS)
-        for name, (_, kind) in _PER_CONCEPT.items():
-            object.__setattr__(self, name, _check_per_concept(name, getattr(self, name), kind))
-        object.__setattr__(self, "record_potential", V.boolean("record_potential",
-                                                               self.record_potential))
-        object.__setattr__(self, "adaptation", mech.as_one(mech.Adaptation, "adaptation",
-                                                           self.adaptation))
-        object.__setattr__(self, "goals", mech.as_one(mech.Goals, "goals", self.goals))
-        object.__setattr__(self, "layers", mech.as_one(mech.Layers, "layers", self.layers))
-        object.__setattr__(self, "pools", mech.as_list_of(mech.Pool, "pools", self.pools))
-        object.__setattr__(self, "choices", mech.as_list_of(mech.Choice, "choices", self.choices))
-        object.__setattr__(self, "controls", mech.as_list_of(mech.Control, "controls",
-                                                             self.controls))
-        if isinstance(self.ideas, (list, tuple)):
-            object.__setattr__(self, "ideas", mech.Ideas(tuple(self.ideas)))
-        object.__setattr__(self, "ideas", mech.as_one(mech.Ideas, "ideas", self.ideas))
+    def _validate(self, key):
         self._check_references()
 
     def _check_references(self):
@@ -248,7 +259,7 @@ class Model:
 
     def resolve(self, name: str, network) -> np.ndarray:
         """Per-concept values of parameter ``name`` for ``network``."""
-        return resolve_per_concept(name, getattr(self, name), network, _PER_CONCEPT[name][0])
+        return resolve_per_concept(name, getattr(self, name), network, _DEFAULTS[name])
 
     @property
     def has_noise(self) -> bool:
@@ -267,34 +278,7 @@ class Model:
         return bool(self.adaptation or self.goals or self.layers or self.pools or self.choices
                     or self.controls or self.ideas)
 
-    def to_dict(self) -> dict:
-        out = {}
-        for k in ("tau", "transfer", "gain", "threshold", "bias", "sigma", "initial", "form"):
-            v = getattr(self, k)
-            if isinstance(v, np.ndarray):
-                v = v.tolist()
-            elif isinstance(v, Mapping):
-                v = dict(v)
-            out[k] = v
-        if self.record_potential:
-            out["record_potential"] = True
-        for k in ("adaptation", "goals", "layers", "ideas"):
-            v = getattr(self, k)
-            if v is not None:
-                out[k] = v.to_dict()
-        for k in ("pools", "choices", "controls"):
-            v = getattr(self, k)
-            if v:
-                out[k] = [x.to_dict() for x in v]
-        return out
 
-    _KEYS = ("tau", "transfer", "gain", "threshold", "bias", "sigma", "initial", "form",
-             "record_potential", "adaptation", "goals", "layers", "pools", "choices",
-             "controls", "ideas")
-
-    @classmethod
-    def from_dict(cls, d: Mapping) -> "Model":
-        for k in d:
-            if k not in cls._KEYS:
-                raise ConfigError(f"model: unknown key {k!r}" + V.did_you_mean(k, cls._KEYS))
-        return cls(**dict(d))
+#: The per-concept parameters of the model and their defaults.
+PER_CONCEPT = tuple(k for k, p in params(Model).items() if isinstance(p.kind, PerConcept))
+_DEFAULTS = {k: params(Model)[k].default for k in PER_CONCEPT}

@@ -19,14 +19,15 @@ the previous trial's condition, for sequential effects such as conflict adaptati
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 
 import numpy as np
 
 from . import _validate as V
 from ._lazy import LazyModule
 from .errors import ConfigError
-from .mechanisms import _check_keys, _names, _rekey
+from ._params import described, param
+from ._schema import REQUIRED, Bool, Choice, Int, ListOf, Real, Str
+from .mechanisms import _names
 from .stimuli import as_stimuli
 
 xr = LazyModule("xarray")
@@ -34,7 +35,7 @@ xr = LazyModule("xarray")
 CARRY = ("activation", "adaptation", "control", "evidence")
 
 
-@dataclass(frozen=True)
+@described("condition", label_by="name", dict_order=("name", "stimuli", "weight", "correct"))
 class Condition:
     """One kind of trial.
 
@@ -49,40 +50,65 @@ class Condition:
         Relative frequency when the trial sequence is generated (``n_trials``).
     """
 
-    name: str
-    stimuli: tuple = ()
-    correct: str | None = None
-    weight: float = 1.0
+    name: str = param(Str(name=True), REQUIRED, "Name of the condition.",
+                      hint="every condition needs a name")
+    # (its config key lists [[stimuli]] tables: declared with the [protocol] section)
+    stimuli: tuple = param(None, (), check=lambda key, value: _stimuli(key, value),
+                           config=False)
+    correct: str | None = param(Str(name=True), None, "The correct option.")
+    weight: float = param(Real(min=0), 1.0, "Relative frequency (with n_trials).", unit="1")
 
-    def __post_init__(self):
-        V.name("condition.name", self.name)
-        try:
-            object.__setattr__(self, "stimuli", as_stimuli(self.stimuli))
-        except ConfigError as e:
-            raise ConfigError(f"condition {self.name!r}: {e}") from None
-        if self.correct is not None:
-            V.name("condition.correct", self.correct)
-        object.__setattr__(self, "weight", V.nonnegative("condition.weight", self.weight))
 
-    def to_dict(self) -> dict:
-        d = {"name": self.name, "stimuli": [s.to_dict() for s in self.stimuli],
-             "weight": self.weight}
-        if self.correct is not None:
-            d["correct"] = self.correct
-        return d
-
-    @classmethod
-    def from_dict(cls, d, key: str = "condition") -> "Condition":
-        _check_keys(key, d, cls)
-        if "name" not in d:
-            raise ConfigError(f"{key}.name: missing; every condition needs a name")
-        return _rekey(cls, d, key, "condition")
+def _stimuli(key, value):
+    try:
+        return as_stimuli(value)
+    except ConfigError as e:
+        raise ConfigError(f"{key.rpartition('.stimuli')[0]}: {e}") from None
 
 
 _ORDERS = ("shuffled", "random")
 
 
-@dataclass(frozen=True)
+def _conditions(conds) -> tuple:
+    if isinstance(conds, (str, Mapping)) or not isinstance(conds, Iterable):
+        raise ConfigError(f"protocol.conditions: expected a list of conditions (got {conds!r})")
+    out = []
+    for i, c in enumerate(conds):
+        if isinstance(c, Mapping):
+            c = Condition.from_dict(c, f"protocol.conditions[{i}]")
+        elif not isinstance(c, Condition):
+            raise ConfigError(f"protocol.conditions[{i}]: expected a Condition or a table "
+                              f"(got {c!r})")
+        out.append(c)
+    if not out:
+        raise ConfigError("protocol.conditions: must list at least one condition")
+    names = [c.name for c in out]
+    for nm in names:
+        if names.count(nm) > 1:
+            raise ConfigError(f"protocol.conditions: duplicate condition name {nm!r}")
+    return tuple(out)
+
+
+def _trials(key, tr) -> tuple:
+    if isinstance(tr, str) or not isinstance(tr, Iterable):
+        raise ConfigError(f"{key}: expected a list of condition names (got {tr!r})")
+    tr = tuple(tr)
+    if not tr:
+        raise ConfigError(f"{key}: is empty")
+    return tr
+
+
+def _carry(key, value) -> tuple:
+    carry = _names(key, value, allow_empty=True)
+    for c in carry:
+        if c not in CARRY:
+            raise ConfigError(f"{key}: unknown state {c!r}" + V.did_you_mean(c, CARRY)
+                              + f"; choose from {', '.join(CARRY)}")
+    return carry
+
+
+@described("protocol", dict_order=("conditions", "duration", "order", "seed", "carry", "record",
+                                   "trials", "n_trials", "decision", "save_dt"))
 class Protocol:
     """A sequence of trials.
 
@@ -109,38 +135,31 @@ class Protocol:
         Save interval of the recorded time courses.
     """
 
-    conditions: tuple
-    duration: float
-    trials: tuple | None = None
-    n_trials: int | None = None
-    order: str = "shuffled"
-    seed: int = 0
-    carry: tuple = ("control",)
-    decision: str | None = None
-    record: bool = False
-    save_dt: float | None = None
+    conditions: tuple = param(ListOf(Condition.struct(), min_len=1), REQUIRED,
+                              "The kinds of trial.", check=lambda key, v: _conditions(v))
+    duration: float = param(Real(min=0, min_inclusive=False), REQUIRED, "Length of each trial.",
+                            unit="time", config_default=None, default_doc="run.t_end - run.t0")
+    trials: tuple | None = param(ListOf(Str(name=True), min_len=1), None,
+                                 "The explicit sequence of condition names.",
+                                 check=lambda key, v: _trials(key, v))
+    n_trials: int | None = param(Int(min=1, max=10_000_000), None, "Generate this many trials "
+                                 "from the conditions' weights.")
+    order: str = param(Choice(list(_ORDERS)), "shuffled", "`shuffled`: counts match the weights "
+                       "exactly, in a seeded random order; `random`: independent draws.")
+    seed: int = param(Int(min=0, max=2**63 - 1), 0, "Seed of the trial order.",
+                      config_default=None, default_doc="the config's seed, else 0")
+    carry: tuple = param(ListOf(Choice(list(CARRY)), unique=True), ("control",),
+                         "State carried from trial to trial; everything else is reset.",
+                         check=lambda key, v: _carry(key, v))
+    decision: str | None = param(Str(name=True), None, "Pool of the response choice.",
+                                 default_doc="the only [[choices]] entry")
+    record: bool = param(Bool(), False, "Keep every trial's time course.")
+    save_dt: float | None = param(Real(min=0, min_inclusive=False), None, "Save interval of the "
+                                  "time courses.", unit="time", default_doc="duration / 100")
 
-    def __post_init__(self):
-        conds = self.conditions
-        if isinstance(conds, (str, Mapping)) or not isinstance(conds, Iterable):
-            raise ConfigError(f"protocol.conditions: expected a list of conditions (got {conds!r})")
-        out = []
-        for i, c in enumerate(conds):
-            if isinstance(c, Mapping):
-                c = Condition.from_dict(c, f"protocol.conditions[{i}]")
-            elif not isinstance(c, Condition):
-                raise ConfigError(f"protocol.conditions[{i}]: expected a Condition or a table "
-                                  f"(got {c!r})")
-            out.append(c)
-        if not out:
-            raise ConfigError("protocol.conditions: must list at least one condition")
-        names = [c.name for c in out]
-        for nm in names:
-            if names.count(nm) > 1:
-                raise ConfigError(f"protocol.conditions: duplicate condition name {nm!r}")
-        object.__setattr__(self, "conditions", tuple(out))
-        object.__setattr__(self, "duration", V.positive("protocol.duration", self.duration))
-        for c in out:
+    def _validate(self, key):
+        names = [c.name for c in self.conditions]
+        for c in self.conditions:
             for k, s in enumerate(c.stimuli):
                 if s.start >= self.duration:
                     raise ConfigError(f"condition {c.name!r}: stimuli[{k}].start = {s.start:g} is at "
@@ -149,36 +168,14 @@ class Protocol:
             raise ConfigError("protocol: give either trials (an explicit list of condition names) "
                               "or n_trials (generated from the conditions' weights)")
         if self.trials is not None:
-            tr = self.trials
-            if isinstance(tr, str) or not isinstance(tr, Iterable):
-                raise ConfigError(f"protocol.trials: expected a list of condition names (got {tr!r})")
-            tr = tuple(tr)
-            if not tr:
-                raise ConfigError("protocol.trials: is empty")
-            for i, t in enumerate(tr):
+            for i, t in enumerate(self.trials):
                 if t not in names:
                     raise ConfigError(f"protocol.trials[{i}]: unknown condition {t!r}"
                                       + V.did_you_mean(str(t), names)
                                       + f"; the conditions are {', '.join(names)}")
-            object.__setattr__(self, "trials", tr)
-        else:
-            object.__setattr__(self, "n_trials", V.integer("protocol.n_trials", self.n_trials, min=1))
-            if sum(c.weight for c in out) <= 0:
-                raise ConfigError("protocol.conditions: the weights sum to 0; give at least one "
-                                  "condition a positive weight")
-        V.choice("protocol.order", self.order, _ORDERS)
-        object.__setattr__(self, "seed", V.integer("protocol.seed", self.seed, min=0))
-        carry = _names("protocol.carry", self.carry, allow_empty=True)
-        for c in carry:
-            if c not in CARRY:
-                raise ConfigError(f"protocol.carry: unknown state {c!r}" + V.did_you_mean(c, CARRY)
-                                  + f"; choose from {', '.join(CARRY)}")
-        object.__setattr__(self, "carry", carry)
-        if self.decision is not None:
-            V.name("protocol.decision", self.decision)
-        object.__setattr__(self, "record", V.boolean("protocol.record", self.record))
-        if self.save_dt is not None:
-            object.__setattr__(self, "save_dt", V.positive("protocol.save_dt", self.save_dt))
+        elif sum(c.weight for c in self.conditions) <= 0:
+            raise ConfigError("protocol.conditions: the weights sum to 0; give at least one "
+                              "condition a positive weight")
 
     def sequence(self) -> list[str]:
         """The condition of every trial, in order."""
@@ -200,24 +197,3 @@ class Protocol:
         rng.shuffle(seq)
         return [names[k] for k in seq]
 
-    def to_dict(self) -> dict:
-        d = {"conditions": [c.to_dict() for c in self.conditions], "duration": self.duration,
-             "order": self.order, "seed": self.seed, "carry": list(self.carry),
-             "record": self.record}
-        if self.trials is not None:
-            d["trials"] = list(self.trials)
-        else:
-            d["n_trials"] = self.n_trials
-        if self.decision is not None:
-            d["decision"] = self.decision
-        if self.save_dt is not None:
-            d["save_dt"] = self.save_dt
-        return d
-
-    @classmethod
-    def from_dict(cls, d, key: str = "protocol") -> "Protocol":
-        _check_keys(key, d, cls)
-        for req in ("conditions", "duration"):
-            if req not in d:
-                raise ConfigError(f"{key}.{req}: missing")
-        return _rekey(cls, d, key, "protocol")

@@ -10,12 +10,15 @@ step-size controller's constants -- so adding a method means adding a tableau.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass
 from fractions import Fraction as F
 
 import numpy as np
 
 from . import _validate as V
+from ._params import described, param, per_concept
+from ._schema import Choice, Int, Real
 from .errors import ConfigError
 
 
@@ -187,7 +190,20 @@ def resolve_method(key: str, value, choices=None) -> str:
     return V.choice(key, value, choices)
 
 
-@dataclass(frozen=True)
+class _Method(Choice):
+    """A method name; scipy's names of the same methods (``RK45``...) are aliases."""
+
+    def check(self, key, value):
+        if not isinstance(value, str):
+            return super().check(key, value)
+        return resolve_method(key, value, self.options)
+
+
+def _positive(**kw):
+    return Real(min=0, min_inclusive=False, **kw)
+
+
+@described("solver")
 class Solver:
     """How to integrate.
 
@@ -223,44 +239,48 @@ class Solver:
         the order of the tolerance, so ``|da/dt|`` stalls there.
     """
 
-    method: str = "dopri5"
-    dt: float | None = None
-    rtol: float = 1e-6
-    atol: float = 1e-9
-    first_step: float | None = None
-    max_step: float = math.inf
-    min_step: float | None = None
-    max_steps: int = 50_000_000
-    steady_tol: float | None = None
+    method: str = param(
+        _Method(lambda: METHODS), "dopri5",
+        "Integration method: " + "; ".join(f"`{k}` {v}" for k, v in METHODS.items())
+        + ". Names are case-insensitive, and scipy's `solve_ivp` names are accepted "
+        "for the same methods: `RK45` is `dopri5`, `DOP853` is `dop853` (results "
+        "record thoughtfield's name); `RK23`, `LSODA`, `BDF` and `Radau` have no "
+        "equivalent here (no Bogacki-Shampine pair, no implicit stiff solver) and "
+        "are refused with the closest method (`dopri5`) named.",
+        check=lambda key, value: resolve_method(key, value))
+    dt: float | None = param(_positive(), None, "Step of the fixed-step methods, shortened "
+                             "evenly to hit every save time and input change.", unit="time",
+                             default_doc="min(tau) / 100")
+    rtol: float = param(_positive(), 1e-6, "Relative tolerance (adaptive methods `dopri5`, "
+                        "`dop853`).", unit="1")
+    atol: float = param(_positive(), 1e-9, "Absolute tolerance (adaptive methods).",
+                        unit="activation")
+    first_step: float | None = param(_positive(), None, "Initial step (adaptive methods).",
+                                     unit="time", default_doc="estimated")
+    max_step: float = param(_positive(allow_inf=True), math.inf, "Largest step (adaptive "
+                            "methods).", unit="time", omit=lambda s, v: v == math.inf)
+    min_step: float | None = param(_positive(), None, "The run fails when the step would drop "
+                                   "below this (adaptive methods).", unit="time",
+                                   default_doc="1e-12 * max(1, t_end)")
+    max_steps: int = param(Int(min=1, max=2**62), 50_000_000,
+                           "Safety limit on the number of steps.")
+    steady_tol: float | None = param(_positive(), None, "Stop early once max |da/dt| < "
+                                     "steady_tol after the last input change.",
+                                     unit="activation/time", default_doc="no early stop")
 
-    def __post_init__(self):
-        object.__setattr__(self, "method", resolve_method("solver.method", self.method))
+    def _validate(self, key):
         if self.method in DISCRETE_METHODS:
             raise ConfigError(f"solver.method: {self.method!r} is the discrete mode; its settings "
                               "are thoughtfield.Spreadr(...) (or pass solver='spreadr')")
-        if self.dt is not None:
-            object.__setattr__(self, "dt", V.positive("solver.dt", self.dt))
-        object.__setattr__(self, "rtol", V.real("solver.rtol", self.rtol, min=0.0, min_inclusive=False))
-        object.__setattr__(self, "atol", V.real("solver.atol", self.atol, min=0.0, min_inclusive=False))
         if self.rtol < 1e-13:
             raise ConfigError(f"solver.rtol: must be >= 1e-13, the limit of double precision "
                               f"(got {self.rtol:g})")
         if self.rtol >= 1.0:
             raise ConfigError(f"solver.rtol: must be < 1 (a relative error of 100 % per step "
                               f"bounds nothing; typical values 1e-8 .. 1e-3) (got {self.rtol:g})")
-        if self.first_step is not None:
-            object.__setattr__(self, "first_step", V.positive("solver.first_step", self.first_step))
-        if self.max_step != math.inf:
-            object.__setattr__(self, "max_step", V.positive("solver.max_step", self.max_step))
-        if self.min_step is not None:
-            object.__setattr__(self, "min_step", V.positive("solver.min_step", self.min_step))
         if self.min_step is not None and self.min_step > self.max_step:
             raise ConfigError(f"solver.min_step: must be <= max_step = {self.max_step:g} (got "
                               f"{self.min_step:g})")
-        object.__setattr__(self, "max_steps", V.integer("solver.max_steps", self.max_steps, min=1,
-                                                         max=2**62))
-        if self.steady_tol is not None:
-            object.__setattr__(self, "steady_tol", V.positive("solver.steady_tol", self.steady_tol))
 
     @property
     def tableau(self) -> Tableau:
@@ -270,17 +290,54 @@ class Solver:
     def adaptive(self) -> bool:
         return self.tableau.adaptive
 
-    def to_dict(self) -> dict:
-        d = asdict(self)
-        return {k: v for k, v in d.items() if v is not None and v != math.inf}
 
-    @classmethod
-    def from_dict(cls, d) -> "Solver":
-        allowed = [f for f in cls.__dataclass_fields__]
-        for k in d:
-            if k not in allowed:
-                raise ConfigError(f"solver: unknown key {k!r}" + V.did_you_mean(k, allowed))
-        return cls(**dict(d))
+@described("solver", dict_order=("method", "retention", "decay", "suppress", "max_steps",
+                                 "negative", "threshold_to_stop"))
+class SpreadrSettings:
+    """The settings of the discrete spreadr mode (``thoughtfield.Spreadr`` adds what runs
+    them; declared here, with the other solvers, so that the config's [solver] table can
+    list them without importing the discrete kernels)."""
+
+    method: str = param(Choice(list(DISCRETE_METHODS)), "spreadr", config=False)
+    retention: object = param(per_concept(Real(min=0, max=1)), 0.5, "`spreadr`: share of its "
+                              "activation a concept keeps each step (the rest spreads to its "
+                              "out-neighbours in proportion to the weights).", unit="1",
+                              config_default=None, default_doc="0.5",
+                              check=lambda key, value: _retention(key, value))
+    decay: float = param(Real(min=0, max=1), 0.0, "`spreadr`: share of all activation lost "
+                         "each step.", unit="1", config_default=None, default_doc="0")
+    suppress: float = param(Real(), 0.0, "`spreadr`: activations below it are set to 0 each "
+                            "step.", unit="activation", config_default=None, default_doc="0")
+    threshold_to_stop: float | None = param(_positive(), None, "`spreadr`: stop once every "
+                                            "activation is below it.", unit="activation",
+                                            default_doc="no early stop")
+    max_steps: int = param(Int(min=1), 10_000, config=False)
+    negative: str = param(Choice(["error", "ignore"]), "error", "`spreadr`: negative couplings "
+                          "(inhibitory relations) are an error, or left out of the spreading.",
+                          config_default=None, default_doc='"error"')
+
+
+def _retention(key, r):
+    if isinstance(r, np.ndarray) and r.ndim == 2:
+        arr = np.array(r, dtype=np.float64)
+        if not np.isfinite(arr).all():
+            raise ConfigError(f"{key}: must be finite (found NaN or infinity)")
+        _check_unit(key, arr)
+        arr.setflags(write=False)
+        return arr
+    r = per_concept().coerce(key, r)
+    vals = np.asarray(list(r.values()) if isinstance(r, Mapping) else r, dtype=np.float64)
+    _check_unit(key, vals, keys=list(r) if isinstance(r, Mapping) else None)
+    return r
+
+
+def _check_unit(key, vals, keys=None):
+    vals = np.atleast_1d(vals).ravel()
+    bad = (vals < 0) | (vals > 1)
+    if bad.any():
+        i = int(np.argmax(bad))
+        where = f".{keys[i]}" if keys is not None else (f"[{i}]" if vals.size > 1 else "")
+        raise ConfigError(f"{key}{where}: must be between 0 and 1 (got {vals[i]:g})")
 
 
 def as_solver(solver) -> Solver:

@@ -12,36 +12,60 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass
-
 from . import _validate as V
+from ._params import described, param
+from ._schema import REQUIRED, Int, Real, Str
 from .errors import ConfigError
 
 
-@dataclass(frozen=True)
+# the keys pulses and clamps share (a function each: a declaration serves one class)
+def _concept():
+    return param(Str(name=True), REQUIRED, "The stimulated concept.",
+                 hint="name the concept to stimulate", config_default=None,
+                 default_doc="required (unless `file`)")
+
+
+def _start():
+    return param(Real(min=0), 0.0, "Onset.", unit="time")
+
+
+def _stop():
+    return param(Real(allow_inf=True), math.inf, "Offset (exclusive); `inf` = until the end.",
+                 unit="time", omit=lambda s, v: v == math.inf)
+
+
+def _member():
+    return param(Int(min=0, max=2**31), None, "Only this ensemble member.",
+                 default_doc="all members")
+
+
+def _check_times(s, key):
+    if not s.stop > s.start:
+        raise ConfigError(f"{key}.stop: must be > start ({s.start:g}) (got {s.stop:g})")
+
+
+@described("pulse")
 class Pulse:
     """Add ``amplitude`` to the input of ``concept`` for ``start <= t < stop``."""
 
-    concept: str
-    start: float = 0.0
-    stop: float = math.inf
-    amplitude: float = 1.0
-    member: int | None = None
+    concept: str = _concept()
+    start: float = _start()
+    stop: float = _stop()
+    amplitude: float = param(Real(), 1.0, "Input added by a pulse.", unit="activation",
+                             config_default=None, default_doc="`1.0` (pulses only)")
+    member: int | None = _member()
 
-    def __post_init__(self):
-        _check_common(self, "pulse")
-        object.__setattr__(self, "amplitude", V.real("pulse.amplitude", self.amplitude))
+    _validate = _check_times
 
     @property
     def kind(self) -> str:
         return "pulse"
 
     def to_dict(self) -> dict:
-        d = {"kind": "pulse", **asdict(self)}
-        return _clean(d)
+        return {"kind": "pulse", **self._params_to_dict()}
 
 
-@dataclass(frozen=True)
+@described("clamp")
 class Clamp:
     """Hold the activation of ``concept`` at ``value`` for ``start <= t < stop``.
 
@@ -49,47 +73,21 @@ class Clamp:
     ``value`` while the potential ``u`` is frozen at its value at ``start``; after
     ``stop``, ``u`` resumes from that frozen value (``a`` returns at once to ``f(u)``)."""
 
-    concept: str
-    start: float = 0.0
-    stop: float = math.inf
-    value: float = 1.0
-    member: int | None = None
+    concept: str = _concept()
+    start: float = _start()
+    stop: float = _stop()
+    value: float = param(Real(), 1.0, "Activation held by a clamp.", unit="activation",
+                         config_default=None, default_doc="`1.0` (clamps only)")
+    member: int | None = _member()
 
-    def __post_init__(self):
-        _check_common(self, "clamp")
-        object.__setattr__(self, "value", V.real("clamp.value", self.value))
+    _validate = _check_times
 
     @property
     def kind(self) -> str:
         return "clamp"
 
     def to_dict(self) -> dict:
-        d = {"kind": "clamp", **asdict(self)}
-        return _clean(d)
-
-
-def _clean(d):
-    if d.get("member") is None:
-        d.pop("member", None)
-    if d.get("stop") == math.inf:
-        d.pop("stop")
-    return d
-
-
-def _check_common(s, kind):
-    V.name(f"{kind}.concept", s.concept)
-    start = V.real(f"{kind}.start", s.start, min=0.0)
-    stop = s.stop
-    if isinstance(stop, (int, float)) and not isinstance(stop, bool) and stop == math.inf:
-        stop = math.inf
-    else:
-        stop = V.real(f"{kind}.stop", stop)
-    if not stop > start:
-        raise ConfigError(f"{kind}.stop: must be > start ({start:g}) (got {stop:g})")
-    object.__setattr__(s, "start", start)
-    object.__setattr__(s, "stop", stop)
-    if s.member is not None:
-        object.__setattr__(s, "member", V.integer(f"{kind}.member", s.member, min=0))
+        return {"kind": "clamp", **self._params_to_dict()}
 
 
 Stimulus = Pulse | Clamp
@@ -107,14 +105,7 @@ def stimulus_from_dict(d: Mapping, key: str = "stimulus") -> Stimulus:
     for k in d:
         if k not in allowed:
             raise ConfigError(f"{key}: unknown key {k!r} for a {kind}" + V.did_you_mean(k, allowed))
-    if "concept" not in d:
-        raise ConfigError(f"{key}.concept: missing; name the concept to stimulate")
-    args = {k: v for k, v in d.items() if k != "kind"}
-    try:
-        return cls(**args)
-    except ConfigError as e:
-        msg = str(e)
-        raise ConfigError(key + msg[msg.index("."):] if msg.startswith(kind + ".") else f"{key}: {msg}") from None
+    return cls.from_dict({k: v for k, v in d.items() if k != "kind"}, key)
 
 
 def as_stimuli(stimuli) -> tuple[Stimulus, ...]:
