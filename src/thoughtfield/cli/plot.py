@@ -96,7 +96,8 @@ def main(args) -> int:
                               + V.did_you_mean(k, known))
     if ds is None:
         ds = load_result(args.result)
-    if "time" not in ds.dims:   # an attractor catalogue, or one attractor of it
+    if "time" not in ds.dims and ds.attrs.get("thoughtfield_result") != "fit":
+        # an attractor catalogue, or one attractor of it
         bad = [k for k in kinds if k not in STATE_KINDS or (k == "basins" and
                                                             "attractor" not in ds.dims)]
         if bad and "attractor" in ds.dims:
@@ -164,6 +165,8 @@ def is_catalogue(ds) -> bool:
 
 def default_kinds(ds, picked: str = "") -> list[str]:
     from ..sweeps import sweep_dims
+    if ds.attrs.get("thoughtfield_result") == "fit":   # thoughtfield fit
+        return ["qp", "rt_hist", "fit_trace"]
     if is_catalogue(ds):
         return ["basins"]
     if sweep_dims(ds):
