@@ -18,9 +18,10 @@ units) and the condition columns -- 'condition' naming the conditions of the con
 
 Every evaluation simulates --n-sim trials per condition with the same seed (common
 random numbers), so the objective is smooth in the parameters. The objective (--objective)
-is the quantile-probability chi-square (qp_chi2, default: bins cut at the observed RT
-quantiles of each response), the multinomial likelihood of the same bins (g2), or a
-kernel-density likelihood of every trial's RT (kde). Differential evolution (--maxiter
+is the multinomial likelihood (g2, default) of bins cut at the observed RT quantiles of
+each response, the quantile-probability chi-square of the same bins (qp_chi2; biased by
+the simulation's noise in rare bins), or a kernel-density likelihood of every trial's RT
+(kde). Differential evolution (--maxiter
 generations of --popsize x parameters) is followed by a Nelder-Mead polish; --bootstrap B
 refits B data sets simulated from the estimate for 95 % intervals.
 
@@ -33,7 +34,7 @@ row or key), 1 the fit failed."""
 EXAMPLES = """\
   thoughtfield fit simulations/fit_choice.toml --data simulations/data/fit_choice.csv --param 'choices[0].rate=0.5:3' --param 'choices[0].threshold=0.5:2' --n-sim 200 --maxiter 4 --popsize 5 --out fit.nc
   thoughtfield plot fit.nc --kind qp --out fit_qp.png
-  thoughtfield fit simulations/fit_choice.toml --data simulations/data/fit_choice.csv --param 'choices[0].rate=0.5:3:normal(1.5,0.5)' --param ndt=0:0.5 --objective g2 --n-sim 200 --maxiter 3 --popsize 5 --no-polish --out fit_g2.nc --quiet"""
+  thoughtfield fit simulations/fit_choice.toml --data simulations/data/fit_choice.csv --param 'choices[0].rate=0.5:3:normal(1.5,0.5)' --param ndt=0:0.5 --objective qp_chi2 --n-sim 200 --maxiter 3 --popsize 5 --no-polish --out fit_g2.nc --quiet"""
 
 
 def add_arguments(p):
@@ -48,9 +49,10 @@ def add_arguments(p):
                         "a non-decision time (repeatable)")
     p.add_argument("--out", "-o", metavar="PATH",
                    help="result file (.nc); default: CONFIG_NAME_fit.nc")
-    p.add_argument("--objective", choices=["qp_chi2", "g2", "kde"], default="qp_chi2",
-                   help="qp_chi2 (default), g2 (multinomial likelihood of the quantile bins) "
-                        "or kde (kernel-density likelihood of every RT)")
+    p.add_argument("--objective", choices=["g2", "qp_chi2", "kde"], default="g2",
+                   help="g2 (default: the multinomial likelihood of the quantile bins), "
+                        "qp_chi2 (the quantile-probability chi-square of the same bins) or kde "
+                        "(kernel-density likelihood of every RT)")
     p.add_argument("--quantiles", metavar="Q,Q,...", default=None,
                    help="RT quantiles cutting the bins (default 0.1,0.3,0.5,0.7,0.9)")
     p.add_argument("--n-sim", type=int, default=1000, metavar="N",
