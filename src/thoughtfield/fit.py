@@ -82,6 +82,8 @@ QUANTILES = (0.1, 0.3, 0.5, 0.7, 0.9)
 #: Responses with fewer observed trials than ``min_rt_trials`` but at least this many are
 #: split at their median only; fewer still are one bin.
 MEDIAN_TRIALS = 10
+#: Trials per condition simulated at the estimate for the fitted quantities (at least).
+PREDICT_TRIALS = 2000
 #: Objective names.
 OBJECTIVES = ("qp_chi2", "g2", "kde")
 #: The pseudo-parameter for a non-decision time added to every simulated response time.
@@ -720,7 +722,8 @@ def fit(config, data, params, *, objective: str = "g2", quantiles=QUANTILES,
         ``observed_p``/``fitted_p`` (``response``: the options and ``none``),
         ``observed_q``/``fitted_q`` (``response``, ``quantile``); the trials
         (``trial_condition``, ``trial_choice``, ``trial_rt``) and the simulated trials
-        at the estimate (``sim_choice``, ``sim_rt`` over ``condition``, ``sim``).
+        at the estimate (``sim_choice``, ``sim_rt`` over ``condition``, ``sim``: at least
+        2000 per condition, as are the fitted proportions and quantiles).
         Attributes: ``objective``, ``objective_value``, ``n_evaluations``, ``wall_time``,
         ``seconds_per_evaluation``, the config text, the seed.
     """
@@ -800,11 +803,15 @@ def fit(config, data, params, *, objective: str = "g2", quantiles=QUANTILES,
     finally:
         if bar is not None:
             bar.close()
-    ch_hat, rt_hat = sim.simulate(theta_hat)
+    # the model at the estimate, for the fitted proportions, quantiles and figures: at
+    # least 2000 trials per condition (one more evaluation), so they show the model
+    # rather than the simulation's noise
+    n_pred = max(n_sim, PREDICT_TRIALS)
+    ch_hat, rt_hat = sim.simulate(theta_hat, n=n_pred)
     wall = _time.perf_counter() - t_start
     return _result(cfg, params, cells, options, obj, ev, theta_hat, f_best, boot, boot_f,
                    ch_hat, rt_hat, wall=wall, seed=seed, n_sim=n_sim, maxiter=maxiter,
-                   popsize=popsize, df=df)
+                   popsize=popsize, df=df, n_pred=n_pred)
 
 
 def _check_keys(cfg, params):
@@ -839,7 +846,7 @@ def _quantiles_of(ch, rt, R, q):
 
 
 def _result(cfg, params, cells, options, obj, ev, theta, f_best, boot, boot_f, ch_hat, rt_hat,
-            *, wall, seed, n_sim, maxiter, popsize, df):
+            *, wall, seed, n_sim, maxiter, popsize, df, n_pred):
     import xarray as xr
 
     from ._version import __version__
@@ -920,7 +927,7 @@ def _result(cfg, params, cells, options, obj, ev, theta, f_best, boot, boot_f, c
                 "evaluation": ("evaluation", np.arange(len(ev.trace_f))),
                 "bootstrap": ("bootstrap", np.arange(boot.shape[0])),
                 "trial": ("trial", np.arange(n_trial)),
-                "sim": ("sim", np.arange(n_sim))},
+                "sim": ("sim", np.arange(n_pred))},
     )
     n_eval = len(ev.trace_f)
     ds.attrs = {

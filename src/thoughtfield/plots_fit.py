@@ -83,7 +83,7 @@ def plot_qp(ds, ax=None):
     ax.margins(y=0.08)
     ax.set_title(f"Quantile-probability plot ({ds.attrs.get('objective', '')} = "
                  f"{float(ds.attrs.get('objective_value', np.nan)):.4g}; fitted: "
-                 f"{int(ds.attrs.get('n_sim', 0))} simulated trials per condition)", fontsize=9)
+                 f"{ds.sizes.get('sim', 0)} simulated trials per condition)", fontsize=9)
     ax.legend(fontsize=7, loc="upper left", frameon=False)
     return ax
 
