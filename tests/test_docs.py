@@ -252,7 +252,7 @@ def test_every_block_of_the_document_runs(doc, base, tmp_path):
 
 
 HELP_COMMANDS = ["thoughtfield", "run", "sweep", "validate", "plot", "info", "attractors",
-                 "explain", "bench", "compile"]
+                 "explain", "fit", "bench", "compile"]
 
 
 @pytest.mark.parametrize("command", [_slow_if(c, c in SLOW_HELP) for c in HELP_COMMANDS])

@@ -41,6 +41,7 @@ _EXPORTS = {
     "trial_summary": "readouts", "format_trial_summary": "readouts",
     "sweep": "sweeps", "Sweep": "sweeps", "readout": "sweeps", "point_seed": "sweeps",
     "point_config": "sweeps", "plot_sweep": "sweeps",
+    "fit": "fit", "simulate_behaviour": "fit", "read_data": "fit", "FitParam": "fit",
     # results
     "save_result": "results", "load_result": "results",
     "train_of_thought": "readouts", "format_train": "readouts", "Visit": "readouts",
@@ -63,13 +64,13 @@ __all__ = ["__version__", *(k for k in _EXPORTS if k not in ("ensemble",))]
 
 
 class _Package(_types.ModuleType):
-    """The package module.  ``simulate`` is both a function and the submodule that defines
-    it; importing the submodule would make the package attribute the module (the import
+    """The package module.  ``simulate`` (and ``fit``) is both a function and the
+    submodule that defines it; importing the submodule would make the package attribute the module (the import
     system sets it), so that assignment is refused: ``thoughtfield.simulate`` stays the
     function (``sys.modules["thoughtfield.simulate"]`` is the module)."""
 
     def __setattr__(self, name, value):
-        if name == "simulate" and isinstance(value, _types.ModuleType):
+        if name in ("simulate", "fit") and isinstance(value, _types.ModuleType):
             return
         super().__setattr__(name, value)
 

@@ -32,7 +32,7 @@ import sys
 import warnings
 
 #: Command modules, in the order ``thoughtfield --help`` lists them.
-COMMANDS = ["run", "sweep", "validate", "plot", "info", "attractors", "explain", "bench",
+COMMANDS = ["run", "sweep", "validate", "plot", "info", "attractors", "explain", "fit", "bench",
             "compile"]
 
 EXAMPLES = """\
@@ -51,7 +51,7 @@ The config format is described in docs/config.md."""
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 #: Commands that read configs (they take --allow-files / --allow-any-file).
-CONFIG_COMMANDS = ("run", "sweep", "validate", "info", "attractors", "explain")
+CONFIG_COMMANDS = ("run", "sweep", "validate", "info", "attractors", "explain", "fit")
 
 #: Set to show the traceback of unexpected errors (as --debug does).
 DEBUG_ENV = "THOUGHTFIELD_DEBUG"

@@ -96,7 +96,8 @@ def main(args) -> int:
                               + V.did_you_mean(k, known))
     if ds is None:
         ds = load_result(args.result)
-    if "time" not in ds.dims:   # an attractor catalogue, one attractor, or per-trial readouts
+    if "time" not in ds.dims and ds.attrs.get("thoughtfield_result") != "fit":
+        # an attractor catalogue, one attractor, or per-trial readouts
         allowed = STATE_KINDS + (TRIAL_KINDS if "trial" in ds.dims else ())
         bad = [k for k in kinds if k not in allowed or (k == "basins" and
                                                         "attractor" not in ds.dims)]
@@ -169,6 +170,8 @@ def is_catalogue(ds) -> bool:
 
 def default_kinds(ds, picked: str = "") -> list[str]:
     from ..sweeps import sweep_dims
+    if ds.attrs.get("thoughtfield_result") == "fit":   # thoughtfield fit
+        return ["qp", "rt_hist", "fit_trace"]
     if is_catalogue(ds):
         return ["basins"]
     if sweep_dims(ds):
