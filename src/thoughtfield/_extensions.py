@@ -9,7 +9,7 @@ this order, which is the order of the sections in a resolved config and in
 import importlib
 
 MODULES = ("thoughtfield._mechanism_config", "thoughtfield._learning_config",
-           "thoughtfield.plots_mechanisms", "thoughtfield.ensemble", "thoughtfield.sweeps",
+           "thoughtfield.plots_mechanisms", "thoughtfield.sweeps",
            "thoughtfield._analysis_config", "thoughtfield.plots_fit")
 
 _loaded = False

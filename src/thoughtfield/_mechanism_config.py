@@ -17,6 +17,7 @@ from ._schema import (REQUIRED, Choice, Field, Int, ListOf, MapOf, OneOf, Real, 
                       Str, Struct, is_array, is_table)
 from .config import (_SECTIONS, _STIMULUS, _build_stimuli, _prefixed, register_section,
                      section)
+from .ensemble import MEMBER_PARAMS, _kind, resolve_member_params
 from .errors import ConfigError
 from .protocol import Condition, Protocol
 from .build import check_protocol
@@ -259,3 +260,41 @@ register_section(Section(
     build=_build_protocol, check=_check_protocol, runner=_run_protocol),
     # after [members] (which goes right after [run]) whichever registers first
     after="members" if "members" in _SECTIONS else "run")
+
+
+# ===================================================================== [members]
+def _register_members():
+
+    fields = {name: Field(ListOf(_kind(name), min_len=1), None,
+                          f"One `{name}` per member (each a number, an array with one value per "
+                          f"concept, or a table like [model] {name}; concepts a table leaves "
+                          f"out keep the [model] value).",
+                          unit="") for name in MEMBER_PARAMS}
+
+    def build(data, ctx):
+        return {k: v for k, v in data.items()} if data else None
+
+    def check(params, ctx):
+        m = ctx["run"].members
+        for name, vals in params.items():
+            if len(vals) != m:
+                raise ConfigError(f"members.{name}: has {len(vals)} value(s) but run.members = "
+                                  f"{m}; give one per member")
+        resolved = resolve_member_params(params, ctx.network, ctx["model"], m)
+        sol = ctx["solver"]
+        stochastic = getattr(sol, "tableau", None) is not None and sol.tableau.stochastic
+        if "sigma" in resolved and (resolved["sigma"] > 0).any() and not stochastic:
+            raise ConfigError("members.sigma: some members have noise but solver.method = "
+                              f"{sol.method!r} is deterministic; use method = \"euler_maruyama\"")
+
+    register_section(Section(
+        "members", Struct(fields),
+        doc="Per-member parameters of an ensemble (`[run] members`): each key lists one "
+            "value per member, e.g. `gain = [4.0, 5.0, 6.0, 7.0]` or "
+            "`initial = [{ sun = 1.0 }, { sea = 1.0 }]`. Members also differ by their noise "
+            "and by stimuli with `member = k`.",
+        build=build, check=check,
+        apply=lambda params, kw, ctx: kw.update(member_params=params)), after="run")
+
+
+_register_members()

@@ -345,8 +345,8 @@ def as_solver(solver) -> Solver:
         return Solver()
     if (solver in DISCRETE_METHODS if isinstance(solver, str) else
             isinstance(solver, dict) and solver.get("method") in DISCRETE_METHODS):
-        from .discrete import as_spreadr
-        return as_spreadr(solver)
+        raise ConfigError("solver: 'spreadr' is the discrete mode, which the continuous "
+                          "solvers do not run; use tf.make_simulation(...) or tf.simulate(...)")
     if isinstance(solver, Solver):
         return solver
     if isinstance(solver, str):
