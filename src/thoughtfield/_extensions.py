@@ -8,8 +8,7 @@ this order, which is the order of the sections in a resolved config and in
 
 import importlib
 
-MODULES = ("thoughtfield._mechanism_config", "thoughtfield._learning_config",
-           "thoughtfield.plots_mechanisms", "thoughtfield.sweeps",
+MODULES = ("thoughtfield._mechanism_config", "thoughtfield.plots_mechanisms", "thoughtfield.sweeps",
            "thoughtfield._analysis_config", "thoughtfield.plots_fit")
 
 _loaded = False
