@@ -311,7 +311,9 @@ def test_solver_selection_forms():
     assert np.array_equal(a.activation.values, b.activation.values)
     assert np.array_equal(a.activation.values, c.activation.values)
     assert a.attrs["method"] == "spreadr" and "spreadr" in tf.METHODS
-    assert isinstance(tf.solvers.as_solver("spreadr"), tf.Spreadr)
+    with pytest.raises(tf.ConfigError, match=r"solver: 'spreadr' is the discrete mode.*"
+                                             r"tf\.make_simulation"):
+        tf.solvers.as_solver("spreadr")     # the continuous solvers do not take it
     assert tf.Spreadr.from_dict(tf.results.description(c, "solver")) == tf.Spreadr()
 
 
