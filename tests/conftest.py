@@ -20,6 +20,17 @@ def random_network(n, k=6, seed=0, scale=1.0, signed=True, layers=tf.DEFAULT_LAY
     return net
 
 
+def phi_kernel(code, x):
+    """The compiled block transfer ``phi_block`` applied to a copy of ``x``."""
+    from thoughtfield._kernels.transfer import phi_block
+    n = x.size
+    buf = np.array(x, dtype=np.float64)
+    ebuf = np.empty(n)
+    ibuf = np.empty(n, dtype=np.int64)
+    phi_block(code, buf, n, ebuf, ibuf, ibuf.view(np.float64))
+    return buf
+
+
 def nonlinear_setup(n=60):
     """A random tanh network with per-concept parameters and its numpy right-hand side
     ``f(t, a)`` (the reference problem of the solver tests)."""

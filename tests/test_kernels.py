@@ -17,6 +17,7 @@ import pytest
 from scipy.special import expit
 
 import thoughtfield as tf
+from conftest import phi_kernel
 from thoughtfield._kernels import layout as L
 
 SRC = Path(__file__).resolve().parents[1] / "src"
@@ -43,16 +44,6 @@ def _exp_kernel(x, scale=1.0):
     exp_block(np.ascontiguousarray(x, dtype=np.float64), n, out, ibuf, ibuf.view(np.float64),
               scale)
     return out
-
-
-def _phi_kernel(code, x):
-    from thoughtfield._kernels.transfer import phi_block
-    n = x.size
-    buf = np.array(x, dtype=np.float64)
-    ebuf = np.empty(n)
-    ibuf = np.empty(n, dtype=np.int64)
-    phi_block(code, buf, n, ebuf, ibuf, ibuf.view(np.float64))
-    return buf
 
 
 # ------------------------------------------------------------------------ exp_block
@@ -104,27 +95,27 @@ def test_phi_block_logistic_and_tanh_absolute_accuracy():
     """The documented accuracy: about 4e-15 absolute for the logistic and tanh."""
     from thoughtfield._kernels.transfer import SIGMOID, TANH
     x = PHI_GRID
-    assert np.max(np.abs(_phi_kernel(SIGMOID, x) - expit(x))) < 4e-15
-    assert np.max(np.abs(_phi_kernel(TANH, x) - np.tanh(x))) < 4e-15
+    assert np.max(np.abs(phi_kernel(SIGMOID, x) - expit(x))) < 4e-15
+    assert np.max(np.abs(phi_kernel(TANH, x) - np.tanh(x))) < 4e-15
     # saturation is exact far out, and the values never leave the range
-    s = _phi_kernel(SIGMOID, np.array([-1e300, -1e4, 0.0, 1e4, 1e300]))
+    s = phi_kernel(SIGMOID, np.array([-1e300, -1e4, 0.0, 1e4, 1e300]))
     assert s[2] == 0.5 and s[3] == 1.0 and s[4] == 1.0 and 0.0 <= s[0] < 1e-300
-    t = _phi_kernel(TANH, np.array([-1e300, -40.0, 0.0, 40.0, 1e300]))
+    t = phi_kernel(TANH, np.array([-1e300, -40.0, 0.0, 40.0, 1e300]))
     assert t.tolist() == [-1.0, -1.0, 0.0, 1.0, 1.0]
 
 
 def test_phi_block_piecewise_and_linear_are_exact():
     from thoughtfield._kernels.transfer import LINEAR, RELU, SATLIN
     x = PHI_GRID
-    assert np.array_equal(_phi_kernel(LINEAR, x), x)
-    assert np.array_equal(_phi_kernel(RELU, x), np.where(x > 0, x, 0.0))
-    assert np.array_equal(_phi_kernel(SATLIN, x), np.minimum(np.where(x > 0, x, 0.0), 1.0))
+    assert np.array_equal(phi_kernel(LINEAR, x), x)
+    assert np.array_equal(phi_kernel(RELU, x), np.where(x > 0, x, 0.0))
+    assert np.array_equal(phi_kernel(SATLIN, x), np.minimum(np.where(x > 0, x, 0.0), 1.0))
 
 
 def test_phi_block_softplus_accuracy():
     from thoughtfield._kernels.transfer import SOFTPLUS
     x = PHI_GRID
-    got = _phi_kernel(SOFTPLUS, x)
+    got = phi_kernel(SOFTPLUS, x)
     ref = np.logaddexp(0.0, x)
     assert np.all(np.abs(got - ref) <= 1e-14 * np.maximum(1.0, ref))
     assert got[-1] == 1e300 and got[0] >= 0.0
@@ -188,7 +179,7 @@ def test_pure_python_path_gives_the_same_results(tmp_path):
         ref = np.exp(np.clip(scale * x, -XMAX, XMAX))
         assert np.max(np.abs(py[f"exp{scale:g}"] / ref - 1.0)) < 1e-14
     for name in ("LINEAR", "SIGMOID", "TANH", "SATLIN", "RELU", "SOFTPLUS"):
-        jit = _phi_kernel(getattr(K, name), x)
+        jit = phi_kernel(getattr(K, name), x)
         assert np.all(np.abs(py[name] - jit) <= 1e-15 * np.maximum(1.0, np.abs(jit))), name
 
 

@@ -148,7 +148,7 @@ def test_a_post_init_of_its_own_is_refused():
             a: float = param(Real(), 1.0)
 
             def __post_init__(self):  # pragma: no cover
-                pass
+                """A hand-written check: refused, _validate is the hook."""
 
 
 def test_per_concept_tables_resolve_once_per_network():

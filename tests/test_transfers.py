@@ -13,6 +13,7 @@ from scipy.integrate import quad, solve_ivp
 from scipy.special import expit
 
 import thoughtfield as tf
+from conftest import phi_kernel
 from thoughtfield import transfers as T
 from thoughtfield.model import TRANSFER_CODES, TRANSFERS
 
@@ -33,16 +34,6 @@ GRID = np.unique(np.concatenate([
     -np.logspace(-300, 3, 400), np.logspace(-300, 3, 400), [0.0, -0.0],
     np.linspace(-40, 40, 2001), [-745.2, -709.9, -708.5, -708.0, 708.0, 709.8, 710.5, 1e4, -1e4],
 ]))
-
-
-def _kernel_block(code, x):
-    from thoughtfield._kernels.transfer import phi_block
-    n = x.size
-    buf = np.array(x, dtype=np.float64)
-    ebuf = np.empty(n)
-    ibuf = np.empty(n, dtype=np.int64)
-    phi_block(code, buf, n, ebuf, ibuf, ibuf.view(np.float64))
-    return buf
 
 
 def _kernel_scalar(code, x):
@@ -100,7 +91,7 @@ def test_block_kernel_matches_numpy(name):
     t = T.REGISTRY[name]
     with np.errstate(over="ignore"):
         ref = REFERENCE[name](GRID)
-    got = _kernel_block(t.code, GRID)
+    got = phi_kernel(t.code, GRID)
     assert np.all(np.isfinite(got))
     _close(got, ref, rel=1e-14)
     if name == "softplus":
@@ -121,7 +112,7 @@ def test_scalar_kernel_matches_numpy(name):
 @pytest.mark.parametrize("code", [max(TRANSFER_CODES.values()) + 1, 99, -1])
 def test_a_code_without_a_kernel_branch_is_nan_not_linear(code):
     x = np.linspace(-2.0, 2.0, 9)
-    assert np.all(np.isnan(_kernel_block(code, x)))
+    assert np.all(np.isnan(phi_kernel(code, x)))
     assert np.all(np.isnan(_kernel_scalar(code, x)))
 
 
@@ -129,7 +120,7 @@ def test_a_code_without_a_kernel_branch_is_nan_not_linear(code):
 def test_values_lie_in_the_range(name):
     t = T.REGISTRY[name]
     lo, hi = t.range
-    for a in (t.f(GRID), _kernel_block(t.code, GRID)):
+    for a in (t.f(GRID), phi_kernel(t.code, GRID)):
         assert np.all((a >= lo) & (a <= hi))
     # the range is the hull: its finite ends are approached
     a = REFERENCE[name](np.array([-1e3, 1e3]))

@@ -7,6 +7,7 @@ and result files are checked against it before anything large is allocated.
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 from . import _validate as V
@@ -20,13 +21,10 @@ KERNEL_CALL_S = 0.25
 
 def available_memory() -> int | None:
     """Bytes of memory available to a new allocation (Linux ``MemAvailable``), or None."""
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
+    with contextlib.suppress(OSError), open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
     try:
         return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     except (ValueError, OSError, AttributeError):

@@ -215,16 +215,7 @@ class Layers:
 
 
 def _projections(key, value) -> tuple:
-    if isinstance(value, (str, Mapping)) or not isinstance(value, Iterable):
-        raise ConfigError(f"{key}: expected a list (got {value!r})")
-    projs = []
-    for i, p in enumerate(value):
-        if isinstance(p, Mapping):
-            p = LayerProjection.from_dict(p, f"{key}[{i}]")
-        elif not isinstance(p, LayerProjection):
-            raise ConfigError(f"{key}[{i}]: expected a LayerProjection or a table (got {p!r})")
-        projs.append(p)
-    return tuple(projs)
+    return tuple(list_of(LayerProjection, value, key, what="a list"))
 
 
 def _lateral(key, lat):
@@ -547,15 +538,7 @@ class Ideas:
 
 
 def _ideas(items) -> tuple:
-    if isinstance(items, (str, Mapping)) or not isinstance(items, Iterable):
-        raise ConfigError(f"ideas.ideas: expected a list of ideas (got {items!r})")
-    out = []
-    for i, it in enumerate(items):
-        if isinstance(it, Mapping):
-            it = Idea.from_dict(it, f"ideas[{i}]")
-        elif not isinstance(it, Idea):
-            raise ConfigError(f"ideas[{i}]: expected an Idea or a table (got {it!r})")
-        out.append(it)
+    out = list_of(Idea, items, "ideas.ideas", item_key="ideas", what="a list of ideas")
     if not out:
         raise ConfigError("ideas: must list at least one idea")
     names = [it.name for it in out]
@@ -576,15 +559,30 @@ def as_list_of(cls, key: str, value) -> tuple:
         return (cls.from_dict(value, key),)
     if isinstance(value, (str, bytes)) or not isinstance(value, Sequence) and not isinstance(value, Iterable):
         raise ConfigError(f"{key}: expected a list of {cls.__name__} (got {value!r})")
+    return tuple(_items(cls, value, key))
+
+
+def _items(cls, items, key: str) -> list:
+    """Each element of ``items`` as a ``cls``: itself, or built from its table (named
+    ``key[i]`` in errors)."""
     out = []
-    for i, v in enumerate(value):
-        if isinstance(v, cls):
-            out.append(v)
-        elif isinstance(v, Mapping):
-            out.append(cls.from_dict(v, f"{key}[{i}]"))
-        else:
-            raise ConfigError(f"{key}[{i}]: expected a {cls.__name__} or a table (got {v!r})")
-    return tuple(out)
+    for i, it in enumerate(items):
+        if isinstance(it, Mapping):
+            it = cls.from_dict(it, f"{key}[{i}]")
+        elif not isinstance(it, cls):
+            article = "an" if cls.__name__[0] in "AEIOU" else "a"
+            raise ConfigError(f"{key}[{i}]: expected {article} {cls.__name__} or a table "
+                              f"(got {it!r})")
+        out.append(it)
+    return out
+
+
+def list_of(cls, items, key: str, *, item_key: str | None = None, what: str = "a list") -> list:
+    """A list (not one object or table) of ``cls`` objects or tables -> list of ``cls``;
+    ``key`` names the list in errors, ``item_key`` (default ``key``) its elements."""
+    if isinstance(items, (str, Mapping)) or not isinstance(items, Iterable):
+        raise ConfigError(f"{key}: expected {what} (got {items!r})")
+    return _items(cls, items, item_key or key)
 
 
 def as_one(cls, key: str, value):

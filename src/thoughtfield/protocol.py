@@ -18,7 +18,7 @@ the previous trial's condition, for sequential effects such as conflict adaptati
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -27,7 +27,7 @@ from ._lazy import LazyModule
 from .errors import ConfigError
 from ._params import described, param
 from ._schema import REQUIRED, Bool, Choice, Int, ListOf, Real, Str
-from .mechanisms import _names
+from .mechanisms import _names, list_of
 from .stimuli import as_stimuli
 
 xr = LazyModule("xarray")
@@ -70,16 +70,7 @@ _ORDERS = ("shuffled", "random")
 
 
 def _conditions(conds) -> tuple:
-    if isinstance(conds, (str, Mapping)) or not isinstance(conds, Iterable):
-        raise ConfigError(f"protocol.conditions: expected a list of conditions (got {conds!r})")
-    out = []
-    for i, c in enumerate(conds):
-        if isinstance(c, Mapping):
-            c = Condition.from_dict(c, f"protocol.conditions[{i}]")
-        elif not isinstance(c, Condition):
-            raise ConfigError(f"protocol.conditions[{i}]: expected a Condition or a table "
-                              f"(got {c!r})")
-        out.append(c)
+    out = list_of(Condition, conds, "protocol.conditions", what="a list of conditions")
     if not out:
         raise ConfigError("protocol.conditions: must list at least one condition")
     names = [c.name for c in out]

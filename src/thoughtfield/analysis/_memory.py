@@ -155,14 +155,12 @@ def actr_memory(network, presented: Mapping, at, *, sources=(), decay: float = 0
     spread = np.zeros(n)
     src = [network.index(c, f"memory.sources[{k}]") for k, c in enumerate(sources)]
     if strength is not None and src:
-        fan, pairs = _fans(network)
+        fan, pairs = _fans(network)             # sorted codes j * n + i of related pairs
         w = source_activation / len(src)
-        related = set(int(p) for p in pairs)
         for j in src:
-            s_j = strength - math.log(fan[j])
-            for i in range(n):
-                if i == j or (j * n + i) in related:
-                    spread[i] += w * s_j
+            lo, hi = np.searchsorted(pairs, [j * n, (j + 1) * n])
+            related = np.concatenate([[j], pairs[lo:hi] - j * n])   # j spreads to itself too
+            spread[related] += w * (strength - math.log(fan[j]))
     A = B + spread[None, :]
     with np.errstate(over="ignore"):
         if noise > 0:
@@ -210,16 +208,16 @@ def add_memory(ds: xr.Dataset, network, *, retrieved_at: float | None = 0.5, sou
     for k in range(max(members, 1)):
         pres = presentations(ds, retrieved_at=retrieved_at, member=k if members else None)
         parts.append(actr_memory(network, pres, at, sources=sources, **params))
-    mem = parts[0] if not members else xr.concat(
-        [p[list(MEMORY_VARIABLES)] for p in parts], dim="member", data_vars="all",
-        coords="minimal", compat="override")
     for name in MEMORY_VARIABLES:
-        var = mem[name].variable
-        if members and name in ("spreading",):
-            var = parts[0][name].variable          # the same for every member
-        ds[name] = (var.dims, var.values, var.attrs)
+        first = parts[0][name]
+        if members and name != "spreading":     # spreading is the same for every member
+            ds[name] = (("member",) + first.dims, np.stack([p[name].values for p in parts]),
+                        first.attrs)
+        else:
+            ds[name] = first.variable
     settings = dict(parts[0].attrs, retrieved_at="none" if retrieved_at is None else retrieved_at)
     ds.attrs["memory"] = "; ".join(f"{k} = {settings[k]}" for k in ("retrieved_at",
         "decay", "strength", "source_activation", "sources", "threshold", "noise",
         "latency_factor", "latency_exponent", "failure_latency"))
+    ds.attrs["memory_failure_latency"] = settings["failure_latency"]
     return ds

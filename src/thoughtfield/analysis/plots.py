@@ -390,14 +390,7 @@ def plot_memory(ds, ax=None, member=None, top: int = 6):
     t = lat.time.values
     for k, c in enumerate(shown):
         ax.plot(t, lat.sel(concept=c).values, lw=1.5, color=f"C{k}", label=str(c))
-    fail = ds.attrs.get("memory", "")
-    f_lat = None
-    for part in str(fail).split(";"):
-        if part.strip().startswith("failure_latency"):
-            try:
-                f_lat = float(part.split("=")[1])
-            except (IndexError, ValueError):
-                f_lat = None
+    f_lat = ds.attrs.get("memory_failure_latency")
     if f_lat is not None:
         ax.axhline(f_lat, color="0.4", lw=1, ls="--", label="failure latency")
     ax.set_yscale("log")
