@@ -104,6 +104,30 @@ def test_help_validate_and_config_info_load_neither_numba_nor_xarray():
         assert "numba" not in heavy and "xarray" not in heavy, (argv, heavy)
 
 
+_RUN = r"""
+import sys, contextlib, io
+import thoughtfield as tf
+{body}
+heavy = sorted(m for m in ("thoughtfield.bench", "dask.array", "matplotlib") if m in sys.modules)
+print("RESULT" + ",".join(heavy))
+"""
+
+
+def test_a_run_loads_neither_the_benchmarks_nor_dask_array(tmp_path):
+    # ``thoughtfield run`` builds the parser of its own command only (the benchmark suite
+    # is another command's import), and a simulate() call that writes no file assembles
+    # its Dataset without xarray's dask check
+    quick = str(ROOT / "simulations" / "quickstart.toml")
+    cli = ("from thoughtfield.cli import main\n"
+           "with contextlib.redirect_stdout(io.StringIO()), "
+           "contextlib.redirect_stderr(io.StringIO()):\n"
+           "    assert main(['run', sys.argv[1], '--quiet', '--out', sys.argv[2]]) == 0")
+    assert "thoughtfield.bench" not in _heavy_after(_RUN.format(body=cli), quick,
+                                                    str(tmp_path / "q.nc"))
+    api = "ds = tf.run_config(sys.argv[1])\nassert ds.activation.size"
+    assert _heavy_after(_RUN.format(body=api), quick) == []
+
+
 def test_lazy_names_resolve_and_simulate_stays_the_function():
     import importlib
     import thoughtfield as tf

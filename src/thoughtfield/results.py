@@ -118,11 +118,11 @@ def make_dataset(times: np.ndarray, act: np.ndarray, network, *, members: int,
     coords.update(_concept_coords(network, indexes))
     a_attrs = {"long_name": "activation", "units": "1"}
     if members == 1:
-        data_vars = {"activation": xr.Variable(("time", "concept"), act[:, :, 0], a_attrs)}
+        data_vars = {"activation": _new_variable(("time", "concept"), act[:, :, 0], a_attrs)}
     else:
         _index(coords, indexes, "member", np.arange(M))
-        data_vars = {"activation": xr.Variable(("member", "time", "concept"),
-                                               np.transpose(act, (2, 0, 1)), a_attrs)}
+        data_vars = {"activation": _new_variable(("member", "time", "concept"),
+                                                np.transpose(act, (2, 0, 1)), a_attrs)}
     if variables:
         data_vars.update({k: _variable(v) for k, v in variables.items()})
     if extra_coords:   # (one construction instead of a second merge; same variable order)
@@ -142,7 +142,18 @@ def make_dataset(times: np.ndarray, act: np.ndarray, network, *, members: int,
 
 def _variable(v) -> xr.Variable:
     """``(dims, data[, attrs])`` (or a Variable) as an :class:`xarray.Variable`."""
-    return v if isinstance(v, xr.Variable) else xr.Variable(*v)
+    return v if isinstance(v, xr.Variable) else _new_variable(*v)
+
+
+def _new_variable(dims, data, attrs=None) -> xr.Variable:
+    """An :class:`xarray.Variable`; a numpy array that needs no conversion (anything but
+    datetimes) is taken as it is.  Without ``fastpath``, xarray's check of whether the data
+    is a dask array imports ``dask.array`` (0.1-0.3 s) where dask is installed, although no
+    result of this module is ever one: a :func:`~thoughtfield.simulate` call that writes no
+    file then never loads dask (writing NetCDF still does, inside xarray's encoder)."""
+    if type(data) is np.ndarray and data.dtype.kind not in "mM":
+        return xr.Variable(dims, data, attrs, fastpath=True)
+    return xr.Variable(dims, data, attrs)
 
 
 def _index(coords: dict, indexes: dict, dim: str, values, attrs=None) -> None:
@@ -172,9 +183,9 @@ def _concept_coords(network, indexes: dict) -> dict:
         if getattr(network, "layered", True):   # a network without layers: no layer labels
             layers = np.array(network.concept_layers, dtype=object)
             layers.setflags(write=False)
-            coords["layer"] = xr.Variable("concept", layers,
-                                          {"long_name": "abstraction layer",
-                                           "ladder": "|".join(network.layers)})
+            coords["layer"] = _new_variable("concept", layers,
+                                           {"long_name": "abstraction layer",
+                                            "ladder": "|".join(network.layers)})
         if cache is not None:
             cache["concept_coords"] = (coords, index)
     indexes["concept"] = index
@@ -293,7 +304,7 @@ def relation_coords(network) -> dict:
     for key, (d, arr, at) in out.items():
         arr = np.asarray(arr)
         arr.setflags(write=False)
-        out[key] = xr.Variable(d, arr, at)
+        out[key] = _new_variable(d, arr, at)
     if cache is not None:
         cache["relation_coords"] = out
     return {k: v.copy(deep=False) for k, v in out.items()}

@@ -69,7 +69,10 @@ def _module(name: str):
     return importlib.import_module(f"{__name__}.{name}")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The parser of every command, or of command ``only`` alone (enough to parse its
+    arguments, and a command module's imports are then paid only for the command run:
+    ``thoughtfield run`` does not load the benchmark suite)."""
     from .._version import __version__
     parser = _Parser(prog="thoughtfield",
                      description="Simulate thinking as continuous activation dynamics over a "
@@ -77,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
                      epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"thoughtfield {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for name in COMMANDS:
+    for name in ([only] if only in COMMANDS else COMMANDS):
         mod = _module(name)
         p = sub.add_parser(name, help=mod.HELP, description=mod.DESCRIPTION,
                            epilog="examples:\n" + mod.EXAMPLES,
@@ -193,7 +196,8 @@ def _warning_printer(prog: str, fallback):
 def main(argv=None) -> int:
     """Entry point of the ``thoughtfield`` console script; returns the exit code."""
     from ..errors import SimulationError, ThoughtfieldError
-    parser = build_parser()
+    tokens = sys.argv[1:] if argv is None else argv
+    parser = build_parser(next((a for a in tokens if not a.startswith("-")), None))
     try:
         args = parser.parse_args(argv)
     except SystemExit as e:  # --help, --version, usage errors
@@ -202,7 +206,7 @@ def main(argv=None) -> int:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     prog = f"thoughtfield {args.command}"
-    args._argv = list(sys.argv[1:] if argv is None else argv)   # for the --resume hint
+    args._argv = list(tokens)   # for the --resume hint
     old_streams = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = _QuietPipe(sys.stdout), _QuietPipe(sys.stderr)
     old_env = os.environ.get("THOUGHTFIELD_ALLOW_FILES")
