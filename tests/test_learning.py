@@ -137,3 +137,42 @@ def test_the_blocking_config_blocks_and_needs_a_protocol(tmp_path, capsys):
     cfg.write_text(bare)
     assert main(["validate", str(cfg)]) == 2
     assert "learning: needs a [protocol]" in capsys.readouterr().err
+
+
+def test_a_learned_network_is_saved_and_the_next_run_starts_from_it(tmp_path, capsys):
+    """``run --save-network``: the file holds the weights after the last trial (exactly,
+    as the result records them) and every other relation unchanged; a config that reads
+    it runs on what the first one learned, so a reinforced cue drives the outcome at once."""
+    import json
+    from pathlib import Path
+
+    from thoughtfield.cli import main
+    from thoughtfield.io import write_network
+    from thoughtfield.learning import learned_network
+    conds = [_cond("L+", ["light"], True), _cond("L?", ["light"], False)]
+    rule = RescorlaWagner("food", alpha=0.3)
+    ds = _run(conds, ["L+"] * 8, rule)
+    learned = learned_network(_net(), ds)
+    w = {(s, t): x for s, t, _, x in learned.relations()}
+    assert w[("light", "food")] == float(ds.associative_strength.sel(cue="light")[-1])
+    assert w[("light", "food")] == pytest.approx(1 - 0.7 ** 8, abs=1e-12)
+    assert w[("tone", "food")] == 0.0 and w[("food", "salivate")] == 3.0
+    # through a file and a config: the probe alone now evokes the response
+    write_network(learned, tmp_path / "learned.json")
+    again = tf.ConceptNetwork.from_dict(json.loads((tmp_path / "learned.json").read_text()))
+    assert again.relations() == learned.relations()
+    naive = _run(conds, ["L?"], None)
+    primed = _run(conds, ["L?"], None, net=again)
+    assert list(naive.choice.values) == [""] and list(primed.choice.values) == ["salivate"]
+    # the command line: written beside the result, refused up front where nothing is learned
+    root = Path(__file__).resolve().parents[1] / "simulations"
+    out = tmp_path / "net.graphml"
+    assert main(["run", str(root / "blocking.toml"), "--out", str(tmp_path / "b.nc"),
+                 "--quiet", "--save-network", str(out)]) == 0
+    assert tf.io.read_graphml(out).n_relations == 5
+    assert main(["run", str(root / "quickstart.toml"), "--out", str(tmp_path / "q.nc"),
+                 "--save-network", str(tmp_path / "q.json")]) == 2
+    err = capsys.readouterr().err
+    assert "learns nothing (no [learning] section)" in err and not (tmp_path / "q.nc").exists()
+    with pytest.raises(tf.ConfigError, match="records no learning"):
+        learned_network(_net(), naive)

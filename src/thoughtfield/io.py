@@ -8,6 +8,7 @@ CSV/TSV edge list      :func:`read_csv` (``source, target[, type]  :func:`write_
                        relation-type tables)
 GraphML (networkx)     :func:`read_graphml`                        :func:`write_graphml`
 GEXF (networkx)        :func:`read_gexf`                           :func:`write_gexf`
+JSON (``to_dict``)     ``[network] file`` in a config               :func:`write_network`
 scipy.sparse + names   :meth:`ConceptNetwork.from_scipy`           :meth:`ConceptNetwork.to_scipy`
 spreadr adjacency      :func:`read_spreadr_network`                :func:`write_spreadr_network`
 spreadr start_run      :func:`read_start_run` (-> pulses)          :func:`write_start_run`
@@ -37,7 +38,7 @@ from .network import (ConceptNetwork, _csv_file_rows, _delimiter, _merged_types,
 from .stimuli import Clamp, Pulse, as_stimuli
 
 __all__ = ["read_csv", "write_csv", "read_graphml", "write_graphml", "read_gexf", "write_gexf",
-           "read_spreadr_network", "write_spreadr_network", "read_start_run", "write_start_run",
+           "write_network", "read_spreadr_network", "write_spreadr_network", "read_start_run", "write_start_run",
            "write_spreadr_table"]
 
 
@@ -58,6 +59,45 @@ def write_csv(network: ConceptNetwork, path, concepts_path=None, types_path=None
               **kwargs) -> None:
     """Write the relations (and optionally the concepts and the relation types)."""
     network.to_csv(path, concepts_path, types_path=types_path, **kwargs)
+
+
+# ------------------------------------------------------- any format a config reads
+#: The formats :func:`write_network` writes, by file suffix (each one a config reads back
+#: with ``[network] file = ...``; JSON and GraphML keep everything).
+NETWORK_WRITERS = {".json": "json", ".graphml": "graphml", ".gexf": "gexf"}
+
+
+def network_format(path) -> str:
+    """The format :func:`write_network` writes ``path`` in (from its suffix)."""
+    suffix = os.path.splitext(os.fspath(path))[1].lower()
+    if suffix not in NETWORK_WRITERS:
+        raise ConfigError(f"{path}: cannot tell the network format from the suffix "
+                          f"{suffix or '(none)'!r}; use one of "
+                          + ", ".join(NETWORK_WRITERS) + " (.json keeps everything)")
+    return NETWORK_WRITERS[suffix]
+
+
+def write_network(network: ConceptNetwork, path) -> None:
+    """Write ``network`` in the format its suffix names (``.json``: the description of
+    :meth:`ConceptNetwork.to_dict`; ``.graphml``, ``.gexf``), atomically: the file appears
+    whole or not at all, so a config that reads it (``[network] file``) never sees half."""
+    from ._files import make_temp, remove_quietly, replace_durably
+    fmt = network_format(path)
+    fd, tmp = make_temp(path, os.path.splitext(os.fspath(path))[1])
+    os.close(fd)
+    try:
+        if fmt == "json":
+            with open(tmp, "w", encoding="utf-8") as f:
+                json.dump(network.to_dict(), f)
+                f.write("\n")
+        else:
+            (write_graphml if fmt == "graphml" else write_gexf)(network, tmp)
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
+        replace_durably(tmp, os.fspath(path))
+    except BaseException:
+        remove_quietly(tmp)
+        raise
 
 
 # ---------------------------------------------------------------- GraphML and GEXF

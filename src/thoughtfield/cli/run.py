@@ -32,11 +32,16 @@ from the last checkpoint and gives the same result, bit for bit, as an uninterru
 run; the checkpoint is removed only once the result is safely on the disk (a failed
 write, e.g. a full disk, exits with status 1 and keeps the run for --resume). One run
 at a time may write a result: a second run on the same --out is refused while the first
-holds RESULT.lock."""
+holds RESULT.lock.
+
+With --save-network a run that learns ([learning]) also writes the network as it is after
+the run -- the learned weights in place of the starting ones -- so that the next config
+starts from what this one learned ([network] file = PATH)."""
 EXAMPLES = """\
   thoughtfield run simulations/quickstart.toml --out quickstart.nc --plot
   thoughtfield run simulations/quickstart.toml --set run.t_end=5 --set model.gain=6 --force
   thoughtfield run simulations/goals.toml --out results/goals.nc --quiet
+  thoughtfield run simulations/blocking.toml --out blocking.nc --save-network learned.json
   thoughtfield run simulations/wordnet_priming.toml --out wordnet.nc --resume   # after a kill"""
 
 
@@ -57,6 +62,10 @@ def add_arguments(p):
     p.add_argument("--checkpoint-every", type=float, default=60.0, metavar="SECONDS",
                    help="seconds between checkpoints (default 60; 0: at every chunk)")
     p.add_argument("--no-checkpoint", action="store_true", help="do not write checkpoints")
+    p.add_argument("--save-network", metavar="PATH",
+                   help="also write the network with the weights the run learned ([learning]) "
+                        "as .json (or .graphml, .gexf); a config starts from it with "
+                        "[network] file = PATH")
 
 
 def main(args) -> int:
@@ -83,7 +92,15 @@ def _locked(args, cfg, out, lock) -> int:
     figures = figure_paths(out, cfg.output.plots, cfg.output.plot_format) if args.plot else []
     figures = [(k, os.path.splitext(p)[0] + ".gif" if k == "animation" else p)
                for k, p in figures]   # the animation is a GIF whatever the figure format
-    refuse_existing([out] + [p for _, p in figures], args.force)
+    if args.save_network:
+        from ..io import network_format
+        network_format(args.save_network)
+        if cfg.section_object("learning") is None:
+            raise ConfigError(f"--save-network: {args.config} learns nothing (no [learning] "
+                              "section), so the network would be written unchanged; drop "
+                              "--save-network or add a [learning] section")
+    refuse_existing([out] + [p for _, p in figures]
+                    + ([args.save_network] if args.save_network else []), args.force)
     if not args.checkpoint_every >= 0:
         raise ConfigError(f"--checkpoint-every: must be >= 0 seconds (got {args.checkpoint_every})")
     if args.resume and args.no_checkpoint:
@@ -137,6 +154,11 @@ def _locked(args, cfg, out, lock) -> int:
     if ckpt is not None:
         remove_checkpoint(ckpt)   # only now: the result is on the disk
     written = []
+    if args.save_network:
+        from ..io import write_network
+        from ..learning import learned_network
+        write_network(learned_network(cfg.network, ds), args.save_network)
+        written.append(args.save_network)
     if figures:
         from ._common import save_figure
         for kind, path in figures:
