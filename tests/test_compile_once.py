@@ -158,6 +158,6 @@ def test_sections_and_plot_kinds_keep_one_order_whatever_is_imported_first():
         seen.add([x for x in r.stdout.splitlines() if x.startswith("RESULT")][-1])
     assert len(seen) == 1, seen
     sections_, kinds = seen.pop()[6:].split(";")
-    assert sections_.split(",")[-7:] == ["members", "protocol", "learning", "output", "sweep",
-                                         "attractors", "memory"]
+    assert sections_.split(",")[-8:] == ["members", "protocol", "learning", "growth", "output",
+                                         "sweep", "attractors", "memory"]
     assert kinds.split(",")[:5] == ["trajectories", "layers", "heatmap", "network", "overview"]

@@ -39,6 +39,12 @@ def test_every_simulation_runs(path, capsys):
     else:
         act = ds["activation"]
         assert "time" in act.dims and "concept" in act.dims
+        if "formed_concept" in ds:   # a grown network: NaN only before a concept was formed
+            for name, k in zip(ds.formed_concept.values, ds.formed_trial.values):
+                formed = act.sel(concept=name)
+                assert np.isnan(formed.isel(trial=slice(0, k + 1))).all()
+                assert np.isfinite(formed.isel(trial=slice(k + 1, None))).all()
+            act = act.drop_sel(concept=ds.formed_concept.values)
         assert np.isfinite(act.values).all()
     assert ds.attrs["status"] in ("success", "steady_state")
     assert ds.attrs["config_path"] == str(path.resolve())

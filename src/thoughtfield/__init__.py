@@ -38,6 +38,7 @@ _EXPORTS = {
     "simulate": "simulate", "Simulation": "simulate", "make_simulation": "simulate", "compile_kernels": "_warmup",
     "Spreadr": "discrete", "DiscreteSimulation": "discrete", "to_spreadr_table": "io",
     "Condition": "protocol", "Protocol": "protocol", "run_protocol": "trials",
+    "RescorlaWagner": "learning", "Growth": "growth", "learned_network": "learning",
     "trial_summary": "readouts", "format_trial_summary": "readouts",
     "sweep": "sweeps", "Sweep": "sweeps", "readout": "sweeps", "point_seed": "sweeps",
     "point_config": "sweeps", "plot_sweep": "sweeps",

@@ -19,6 +19,7 @@ from .config import (_SECTIONS, _STIMULUS, _build_stimuli, _prefixed, register_s
                      section)
 from .ensemble import MEMBER_PARAMS, _kind, resolve_member_params
 from .errors import ConfigError
+from .growth import Growth, GrowthRun
 from .learning import RULES, LearningRun, RescorlaWagner
 from .protocol import Condition, Protocol
 from .build import check_protocol
@@ -234,7 +235,8 @@ def _run_protocol(protocol, cfg, progress):
     run = cfg.run
     return run_protocol(cfg.network, cfg.model, protocol, solver=cfg.solver, members=run.members,
                         seed=cfg.seed, threads=run.threads, progress=progress,
-                        learning=cfg.section_object("learning"))
+                        learning=cfg.section_object("learning"),
+                        growth=cfg.section_object("growth"))
 
 
 def _protocol_struct() -> Struct:
@@ -312,6 +314,30 @@ register_section(Section(
         "result gains `associative_strength(trial, cue)`, `prediction(trial)` and "
         "`prediction_error(trial)`.",
     build=_build_learning, check=_check_learning), after="protocol")
+
+
+# ===================================================================== [growth]
+def _build_growth(d, ctx):
+    return None if d is None else Growth.from_dict(d, "growth")
+
+
+def _check_growth(growth, ctx):
+    if ctx.get("protocol") is None:
+        raise ConfigError("growth: needs a [protocol]; the network grows between its trials")
+    GrowthRun(ctx.network, growth, ctx["run"].members)   # the layer, the types, members
+
+
+register_section(Section(
+    "growth", Growth.struct(),
+    doc="Concepts formed by thinking, between the trials of a [protocol]: a set of concepts "
+        "that settles together (output >= `threshold` at the trial's end) in `repeats` "
+        "trials becomes a new concept, named from its members, in the layer above them and "
+        "joined to each; with `link_weight > 0`, concepts that settle together but share no "
+        "relation gain one. The next trial runs on the grown network; the result records "
+        "what was added and when (`formed_concept(formed)`, `linked_source(linked)`, "
+        "`n_concepts(trial)`), and `thoughtfield run --save-network` writes the grown "
+        "network.",
+    build=_build_growth, check=_check_growth), after="learning")
 
 
 # ===================================================================== [members]

@@ -183,25 +183,31 @@ class LearningRun:
 
 
 def learned_network(network, ds):
-    """``network`` with the weights a run learned: the weights after the last trial of the
-    result ``ds`` of a protocol run with a :class:`RescorlaWagner` rule (its
-    ``associative_strength``), every other relation as it is.  Write it with
+    """``network`` as a run left it: the weights after the last trial of a protocol run
+    with a :class:`RescorlaWagner` rule (the result's ``associative_strength``) in place of
+    the starting ones, and the concepts and relations a :class:`~thoughtfield.Growth` formed
+    (:func:`thoughtfield.growth.replay`); every other relation as it is.  Write it with
     :func:`thoughtfield.io.write_network` (``thoughtfield run --save-network``) and start
     the next run from it (``[network] file``): what one session learned, the next knows."""
-    if "associative_strength" not in ds or "learning" not in ds.attrs:
+    from .growth import replay
+    learned = "associative_strength" in ds and "learning" in ds.attrs
+    if not learned and "growth" not in ds.attrs:
         raise ConfigError("learned_network: the result records no learning (no "
-                          "associative_strength); run a config with a [learning] section")
-    rule = json.loads(ds.attrs["learning"])
-    outcome = network.index(rule["outcome"], "learning.outcome")
-    r = network.relation_arrays()
-    final = dict(zip(ds["cue"].values.tolist(),
-                     np.asarray(ds["associative_strength"].values[-1], np.float64)))
-    weights = np.asarray(r["weight"], np.float64).copy()
-    for k in np.flatnonzero((r["type"] == rule["type"]) & (r["target"] == outcome)
-                            & (r["source"] != outcome)):
-        cue = network.concepts[r["source"][k]]
-        if cue not in final:
-            raise ConfigError(f"learned_network: the result has no weight for the cue {cue!r}; "
-                              "give the network the result was run on")
-        weights[k] = final[cue]
-    return network._derived(rel_weight=weights)
+                          "associative_strength, no growth); run a config with a [learning] "
+                          "or [growth] section")
+    if learned:
+        rule = json.loads(ds.attrs["learning"])
+        outcome = network.index(rule["outcome"], "learning.outcome")
+        r = network.relation_arrays()
+        final = dict(zip(ds["cue"].values.tolist(),
+                         np.asarray(ds["associative_strength"].values[-1], np.float64)))
+        weights = np.asarray(r["weight"], np.float64).copy()
+        for k in np.flatnonzero((r["type"] == rule["type"]) & (r["target"] == outcome)
+                                & (r["source"] != outcome)):
+            cue = network.concepts[r["source"][k]]
+            if cue not in final:
+                raise ConfigError(f"learned_network: the result has no weight for the cue "
+                                  f"{cue!r}; give the network the result was run on")
+            weights[k] = final[cue]
+        network = network._derived(rel_weight=weights)
+    return replay(network, ds)

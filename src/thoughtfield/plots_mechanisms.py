@@ -4,7 +4,8 @@
 the train of thought), ``layer_summary`` (mean and largest activation per layer), ``evidence``
 (accumulators, threshold, choices), ``conditions`` (a protocol's decision options over
 trial time, one line per condition), ``trials`` (response time and accuracy per
-condition of a protocol, split by the previous trial's condition).
+condition of a protocol, split by the previous trial's condition), ``learning`` (the
+cue weights of a protocol with [learning]), ``growth`` (a protocol whose network grew).
 
 Every function takes ``ax=None`` and returns the Axes; matplotlib is imported lazily.
 """
@@ -420,11 +421,57 @@ def plot_learning(ds, ax=None):
     return ax
 
 
+def plot_growth(ds, ax=None):
+    """A protocol whose network grew (``[growth]``): every concept's output at the end of
+    each trial (rows: trials, labelled with their condition; columns: the concepts of the
+    grown network, the formed ones last, hatched before they existed), and a line under
+    the trial after which each concept was formed."""
+    if "formed_concept" not in ds or "trial" not in ds.dims:
+        raise ConfigError("plot 'growth': needs a protocol result with a [growth] section")
+    if "activation" not in ds.data_vars or "time" not in ds["activation"].dims:
+        raise ConfigError("plot 'growth': the result keeps no time courses; set "
+                          "record = true in [protocol]")
+    a = ds["activation"].transpose("trial", "time", "concept").values
+    if a.ndim != 3:
+        raise ConfigError("plot 'growth': one member only (the network grows from one "
+                          "participant's trials)")
+    # the state each trial ended in: its last saved time (a trial may stop at its choice)
+    seen = np.isfinite(a).any(axis=2)
+    last = a.shape[1] - 1 - np.argmax(seen[:, ::-1], axis=1)
+    end = a[np.arange(a.shape[0]), last]
+    concepts = [str(c) for c in ds["concept"].values]
+    trials = [f"{k + 1}: {c}" for k, c in enumerate(ds["condition"].values)]
+    ax = _axes(ax, figsize=(4.6 + 0.6 * len(concepts), 2.6 + 0.32 * len(trials)))
+    plt = _plt()
+    cmap = plt.get_cmap("viridis").copy()
+    cmap.set_bad("white")
+    im = ax.imshow(np.ma.masked_invalid(end), aspect="auto", cmap=cmap, vmin=0.0, vmax=1.0,
+                   interpolation="nearest")
+    for k, j in zip(*np.nonzero(~np.isfinite(end))):
+        ax.add_patch(plt.Rectangle((j - 0.5, k - 0.5), 1, 1, fill=False, hatch="///",
+                                   ec="0.75", lw=0))
+    for name, k in zip(ds["formed_concept"].values, ds["formed_trial"].values):
+        ax.axhline(int(k) + 0.5, color="C3", lw=1.5)
+        ax.text(len(concepts) - 0.45, int(k) + 0.5, f" formed: {name}", color="C3",
+                va="center", ha="left", fontsize="small", clip_on=False)
+    ax.set_xticks(range(len(concepts)), concepts, rotation=50, ha="right",
+                  rotation_mode="anchor")
+    ax.set_yticks(range(len(trials)), trials)
+    ax.set_xlabel("concept")
+    ax.set_ylabel("trial: condition")
+    ax.set_title("Concepts formed by thinking", loc="left")
+    ax.figure.colorbar(im, ax=ax, label="output at the end of the trial", location="top",
+                       shrink=0.6, aspect=30)
+    return ax
+
+
 register_plot("conflict", plot_conflict, "conflict energy per pool and control over time")
 register_plot("ideas", plot_ideas, "stored ideas over time and the train of thought")
 register_plot("layer_summary", plot_layers, "mean and largest activation per layer over time")
 register_plot("evidence", plot_evidence, "evidence accumulators, threshold and choice")
 register_plot("conditions", plot_conditions, "a protocol's options over trial time per condition")
 register_plot("trials", plot_trials, "response time and accuracy per condition of a protocol")
+register_plot("growth", plot_growth, "output of every concept at the end of each trial of a "
+              "protocol whose network grew ([growth]), with the trials concepts were formed")
 register_plot("learning", plot_learning, "associative strength of the cues over the trials of "
               "a protocol with [learning]")

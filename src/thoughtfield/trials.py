@@ -18,6 +18,7 @@ from .build import _response_choice
 from .errors import ConfigError
 from .model import Model
 from .network import ConceptNetwork
+from .growth import GrowthRun
 from .learning import LearningRun
 from .protocol import Protocol
 from .readouts import _pool_edges, pool_conflict
@@ -28,7 +29,7 @@ from .simulate import Simulation
 
 def run_protocol(network, model, protocol: Protocol, *, solver=None, members: int = 1,
                  seed: int | None = None, threads: int | None = None,
-                 progress: bool = False, learning=None) -> xr.Dataset:
+                 progress: bool = False, learning=None, growth=None) -> xr.Dataset:
     """Run every trial of ``protocol`` and return the per-trial readouts.
 
     Each trial integrates ``[0, protocol.duration]`` (or up to the choice when the choice
@@ -45,7 +46,12 @@ def run_protocol(network, model, protocol: Protocol, *, solver=None, members: in
         courses (``activation(trial, time, concept)``...).  With ``learning`` (a
         :class:`~thoughtfield.learning.RescorlaWagner`) the cue weights change after every
         trial and the next runs on them: ``associative_strength(trial, cue)`` (after the
-        trial), ``prediction(trial)`` and ``prediction_error(trial)``.
+        trial), ``prediction(trial)`` and ``prediction_error(trial)``.  With ``growth`` (a
+        :class:`~thoughtfield.growth.Growth`) the network grows after the trials (new
+        concepts from repeated settled sets, new relations between concepts that settle
+        together): ``formed_concept(formed)``, ``linked_source(linked)``...,
+        ``n_concepts(trial)``; recorded time courses then span every concept of the grown
+        network, NaN for a concept in the trials before it was formed.
     """
 
     if not isinstance(network, ConceptNetwork):
@@ -84,20 +90,26 @@ def run_protocol(network, model, protocol: Protocol, *, solver=None, members: in
 
     sims = {c.name: prepare(c, network) for c in protocol.conditions}
     rw = LearningRun(network, protocol, learning) if learning is not None else None
-    built_with = {name: 0 for name in sims}   # the weights version each was prepared with
+    gr = GrowthRun(network, growth, members) if growth is not None else None
+    built_with = {name: (0, 0) for name in sims}   # the versions each was prepared with
+
+    def learned():
+        """The network the next trial runs on: grown, with the weights learned so far."""
+        if gr is None:
+            return rw.network()
+        net = gr.network
+        if rw is not None:   # the learned relations come first, the grown ones after them
+            w = net.relation_arrays()["weight"]
+            w[:rw.weights.size] = rw.weights
+            net = net._derived(rel_weight=w)
+        return net
+
     first = sims[seq[0]]
     lay = first.layout
-    n, M, S = network.n, members, first.problem.nstate
+    M = members
     y_init = {k: s.state.y.copy() for k, s in sims.items()}
     noise = first.random_state()
-    blocks = {"activation": (0, n)}
-    if lay.h_off >= 0:
-        blocks["adaptation"] = (lay.h_off, lay.h_off + n)
-    if lay.c_off >= 0:
-        blocks["control"] = (lay.c_off, lay.c_off + len(lay.controls))
-    if lay.e_off >= 0:
-        blocks["evidence"] = (lay.e_off, S)
-    carried = None
+    carried, carried_from = None, first
     K = len(seq)
     npool = len(lay.pools)
     C = len(lay.controls)
@@ -116,17 +128,22 @@ def run_protocol(network, model, protocol: Protocol, *, solver=None, members: in
         bar = tqdm(total=K, unit="trial", desc="thoughtfield", leave=False)
     try:
         for k, cname in enumerate(seq):
-            if rw is not None and built_with[cname] != rw.version:   # learned since
-                sims[cname] = prepare(conditions[cname], rw.network())
-                built_with[cname] = rw.version
+            version = (rw.version if rw else 0, gr.version if gr else 0)
+            if built_with[cname] != version:   # learned or grown since
+                sims[cname] = prepare(conditions[cname], learned())
+                built_with[cname] = version
+                if sims[cname].state.y.size != y_init[cname].size:   # new concepts, at rest
+                    y_init[cname] = sims[cname].state.y.copy()
             sim = sims[cname]
             y = y_init[cname].copy()
             if carried is not None:
+                old, new = _blocks(carried_from), _blocks(sim)
                 for b in protocol.carry:
-                    if b in blocks:
-                        lo, hi = blocks[b]
-                        y[lo * M:hi * M] = carried[lo * M:hi * M]
+                    if b in old:
+                        (lo, hi), (lo2, _) = old[b], new[b]
+                        y[lo2 * M:(lo2 + hi - lo) * M] = carried[lo * M:hi * M]
             sim.reset(y, random_state=noise)
+            lay = sim.layout
             st = sim.state
             if C:
                 ctrl[k] = st.y[lay.c_off * M:(lay.c_off + C) * M].reshape(C, M)
@@ -151,7 +168,7 @@ def run_protocol(network, model, protocol: Protocol, *, solver=None, members: in
                 for p, (_, idx, inh) in enumerate(lay.pools):
                     e = pool_conflict(a_end[None], idx, inh, _pool_edges(sim.problem, p))[0]
                     conf[k, p, undecided] = e[undecided]
-            carried = st.y.copy()
+            carried, carried_from = st.y.copy(), sim
             # trial-to-trial control
             for ci, ct in enumerate(lay.controls):
                 rows = slice((lay.c_off + ci) * M, (lay.c_off + ci + 1) * M)
@@ -162,6 +179,8 @@ def run_protocol(network, model, protocol: Protocol, *, solver=None, members: in
                 ctrl_end[k, ci] = carried[rows]
             if rw is not None:
                 rw.update(k, cname)
+            if gr is not None:
+                gr.observe(k, _final_output(sim)[:, 0])
             if bar is not None:
                 bar.update(1)
     finally:
@@ -172,7 +191,23 @@ def run_protocol(network, model, protocol: Protocol, *, solver=None, members: in
                            ctrl_end, records, stats, seed, dec)
     if rw is not None:
         rw.add_to(ds)
+    if gr is not None:
+        gr.add_to(ds)
     return ds
+
+
+def _blocks(sim) -> dict:
+    """The state blocks a protocol may carry, as row ranges ``(lo, hi)`` (per member) of
+    ``sim``'s state; a grown network moves them, so each simulation has its own."""
+    lay, n = sim.layout, sim.network.n
+    blocks = {"activation": (0, n)}
+    if lay.h_off >= 0:
+        blocks["adaptation"] = (lay.h_off, lay.h_off + n)
+    if lay.c_off >= 0:
+        blocks["control"] = (lay.c_off, lay.c_off + len(lay.controls))
+    if lay.e_off >= 0:
+        blocks["evidence"] = (lay.e_off, sim.problem.nstate)
+    return blocks
 
 
 def _final_output(sim):
@@ -229,12 +264,18 @@ def _protocol_dataset(network, model, protocol, sim, seq, ch_name, ok, rt, conf,
         shared = ("time", "concept", "layer", "level", "pool", "idea", "idea_kind", "controller",
                   "accumulator", "accumulator_pool", "accumulator_concept", "member")
         parts = []
+        last = records[-1]   # a grown network only gains concepts: the last has them all
+        grown = last.sizes.get("concept", 0) != records[0].sizes.get("concept", 0)
         for r in records:
             r = r[keep]
             r = r.drop_vars([c for c in r.coords if c not in shared])
-            parts.append(r.reindex(time=full_t))
+            # (in the grown network's order: an outer join would sort the names)
+            parts.append(r.reindex(time=full_t, concept=last.concept.values) if grown
+                         else r.reindex(time=full_t))
         stacked = xr.concat(parts, dim="trial", coords="minimal", compat="override",
                             join="outer")
+        if grown and "layer" in last.coords:
+            stacked = stacked.assign_coords(layer=last.coords["layer"])
         stacked = stacked.assign_coords(trial=np.arange(len(seq)))
         ds = xr.merge([ds, stacked], compat="override", combine_attrs="drop")
         ds["time"].attrs = dict(TRIAL_TIME_ATTRS)

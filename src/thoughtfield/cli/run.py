@@ -34,9 +34,10 @@ write, e.g. a full disk, exits with status 1 and keeps the run for --resume). On
 at a time may write a result: a second run on the same --out is refused while the first
 holds RESULT.lock.
 
-With --save-network a run that learns ([learning]) also writes the network as it is after
-the run -- the learned weights in place of the starting ones -- so that the next config
-starts from what this one learned ([network] file = PATH)."""
+With --save-network a run that learns ([learning], [growth]) also writes the network as it
+is after the run -- the learned weights in place of the starting ones, the concepts and
+relations it formed added -- so that the next config starts from what this one learned
+([network] file = PATH)."""
 EXAMPLES = """\
   thoughtfield run simulations/quickstart.toml --out quickstart.nc --plot
   thoughtfield run simulations/quickstart.toml --set run.t_end=5 --set model.gain=6 --force
@@ -63,7 +64,8 @@ def add_arguments(p):
                    help="seconds between checkpoints (default 60; 0: at every chunk)")
     p.add_argument("--no-checkpoint", action="store_true", help="do not write checkpoints")
     p.add_argument("--save-network", metavar="PATH",
-                   help="also write the network with the weights the run learned ([learning]) "
+                   help="also write the network as the run left it (learned weights, formed "
+                        "concepts: [learning], [growth]) "
                         "as .json (or .graphml, .gexf); a config starts from it with "
                         "[network] file = PATH")
 
@@ -95,10 +97,10 @@ def _locked(args, cfg, out, lock) -> int:
     if args.save_network:
         from ..io import network_format
         network_format(args.save_network)
-        if cfg.section_object("learning") is None:
+        if cfg.section_object("learning") is None and cfg.section_object("growth") is None:
             raise ConfigError(f"--save-network: {args.config} learns nothing (no [learning] "
-                              "section), so the network would be written unchanged; drop "
-                              "--save-network or add a [learning] section")
+                              "or [growth] section), so the network would be written "
+                              "unchanged; drop --save-network or add one of them")
     refuse_existing([out] + [p for _, p in figures]
                     + ([args.save_network] if args.save_network else []), args.force)
     if not args.checkpoint_every >= 0:
