@@ -89,6 +89,22 @@ def test_the_power_law_of_practice():
     assert slope == pytest.approx(-0.5, abs=0.03) and np.abs(resid).max() < 0.02
 
 
+def test_the_practice_config_shows_the_power_law_from_a_run():
+    """simulations/practice.toml: a fact studied once a second; at t = n (a unit after the
+    n-th presentation) the run's latency is 1 / sum_{k=1..n} k^-d, written out here, and
+    its log-log slope flattens towards -(1 - d) as practice grows."""
+    from pathlib import Path
+    path = Path(__file__).resolve().parents[1] / "simulations" / "practice.toml"
+    ds = tf.run_config(path)
+    lat = ds.retrieval_latency.sel(concept="fact")
+    ns = np.arange(1, 32)
+    at = np.array([float(lat.sel(time=float(n), method="nearest")) for n in ns])
+    ref = np.array([1.0 / np.sum(np.arange(1, n + 1) ** -0.5) for n in ns])
+    np.testing.assert_allclose(at, ref, rtol=1e-12)
+    slopes = np.diff(np.log(at[[3, 7, 15, 30]])) / np.diff(np.log(ns[[3, 7, 15, 30]]))
+    assert np.all(np.diff(slopes) > 0) and -0.75 < slopes[0] < slopes[-1] < -0.5
+
+
 def test_presentations_of_a_run_are_its_stimuli_and_its_retrievals():
     net = tf.ConceptNetwork({"sun": "image", "beach": "idea"}, [("sun", "beach", "association", 3.0)])
     ds = tf.simulate(net, tf.Model(gain=4.0, threshold=0.5), [tf.Pulse("sun", 1.0, 3.0, 2.0)],
