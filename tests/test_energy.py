@@ -8,6 +8,11 @@ from scipy.integrate import solve_ivp
 
 import thoughtfield as tf
 from thoughtfield.analysis import Dynamics, energy_of, fixed_point
+from thoughtfield.transfers import get as get_transfer
+
+#: The transfers with an energy (the binary units, sign and step, have none: their
+#: inverse is not a function; the analysis refuses them, tests/test_binary_units.py).
+WITH_ENERGY = [n for n in tf.TRANSFERS if get_transfer(n).inverse_integral is not None]
 
 
 def _symmetric_net(n=40, seed=0):
@@ -32,7 +37,7 @@ def _model(net, transfer, seed):
                     initial=rng.uniform(lo, hi, n))
 
 
-@pytest.mark.parametrize("transfer", list(tf.TRANSFERS))
+@pytest.mark.parametrize("transfer", WITH_ENERGY)
 def test_energy_never_increases_along_a_run(transfer):
     net = _symmetric_net()
     model = _model(net, transfer, seed=1)
@@ -60,7 +65,7 @@ def test_energy_jumps_only_where_the_input_changes():
 
 
 @pytest.mark.parametrize("form", ["activation", "potential"])
-@pytest.mark.parametrize("transfer", list(tf.TRANSFERS))
+@pytest.mark.parametrize("transfer", WITH_ENERGY)
 def test_energy_rate_is_the_derivative_along_the_flow_and_nonpositive(transfer, form):
     net = _symmetric_net(n=30, seed=4)
     model = _model(net, transfer, seed=5)

@@ -121,7 +121,8 @@ def _build_ideas(data, ctx):
             raise ConfigError("ideas.cue: sets the initial state, but model.initial is set too; "
                               "remove one of them")
         c = data["cue"]
-        fields["initial"] = ideas.cue(ctx.network, c["idea"], c["fraction"], seed=c["seed"])
+        fields["initial"] = ideas.cue(ctx.network, c["idea"], c["fraction"], seed=c["seed"],
+                                      mode=c["mode"])
     _set_model(ctx, **fields)
     return ideas
 
@@ -148,9 +149,14 @@ register_section(Section(
         **{k: f for k, f in M.Ideas.struct().fields.items()},
         "cue": Field(Struct({
             "idea": Field(Str(name=True), REQUIRED, "The cued idea."),
-            "fraction": Field(Real(min=0, max=1), 0.4, "Share of its concepts cued.", unit="1"),
+            "fraction": Field(Real(min=0, max=1), 0.4, "Share of its concepts cued "
+                              "(`partial`) or flipped (`flip`).", unit="1"),
             "seed": Field(Int(min=0, max=2**63 - 1), 0, "Which concepts are cued."),
-        }), None, "Start from a partial cue of an idea (sets the initial state)."),
+            "mode": Field(Choice(list(M.CUE_MODES)), "partial", "`partial`: the pattern on "
+                          "`fraction` of its concepts, 0 elsewhere; `flip`: the whole pattern "
+                          "with `fraction` of all concepts flipped (sign of +-1 values, 0 <-> 1 "
+                          "otherwise): a noisy cue."),
+        }), None, "Start from a cue of an idea (sets the initial state)."),
     }),
     doc="Ideas stored as attractors by a Hebbian outer-product rule "
         "`w_ij += s sum_mu x_i^mu x_j^mu` (`/ N`), zero self-connections. Results gain "

@@ -213,11 +213,14 @@ def dynamics(sim) -> Dynamics:
         free = np.bincount(pairs[0], minlength=n)[:n] < K
         gmax = float(gain.max()) if gain.size else 0.0
         g_row = gain if P.form == 0 else np.full(n, gmax)
-        rate_i = tau_inv * (1.0 + g_row * L * rowsum)
+        def times_L(x):   # L x for x >= 0, with 0 (not NaN) where x = 0 and L = inf
+            return np.where(x > 0.0, L * x, 0.0)
+
+        rate_i = tau_inv * (1.0 + times_L(g_row * rowsum))
         # a self-link counts with its sign (self-inhibition only adds decay)
         sgain = _per_concept_signed_max(P.gain, n) if P.form == 0 else np.full(n, gmax)
-        grow_i = tau_inv * (-1.0 + L * np.maximum(sgain * diag, 0.0)
-                            + g_row * L * (rowsum - np.abs(diag)))
+        grow_i = tau_inv * (-1.0 + times_L(np.maximum(sgain * diag, 0.0))
+                            + times_L(g_row * (rowsum - np.abs(diag))))
     rate_fast, fast_what, fast_tau = 0.0, "", math.inf
     if free.any():
         i = int(np.argmax(np.where(free, tau_inv, -1.0)))
@@ -344,7 +347,9 @@ def check(sim) -> StepEstimate:
                 f"which {method} does not overshoot: activations will oscillate around "
                 f"their targets; use dt <= {_round_down(Rm / d.rate_fast)} for faithful "
                 "results", ThoughtfieldWarning, stacklevel=4)
-        elif h * d.rate_max > R * (1 + 1e-9):
+        elif h * d.rate_max > R * (1 + 1e-9) and math.isfinite(d.L):
+            # (a discontinuous f, sign or step, has no such bound: with euler and
+            # dt = tau it is the discrete update of binary units, stable by construction)
             warnings.warn(
                 f"solver.dt: steps of up to h = {h:g} may be beyond the stability limit of "
                 f"{method} for the coupled dynamics: h x the largest rate (1 + gain x "

@@ -452,6 +452,10 @@ _RULES = ("hebb", "covariance")
 _REPR = ("auto", "sparse", "low_rank")
 
 
+#: How :meth:`Ideas.cue` degrades a pattern.
+CUE_MODES = ("partial", "flip")
+
+
 @described("ideas")
 class Ideas:
     """Ideas stored as attractors by a Hebbian outer-product rule.
@@ -518,17 +522,33 @@ class Ideas:
             X = (rng.random((count, network.n)) < sparsity).astype(np.float64)
         return cls(tuple(Idea(f"{prefix}{k}", pattern=X[k]) for k in range(count)), **kwargs)
 
-    def cue(self, network, idea: str, fraction: float = 0.4, *, seed: int = 0) -> np.ndarray:
-        """A partial cue of idea ``idea``: its pattern values on a random ``fraction`` of
-        its concepts (members, for a set), 0 elsewhere -- e.g. an initial state
-        (``Model(initial=ideas.cue(net, "pattern0", 0.4))``)."""
+    def cue(self, network, idea: str, fraction: float = 0.4, *, seed: int = 0,
+            mode: str = "partial") -> np.ndarray:
+        """A cue of idea ``idea`` -- e.g. an initial state
+        (``Model(initial=ideas.cue(net, "pattern0", 0.4))``).
+
+        ``mode = "partial"``: its pattern values on a random ``fraction`` of its concepts
+        (members, for a set), 0 elsewhere.  ``mode = "flip"``: the whole pattern with a
+        random ``fraction`` of all concepts flipped -- the sign of a +-1 pattern's values,
+        0 <-> 1 for a 0/1 pattern or a set (members left out, others let in) -- the noisy
+        cue of a binary Hopfield network
+        (Amit, Gutfreund & Sompolinsky 1985), overlap ``1 - 2 fraction`` with a +-1 pattern.
+        """
         names = self.names
         if idea not in names:
             raise ConfigError(f"ideas.cue.idea: unknown idea {idea!r}" + V.did_you_mean(idea, names)
                               + f"; the ideas are {', '.join(names)}")
         fraction = V.real("ideas.cue.fraction", fraction, min=0.0, max=1.0)
+        mode = V.choice("ideas.cue.mode", mode, CUE_MODES)
         rng = np.random.default_rng(V.integer("ideas.cue.seed", seed, min=0))
         x = self.ideas[names.index(idea)].vector(network)
+        if mode == "flip":
+            k = int(round(fraction * x.size))
+            chosen = rng.choice(x.size, size=k, replace=False) if k else np.zeros(0, np.int64)
+            out = x.copy()
+            pm1 = np.any(x < 0)   # a +-1 pattern (else 0/1 values or a set's members)
+            out[chosen] = -x[chosen] if pm1 else np.where(x[chosen] > 0, 0.0, 1.0)
+            return out
         support = np.flatnonzero(x != 0)
         k = int(round(fraction * support.size))
         chosen = rng.choice(support, size=k, replace=False) if k else np.zeros(0, np.int64)

@@ -117,9 +117,12 @@ def plot_conflict(ds, ax=None, *, member=None):
     return ax
 
 
-def plot_ideas(ds, ax=None, *, member=None, threshold: float = 0.5, measure: str = "auto"):
+def plot_ideas(ds, ax=None, *, member=None, threshold: float = 0.5, measure: str = "auto",
+               top: int = 8):
     """Each stored idea's score over time (mean activation of its members for sets, the
-    overlap for patterns), with the visited sequence written on top."""
+    overlap for patterns), with the visited sequence written on top.  Of more than
+    ``top`` ideas, the ``top - 1`` that score highest at some time are drawn in colour
+    and named, the others as thin grey lines."""
     _need(ds, "idea_activation", "ideas")
     from .readouts import format_train, train_of_thought
     ax = _axes(ax)
@@ -127,12 +130,22 @@ def plot_ideas(ds, ax=None, *, member=None, threshold: float = 0.5, measure: str
     act, note = _mean_member(_last_trial(ds["idea_activation"]), member)
     ovl, _ = _mean_member(_last_trial(ds["idea_overlap"]), member)
     t = ds.time.values
-    for k, name in enumerate(ds.idea.values):
-        use_act = measure == "idea_activation" or (measure == "auto" and kind[k] == "set")
-        y = act.sel(idea=name) if use_act else ovl.sel(idea=name)
-        ax.plot(t, y.values, lw=2, color=f"C{k % 10}", label=str(name))
-        _band(ax, t, _last_trial(ds["idea_activation" if use_act else "idea_overlap"]), member,
-              f"C{k % 10}", idea=name)
+    names = list(ds.idea.values)
+    use = [measure == "idea_activation" or (measure == "auto" and kind[k] == "set")
+           for k in range(len(names))]
+    ys = [(act if use[k] else ovl).sel(idea=name).values for k, name in enumerate(names)]
+    shown = range(len(names))
+    if len(names) > top:
+        peak = [np.nanmax(y) if np.isfinite(y).any() else -np.inf for y in ys]
+        shown = sorted(np.argsort(peak, kind="stable")[::-1][:top - 1])
+        rest = [k for k in range(len(names)) if k not in set(shown)]
+        for j, k in enumerate(rest):
+            ax.plot(t, ys[k], lw=0.6, color="0.7", zorder=1,
+                    label=f"{len(rest)} other ideas" if j == 0 else None)
+    for c, k in enumerate(shown):
+        ax.plot(t, ys[k], lw=2, color=f"C{c % 10}", label=str(names[k]), zorder=2)
+        _band(ax, t, _last_trial(ds["idea_activation" if use[k] else "idea_overlap"]), member,
+              f"C{c % 10}", idea=names[k])
     ax.axhline(threshold, color="0.6", lw=1, ls=":")
     ax.set_xlabel(time_label(ds))
     ax.set_ylabel("idea activation / overlap")

@@ -52,7 +52,10 @@ class Transfer:
     range : (float, float)
         The closed hull ``[lo, hi]`` of the values of ``f`` (infinite ends: unbounded).
     slope : float
-        ``sup f'`` (the numerical guards bound the rates of the dynamics with it).
+        ``sup f'`` (the numerical guards bound the rates of the dynamics with it); ``inf``
+        for a discontinuous ``f`` (``sign``, ``step``), whose jump no step-size bound
+        resolves: with ``euler`` and ``dt = tau`` the dynamics are the synchronous discrete
+        update ``a <- f(g (W a + I - theta))`` of binary units.
     inverse_integral : callable or None
         ``G(a) = integral from f(0) to a of f^-1(s) ds`` (>= 0) on the closed range, ``+inf``
         outside it: the per-concept term of the Lyapunov energy.  ``None``: the energy is
@@ -204,6 +207,23 @@ def _softplus_G(a):
     return 0.5 * a * a + spence(-np.expm1(-a)) - math.pi ** 2 / 12.0
 
 
+# --------------------------------------------------------------------------- sign, step
+def _sign(x):
+    """``+1`` for ``x >= 0``, ``-1`` below (a binary unit never rests at 0; NaN stays NaN)."""
+    x = _f64(x)
+    return np.where(x >= 0.0, 1.0, np.where(x < 0.0, -1.0, x))
+
+
+def _step(x):
+    """``1`` for ``x >= 0``, ``0`` below (a McCulloch-Pitts unit fires at its threshold)."""
+    x = _f64(x)
+    return np.where(x >= 0.0, 1.0, np.where(x < 0.0, 0.0, x))
+
+
+def _flat(x):
+    return np.zeros_like(_f64(x))
+
+
 # --------------------------------------------------------------------------- the registry
 #: Every transfer function by name, in the order of their codes.
 REGISTRY: dict[str, Transfer] = {t.name: t for t in (
@@ -219,6 +239,10 @@ REGISTRY: dict[str, Transfer] = {t.name: t for t in (
              _half_square, kinks=True),
     Transfer("softplus", 5, "f(x) = log(1 + exp(x))  (smooth ReLU, range 0..inf)", _softplus,
              _expit, _softplus_inverse, (0.0, math.inf), 1.0, _softplus_G),
+    Transfer("sign", 6, "f(x) = 1 if x >= 0 else -1  (binary unit, the gain -> inf limit of "
+             "tanh)", _sign, _flat, None, (-1.0, 1.0), math.inf, None, kinks=True),
+    Transfer("step", 7, "f(x) = 1 if x >= 0 else 0  (McCulloch-Pitts unit, the gain -> inf "
+             "limit of sigmoid)", _step, _flat, None, (0.0, 1.0), math.inf, None, kinks=True),
 )}
 
 

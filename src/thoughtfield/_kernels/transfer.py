@@ -27,6 +27,8 @@ TANH = 2
 SATLIN = 3
 RELU = 4
 SOFTPLUS = 5
+SIGN = 6
+STEP = 7
 
 _LOG2E = 1.4426950408889634
 _LN2HI = 6.93147180369123816490e-01
@@ -90,6 +92,14 @@ def phi_block(kind, x, n, ebuf, ibuf, fview):
             e = ebuf[q] * fview[q]
             xq = x[q]
             x[q] = xq + math.log1p(1.0 / e) if xq > 0.0 else math.log1p(e)
+    elif kind == SIGN:   # (NaN stays NaN: a diverged input is not hidden)
+        for q in range(n):
+            xq = x[q]
+            x[q] = 1.0 if xq >= 0.0 else (-1.0 if xq < 0.0 else xq)
+    elif kind == STEP:
+        for q in range(n):
+            xq = x[q]
+            x[q] = 1.0 if xq >= 0.0 else (0.0 if xq < 0.0 else xq)
     else:
         for q in range(n):
             x[q] = math.nan
@@ -108,6 +118,10 @@ def phi_scalar(kind, x):
         return max(x, 0.0)
     if kind == SOFTPLUS:
         return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
+    if kind == SIGN:
+        return 1.0 if x >= 0.0 else (-1.0 if x < 0.0 else x)
+    if kind == STEP:
+        return 1.0 if x >= 0.0 else (0.0 if x < 0.0 else x)
     if kind == LINEAR:
         return x
     return math.nan
