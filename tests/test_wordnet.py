@@ -2,6 +2,7 @@
 
 import os
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -271,10 +272,24 @@ def test_bad_wndb_folders(tmp_path):
     ({"relations": ["hypernyms"]}, r"^relations\[0\]: unknown relation 'hypernyms'.*"
                                    r"did you mean 'hypernym'"),
     ({"glosses": "yes"}, r"^glosses: must be true or false"),
+    ({"pos": 0}, r"^pos: expected a part of speech .* or a list of them \(got 0\)"),
+    ({"relations": 3}, r"^relations: expected a relation name.* or a list of them"),
+    ({"name": 3}, r"^name: must be a string \(got 3\)"),
 ])
 def test_loader_validation(kwargs, match):
     with pytest.raises(tf.ConfigError, match=match):
         tf.datasets.wordnet(**kwargs)
+
+
+def test_a_bad_option_of_a_config_is_an_error_not_a_traceback(capsys):
+    """Every wordnet option set to a value of the wrong kind from the command line ends
+    in one line naming the key (the loader's own ``name`` option included)."""
+    from thoughtfield.cli import main
+    cfg = str(Path(__file__).resolve().parents[1] / "simulations" / "wordnet_priming.toml")
+    for key in ("pos", "relations", "name", "glosses", "path"):
+        assert main(["validate", cfg, "--set", f"network.options.{key}=0"]) == 2
+        err = capsys.readouterr().err
+        assert f"network.options.{key}: " in err and "internal error" not in err, err
 
 
 def test_synsets_lists_each_synset_once():

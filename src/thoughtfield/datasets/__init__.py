@@ -40,7 +40,7 @@ def _lookup(name):
                           + V.did_you_mean(str(name), _REGISTRY)) from None
 
 
-def load(name: str, **options):
+def load(name: str, /, **options):
     """Load the dataset ``name`` as a :class:`~thoughtfield.ConceptNetwork`."""
     loader, _ = _lookup(name)
     return loader(**options)

@@ -469,11 +469,19 @@ def _arrays(path, glosses: bool, pos=_POS_ORDER) -> dict:
     return _CACHE[key]
 
 
+def _names_list(key: str, value, what: str) -> list:
+    """``value`` (one name or a list of them) as a list; anything else is refused."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    raise ConfigError(f"{key}: expected {what} or a list of them (got {V.show(value)})")
+
+
 def _check_pos(pos) -> list[str]:
     full = {v: k for k, v in POS.items()} | {"noun": "n", "verb": "v", "adjective": "a",
                                              "adverb": "r", "s": "a"}
-    if isinstance(pos, str):
-        pos = [pos]
+    pos = _names_list("pos", pos, "a part of speech ('n', 'v', 'a', 'r')")
     out = []
     for i, p in enumerate(pos):
         if p in POS:
@@ -494,8 +502,7 @@ def _check_pos(pos) -> list[str]:
 def _check_relations(relations) -> list[str]:
     if relations is None:
         return list(RELATIONS)
-    if isinstance(relations, str):
-        relations = [relations]
+    relations = _names_list("relations", relations, "a relation name, e.g. 'hypernym'")
     out = []
     for i, r in enumerate(relations):
         if r in POINTERS:
@@ -541,6 +548,8 @@ def wordnet(pos=("n", "v", "a", "r"), relations=None, glosses: bool = False, pat
     pos = _check_pos(pos)
     rels = _check_relations(relations)
     V.boolean("glosses", glosses)
+    if name is not None and not isinstance(name, str):
+        raise ConfigError(f"name: must be a string (got {V.show(name)})")
     arr = _arrays(path, glosses, pos)
     ptag = arr["pos"]
     want = np.frombuffer("".join(pos).encode("ascii") + (b"s" if "a" in pos else b""), np.uint8)
