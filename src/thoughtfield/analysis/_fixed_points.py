@@ -42,9 +42,11 @@ class AnalysisError(SimulationError):
 
 class FixedPointError(AnalysisError):
     """Newton's method did not converge.  ``residual`` and ``iterations`` say how far it got;
-    ``state`` holds the last iterate."""
+    ``state`` holds the last iterate.  (The fields have defaults so that pickling -- dask
+    sends errors between processes -- rebuilds it from its message and then its fields.)"""
 
-    def __init__(self, message: str, *, residual: float, iterations: int, state=None):
+    def __init__(self, message: str, *, residual: float = math.nan, iterations: int = 0,
+                 state=None):
         super().__init__(message, status="newton_failed")
         self.residual = residual
         self.iterations = iterations
