@@ -151,6 +151,9 @@ GOOD = [("easy", "left", 1.0), ("hard", "right", 1.2)]
     (trials(GOOD), {"choices[0].threshold": (-1, 1)}, r"parameter choices\[0\].threshold: the bound -1 is not a valid value"),
     (trials(GOOD).drop(columns="rt"), PARAMS, r"missing column 'rt'"),
     (trials(GOOD).assign(subject=1), PARAMS, r"column 'subject' is neither choice, rt, condition nor a config key"),
+    (trials(GOOD + [("easy", "left", "fast")]), PARAMS, r"data row 2: rt = 'fast' is not a number"),
+    (trials([]), PARAMS, r"data: has no trials"),
+    (trials(GOOD).drop(columns="condition"), PARAMS, r"add a column 'condition'"),
 ])
 def test_bad_input_is_one_clear_error(data, params, match):
     with pytest.raises(tf.ConfigError, match=match):
