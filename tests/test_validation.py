@@ -176,5 +176,5 @@ def test_resource_guard_refuses_oversized_runs(net, monkeypatch):
     monkeypatch.setenv("THOUGHTFIELD_MAX_MEMORY", "lots")
     with pytest.raises(tf.ConfigError, match="THOUGHTFIELD_MAX_MEMORY: must be a number"):
         tf.Simulation(net, t_end=1.0)
-    with pytest.raises(tf.ConfigError, match=r"save_dt: 1e-30 gives .* save times"):
-        tf.Simulation(net, t_end=1.0, save_dt=1e-30, max_memory=2**40)
+    with pytest.raises(tf.ConfigError, match=r"SaveAt\(dt=\.\.\.\): 1e-30 gives .* save times"):
+        tf.Simulation(net, t_end=1.0, saveat=tf.SaveAt(dt=1e-30), max_memory=2**40)

@@ -30,6 +30,7 @@ from .. import _validate as V
 from ..errors import ConfigError
 from ..model import Model
 from ..network import ConceptNetwork
+from ..saving import SaveAt
 from ..solvers import Solver
 from ..stimuli import Clamp, Pulse
 from ..transfers import get as get_transfer
@@ -233,10 +234,10 @@ class _Integrator:
         # initial values (the search only needs each run to reach an attractor)
         Y0 = Y0[:, :self.dyn.n]
         solver = self.solver if steady else replace(self.solver, steady_tol=None)
-        kw = {"save_at": [0.0, t_end]} if save_dt is None else {"save_dt": save_dt}
+        saveat = SaveAt(times=[0.0, t_end]) if save_dt is None else SaveAt(dt=save_dt)
         ds = simulate(self.network, self.model, self.stimuli, t_end=t_end, members=M,
                       initial=Y0 if M > 1 else Y0[0], solver=solver, seed=0,
-                      threads=self.threads, **kw)
+                      threads=self.threads, saveat=saveat)
         self.runs += 1
         self.rhs_evals += int(ds.attrs.get("n_rhs", 0))
         act = ds.activation.values
