@@ -61,7 +61,8 @@ from .errors import ConfigError, NetworkError
 from ._params import described, param, params
 from .model import PER_CONCEPT, Model
 from .network import DEFAULT_LAYERS, ConceptNetwork, default_relation_types
-from .saving import SaveAt, from_keywords as saveat_from_keywords
+from .saving import SaveAt
+from .saving import from_keywords as saveat_from_keywords, keyword_names as saveat_keyword_names
 from .solvers import DISCRETE_METHODS, Solver, SpreadrSettings
 from .stimuli import Clamp, Pulse
 
@@ -944,23 +945,13 @@ class RunSettings:
     def saveat(self) -> SaveAt | None:
         """The :class:`~thoughtfield.SaveAt` of the ``save_dt`` / ``save_at`` /
         ``save_every`` keys (``None`` when none is set)."""
-        try:
-            return saveat_from_keywords(self.save_dt, self.save_at, self.save_every, where="run.")
-        except ConfigError as e:
-            raise ConfigError(_config_names(str(e))) from None
+        return saveat_from_keywords(self.save_dt, self.save_at, self.save_every, where="run.")
 
     def simulation_kwargs(self) -> dict:
         kw = {"t_end": self.t_end, "t0": self.t0, "members": self.members, "saveat": self.saveat}
         if self.threads is not None:
             kw["threads"] = self.threads
         return kw
-
-
-def _config_names(msg: str) -> str:
-    """An error message of :class:`~thoughtfield.SaveAt` in the config's key names."""
-    for arg, key in (("dt", "save_dt"), ("times", "save_at"), ("every", "save_every")):
-        msg = msg.replace(f"SaveAt({arg}=...)", key).replace(f"SaveAt({arg}=", f"{key} (")
-    return msg
 
 
 #: Most time points a run may save (a guard against typos such as save_dt = 1e-9).
@@ -1018,7 +1009,7 @@ def _check_run(run, ctx):
     try:
         save_times(run.t0, run.t_end, run.saveat, dt=dt)
     except ConfigError as e:
-        raise _prefixed(ConfigError(_config_names(str(e))), "run") from None
+        raise _prefixed(ConfigError(saveat_keyword_names(str(e))), "run") from None
 
 
 register_section(Section(

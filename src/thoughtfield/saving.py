@@ -66,20 +66,32 @@ class SaveAt:
         return next(k for k in ("dt", "times", "every") if getattr(self, k) is not None)
 
 
-def from_keywords(save_dt=None, save_at=None, save_every=None, *, where: str = "run") -> SaveAt | None:
+def keyword_names(msg: str) -> str:
+    """An error message of :class:`SaveAt` in the names of the old keywords (and of the
+    config's ``[run]`` keys): ``SaveAt(dt=...)`` becomes ``save_dt`` and so on."""
+    for arg, key in (("dt", "save_dt"), ("times", "save_at"), ("every", "save_every")):
+        msg = msg.replace(f"SaveAt({arg}=...)", key)
+    return msg
+
+
+def from_keywords(save_dt=None, save_at=None, save_every=None, *, where: str = "") -> SaveAt | None:
     """The :class:`SaveAt` of the old ``save_dt`` / ``save_at`` / ``save_every`` settings
-    (``None`` when none is given).  ``save_at`` keeps its old leniency: the times are
-    sorted and repeats dropped.  ``where`` prefixes the names in errors (``run.``)."""
+    (``None`` when none is given); errors name those keywords, prefixed by ``where``
+    (``"run."`` for the config).  ``save_at`` keeps its old leniency: the times are
+    sorted and repeats dropped."""
     given = [k for k, v in (("save_dt", save_dt), ("save_at", save_at), ("save_every", save_every))
              if v is not None]
     if len(given) > 1:
         raise ConfigError(f"{where}{given[1]}: give only one of save_dt, save_at and save_every")
-    if save_dt is not None:
-        return SaveAt(dt=save_dt)
-    if save_every is not None:
-        return SaveAt(every=save_every)
-    if save_at is not None:
-        return SaveAt(times=np.unique(V.real_array(f"{where}save_at", save_at)))
+    try:
+        if save_dt is not None:
+            return SaveAt(dt=save_dt)
+        if save_every is not None:
+            return SaveAt(every=save_every)
+        if save_at is not None:
+            return SaveAt(times=np.unique(V.real_array("save_at", save_at)))
+    except ConfigError as e:
+        raise ConfigError(where + keyword_names(str(e))) from None
     return None
 
 
@@ -87,7 +99,7 @@ def resolve(saveat, save_dt=None, save_at=None, save_every=None, *, stacklevel: 
     """The ``saveat`` argument of an entry point, or the :class:`SaveAt` built from its
     deprecated ``save_dt`` / ``save_at`` / ``save_every`` keywords (with a
     ``DeprecationWarning`` naming the replacement)."""
-    old = from_keywords(save_dt, save_at, save_every, where="")
+    old = from_keywords(save_dt, save_at, save_every)
     if old is not None:
         name, value = {"dt": ("save_dt", "dt=..."), "times": ("save_at", "times=[...]"),
                        "every": ("save_every", "every=...")}[old.kind]
