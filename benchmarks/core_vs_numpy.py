@@ -55,7 +55,7 @@ def main():
         steps = a.steps or (100 if n >= 10**6 else 1000)
         dt = 0.01
         T = steps * dt
-        sim = tf.Simulation(net, model, t_end=T, solver=tf.Solver("rk4", dt=dt), save_at=[T])
+        sim = tf.Simulation(net, model, t_end=T, solver=tf.Solver("rk4", dt=dt), saveat=tf.SaveAt(times=[T]))
         y = np.full(n, 0.1)
         dy = np.empty(n)
         rhs(sim.problem, sim.work, 0.0, y, dy)
@@ -88,7 +88,7 @@ def main():
         ref = rk4_numpy()
         t_np = time.perf_counter() - t0
         t0 = time.perf_counter()
-        sim = tf.Simulation(net, model, t_end=T, solver=tf.Solver("rk4", dt=dt), save_at=[T])
+        sim = tf.Simulation(net, model, t_end=T, solver=tf.Solver("rk4", dt=dt), saveat=tf.SaveAt(times=[T]))
         ds = sim.run()
         t_tf = time.perf_counter() - t0
         err = np.abs(ds.activation.values[-1] - ref).max()

@@ -67,7 +67,7 @@ def variants(net):
 
 
 def prepared(net, model):
-    sim = tf.Simulation(net, model, t_end=1.0, solver=tf.Solver("rk4", dt=0.01), save_at=[1.0],
+    sim = tf.Simulation(net, model, t_end=1.0, solver=tf.Solver("rk4", dt=0.01), saveat=tf.SaveAt(times=[1.0]),
                         threads=1)
     y = sim.state.y.copy()
     return sim.problem, sim.work, y, np.zeros_like(y)

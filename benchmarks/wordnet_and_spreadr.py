@@ -110,7 +110,7 @@ def main():
     cont, disc = [], []
     for _ in range(R):
         t = time.perf_counter()
-        ds = tf.simulate(normed, model, stim, t_end=20.0, save_dt=0.25, seed=0,
+        ds = tf.simulate(normed, model, stim, t_end=20.0, saveat=tf.SaveAt(dt=0.25), seed=0,
                          solver=tf.Solver("dopri5", rtol=1e-5, atol=1e-8))
         cont.append(time.perf_counter() - t)
         t = time.perf_counter()

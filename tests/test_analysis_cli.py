@@ -43,7 +43,7 @@ def test_attractors_command_prints_the_table_and_writes_the_catalogue(tmp_path, 
     assert (tmp_path / "cat_basins.png").stat().st_size > 1000
     # the same catalogue from Python
     cfg = tf.load_config(HOLIDAY)
-    py = tf.attractors(cfg.network, cfg.model, seed=3, **{**cfg.attractors.kwargs(), "samples": 80})
+    py = tf.attractors(cfg.network, cfg.model, cfg.attractors, seed=3, samples=80)
     assert np.array_equal(py.basin_count.values, ds.basin_count.values)
     # thoughtfield info describes a catalogue
     code, info, err = cli(capsys, "info", out)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import thoughtfield as tf
-from thoughtfield.analysis import fixed_point, resolve_patterns, wilson_interval
+from thoughtfield.analysis import AttractorSettings, fixed_point, resolve_patterns, wilson_interval
 
 
 def _switch():
@@ -211,3 +211,25 @@ def test_large_ensembles_run_in_batches_with_the_same_catalogue(monkeypatch):
     assert batched.label.values.tolist() == whole.label.values.tolist()
     assert np.array_equal(batched.basin_count.values, whole.basin_count.values)
     assert np.allclose(batched.activation.values, whole.activation.values, atol=1e-9)
+
+
+def test_settings_object_and_keywords_agree():
+    net, model = _switch()
+    settings = AttractorSettings(samples=30, saddles=True, cluster_tol=2e-3, ci=0.9)
+    a = tf.attractors(net, model, settings, seed=5)
+    b = tf.attractors(net, model, seed=5, samples=30, saddles=True, cluster_tol=2e-3, ci=0.9)
+    c = tf.attractors(net, model, AttractorSettings(samples=10), seed=5, samples=30,
+                      saddles=True, cluster_tol=2e-3, ci=0.9)    # keywords override settings
+    for other in (b, c):
+        assert a.activation.values.tobytes() == other.activation.values.tobytes()
+        assert a.basin_count.values.tobytes() == other.basin_count.values.tobytes()
+        assert a.attrs == other.attrs
+    assert settings.samples == 30   # the overrides apply to a copy
+
+
+def test_unknown_option_and_bad_settings():
+    net, model = _switch()
+    with pytest.raises(TypeError, match=r"unknown keyword 'sample'; valid options .*samples, "):
+        tf.attractors(net, model, sample=10)
+    with pytest.raises(TypeError, match=r"settings must be an AttractorSettings \(got int\)"):
+        tf.attractors(net, model, 10)

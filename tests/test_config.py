@@ -370,7 +370,7 @@ def test_simulation_kwargs_from_sections():
     kw = cfg.simulation_kwargs()
     assert kw["network"] is cfg.network and kw["model"] is cfg.model and kw["solver"] is cfg.solver
     assert kw["stimuli"] == cfg.stimuli and kw["seed"] == 3
-    assert (kw["t_end"], kw["t0"], kw["members"], kw["save_dt"]) == (5.0, 0.0, 2, 0.5)
+    assert (kw["t_end"], kw["t0"], kw["members"], kw["saveat"]) == (5.0, 0.0, 2, tf.SaveAt(dt=0.5))
 
 
 # ------------------------------------------------------------------ registry

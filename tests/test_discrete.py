@@ -364,12 +364,12 @@ def test_run_validation():
         tf.simulate(net, stimuli=st, solver="spreadr", t_end=0)
     with pytest.raises(tf.ConfigError, match="t_end: must be an integer"):
         tf.simulate(net, stimuli=st, solver="spreadr", t_end=2.5)
-    with pytest.raises(tf.ConfigError, match="save_dt: the discrete mode counts steps"):
-        tf.simulate(net, stimuli=st, solver="spreadr", save_dt=1)
-    with pytest.raises(tf.ConfigError, match="save_at: steps must be integers"):
-        tf.simulate(net, stimuli=st, solver="spreadr", save_at=[1.5])
-    with pytest.raises(tf.ConfigError, match="save_at: step 20 is outside the run"):
-        tf.simulate(net, stimuli=st, solver="spreadr", save_at=[20])
+    with pytest.raises(tf.ConfigError, match=r"SaveAt\(dt=\.\.\.\): the discrete mode counts steps"):
+        tf.simulate(net, stimuli=st, solver="spreadr", saveat=tf.SaveAt(dt=1))
+    with pytest.raises(tf.ConfigError, match=r"SaveAt\(times=\.\.\.\): steps must be integers"):
+        tf.simulate(net, stimuli=st, solver="spreadr", saveat=tf.SaveAt(times=[1.5]))
+    with pytest.raises(tf.ConfigError, match=r"SaveAt\(times=\.\.\.\): step 20 is outside the run"):
+        tf.simulate(net, stimuli=st, solver="spreadr", saveat=tf.SaveAt(times=[20]))
     with pytest.raises(tf.ConfigError, match="model.sigma: the discrete 'spreadr' mode has no noise"):
         tf.simulate(net, tf.Model(sigma=0.1), stimuli=st, solver="spreadr")
     # an input after the last step has no effect: a warning, as in the continuous mode

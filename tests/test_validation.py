@@ -115,8 +115,8 @@ def test_solver_from_dict_rejects_unknown_key():
     ({"seed": -5}, r"seed: must be >= 0"),
     ({"save_dt": -1}, r"save_dt: must be > 0"),
     ({"save_dt": 1, "save_at": [1]}, r"give only one of save_dt, save_at and save_every"),
-    ({"save_at": [20]}, r"save_at: time 20 is outside the run \[0, 10\]"),
-    ({"save_every": 2}, r"save_every: needs a fixed-step solver"),
+    ({"saveat": tf.SaveAt(times=[20])}, r"SaveAt\(times=\.\.\.\): time 20 is outside the run \[0, 10\]"),
+    ({"saveat": tf.SaveAt(every=2)}, r"SaveAt\(every=\.\.\.\): needs a fixed-step solver"),
     ({"initial": [1, 2, 3]}, r"initial: expected shape \(2,\)"),
     ({"solver": "euler_maruyama", "model": tf.Model(), "seed": 1, "threads": 0}, r"threads: must be >= 1"),
     ({"model": tf.Model(sigma=0.1)}, r"solver.method: 'dopri5' is deterministic but the model has noise"),
@@ -176,5 +176,5 @@ def test_resource_guard_refuses_oversized_runs(net, monkeypatch):
     monkeypatch.setenv("THOUGHTFIELD_MAX_MEMORY", "lots")
     with pytest.raises(tf.ConfigError, match="THOUGHTFIELD_MAX_MEMORY: must be a number"):
         tf.Simulation(net, t_end=1.0)
-    with pytest.raises(tf.ConfigError, match=r"save_dt: 1e-30 gives .* save times"):
-        tf.Simulation(net, t_end=1.0, save_dt=1e-30, max_memory=2**40)
+    with pytest.raises(tf.ConfigError, match=r"SaveAt\(dt=\.\.\.\): 1e-30 gives .* save times"):
+        tf.Simulation(net, t_end=1.0, saveat=tf.SaveAt(dt=1e-30), max_memory=2**40)

@@ -42,7 +42,7 @@ DOP853 = dict(A=np.ascontiguousarray(D.A[:NS, :NS]), b=np.r_[D.B, 0.0],
 def run(prob, method, rtol):
     model = Model(transfer="tanh", gain=GAIN, bias=BIAS, tau=TAU, initial=prob.y0)
     sim = Simulation(prob.net, model, t_end=T_END, solver=Solver("dopri5", rtol=rtol, atol=rtol),
-                     save_at=[T_END], seed=0)
+                     saveat=tf.SaveAt(times=[T_END]), seed=0)
     if method == "dop853-e5":
         m = sim.method
         sim.method = Method(A=DOP853["A"], b=DOP853["b"], c=DOP853["c"], e=DOP853["e"],

@@ -28,7 +28,7 @@ _EXPORTS = {
     # descriptions
     "ConceptNetwork": "network", "RelationType": "network", "DEFAULT_LAYERS": "network",
     "Model": "model", "TRANSFERS": "model", "Pulse": "stimuli", "Clamp": "stimuli",
-    "Solver": "solvers", "METHODS": "solvers",
+    "Solver": "solvers", "METHODS": "solvers", "SaveAt": "saving",
     "Adaptation": "mechanisms", "Goals": "mechanisms", "Layers": "mechanisms",
     "LayerProjection": "mechanisms", "Pool": "mechanisms", "Choice": "mechanisms",
     "Control": "mechanisms", "Idea": "mechanisms", "Ideas": "mechanisms",

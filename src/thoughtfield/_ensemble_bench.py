@@ -43,6 +43,7 @@ def per_member_cost(n: int, members: int = 64, t_end: float | None = None, dt: f
     ``repeats`` times; min and median reported).  Members start from their own random
     initial states."""
     from .model import Model
+    from .saving import SaveAt
     from .simulate import Simulation, simulate
     from .solvers import Solver
     if t_end is None:
@@ -51,7 +52,7 @@ def per_member_cost(n: int, members: int = 64, t_end: float | None = None, dt: f
     y0 = np.random.default_rng(seed + 1).uniform(-0.5, 0.5, (members, n))
     model = Model(transfer="tanh", gain=1.5, bias=0.1)
     solver = Solver("rk4", dt=dt)
-    kw = dict(t_end=t_end, solver=solver, save_at=[t_end], seed=0, threads=1)
+    kw = dict(t_end=t_end, solver=solver, saveat=SaveAt(times=[t_end]), seed=0, threads=1)
     simulate(net, model, initial=y0[0], **kw)  # load the kernels
     tb, ts, ib, is_ = [], [], [], []
     yb = ys = None
@@ -102,6 +103,7 @@ def shared_step(n: int = 1000, members: int = 64, t_end: float = 10.0, rtol: flo
     state; ``False``: only the initial state differs.
     """
     from .model import Model
+    from .saving import SaveAt
     from .simulate import simulate
     from .solvers import Solver
     net = random_network(n, seed=seed)
@@ -111,7 +113,7 @@ def shared_step(n: int = 1000, members: int = 64, t_end: float = 10.0, rtol: flo
     gains = np.linspace(0.5, 3.0, members) if spread else np.full(members, 1.5)
     ts = np.linspace(0.0, t_end, 11)
     solver = Solver("dopri5", rtol=rtol, atol=atol)
-    kw = dict(t_end=t_end, save_at=ts, solver=solver, seed=0, threads=1)
+    kw = dict(t_end=t_end, saveat=SaveAt(times=ts), solver=solver, seed=0, threads=1)
     model = Model(transfer="tanh", bias=0.1)
     simulate(net, model, initial=y0[0], **kw)  # load the kernels
     t = _now()

@@ -137,7 +137,6 @@ def _save_grid(cfg):
     try:
         dt = None if solver.adaptive else float(
             build_method(solver, cfg.model, cfg.network, run.t0, run.t_end).opt_f[0])
-        return save_times(run.t0, run.t_end, save_dt=run.save_dt, save_at=run.save_at,
-                          save_every=run.save_every, dt=dt)
+        return save_times(run.t0, run.t_end, run.saveat, dt=dt)
     except (AttributeError, TypeError):  # a solver kind without the continuous settings
         return None

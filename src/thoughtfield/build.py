@@ -19,6 +19,7 @@ from .errors import ConfigError, ThoughtfieldWarning
 from .model import TRANSFER_CODES, Model
 from .network import ConceptNetwork, coupling_csr
 from .protocol import Protocol
+from .saving import SaveAt
 from .solvers import Solver
 from .stimuli import Clamp, Pulse, as_stimuli
 
@@ -723,33 +724,31 @@ def _trim(w: np.ndarray) -> np.ndarray:
 MAX_SAVES = 10**8
 
 
-def save_times(t0: float, t_end: float, *, save_dt=None, save_at=None, save_every=None,
-               dt=None, default_points: int = 200) -> np.ndarray:
-    """The save grid; always contains ``t0`` and ``t_end``."""
-    given = [k for k, v in (("save_dt", save_dt), ("save_at", save_at), ("save_every", save_every))
-             if v is not None]
-    if len(given) > 1:
-        raise ConfigError(f"{given[1]}: give only one of save_dt, save_at and save_every")
-    if save_at is not None:
-        ts = V.real_array("save_at", save_at)
-        if ts.size == 0:
-            raise ConfigError("save_at: must list at least one time")
+def save_times(t0: float, t_end: float, saveat: SaveAt | None = None, *, dt=None,
+               default_points: int = 200) -> np.ndarray:
+    """The save grid of :class:`~thoughtfield.SaveAt` ``saveat`` (``None``:
+    ``default_points`` intervals); always contains ``t0`` and ``t_end``."""
+    if saveat is not None and saveat.times is not None:
+        ts = np.asarray(saveat.times, dtype=np.float64)
         if (ts < t0).any() or (ts > t_end).any():
             bad = ts[(ts < t0) | (ts > t_end)][0]
-            raise ConfigError(f"save_at: time {bad:g} is outside the run [{t0:g}, {t_end:g}]")
+            raise ConfigError(f"SaveAt(times=...): time {bad:g} is outside the run "
+                              f"[{t0:g}, {t_end:g}]")
         ts = np.unique(np.concatenate([ts, [t0, t_end]]))
         return ts
-    if save_every is not None:
-        k = V.integer("save_every", save_every, min=1)
-        if dt is None:
-            raise ConfigError("save_every: needs a fixed-step solver with dt; use save_dt for dopri5")
-        save_dt = k * dt
-    if save_dt is None:
+    if saveat is None:
         save_dt = (t_end - t0) / default_points
-    save_dt = V.positive("save_dt", save_dt)
+    elif saveat.every is not None:
+        if dt is None:
+            raise ConfigError("SaveAt(every=...): needs a fixed-step solver with dt; use "
+                              "SaveAt(dt=...) for dopri5")
+        save_dt = saveat.every * dt
+    else:
+        save_dt = saveat.dt
     count = (t_end - t0) / save_dt
     if count > MAX_SAVES:
-        raise ConfigError(f"save_dt: {save_dt:g} gives {count:.3g} save times over "
+        form = "every" if saveat is not None and saveat.every is not None else "dt"
+        raise ConfigError(f"SaveAt({form}=...): {save_dt:g} gives {count:.3g} save times over "
                           f"[{t0:g}, {t_end:g}], more than {MAX_SAVES:.0e}; save less often")
     n = int(math.floor(count * (1 + 1e-12) + 1e-9))
     ts = t0 + save_dt * np.arange(n + 1)

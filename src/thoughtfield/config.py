@@ -61,6 +61,8 @@ from .errors import ConfigError, NetworkError
 from ._params import described, param, params
 from .model import PER_CONCEPT, Model
 from .network import DEFAULT_LAYERS, ConceptNetwork, default_relation_types
+from .saving import SaveAt
+from .saving import from_keywords as saveat_from_keywords, keyword_names as saveat_keyword_names
 from .solvers import DISCRETE_METHODS, Solver, SpreadrSettings
 from .stimuli import Clamp, Pulse
 
@@ -939,13 +941,16 @@ class RunSettings:
     #: fields that later features added to [run] (read by their own hooks)
     extra: Mapping = field(default_factory=lambda: MappingProxyType({}))
 
+    @property
+    def saveat(self) -> SaveAt | None:
+        """The :class:`~thoughtfield.SaveAt` of the ``save_dt`` / ``save_at`` /
+        ``save_every`` keys (``None`` when none is set)."""
+        return saveat_from_keywords(self.save_dt, self.save_at, self.save_every, where="run.")
+
     def simulation_kwargs(self) -> dict:
-        kw = {"t_end": self.t_end, "t0": self.t0, "members": self.members}
-        for k in ("save_dt", "save_every", "threads"):
-            if getattr(self, k) is not None:
-                kw[k] = getattr(self, k)
-        if self.save_at is not None:
-            kw["save_at"] = list(self.save_at)
+        kw = {"t_end": self.t_end, "t0": self.t0, "members": self.members, "saveat": self.saveat}
+        if self.threads is not None:
+            kw["threads"] = self.threads
         return kw
 
 
@@ -1002,10 +1007,9 @@ def _check_run(run, ctx):
             raise ConfigError(f"run.save_every: would save {n:.3g} time points (limit "
                               f"{MAX_SAVE_POINTS:.0e}); use a larger save_every")
     try:
-        save_times(run.t0, run.t_end, save_dt=run.save_dt, save_at=run.save_at,
-                   save_every=run.save_every, dt=dt)
+        save_times(run.t0, run.t_end, run.saveat, dt=dt)
     except ConfigError as e:
-        raise _prefixed(e, "run") from None
+        raise _prefixed(ConfigError(saveat_keyword_names(str(e))), "run") from None
 
 
 register_section(Section(

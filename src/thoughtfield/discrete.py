@@ -67,6 +67,7 @@ from .errors import ConfigError, DivergenceError, ResourceError, SolverError
 from .model import Model, resolve_per_concept
 from .network import ConceptNetwork
 from .results import _version, compact_description, make_dataset, network_description
+from .saving import SaveAt, resolve as resolve_saveat
 from .solvers import SpreadrSettings, _check_unit
 from .stimuli import as_stimuli
 
@@ -195,10 +196,12 @@ class DiscreteSimulation:
     _interrupt = None   # the last Interrupted whose partial result is not yet assembled
 
     def __init__(self, network: ConceptNetwork, model: Model | None = None, stimuli=None, *,
-                 t_end=10, t0=0, solver=None, save_dt=None, save_at=None, save_every=None,
+                 t_end=10, t0=0, solver=None, saveat: SaveAt | None = None,
                  members: int = 1, seed: int | None = None, initial=None,
                  seed_key: tuple[int, ...] = (), threads: int | None = None,
-                 max_memory: float | None = None, member_params=None):
+                 max_memory: float | None = None, member_params=None,
+                 save_dt=None, save_at=None, save_every=None):
+        saveat = resolve_saveat(saveat, save_dt, save_at, save_every)
         if member_params:
             raise ConfigError("member_params: per-member parameters are not supported by the "
                               "discrete spreadr mode; run a sweep over solver.retention / "
@@ -231,25 +234,23 @@ class DiscreteSimulation:
         if seed is None:
             seed = int(np.random.SeedSequence().entropy % (2**63))
         self.seed = V.integer("seed", seed, min=0)
-        if save_dt is not None:
-            raise ConfigError("save_dt: the discrete mode counts steps; use save_every "
-                              "(every k-th step) or save_at (a list of steps)")
-        if save_at is not None and save_every is not None:
-            raise ConfigError("save_every: give only one of save_at and save_every")
-        self.save_every = 1 if save_every is None else V.integer("save_every", save_every, min=1)
+        if saveat is not None and saveat.dt is not None:
+            raise ConfigError("SaveAt(dt=...): the discrete mode counts steps; use "
+                              "SaveAt(every=k) (every k-th step) or SaveAt(times=[...]) "
+                              "(a list of steps)")
+        self.save_every = saveat.every if saveat is not None and saveat.every is not None else 1
         self.save_at = None
-        if save_at is not None:
-            steps = V.real_array("save_at", save_at)
-            if steps.size == 0:
-                raise ConfigError("save_at: must list at least one step")
+        if saveat is not None and saveat.times is not None:
+            steps = np.asarray(saveat.times, dtype=np.float64)
             if (steps != np.round(steps)).any():
                 bad = steps[steps != np.round(steps)][0]
-                raise ConfigError(f"save_at: steps must be integers (got {bad:g})")
+                raise ConfigError(f"SaveAt(times=...): steps must be integers (got {bad:g})")
             hi = self.t_end if self.t_end is not None else self.t0 + self.solver.max_steps
             if (steps < self.t0).any() or (steps > hi).any():
                 bad = steps[(steps < self.t0) | (steps > hi)][0]
-                raise ConfigError(f"save_at: step {bad:g} is outside the run [{self.t0}, {hi}]")
-            self.save_at = np.unique(steps.astype(np.int64))
+                raise ConfigError(f"SaveAt(times=...): step {bad:g} is outside the run "
+                                  f"[{self.t0}, {hi}]")
+            self.save_at = steps.astype(np.int64)
         self.threads = threads
         n, m = network.n, self.members
         self.t_stop = self.t_end if self.t_end is not None else self.t0 + self.solver.max_steps

@@ -76,6 +76,7 @@ import numpy as np
 
 from . import _validate as V
 from .errors import ConfigError, SimulationError
+from .saving import SaveAt
 
 #: The default RT quantiles of the quantile-probability objectives.
 QUANTILES = (0.1, 0.3, 0.5, 0.7, 0.9)
@@ -489,7 +490,7 @@ class Simulator:
             for j, k in enumerate(ks):
                 stims = self.cells[k].condition.stimuli if prot is not None else kw.get("stimuli")
                 sim = Simulation(kw["network"], model, stims, t_end=t_end, t0=kw.get("t0", 0.0),
-                                 solver=kw.get("solver"), save_at=[t_end], members=n,
+                                 solver=kw.get("solver"), saveat=SaveAt(times=[t_end]), members=n,
                                  seed=self.seed, seed_key=(stream, g, j),
                                  initial=kw.get("initial"), member_params=kw.get("member_params"))
                 sim.advance(sim.ts.size)

@@ -23,6 +23,7 @@ from .discrete import DiscreteSimulation, is_discrete
 from .errors import ConfigError, DivergenceError, ResourceError, SolverError
 from .model import Model
 from .network import ConceptNetwork
+from .saving import SaveAt, resolve as resolve_saveat
 from .results import _version, compact_description, network_description
 from .solvers import as_solver
 from .transfers import get as get_transfer
@@ -81,10 +82,12 @@ class Simulation:
     _interrupt = None   # the last Interrupted whose partial result is not yet assembled
 
     def __init__(self, network: ConceptNetwork, model: Model | None = None, stimuli=None, *,
-                 t_end: float = 10.0, t0: float = 0.0, solver=None, save_dt=None, save_at=None,
-                 save_every=None, members: int = 1, seed: int | None = None, initial=None,
+                 t_end: float = 10.0, t0: float = 0.0, solver=None, saveat: SaveAt | None = None,
+                 members: int = 1, seed: int | None = None, initial=None,
                  seed_key: tuple[int, ...] = (), threads: int | None = None,
-                 max_memory: float | None = None, member_params=None):
+                 max_memory: float | None = None, member_params=None,
+                 save_dt=None, save_at=None, save_every=None):
+        saveat = resolve_saveat(saveat, save_dt, save_at, save_every)
         if not isinstance(network, ConceptNetwork):
             raise ConfigError(f"network: expected a ConceptNetwork (got {type(network).__name__})")
         model = Model() if model is None else model
@@ -115,8 +118,7 @@ class Simulation:
         self.method = build_method(self.solver, model, network, self.t0, self.t_end)
         dt = None if self.solver.adaptive else float(self.method.opt_f[0])
         self.dt = dt
-        self.ts = save_times(self.t0, self.t_end, save_dt=save_dt, save_at=save_at,
-                             save_every=save_every, dt=dt)
+        self.ts = save_times(self.t0, self.t_end, saveat, dt=dt)
         self.memory_estimate = self._check_memory(max_memory)  # before any large allocation
         built = build_problem(network, model, stimuli, t0=self.t0, t_end=self.t_end,
                               members=self.members, initial=initial)
@@ -597,9 +599,10 @@ class Simulation:
 
 
 def simulate(network: ConceptNetwork, model: Model | None = None, stimuli=None, *,
-             t_end: float = 10.0, t0: float = 0.0, solver=None, save_dt=None, save_at=None,
-             save_every=None, members: int = 1, seed: int | None = None, initial=None,
-             progress=False, threads: int | None = None, member_params=None):
+             t_end: float = 10.0, t0: float = 0.0, solver=None, saveat: SaveAt | None = None,
+             members: int = 1, seed: int | None = None, initial=None,
+             progress=False, threads: int | None = None, member_params=None,
+             save_dt=None, save_at=None, save_every=None):
     """Integrate the dynamics of ``model`` on ``network`` and return an ``xarray.Dataset``.
 
     Parameters
@@ -617,9 +620,11 @@ def simulate(network: ConceptNetwork, model: Model | None = None, stimuli=None, 
         :class:`~thoughtfield.Spreadr` settings select the discrete mode
         (:mod:`thoughtfield.discrete`: ``t0``/``t_end`` count steps, ``t_end=None`` runs
         until ``threshold_to_stop``).
-    save_dt, save_at, save_every : optional, at most one
-        Save every ``save_dt`` time units, at the given times, or every k-th fixed step.
-        Default: 200 intervals.  ``t0`` and ``t_end`` are always saved.
+    saveat : SaveAt, optional
+        When to save: ``SaveAt(dt=...)`` every ``dt`` time units, ``SaveAt(times=[...])``
+        at the given times, ``SaveAt(every=k)`` every k-th fixed step (the discrete mode:
+        steps).  Default: 200 intervals (discrete: every step).  ``t0`` and ``t_end`` are
+        always saved.
     members : int
         Ensemble size; members differ by their noise streams, per-member stimuli
         (``Pulse(..., member=k)``) and per-member initial states.
@@ -643,6 +648,9 @@ def simulate(network: ConceptNetwork, model: Model | None = None, stimuli=None, 
         members reach ``PARALLEL_MIN_WORK`` = 1e7, else 1).  Results are bitwise the same
         for any value.  The threaded kernels are compiled on first use in each process
         (tens of seconds; they cannot be cached), so ask for threads only for long runs.
+    save_dt, save_at, save_every : optional
+        Deprecated spellings of ``saveat=SaveAt(dt=...)``, ``SaveAt(times=...)`` (sorted,
+        repeats dropped) and ``SaveAt(every=...)``; each emits a ``DeprecationWarning``.
 
     Returns
     -------
@@ -660,9 +668,9 @@ def simulate(network: ConceptNetwork, model: Model | None = None, stimuli=None, 
     SolverError
         The step size collapsed or ``max_steps`` was exceeded.
     """
+    saveat = resolve_saveat(saveat, save_dt, save_at, save_every)
     sim = make_simulation(network, model, stimuli, t_end=t_end, t0=t0, solver=solver,
-                          save_dt=save_dt, save_at=save_at, save_every=save_every,
-                          members=members, seed=seed, initial=initial, threads=threads,
+                          saveat=saveat, members=members, seed=seed, initial=initial, threads=threads,
                           member_params=member_params)
     return sim.run(progress=progress)
 

@@ -22,6 +22,7 @@ from .growth import GrowthRun
 from .learning import LearningRun
 from .protocol import Protocol
 from .readouts import _pool_edges, pool_conflict
+from .saving import SaveAt
 from .results import (TRIAL_TIME_ATTRS, _clean_attrs, _version, compact_description,
                       network_description)
 from .simulate import Simulation
@@ -80,9 +81,9 @@ def run_protocol(network, model, protocol: Protocol, *, solver=None, members: in
         mc = replace(model, choices=tuple(ch))
         kw = dict(t_end=T, solver=solver, members=members, seed=seed, threads=threads)
         if protocol.record:
-            kw["save_dt"] = protocol.save_dt if protocol.save_dt is not None else T / 100
+            kw["saveat"] = SaveAt(dt=protocol.save_dt if protocol.save_dt is not None else T / 100)
         else:
-            kw["save_at"] = [T]
+            kw["saveat"] = SaveAt(times=[T])
         try:
             return Simulation(net, mc, cond.stimuli, **kw)
         except ConfigError as e:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import fields, replace
 
 import numpy as np
 import xarray as xr
@@ -30,10 +30,12 @@ from .. import _validate as V
 from ..errors import ConfigError
 from ..model import Model
 from ..network import ConceptNetwork
+from ..saving import SaveAt
 from ..solvers import Solver
 from ..stimuli import Clamp, Pulse
 from ..transfers import get as get_transfer
 from ._dynamics import Dynamics, random_activations
+from ._settings import AttractorSettings
 from ._fixed_points import KINDS, FixedPoint, FixedPointError, _make_fp, newton
 
 #: Members that never settle: Newton is tried from this many of their end states.
@@ -233,10 +235,10 @@ class _Integrator:
         # initial values (the search only needs each run to reach an attractor)
         Y0 = Y0[:, :self.dyn.n]
         solver = self.solver if steady else replace(self.solver, steady_tol=None)
-        kw = {"save_at": [0.0, t_end]} if save_dt is None else {"save_dt": save_dt}
+        saveat = SaveAt(times=[0.0, t_end]) if save_dt is None else SaveAt(dt=save_dt)
         ds = simulate(self.network, self.model, self.stimuli, t_end=t_end, members=M,
                       initial=Y0 if M > 1 else Y0[0], solver=solver, seed=0,
-                      threads=self.threads, **kw)
+                      threads=self.threads, saveat=saveat)
         self.runs += 1
         self.rhs_evals += int(ds.attrs.get("n_rhs", 0))
         act = ds.activation.values
@@ -252,64 +254,43 @@ def _residuals(dyn, A):
 
 
 # --------------------------------------------------------------------------- the search
-def attractors(network: ConceptNetwork, model: Model | None = None, samples: int | None = None,
-               seed: int | None = None, *, initial=None, jitter: float = 0.0, box=None,
-               stimuli=None, t: float | None = None, patterns=None, match: float = 0.9,
-               active: float | None = None, label_size: int = 3, t_end: float | None = None,
-               steady_tol: float = 1e-5, rtol: float = 1e-6, atol: float = 1e-8,
-               tol: float = 1e-10, cluster_tol: float = 1e-3, max_rounds: int = 4,
-               saddles: bool = False, max_pairs: int = 10, ci: float = 0.95,
-               threads: int | None = None) -> xr.Dataset:
+def attractors(network: ConceptNetwork, model: Model | None = None,
+               settings: AttractorSettings | None = None, *, seed: int | None = None,
+               initial=None, stimuli=None, t: float | None = None, patterns=None,
+               threads: int | None = None, **overrides) -> xr.Dataset:
     """The attractor catalogue of ``model`` on ``network``.
+
+    The search's knobs (samples, matching, tolerances, saddles, ...) are the fields of
+    :class:`~thoughtfield.analysis.AttractorSettings`, documented there; pass them as
+    ``settings`` (the ``[attractors]`` section of a config builds one) and/or as keyword
+    ``overrides`` (``attractors(net, model, samples=100, saddles=True)``), each applied to
+    a copy of ``settings``.  An unknown keyword raises ``TypeError`` listing the valid ones.
 
     Parameters
     ----------
     network, model
         The system (noise, if any, is switched off: attractors are those of the
         deterministic flow).
-    samples : int, optional
-        Number of initial states (default 200 random ones, or one per given state).
+    settings : AttractorSettings, optional
+        The search's settings (default ``AttractorSettings()``).
     seed : int, optional
         Seed of the initial states (drawn and recorded when omitted).
     initial : array (K, N) or (N,), optional
         User-given initial activations; member ``m`` starts at ``initial[m % K]`` plus
-        Gaussian noise of standard deviation ``jitter``.  Without it, activations are
-        uniform over ``box`` (default: the range of the transfer function).
+        Gaussian noise of standard deviation ``settings.jitter``.  Without it, activations
+        are uniform over ``settings.box`` (default: the range of the transfer function).
     stimuli, t
-        Inputs frozen at time ``t`` (``None``: after the last scheduled change).  Default:
-        no input, the intrinsic attractor landscape.
+        Inputs frozen at time ``t`` (``None``: ``settings.inputs_at``, else after the last
+        scheduled change).  Default: no input, the intrinsic attractor landscape.
     patterns : mapping, optional
         Stored ideas/patterns ``name -> vector | set of concepts`` (see
-        :func:`resolve_patterns`); each attractor is matched against them.  Default: the
-        model's stored ideas (``model.ideas``), if any.
-    match : float
-        Overlap (bipolar/real patterns) or Jaccard index (sets) needed to match.
-    active : float, optional
-        Activation at which a concept counts as active for labels (default 0.5 for the
-        bounded transfers, half the largest activation otherwise).
-    label_size : int
-        Concepts named in a label.
-    t_end : float, optional
-        Integration time of the first round (default ``50 * max(tau)``, at least five
-        time constants of the adaptation and controls; each further round
-        for unsettled members is four times longer).
-    steady_tol, rtol, atol
-        Solver settings: runs stop when every member has ``max |da/dt| < steady_tol``.
-        The integration only has to bring each member into its attractor's neighbourhood
-        (Newton does the rest), so moderate tolerances suffice; tighten them to resolve
-        starts very close to a basin boundary.
-    tol : float
-        Newton residual tolerance.
-    cluster_tol : float
-        End states within this max-norm distance (activation units) of an attractor
-        belong to it.
-    max_rounds : int
-        Integration rounds before a member counts as unresolved.
-    saddles : bool
-        Also locate the saddles on the basin boundaries between pairs of attractors (at
-        most ``max_pairs`` pairs, closest first).
-    ci : float
-        Confidence level of the basin-fraction intervals (Wilson).
+        :func:`resolve_patterns`); each attractor is matched against them.  Default:
+        ``settings.ideas`` if any, else the model's stored ideas (``model.ideas``), if any.
+    threads : int, optional
+        Threads of the integrations (results are the same for any value).
+    **overrides
+        Fields of :class:`~thoughtfield.analysis.AttractorSettings` replacing those of
+        ``settings``.
 
     Returns
     -------
@@ -321,6 +302,16 @@ def attractors(network: ConceptNetwork, model: Model | None = None, samples: int
         ``overlap`` (with patterns), ``state`` (potential form).  Print it with
         :func:`attractor_table`.
     """
+    s = _with_overrides(settings, overrides)
+    samples, jitter, box, match, active = s.samples, s.jitter, s.box, s.match, s.active
+    label_size, t_end, steady_tol, rtol, atol = s.label_size, s.t_end, s.steady_tol, s.rtol, s.atol
+    tol, cluster_tol, max_rounds, saddles, max_pairs = (s.tol, s.cluster_tol, s.max_rounds,
+                                                         s.saddles, s.max_pairs)
+    ci = s.ci
+    if t is None:
+        t = s.inputs_at
+    if patterns is None and s.ideas:
+        patterns = {k: list(v) for k, v in s.ideas.items()}
     model = Model() if model is None else model
     dyn = Dynamics(network, model, stimuli, t=t)
     if seed is None:
@@ -453,6 +444,21 @@ def attractors(network: ConceptNetwork, model: Model | None = None, samples: int
                           "match": match, "saddle_search": int(bool(saddles)),
                           "t_frozen": "after last input change" if t is None else t,
                       })
+
+
+def _with_overrides(settings, overrides) -> AttractorSettings:
+    """``settings`` (default ``AttractorSettings()``) with the keyword ``overrides``."""
+    if settings is None:
+        settings = AttractorSettings()
+    elif not isinstance(settings, AttractorSettings):
+        raise TypeError(f"attractors(): settings must be an AttractorSettings (got "
+                        f"{type(settings).__name__}); pass options by keyword, e.g. samples=100")
+    valid = [f.name for f in fields(AttractorSettings) if f.name != "path"]
+    bad = sorted(set(overrides) - set(valid))
+    if bad:
+        raise TypeError(f"attractors(): unknown keyword {bad[0]!r}; valid options (the fields "
+                        f"of AttractorSettings): {', '.join(valid)}")
+    return replace(settings, **overrides) if overrides else settings
 
 
 def _nearest(fps, a, tol):

@@ -11,6 +11,7 @@ import numpy as np
 
 from .. import _validate as V
 from ..errors import ConfigError
+from ..saving import SaveAt
 
 _KIND_COLOURS = {"stable": "C0", "marginal": "C1", "saddle": "C3", "unstable": "C7"}
 
@@ -156,7 +157,7 @@ def plot_phase_portrait(network, model, x: str, y: str, *, state=None, stimuli=N
         A0[:, iy] = starts[:, 1]
         M = len(starts)
         ds = simulate(network, model, stims, t_end=T, members=M,
-                      initial=A0 if M > 1 else A0[0], save_dt=T / 300, seed=seed)
+                      initial=A0 if M > 1 else A0[0], saveat=SaveAt(dt=T / 300), seed=seed)
         act = ds.activation.values if M > 1 else ds.activation.values[None]
         for m in range(M):
             ax.plot(act[m, :, ix], act[m, :, iy], color="C0", lw=1.1, alpha=0.8)

@@ -17,6 +17,7 @@ DT = 0.1
 def measure_one(n: int, members: int = 64, t_end: float = 10.0, kind: str = "random",
                 repeats: int = 2) -> dict:
     from ..model import Model
+    from ..saving import SaveAt
     from ..simulate import simulate
     from ..solvers import Solver
     g = make_graph(kind, n)
@@ -27,12 +28,12 @@ def measure_one(n: int, members: int = 64, t_end: float = 10.0, kind: str = "ran
     solver = Solver("rk4", dt=DT)
 
     def batched():
-        ds = simulate(net, model, t_end=t_end, solver=solver, save_at=[t_end], members=members,
+        ds = simulate(net, model, t_end=t_end, solver=solver, saveat=SaveAt(times=[t_end]), members=members,
                       initial=y0, seed=0)
         return ds.activation.values[:, -1, :]
 
     def singles():
-        return np.stack([simulate(net, model, t_end=t_end, solver=solver, save_at=[t_end],
+        return np.stack([simulate(net, model, t_end=t_end, solver=solver, saveat=SaveAt(times=[t_end]),
                                   initial=y0[k], seed=0).activation.values[-1]
                          for k in range(members)])
 

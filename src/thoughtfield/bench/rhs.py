@@ -27,10 +27,11 @@ def rhs_loop(P, W, y, dy, k):
 def simulation(net, n, threads=None):
     """A prepared :class:`~thoughtfield.Simulation` of the reference problem."""
     from ..model import Model
+    from ..saving import SaveAt
     from ..simulate import Simulation
     from ..solvers import Solver
     model = Model(transfer="tanh", gain=GAIN, bias=BIAS, initial=initial_state(n))
-    return Simulation(net, model, t_end=T_END, solver=Solver("dopri5"), save_at=[T_END],
+    return Simulation(net, model, t_end=T_END, solver=Solver("dopri5"), saveat=SaveAt(times=[T_END]),
                       threads=threads, seed=0)
 
 

@@ -76,6 +76,7 @@ def run_numpy_rk4(prob, dt):
 
 def run_thoughtfield(prob, method, setting, threads=None):
     from ..model import Model
+    from ..saving import SaveAt
     from ..simulate import Simulation
     from ..solvers import Solver
     model = Model(transfer="tanh", gain=GAIN, bias=BIAS, tau=TAU, initial=prob.y0)
@@ -83,7 +84,7 @@ def run_thoughtfield(prob, method, setting, threads=None):
         solver = Solver(method, rtol=setting, atol=setting)
     else:
         solver = Solver(method, dt=setting)
-    sim = Simulation(prob.net, model, t_end=T_END, solver=solver, save_at=[T_END], seed=0,
+    sim = Simulation(prob.net, model, t_end=T_END, solver=solver, saveat=SaveAt(times=[T_END]), seed=0,
                      threads=threads)
     ds = sim.run()
     st = sim.stats()

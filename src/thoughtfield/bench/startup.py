@@ -201,6 +201,7 @@ def measure_repeated(runs_: int = 100, n: int = 20, repeats: int = 3) -> dict:
     rtol 1e-6, the same 101 save times)."""
     from scipy.integrate import solve_ivp
     from ..model import Model
+    from ..saving import SaveAt
     from ..simulate import simulate
     from ._common import BIAS, GAIN, TAU, interleaved, make_graph
     net = make_graph("random", n).network()
@@ -213,8 +214,8 @@ def measure_repeated(runs_: int = 100, n: int = 20, repeats: int = 3) -> dict:
 
     def ensemble():
         return simulate(net, Model(transfer="tanh", gain=GAIN, bias=BIAS, tau=TAU), t_end=10.0,
-                        solver={"method": "dop853", "rtol": 1e-6, "atol": 1e-6}, save_at=ts,
-                        members=runs_, initial=a0, seed=0)
+                        solver={"method": "dop853", "rtol": 1e-6, "atol": 1e-6},
+                        saveat=SaveAt(times=ts), members=runs_, initial=a0, seed=0)
 
     def separate():
         return [solve_ivp(f, (0.0, 10.0), a0[k], method="DOP853", rtol=1e-6, atol=1e-6,

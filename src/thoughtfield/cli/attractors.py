@@ -58,7 +58,7 @@ def main(args) -> int:
         raise ConfigError("solver.method: attractors analyse the continuous dynamics; this config "
                           f"uses the discrete method {cfg.solver.method!r}")
     settings = cfg.section_object("attractors") or AttractorSettings()
-    kw = settings.kwargs()
+    kw = {}
     if args.samples is not None:
         kw["samples"] = V.integer("--samples", args.samples, min=1)
     if args.saddles:
@@ -79,7 +79,7 @@ def main(args) -> int:
         figures = figure_paths(out, ["basins"], "png")
     refuse_existing([out] + [p for _, p in figures], args.force)
     stimuli = cfg.stimuli if inputs_at is not None else None
-    ds = attractors(cfg.network, cfg.model, seed=seed, stimuli=stimuli, t=inputs_at,
+    ds = attractors(cfg.network, cfg.model, settings, seed=seed, stimuli=stimuli, t=inputs_at,
                     threads=cfg.run.threads, **kw)
     cfg.annotate(ds)
     ds.attrs["title"] = f"attractors of {cfg.name}"

@@ -140,8 +140,7 @@ def _config_info(path, show_concepts) -> list[str]:
     if not cfg.solver.adaptive:
         from ..build import build_method
         dt = float(build_method(cfg.solver, cfg.model, net, cfg.run.t0, cfg.run.t_end).opt_f[0])
-    ts = save_times(cfg.run.t0, cfg.run.t_end, save_dt=cfg.run.save_dt, save_at=cfg.run.save_at,
-                    save_every=cfg.run.save_every, dt=dt)
+    ts = save_times(cfg.run.t0, cfg.run.t_end, cfg.run.saveat, dt=dt)
     size = ts.size * net.n * cfg.run.members * 8
     lines.append(f"  run: t = {cfg.run.t0:g} .. {cfg.run.t_end:g}, {ts.size} saved points, "
                  f"{sim_kwargs['members']} member(s); activation output about {human_size(size)}")
