@@ -66,7 +66,8 @@ def test_step_units_compute_mcculloch_pitts_logic():
     for x in (0.0, 1.0):
         for y in (0.0, 1.0):
             ds = tf.simulate(net, model, [tf.Clamp("x", 0, 3, x), tf.Clamp("y", 0, 3, y)],
-                             t_end=3, solver=tf.Solver("euler", dt=1.0), saveat=tf.SaveAt(dt=1.0))
+                             t_end=3, solver=tf.Solver("euler", dt=1.0),
+                             saveat=tf.SaveAt(dt=1.0))
             end = ds.activation.isel(time=-1)
             assert float(end.sel(concept="and")) == float(x and y)
             assert float(end.sel(concept="or")) == float(x or y)
