@@ -1412,13 +1412,10 @@ def _located(e: ConfigError, lines, source, overridden: dict[str, str]) -> Confi
             where = source
     elif source != "<config>":
         where = source
-    new = type(e)(f"{where}: {msg}" if where else msg)
-    new.key = key
+    if where and e.where:
+        where = f"{where}: {e.where}"
+    new = e.within(where=where, key=key, source=source)
     new.line = line
-    new.source = source
-    for attr in ("time", "concept", "status"):
-        if hasattr(e, attr):
-            setattr(new, attr, getattr(e, attr))
     return new
 
 

@@ -10,7 +10,54 @@ from __future__ import annotations
 
 
 class ThoughtfieldError(Exception):
-    """Base class of every error raised by thoughtfield."""
+    """Base class of every error raised by thoughtfield.
+
+    Besides the text, an error carries structured fields: ``message`` (the text as
+    raised, naming the key), ``key`` (the dotted config key it is about, e.g.
+    ``model.tau``), ``source`` (the file it came from), ``line`` (its line there) and
+    ``where`` (the location label printed before the message, e.g. ``run.toml:3``).
+    ``str(err)`` is ``"{where}: {message}"`` (just the message when ``where`` is unset).
+    Context is added with :meth:`within`, never by rewriting the text.
+    """
+
+    def __init__(self, message: str = "", *, key: str | None = None,
+                 source: str | None = None, line: int | None = None,
+                 where: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.key = key
+        self.source = source
+        self.line = line
+        self.where = where
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}" if self.where else self.message
+
+    def _fields(self) -> dict:
+        return {k: v for k, v in vars(self).items() if k != "message"}
+
+    def __reduce__(self):
+        return (_rebuild, (type(self), self.message, self._fields()))
+
+    def within(self, *, where: str | None = None, key: str | None = None,
+               source: str | None = None, line: int | None = None) -> ThoughtfieldError:
+        """A copy of this error (same class and fields) with the given location fields set
+        (those passed as None are kept)."""
+        new = _rebuild(type(self), self.message, self._fields())
+        for name, value in (("where", where), ("key", key), ("source", source),
+                            ("line", line)):
+            if value is not None:
+                setattr(new, name, value)
+        new.__cause__ = self.__cause__
+        return new
+
+
+def _rebuild(cls, message: str, fields: dict) -> ThoughtfieldError:
+    """Re-create an error of class ``cls`` with its fields (pickling, :meth:`within`)."""
+    err = cls.__new__(cls)
+    ThoughtfieldError.__init__(err, message)
+    vars(err).update(fields)
+    return err
 
 
 class ConfigError(ThoughtfieldError, ValueError):
