@@ -94,9 +94,6 @@ class Growth:
         if self.max_size < self.min_size:
             raise ConfigError(f"{key or 'growth'}.max_size: must be >= min_size "
                               f"({self.min_size}) (got {self.max_size})")
-        if not np.isfinite(self.threshold):
-            raise ConfigError(f"{key or 'growth'}.threshold: must be finite "
-                              f"(got {self.threshold})")
 
     def check(self, network) -> None:
         """Check the layer and the relation types against ``network`` (before any run)."""

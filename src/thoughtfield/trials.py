@@ -81,7 +81,8 @@ def run_protocol(network, model, protocol: Protocol, *, solver=None, members: in
         mc = replace(model, choices=tuple(ch))
         kw = dict(t_end=T, solver=solver, members=members, seed=seed, threads=threads)
         if protocol.record:
-            kw["saveat"] = SaveAt(dt=protocol.save_dt if protocol.save_dt is not None else T / 100)
+            dt = protocol.save_dt if protocol.save_dt is not None else T / 100
+            kw["saveat"] = SaveAt(dt=dt)
         else:
             kw["saveat"] = SaveAt(times=[T])
         try:
