@@ -129,6 +129,12 @@ class GrowthRun:
         self.linked = []            # (trial, source, target)
         self.n_concepts = []
         self._link_repeats = growth.link_repeats or growth.repeats
+        # pairs of the first n0 concepts already related (either way, any type): a settled
+        # set holds no formed concept, so only the links this run adds change it
+        if growth.link_weight > 0:
+            r = network.relation_arrays()
+            s, t = r["source"], r["target"]
+            self._linked = set(zip(np.minimum(s, t).tolist(), np.maximum(s, t).tolist()))
 
     def observe(self, k: int, output: np.ndarray) -> bool:
         """The rules after trial ``k``, whose end state has the outputs ``output`` ``(N,)``
@@ -144,9 +150,8 @@ class GrowthRun:
                 net = self._chunk(k, net, key)
                 grew = True
             if rule.link_weight > 0:
-                linked = self._linked_pairs(net)
                 for pair in combinations(key, 2):
-                    if pair in linked:
+                    if pair in self._linked:
                         continue
                     seen = self.pairs.get(pair, 0) + 1
                     self.pairs[pair] = seen
@@ -156,6 +161,7 @@ class GrowthRun:
                         net.add_relation(names[pair[0]], names[pair[1]], rule.link_type,
                                          rule.link_weight)
                         self.linked.append((k, names[pair[0]], names[pair[1]]))
+                        self._linked.add(pair)
                         grew = True
         if grew:
             self.network = net
@@ -181,12 +187,6 @@ class GrowthRun:
             net.add_relation(m, name, rule.relation, rule.weight)
         self.formed.append((k, name, layer or "", member_names))
         return net
-
-    @staticmethod
-    def _linked_pairs(net) -> set:
-        r = net.relation_arrays()
-        s, t = r["source"], r["target"]
-        return set(zip(np.minimum(s, t).tolist(), np.maximum(s, t).tolist()))
 
     def add_to(self, ds) -> None:
         """Record the growth in the result ``ds``."""

@@ -32,14 +32,15 @@ import os
 import numpy as np
 
 from . import _validate as V
+from ._files import make_temp, remove_quietly, replace_durably
 from .errors import ConfigError, NetworkError
 from .network import (ConceptNetwork, _csv_file_rows, _delimiter, _merged_types,
                       check_input_file, relation_types_from)
 from .stimuli import Clamp, Pulse, as_stimuli
 
 __all__ = ["read_csv", "write_csv", "read_graphml", "write_graphml", "read_gexf", "write_gexf",
-           "write_network", "read_spreadr_network", "write_spreadr_network", "read_start_run", "write_start_run",
-           "write_spreadr_table"]
+           "write_network", "read_spreadr_network", "write_spreadr_network", "read_start_run",
+           "write_start_run", "write_spreadr_table"]
 
 
 def _exists(path) -> str:
@@ -81,7 +82,6 @@ def write_network(network: ConceptNetwork, path) -> None:
     """Write ``network`` in the format its suffix names (``.json``: the description of
     :meth:`ConceptNetwork.to_dict`; ``.graphml``, ``.gexf``), atomically: the file appears
     whole or not at all, so a config that reads it (``[network] file``) never sees half."""
-    from ._files import make_temp, remove_quietly, replace_durably
     fmt = network_format(path)
     fd, tmp = make_temp(path, os.path.splitext(os.fspath(path))[1])
     os.close(fd)

@@ -25,6 +25,7 @@ import numpy as np
 
 from . import _validate as V
 from .errors import ConfigError
+from .growth import replay
 
 RULES = ("rescorla_wagner",)
 
@@ -189,7 +190,6 @@ def learned_network(network, ds):
     (:func:`thoughtfield.growth.replay`); every other relation as it is.  Write it with
     :func:`thoughtfield.io.write_network` (``thoughtfield run --save-network``) and start
     the next run from it (``[network] file``): what one session learned, the next knows."""
-    from .growth import replay
     learned = "associative_strength" in ds and "learning" in ds.attrs
     if not learned and "growth" not in ds.attrs:
         raise ConfigError("learned_network: the result records no learning (no "

@@ -138,7 +138,7 @@ def plot_ideas(ds, ax=None, *, member=None, threshold: float = 0.5, measure: str
     if len(names) > top:
         peak = [np.nanmax(y) if np.isfinite(y).any() else -np.inf for y in ys]
         shown = sorted(np.argsort(peak, kind="stable")[::-1][:top - 1])
-        rest = [k for k in range(len(names)) if k not in set(shown)]
+        rest = sorted(set(range(len(names))) - set(shown))
         for j, k in enumerate(rest):
             ax.plot(t, ys[k], lw=0.6, color="0.7", zorder=1,
                     label=f"{len(rest)} other ideas" if j == 0 else None)

@@ -670,8 +670,8 @@ def simulate(network: ConceptNetwork, model: Model | None = None, stimuli=None, 
     """
     saveat = resolve_saveat(saveat, save_dt, save_at, save_every)
     sim = make_simulation(network, model, stimuli, t_end=t_end, t0=t0, solver=solver,
-                          saveat=saveat, members=members, seed=seed, initial=initial, threads=threads,
-                          member_params=member_params)
+                          saveat=saveat, members=members, seed=seed, initial=initial,
+                          threads=threads, member_params=member_params)
     return sim.run(progress=progress)
 
 
