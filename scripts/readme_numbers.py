@@ -197,6 +197,18 @@ def hopfield():
                 others=up2(np.abs(others.values).max()))
 
 
+@sentence("In the example, thunder and lightning are stimulated together until t = {stop}, when "
+          "learning stops: their association grows from 0 towards `rate * tau` = {limit} ({w} at "
+          "t = {stop}), and the unused sun -- beach association fades from {sb0} to {sb1}.")
+def learn_association():
+    pl = config("learn_association.toml").model.plasticity
+    w = run("learn_association.toml").weight
+    pair = w.sel(edge="thunder->lightning", time=pl.stop)
+    sb = w.sel(edge="sun->beach")
+    return dict(stop=f"{pl.stop:g}", limit=f"{pl.rate * pl.tau:g}", w=f2(pair),
+                sb0=f"{float(sb.isel(time=0)):g}", sb1=f2(sb.sel(time=pl.stop)))
+
+
 # --- the blocks ---------------------------------------------------------------------------
 
 @block("quickstart: ", "thoughtfield run simulations/quickstart.toml --out quickstart.nc --plot")

@@ -173,7 +173,7 @@ def test_a_learned_network_is_saved_and_the_next_run_starts_from_it(tmp_path, ca
     assert main(["run", str(root / "quickstart.toml"), "--out", str(tmp_path / "q.nc"),
                  "--save-network", str(tmp_path / "q.json")]) == 2
     err = capsys.readouterr().err
-    assert "learns nothing (no [learning] or [growth] section)" in err
+    assert "learns nothing (no [learning], [plasticity] or [growth] section)" in err
     assert not (tmp_path / "q.nc").exists()
     with pytest.raises(tf.ConfigError, match="records no learning"):
         learned_network(_net(), naive)

@@ -183,6 +183,19 @@ register_section(Section(
     build=_attach(M.Control, "controls", array=True)), after="choices")
 
 
+# ------------------------------------------------------------------ [plasticity]
+register_section(Section(
+    "plasticity", M.Plasticity.struct(),
+    doc="Plastic relations: the weights of the chosen relation types learn while the dynamics "
+        "run, `dw/dt = g * (rate * H - w / tau)` per edge `j -> i`, with `H = a_i a_j` (`hebb`), "
+        "`(a_i - m_i)(a_j - m_j)` (`covariance`, running means `m`), `a_i (a_j - a_i w)` "
+        "(`oja`) or `a_i (a_i - m_i) a_j` (`bcm`, sliding threshold `m_i` = running mean of "
+        "`a_i^2`); `g` is 1 during `[start, stop)` times the `gate` concept's output. Every "
+        "solver integrates the weights with the activations; results gain "
+        "`weight(time, edge)`.",
+    build=_attach(M.Plasticity, "plasticity")), after="controls")
+
+
 # ------------------------------------------------------------------ checks on the model
 def _check_mechanisms(model, ctx):
     if not model.has_mechanisms:

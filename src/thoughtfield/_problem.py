@@ -15,6 +15,9 @@ rows                  block                       present when
 ``h_off .. +N``       adaptation ``h``            ``h_off >= 0``
 ``c_off .. +C``       control ``c``               ``c_tau_inv.size > 0``
 ``e_off .. +A``       evidence accumulators       ``e_ptr[-1] > 0``
+``w_off .. +E``       plastic weights ``w``       ``w_off >= 0``
+``w_off+E .. +N``     running averages of ``a``   rules ``covariance`` (mean of ``a``) and
+                                                  ``bcm`` (mean of ``a**2``: the threshold)
 ====================  ==========================  =========================================
 """
 
@@ -56,6 +59,7 @@ Problem = namedtuple("Problem", [
     "h_off",       # int: first state row of the adaptation h, -1 none
     "c_off",       # int: first state row of the controls, -1 none
     "e_off",       # int: first state row of the evidence accumulators, -1 none
+    "w_off",       # int: first state row of the plastic weights, -1 none
     "xi_scale",    # float: scale s of the low-rank stored ideas
     "o_u",         # int: saved rows also hold u (potential form)
     "mi",          # int64[*]: packed integer arrays (layout.MI_FIELDS)

@@ -16,6 +16,7 @@ from . import _validate as V
 from ._lazy import LazyModule
 from ._problem import MF_FIELDS, MI_FIELDS, Method, Problem, pack
 from .errors import ConfigError, ThoughtfieldWarning
+from .mechanisms import PLASTICITY_RULES
 from .model import TRANSFER_CODES, Model
 from .network import ConceptNetwork, coupling_csr
 from .protocol import Protocol
@@ -46,6 +47,8 @@ class Layout:
     h_off: int = -1
     c_off: int = -1
     e_off: int = -1
+    w_off: int = -1
+    plastic: dict | None = None
     pools: list = field(default_factory=list)
     decisions: list = field(default_factory=list)
     controls: tuple = ()
@@ -68,6 +71,13 @@ class Layout:
             return f"adaptation of concept {concepts[row - self.h_off]!r}"
         if self.c_off >= 0 and self.c_off <= row < self.c_off + len(self.controls):
             return f"control {self.controls[row - self.c_off].name!r}"
+        if self.w_off >= 0 and row >= self.w_off:
+            e = row - self.w_off
+            ed = self.plastic
+            if e < ed["src"].size:
+                return (f"weight of the plastic relation {concepts[ed['src'][e]]!r} -> "
+                        f"{concepts[ed['tgt'][e]]!r}")
+            return f"running average of concept {concepts[e - ed['src'].size]!r}"
         if self.e_off >= 0:
             r = row - self.e_off
             for d in self.decisions:
@@ -153,18 +163,46 @@ def coupling_matrix(network: ConceptNetwork, model: Model):
         goal_types = model.goals.types
         for ty in goal_types:
             network._relation_type(ty, "goals.types")
+    skip = set(goal_types) | set(_plastic_types(network, model))
     if model.layers is None:
-        if not goal_types:
+        if not skip:
             return network.weight_matrix()
-        keep = [t for t in network._type_names if t not in goal_types]
+        keep = [t for t in network._type_names if t not in skip]
         if not keep:
             return sp.csr_matrix((network.n, network.n), dtype=np.float64)
         return network.weight_matrix(types=keep)
-    return _layered_matrix(network, model.layers, set(goal_types))
+    return _layered_matrix(network, model.layers, skip)
+
+
+def _plastic_types(network, model) -> tuple:
+    """The relation types of the plastic relations (checked against the network)."""
+    pl = model.plasticity
+    if pl is None:
+        return ()
+    goal_types = model.goals.types if model.goals is not None else ()
+    for k, ty in enumerate(pl.relations):
+        if ty not in network.relation_types:
+            raise ConfigError(f"plasticity.relations[{k}]: unknown relation type {ty!r}"
+                              + V.did_you_mean(ty, list(network.relation_types))
+                              + "; define it under [network.relation_types]")
+        if ty in goal_types:
+            raise ConfigError(f"plasticity.relations[{k}]: {ty!r} forms the goal bias "
+                              "(goals.types), which is not part of W; choose another type")
+    return pl.relations
 
 
 def _layered_matrix(network, layers, goal_types):
+    s, t, _, wf, wr = _layered_weights(network, layers, goal_types)
+    return coupling_csr(network.n, s, t, wf, wr)
+
+
+def _layered_weights(network, layers, goal_types, *, unit: bool = False):
+    """Per relation: ``(source, target, type code, forward, reverse)`` weights with the
+    layer gains applied; relations of ``goal_types`` weigh 0.  ``unit``: as if every
+    relation weighed 1 (the factors the layers and the type put on a relation)."""
     s, t, c, w = network._relation_arrays()
+    if unit:
+        w = np.ones_like(w)
     n = network.n
     tnames = list(network._type_names)
     ntype = len(tnames)
@@ -227,7 +265,55 @@ def _layered_matrix(network, layers, goal_types):
         wr[up_src] = base[up_src] * pj.down
         wf[dn_src] = base[dn_src] * pj.down
         wr[dn_src] = base[dn_src] * pj.up
-    return coupling_csr(n, s, t, wf, wr)
+    return s, t, c, wf, wr
+
+
+def plastic_edges(network, model) -> dict:
+    """The plastic edges of ``model.plasticity`` on ``network``, sorted by (target, source,
+    type): arrays ``src``, ``tgt``, ``code`` (relation type code), ``w0`` (starting weight:
+    the entry the relation puts in ``W``, or ``initial`` for the ``between`` pairs) and
+    ``factor`` (what the type's sign and gain and the layers put on a relation of weight 1,
+    to turn a learned weight back into a relation weight)."""
+    pl = model.plasticity
+    types = _plastic_types(network, model)
+    codes = np.array([network._type_codes[ty] for ty in types if ty in network._type_codes],
+                     np.int64)
+    goal_types = set(model.goals.types) if model.goals is not None else set()
+    if model.layers is None:
+        s, t, c, w = network._relation_arrays()
+        fwd = np.zeros(len(network._type_names))
+        rev = np.zeros(len(network._type_names))
+        for name, code in network._type_codes.items():
+            fwd[code], rev[code] = network._types[name].factors()
+        ff, fr = fwd[c], rev[c]
+        wf, wr = w * ff, w * fr
+    else:
+        s, t, c, wf, wr = _layered_weights(network, model.layers, goal_types)
+        _, _, _, ff, fr = _layered_weights(network, model.layers, goal_types, unit=True)
+    sel = np.isin(c, codes)
+    f = sel & (ff != 0)
+    r = sel & (fr != 0)
+    src = np.concatenate([s[f], t[r]]).astype(np.int64)
+    tgt = np.concatenate([t[f], s[r]]).astype(np.int64)
+    code = np.concatenate([c[f], c[r]]).astype(np.int64)
+    w0 = np.concatenate([wf[f], wr[r]]).astype(np.float64)
+    factor = np.concatenate([ff[f], fr[r]]).astype(np.float64)
+    if pl.between:
+        idx = [network.index(nm, f"plasticity.between[{k}]") for k, nm in enumerate(pl.between)]
+        have = set(zip(src.tolist(), tgt.tolist()))
+        ty = types[0]
+        f1, _ = network._types[ty].factors()
+        pairs = [(j, i) for i in idx for j in idx if i != j and (j, i) not in have]
+        if pairs:
+            pj = np.array(pairs, np.int64)
+            src = np.concatenate([src, pj[:, 0]])
+            tgt = np.concatenate([tgt, pj[:, 1]])
+            code = np.concatenate([code, np.full(len(pairs), network._type_codes.get(ty, -1))])
+            w0 = np.concatenate([w0, np.full(len(pairs), pl.initial)])
+            factor = np.concatenate([factor, np.full(len(pairs), f1 if f1 != 0 else 1.0)])
+    order = np.lexsort((code, src, tgt))
+    return {"src": src[order], "tgt": tgt[order], "code": code[order], "w0": w0[order],
+            "factor": factor[order]}
 
 
 def _layer_index(network, layer, key):
@@ -341,7 +427,8 @@ class Lowering:
         self.nstate = n
         self.bounds: list[float] = []
         self.o_rows: list[tuple[int, int]] = []
-        self.y_extra: dict[int, float] = {}      # state row -> initial value (all members)
+        self.y_extra: dict = {}   # state row -> initial value (all members), or an array of
+                                  # the initial values of the rows from there on
         self.needs_input = False                 # the kernel's extra-input pass (xmode)
         self.xi, self.xi_scale = np.zeros((n, 0)), 0.0
         self.scalars = {"g_gain": 0.0, "g_ctrl": -1}
@@ -559,6 +646,46 @@ def _lower_adaptation(lw: Lowering) -> None:
     lw.needs_input = True
 
 
+def _lower_plasticity(lw: Lowering) -> None:
+    """Plastic relations: one state row per plastic edge (its weight), then N rows of
+    running averages for the rules that use them."""
+    pl, network = lw.model.plasticity, lw.network
+    if pl is None:
+        return
+    ed = plastic_edges(network, lw.model)
+    E = ed["src"].size
+    if E == 0:
+        raise ConfigError(f"plasticity.relations: the network has no relations of type "
+                          f"{', '.join(map(repr, pl.relations))} and `between` names no "
+                          "concepts, so nothing can learn; add such relations or list concepts "
+                          "under plasticity.between")
+    bad = np.flatnonzero((ed["w0"] < pl.w_min) | (ed["w0"] > pl.w_max))
+    if bad.size:
+        e = int(bad[0])
+        raise ConfigError(f"plasticity.w_min: the relation {network.concepts[ed['src'][e]]!r} -> "
+                          f"{network.concepts[ed['tgt'][e]]!r} starts at {ed['w0'][e]:g}, outside "
+                          f"[w_min, w_max] = [{pl.w_min:g}, {pl.w_max:g}]; widen the bounds")
+    rule = PLASTICITY_RULES.index(pl.rule)
+    n = network.n
+    aux = n if pl.rule in ("covariance", "bcm") else 0
+    off = lw.rows(E + aux)
+    lw.layout.w_off = off
+    lw.y_extra[off] = ed["w0"]
+    tnames = list(network._type_names)
+    types = [tnames[k] if k >= 0 else pl.relations[0] for k in ed["code"]]
+    lw.layout.plastic = dict(ed, types=types)
+    if pl.record:
+        lw.output("weight", off, off + E)
+    gate = -1 if pl.gate is None else network.index(pl.gate, "plasticity.gate")
+    lw.ints.update(w_src=ed["src"], w_tgt=ed["tgt"], w_opt=np.array([rule, gate], np.int64))
+    lw.floats.update(
+        w_rate=np.array([pl.rate_of(ty) for ty in types], np.float64),
+        w_par=np.array([0.0 if math.isinf(pl.tau) else 1.0 / pl.tau, pl.w_min, pl.w_max,
+                        1.0 / pl.average_tau, pl.start, pl.stop], np.float64))
+    lw.bounds += [pl.start, pl.stop]
+    lw.needs_input = True
+
+
 register_lowerer("ideas", _lower_ideas)
 register_lowerer("pools", _lower_pools)
 register_lowerer("adaptation_rows", _lower_adaptation_rows)
@@ -567,6 +694,7 @@ register_lowerer("choices", _lower_choices)
 register_lowerer("goals", _lower_goals)
 register_lowerer("controls", _lower_controls)
 register_lowerer("adaptation", _lower_adaptation)
+register_lowerer("plasticity", _lower_plasticity)
 
 
 def _lower_mechanisms(network, model, W, m, t0, t_end):
@@ -585,13 +713,16 @@ def _lower_mechanisms(network, model, W, m, t0, t_end):
     y_extra = np.zeros((S - n) * m)
     for row, value in lw.y_extra.items():
         r = row - n
-        y_extra[r * m:(r + 1) * m] = value
+        if np.ndim(value):   # a block of rows starting at ``row``
+            y_extra[r * m:(r + len(value)) * m] = np.repeat(value, m)
+        else:
+            y_extra[r * m:(r + 1) * m] = value
     lw.ints["o_rows"] = np.asarray(lw.o_rows, np.int64).reshape(-1)
     mi, mf, mo = pack(lw.ints, lw.floats)
     return dict(
         nstate=S, xmode=int(lw.needs_input), g_gain=float(lw.scalars["g_gain"]),
         g_ctrl=int(lw.scalars["g_ctrl"]), h_off=int(layout.h_off), c_off=int(layout.c_off),
-        e_off=int(layout.e_off), xi_scale=float(lw.xi_scale), o_u=o_u, mi=mi, mf=mf, mo=mo,
+        e_off=int(layout.e_off), w_off=int(layout.w_off), xi_scale=float(lw.xi_scale), o_u=o_u, mi=mi, mf=mf, mo=mo,
         xi=np.ascontiguousarray(lw.xi, np.float64), _W=lw.W, _layout=layout,
         _bounds=lw.bounds, _y_extra=y_extra,
     )

@@ -185,16 +185,21 @@ class LearningRun:
 
 def learned_network(network, ds):
     """``network`` as a run left it: the weights after the last trial of a protocol run
-    with a :class:`RescorlaWagner` rule (the result's ``associative_strength``) in place of
-    the starting ones, and the concepts and relations a :class:`~thoughtfield.Growth` formed
+    with a :class:`RescorlaWagner` rule (the result's ``associative_strength``) or at the
+    end of a run with plastic relations (:class:`~thoughtfield.Plasticity`: the last
+    ``weight``, and a relation for every ``between`` pair that learned a weight) in place
+    of the starting ones, and the concepts and relations a :class:`~thoughtfield.Growth` formed
     (:func:`thoughtfield.growth.replay`); every other relation as it is.  Write it with
     :func:`thoughtfield.io.write_network` (``thoughtfield run --save-network``) and start
     the next run from it (``[network] file``): what one session learned, the next knows."""
     learned = "associative_strength" in ds and "learning" in ds.attrs
-    if not learned and "growth" not in ds.attrs:
+    plastic = "weight" in ds.data_vars and "edge_scale" in ds.coords
+    if not learned and not plastic and "growth" not in ds.attrs:
         raise ConfigError("learned_network: the result records no learning (no "
-                          "associative_strength, no growth); run a config with a [learning] "
-                          "or [growth] section")
+                          "associative_strength, no weight, no growth); run a config with a "
+                          "[learning], [plasticity] (record = true) or [growth] section")
+    if plastic:
+        network = _plastic_network(network, ds)
     if learned:
         rule = json.loads(ds.attrs["learning"])
         outcome = network.index(rule["outcome"], "learning.outcome")
@@ -211,3 +216,61 @@ def learned_network(network, ds):
             weights[k] = final[cue]
         network = network._derived(rel_weight=weights)
     return replay(network, ds)
+
+
+def _plastic_network(network, ds):
+    """``network`` with the plastic relations' final weights (``ds.weight``)."""
+    w = ds["weight"]
+    if "member" in w.dims:
+        raise ConfigError(f"learned_network: the result has {w.sizes['member']} members, each "
+                          "with its own learned weights; pick one with ds.isel(member=k)")
+    if "trial" in w.dims:
+        w = w.isel(trial=-1)
+    vals = np.asarray(w.transpose("time", "edge").values, np.float64)
+    ok = np.flatnonzero(np.isfinite(vals).all(axis=1))
+    if not ok.size:
+        raise ConfigError("learned_network: the result's weights are not finite at any time")
+    final = vals[ok[-1]] / np.asarray(ds["edge_scale"].values, np.float64)
+    src = [str(v) for v in ds["edge_source"].values]
+    tgt = [str(v) for v in ds["edge_target"].values]
+    typ = [str(v) for v in ds["edge_relation"].values]
+    learned = {}
+    for a, b, ty, v in zip(src, tgt, typ, final.tolist()):
+        learned[(a, b, ty)] = v
+    r = network.relation_arrays()
+    names = network.concepts
+    weights = np.asarray(r["weight"], np.float64).copy()
+    used = set()
+    for k in range(weights.size):
+        a, b, ty = names[r["source"][k]], names[r["target"][k]], str(r["type"][k])
+        keys = [key for key in ((a, b, ty), (b, a, ty)) if key in learned]
+        if keys:
+            weights[k] = _one_weight(learned, keys)
+            used.update(keys)
+    net = network._derived(rel_weight=weights)
+    added = set()
+    for key, v in learned.items():   # the `between` pairs that had no relation
+        if key in used or key in added:
+            continue
+        a, b, ty = key
+        rt = network.relation_types[ty]
+        keys = [key] + ([(b, a, ty)] if rt.symmetric and (b, a, ty) in learned else [])
+        added.update(keys)
+        v = _one_weight(learned, keys)
+        if rt.symmetric and network.index(a) > network.index(b):
+            a, b = b, a       # a symmetric pair is written in the network's order
+        if v != 0.0:
+            net.add_relation(a, b, ty, v)
+    return net
+
+
+def _one_weight(learned, keys) -> float:
+    """The relation weight both directions of a symmetric relation learned."""
+    vals = [learned[k] for k in keys]
+    if len(vals) == 2 and abs(vals[0] - vals[1]) > 1e-9 * max(1.0, abs(vals[0])):
+        a, b, ty = keys[0]
+        raise ConfigError(f"learned_network: the two directions of the symmetric {ty!r} "
+                          f"relation {a!r} -- {b!r} learned different weights ({vals[0]:g} and "
+                          f"{vals[1]:g}: the rule is not symmetric), and a relation holds one; "
+                          "make a directed relation type plastic to save what was learned")
+    return vals[0]

@@ -568,6 +568,116 @@ def _ideas(items) -> tuple:
     return tuple(out)
 
 
+# ------------------------------------------------------------------ plastic relations
+#: Learning rules of plastic relations (kernel codes in this order).
+PLASTICITY_RULES = ("hebb", "covariance", "oja", "bcm")
+
+
+@described("plasticity", dict_order=("rule", "relations", "between", "initial", "rate", "rates",
+                                     "tau", "w_min", "w_max", "average_tau", "gate", "start",
+                                     "stop", "record"))
+class Plasticity:
+    """Plastic relations: the weights of chosen relation types become state variables that
+    learn while the dynamics run.  For every plastic edge ``j -> i`` (source ``j``, target
+    ``i``, weight ``w`` in the place of ``W_ij``)::
+
+        dw/dt = g * (eta * H - w / tau)
+
+        H = a_i a_j                      hebb        (Hebb 1949, with decay)
+            (a_i - m_i) (a_j - m_j)      covariance  (Sejnowski 1977; m: running means)
+            a_i (a_j - a_i w)            oja         (Oja 1982: normalised Hebb)
+            a_i (a_i - m_i) a_j          bcm         (Bienenstock, Cooper & Munro 1982;
+                                                      m_i: running mean of a_i**2)
+        average_tau dm_i/dt = s(a_i) - m_i           (s(a) = a, or a**2 for bcm)
+
+    ``g`` is 1 during ``[start, stop)`` and 0 outside, times the output of the ``gate``
+    concept (clipped at 0) when one is named: outside the interval or with the gate at 0
+    the weights are frozen (decay included).  Weights are kept in ``[w_min, w_max]``.
+    With clamped activations the Hebbian weight approaches ``eta * tau * a_i * a_j``.
+
+    Parameters
+    ----------
+    rule : {"hebb", "covariance", "oja", "bcm"}
+    relations : list of str
+        Relation types whose relations are plastic (each direction of a symmetric relation
+        is its own plastic edge, starting at its weight in ``W``).
+    between : list of str
+        Concepts among which every ordered pair gains a plastic edge (of the first type in
+        ``relations``) starting at ``initial``, unless it is plastic already: associations
+        that do not exist yet can be learned.
+    initial : float
+        Starting weight of the ``between`` edges.
+    rate : float
+        ``eta``; ``rates`` overrides it per relation type (``{"isa": 0.1}``).
+    tau : float
+        Time constant of the weight decay (``inf``: none).
+    w_min, w_max : float
+        Bounds of the weights (hard: applied after every accepted step).
+    average_tau : float
+        Time constant of the running means (``covariance``) and of the sliding threshold
+        (``bcm``); they start at 0.
+    gate : str, optional
+        A concept whose output scales learning (a goal or a "reward" concept).
+    start, stop : float
+        The learning interval.
+    record : bool
+        Save ``weight(time, edge)``.
+    """
+
+    rule: str = param(OneOfNames(list(PLASTICITY_RULES)), "hebb", "The learning rule (see the "
+                      "section text).")
+    relations: tuple = param(_NAMES, ("association",), "Relation types whose relations are "
+                             "plastic (each direction its own edge).")
+    between: tuple = param(ListOf(Str(name=True), unique=True), (), "Concepts among which every "
+                           "ordered pair gains a plastic edge (of the first type in `relations`) "
+                           "starting at `initial`, unless plastic already.",
+                           omit=lambda p, v: not v)
+    initial: float = param(Real(), 0.0, "Starting weight of the `between` edges.",
+                           unit="1", omit=lambda p, v: not p.between and v == 0.0)
+    rate: float = param(Real(min=0), 1.0, "Learning rate eta.", unit="1/time")
+    rates: object = param(MapOf(Real(min=0), key_doc="TYPE"), None, "Learning rate per relation "
+                          "type, overriding `rate`: `{ isa = 0.1 }`.", unit="1/time")
+    tau: float = param(Real(min=0, min_inclusive=False, allow_inf=True), math.inf,
+                       "Time constant of the weight decay (inf: none).", unit=_TIME)
+    w_min: float = param(Real(allow_inf=True), -math.inf, "Lower bound of the weights.",
+                         unit="1")
+    w_max: float = param(Real(allow_inf=True), math.inf, "Upper bound of the weights.",
+                         unit="1")
+    average_tau: float = param(Real(min=0, min_inclusive=False), 10.0, "Time constant of the "
+                               "running means (`covariance`) and of the sliding threshold "
+                               "(`bcm`).", unit=_TIME,
+                               omit=lambda p, v: p.rule not in ("covariance", "bcm"))
+    gate: str | None = param(Str(name=True), None, "A concept whose output (clipped at 0) "
+                             "scales learning: a goal or a reward concept.")
+    start: float = param(Real(min=0), 0.0, "Learning starts here.", unit=_TIME)
+    stop: float = param(Real(allow_inf=True), math.inf, "Learning stops here (weights frozen "
+                        "from then on).", unit=_TIME)
+    record: bool = param(Bool(), True, "Save `weight(time, edge)`.")
+
+    def _validate(self, key):
+        if not self.w_min <= self.w_max:
+            raise ConfigError(f"{key}.w_max: must be >= w_min ({self.w_min:g}) "
+                              f"(got {self.w_max:g})")
+        if not self.start < self.stop:
+            raise ConfigError(f"{key}.stop: must be after start ({self.start:g}) "
+                              f"(got {self.stop:g})")
+        if not self.w_min <= self.initial <= self.w_max and self.between:
+            raise ConfigError(f"{key}.initial: {self.initial:g} is outside [w_min, w_max] = "
+                              f"[{self.w_min:g}, {self.w_max:g}]")
+        if len(self.between) == 1:
+            raise ConfigError(f"{key}.between: name at least two concepts (got "
+                              f"{self.between[0]!r})")
+        for ty in self.rates or {}:
+            if ty not in self.relations:
+                raise ConfigError(f"{key}.rates.{ty}: {ty!r} is not one of the plastic "
+                                  f"relations ({', '.join(self.relations)}); add it to "
+                                  "relations or remove it here")
+
+    def rate_of(self, relation_type: str) -> float:
+        """``eta`` of the relations of ``relation_type``."""
+        return float((self.rates or {}).get(relation_type, self.rate))
+
+
 # ------------------------------------------------------------------ coercion for Model
 def as_list_of(cls, key: str, value) -> tuple:
     """``None``, one object/table, or a list of objects/tables -> tuple of ``cls``."""
@@ -614,4 +724,4 @@ def as_one(cls, key: str, value):
 
 
 __all__ = ["Adaptation", "Goals", "LayerProjection", "Layers", "Pool", "Choice", "Control",
-           "Idea", "Ideas"]
+           "Idea", "Ideas", "Plasticity"]

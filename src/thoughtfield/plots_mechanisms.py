@@ -38,6 +38,7 @@ def _need(ds, var, what):
             "activation": "it is not a simulation result",
             "evidence": "add a choice with on = \"evidence\" ([[choices]])",
             "response_time": "it is not a run with choices",
+            "weight": "make relations plastic ([plasticity]) with record = true",
         }.get(var, ""))
 
 
@@ -478,6 +479,114 @@ def plot_growth(ds, ax=None):
     return ax
 
 
+def plot_weights(ds, ax=None, *, member=None, times=None, top: int = 8):
+    """Plastic relations (``[plasticity]``): the weight matrix at a few times (rows:
+    targets, columns: sources, grey: no plastic relation; ``times``, default four spread
+    over the run); below, the weights of the ``top`` relations that changed most over
+    time (the two directions of a relation drawn once when they learned the same) with
+    the learning interval shaded, and the activation of their concepts."""
+    _need(ds, "weight", "weights")
+    if ax is not None:
+        raise ConfigError("plot 'weights': draws a figure of its own (no ax)")
+    w = ds["weight"]
+    if "trial" in w.dims:
+        raise ConfigError("plot 'weights': a protocol result has one run per trial; plot one "
+                          "trial with ds.isel(trial=k)")
+    w, note = _mean_member(w, member)
+    W = w.transpose("time", "edge").values
+    t = ds["time"].values
+    src = [str(v) for v in ds["edge_source"].values]
+    tgt = [str(v) for v in ds["edge_target"].values]
+    names = [str(c) for c in ds["concept"].values if str(c) in set(src) | set(tgt)]
+    pos = {c: k for k, c in enumerate(names)}
+    if times is None:
+        times = np.linspace(t[0], t[-1], 4)
+    idx = [int(np.argmin(np.abs(t - float(x)))) for x in times]
+    plt = _plt()
+    fig = plt.figure(figsize=(2.3 * len(idx) + 1.2, 8.6), layout="constrained")
+    gs = fig.add_gridspec(3, len(idx), height_ratios=(1.0, 0.9, 0.7))
+    lo, hi = float(np.nanmin(W)), float(np.nanmax(W))
+    span = max(abs(lo), abs(hi), 1e-12)
+    norm = dict(vmin=-span, vmax=span) if lo < 0 else dict(vmin=0.0, vmax=span)
+    cm = plt.get_cmap("RdBu_r" if lo < 0 else "viridis").copy()
+    cm.set_bad("0.9")
+    im = None
+    for k, i in enumerate(idx):
+        a = fig.add_subplot(gs[0, k])
+        M = np.full((len(names), len(names)), np.nan)
+        for e in range(W.shape[1]):
+            r, c = pos[tgt[e]], pos[src[e]]
+            M[r, c] = W[i, e] if np.isnan(M[r, c]) else M[r, c] + W[i, e]
+        im = a.imshow(np.ma.masked_invalid(M), cmap=cm, interpolation="nearest", **norm)
+        a.set_title(f"t = {t[i]:g}", fontsize="medium")
+        a.set_xticks(range(len(names)), names, rotation=60, ha="right", rotation_mode="anchor",
+                     fontsize="small")
+        a.set_yticks(range(len(names)), names if k == 0 else [], fontsize="small")
+        if k == 0:
+            a.set_ylabel("target")
+        a.set_xlabel("source", fontsize="small")
+    fig.colorbar(im, ax=fig.axes, location="right", shrink=0.8, label="weight")
+    # one line per relation: a reverse edge that learned the same values joins its pair
+    labels = [str(v) for v in ds["edge"].values]
+    seen, lines = set(), []
+    key = {(src[e], tgt[e]): e for e in range(len(src))}
+    for e in range(len(src)):
+        if e in seen:
+            continue
+        back = key.get((tgt[e], src[e]))
+        if back is not None and back not in seen and np.array_equal(W[:, e], W[:, back],
+                                                                    equal_nan=True):
+            seen.update((e, back))
+            lines.append((e, f"{src[e]} <-> {tgt[e]}"))
+        else:
+            seen.add(e)
+            lines.append((e, labels[e]))
+    change = np.array([np.nanmax(np.abs(W[:, e] - W[0, e])) for e, _ in lines])
+    keep = [k for k in np.argsort(-change, kind="stable")[:top]
+            if change[k] > 0.01 * change.max()]
+    b = fig.add_subplot(gs[1, :])
+    for k in keep:
+        e, lab = lines[k]
+        b.plot(t, W[:, e], lw=1.8, label=lab)
+    on = _learning_interval(ds.attrs.get("model"), t)
+    c = fig.add_subplot(gs[2, :], sharex=b)
+    for axis in (b, c):
+        if on is not None:
+            axis.axvspan(*on, color="0.92", zorder=0, label="learning on" if axis is b else None)
+        for i in idx:
+            axis.axvline(t[i], color="0.6", lw=0.8, ls=":")
+    b.set_ylabel("weight")
+    b.set_title(f"Plastic relations: the {len(keep)} that changed most{note}", loc="left")
+    b.legend(fontsize="small", ncol=2, loc="best", frameon=False)
+    b.tick_params(labelbottom=False)
+    act, anote = _mean_member(ds["activation"], member)
+    shown = list(dict.fromkeys(n for k in keep for n in (src[lines[k][0]], tgt[lines[k][0]])))
+    for nm in shown:
+        c.plot(t, act.sel(concept=nm).values, lw=1.5, label=nm)
+    c.set_xlabel(time_label(ds))
+    c.set_ylabel("activation")
+    c.set_title(f"Their concepts{anote}", loc="left")
+    c.legend(fontsize="small", ncol=max(1, len(shown) // 3), loc="best", frameon=False)
+    return b
+
+
+def _learning_interval(model_json, t):
+    """``(start, stop)`` of the learning interval within the run, from the result's model
+    description (None when it covers the whole run)."""
+    import json
+    try:
+        pl = json.loads(model_json).get("plasticity") or {}
+    except (TypeError, ValueError):
+        return None
+    start = float(pl.get("start", 0.0))
+    stop = pl.get("stop", "inf")
+    stop = float(stop) if stop is not None else np.inf
+    lo, hi = max(start, float(t[0])), min(stop, float(t[-1]))
+    if lo <= t[0] and hi >= t[-1]:
+        return None
+    return lo, hi
+
+
 register_plot("conflict", plot_conflict, "conflict energy per pool and control over time")
 register_plot("ideas", plot_ideas, "stored ideas over time and the train of thought")
 register_plot("layer_summary", plot_layers, "mean and largest activation per layer over time")
@@ -488,3 +597,5 @@ register_plot("growth", plot_growth, "output of every concept at the end of each
               "protocol whose network grew ([growth]), with the trials concepts were formed")
 register_plot("learning", plot_learning, "associative strength of the cues over the trials of "
               "a protocol with [learning]")
+register_plot("weights", plot_weights, "plastic relations ([plasticity]): the weight matrix at "
+              "a few times and the weights that changed most over time")

@@ -32,7 +32,7 @@ from .stimuli import as_stimuli
 
 xr = LazyModule("xarray")
 
-CARRY = ("activation", "adaptation", "control", "evidence")
+CARRY = ("activation", "adaptation", "control", "evidence", "weights")
 
 
 @described("condition", label_by="name", dict_order=("name", "stimuli", "weight", "correct"))

@@ -14,6 +14,7 @@ Variables (``member`` comes first for ensembles, as for ``activation``):
 ``adaptation(time, concept)``  ``h`` (with ``Adaptation(record=True)``)
 ``control(time, controller)``  control variables
 ``evidence(time, accumulator)``  evidence accumulators (``Choice(on="evidence")``)
+``weight(time, edge)``         weights of the plastic relations (:class:`~thoughtfield.Plasticity`)
 ``idea_overlap(time, idea)``   ``x^mu . a / N``
 ``idea_activation(time, idea)``  mean activation of the idea's members (set-membership variant)
 ``choice(decision)``           chosen concept ('' when none) -- ``decision`` = the pool's name
@@ -56,6 +57,26 @@ def pool_conflict(act: np.ndarray, idx: np.ndarray, inhibition: float, edges=Non
         ei, ej, ew = edges
         e = e - np.einsum("k,...km->...m", ew, act[..., ei, :] * act[..., ej, :])
     return e
+
+
+def edge_coords(net, plastic) -> dict:
+    """Coordinates of the ``edge`` dimension of plastic relations: ``edge`` named
+    ``"source->target"`` (with ``" (type)"`` where two types join the same pair),
+    ``edge_source``, ``edge_target``, ``edge_relation`` and ``edge_scale`` (what the
+    relation type and the layers put on a relation of weight 1: the relation weight is
+    ``weight / edge_scale``)."""
+    names = net.concepts
+    src = [names[j] for j in plastic["src"]]
+    tgt = [names[i] for i in plastic["tgt"]]
+    label = [f"{a}->{b}" for a, b in zip(src, tgt)]
+    if len(set(label)) < len(label):
+        label = [f"{lb} ({ty})" for lb, ty in zip(label, plastic["types"])]
+    obj = dict(dtype=object)
+    return {"edge": ("edge", np.array(label, **obj)),
+            "edge_source": ("edge", np.array(src, **obj)),
+            "edge_target": ("edge", np.array(tgt, **obj)),
+            "edge_relation": ("edge", np.array(plastic["types"], **obj)),
+            "edge_scale": ("edge", np.asarray(plastic["factor"], np.float64))}
 
 
 def _pool_edges(P, p):
@@ -124,6 +145,9 @@ def assemble(sim, ts, out, attrs) -> xr.Dataset:
                                                              dtype=object))
             coords["accumulator_pool"] = ("accumulator", np.array(ap, dtype=object))
             coords["accumulator_concept"] = ("accumulator", np.array(ac, dtype=object))
+        elif name == "weight":
+            var("weight", ("time", "edge"), blk, {"long_name": "weight of the plastic relation"})
+            coords.update(edge_coords(net, lay.plastic))
 
     # layers of the ladder: layer_mean / layer_max are derived on demand (layer_summaries)
 

@@ -208,7 +208,9 @@ def _blocks(sim) -> dict:
     if lay.c_off >= 0:
         blocks["control"] = (lay.c_off, lay.c_off + len(lay.controls))
     if lay.e_off >= 0:
-        blocks["evidence"] = (lay.e_off, sim.problem.nstate)
+        blocks["evidence"] = (lay.e_off, lay.e_off + sum(d["e_rows"] for d in lay.decisions))
+    if lay.w_off >= 0:
+        blocks["weights"] = (lay.w_off, sim.problem.nstate)
     return blocks
 
 
@@ -264,7 +266,8 @@ def _protocol_dataset(network, model, protocol, sim, seq, ch_name, ok, rt, conf,
         full_t = sim.ts
         keep = [v for v in records[0].data_vars if "time" in records[0][v].dims]
         shared = ("time", "concept", "layer", "level", "pool", "idea", "idea_kind", "controller",
-                  "accumulator", "accumulator_pool", "accumulator_concept", "member")
+                  "accumulator", "accumulator_pool", "accumulator_concept", "member", "edge",
+                  "edge_source", "edge_target", "edge_relation", "edge_scale")
         parts = []
         last = records[-1]   # a grown network only gains concepts: the last has them all
         grown = last.sizes.get("concept", 0) != records[0].sizes.get("concept", 0)

@@ -173,7 +173,7 @@ def run_fixed(P, W, Mt, S, K, ytmp, ts, i_lo, i_hi, out):
                                 y[q] += sqh * P.noise[i * sn + (m & mn)] * z
                 if Mt.stochastic and P.e_off >= 0:
                     _evidence_noise(P, W, S, y, sqh)
-                if P.e_off >= 0:
+                if P.e_off >= 0 or P.w_off >= 0:
                     project(P, y)
                 S.ist[I_STEPS] += 1
                 S.ist[I_ACC] += 1
@@ -435,7 +435,7 @@ def run_adaptive(P, W, Mt, S, K, ytmp, ynew, errm, ts, i_lo, i_hi, out):
                     extra_stages(P, W, Mt, S, y, K, ytmp, t, h)
                 dense_coef(Pd, (ts[S.ist[I_NEXT]] - t) / h, coef)   # Pd has nk rows
                 _combine(ytmp, y, K, coef, nk, h)
-                if P.e_off >= 0:
+                if P.e_off >= 0 or P.w_off >= 0:
                     project(P, ytmp)  # the interpolant may dip below an accumulator's floor
                 bad = store(P, W, ytmp, out[S.ist[I_NEXT] - i_lo])
                 if bad >= 0:
@@ -448,7 +448,7 @@ def run_adaptive(P, W, Mt, S, K, ytmp, ynew, errm, ts, i_lo, i_hi, out):
             S.ist[I_DENSE] = 0
             y[:] = ynew
             K[0, :] = K[ns - 1, :]
-            if P.e_off >= 0 and project(P, y):
+            if (P.e_off >= 0 or P.w_off >= 0) and project(P, y):
                 S.ist[I_K1] = 0  # the FSAL derivative belongs to the unprojected state
             S.fst[F_MAXDY] = mx
             S.fst[F_T] = t_new

@@ -14,7 +14,8 @@ from .layout import (F_C_C0, F_C_LAM, F_C_TAU_INV, F_C_TGAIN, F_E_FLOOR, F_E_INH
                      F_E_RATE, F_G_W, F_H_KAPPA, F_H_TAU_INV, F_P_EW, F_P_INH, F_XI_DIAG,
                      I_C_MPOOL, I_C_MPTR, I_C_TIDX, I_C_TPTR, I_D_POOL, I_E_CMP, I_E_PTR,
                      I_G_IDX, I_G_PTR, I_G_ROWS, I_P_EI, I_P_EJ, I_P_EPTR, I_P_IDX, I_P_PTR,
-                     W_ACCON, W_OVL, W_PSUM, W_XIN)
+                     F_W_PAR, F_W_RATE, I_W_OPT, I_W_SRC, I_W_TGT, W_ACCON, W_OVL, W_PSUM,
+                     W_WON, W_XIN)
 from .views import fv, iv, wv
 
 _NEG_INF = -np.inf
@@ -111,6 +112,17 @@ def prepare(P, W, y, a):
         hb = P.h_off * M
         for q in range(N * M):
             x[q] -= y[hb + q]
+    # plastic relations: x_i += w_e a_j for every plastic edge e = (j -> i), w_e from the state
+    if P.w_off >= 0:
+        w_src = iv(P.mi, P.mo, I_W_SRC)
+        w_tgt = iv(P.mi, P.mo, I_W_TGT)
+        wb = P.w_off * M
+        for e in range(w_src.size):
+            jb = w_src[e] * M
+            ib = w_tgt[e] * M
+            eb = wb + e * M
+            for m in range(M):
+                x[ib + m] += y[eb + m] * a[jb + m]
     # stored ideas as a low-rank term: x_i += s * (sum_mu xi_i^mu (xi^mu . a) - d_i a_i)
     NPat = P.xi.shape[1]
     if NPat > 0:
@@ -252,19 +264,104 @@ def extras(P, W, y, a, dy):
                     ad = abs(d)
                     mx = ad if ad > mx else mx
                     chk += d - d
+    if P.w_off >= 0:
+        mx2, chk2 = _plastic(P, W, y, a, dy)
+        mx = max(mx, mx2)
+        chk += chk2
+    return mx, chk
+
+
+@njit(cache=True)
+def _plastic(P, W, y, a, dy):
+    """Derivatives of the plastic weights (and of the running averages some rules use)::
+
+        dw/dt = g * (eta * H - w / tau_w)      H = a_i a_j                  hebb
+                                                 (a_i - m_i)(a_j - m_j)     covariance
+                                                 a_i (a_j - a_i w)          oja
+                                                 a_i (a_i - m_i) a_j        bcm
+        dm_i/dt = (s(a_i) - m_i) / tau_m        s(a) = a (covariance), a**2 (bcm)
+
+    for edge ``j -> i``; ``g`` is 1 inside the learning interval (0 outside) times the
+    gate concept's output (clipped at 0) when there is one."""
+    N = P.n
+    M = P.m
+    w_src = iv(P.mi, P.mo, I_W_SRC)
+    w_tgt = iv(P.mi, P.mo, I_W_TGT)
+    opt = iv(P.mi, P.mo, I_W_OPT)
+    rule = opt[0]
+    gate = opt[1]
+    w_rate = fv(P.mf, P.mo, F_W_RATE)
+    par = fv(P.mf, P.mo, F_W_PAR)
+    dinv = par[0]
+    on = wv(W.wm, W.wo, W_WON)[0]
+    E = w_src.size
+    wb = P.w_off * M
+    mb = (P.w_off + E) * M
+    mx = 0.0
+    chk = 0.0
+    for e in range(E):
+        ib = w_tgt[e] * M
+        jb = w_src[e] * M
+        eta = w_rate[e]
+        for m in range(M):
+            q = wb + e * M + m
+            g = on
+            if gate >= 0:
+                gv = a[gate * M + m]
+                g = g * gv if gv > 0.0 else 0.0
+            ai = a[ib + m]
+            aj = a[jb + m]
+            w = y[q]
+            if rule == 0:
+                h = ai * aj
+            elif rule == 1:
+                h = (ai - y[mb + ib + m]) * (aj - y[mb + jb + m])
+            elif rule == 2:
+                h = ai * (aj - ai * w)
+            else:
+                h = ai * (ai - y[mb + ib + m]) * aj
+            d = g * (eta * h - w * dinv)
+            dy[q] = d
+            ad = abs(d)
+            mx = ad if ad > mx else mx
+            chk += d - d
+    if rule == 1 or rule == 3:
+        ainv = par[3]
+        for q in range(N * M):
+            v = a[q]
+            s = v if rule == 1 else v * v
+            d = (s - y[mb + q]) * ainv
+            dy[mb + q] = d
+            ad = abs(d)
+            mx = ad if ad > mx else mx
+            chk += d - d
     return mx, chk
 
 
 @njit(cache=True)
 def project(P, y):
     """Lower bounds of the evidence accumulators (e.g. Usher & McClelland's truncation
-    at zero), applied after every accepted step.  Returns True if a value changed."""
-    if P.e_off < 0:
-        return False
+    at zero) and the bounds of plastic weights, applied after every accepted step (callers
+    test ``P.e_off >= 0 or P.w_off >= 0`` first).  Returns True if a value changed."""
     M = P.m
+    changed = False
+    if P.w_off >= 0:
+        par = fv(P.mf, P.mo, F_W_PAR)
+        lo = par[1]
+        hi = par[2]
+        if lo > _NEG_INF or hi < np.inf:
+            for q in range(P.w_off * M, (P.w_off + iv(P.mi, P.mo, I_W_SRC).size) * M):
+                v = y[q]
+                if v < lo:
+                    y[q] = lo
+                    changed = True
+                elif v > hi:
+                    y[q] = hi
+                    changed = True
+    if P.e_off < 0:
+        return changed
     e_ptr = iv(P.mi, P.mo, I_E_PTR)
     e_floor = fv(P.mf, P.mo, F_E_FLOOR)
-    changed = False
     for d in range(e_floor.size):
         fl = e_floor[d]
         if fl > _NEG_INF:

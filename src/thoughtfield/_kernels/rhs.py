@@ -21,7 +21,7 @@ Performance notes (measured, see benchmarks/core_vs_numpy.py):
 import numpy as np
 from ._numba import njit, prange
 
-from .layout import F_D_ONSET, I_O_ROWS, W_ACCON, W_ACT, W_CVAL, W_XIN
+from .layout import F_D_ONSET, F_W_PAR, I_O_ROWS, W_ACCON, W_ACT, W_CVAL, W_WON, W_XIN
 from .mech import extras, prepare
 from .transfer import phi_block
 from .views import fv, iv, wv
@@ -61,6 +61,9 @@ def apply_segment(P, W, k, y):
     accon = wv(W.wm, W.wo, W_ACCON)
     for d in range(d_onset.size):
         accon[d] = 1.0 if P.seg_t[k] >= d_onset[d] else 0.0
+    if P.w_off >= 0:   # plastic weights learn inside [start, stop) (segment boundaries)
+        par = fv(P.mf, P.mo, F_W_PAR)
+        wv(W.wm, W.wo, W_WON)[0] = 1.0 if par[4] <= P.seg_t[k] < par[5] else 0.0
 
 
 PAD = 64

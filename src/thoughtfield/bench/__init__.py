@@ -28,7 +28,7 @@ import os
 
 from ._common import machine, now
 
-SECTIONS = ("bandwidth", "rhs", "runs", "discrete", "startup", "ensembles")
+SECTIONS = ("bandwidth", "rhs", "runs", "discrete", "startup", "ensembles", "learning")
 
 #: What each mode measures.
 PLANS = {
@@ -39,6 +39,7 @@ PLANS = {
         "discrete": {"sizes": [1e3]},
         "startup": {"cold": False, "repeats": 1, "sizes": [21, 1000]},
         "ensembles": {"sizes": [1e3]},
+        "learning": {"sizes": [1e3], "repeats": 3},
     },
     "full": {
         "bandwidth": {"n_elems": 2**25, "repeats": 7},
@@ -47,6 +48,7 @@ PLANS = {
         "discrete": {"sizes": [1e3, 1e4]},
         "startup": {"cold": True, "repeats": 5, "sizes": [21, 1000, 10000]},
         "ensembles": {"sizes": [1e3, 1e5]},
+        "learning": {"sizes": [1e4, 1e5], "repeats": 7},
     },
 }
 
@@ -114,6 +116,9 @@ def run_suite(quick: bool = False, only=None, log=print, on_section=None) -> dic
         elif sec == "ensembles":
             from . import ensembles
             res["ensembles"] = ensembles.measure(p["sizes"], log=log)
+        elif sec == "learning":
+            from . import learning
+            res["learning"] = learning.measure(p["sizes"], repeats=p["repeats"], log=log)
         res["sections_s"][sec] = now() - t0
         if on_section is not None:
             res["wall_s"] = now() - t_start

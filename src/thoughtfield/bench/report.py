@@ -188,6 +188,17 @@ def markdown(res: dict) -> str:
                 for r in res["ensembles"]]
         L += _table(["N", "M", "t_end", "batched", "M singles", "per member", "per single run",
                      "ratio", "max diff"], rows)
+    if "learning" in res:
+        L += ["", "## Plastic relations", "",
+              "One right-hand-side evaluation with every relation plastic (Hebbian rule with "
+              "decay; the weights are state) against the same network with fixed weights; "
+              "random graphs, 10 in-edges per concept, one thread.", ""]
+        rows = [[_n(r["n"]), f"{r['edges']:,}", fmt_s(r["fixed"]["min_s"]),
+                 fmt_s(r["plastic"]["min_s"]), f"{r['ratio']:.2f}",
+                 f"{r['ns_per_plastic_edge']:.2g}", _err(r["max_abs_diff_activation_derivative"])]
+                for r in res["learning"]]
+        L += _table(["N", "plastic edges", "fixed", "plastic", "ratio", "ns per plastic edge",
+                     "max diff of da/dt"], rows)
     return "\n".join(L).rstrip() + "\n"
 
 

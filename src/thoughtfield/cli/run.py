@@ -97,10 +97,15 @@ def _locked(args, cfg, out, lock) -> int:
     if args.save_network:
         from ..io import network_format
         network_format(args.save_network)
-        if cfg.section_object("learning") is None and cfg.section_object("growth") is None:
-            raise ConfigError(f"--save-network: {args.config} learns nothing (no [learning] "
-                              "or [growth] section), so the network would be written "
-                              "unchanged; drop --save-network or add one of them")
+        plastic = cfg.model.plasticity
+        if (cfg.section_object("learning") is None and cfg.section_object("growth") is None
+                and plastic is None):
+            raise ConfigError(f"--save-network: {args.config} learns nothing (no [learning], "
+                              "[plasticity] or [growth] section), so the network would be "
+                              "written unchanged; drop --save-network or add one of them")
+        if plastic is not None and not plastic.record:
+            raise ConfigError("--save-network: plasticity.record is false, so the result keeps "
+                              "no weights to save; set record = true")
     refuse_existing([out] + [p for _, p in figures]
                     + ([args.save_network] if args.save_network else []), args.force)
     if not args.checkpoint_every >= 0:
