@@ -363,3 +363,53 @@ def test_learned_network_refuses_a_symmetric_relation_that_learned_two_weights()
     assert ds.weight.sel(edge="a->b")[-1] != ds.weight.sel(edge="b->a")[-1]
     with pytest.raises(ConfigError, match="learned different weights"):
         tf.learned_network(net, ds)
+
+
+# ------------------------------------------------------------------ configs
+_CONFIG = """
+[network]
+relations = [["bell", "food", "association", 0.0]]
+[network.concepts]
+image = ["bell", "food"]
+[model]
+transfer = "linear"
+[plasticity]
+rate = 0.5
+tau = 4.0
+[run]
+t_end = 4.0
+[[stimuli]]
+concept = "bell"
+kind = "clamp"
+value = 1.0
+start = 0.0
+stop = 4.0
+"""
+
+
+def test_a_config_section_runs_the_same_as_the_python_description():
+    ds = tf.run_config(tf.load_config(_CONFIG))
+    assert ds.attrs["model"].count('"plasticity"') == 1
+    assert float(ds.weight.sel(edge="bell->food")[-1]) == 0.0     # food silent: nothing learned
+    with_food = tf.run_config(tf.load_config(_CONFIG + """
+[[stimuli]]
+concept = "food"
+kind = "clamp"
+value = 0.5
+start = 0.0
+stop = 4.0
+"""))
+    w = with_food.weight.sel(edge="bell->food").values
+    t = with_food.time.values
+    assert np.abs(w - 0.5 * 4.0 * 0.5 * (1 - np.exp(-t / 4.0))).max() < 1e-6
+
+
+@pytest.mark.parametrize("extra,match", [
+    ("[plasticity]\nrule = 'stdp'", r":\d+: plasticity.rule"),
+    ("[plasticity]\nrat = 0.5", r":\d+: plasticity.rat: unknown key 'rat'.*rate"),
+    ("[plasticity]\nw_min = 2.0\nw_max = 1.0", "plasticity.w_max: must be >= w_min"),
+])
+def test_bad_config_sections_name_the_key(extra, match):
+    text = _CONFIG.replace("[plasticity]\nrate = 0.5\ntau = 4.0\n", extra + "\n")
+    with pytest.raises(ConfigError, match=match):
+        tf.load_config(text)

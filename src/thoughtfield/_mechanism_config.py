@@ -322,6 +322,11 @@ def _check_learning(rule, ctx):
         raise ConfigError("learning: needs a [protocol]; the weights change between its "
                           "trials")
     LearningRun(ctx.network, protocol, rule)   # checks the outcome, the type, the cues
+    plastic = ctx["model"].plasticity
+    if plastic is not None and rule.type in plastic.relations:
+        raise ConfigError(f"learning.type: {rule.type!r} relations are plastic too "
+                          "([plasticity] relations); two rules cannot own one weight -- learn "
+                          "them with one of the two")
 
 
 register_section(Section(
@@ -344,6 +349,10 @@ def _check_growth(growth, ctx):
     if ctx.get("protocol") is None:
         raise ConfigError("growth: needs a [protocol]; the network grows between its trials")
     GrowthRun(ctx.network, growth, ctx["run"].members)   # the layer, the types, members
+    if ctx["model"].plasticity is not None:
+        raise ConfigError("growth: cannot be combined with [plasticity] yet: a grown network "
+                          "has other plastic relations than the one the weights were carried "
+                          "from; use one of the two")
 
 
 register_section(Section(
