@@ -32,7 +32,7 @@ _EXPORTS = {
     "Adaptation": "mechanisms", "Goals": "mechanisms", "Layers": "mechanisms",
     "LayerProjection": "mechanisms", "Pool": "mechanisms", "Choice": "mechanisms",
     "Control": "mechanisms", "Idea": "mechanisms", "Ideas": "mechanisms",
-    "Plasticity": "mechanisms",
+    "Plasticity": "mechanisms", "Gate": "mechanisms",
     # configs
     "SimulationConfig": "config", "load_config": "config", "run_config": "config",
     # running

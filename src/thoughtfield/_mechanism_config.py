@@ -183,6 +183,16 @@ register_section(Section(
     build=_attach(M.Control, "controls", array=True)), after="choices")
 
 
+# ------------------------------------------------------------------ [[gates]]
+register_section(Section(
+    "gates", M.Gate.struct(), array=True,
+    doc="Gated projections: the relations a gate selects (by type, source and target layer "
+        "or concepts) act with their weight times the gate's value -- `value`, or another in "
+        "its `intervals` (e.g. closed while a task settles) -- times the output of a gating "
+        "`concept` when one is named: `u_i += q(t) [a_c]+ sum_gated W_ij a_j`.",
+    build=_attach(M.Gate, "gates", array=True)), after="controls")
+
+
 # ------------------------------------------------------------------ [plasticity]
 register_section(Section(
     "plasticity", M.Plasticity.struct(),
@@ -193,7 +203,7 @@ register_section(Section(
         "`a_i^2`); `g` is 1 during `[start, stop)` times the `gate` concept's output. Every "
         "solver integrates the weights with the activations; results gain "
         "`weight(time, edge)`.",
-    build=_attach(M.Plasticity, "plasticity")), after="controls")
+    build=_attach(M.Plasticity, "plasticity")), after="gates")
 
 
 # ------------------------------------------------------------------ checks on the model

@@ -163,6 +163,8 @@ def coupling_matrix(network: ConceptNetwork, model: Model):
         goal_types = model.goals.types
         for ty in goal_types:
             network._relation_type(ty, "goals.types")
+    if model.gates:
+        return _ungated_matrix(network, model)
     skip = set(goal_types) | set(_plastic_types(network, model))
     if model.layers is None:
         if not skip:
@@ -268,6 +270,93 @@ def _layered_weights(network, layers, goal_types, *, unit: bool = False):
     return s, t, c, wf, wr
 
 
+def _directed_edges(network, model):
+    """Every relation's entries in ``W`` as directed edges: ``(src, tgt, code, w, factor)``
+    arrays (forward entries, then reverse ones), with the types' signs and gains and the
+    layers' gains applied, goal types left out; ``factor`` is the entry of a relation of
+    weight 1."""
+    goal_types = set(model.goals.types) if model.goals is not None else set()
+    if model.layers is None:
+        s, t, c, w = network._relation_arrays()
+        fwd = np.zeros(len(network._type_names))
+        rev = np.zeros(len(network._type_names))
+        for name, code in network._type_codes.items():
+            if name not in goal_types:
+                fwd[code], rev[code] = network._types[name].factors()
+        ff, fr = fwd[c], rev[c]
+        wf, wr = w * ff, w * fr
+    else:
+        s, t, c, wf, wr = _layered_weights(network, model.layers, goal_types)
+        _, _, _, ff, fr = _layered_weights(network, model.layers, goal_types, unit=True)
+    f = ff != 0
+    r = fr != 0
+    return (np.concatenate([s[f], t[r]]).astype(np.int64),
+            np.concatenate([t[f], s[r]]).astype(np.int64),
+            np.concatenate([c[f], c[r]]).astype(np.int64),
+            np.concatenate([wf[f], wr[r]]).astype(np.float64),
+            np.concatenate([ff[f], fr[r]]).astype(np.float64))
+
+
+def _plastic_mask(network, model, code):
+    types = _plastic_types(network, model)
+    codes = [network._type_codes[ty] for ty in types if ty in network._type_codes]
+    return np.isin(code, np.array(codes, np.int64))
+
+
+def _gate_of_edges(network, model, src, tgt, code) -> np.ndarray:
+    """The gate (index into ``model.gates``) of every directed edge, -1 for ungated ones."""
+    gid = np.full(src.size, -1, np.int64)
+    L = network.layer_codes.astype(np.int64) if model.gates else None
+    for g, gate in enumerate(model.gates):
+        key = f"gates[{g}]"
+        sel = np.ones(src.size, bool)
+        if gate.types is not None:
+            for k, ty in enumerate(gate.types):
+                network._relation_type(ty, f"{key}.types[{k}]")
+            sel &= np.isin(code, [network._type_codes[ty] for ty in gate.types
+                                  if ty in network._type_codes])
+        for side, ends, layer, names in (("source", src, gate.source_layer, gate.sources),
+                                         ("target", tgt, gate.target_layer, gate.targets)):
+            if layer is not None:
+                sel &= L[ends] == _layer_index(network, layer, f"{key}.{side}_layer")
+            if names is not None:
+                idx = [network.index(nm, f"{key}.{side}s[{k}]") for k, nm in enumerate(names)]
+                sel &= np.isin(ends, idx)
+        twice = sel & (gid >= 0)
+        if twice.any():
+            e = int(np.argmax(twice))
+            raise ConfigError(f"{key}: the relation {network.concepts[src[e]]!r} -> "
+                              f"{network.concepts[tgt[e]]!r} is selected by gates[{gid[e]}] "
+                              "too; a relation has one gate")
+        if not sel.any():
+            raise ConfigError(f"{key}: selects no relation of the network; check its types, "
+                              "layers and concepts")
+        gid[sel] = g
+    return gid
+
+
+def gated_edges(network, model) -> dict:
+    """The gated edges: ``src``, ``tgt``, ``w``, ``gate`` arrays, in relation order."""
+    src, tgt, code, w, _ = _directed_edges(network, model)
+    gid = _gate_of_edges(network, model, src, tgt, code)
+    both = (gid >= 0) & _plastic_mask(network, model, code)
+    if both.any():
+        e = int(np.argmax(both))
+        raise ConfigError(f"gates[{gid[e]}]: the relation {network.concepts[src[e]]!r} -> "
+                          f"{network.concepts[tgt[e]]!r} is plastic too ([plasticity]); "
+                          "plastic relations cannot be gated yet")
+    sel = gid >= 0
+    return {"src": src[sel], "tgt": tgt[sel], "w": w[sel], "gate": gid[sel]}
+
+
+def _ungated_matrix(network, model):
+    """``W`` of the relations no gate selects (and that are not plastic)."""
+    src, tgt, code, w, _ = _directed_edges(network, model)
+    keep = (_gate_of_edges(network, model, src, tgt, code) < 0) \
+        & ~_plastic_mask(network, model, code)
+    return coupling_csr(network.n, src[keep], tgt[keep], w[keep], np.zeros(int(keep.sum())))
+
+
 def plastic_edges(network, model) -> dict:
     """The plastic edges of ``model.plasticity`` on ``network``, sorted by (target, source,
     type): arrays ``src``, ``tgt``, ``code`` (relation type code), ``w0`` (starting weight:
@@ -276,28 +365,9 @@ def plastic_edges(network, model) -> dict:
     to turn a learned weight back into a relation weight)."""
     pl = model.plasticity
     types = _plastic_types(network, model)
-    codes = np.array([network._type_codes[ty] for ty in types if ty in network._type_codes],
-                     np.int64)
-    goal_types = set(model.goals.types) if model.goals is not None else set()
-    if model.layers is None:
-        s, t, c, w = network._relation_arrays()
-        fwd = np.zeros(len(network._type_names))
-        rev = np.zeros(len(network._type_names))
-        for name, code in network._type_codes.items():
-            fwd[code], rev[code] = network._types[name].factors()
-        ff, fr = fwd[c], rev[c]
-        wf, wr = w * ff, w * fr
-    else:
-        s, t, c, wf, wr = _layered_weights(network, model.layers, goal_types)
-        _, _, _, ff, fr = _layered_weights(network, model.layers, goal_types, unit=True)
-    sel = np.isin(c, codes)
-    f = sel & (ff != 0)
-    r = sel & (fr != 0)
-    src = np.concatenate([s[f], t[r]]).astype(np.int64)
-    tgt = np.concatenate([t[f], s[r]]).astype(np.int64)
-    code = np.concatenate([c[f], c[r]]).astype(np.int64)
-    w0 = np.concatenate([wf[f], wr[r]]).astype(np.float64)
-    factor = np.concatenate([ff[f], fr[r]]).astype(np.float64)
+    s, t, c, w, fct = _directed_edges(network, model)
+    sel = _plastic_mask(network, model, c)
+    src, tgt, code, w0, factor = s[sel], t[sel], c[sel], w[sel], fct[sel]
     if pl.between:
         idx = [network.index(nm, f"plasticity.between[{k}]") for k, nm in enumerate(pl.between)]
         have = set(zip(src.tolist(), tgt.tolist()))
@@ -686,6 +756,29 @@ def _lower_plasticity(lw: Lowering) -> None:
     lw.needs_input = True
 
 
+def _lower_gates(lw: Lowering) -> None:
+    """Gated projections: their edges (out of W), the gates' values and intervals."""
+    model, network = lw.model, lw.network
+    if not model.gates:
+        return
+    ed = gated_edges(network, model)
+    G = len(model.gates)
+    iptr = np.zeros(G + 1, np.int64)
+    ints = []
+    for g, gate in enumerate(model.gates):
+        for iv_ in gate.intervals:
+            ints += [iv_["start"], iv_["stop"], iv_["value"]]
+            lw.bounds += [iv_["start"], iv_["stop"]]
+        iptr[g + 1] = iptr[g] + len(gate.intervals)
+    cpt = [-1 if gate.concept is None else network.index(gate.concept, f"gates[{g}].concept")
+           for g, gate in enumerate(model.gates)]
+    lw.ints.update(q_src=ed["src"], q_tgt=ed["tgt"], q_gid=ed["gate"],
+                   q_cpt=np.asarray(cpt, np.int64), q_iptr=iptr)
+    lw.floats.update(q_w=ed["w"], q_val=np.array([gate.value for gate in model.gates]),
+                     q_int=np.asarray(ints, np.float64))
+    lw.needs_input = True
+
+
 register_lowerer("ideas", _lower_ideas)
 register_lowerer("pools", _lower_pools)
 register_lowerer("adaptation_rows", _lower_adaptation_rows)
@@ -695,6 +788,7 @@ register_lowerer("goals", _lower_goals)
 register_lowerer("controls", _lower_controls)
 register_lowerer("adaptation", _lower_adaptation)
 register_lowerer("plasticity", _lower_plasticity)
+register_lowerer("gates", _lower_gates)
 
 
 def _lower_mechanisms(network, model, W, m, t0, t_end):

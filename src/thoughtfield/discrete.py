@@ -83,7 +83,7 @@ def _check_continuous_only(model) -> None:
         raise ConfigError(f"model.form: the discrete 'spreadr' mode has no state forms (got "
                           f"{model.form!r}); remove form or use a continuous solver")
     for k in ("adaptation", "goals", "layers", "pools", "choices", "controls", "ideas",
-              "plasticity"):
+              "plasticity", "gates"):
         if getattr(model, k, None):
             raise ConfigError(f"model.{k}: the discrete 'spreadr' mode does not include the "
                               f"mechanisms; remove {k} or use a continuous solver")

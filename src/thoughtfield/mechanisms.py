@@ -568,6 +568,78 @@ def _ideas(items) -> tuple:
     return tuple(out)
 
 
+# ------------------------------------------------------------------ gated projections
+_INTERVAL = Struct({
+    "start": Field(Real(min=0), 0.0, "Start of the interval.", unit=_TIME),
+    "stop": Field(Real(allow_inf=True), math.inf, "End of the interval (exclusive).",
+                  unit=_TIME),
+    "value": Field(Real(), 0.0, "The gate's value inside it.", unit="1"),
+})
+
+
+@described("gate", label_by="name", dict_order=("name", "types", "source_layer", "target_layer",
+                                                "sources", "targets", "value", "intervals",
+                                                "concept"))
+class Gate:
+    """A gated projection: the relations it selects act with their weight times the gate's
+    value ``q(t)`` (times the output of the gating ``concept``, clipped at 0, when one is
+    named), instead of being fixed parts of ``W``::
+
+        u_i += q(t) * [a_c]+ * sum_{gated j -> i} W_ij a_j
+
+    ``q(t)`` is ``value`` outside the ``intervals`` and their ``value`` inside them (in a
+    protocol, times are those of the trial).  A relation is selected when it matches every
+    criterion given: its type is in ``types``, its source is in ``source_layer`` (or
+    ``sources``), its target in ``target_layer`` (or ``targets``); each direction of a
+    symmetric relation is matched on its own.
+
+    Parameters
+    ----------
+    name : str
+    types : list of str, optional
+    source_layer, target_layer : str, optional
+    sources, targets : list of str, optional
+    value : float
+        The gate's value outside the intervals (1: open).
+    intervals : list of {start, stop, value}
+        E.g. ``[{"start": 0, "stop": 2, "value": 0}]``: closed while the task settles.
+    concept : str, optional
+        A gating concept whose output multiplies the gate (Cohen, Dunbar & McClelland's
+        task units gating a pathway).
+    """
+
+    name: str = param(Str(name=True), REQUIRED, "Name of the gate.")
+    types: tuple | None = param(_NAMES, None, "Relation types it selects (default: any).")
+    source_layer: str | None = param(Str(name=True), None, "Layer of the sources it selects.")
+    target_layer: str | None = param(Str(name=True), None, "Layer of the targets it selects.")
+    sources: tuple | None = param(_NAMES, None, "Source concepts it selects.")
+    targets: tuple | None = param(_NAMES, None, "Target concepts it selects.")
+    value: float = param(Real(), 1.0, "The gate's value outside the intervals (1: open, "
+                         "0: closed).", unit="1")
+    intervals: tuple = param(ListOf(_INTERVAL), (), "Intervals with another value: "
+                             "`[{ start = 0, stop = 2, value = 0 }]`.",
+                             omit=lambda g, v: not v)
+    concept: str | None = param(Str(name=True), None, "A gating concept whose output (clipped "
+                                "at 0) multiplies the gate.")
+
+    def _validate(self, key):
+        if all(getattr(self, k) is None for k in _SELECTORS):
+            raise ConfigError(f"{key}: selects nothing; give at least one of "
+                              f"{', '.join(_SELECTORS)}")
+        spans = sorted((iv["start"], iv["stop"], k) for k, iv in enumerate(self.intervals))
+        for k, (a, b, i) in enumerate(spans):
+            if not a < b:
+                raise ConfigError(f"{key}.intervals[{i}].stop: must be after start ({a:g}) "
+                                  f"(got {b:g})")
+            if k and a < spans[k - 1][1]:
+                raise ConfigError(f"{key}.intervals[{i}]: overlaps intervals[{spans[k - 1][2]}] "
+                                  f"(t = {a:g}..{min(b, spans[k - 1][1]):g}); a gate has one "
+                                  "value at a time")
+
+
+_SELECTORS = ("types", "source_layer", "target_layer", "sources", "targets")
+
+
 # ------------------------------------------------------------------ plastic relations
 #: Learning rules of plastic relations (kernel codes in this order).
 PLASTICITY_RULES = ("hebb", "covariance", "oja", "bcm")
@@ -724,4 +796,4 @@ def as_one(cls, key: str, value):
 
 
 __all__ = ["Adaptation", "Goals", "LayerProjection", "Layers", "Pool", "Choice", "Control",
-           "Idea", "Ideas", "Plasticity"]
+           "Idea", "Ideas", "Plasticity", "Gate"]

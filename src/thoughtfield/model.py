@@ -139,7 +139,7 @@ def _empty(obj, value) -> bool:
 @described("", label="model", dict_order=(
     "tau", "transfer", "gain", "threshold", "bias", "sigma", "initial", "form",
     "record_potential", "adaptation", "goals", "layers", "ideas", "pools", "choices",
-    "controls", "plasticity"))
+    "controls", "gates", "plasticity"))
 class Model:
     """Parameters of the leaky-rate dynamics.
 
@@ -172,6 +172,7 @@ class Model:
     choices : list of Choice
     controls : list of Control
     ideas : Ideas, optional
+    gates : list of Gate
     plasticity : Plasticity, optional
         The mechanisms (:mod:`thoughtfield.mechanisms`); tables are accepted too.
     """
@@ -209,6 +210,7 @@ class Model:
     choices: object = param(None, (), check=_mechanisms("Choice"), config=False, omit=_empty)
     controls: object = param(None, (), check=_mechanisms("Control"), config=False, omit=_empty)
     ideas: object = param(None, None, check=_mechanism("Ideas"), config=False)
+    gates: object = param(None, (), check=_mechanisms("Gate"), config=False, omit=_empty)
     plasticity: object = param(None, None, check=_mechanism("Plasticity"), config=False)
 
     def _validate(self, key):
@@ -278,7 +280,7 @@ class Model:
     @property
     def has_mechanisms(self) -> bool:
         return bool(self.adaptation or self.goals or self.layers or self.pools or self.choices
-                    or self.controls or self.ideas or self.plasticity)
+                    or self.controls or self.ideas or self.plasticity or self.gates)
 
 
 #: The per-concept parameters of the model and their defaults.

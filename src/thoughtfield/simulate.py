@@ -157,7 +157,7 @@ class Simulation:
                             "psum": npool * m, "ovl": P.xi.shape[1] * m, "accon": nq,
                             "yold": snm if nq else 0, "ystar": snm if nq else 0,
                             "astar": nm if nq and pot else 0, "fend": snm if nq else 0,
-                            "won": 1 if P.w_off >= 0 else 0})
+                            "won": 1 if P.w_off >= 0 else 0, "qval": mech.q_val.size})
         self.work = Work(inp=np.zeros(nm), clamp=np.zeros(nm, np.uint8), buf=np.zeros(bm),
                          ebuf=np.zeros(bm), ibuf=ibuf, fview=ibuf.view(np.float64),
                          acc=np.zeros(2 * m), block=BLOCK_ROWS, ntask=ntask, mxs=np.zeros(ntask),

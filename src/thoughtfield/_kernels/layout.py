@@ -36,6 +36,11 @@ MI_FIELDS = (
     "w_src",    # [E] plastic edges: source (pre-synaptic) concept j
     "w_tgt",    # [E] target (post-synaptic) concept i
     "w_opt",    # [2] rule (0 hebb, 1 covariance, 2 oja, 3 bcm), gate concept (-1: none)
+    "q_src",    # [Eq] gated edges: source concept j
+    "q_tgt",    # [Eq] target concept i
+    "q_gid",    # [Eq] gate of each gated edge
+    "q_cpt",    # [G] gating concept of each gate (-1: none)
+    "q_iptr",   # [G+1] intervals of each gate in q_int
 )
 #: float64 arrays, in this order
 MF_FIELDS = (
@@ -59,19 +64,23 @@ MF_FIELDS = (
     "w_rate",     # [E] learning rate eta of each plastic edge
     "w_par",      # [6] 1/tau_w (0: no decay), w_min, w_max, 1/tau of the running averages,
                   #     start and stop of the learning interval
+    "q_w",        # [Eq] weight of each gated edge
+    "q_val",      # [G] value of each gate outside its intervals
+    "q_int",      # [3K] (start, stop, value) of the gates' intervals
 )
 NI = len(MI_FIELDS)
 NF = len(MF_FIELDS)
 
 (I_G_ROWS, I_G_PTR, I_G_IDX, I_P_PTR, I_P_IDX, I_P_EPTR, I_P_EI, I_P_EJ, I_C_MPTR, I_C_MPOOL,
  I_C_TPTR, I_C_TIDX, I_D_POOL, I_D_ON, I_D_STOP, I_E_PTR, I_E_CMP, I_O_ROWS, I_W_SRC, I_W_TGT,
- I_W_OPT) = range(NI)
+ I_W_OPT, I_Q_SRC, I_Q_TGT, I_Q_GID, I_Q_CPT, I_Q_IPTR) = range(NI)
 (F_G_W, F_H_TAU_INV, F_H_KAPPA, F_P_INH, F_P_EW, F_C_TAU_INV, F_C_C0, F_C_LAM, F_C_TGAIN,
  F_XI_DIAG, F_D_THR, F_D_ONSET, F_E_RATE, F_E_LEAK, F_E_INH, F_E_FLOOR, F_E_NOISE, F_W_RATE,
- F_W_PAR) = range(NF)
+ F_W_PAR, F_Q_W, F_Q_VAL, F_Q_INT) = range(NF)
 
 #: float64 scratch buffers in Work.wm, in this order
 WM_FIELDS = ("cval", "act", "xin", "psum", "ovl", "accon", "yold", "ystar", "astar", "fend",
-             "won")   # won: [1] 1 while the learning interval of plastic edges is on
-(W_CVAL, W_ACT, W_XIN, W_PSUM, W_OVL, W_ACCON, W_YOLD, W_YSTAR, W_ASTAR, W_FEND,
- W_WON) = range(len(WM_FIELDS))
+             "won",    # [1] 1 while the learning interval of plastic edges is on
+             "qval")   # [G] value of each gate in the current segment
+(W_CVAL, W_ACT, W_XIN, W_PSUM, W_OVL, W_ACCON, W_YOLD, W_YSTAR, W_ASTAR, W_FEND, W_WON,
+ W_QVAL) = range(len(WM_FIELDS))

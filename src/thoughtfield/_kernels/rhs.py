@@ -21,7 +21,8 @@ Performance notes (measured, see benchmarks/core_vs_numpy.py):
 import numpy as np
 from ._numba import njit, prange
 
-from .layout import F_D_ONSET, F_W_PAR, I_O_ROWS, W_ACCON, W_ACT, W_CVAL, W_WON, W_XIN
+from .layout import (F_D_ONSET, F_Q_INT, F_Q_VAL, F_W_PAR, I_O_ROWS, I_Q_IPTR, W_ACCON, W_ACT,
+                     W_CVAL, W_QVAL, W_WON, W_XIN)
 from .mech import extras, prepare
 from .transfer import phi_block
 from .views import fv, iv, wv
@@ -64,6 +65,18 @@ def apply_segment(P, W, k, y):
     if P.w_off >= 0:   # plastic weights learn inside [start, stop) (segment boundaries)
         par = fv(P.mf, P.mo, F_W_PAR)
         wv(W.wm, W.wo, W_WON)[0] = 1.0 if par[4] <= P.seg_t[k] < par[5] else 0.0
+    q_val = fv(P.mf, P.mo, F_Q_VAL)
+    if q_val.size > 0:   # gates: their value in this segment (interval boundaries cut segments)
+        q_iptr = iv(P.mi, P.mo, I_Q_IPTR)
+        q_int = fv(P.mf, P.mo, F_Q_INT)
+        qval = wv(W.wm, W.wo, W_QVAL)
+        t = P.seg_t[k]
+        for g in range(q_val.size):
+            v = q_val[g]
+            for r in range(q_iptr[g], q_iptr[g + 1]):
+                if q_int[3 * r] <= t < q_int[3 * r + 1]:
+                    v = q_int[3 * r + 2]
+            qval[g] = v
 
 
 PAD = 64
