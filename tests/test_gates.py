@@ -164,3 +164,51 @@ def test_the_analysis_refuses_gated_models():
     model = tf.Model(gates=[tf.Gate("g", types=["causes"])])
     with pytest.raises(ConfigError, match="model.gates: the analysis"):
         tf.analysis.attractors(_stroopish(), model)
+
+
+def test_control_acting_on_a_pathway_matches_the_numpy_reference():
+    # conflict in the response pool raises control c, which scales the gated pathway:
+    # u = W_static a + c W_gated a + I,  tau_c dc/dt = -(c - c0) + lambda E,
+    # E = -sum_{i != j} W_ij a_i a_j over the pool's inhibitory weights = 2 a_r a_g here
+    net = _stroopish()
+    model = tf.Model(
+        gates=[tf.Gate("colour_naming", types=["causes"], control="ctl")],
+        pools=[tf.Pool("resp", concepts=["say_red", "say_green"])],
+        controls=[tf.Control(monitor=["resp"], target="gates", name="ctl", tau=2.0,
+                             baseline=0.5, sensitivity=3.0)])
+    stims = [tf.Pulse("red", 0, 8, 1.0), tf.Pulse("green", 0, 8, 0.4)]
+    ds = tf.simulate(net, model, stimuli=stims, t_end=8.0, solver=tf.Solver(
+        method="dop853", rtol=1e-11, atol=1e-13), saveat=EVERY)
+    names = list(net.concepts)
+    i = {c: k for k, c in enumerate(names)}
+    n = len(names)
+    Ws, Wg = np.zeros((n, n)), np.zeros((n, n))
+    Wg[i["say_red"], i["red"]] = Wg[i["say_green"], i["green"]] = 1.5
+    Ws[i["say_red"], i["say_green"]] = Ws[i["say_green"], i["say_red"]] = -1.0
+    I = np.zeros(n)
+    I[i["red"]], I[i["green"]] = 1.0, 0.4
+
+    def rhs(t, y):
+        a, c = y[:n], y[n]
+        E = 2.0 * a[i["say_red"]] * a[i["say_green"]]
+        da = 1.0 / (1.0 + np.exp(-(Ws @ a + c * (Wg @ a) + I))) - a
+        return np.append(da, (-(c - 0.5) + 3.0 * E) / 2.0)
+    ref = solve_ivp(rhs, (0, 8), np.append(np.zeros(n), 0.5), method="DOP853", rtol=1e-12,
+                    atol=1e-14, t_eval=ds.time.values).y.T
+    assert np.abs(ds.activation.values - ref[:, :n]).max() < 1e-8
+    assert np.abs(ds.control.sel(controller="ctl").values - ref[:, n]).max() < 1e-8
+    assert ref[-1, n] > 0.6                 # conflict did raise control above its baseline
+
+
+@pytest.mark.parametrize("gate_ctl,target,match", [
+    ("nobody", "gates", r"gates\[0\].control: no control 'nobody'"),
+    (None, "gates", r"controls\[0\].target: 'gates' but no gate names control 'ctl'"),
+    ("ctl", "goals", r"gates\[0\].control: no control 'ctl' with target = 'gates'"),
+])
+def test_gate_controls_must_name_each_other(gate_ctl, target, match):
+    kw = {} if gate_ctl is None else {"control": gate_ctl}
+    with pytest.raises(ConfigError, match=match):
+        tf.Model(gates=[tf.Gate("g", types=["causes"], **kw)],
+                 pools=[tf.Pool("resp", concepts=["say_red", "say_green"])],
+                 goals=tf.Goals() if target == "goals" else None,
+                 controls=[tf.Control(monitor=["resp"], target=target, name="ctl")])

@@ -692,6 +692,8 @@ def _lower_controls(lw: Lowering) -> None:
         c_mptr[k + 1] = len(c_mpool)
         if ct.target == "goals":
             lw.scalars["g_ctrl"] = layout.c_off + k
+        elif ct.target == "gates":
+            pass   # the gates that name it read its row (_lower_gates)
         else:
             for cn, g in ct.target.items():
                 c_tidx.append(network.index(cn, f"{key}.target.{cn}"))
@@ -772,8 +774,11 @@ def _lower_gates(lw: Lowering) -> None:
         iptr[g + 1] = iptr[g] + len(gate.intervals)
     cpt = [-1 if gate.concept is None else network.index(gate.concept, f"gates[{g}].concept")
            for g, gate in enumerate(model.gates)]
+    cnames = [c.name for c in model.controls]
+    ctl = [-1 if gate.control is None else lw.layout.c_off + cnames.index(gate.control)
+           for gate in model.gates]
     lw.ints.update(q_src=ed["src"], q_tgt=ed["tgt"], q_gid=ed["gate"],
-                   q_cpt=np.asarray(cpt, np.int64), q_iptr=iptr)
+                   q_cpt=np.asarray(cpt, np.int64), q_ctl=np.asarray(ctl, np.int64), q_iptr=iptr)
     lw.floats.update(q_w=ed["w"], q_val=np.array([gate.value for gate in model.gates]),
                      q_int=np.asarray(ints, np.float64))
     lw.needs_input = True

@@ -341,15 +341,15 @@ _MODES = ("continuous", "trial")
 
 def _target(key, tgt):
     if isinstance(tgt, str):
-        if tgt != "goals":
-            raise ConfigError(f"{key}: must be 'goals' or a table concept = gain "
-                              f"(got {tgt!r})" + V.did_you_mean(tgt, ["goals"]))
+        if tgt not in ("goals", "gates"):
+            raise ConfigError(f"{key}: must be 'goals', 'gates' or a table concept = gain "
+                              f"(got {tgt!r})" + V.did_you_mean(tgt, ["goals", "gates"]))
         return tgt
     if isinstance(tgt, Mapping):
         if not tgt:
             raise ConfigError(f"{key}: the table of concepts is empty")
         return {V.name(key, k): V.real(f"{key}.{k}", v) for k, v in tgt.items()}
-    raise ConfigError(f"{key}: must be 'goals' or a table concept = gain (got {tgt!r})")
+    raise ConfigError(f"{key}: must be 'goals', 'gates' or a table concept = gain (got {tgt!r})")
 
 
 @described("control", dict_order=("name", "monitor", "target", "mode", "baseline", "tau",
@@ -359,8 +359,10 @@ class Control:
 
     The control variable ``c`` responds to the conflict energy ``E`` of the monitored
     pools and raises the goal-bias gain (``target = "goals"``: the bias becomes
-    ``c * goals.gain * B a``) or the input of task concepts (``target = {concept: gain}``:
-    input ``gain * c``).
+    ``c * goals.gain * B a``), the input of task concepts (``target = {concept: gain}``:
+    input ``gain * c``), or the gated projections that name it (``target = "gates"``: a
+    :class:`Gate` with ``control = name`` is multiplied by ``c``, so control acts on a
+    pathway).
 
     * ``mode = "continuous"``: ``tau dc/dt = -(c - baseline) + sensitivity * E(t)``.
     * ``mode = "trial"``: ``c`` is constant within a trial and updated between trials of a
@@ -373,10 +375,12 @@ class Control:
     monitor: tuple = param(_NAMES, REQUIRED, "Pools whose conflict drives the control.",
                            hint="list the pools whose conflict drives the control")
     target: object = param(
-        OneOf((lambda v: isinstance(v, str), OneOfNames(["goals"])),
-              (is_table, MapOf(Real(), key_doc="CONCEPT")), what='"goals", or table concept = gain'),
-        "goals", 'Raise the goal-bias gain (`"goals"`), or add `gain * c` to the input of task '
-        "concepts.", check=lambda key, value: _target(key, value))
+        OneOf((lambda v: isinstance(v, str), OneOfNames(["goals", "gates"])),
+              (is_table, MapOf(Real(), key_doc="CONCEPT")),
+              what='"goals", "gates", or table concept = gain'),
+        "goals", 'Raise the goal-bias gain (`"goals"`), scale the gates that name this control '
+        '(`"gates"`), or add `gain * c` to the input of task concepts.',
+        check=lambda key, value: _target(key, value))
     name: str = param(Str(name=True), "control", "Name (the `controller` coordinate).")
     mode: str = param(OneOfNames(list(_MODES)), "continuous", "`continuous`: tau dc/dt = -(c - "
                       "baseline) + sensitivity E; `trial`: updated between the trials of a "
@@ -579,13 +583,13 @@ _INTERVAL = Struct({
 
 @described("gate", label_by="name", dict_order=("name", "types", "source_layer", "target_layer",
                                                 "sources", "targets", "value", "intervals",
-                                                "concept"))
+                                                "concept", "control"))
 class Gate:
     """A gated projection: the relations it selects act with their weight times the gate's
-    value ``q(t)`` (times the output of the gating ``concept``, clipped at 0, when one is
-    named), instead of being fixed parts of ``W``::
+    value ``q(t)`` (times the output of the gating ``concept``, clipped at 0, and the value
+    of a ``control``, when they are named), instead of being fixed parts of ``W``::
 
-        u_i += q(t) * [a_c]+ * sum_{gated j -> i} W_ij a_j
+        u_i += q(t) * [a_c]+ * c * sum_{gated j -> i} W_ij a_j
 
     ``q(t)`` is ``value`` outside the ``intervals`` and their ``value`` inside them (in a
     protocol, times are those of the trial).  A relation is selected when it matches every
@@ -606,6 +610,8 @@ class Gate:
     concept : str, optional
         A gating concept whose output multiplies the gate (Cohen, Dunbar & McClelland's
         task units gating a pathway).
+    control : str, optional
+        A :class:`Control` (``target = "gates"``) whose value multiplies the gate.
     """
 
     name: str = param(Str(name=True), REQUIRED, "Name of the gate.")
@@ -621,6 +627,8 @@ class Gate:
                              omit=lambda g, v: not v)
     concept: str | None = param(Str(name=True), None, "A gating concept whose output (clipped "
                                 "at 0) multiplies the gate.")
+    control: str | None = param(Str(name=True), None, "A control (with target = \"gates\") "
+                                "whose value multiplies the gate: control acting on a pathway.")
 
     def _validate(self, key):
         if all(getattr(self, k) is None for k in _SELECTORS):

@@ -260,6 +260,21 @@ class Model:
                 if goal_ctrl > 1:
                     raise ConfigError(f"controls[{i}].target: only one control may scale the "
                                       "goal bias")
+        gate_ctrl = {c.name for c in self.controls if c.target == "gates"}
+        named = set()
+        for i, g in enumerate(self.gates):
+            if g.control is not None:
+                if g.control not in gate_ctrl:
+                    raise ConfigError(
+                        f"gates[{i}].control: no control {g.control!r} with target = 'gates'"
+                        + V.did_you_mean(g.control, sorted(cnames))
+                        + (f"; the controls are {', '.join(sorted(cnames))}" if cnames else
+                           "; define it under [[controls]]"))
+                named.add(g.control)
+        for i, c in enumerate(self.controls):
+            if c.target == "gates" and c.name not in named:
+                raise ConfigError(f"controls[{i}].target: 'gates' but no gate names control "
+                                  f"{c.name!r}; set control = {c.name!r} on a gate")
 
     def resolve(self, name: str, network) -> np.ndarray:
         """Per-concept values of parameter ``name`` for ``network``."""

@@ -40,6 +40,7 @@ MI_FIELDS = (
     "q_tgt",    # [Eq] target concept i
     "q_gid",    # [Eq] gate of each gated edge
     "q_cpt",    # [G] gating concept of each gate (-1: none)
+    "q_ctl",    # [G] state row of the control scaling each gate (-1: none)
     "q_iptr",   # [G+1] intervals of each gate in q_int
 )
 #: float64 arrays, in this order
@@ -73,7 +74,7 @@ NF = len(MF_FIELDS)
 
 (I_G_ROWS, I_G_PTR, I_G_IDX, I_P_PTR, I_P_IDX, I_P_EPTR, I_P_EI, I_P_EJ, I_C_MPTR, I_C_MPOOL,
  I_C_TPTR, I_C_TIDX, I_D_POOL, I_D_ON, I_D_STOP, I_E_PTR, I_E_CMP, I_O_ROWS, I_W_SRC, I_W_TGT,
- I_W_OPT, I_Q_SRC, I_Q_TGT, I_Q_GID, I_Q_CPT, I_Q_IPTR) = range(NI)
+ I_W_OPT, I_Q_SRC, I_Q_TGT, I_Q_GID, I_Q_CPT, I_Q_CTL, I_Q_IPTR) = range(NI)
 (F_G_W, F_H_TAU_INV, F_H_KAPPA, F_P_INH, F_P_EW, F_C_TAU_INV, F_C_C0, F_C_LAM, F_C_TGAIN,
  F_XI_DIAG, F_D_THR, F_D_ONSET, F_E_RATE, F_E_LEAK, F_E_INH, F_E_FLOOR, F_E_NOISE, F_W_RATE,
  F_W_PAR, F_Q_W, F_Q_VAL, F_Q_INT) = range(NF)

@@ -14,7 +14,8 @@ from .layout import (F_C_C0, F_C_LAM, F_C_TAU_INV, F_C_TGAIN, F_E_FLOOR, F_E_INH
                      F_E_RATE, F_G_W, F_H_KAPPA, F_H_TAU_INV, F_P_EW, F_P_INH, F_XI_DIAG,
                      I_C_MPOOL, I_C_MPTR, I_C_TIDX, I_C_TPTR, I_D_POOL, I_E_CMP, I_E_PTR,
                      I_G_IDX, I_G_PTR, I_G_ROWS, I_P_EI, I_P_EJ, I_P_EPTR, I_P_IDX, I_P_PTR,
-                     F_Q_W, F_W_PAR, F_W_RATE, I_Q_CPT, I_Q_GID, I_Q_SRC, I_Q_TGT, I_W_OPT,
+                     F_Q_W, F_W_PAR, F_W_RATE, I_Q_CPT, I_Q_CTL, I_Q_GID, I_Q_SRC, I_Q_TGT,
+                     I_W_OPT,
                      I_W_SRC, I_W_TGT, W_ACCON, W_OVL, W_PSUM, W_QVAL, W_WON, W_XIN)
 from .views import fv, iv, wv
 
@@ -124,18 +125,20 @@ def prepare(P, W, y, a):
             for m in range(M):
                 x[ib + m] += y[eb + m] * a[jb + m]
     # gated projections: x_i += q_g * w_e * a_j, q_g the gate's value in this segment (times
-    # the output of its gating concept, clipped at 0, when it has one)
+    # the output of its gating concept, clipped at 0, and its control's value, when named)
     q_src = iv(P.mi, P.mo, I_Q_SRC)
     if q_src.size > 0:
         q_tgt = iv(P.mi, P.mo, I_Q_TGT)
         q_gid = iv(P.mi, P.mo, I_Q_GID)
         q_cpt = iv(P.mi, P.mo, I_Q_CPT)
+        q_ctl = iv(P.mi, P.mo, I_Q_CTL)
         q_w = fv(P.mf, P.mo, F_Q_W)
         qval = wv(W.wm, W.wo, W_QVAL)
         for e in range(q_src.size):
             g = q_gid[e]
             base = qval[g] * q_w[e]
             c = q_cpt[g]
+            r = q_ctl[g]
             jb = q_src[e] * M
             ib = q_tgt[e] * M
             for m in range(M):
@@ -143,6 +146,8 @@ def prepare(P, W, y, a):
                 if c >= 0:
                     ac = a[c * M + m]
                     v = v * ac if ac > 0.0 else 0.0
+                if r >= 0:
+                    v = v * y[r * M + m]
                 x[ib + m] += v * a[jb + m]
     # stored ideas as a low-rank term: x_i += s * (sum_mu xi_i^mu (xi^mu . a) - d_i a_i)
     NPat = P.xi.shape[1]
