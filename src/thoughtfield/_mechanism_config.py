@@ -381,14 +381,34 @@ register_section(Section(
 # ===================================================================== [members]
 def _register_members():
 
-    fields = {name: Field(ListOf(_kind(name), min_len=1), None,
-                          f"One `{name}` per member (each a number, an array with one value per "
-                          f"concept, or a table like [model] {name}; concepts a table leaves "
-                          f"out keep the [model] value).",
-                          unit="") for name in MEMBER_PARAMS}
+    def one(name):
+        return Field(ListOf(_kind(name), min_len=1), None,
+                     f"One `{name}` per member (each a number, an array with one value per "
+                     f"concept, or a table like [{name.rpartition('.')[0] or 'model'}] "
+                     f"{name.rpartition('.')[2]}; concepts a table leaves out keep that value).",
+                     unit="")
+
+    fields = {name: one(name) for name in MEMBER_PARAMS if "." not in name}
+    nested: dict = {}
+    for name in MEMBER_PARAMS:
+        if "." in name:
+            sec, _, par = name.partition(".")
+            nested.setdefault(sec, {})[par] = one(name)
+    for sec, sub in nested.items():
+        fields[sec] = Field(Struct(sub), None, f"Per-member values of [{sec}] parameters: "
+                            f"`{sec}.{next(iter(sub))} = [...]`.")
 
     def build(data, ctx):
-        return {k: v for k, v in data.items()} if data else None
+        if not data:
+            return None
+        out = {}
+        for k, v in data.items():
+            if k in nested:
+                out.update({f"{k}.{par}": vals for par, vals in (v or {}).items()
+                            if vals is not None})
+            elif v is not None:
+                out[k] = v
+        return out or None
 
     def check(params, ctx):
         m = ctx["run"].members

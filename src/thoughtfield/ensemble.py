@@ -37,13 +37,36 @@ from .errors import ConfigError
 from ._params import params
 from .model import PER_CONCEPT, Model, resolve_per_concept
 
-#: Parameters that may take one value per member (the per-concept model parameters).
-MEMBER_PARAMS = PER_CONCEPT
+#: Per-concept parameters of the mechanisms that may take one value per member:
+#: ``name -> (mechanism field of Model, its parameter, default per concept)``.
+MECHANISM_MEMBER_PARAMS = {
+    "adaptation.tau": ("adaptation", "tau", 10.0),
+    "adaptation.strength": ("adaptation", "strength", 1.0),
+}
+#: Parameters that may take one value per member (the per-concept model parameters and
+#: those of the mechanisms).
+MEMBER_PARAMS = PER_CONCEPT + tuple(MECHANISM_MEMBER_PARAMS)
 
 
 def _kind(name):
-    """The per-concept kind of model parameter ``name`` (its bounds)."""
+    """The per-concept kind of parameter ``name`` (its bounds)."""
+    if name in MECHANISM_MEMBER_PARAMS:
+        from . import mechanisms
+        field, par, _ = MECHANISM_MEMBER_PARAMS[name]
+        return params(getattr(mechanisms, field.capitalize()))[par].kind
     return params(Model)[name].kind
+
+
+def _base(name, network, model, key):
+    """The model's per-concept values of parameter ``name`` (those members start from)."""
+    if name not in MECHANISM_MEMBER_PARAMS:
+        return model.resolve(name, network)
+    field, par, default = MECHANISM_MEMBER_PARAMS[name]
+    mech = getattr(model, field)
+    if mech is None:
+        raise ConfigError(f"{key}: the model has no {field}; add [{field}] (or "
+                          f"Model({field}=...)) or remove {name}")
+    return resolve_per_concept(name, getattr(mech, par), network, default)
 
 
 def resolve_member_params(member_params, network, model, members: int) -> dict[str, np.ndarray]:
@@ -70,7 +93,7 @@ def resolve_member_params(member_params, network, model, members: int) -> dict[s
                               + f"; per-member values exist for {', '.join(MEMBER_PARAMS)}")
         key = f"member_params.{name}"
         kind = _kind(name)
-        base = model.resolve(name, network)
+        base = _base(name, network, model, key)
         if isinstance(spec, np.ndarray) and spec.dtype != object:
             arr = np.asarray(spec, dtype=np.float64)
             if arr.shape == (m,):
@@ -125,6 +148,18 @@ def lower_member_params(problem: Problem, y0: np.ndarray, resolved: dict, *, net
     for name, field in (("gain", "gain"), ("threshold", "thr"), ("bias", "bias")):
         if name in resolved:
             rep[field] = _per_member(name, resolved[name], n, m)
+    if any(name in resolved for name in MECHANISM_MEMBER_PARAMS):
+        from ._problem import mechanism_arrays, pack
+        from ._kernels.layout import MF_FIELDS, MI_FIELDS
+        X = mechanism_arrays(problem)._asdict()
+        X["o_rows"] = X["o_rows"].reshape(-1)
+        if "adaptation.tau" in resolved:
+            X["h_tau_inv"] = _per_member("adaptation.tau", 1.0 / resolved["adaptation.tau"], n, m)
+        if "adaptation.strength" in resolved:
+            X["h_kappa"] = _per_member("adaptation.strength", resolved["adaptation.strength"],
+                                       n, m)
+        rep["mi"], rep["mf"], rep["mo"] = pack({k: X[k] for k in MI_FIELDS},
+                                               {k: X[k] for k in MF_FIELDS})
     if "initial" in resolved:
         if initial_given:
             raise ConfigError("member_params.initial: initial states are also given as "
@@ -139,10 +174,12 @@ def member_coords(resolved: dict, network) -> dict:
     concepts of every member, else ``name(member, concept)``."""
     out = {}
     for name, arr in resolved.items():
+        var = name.replace(".", "_")    # adaptation.tau -> adaptation_tau
         if arr.shape[1] == 0 or (arr == arr[:, :1]).all():
-            out[name] = ("member", arr[:, 0].copy(), {"long_name": f"{name} of each member"})
+            out[var] = ("member", arr[:, 0].copy(), {"long_name": f"{name} of each member"})
         else:
-            out[name] = (("member", "concept"), arr.copy(), {"long_name": f"{name} per member and concept"})
+            out[var] = (("member", "concept"), arr.copy(),
+                        {"long_name": f"{name} per member and concept"})
     return out
 
 

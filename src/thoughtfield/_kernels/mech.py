@@ -196,13 +196,15 @@ def extras(P, W, y, a, dy):
         hb = P.h_off * M
         h_tau_inv = fv(P.mf, P.mo, F_H_TAU_INV)
         h_kappa = fv(P.mf, P.mo, F_H_KAPPA)
+        st = h_tau_inv.size // N        # 1: shared by the members, M: one value per member
+        sk = h_kappa.size // N
+        mt = 1 if st > 1 else 0
+        mk = 1 if sk > 1 else 0
         for i in range(N):
-            ti = h_tau_inv[i]
-            ka = h_kappa[i]
             ib = i * M
             for m in range(M):
                 q = hb + ib + m
-                d = (ka * a[ib + m] - y[q]) * ti
+                d = (h_kappa[i * sk + m * mk] * a[ib + m] - y[q]) * h_tau_inv[i * st + m * mt]
                 dy[q] = d
                 ad = abs(d)
                 mx = ad if ad > mx else mx
