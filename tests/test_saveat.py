@@ -95,3 +95,15 @@ def test_deprecated_discrete():
     with pytest.raises(tf.ConfigError, match="save_at: give only one of save_dt, save_at and "
                                              "save_every"):
         tf.simulate(net, t_end=2.0, save_at=[1.0], save_dt=0.1)
+
+
+def test_make_simulation_warns_at_the_callers_line():
+    import warnings
+    net = _net()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        sim = tf.make_simulation(net, t_end=2.0, save_dt=0.5)
+    assert [w.filename for w in caught] == [__file__]
+    assert issubclass(caught[0].category, tf.errors.ThoughtfieldDeprecationWarning)
+    np.testing.assert_array_equal(sim.ts, tf.make_simulation(net, t_end=2.0,
+                                                             saveat=tf.SaveAt(dt=0.5)).ts)

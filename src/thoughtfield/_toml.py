@@ -45,6 +45,7 @@ def loads(text: str, source: str = "<config>") -> dict:
         raise ConfigError(f"{source}: invalid TOML: arrays or inline tables are nested too "
                           f"deeply (more than {MAX_DEPTH} levels are never needed)") from None
     except TOMLDecodeError as e:
+        # Python 3.11's tomllib gives the position only inside its message: read it there
         msg = str(e)
         m = _LINECOL.search(msg)
         where = source
@@ -63,9 +64,8 @@ def loads(text: str, source: str = "<config>") -> dict:
             where = f"{source}:{line}:{len(lines[-1]) + 1}"
             msg = msg.replace("(at end of document)", "(at the end of the text; is it "
                               "truncated?)")
-        err = ConfigError(f"{where}: invalid TOML: {msg}")
-        err.line = line
-        raise err from None
+        raise ConfigError(f"invalid TOML: {msg}", where=where, source=source,
+                          line=line) from None
     except ValueError:   # an integer longer than Python converts (4300 digits)
         raise _long_number(text, source) from None
     check_depth(data, source)
@@ -77,17 +77,16 @@ _LONG_INT = re.compile(r"[0-9][0-9_]{999,}")
 
 def _long_number(text: str, source: str) -> ConfigError:
     m = _LONG_INT.search(text)
-    where = source
+    line = None
     if m:
-        where = f"{source}:{text.count(chr(10), 0, m.start()) + 1}"
+        line = text.count(chr(10), 0, m.start()) + 1
         digits = len(m.group().replace("_", ""))
         what = f"an integer with {digits} digits"
     else:
         what = "a number too long to convert"
-    err = ConfigError(f"{where}: invalid TOML: {what}; write large or precise values as "
-                      "floats (e.g. 1e300)")
-    err.line = int(where.rsplit(":", 1)[1]) if m else None
-    return err
+    return ConfigError(f"invalid TOML: {what}; write large or precise values as floats "
+                       "(e.g. 1e300)", where=source if line is None else f"{source}:{line}",
+                       source=source, line=line)
 
 
 # ---------------------------------------------------------------- key -> line

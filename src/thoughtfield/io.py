@@ -144,7 +144,7 @@ def _from_graph(p, g, kwargs) -> ConceptNetwork:
     try:
         return ConceptNetwork.from_networkx(g, **kwargs)
     except NetworkError as e:
-        raise NetworkError(f"{p}: {e}") from None
+        raise e.at(str(p), source=str(p)) from None
 
 
 _GEXF_NS = "http://www.gexf.net/1.2draft"
@@ -208,7 +208,7 @@ def read_gexf(path, **kwargs) -> ConceptNetwork:
                         info["relation_types"], "<meta><description> relation_types"),
                         kwargs.get("relation_types"))
             except NetworkError as e:
-                raise NetworkError(f"{p}: {e}") from None
+                raise e.at(str(p), source=str(p)) from None
     kwargs.setdefault("type_attr", "relation")
     return _from_graph(p, g, kwargs)
 
@@ -296,7 +296,7 @@ def read_spreadr_network(path, *, relation: str = "link", **kwargs) -> ConceptNe
     try:
         return ConceptNetwork.from_scipy(vals, names, relation=relation, **kwargs)
     except NetworkError as e:
-        raise NetworkError(f"{p}: {e}") from None
+        raise e.at(str(p), source=str(p)) from None
 
 
 def _check_dense(p, width: int) -> None:
@@ -356,7 +356,8 @@ def read_start_run(path) -> list[Pulse]:
         try:
             out.append(Pulse(row["node"], t, t + 1, act))
         except ConfigError as e:
-            raise NetworkError(f"{p} line {lineno}: {e}") from None
+            raise e.at(f"{p} line {lineno}", source=str(p), line=lineno,
+                       cls=NetworkError) from None
     return out
 
 
@@ -367,13 +368,15 @@ def write_start_run(stimuli, path) -> None:
     rows = []
     for k, s in enumerate(as_stimuli(stimuli)):
         if isinstance(s, Clamp):
-            raise ConfigError(f"stimuli[{k}]: spreadr has no clamps; only pulses can be written")
+            raise ConfigError(f"stimuli[{k}]: spreadr has no clamps; only pulses can be written",
+                              key=f"stimuli[{k}]")
         if s.member is not None:
             raise ConfigError(f"stimuli[{k}].member: spreadr has no ensembles; write one member's "
-                              "pulses without member")
+                              "pulses without member", key=f"stimuli[{k}].member")
         if not math.isfinite(s.stop):
             raise ConfigError(f"stimuli[{k}].stop: the pulse on {s.concept!r} never ends; give a "
-                              "finite stop (steps start <= t < stop get the activation)")
+                              "finite stop (steps start <= t < stop get the activation)",
+                              key=f"stimuli[{k}].stop")
         first = math.ceil(s.start)
         for t in range(first, math.ceil(s.stop)):
             rows.append((s.concept, s.amplitude, t))
