@@ -133,3 +133,16 @@ def test_toml_syntax_errors_carry_the_line(tmp_path):
     assert (err.source, err.line) == (str(path), 3)
     assert err.where.startswith(f"{path}:3:") and err.message.startswith("invalid TOML: ")
     assert str(err) == f"{err.where}: {err.message}"
+
+
+def test_an_override_of_a_missing_key_is_an_override_key_error():
+    from thoughtfield.config import OverrideKeyError, load_config
+    cfg = load_config('[network]\nconcepts = ["a", "b"]\n[run]\nt_end = 1.0\n')
+    with pytest.raises(OverrideKeyError) as info:
+        cfg.with_overrides(["model.gian=2"])
+    err = info.value
+    assert isinstance(err, ConfigError) and err.where == "--set model.gian=2"
+    assert str(err).startswith("--set model.gian=2: model.gian: unknown key 'gian'")
+    with pytest.raises(ConfigError) as info:      # a bad value is not a key error
+        cfg.with_overrides(["model.tau=-1"])
+    assert not isinstance(info.value, OverrideKeyError)

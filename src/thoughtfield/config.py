@@ -1350,6 +1350,11 @@ def _normalise_overrides(overrides) -> list[tuple[str, object, str]]:
     return [parse_override(o) for o in overrides]
 
 
+class OverrideKeyError(ConfigError):
+    """An override (``--set``, a sweep or fit parameter, a data column) names a key path
+    that the config's schema or data does not have (its value was not looked at)."""
+
+
 def _override_kinds(parts, label):
     """Check an override path against the schema; return the kind at each step."""
     head = parts[0]
@@ -1359,15 +1364,16 @@ def _override_kinds(parts, label):
         kind = _registry()[head].kind
     else:
         known = list(ROOT.fields) + list(_registry())
-        raise ConfigError(f"{label}: unknown key {head!r}" + V.did_you_mean(head, known)
-                          + f"; the top-level keys are {', '.join(known)}")
+        raise OverrideKeyError(f"unknown key {head!r}" + V.did_you_mean(head, known)
+                               + f"; the top-level keys are {', '.join(known)}", where=label,
+                               key=label)   # a sweep's key is located at its line
     kinds = [kind]
     key = head
     for seg in parts[1:]:
         try:
             kind = kind.child(key, seg)
         except ConfigError as e:
-            raise e.at(label) from None
+            raise e.at(label, cls=OverrideKeyError).within(key=label) from None
         key = join_path(key, seg)
         kinds.append(kind)
     return kinds
@@ -1382,7 +1388,7 @@ def _apply_override(raw: dict, path: str, value, label: str) -> None:
     a per-concept number becomes ``{ "*" = number }`` when one concept is set."""
     parts = _toml.split_path(path)
     if not parts or not isinstance(parts[0], str):
-        raise ConfigError(f"{label}: bad key path {path!r}")
+        raise OverrideKeyError(f"bad key path {path!r}", where=label)
     kinds = _override_kinds(parts, label)
     node = raw
     key = ""
@@ -1390,18 +1396,22 @@ def _apply_override(raw: dict, path: str, value, label: str) -> None:
         here = join_path(key, seg)
         if isinstance(seg, int):
             if not isinstance(node, list):
-                raise ConfigError(f"{label}: {key}: is {_toml.format_value(node)}, not an array")
+                raise OverrideKeyError(f"{key}: is {_toml.format_value(node)}, not an array",
+                                       key=key, where=label)
             if seg >= len(node):
-                raise ConfigError(f"{label}: {here}: index {seg} out of range ({len(node)} element(s))")
+                raise OverrideKeyError(f"{here}: index {seg} out of range ({len(node)} "
+                                       "element(s))", key=here, where=label)
         elif not isinstance(node, dict):
-            raise ConfigError(f"{label}: {key}: is {_toml.format_value(node)}, not a table")
+            raise OverrideKeyError(f"{key}: is {_toml.format_value(node)}, not a table",
+                                   key=key, where=label)
         if j == len(parts) - 1:
             node[seg] = value
             return
         nxt = parts[j + 1]
         if isinstance(seg, str) and seg not in node:
             if isinstance(nxt, int):
-                raise ConfigError(f"{label}: {here}: not set in the config, so it has no element [{nxt}]")
+                raise OverrideKeyError(f"{here}: not set in the config, so it has no element "
+                                       f"[{nxt}]", key=here, where=label)
             node[seg] = {}
         child = node[seg]
         if isinstance(nxt, str) and not isinstance(child, dict) and _accepts_table(kinds[j]) \

@@ -75,6 +75,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from . import _validate as V
+from .config import OverrideKeyError
 from .errors import ConfigError, SimulationError
 from .saving import SaveAt
 
@@ -347,15 +348,13 @@ def _design(cfg, df, options, ignore=()) -> list[_Cell]:
         for v in dict.fromkeys(_plain(v) for v in vals):
             try:
                 cfg.with_overrides({c: v})
+            except OverrideKeyError as e:   # quoted as the reason of a new error
+                raise ConfigError(f"{name}: column {c!r} is neither {CHOICE}, {RT}, "
+                                  f"{CONDITION} nor a config key ({e}); remove it or pass "
+                                  f"it to ignore (--ignore {c})", key=name) from None
             except ConfigError as e:
-                msg = str(e)
-                if "unknown key" in msg or "no element" in msg or "not set in the config" in msg \
-                        or "out of range" in msg or "not a table" in msg:
-                    raise ConfigError(f"{name}: column {c!r} is neither {CHOICE}, {RT}, "
-                                      f"{CONDITION} nor a config key ({msg}); remove it or pass "
-                                      f"it to ignore (--ignore {c})", key=name) from None
                 i = vals.index(v) if v in vals else 0
-                raise ConfigError(f"{_where(df, i)}: column {c!r} = {V.show(v)}: {msg}") from None
+                raise e.at(f"{_where(df, i)}: column {c!r} = {V.show(v)}") from None
     conds = {c.name: c for c in prot.conditions} if prot is not None else {}
     use_cond = prot is not None and CONDITION in cols and CONDITION not in ignore
     if prot is not None and not use_cond:
@@ -834,15 +833,13 @@ def _check_keys(cfg, params):
         for v in (p.lower, p.upper):
             try:
                 cfg.with_overrides({p.key: float(v)})
-            except ConfigError as e:
-                msg = str(e)
-                if "unknown key" in msg or "not set in the config" in msg or "out of range" in msg \
-                        or "not a table" in msg or "no element" in msg:
-                    raise ConfigError(f"parameter {p.key}: not a config key ({msg}); parameters "
-                                      "are addressed like --set keys (e.g. choices[0].rate, "
-                                      f"model.gain) or are {NDT!r}") from None
+            except OverrideKeyError as e:   # quoted as the reason of a new error
+                raise ConfigError(f"parameter {p.key}: not a config key ({e}); parameters "
+                                  "are addressed like --set keys (e.g. choices[0].rate, "
+                                  f"model.gain) or are {NDT!r}") from None
+            except ConfigError as e:   # quoted as the reason of a new error
                 raise ConfigError(f"parameter {p.key}: the bound {v:g} is not a valid value "
-                                  f"({msg}); narrow the bounds") from None
+                                  f"({e}); narrow the bounds") from None
 
 
 def _quantiles_of(ch, rt, R, q):
