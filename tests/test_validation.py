@@ -113,8 +113,6 @@ def test_solver_from_dict_rejects_unknown_key():
     ({"t_end": "long"}, r"t_end: must be a number"),
     ({"members": 0}, r"members: must be >= 1 \(got 0\)"),
     ({"seed": -5}, r"seed: must be >= 0"),
-    ({"save_dt": -1}, r"save_dt: must be > 0"),
-    ({"save_dt": 1, "save_at": [1]}, r"give only one of save_dt, save_at and save_every"),
     ({"saveat": tf.SaveAt(times=[20])}, r"SaveAt\(times=\.\.\.\): time 20 is outside the run \[0, 10\]"),
     ({"saveat": tf.SaveAt(every=2)}, r"SaveAt\(every=\.\.\.\): needs a fixed-step solver"),
     ({"initial": [1, 2, 3]}, r"initial: expected shape \(2,\)"),
