@@ -146,3 +146,14 @@ def test_an_override_of_a_missing_key_is_an_override_key_error():
     with pytest.raises(ConfigError) as info:      # a bad value is not a key error
         cfg.with_overrides(["model.tau=-1"])
     assert not isinstance(info.value, OverrideKeyError)
+
+
+def test_a_bad_row_of_a_network_file_is_located_by_fields(tmp_path):
+    path = tmp_path / "edges.csv"
+    path.write_text("source,target,weight\na,b,1\nb,c,heavy\n")
+    with pytest.raises(NetworkError) as info:
+        tf.ConceptNetwork.from_csv(path)
+    err = info.value
+    assert (err.where, err.source, err.line) == (f"{path} line 3", str(path), 3)
+    assert err.message == "weight: must be a number (got 'heavy')"
+    assert str(err) == f"{path} line 3: weight: must be a number (got 'heavy')"

@@ -269,7 +269,8 @@ def read_spreadr_network(path, *, relation: str = "link", **kwargs) -> ConceptNe
     n = 0
     for ln, r in rows:
         if len(r) != width:
-            raise NetworkError(f"{p} line {ln}: expected {width} fields, got {len(r)}")
+            raise NetworkError(f"expected {width} fields, got {len(r)}",
+                               where=f"{p} line {ln}", source=str(p), line=ln)
         if n < width:
             vals[n] = _row_numbers(p, ln, r[1:], header[1:])
             first.append(r[0])
@@ -290,9 +291,10 @@ def read_spreadr_network(path, *, relation: str = "link", **kwargs) -> ConceptNe
         labels = [x.strip() for x in labels]
         if labels != names:
             k = next(i for i, (a, b) in enumerate(zip(labels, names)) if a != b)
-            raise NetworkError(f"{p} line {lines[k]}: row name {V.show(labels[k])} differs from "
+            raise NetworkError(f"row name {V.show(labels[k])} differs from "
                                f"column name {V.show(names[k])}; rows and columns must list the "
-                               "concepts in the same order")
+                               "concepts in the same order",
+                               where=f"{p} line {lines[k]}", source=str(p), line=lines[k])
     try:
         return ConceptNetwork.from_scipy(vals, names, relation=relation, **kwargs)
     except NetworkError as e:
@@ -348,11 +350,12 @@ def read_start_run(path) -> list[Pulse]:
             act = float(row["activation"])
             t = float(row.get("time") or 0)
         except ValueError:
-            raise NetworkError(f"{p} line {lineno}: activation and time must be numbers "
-                               f"(got {row.get('activation')!r}, {row.get('time')!r})") from None
+            raise NetworkError("activation and time must be numbers "
+                               f"(got {row.get('activation')!r}, {row.get('time')!r})",
+                               where=f"{p} line {lineno}", source=str(p), line=lineno) from None
         if not math.isfinite(t) or t < 0 or t != int(t):
-            raise NetworkError(f"{p} line {lineno}: time must be a whole number >= 0 (got "
-                               f"{row.get('time')!r})")
+            raise NetworkError(f"time must be a whole number >= 0 (got {row.get('time')!r})",
+                               where=f"{p} line {lineno}", source=str(p), line=lineno)
         try:
             out.append(Pulse(row["node"], t, t + 1, act))
         except ConfigError as e:

@@ -1219,8 +1219,9 @@ class ConceptNetwork:
                 try:
                     wv = float(w)
                 except ValueError:
-                    raise NetworkError(f"{os.fspath(path)} line {lineno}: weight: must be a number "
-                                       f"(got {V.show(w)})") from None
+                    raise NetworkError(f"weight: must be a number (got {V.show(w)})",
+                                       where=f"{os.fspath(path)} line {lineno}",
+                                       source=os.fspath(path), line=lineno) from None
             rels.append((row["source"], row["target"], row.get("type") or default_type, wv))
             lines.append(lineno)
             if len(rels) >= _CSV_BATCH:
@@ -1422,8 +1423,9 @@ def _utf8_error(p, f) -> NetworkError:
             buf = pending + block
             pos = offset - len(pending) + e.start
             line = newlines + buf[:e.start].count(b"\n") + 1
-            return NetworkError(f"{p} line {line}: not UTF-8 text (byte 0x{buf[e.start]:02x} at "
-                                f"offset {pos}); save the file as UTF-8")
+            return NetworkError(f"not UTF-8 text (byte 0x{buf[e.start]:02x} at "
+                                f"offset {pos}); save the file as UTF-8",
+                                where=f"{p} line {line}", source=str(p), line=line)
         offset += len(block)
         newlines += block.count(b"\n")
 
@@ -1472,7 +1474,8 @@ def _read_table(path, delimiter, required, optional):
         if not row or all(not c.strip() for c in row):
             continue
         if len(row) != len(header):
-            raise NetworkError(f"{p} line {lineno}: expected {len(header)} fields, got {len(row)}")
+            raise NetworkError(f"expected {len(header)} fields, got {len(row)}",
+                               where=f"{p} line {lineno}", source=str(p), line=lineno)
         yield lineno, {h: c.strip() for h, c in zip(header, row)}
 
 
@@ -1488,5 +1491,6 @@ def _csv_rows(p, text, delimiter):
         except StopIteration:
             return
         except csv.Error as e:
-            raise NetworkError(f"{p} line {reader.line_num}: not valid CSV ({e})") from None
+            raise NetworkError(f"not valid CSV ({e})", where=f"{p} line {reader.line_num}",
+                               source=str(p), line=reader.line_num) from None
         yield reader.line_num, row

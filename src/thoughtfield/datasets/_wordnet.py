@@ -138,9 +138,10 @@ def _read_index(path: str) -> dict[str, list[int]]:
                 raise ValueError
             out[lemma] = [_int(x) for x in tok[len(tok) - n_syn:]]
         except (IndexError, ValueError, UnicodeDecodeError):
-            raise ConfigError(f"{path} line {lineno}: malformed index line {_clip(raw)}; "
-                              "expected 'lemma pos synset_cnt p_cnt [ptr...] sense_cnt "
-                              "tagsense_cnt offset...'") from None
+            raise ConfigError(f"malformed index line {_clip(raw)}; expected 'lemma pos "
+                              "synset_cnt p_cnt [ptr...] sense_cnt tagsense_cnt offset...'",
+                              where=f"{path} line {lineno}", source=str(path),
+                              line=lineno) from None
     return out
 
 
@@ -344,9 +345,10 @@ def _read_lexnames(path):
                     k = _int(tok[0])
                     names[k] = tok[1].decode("utf-8")
                 except (ValueError, IndexError, UnicodeDecodeError):
-                    raise ConfigError(f"{p} line {lineno}: expected 'NN name' with NN a "
-                                      f"lexicographer file number 00..63 (got {_clip(raw)})"
-                                      ) from None
+                    raise ConfigError("expected 'NN name' with NN a lexicographer file "
+                                      f"number 00..63 (got {_clip(raw)})",
+                                      where=f"{p} line {lineno}", source=str(p),
+                                      line=lineno) from None
     return names
 
 
