@@ -36,14 +36,17 @@ _BARE = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
 def loads(text: str, source: str = "<config>") -> dict:
-    """Parse TOML ``text``; a syntax error becomes ``ConfigError('source:line:col: ...')``."""
+    """Parse TOML ``text``; a syntax error becomes a ConfigError with ``source``, ``line``
+    and ``where`` (``source:line:col``) set, shown as ``source:line:col: invalid TOML: ...``."""
     if not isinstance(text, str):
-        raise ConfigError(f"{source}: expected TOML text (got {type(text).__name__})")
+        raise ConfigError(f"expected TOML text (got {type(text).__name__})", where=source,
+                          source=source)
     try:
         data = tomllib.loads(text)
     except RecursionError:
-        raise ConfigError(f"{source}: invalid TOML: arrays or inline tables are nested too "
-                          f"deeply (more than {MAX_DEPTH} levels are never needed)") from None
+        raise ConfigError("invalid TOML: arrays or inline tables are nested too "
+                          f"deeply (more than {MAX_DEPTH} levels are never needed)",
+                          where=source, source=source) from None
     except TOMLDecodeError as e:
         # Python 3.11's tomllib gives the position only inside its message: read it there
         msg = str(e)
