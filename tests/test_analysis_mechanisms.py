@@ -116,7 +116,7 @@ def test_newton_fixed_points_are_kernel_zeros_and_the_limit_of_a_run():
     net = _network()
     model = _model("activation", "sigmoid")
     kern, _ = _kernel(net, model, STIM)
-    res = tf.simulate(net, model, STIM, t_end=400.0, save_at=[0.0, 400.0],
+    res = tf.simulate(net, model, STIM, t_end=400.0, saveat=tf.SaveAt(times=[0.0, 400.0]),
                       solver=tf.Solver("dopri5", rtol=1e-10, atol=1e-12))
     fp = fixed_point(net, model, res, tol=1e-12)
     assert fp.state.shape == (22,)
@@ -136,7 +136,7 @@ def test_potential_form_fixed_point_is_a_kernel_zero():
     net = _network()
     model = _model("potential", "tanh")
     kern, _ = _kernel(net, model, STIM)
-    res = tf.simulate(net, model, STIM, t_end=400.0, save_at=[0.0, 400.0],
+    res = tf.simulate(net, model, STIM, t_end=400.0, saveat=tf.SaveAt(times=[0.0, 400.0]),
                       solver=tf.Solver("dopri5", rtol=1e-10, atol=1e-12))
     fp = fixed_point(net, model, res, tol=1e-12)
     dyn = Dynamics(net, model, STIM)
@@ -222,7 +222,7 @@ def test_adaptation_destabilises_the_ideas_and_the_state_moves_on():
     assert fp.kind == "saddle" and fp.stability.n_unstable == 2
     assert np.all(np.abs(ev[:2].imag) > 0)            # an unstable spiral: alternation
     # the run alternates between the ideas instead of settling
-    res = tf.simulate(net, m3, [tf.Pulse("A", 0, 1, 0.5)], t_end=200.0, save_dt=0.5)
+    res = tf.simulate(net, m3, [tf.Pulse("A", 0, 1, 0.5)], t_end=200.0, saveat=tf.SaveAt(dt=0.5))
     lead = np.argmax(res.activation.values, axis=1)
     assert np.count_nonzero(np.diff(lead[40:])) >= 4
     # the energy is not defined with adaptation: it says why
@@ -244,7 +244,7 @@ def test_energy_does_not_increase_with_pools_and_stored_ideas():
                      initial=np.random.default_rng(0).uniform(0, 1, 12).tolist())
     dyn = Dynamics(net, model)
     assert dyn.energy_defined() is None
-    res = tf.simulate(net, model, t_end=30.0, save_dt=0.05,
+    res = tf.simulate(net, model, t_end=30.0, saveat=tf.SaveAt(dt=0.05),
                       solver=tf.Solver("dopri5", rtol=1e-9, atol=1e-11))
     E = tf.energy(res).values
     assert np.all(np.diff(E) <= 1e-9 * max(1.0, abs(E[0])))

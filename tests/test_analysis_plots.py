@@ -68,7 +68,7 @@ def test_phase_portrait_of_two_concepts_in_a_larger_network_holds_the_others():
 def test_energy_plot_from_a_result():
     net, model = _switch()
     ds = tf.simulate(net, tf.Model(transfer="sigmoid", gain=5.0, bias=1.0, initial=[0.6, 0.5]),
-                     t_end=8, save_dt=0.1)
+                     t_end=8, saveat=tf.SaveAt(dt=0.1))
     ax = plots.plot_energy(ds)
     y = ax.lines[0].get_ydata()
     assert np.array_equal(y, tf.energy(ds).values)
@@ -78,7 +78,7 @@ def test_energy_plot_from_a_result():
 def test_energy_plot_marks_the_input_changes():
     net, model = _switch()
     ds = tf.simulate(net, tf.Model(transfer="sigmoid", gain=5.0, bias=1.0, initial=[0.6, 0.5]),
-                     [tf.Pulse("x", 2.0, 5.0, 1.0)], t_end=8, save_dt=0.1)
+                     [tf.Pulse("x", 2.0, 5.0, 1.0)], t_end=8, saveat=tf.SaveAt(dt=0.1))
     ax = plots.plot_energy(ds)
     marks = sorted(ln.get_xdata()[0] for ln in ax.lines if ln.get_linestyle() == ":")
     assert marks == [2.0, 5.0]
@@ -89,7 +89,7 @@ def test_explanation_plot_draws_the_paths():
     net = tf.ConceptNetwork(["a", "b", "c", "d"], [("a", "b", "causes", 1.0), ("b", "c", "is_a", 1.0),
                                                    ("a", "d", "causes", 0.5), ("d", "c", "causes", 0.5)])
     ds = tf.simulate(net, tf.Model(gain=4.0, threshold=0.5), [tf.Pulse("a", 0, 4, 1.0)], t_end=6,
-                     save_dt=0.05)
+                     saveat=tf.SaveAt(dt=0.05))
     ex = tf.explain(ds, target="c")
     ax = plots.plot_explanation(ex)
     names = sorted(t.get_text() for t in ax.texts if t.get_text() in ("a", "b", "c", "d"))

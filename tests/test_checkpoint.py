@@ -232,7 +232,7 @@ def test_checkpoint_write_failure_warns_and_the_run_goes_on(tmp_path, monkeypatc
 def test_diverging_run_removes_its_checkpoint(tmp_path):
     net = tf.ConceptNetwork(["x"], [("x", "x", "link", 3.0)])
     sim = tf.Simulation(net, tf.Model(transfer="linear", initial=1.0), t_end=2000.0,
-                        solver=tf.Solver("euler", dt=0.5), save_dt=1.0)
+                        solver=tf.Solver("euler", dt=0.5), saveat=tf.SaveAt(dt=1.0))
     path = tmp_path / "boom.ckpt"
     with pytest.raises(tf.DivergenceError):
         sim.run(checkpoint=path, checkpoint_every=0)

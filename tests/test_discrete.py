@@ -251,7 +251,7 @@ def test_ensemble_members_equal_single_runs():
 def test_conservation_without_decay():
     net = tf.datasets.wordnet(pos="n", relations=["hypernym", "instance_hypernym", "meronym"])
     ds = tf.simulate(net, stimuli=[tf.Pulse("dog.n.01", 0, 1, 1.0)], t_end=100,
-                     solver=tf.Spreadr(retention=0.5), save_every=10)
+                     solver=tf.Spreadr(retention=0.5), saveat=tf.SaveAt(every=10))
     total = ds.activation.sum("concept").values
     np.testing.assert_allclose(total, 1.0, rtol=1e-12)
     assert ds.time.values.tolist() == list(range(0, 101, 10))
@@ -279,12 +279,13 @@ def test_save_every_and_save_at_keep_the_same_values():
     A, names, r, inj, stim = random_case(seed=2)
     net = tf.ConceptNetwork.from_scipy(A, names, relation="link")
     full = tf.simulate(net, stimuli=stim, t_end=15, solver=tf.Spreadr(retention=r))
-    every = tf.simulate(net, stimuli=stim, t_end=15, solver=tf.Spreadr(retention=r), save_every=4)
+    every = tf.simulate(net, stimuli=stim, t_end=15, solver=tf.Spreadr(retention=r),
+                        saveat=tf.SaveAt(every=4))
     assert every.time.values.tolist() == [0, 4, 8, 12, 15]
     np.testing.assert_array_equal(every.activation.values,
                                   full.activation.sel(time=[0, 4, 8, 12, 15]).values)
     at = tf.simulate(net, stimuli=stim, t_end=15, solver=tf.Spreadr(retention=r),
-                     save_at=[3, 7])
+                     saveat=tf.SaveAt(times=[3, 7]))
     assert at.time.values.tolist() == [0, 3, 7, 15]
     np.testing.assert_array_equal(at.activation.values,
                                   full.activation.sel(time=[0, 3, 7, 15]).values)
@@ -393,7 +394,8 @@ def test_memory_limit():
         tf.make_simulation(net, solver="spreadr", t_end=10**6, max_memory=1e6)
     with pytest.raises(tf.ConfigError, match="max_memory: must be > 0"):
         tf.make_simulation(net, solver="spreadr", t_end=10, max_memory=-1)
-    tf.make_simulation(net, solver="spreadr", t_end=10**6, save_every=10**5, max_memory=1e6)
+    tf.make_simulation(net, solver="spreadr", t_end=10**6,
+                       saveat=tf.SaveAt(every=10**5), max_memory=1e6)
 
 
 def test_result_file_round_trip(tmp_path):

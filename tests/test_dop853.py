@@ -135,7 +135,7 @@ def test_matches_reference_and_scipy_dop853_step_for_step(problem):
     accuracy and (within 20 %) the same number of right-hand side evaluations."""
     net, model, f, a0, ref = problem
     for rtol in (1e-6, 1e-8, 1e-10):
-        ds = tf.simulate(net, model, t_end=8.0, save_at=[8.0],
+        ds = tf.simulate(net, model, t_end=8.0, saveat=tf.SaveAt(times=[8.0]),
                          solver=tf.Solver("dop853", rtol=rtol, atol=rtol * 1e-2))
         err = np.abs(ds.activation.values[-1] - ref).max()
         sp = solve_ivp(f, (0, 8), a0, method="DOP853", rtol=rtol, atol=rtol * 1e-2)
@@ -149,7 +149,7 @@ def test_needs_fewer_evaluations_than_dopri5_at_tight_tolerance(problem):
     net, model, f, a0, ref = problem
     n = {}
     for m in ("dopri5", "dop853"):
-        ds = tf.simulate(net, model, t_end=8.0, save_at=[8.0],
+        ds = tf.simulate(net, model, t_end=8.0, saveat=tf.SaveAt(times=[8.0]),
                          solver=tf.Solver(m, rtol=1e-8, atol=1e-10))
         assert np.abs(ds.activation.values[-1] - ref).max() < 1e-7
         n[m] = ds.attrs["n_rhs"]
@@ -166,10 +166,10 @@ def test_dense_output_at_save_times_between_steps():
     sp = solve_ivp(f, (0, 5), a0, method="DOP853", rtol=1e-10, atol=1e-12, t_eval=ts).y.T
     err_sp = np.abs(sp - ref).max()
     ds = tf.simulate(net, model, t_end=5.0, solver=tf.Solver("dop853", rtol=1e-10, atol=1e-12),
-                     save_at=ts)
+                     saveat=tf.SaveAt(times=ts))
     steps = ds.attrs["n_steps"]
     assert steps < 60   # far fewer steps than save times
-    end = tf.simulate(net, model, t_end=5.0, save_at=[5.0],
+    end = tf.simulate(net, model, t_end=5.0, saveat=tf.SaveAt(times=[5.0]),
                       solver=tf.Solver("dop853", rtol=1e-10, atol=1e-12))
     err_end = np.abs(end.activation.values[-1] - ref[-1]).max()
     err_all = np.abs(ds.activation.values - ref).max()
@@ -187,11 +187,12 @@ def test_ensemble_members_match_single_runs():
     y0 = np.random.default_rng(3).uniform(-0.5, 0.5, (m, net.n))
     ts = np.linspace(0, 4.0, 9)
     sol = tf.Solver("dop853", rtol=1e-9, atol=1e-11)
-    ds = tf.simulate(net, tf.Model(transfer="tanh"), members=m, t_end=4.0, save_at=ts,
+    ds = tf.simulate(net, tf.Model(transfer="tanh"), members=m, t_end=4.0,
+                     saveat=tf.SaveAt(times=ts),
                      solver=sol, member_params={"gain": gains, "initial": y0})
     for k in range(m):
         one = tf.simulate(net, tf.Model(transfer="tanh", gain=gains[k]), initial=y0[k],
-                          t_end=4.0, save_at=ts, solver=sol)
+                          t_end=4.0, saveat=tf.SaveAt(times=ts), solver=sol)
         assert np.abs(ds.activation.values[k] - one.activation.values).max() < 1e-8
         assert ds.attrs["n_rhs"] >= 0.8 * one.attrs["n_rhs"]
 
@@ -203,7 +204,7 @@ def test_steady_state_stop_and_limits():
     ds = tf.simulate(net, model, stim, t_end=100.0,
                      solver=tf.Solver("dop853", rtol=1e-9, atol=1e-12, steady_tol=1e-6))
     assert ds.attrs["status"] == "steady_state" and 1.0 < ds.attrs["stopped_at"] < 100.0
-    long = tf.simulate(net, model, stim, t_end=100.0, save_at=[100.0],
+    long = tf.simulate(net, model, stim, t_end=100.0, saveat=tf.SaveAt(times=[100.0]),
                        solver=tf.Solver("dop853", rtol=1e-9, atol=1e-12))
     assert np.abs(ds.activation.values[-1] - long.activation.values[-1]).max() < 1e-5
     with pytest.raises(tf.SolverError, match=r"max_steps") as e:

@@ -42,7 +42,7 @@ def test_energy_never_increases_along_a_run(transfer):
     net = _symmetric_net()
     model = _model(net, transfer, seed=1)
     stim = [tf.Pulse("c3", 0, math.inf, 0.4), tf.Clamp("c5", 0, math.inf, 0.6)]
-    ds = tf.simulate(net, model, stim, t_end=15.0, save_dt=0.02,
+    ds = tf.simulate(net, model, stim, t_end=15.0, saveat=tf.SaveAt(dt=0.02),
                      solver=tf.Solver("dopri5", rtol=1e-11, atol=1e-13))
     E = tf.energy(ds).values
     assert np.all(np.isfinite(E))
@@ -55,7 +55,8 @@ def test_energy_never_increases_along_a_run(transfer):
 def test_energy_jumps_only_where_the_input_changes():
     net = _symmetric_net(seed=2)
     model = _model(net, "sigmoid", seed=3)
-    ds = tf.simulate(net, model, [tf.Pulse("c1", 2.0, 4.0, 1.0)], t_end=8.0, save_dt=0.05,
+    ds = tf.simulate(net, model, [tf.Pulse("c1", 2.0, 4.0, 1.0)], t_end=8.0,
+                     saveat=tf.SaveAt(dt=0.05),
                      solver=tf.Solver("dopri5", rtol=1e-11, atol=1e-13))
     E = tf.energy(ds).values
     t = ds.time.values

@@ -13,7 +13,8 @@ def test_chunked_run_equals_unsplit_run(method):
     net = random_network(80, k=5, seed=1)
     model = tf.Model(tau=1.0, transfer="tanh", gain=2.0, sigma=0.1 if method == "euler_maruyama" else 0)
     stim = [tf.Pulse("c3", 0.5, 2.5, 1.0), tf.Clamp("c7", 1.0, 3.0, 0.5)]
-    kw = dict(t_end=6.0, solver=tf.Solver(method, dt=0.01), save_dt=0.1, seed=3, members=2)
+    kw = dict(t_end=6.0, solver=tf.Solver(method, dt=0.01),
+              saveat=tf.SaveAt(dt=0.1), seed=3, members=2)
     full = tf.simulate(net, model, stim, **kw)
     sim = tf.Simulation(net, model, stim, **kw)
     for i_hi in (1, 2, 7, 8, 30, 31, 45, 1000):
@@ -74,7 +75,8 @@ def test_pulse_drives_and_clamp_holds():
     net = tf.ConceptNetwork(["x", "y"], [("x", "y", "link", 1.0)])
     model = tf.Model(transfer="linear", tau=1.0)
     ds = tf.simulate(net, model, [tf.Pulse("x", 1.0, 2.0, 1.0), tf.Clamp("y", 3.0, 4.0, 0.25)],
-                     t_end=5.0, solver=tf.Solver("dopri5", rtol=1e-10, atol=1e-12), save_dt=0.5)
+                     t_end=5.0, solver=tf.Solver("dopri5", rtol=1e-10, atol=1e-12),
+                     saveat=tf.SaveAt(dt=0.5))
     x = ds.activation.sel(concept="x")
     # x(t) = 1 - exp(-(t-1)) during the pulse, decays after
     assert abs(float(x.sel(time=2.0)) - (1 - np.exp(-1))) < 1e-8
@@ -90,7 +92,8 @@ def test_per_member_stimuli_and_initial_state():
     net = tf.ConceptNetwork(["x"])
     model = tf.Model(transfer="linear")
     ds = tf.simulate(net, model, [tf.Pulse("x", 0, 10, 1.0, member=1)], t_end=10, members=3,
-                     initial=np.array([[0.5], [0.0], [-0.5]]), solver="rk4", save_at=[10.0])
+                     initial=np.array([[0.5], [0.0], [-0.5]]), solver="rk4",
+                     saveat=tf.SaveAt(times=[10.0]))
     end = ds.activation.isel(time=-1).sel(concept="x").values
     np.testing.assert_allclose(end, [0.5 * np.exp(-10), 1 - np.exp(-10), -0.5 * np.exp(-10)],
                                atol=1e-9)
@@ -105,7 +108,8 @@ def test_steady_state_early_stop_is_recorded():
     assert 1.0 < ds.attrs["stopped_at"] < 100.0
     assert float(ds.time[-1]) == ds.attrs["stopped_at"]
     # truly stationary: a long run ends at the same state
-    long = tf.simulate(net, model, [tf.Pulse("c0", 0, 1, 1.0)], t_end=100.0, save_at=[100.0],
+    long = tf.simulate(net, model, [tf.Pulse("c0", 0, 1, 1.0)], t_end=100.0,
+                       saveat=tf.SaveAt(times=[100.0]),
                        solver=tf.Solver("dopri5", rtol=1e-9, atol=1e-12))
     assert np.abs(ds.activation.values[-1] - long.activation.values[-1]).max() < 1e-7
     # the stop never happens before the last input change
@@ -116,7 +120,7 @@ def test_steady_state_early_stop_is_recorded():
 
 def test_save_grid_contains_ends_and_respects_save_every():
     net = tf.ConceptNetwork(["x"])
-    ds = tf.simulate(net, t_end=1.0, solver=tf.Solver("euler", dt=0.01), save_every=7)
+    ds = tf.simulate(net, t_end=1.0, solver=tf.Solver("euler", dt=0.01), saveat=tf.SaveAt(every=7))
     t = ds.time.values
     assert t[0] == 0.0 and t[-1] == 1.0
     np.testing.assert_allclose(np.diff(t[:-1]), 0.07)
@@ -158,7 +162,7 @@ def test_long_model_arrays_are_summarised_in_the_result_attributes():
     small = tf.simulate(tf.ConceptNetwork(["a", "b"]), tf.Model(initial=[0.1, 0.2]), t_end=1.0)
     assert json.loads(small.attrs["model"])["initial"] == [0.1, 0.2]   # short: kept
     ds = tf.simulate(net, tf.Model(transfer="tanh", initial=y0, bias=0.5), t_end=1.0,
-                     save_at=[1.0])
+                     saveat=tf.SaveAt(times=[1.0]))
     d = json.loads(ds.attrs["model"])
     init = d["initial"]
     assert init["summarised"] == n and init["shape"] == [n]
@@ -176,7 +180,7 @@ def test_reset_runs_the_same_problem_again(method):
     model = tf.Model(transfer="tanh", gain=2.0, sigma=0.2 if method == "euler_maruyama" else 0)
     stim = [tf.Pulse("c1", 0.5, 2.0, 1.0), tf.Clamp("c2", 0.0, 1.0, 0.3)]
     sim = tf.Simulation(net, model, stim, t_end=4.0, solver=tf.Solver(method, dt=0.01),
-                        save_dt=0.5, seed=2, members=3)
+                        saveat=tf.SaveAt(dt=0.5), seed=2, members=3)
     noise = sim.random_state()
     first = sim.run().copy(deep=True)
     sim.reset(random_state=noise)

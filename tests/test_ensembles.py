@@ -63,7 +63,8 @@ def test_per_member_noise_is_an_ou_process_with_each_members_variance():
     net = tf.ConceptNetwork({"x": "image"})
     sigma = np.array([0.1, 0.2, 0.4, 0.4])
     tau = np.array([1.0, 1.0, 1.0, 4.0])
-    ds = tf.simulate(net, tf.Model(transfer="linear"), members=4, t_end=400.0, save_dt=0.5,
+    ds = tf.simulate(net, tf.Model(transfer="linear"), members=4, t_end=400.0,
+                     saveat=tf.SaveAt(dt=0.5),
                      solver=tf.Solver("euler_maruyama", dt=0.01), seed=11,
                      member_params={"sigma": sigma, "tau": tau})
     x = ds.activation.sel(concept="x").values[:, 100:]  # drop the transient
@@ -101,7 +102,8 @@ def test_dopri5_shared_step_meets_the_tolerance_for_every_member(net):
     gains = np.linspace(0.5, 3.5, m)
     y0 = np.random.default_rng(3).uniform(-0.5, 0.5, (m, net.n))
     ts = np.linspace(0, 4.0, 9)
-    ds = tf.simulate(net, tf.Model(transfer="tanh"), members=m, t_end=4.0, save_at=ts,
+    ds = tf.simulate(net, tf.Model(transfer="tanh"), members=m, t_end=4.0,
+                     saveat=tf.SaveAt(times=ts),
                      solver=tf.Solver("dopri5", rtol=1e-7, atol=1e-10), seed=0,
                      member_params={"gain": gains, "initial": y0})
     singles = 0
@@ -110,7 +112,8 @@ def test_dopri5_shared_step_meets_the_tolerance_for_every_member(net):
         err = np.abs(ds.activation.values[k] - ref).max()
         assert err < 2e-6, (k, err)
         one = tf.simulate(net, tf.Model(transfer="tanh", gain=gains[k]), initial=y0[k], t_end=4.0,
-                          save_at=ts, solver=tf.Solver("dopri5", rtol=1e-7, atol=1e-10))
+                          saveat=tf.SaveAt(times=ts),
+                          solver=tf.Solver("dopri5", rtol=1e-7, atol=1e-10))
         singles += one.attrs["n_rhs"]
         # the shared step is never coarser than what the member needs alone
         assert ds.attrs["n_rhs"] >= 0.8 * one.attrs["n_rhs"]

@@ -18,7 +18,8 @@ def _chain():
          ("holiday", "travel", "part_of", 1.0), ("sun", "heat", "association", 0.3),
          ("heat", "thirst", "causes", 0.5), ("thirst", "travel", "causes", 0.2)])
     model = tf.Model(transfer="sigmoid", gain=5.0, threshold=0.5)
-    ds = tf.simulate(net, model, [tf.Pulse("sun", 0, 5, 1.0)], t_end=10.0, save_dt=0.01)
+    ds = tf.simulate(net, model, [tf.Pulse("sun", 0, 5, 1.0)], t_end=10.0,
+                     saveat=tf.SaveAt(dt=0.01))
     return net, model, ds
 
 
@@ -104,7 +105,7 @@ def test_unreachable_target_has_no_path():
 def test_explain_an_ensemble_and_a_saved_result(tmp_path):
     net, model, _ = _chain()
     ds = tf.simulate(net, model, [tf.Pulse("sun", 0, 5, 1.0)], t_end=10.0, members=2,
-                     save_dt=0.05)
+                     saveat=tf.SaveAt(dt=0.05))
     back = tf.load_result(tf.save_result(ds, tmp_path / "e.nc"))
     ex = tf.explain(back, target="travel")
     assert ex.paths[0].concepts == ("sun", "beach", "holiday", "travel")

@@ -109,7 +109,7 @@ def test_linear_steady_state_equals_a_long_run_and_a_dense_solve():
     # the long-time limit of a run at tight tolerance
     slowest = fp.stability.time_constant
     T = 40.0 * slowest
-    ds = tf.simulate(net, model, stim, t_end=T, save_at=[T],
+    ds = tf.simulate(net, model, stim, t_end=T, saveat=tf.SaveAt(times=[T]),
                      solver=tf.Solver("dopri5", rtol=1e-12, atol=1e-14))
     assert np.max(np.abs(ds.activation.values[-1] - fp.activation)) < 1e-8
 
@@ -154,7 +154,8 @@ def test_newton_refines_the_end_of_a_run_to_the_long_time_limit():
     assert fp.residual <= 1e-10 and fp.iterations <= 8
     assert fp.stability.kind == "stable"
     T = 40 * fp.stability.time_constant
-    long = tf.simulate(net, model, [tf.Pulse("c0", 0, math.inf, 1.0)], t_end=T, save_at=[T],
+    long = tf.simulate(net, model, [tf.Pulse("c0", 0, math.inf, 1.0)], t_end=T,
+                       saveat=tf.SaveAt(times=[T]),
                        solver=tf.Solver(rtol=1e-12, atol=1e-14))
     assert np.max(np.abs(long.activation.values[-1] - fp.activation)) < 1e-8
     # the end of the short run was not yet there; Newton got the rest

@@ -102,8 +102,8 @@ def test_solver_fuzz(kwargs):
 @given(t_end=junk, members=junk, seed=junk, save_dt=junk)
 def test_simulate_argument_fuzz(t_end, members, seed, save_dt):
     net = tf.ConceptNetwork(["a"])
-    kw = dict(t_end=t_end, members=members, seed=seed, save_dt=save_dt)
+    kw = dict(t_end=t_end, members=members, seed=seed)
     try:
-        tf.Simulation(net, **kw)
+        tf.Simulation(net, **kw, saveat=None if save_dt is None else tf.SaveAt(dt=save_dt))
     except tf.ThoughtfieldError as e:
         assert str(e)

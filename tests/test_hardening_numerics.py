@@ -94,7 +94,7 @@ def test_rk4_step_far_beyond_the_stability_limit_is_refused():
     with pytest.raises(tf.ConfigError, match=r"^solver\.dt: .*stability limit of rk4.*"
                                              r"tau = 0\.01.*use dt <= 0\.0278"):
         tf.simulate(_chain(), tf.Model(tau=0.01), _stim(), t_end=10,
-                    solver={"method": "rk4", "dt": 5.0}, save_dt=5.0, seed=1)
+                    solver={"method": "rk4", "dt": 5.0}, saveat=tf.SaveAt(dt=5.0), seed=1)
 
 
 @pytest.mark.parametrize("method", ["euler", "heun", "rk4"])
@@ -107,7 +107,7 @@ def test_fixed_step_stability_criterion(method, ratio, tau):
     lim, mono = NUM.stability_limit(method), NUM.monotonicity_limit(method)
     assume(abs(ratio - lim) > 0.02 and abs(ratio - mono) > 0.02)
     dt = ratio * tau
-    kw = dict(t_end=40 * dt, save_at=[40 * dt], seed=1)
+    kw = dict(t_end=40 * dt, saveat=tf.SaveAt(times=[40 * dt]), seed=1)
     model = tf.Model(tau=tau, transfer="sigmoid", gain=2.0)
     one = tf.ConceptNetwork(["a"])
     stims = [tf.Pulse("a", 0.0, 10 * dt, 1.0)]
@@ -135,7 +135,7 @@ def test_coupling_beyond_the_stability_limit_warns():
     with pytest.warns(tf.ThoughtfieldWarning, match=r"solver\.dt: .*may be beyond the "
                                                     r"stability limit of euler"):
         Simulation(net, tf.Model(transfer="tanh", gain=4.0), solver={"method": "euler", "dt": 0.5},
-                   t_end=10, save_dt=1.0, seed=1)
+                   t_end=10, saveat=tf.SaveAt(dt=1.0), seed=1)
 
 
 # ================================================================== class 4: range
@@ -240,11 +240,12 @@ def test_a_tiny_max_step_is_counted():
 def test_fixed_step_count_is_exact(method, dt, t_end, save, data):
     kw = {}
     if save == "dt":
-        kw["save_dt"] = data.draw(st.floats(t_end / 300, t_end))
+        kw["saveat"] = tf.SaveAt(dt=data.draw(st.floats(t_end / 300, t_end)))
     elif save == "at":
-        kw["save_at"] = sorted(data.draw(st.lists(st.floats(0, t_end), min_size=1, max_size=8)))
+        kw["saveat"] = tf.SaveAt(times=np.unique(data.draw(st.lists(st.floats(0, t_end),
+                                                                   min_size=1, max_size=8))))
     else:
-        kw["save_every"] = data.draw(st.integers(1, 50))
+        kw["saveat"] = tf.SaveAt(every=data.draw(st.integers(1, 50)))
     stims = [tf.Pulse("a", *sorted(data.draw(st.lists(st.floats(0, t_end), min_size=2,
                                                            max_size=2, unique=True))), 0.5)]
     model = tf.Model(tau=1.0, sigma=0.1 if method == "euler_maruyama" else 0.0)
@@ -282,13 +283,15 @@ def test_early_stop_turns_the_refusal_into_a_warning():
 
 # ================================================================== class 5: step budget
 BUDGET_CASES = {
-    "rk4-segments": (dict(solver={"method": "rk4", "dt": 0.013}, save_dt=0.7), None),
+    "rk4-segments": (dict(solver={"method": "rk4", "dt": 0.013}, saveat=tf.SaveAt(dt=0.7)), None),
     "euler_maruyama": (dict(solver={"method": "euler_maruyama", "dt": 0.01}, members=3,
-                            save_dt=0.5), dict(sigma=0.3)),
-    "dopri5": (dict(solver="dopri5", save_dt=0.3), None),
-    "dop853": (dict(solver={"method": "dop853", "rtol": 1e-9, "atol": 1e-12}, save_dt=0.3),
+                            saveat=tf.SaveAt(dt=0.5)), dict(sigma=0.3)),
+    "dopri5": (dict(solver="dopri5", saveat=tf.SaveAt(dt=0.3)), None),
+    "dop853": (dict(solver={"method": "dop853", "rtol": 1e-9, "atol": 1e-12},
+                    saveat=tf.SaveAt(dt=0.3)),
                None),
-    "dopri5-steady": (dict(solver={"method": "dopri5", "steady_tol": 1e-4}, save_dt=0.3), None),
+    "dopri5-steady": (dict(solver={"method": "dopri5", "steady_tol": 1e-4},
+                           saveat=tf.SaveAt(dt=0.3)), None),
 }
 
 
@@ -356,7 +359,8 @@ def test_a_checkpoint_with_a_bad_cut_interval_is_refused(tmp_path, field, value)
 
 def test_the_budget_bounds_the_time_of_one_kernel_call(monkeypatch):
     sim = Simulation(random_network(400, k=8, seed=1), tf.Model(transfer="tanh", tau=0.05), [],
-                     t_end=2000.0, save_at=[2000.0], solver={"method": "rk4", "dt": 0.005},
+                     t_end=2000.0,
+                     saveat=tf.SaveAt(times=[2000.0]), solver={"method": "rk4", "dt": 0.005},
                      seed=1)
     real = Simulation.call_kernel
     times = []
@@ -559,7 +563,7 @@ def test_unstable_linear_dynamics_with_a_small_step_are_not_blamed_on_the_step()
     net = tf.ConceptNetwork(["runaway", "calm"], [("runaway", "runaway", "link", 3.0)])
     with pytest.raises(tf.DivergenceError) as e:
         _quiet(tf.simulate, net, tf.Model(transfer="linear", initial=1.0), t_end=2000.0,
-               solver=tf.Solver("euler", dt=0.05), save_dt=100)
+               solver=tf.Solver("euler", dt=0.05), saveat=tf.SaveAt(dt=100))
     msg = str(e.value)
     assert "the dynamics diverge" in msg and "dt = 0.05 is too large" not in msg
 
@@ -570,7 +574,8 @@ def test_coupling_beyond_the_stability_limit_is_blamed_on_the_step():
     net = tf.ConceptNetwork(["x"], [("x", "x", "link", -3.0)])
     with pytest.raises(tf.DivergenceError) as e:
         _quiet(tf.simulate, net, tf.Model(transfer="linear", initial=1.0),
-               solver={"method": "euler", "dt": 0.6}, t_end=3000, save_dt=100.0, seed=1)
+               solver={"method": "euler", "dt": 0.6}, t_end=3000,
+               saveat=tf.SaveAt(dt=100.0), seed=1)
     msg = str(e.value)
     assert "stability limit of euler" in msg and "use dt <= 0.5" in msg
     assert SATURATING not in msg and "the dynamics diverge" not in msg
@@ -614,7 +619,8 @@ def test_step_size_collapse_hints():
 def _spreadr_sim(**kw):
     net = random_network(30, k=4, seed=3, scale=0.5, signed=False)
     args = dict(stimuli=[tf.Pulse("c0", 0, 3, 1.0), tf.Pulse("c4", 40, 45, 0.5)],
-                solver=tf.Spreadr(retention=0.6, decay=0.01), t_end=300, save_every=7, seed=2)
+                solver=tf.Spreadr(retention=0.6, decay=0.01), t_end=300,
+                saveat=tf.SaveAt(every=7), seed=2)
     args.update(kw)
     return tf.make_simulation(net, **args)
 
@@ -662,9 +668,9 @@ def test_spreadr_interrupt_writes_a_checkpoint_that_resumes(tmp_path, monkeypatc
 
 def test_spreadr_step_counts_are_bounded():
     with pytest.raises(tf.ConfigError, match=r"^t_end: must be <= 4611686018427387904"):
-        _spreadr_sim(t_end=10**30, save_every=10**29)
+        _spreadr_sim(t_end=10**30, saveat=tf.SaveAt(every=10**29))
     with pytest.warns(tf.ThoughtfieldWarning, match=r"this run takes 1e\+12 steps \(spreadr"):
-        _spreadr_sim(t_end=10**12, save_every=10**11)
+        _spreadr_sim(t_end=10**12, saveat=tf.SaveAt(every=10**11))
 
 
 def test_interrupted_cli_run_prints_the_checkpoint_and_a_resume_command_that_works(

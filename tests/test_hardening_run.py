@@ -158,10 +158,10 @@ FILE_CASES = {
         'solver.method="euler_maruyama"', "model.sigma=0.2", "run.members=7",
         "run.save_dt=0.01"]).simulation(),
     "many-short-names": lambda: tf.Simulation(_names_net(30_000, lambda i: f"c{i}"),
-                                              t_end=1.0, save_dt=0.5),
+                                              t_end=1.0, saveat=tf.SaveAt(dt=0.5)),
     "long-unicode-names": lambda: tf.Simulation(
         _names_net(3_000, lambda i: f"понятие-{i}-" + "☀" * (i % 40)), t_end=1.0,
-        save_dt=0.1, members=2, solver=tf.Solver("euler", dt=0.05)),
+        saveat=tf.SaveAt(dt=0.1), members=2, solver=tf.Solver("euler", dt=0.05)),
     "mechanisms": lambda: tf.load_config(ROOT / "simulations" / "stroop_control.toml")
     .simulation(),
     "choice": lambda: tf.load_config(ROOT / "simulations" / "choice_lca.toml").simulation(),
@@ -432,16 +432,16 @@ def _random_net(n, k, seed=0, type_="link", positive=False):
 
 MEMORY_CASES = {
     # the network dominates (1e5 concepts, 8e5 relations, three save times)
-    "network": dict(net=(100_000, 8, "link"), save_dt=1.0),
-    "symmetric-relations": dict(net=(50_000, 8, "association"), save_dt=1.0),
+    "network": dict(net=(100_000, 8, "link"), saveat=tf.SaveAt(dt=1.0)),
+    "symmetric-relations": dict(net=(50_000, 8, "association"), saveat=tf.SaveAt(dt=1.0)),
     # the output dominates; an ensemble is transposed for the file
-    "ensemble": dict(net=(10_000, 4, "link"), save_dt=0.05, members=6,
+    "ensemble": dict(net=(10_000, 4, "link"), saveat=tf.SaveAt(dt=0.05), members=6,
                      solver=tf.Solver("euler_maruyama", dt=0.01), sigma=0.1),
     # a run that stops at a steady state: its last row is appended to a copy of the output
-    "steady": dict(net=(2_000, 4, "link"), save_dt=0.02, t_end=50.0,
+    "steady": dict(net=(2_000, 4, "link"), saveat=tf.SaveAt(dt=0.02), t_end=50.0,
                    solver=tf.Solver("dopri5", steady_tol=1e-2)),
     # the discrete mode joins its saved rows for the result
-    "spreadr": dict(net=(50_000, 4, "association"), t_end=60, save_every=1,
+    "spreadr": dict(net=(50_000, 4, "association"), t_end=60, saveat=tf.SaveAt(every=1),
                     solver=tf.Spreadr(retention=0.5, decay=0.1)),
 }
 
@@ -458,10 +458,9 @@ def test_the_memory_estimate_covers_the_measured_peak(tmp_path, case):
     tf.save_result(tf.run_config(TINY), tmp_path / "warm.nc")   # imports are not the run's
     tracemalloc.start()
     try:
-        save = {k: c[k] for k in ("save_dt", "save_every") if k in c}
         sim = tf.make_simulation(net, model, [tf.Pulse("c0", amplitude=1.0, start=0, stop=1)],
                                  t_end=c.get("t_end", 2.0), members=c.get("members", 1),
-                                 solver=c.get("solver"), seed=1, **save)
+                                 solver=c.get("solver"), seed=1, saveat=c["saveat"])
         ds = sim.run()
         tf.save_result(ds, tmp_path / "r.nc")
         del ds
@@ -479,7 +478,7 @@ def test_the_memory_guard_counts_the_network():
     limit between the old estimate and the real need refuses the run, naming the network."""
     net = _random_net(100_000, 8)
     with pytest.raises(tf.ResourceError, match=r"network .*relations"):
-        tf.Simulation(net, t_end=1.0, save_dt=1.0, max_memory=40 * 2**20)
+        tf.Simulation(net, t_end=1.0, saveat=tf.SaveAt(dt=1.0), max_memory=40 * 2**20)
 
 
 # ================================================================== class 15: checkpoint content

@@ -55,7 +55,7 @@ def test_goal_gain_scales_the_bias_and_goals_can_be_clamped_for_an_interval():
     model = tf.Model(transfer="linear",
                      goals=tf.Goals(gain=0.25, active=[tf.Clamp("relax", 2.0, 4.0, 2.0)]))
     ds = tf.simulate(net, model, t_end=6, solver=tf.Solver("dopri5", rtol=1e-10, atol=1e-12),
-                     save_at=[2.0, 3.0, 4.0, 6.0])
+                     saveat=tf.SaveAt(times=[2.0, 3.0, 4.0, 6.0]))
     assert list(ds.time.values) == [0.0, 2.0, 3.0, 4.0, 6.0]  # t0 is always saved
     beach = ds.activation.sel(concept="beach").values[1:]
     relax = ds.activation.sel(concept="relax").values[1:]
@@ -151,13 +151,14 @@ def test_conflict_is_higher_on_incongruent_than_on_congruent_stroop_trials():
     E = {}
     for name, (ink, word) in {"congruent": ("green", "green"),
                               "incongruent": ("green", "red")}.items():
-        ds = tf.simulate(net, model, stroop_trial(ink, word), t_end=4.0, save_dt=0.05)
+        ds = tf.simulate(net, model, stroop_trial(ink, word), t_end=4.0, saveat=tf.SaveAt(dt=0.05))
         E[name] = ds.conflict.sel(pool="response")
         assert str(ds.choice.values[0]) == "say_green"
     late = dict(time=slice(1.5, None))
     assert float(E["incongruent"].sel(**late).mean()) > 4 * float(E["congruent"].sel(**late).mean())
     # E = inh * 2 a_red a_green for a two-member pool with lateral inhibition 1
-    ds = tf.simulate(net, model, stroop_trial("green", "red"), t_end=2.0, save_at=[2.0])
+    ds = tf.simulate(net, model, stroop_trial("green", "red"), t_end=2.0,
+                     saveat=tf.SaveAt(times=[2.0]))
     a = ds.activation.isel(time=-1)
     want = 2.0 * float(a.sel(concept="say_red")) * float(a.sel(concept="say_green"))
     assert float(ds.conflict.sel(pool="response")[-1]) == pytest.approx(want, rel=1e-12)
@@ -171,7 +172,8 @@ def test_conflict_monitoring_resolves_conflict_faster_and_cuts_errors():
     for lam in (0.0, 20.0):
         model = stroop_model(sensitivity=lam, noise=0.5)
         ds = tf.simulate(net, model, stroop_trial("green", "red"), t_end=6.0, members=300,
-                         seed=1, solver=tf.Solver("euler_maruyama", dt=0.002), save_dt=0.05)
+                         seed=1, solver=tf.Solver("euler_maruyama", dt=0.002),
+                         saveat=tf.SaveAt(dt=0.05))
         corr = ds.choice.sel(decision="response").values == "say_green"
         out[lam] = dict(acc=corr.mean(), rt=float(ds.mean_rt.sel(decision="response")),
                         ctrl=float(ds.control.max()),
@@ -310,7 +312,7 @@ def test_covariance_rule_for_sparse_binary_patterns():
 # ------------------------------------------------------------------ train of thought
 def test_train_of_thought_visits_at_least_four_ideas_in_order():
     net, model, stim = train_of_thought()
-    ds = tf.simulate(net, model, stim, t_end=60, save_dt=0.25)
+    ds = tf.simulate(net, model, stim, t_end=60, saveat=tf.SaveAt(dt=0.25))
     visits = tf.train_of_thought(ds, threshold=0.6, min_dwell=1.0)
     names = [v.idea for v in visits]
     assert names[:5] == ["beach", "holiday", "flight", "airport", "border"]
@@ -320,7 +322,8 @@ def test_train_of_thought_visits_at_least_four_ideas_in_order():
         assert v.dwell > 2.0
     # adaptation is what moves the state on: without it the first idea persists
     frozen = tf.Model(**{**model.__dict__, "adaptation": None})
-    still = tf.train_of_thought(tf.simulate(net, frozen, stim, t_end=60, save_dt=0.25), threshold=0.6)
+    still = tf.train_of_thought(tf.simulate(net, frozen, stim, t_end=60,
+                                            saveat=tf.SaveAt(dt=0.25)), threshold=0.6)
     assert [v.idea for v in still] == ["beach"]
     # adaptation of the first idea's members has built up by the time it is left
     h = ds.adaptation.sel(concept=TRAIN_IDEAS["beach"]).sel(time=visits[0].exit, method="nearest")
@@ -345,7 +348,8 @@ def test_chunked_runs_with_mechanisms_equal_unsplit_runs(method):
     net, model, stim = _everything()
     if method == "euler_maruyama":
         model = tf.Model(**{**model.__dict__, "sigma": 0.05})
-    kw = dict(t_end=25.0, solver=tf.Solver(method, dt=0.02), save_dt=0.5, seed=3, members=2)
+    kw = dict(t_end=25.0, solver=tf.Solver(method, dt=0.02),
+              saveat=tf.SaveAt(dt=0.5), seed=3, members=2)
     full = tf.simulate(net, model, stim, **kw)
     sim = tf.Simulation(net, model, stim, **kw)
     for i_hi in (1, 2, 7, 8, 30, 31, 45, 1000):

@@ -97,7 +97,7 @@ def test_every_mechanism_matches_a_numpy_rhs_under_dop853(form):
     net, model, stim, f, y0, n, k, conflict, out = _full_setup(form)
     ts = np.linspace(0, 6, 13)
     ref = solve_ivp(f, (0, 6), y0, method="DOP853", rtol=1e-11, atol=1e-12, t_eval=ts).y.T
-    ds = tf.simulate(net, model, stim, t_end=6.0, save_at=ts,
+    ds = tf.simulate(net, model, stim, t_end=6.0, saveat=tf.SaveAt(times=ts),
                      solver=tf.Solver("dopri5", rtol=1e-10, atol=1e-12))
     a_ref = ref[:, :n] if form == "activation" else out(ref[:, :n])
     assert np.abs(ds.activation.values - a_ref).max() < 1e-7
@@ -110,7 +110,8 @@ def test_every_mechanism_matches_a_numpy_rhs_under_dop853(form):
     plain = tf.simulate(net, tf.Model(form=form, transfer="tanh", tau=model.tau, gain=model.gain,
                                       bias=model.bias, threshold=model.threshold,
                                       initial=model.initial),
-                        stim, t_end=6.0, save_at=ts, solver=tf.Solver("dopri5", rtol=1e-10, atol=1e-12))
+                        stim, t_end=6.0, saveat=tf.SaveAt(times=ts),
+                        solver=tf.Solver("dopri5", rtol=1e-10, atol=1e-12))
     assert np.abs(plain.activation.values - ds.activation.values).max() > 1e-2
 
 
@@ -119,7 +120,8 @@ def test_every_mechanism_matches_a_numpy_rhs_under_dop853(form):
 def test_fixed_step_solvers_integrate_the_extra_state(method, tol, form):
     net, model, stim, f, y0, n, k, _, out = _full_setup(form)
     ref = solve_ivp(f, (0, 3), y0, method="DOP853", rtol=1e-11, atol=1e-12, t_eval=[3.0]).y[:, -1]
-    ds = tf.simulate(net, model, stim, t_end=3.0, save_at=[3.0], solver=tf.Solver(method, dt=0.01))
+    ds = tf.simulate(net, model, stim, t_end=3.0,
+                     saveat=tf.SaveAt(times=[3.0]), solver=tf.Solver(method, dt=0.01))
     a_ref = ref[:n] if form == "activation" else out(ref[:n])
     got = np.concatenate([ds.activation.values[-1], ds.control.values[-1], ds.evidence.values[-1]])
     want = np.concatenate([a_ref, ref[2 * n:2 * n + 2], ref[2 * n + 2:]])
@@ -137,7 +139,8 @@ def test_cascade_recursion_equals_potential_form_under_euler():
     model = tf.Model(form="potential", transfer="sigmoid", tau=tau, bias=bias, gain=1.5,
                      record_potential=True)
     ds = tf.simulate(net, model, [tf.Pulse("c3", 0, 100, 1.0), tf.Pulse("c9", 2.0, 4.0, -0.5)],
-                     t_end=steps * r * tau, solver=tf.Solver("euler", dt=r * tau), save_every=1)
+                     t_end=steps * r * tau, solver=tf.Solver("euler", dt=r * tau),
+                     saveat=tf.SaveAt(every=1))
     # the recursion, written out
     netin = np.zeros(30)
     outs, nets = [], [netin.copy()]
@@ -232,7 +235,7 @@ def test_first_passage_times_of_a_noisy_accumulator_follow_the_inverse_gaussian(
                                         noise=s, stop=True)])
     M = 2000
     ds = tf.simulate(net, model, [tf.Clamp("x", 0, 6, 1.0)], t_end=6, members=M, seed=4,
-                     solver=tf.Solver("euler_maruyama", dt=0.001), save_at=[6.0])
+                     solver=tf.Solver("euler_maruyama", dt=0.001), saveat=tf.SaveAt(times=[6.0]))
     rt = ds.response_time.sel(decision="p").values
     assert np.isfinite(rt).all()
     mean, var = A / v, A * s ** 2 / v ** 3
@@ -261,7 +264,7 @@ def test_choice_probabilities_match_an_independent_monte_carlo():
     dt = 0.005
     ds = tf.simulate(net, model, [tf.Clamp("a", 0, 20, 0.65), tf.Clamp("b", 0, 20, 0.35)],
                      t_end=20, members=M, seed=8, solver=tf.Solver("euler_maruyama", dt=dt),
-                     save_at=[20.0])
+                     saveat=tf.SaveAt(times=[20.0]))
     p_tf = float(ds.choice_probability.sel(decision="p", option="a"))
     assert float(ds.accuracy.sel(decision="p")) == p_tf
     # the same race in numpy

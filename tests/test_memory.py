@@ -108,7 +108,7 @@ def test_the_practice_config_shows_the_power_law_from_a_run():
 def test_presentations_of_a_run_are_its_stimuli_and_its_retrievals():
     net = tf.ConceptNetwork({"sun": "image", "beach": "idea"}, [("sun", "beach", "association", 3.0)])
     ds = tf.simulate(net, tf.Model(gain=4.0, threshold=0.5), [tf.Pulse("sun", 1.0, 3.0, 2.0)],
-                     t_end=10, save_dt=0.05, seed=0)
+                     t_end=10, saveat=tf.SaveAt(dt=0.05), seed=0)
     from thoughtfield.analysis import presentations
     only = presentations(ds)
     assert only == {"sun": [1.0], "beach": []}

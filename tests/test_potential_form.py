@@ -40,7 +40,7 @@ def test_initial_is_the_potential_not_the_activation():
     """a(0) = f(gain (u0 + bias - threshold)); u(t) = u0 exp(-t / tau) without input."""
     gain, bias, thr, tau, u0 = 2.0, 0.3, 0.5, 1.5, 1.2
     net, model = one(gain=gain, bias=bias, threshold=thr, tau=tau, initial=u0)
-    ds = tf.simulate(net, model, [], t_end=3.0, save_dt=0.25, solver=TIGHT)
+    ds = tf.simulate(net, model, [], t_end=3.0, saveat=tf.SaveAt(dt=0.25), solver=TIGHT)
     t = ds.time.values
     u = u0 * np.exp(-t / tau)
     assert series(ds, "potential")[0] == u0
@@ -55,7 +55,7 @@ def test_initial_is_the_potential_not_the_activation():
 
 def test_per_member_initial_values_are_potentials_too():
     net, model = one(gain=1.0)
-    ds = tf.simulate(net, model, [], t_end=1.0, save_dt=0.5, members=2, solver=TIGHT,
+    ds = tf.simulate(net, model, [], t_end=1.0, saveat=tf.SaveAt(dt=0.5), members=2, solver=TIGHT,
                      member_params={"initial": [0.0, 2.0]})
     a0 = ds.activation.isel(time=0).sel(concept="x").values
     np.testing.assert_allclose(a0, [0.5, sig(2.0)], rtol=1e-15)
@@ -66,7 +66,7 @@ def test_a_clamp_freezes_u_and_release_resumes_from_the_frozen_u():
     resumes from 2/e at t = 4: a falls back to f(u) at once, not gliding from 0.9."""
     u0, v, gain, thr = 2.0, 0.9, 1.5, 1.0
     net, model = one(gain=gain, threshold=thr, initial=u0)
-    ds = tf.simulate(net, model, [tf.Clamp("x", 1.0, 4.0, v)], t_end=7.0, save_dt=0.25,
+    ds = tf.simulate(net, model, [tf.Clamp("x", 1.0, 4.0, v)], t_end=7.0, saveat=tf.SaveAt(dt=0.25),
                      solver=TIGHT)
     t = ds.time.values
     frozen = u0 * math.exp(-1.0)
@@ -86,7 +86,7 @@ def test_clamped_output_drives_the_targets_while_u_is_held():
     model = tf.Model(form="potential", transfer="sigmoid", threshold={"*": 0.0, "y": 2.0},
                      initial={"*": 0.0, "y": 0.0}, record_potential=True)
     ds = tf.simulate(net, model, [tf.Clamp("x", 0.0, math.inf, 0.8)], t_end=4.0,
-                     save_dt=0.5, solver=TIGHT)
+                     saveat=tf.SaveAt(dt=0.5), solver=TIGHT)
     t = ds.time.values
     uy = 3.0 * 0.8 * (1 - np.exp(-t))
     np.testing.assert_allclose(ds.potential.sel(concept="y").values.ravel(), uy, rtol=1e-8,
@@ -98,7 +98,7 @@ def test_clamped_output_drives_the_targets_while_u_is_held():
 @pytest.mark.parametrize("u0", [0.0, -3.0, 2.5])
 def test_an_unclamped_sigmoid_unit_rests_at_one_half(u0):
     net, model = one(initial=u0)
-    ds = tf.simulate(net, model, [], t_end=30.0, save_dt=5.0, solver=TIGHT)
+    ds = tf.simulate(net, model, [], t_end=30.0, saveat=tf.SaveAt(dt=5.0), solver=TIGHT)
     a = series(ds)
     np.testing.assert_allclose(a, sig(u0 * np.exp(-ds.time.values)), rtol=1e-8, atol=1e-12)
     assert a[-1] == pytest.approx(0.5, abs=1e-12)

@@ -34,7 +34,8 @@ def test_linear_matches_matrix_exponential(method, opts, tol):
     bias = rng.normal(0, 0.5, net.n)
     a0 = rng.normal(0, 1, net.n)
     model = tf.Model(tau=0.7, transfer="linear", bias=bias, initial=a0)
-    ds = tf.simulate(net, model, t_end=3.0, solver=tf.Solver(method, **opts), save_dt=0.5)
+    ds = tf.simulate(net, model, t_end=3.0, solver=tf.Solver(method, **opts),
+                     saveat=tf.SaveAt(dt=0.5))
     ref = _linear_reference(net, 0.7, bias, a0, ds.time.values)
     assert np.max(np.abs(ds.activation.values - ref)) < tol
 
@@ -44,9 +45,10 @@ def test_nonlinear_matches_dop853():
     ts = np.linspace(0, 8, 17)
     ref = solve_ivp(f, (0, 8), a0, method="DOP853", rtol=1e-10, atol=1e-12, t_eval=ts).y.T
     ds = tf.simulate(net, model, t_end=8.0, solver=tf.Solver("dopri5", rtol=1e-8, atol=1e-10),
-                     save_at=ts)
+                     saveat=tf.SaveAt(times=ts))
     assert np.max(np.abs(ds.activation.values - ref)) < 1e-6
-    ds4 = tf.simulate(net, model, t_end=8.0, solver=tf.Solver("rk4", dt=0.01), save_at=ts)
+    ds4 = tf.simulate(net, model, t_end=8.0, solver=tf.Solver("rk4", dt=0.01),
+                      saveat=tf.SaveAt(times=ts))
     assert np.max(np.abs(ds4.activation.values - ref)) < 1e-6
     # the adaptive solver needs far fewer right-hand-side evaluations than rk4
     assert ds.attrs["n_rhs"] < ds4.attrs["n_rhs"] / 3
@@ -80,7 +82,7 @@ def test_dense_output_matches_dop853_between_steps():
     ts = np.linspace(0, 5, 401)
     ref = solve_ivp(f, (0, 5), a0, method="DOP853", rtol=1e-11, atol=1e-12, t_eval=ts).y.T
     ds = tf.simulate(net, model, t_end=5.0, solver=tf.Solver("dopri5", rtol=1e-9, atol=1e-11),
-                     save_at=ts)
+                     saveat=tf.SaveAt(times=ts))
     assert ds.attrs["n_steps"] < 200  # far fewer steps than save times
     assert np.max(np.abs(ds.activation.values - ref)) < 1e-7
 
@@ -107,7 +109,8 @@ def test_convergence_order(method, order):
     dts = np.array([0.1, 0.05, 0.025, 0.0125]) if order < 4 else np.array([0.2, 0.1, 0.05, 0.025])
     errs = []
     for dt in dts:
-        ds = tf.simulate(net, model, t_end=T, solver=tf.Solver(method, dt=dt), save_at=[T])
+        ds = tf.simulate(net, model, t_end=T, solver=tf.Solver(method, dt=dt),
+                         saveat=tf.SaveAt(times=[T]))
         errs.append(np.max(np.abs(ds.activation.values[-1] - ref)))
     slope = np.polyfit(np.log(dts), np.log(errs), 1)[0]
     assert abs(slope - order) < 0.3, (slope, errs)
@@ -131,7 +134,7 @@ def test_ornstein_uhlenbeck_stationary_moments():
     model = tf.Model(tau=tau, transfer="linear", bias=mu, sigma=sigma, initial=mu)
     M = 400
     ds = tf.simulate(net, model, t_end=20.0, solver=tf.Solver("euler_maruyama", dt=0.002),
-                     save_dt=0.5, members=M, seed=11)
+                     saveat=tf.SaveAt(dt=0.5), members=M, seed=11)
     x = ds.activation.sel(concept="x").values[:, 8:]  # drop t < 4 (8 tau) transient
     # samples 0.5 apart are correlated with rho = exp(-0.5 / tau) = 0.37 -> effective count
     n_eff = x.size * (1 - np.exp(-1.0)) / (1 + np.exp(-1.0))

@@ -63,7 +63,8 @@ def test_fixed_step_divergence_stops_at_the_first_bad_step(method):
     h = 0.5
     model = tf.Model(transfer="linear", initial={"runaway": 1.0, "calm": 0.0})
     with pytest.raises(tf.DivergenceError) as e:
-        tf.simulate(_runaway(), model, t_end=5000.0, solver=tf.Solver(method, dt=h), save_dt=50,
+        tf.simulate(_runaway(), model, t_end=5000.0, solver=tf.Solver(method, dt=h),
+                    saveat=tf.SaveAt(dt=50),
                     seed=1)
     err = e.value
     assert err.time == first_bad_step(method, h)
@@ -86,7 +87,7 @@ def test_stochastic_divergence_names_the_member():
                                                  r"became non-finite at t = [\d.]+ "
                                                  r"\(euler_maruyama\)"):
         tf.simulate(net, model, t_end=5000.0, solver=tf.Solver("euler_maruyama", dt=0.5),
-                    members=2, seed=4, save_dt=100)
+                    members=2, seed=4, saveat=tf.SaveAt(dt=100))
 
 
 @pytest.mark.parametrize("method", ["dopri5", "dop853"])
@@ -97,7 +98,7 @@ def test_adaptive_divergence_goes_through_rejected_steps(method):
     model = tf.Model(transfer="linear", initial={"runaway": 1.0})
     with pytest.raises(tf.DivergenceError, match=r"'runaway' became non-finite at t = .* "
                                                  rf"\({method}\); the dynamics diverge") as e:
-        tf.simulate(_runaway(), model, t_end=1000.0, save_dt=10, solver=method)
+        tf.simulate(_runaway(), model, t_end=1000.0, saveat=tf.SaveAt(dt=10), solver=method)
     t_overflow = math.log(np.finfo(float).max / 3) / 2
     assert abs(e.value.time - t_overflow) < 1.0
     assert e.value.partial.attrs["n_rejected"] >= 5
@@ -160,7 +161,9 @@ def test_disk_guard_refuses_before_running(tmp_path, monkeypatch, capsys):
     assert code == 2
     assert ("r.nc: the result needs about " in err
             and "but only 9.77 KiB is free on the disk of" in err
-            and "save less often (a larger save_dt or save_every" in err
+            and "save less often (a larger dt in saveat=tf.SaveAt(dt=...) or every in "
+                "SaveAt(every=...), or fewer SaveAt(times=...); in a config, [run] save_dt, "
+                "save_every or save_at), use fewer members" in err
             and "use fewer members" in err)
     assert not list(tmp_path.glob("*.nc*"))
     ds = tf.run_config(TINY)
@@ -190,7 +193,7 @@ def test_memory_guard_names_the_sizes_and_the_way_out():
     with pytest.raises(tf.ResourceError, match=r"needs about .* \(saved output .* = 100001 save "
                                                r"times x 2 concepts x 3 members x 8 bytes.*save "
                                                r"less often .*use fewer members"):
-        tf.Simulation(net, t_end=1.0, save_dt=1e-5, members=3, max_memory=2**20)
+        tf.Simulation(net, t_end=1.0, saveat=tf.SaveAt(dt=1e-5), members=3, max_memory=2**20)
 
 
 def test_write_errors_become_thoughtfield_errors(tmp_path, monkeypatch):

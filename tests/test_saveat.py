@@ -95,3 +95,32 @@ def test_deprecated_discrete():
     with pytest.raises(tf.ConfigError, match="save_at: give only one of save_dt, save_at and "
                                              "save_every"):
         tf.simulate(net, t_end=2.0, save_at=[1.0], save_dt=0.1)
+    with pytest.raises(tf.ConfigError, match=r"^save_dt: must be > 0 \(got -1\)$"):
+        tf.simulate(net, t_end=2.0, save_dt=-1)   # refused before any warning, by its name
+    with pytest.raises(tf.ConfigError, match=r"^save_at: must list at least one time$"):
+        tf.simulate(net, t_end=2.0, save_at=[])
+
+
+def test_make_simulation_warns_at_the_callers_line():
+    import warnings
+    net = _net()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        sim = tf.make_simulation(net, t_end=2.0, save_dt=0.5)
+    assert [w.filename for w in caught] == [__file__]
+    assert issubclass(caught[0].category, tf.errors.ThoughtfieldDeprecationWarning)
+    np.testing.assert_array_equal(sim.ts, tf.make_simulation(net, t_end=2.0,
+                                                             saveat=tf.SaveAt(dt=0.5)).ts)
+
+
+@pytest.mark.parametrize("line, message", [
+    ("save_every = 2", "run.save_every: needs a fixed-step solver with dt; use save_dt for dopri5"),
+    ("save_at = [1.0, 9.0]", "run.save_at: time 9 is outside the run [0, 5]"),
+])
+def test_config_errors_name_the_run_keys(line, message):
+    from thoughtfield.config import load_config
+    with pytest.raises(tf.ConfigError) as info:
+        load_config(f'[network]\nconcepts = ["a"]\n\n[run]\nt_end = 5.0\n{line}\n')
+    err = info.value
+    assert str(err) == f"<config>:6: {message}"
+    assert (err.key, err.line) == ("run." + line.split(" ")[0], 6)

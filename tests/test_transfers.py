@@ -269,14 +269,15 @@ def test_softplus_run_matches_scipy_dop853(form):
 
     ts = np.linspace(0.0, 6.0, 13)
     ref = solve_ivp(rhs, (0, 6), y0, method="DOP853", rtol=1e-10, atol=1e-12, t_eval=ts).y.T
-    ds = tf.simulate(net, model, stim, t_end=6.0, save_at=ts,
+    ds = tf.simulate(net, model, stim, t_end=6.0, saveat=tf.SaveAt(times=ts),
                      solver=tf.Solver("dop853", rtol=1e-10, atol=1e-12))
     act = ds.activation.transpose("time", "concept").values
     if form == "potential":
         ref = _softplus(gain * (ref + bias - thr))
     np.testing.assert_allclose(act, ref, rtol=1e-8, atol=1e-10)
     # a fixed-step method reaches the same trajectory
-    ds4 = tf.simulate(net, model, stim, t_end=6.0, save_at=ts, solver=tf.Solver("rk4", dt=0.005))
+    ds4 = tf.simulate(net, model, stim, t_end=6.0,
+                      saveat=tf.SaveAt(times=ts), solver=tf.Solver("rk4", dt=0.005))
     np.testing.assert_allclose(ds4.activation.transpose("time", "concept").values, ref,
                                rtol=1e-7, atol=1e-9)
 
@@ -299,7 +300,7 @@ def test_softplus_fixed_point_satisfies_its_equation(form):
     ev = np.linalg.eigvals((-np.eye(2) + D @ W) / tau[:, None])
     assert (fp.kind == "stable") == bool(np.all(ev.real < 0))
     # and a long run ends there
-    ds = tf.simulate(net, model, stim, t_end=60.0, save_at=[60.0],
+    ds = tf.simulate(net, model, stim, t_end=60.0, saveat=tf.SaveAt(times=[60.0]),
                      solver=tf.Solver("dopri5", rtol=1e-10, atol=1e-12))
     np.testing.assert_allclose(ds.activation.isel(time=-1).values, a, atol=1e-8)
 
@@ -309,7 +310,8 @@ def test_softplus_energy_decreases_along_a_run():
     net, W, tau, gain, thr, bias = _two_units()
     model = tf.Model(transfer="softplus", tau=tau, gain=gain, threshold=thr, bias=bias,
                      initial=[0.1, 1.5])
-    ds = tf.simulate(net, model, [tf.Pulse("x", 0.0, math.inf, 0.6)], t_end=10.0, save_dt=0.1,
+    ds = tf.simulate(net, model, [tf.Pulse("x", 0.0, math.inf, 0.6)], t_end=10.0,
+                     saveat=tf.SaveAt(dt=0.1),
                      solver=tf.Solver("dopri5", rtol=1e-10, atol=1e-12))
     E = energy(ds).values
     assert np.all(np.diff(E) <= 1e-12)

@@ -18,9 +18,11 @@ def _validate(d, key):
     box = d.get("box")
     if box is not None:
         if len(box) != 2:
-            raise ConfigError(f"{key}.box: must be [low, high] (got {len(box)} values)")
+            raise ConfigError(f"{key}.box: must be [low, high] (got {len(box)} values)",
+                              key=f"{key}.box")
         if not box[1] > box[0]:
-            raise ConfigError(f"{key}.box: high must be > low (got [{box[0]:g}, {box[1]:g}])")
+            raise ConfigError(f"{key}.box: high must be > low (got [{box[0]:g}, {box[1]:g}])",
+                              key=f"{key}.box")
     return d
 
 
@@ -82,7 +84,7 @@ def _check(settings, ctx):
     run = ctx["run"]
     if settings.inputs_at is not None and not (run.t0 <= settings.inputs_at <= run.t_end):
         raise ConfigError(f"attractors.inputs_at: {settings.inputs_at:g} is outside the run "
-                          f"[{run.t0:g}, {run.t_end:g}]")
+                          f"[{run.t0:g}, {run.t_end:g}]", key='attractors.inputs_at')
 
 
 register_section(Section(

@@ -44,7 +44,7 @@ def memory_limit(max_memory: float | None) -> tuple[int | None, str]:
             return int(float(env[:-1] if mult > 1 else env) * mult), "THOUGHTFIELD_MAX_MEMORY"
         except ValueError:
             raise ConfigError(f"THOUGHTFIELD_MAX_MEMORY: must be a number of bytes, optionally "
-                              f"with K/M/G (got {env!r})") from None
+                              f"with K/M/G (got {env!r})", key='THOUGHTFIELD_MAX_MEMORY') from None
     avail = available_memory()
     return (None, "") if avail is None else (int(0.8 * avail), "80% of available memory")
 

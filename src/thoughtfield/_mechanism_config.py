@@ -15,7 +15,7 @@ from dataclasses import replace
 from . import mechanisms as M
 from ._schema import (REQUIRED, Choice, Field, Int, ListOf, MapOf, OneOf, Real, Section,
                       Str, Struct, is_array, is_number, is_table)
-from .config import (_SECTIONS, _STIMULUS, _build_stimuli, _prefixed, register_section,
+from .config import (_SECTIONS, _STIMULUS, _build_stimuli, register_section,
                      section)
 from .ensemble import MEMBER_PARAMS, _kind, resolve_member_params
 from .errors import ConfigError
@@ -66,7 +66,7 @@ def _one_of(d, key, names):
     given = [k for k in names if k in d]
     if len(given) != 1:
         raise ConfigError(f"{key}: give exactly one of {' and '.join(names)}"
-                          + (f" (found {' and '.join(given)})" if given else ""))
+                          + (f" (found {' and '.join(given)})" if given else ""), key=key)
     return d
 
 
@@ -109,17 +109,18 @@ def _build_ideas(data, ctx):
         rnd = M.Ideas.random(ctx.network, r.pop("count"), **r)
         items += list(rnd.ideas)
     if not items:
-        raise ConfigError("ideas: no ideas; give sets = { name = [concepts] }, patterns or random")
+        raise ConfigError("ideas: no ideas; give sets = { name = [concepts] }, patterns or random",
+                          key='ideas')
     try:
         ideas = M.Ideas(tuple(items), **kw)
     except ConfigError as e:
-        raise _prefixed(e, "ideas") from None
+        raise e.under("ideas") from None
     fields = {"ideas": ideas}
     if "cue" in data:
         model = ctx["model"]
         if not _is_default(model.initial):
             raise ConfigError("ideas.cue: sets the initial state, but model.initial is set too; "
-                              "remove one of them")
+                              "remove one of them", key='ideas.cue')
         c = data["cue"]
         fields["initial"] = ideas.cue(ctx.network, c["idea"], c["fraction"], seed=c["seed"],
                                       mode=c["mode"])
@@ -240,7 +241,7 @@ def _build_protocol(data, ctx):
         try:
             conds.append(Condition(**c))
         except ConfigError as e:
-            raise _prefixed(e, f"protocol.conditions[{i}]") from None
+            raise e.under(f"protocol.conditions[{i}]") from None
     run = ctx["run"]
     if "duration" not in d:
         d["duration"] = run.t_end - run.t0
@@ -252,7 +253,7 @@ def _build_protocol(data, ctx):
     try:
         return Protocol(tuple(conds), **d)
     except ConfigError as e:
-        raise _prefixed(e, "protocol") from None
+        raise e.under("protocol") from None
 
 
 def _check_protocol(protocol, ctx):
@@ -330,7 +331,7 @@ def _check_learning(rule, ctx):
     protocol = ctx.get("protocol")
     if protocol is None:
         raise ConfigError("learning: needs a [protocol]; the weights change between its "
-                          "trials")
+                          "trials", key='learning')
     LearningRun(ctx.network, protocol, rule)   # checks the outcome, the type, the cues
     plastic = ctx["model"].plasticity
     if plastic is not None and rule.type in plastic.relations:
@@ -357,7 +358,8 @@ def _build_growth(d, ctx):
 
 def _check_growth(growth, ctx):
     if ctx.get("protocol") is None:
-        raise ConfigError("growth: needs a [protocol]; the network grows between its trials")
+        raise ConfigError("growth: needs a [protocol]; the network grows between its trials",
+                          key='growth')
     GrowthRun(ctx.network, growth, ctx["run"].members)   # the layer, the types, members
     if ctx["model"].plasticity is not None:
         raise ConfigError("growth: cannot be combined with [plasticity] yet: a grown network "
@@ -415,13 +417,14 @@ def _register_members():
         for name, vals in params.items():
             if len(vals) != m:
                 raise ConfigError(f"members.{name}: has {len(vals)} value(s) but run.members = "
-                                  f"{m}; give one per member")
+                                  f"{m}; give one per member", key=f"members.{name}")
         resolved = resolve_member_params(params, ctx.network, ctx["model"], m)
         sol = ctx["solver"]
         stochastic = getattr(sol, "tableau", None) is not None and sol.tableau.stochastic
         if "sigma" in resolved and (resolved["sigma"] > 0).any() and not stochastic:
             raise ConfigError("members.sigma: some members have noise but solver.method = "
-                              f"{sol.method!r} is deterministic; use method = \"euler_maruyama\"")
+                              f"{sol.method!r} is deterministic; use method = \"euler_maruyama\"",
+                              key='members.sigma')
 
     register_section(Section(
         "members", Struct(fields),

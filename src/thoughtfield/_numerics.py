@@ -325,7 +325,7 @@ def check(sim) -> StepEstimate:
                 f"of {err:.3g} per step, {100 * err / width:.0f} % of the range [{lo:g}, "
                 f"{hi:g}] of the transfer {d.transfer!r}: the error control would accept "
                 f"nonsense; use atol + rtol x {amax:g} well below {0.1 * width:g} (defaults "
-                "rtol = 1e-6, atol = 1e-9)")
+                "rtol = 1e-6, atol = 1e-9)", key=f"solver.{key}")
     est = estimate_steps(sim)
     R = stability_limit(method)
     if not solver.adaptive and est.h_max is not None and d.rate_fast > 0:
@@ -339,7 +339,7 @@ def check(sim) -> StepEstimate:
                 f"fastest time constant ({d.fast_what}): steps of up to h = {h:g} give "
                 f"h / tau = {z:.3g} > {R:.4g}, so the run would diverge; use dt <= "
                 f"{_round_down(R / d.rate_fast)} (or leave dt unset: tau / 100), or an "
-                "adaptive method ('dopri5')")
+                "adaptive method ('dopri5')", key='solver.dt')
         if z > Rm * (1 + 1e-9):
             warnings.warn(
                 f"solver.dt: steps of up to h = {h:g} over the fastest time constant "
@@ -403,7 +403,7 @@ def check_overflow(sim) -> None:
             tau = ""
         raise ConfigError(f"model.tau: {tau}for concept {net.concepts[i]!r} is too small: 1/tau overflows "
                           "double precision; use a tau that is at least a small fraction of "
-                          "the time span (e.g. >= 1e-6)")
+                          "the time span (e.g. >= 1e-6)", key='model.tau')
     d = dynamics(sim)
     with np.errstate(over="ignore", invalid="ignore"):
         inputs = np.bincount(P.ent_idx[P.ent_kind == 0],
@@ -439,7 +439,8 @@ def check_overflow(sim) -> None:
                     f"network: the weights into concept {c!r} (the largest {W.data[j]:g}, from "
                     f"{net.concepts[int(W.indices[j])]!r}) sum to {d.rowsum[i]:.3g} in absolute "
                     f"value: with activations up to {d.amp:g} the net input would overflow "
-                    f"double precision (limit {OVERFLOW:g}); use weights of a sensible scale")
+                    f"double precision (limit {OVERFLOW:g}); use weights of a sensible scale",
+                    key='network')
             what = {1: "stimuli: the inputs to", 2: "model.bias: the bias of",
                     3: "model.threshold: the threshold of"}[k]
             raise ConfigError(f"{what} concept {c!r} ({terms[k, i]:.3g}) makes the net input "
@@ -447,11 +448,12 @@ def check_overflow(sim) -> None:
                               "sensible scale")
         raise ConfigError(f"model.gain: {d.gain[i]:g} for concept {c!r} makes the net input "
                           f"gain x ({total[i]:.3g}) overflow double precision (limit "
-                          f"{OVERFLOW:g}); use a smaller gain")
+                          f"{OVERFLOW:g}); use a smaller gain", key='model.gain')
     raise ConfigError(f"model.tau: {1.0 / tau_inv[i]:g} for concept {c!r} is too small: the "
                       f"derivative (target - activation) / tau could reach {deriv[i]:.3g}, "
                       f"beyond what double precision carries (limit {OVERFLOW:g}); use a tau "
-                      "that is at least a small fraction of the time span (e.g. >= 1e-6)")
+                      "that is at least a small fraction of the time span (e.g. >= 1e-6)",
+                      key='model.tau')
 
 
 # ------------------------------------------------------------------ range check

@@ -228,7 +228,7 @@ def described(key: str = "", *, label: str | None = None, dict_order: Sequence[s
             for name, p in ps.items():
                 if p.default is REQUIRED and name not in d:
                     raise ConfigError(f"{join_key(lab, name)}: missing"
-                                      + (f"; {p.hint}" if p.hint else ""))
+                                      + (f"; {p.hint}" if p.hint else ""), key=join_key(lab, name))
             token = _KEY.set(key)
             try:
                 return c(**dict(d))
@@ -270,7 +270,7 @@ class PerConcept(OneOf):
             for k, v in value.items():
                 if not isinstance(k, str) or not k:
                     raise ConfigError(f"{key}: keys must be concept names, '@layer' or '*' "
-                                      f"(got {k!r})")
+                                      f"(got {k!r})", key=key)
                 out[k] = self._value(f"{key}.{k}", v)
             return out
         if isinstance(value, (Sequence, np.ndarray)) and not isinstance(value, str):
@@ -278,7 +278,8 @@ class PerConcept(OneOf):
             for bad, op, bound in self._violations(arr):
                 if bad.any():
                     i = int(np.argmax(bad))
-                    raise ConfigError(f"{key}[{i}]: must be {op} {bound:g} (got {arr[i]:g})")
+                    raise ConfigError(f"{key}[{i}]: must be {op} {bound:g} (got {arr[i]:g})",
+                                      key=f"{key}[{i}]")
             arr.setflags(write=False)
             return arr
         return self._value(key, value)

@@ -64,7 +64,7 @@ class Kind(ABC):
 
     def child(self, key: str, segment):
         """Kind of the element ``segment`` (a key or an index) for override paths."""
-        raise ConfigError(f"{key}: is a {self.describe()}, it has no sub-key {segment!r}")
+        raise ConfigError(f"{key}: is a {self.describe()}, it has no sub-key {segment!r}", key=key)
 
 
 class AnyValue(Kind):
@@ -102,12 +102,12 @@ class Real(Kind):
 
     def check(self, key, value):
         if isinstance(value, bool) or not isinstance(value, _Real):
-            raise ConfigError(f"{key}: must be a number (got {_got(value)})")
+            raise ConfigError(f"{key}: must be a number (got {_got(value)})", key=key)
         try:
             v = float(value)
         except OverflowError:
             raise ConfigError(f"{key}: must be finite (got an integer with {len(str(value))} "
-                              "digits)") from None
+                              "digits)", key=key) from None
         if self.allow_inf and math.isinf(v) and (self.max is None or v < 0) and (self.min is None or v > 0):
             return v
         # validate the value as written so messages show it (-1, not -1.0)
@@ -133,7 +133,7 @@ class Int(Kind):
             if isinstance(value, float) and math.isfinite(value) and value.is_integer():
                 value = int(value)
             else:
-                raise ConfigError(f"{key}: must be an integer (got {_got(value)})")
+                raise ConfigError(f"{key}: must be an integer (got {_got(value)})", key=key)
         return V.integer(key, value, min=self.min, max=self.max)
 
 
@@ -143,7 +143,7 @@ class Bool(Kind):
 
     def check(self, key, value):
         if not isinstance(value, bool):
-            raise ConfigError(f"{key}: must be true or false (got {_got(value)})")
+            raise ConfigError(f"{key}: must be true or false (got {_got(value)})", key=key)
         return value
 
 
@@ -157,7 +157,7 @@ class Str(Kind):
 
     def check(self, key, value):
         if not isinstance(value, str):
-            raise ConfigError(f"{key}: must be a string (got {_got(value)})")
+            raise ConfigError(f"{key}: must be a string (got {_got(value)})", key=key)
         if self.name:
             V.name(key, value)
         return value
@@ -181,7 +181,7 @@ class Choice(Kind):
     def check(self, key, value):
         if not isinstance(value, str):
             raise ConfigError(f"{key}: must be one of {', '.join(map(repr, self.options))} "
-                              f"(got {_got(value)})")
+                              f"(got {_got(value)})", key=key)
         return V.choice(key, value, self.options)
 
 
@@ -197,22 +197,25 @@ class ListOf(Kind):
     def check(self, key, value):
         if not isinstance(value, (list, tuple)):
             raise ConfigError(f"{key}: must be an array of {self.item.describe()} "
-                              f"(got {_got(value)})")
+                              f"(got {_got(value)})", key=key)
         if len(value) < self.min_len:
-            raise ConfigError(f"{key}: must have at least {self.min_len} element(s) (got {len(value)})")
+            raise ConfigError(f"{key}: must have at least {self.min_len} element(s) (got {len(value)})",
+                              key=key)
         out = [self.item.check(join_path(key, i), v) for i, v in enumerate(value)]
         if self.unique:
             seen = set()
             for i, v in enumerate(out):
                 h = repr(v)
                 if h in seen:
-                    raise ConfigError(f"{join_path(key, i)}: duplicate value {v!r}")
+                    raise ConfigError(f"{join_path(key, i)}: duplicate value {v!r}",
+                                      key=join_path(key, i))
                 seen.add(h)
         return out
 
     def child(self, key, segment):
         if not isinstance(segment, int):
-            raise ConfigError(f"{key}: is an array; address its elements as {key}[0], {key}[1], ...")
+            raise ConfigError(f"{key}: is an array; address its elements as {key}[0], {key}[1], ...",
+                              key=key)
         return self.item
 
 
@@ -228,12 +231,13 @@ class MapOf(Kind):
 
     def check(self, key, value):
         if not isinstance(value, Mapping):
-            raise ConfigError(f"{key}: must be a table (got {_got(value)})")
+            raise ConfigError(f"{key}: must be a table (got {_got(value)})", key=key)
         return {k: self.value.check(join_path(key, k), v) for k, v in value.items()}
 
     def child(self, key, segment):
         if isinstance(segment, int):
-            raise ConfigError(f"{key}: is a table, not an array; address entries as {key}.NAME")
+            raise ConfigError(f"{key}: is a table, not an array; address entries as {key}.NAME",
+                              key=key)
         return self.value
 
 
@@ -251,7 +255,7 @@ class OneOf(Kind):
         for accepts, kind in self.alternatives:
             if accepts(value):
                 return kind.check(key, value)
-        raise ConfigError(f"{key}: must be {self.describe()} (got {_got(value)})")
+        raise ConfigError(f"{key}: must be {self.describe()} (got {_got(value)})", key=key)
 
     def child(self, key, segment):
         for _, kind in self.alternatives:
@@ -341,11 +345,12 @@ class Struct(Kind):
         known = list(self.fields)
         return ConfigError(f"{join_path(key, k)}: unknown key {str(k)!r}"
                            + V.did_you_mean(str(k), known)
-                           + (f"; {where}the keys are {', '.join(known)}" if len(known) <= 12 else ""))
+                           + (f"; {where}the keys are {', '.join(known)}" if len(known) <= 12 else ""),
+                           key=join_path(key, k))
 
     def check(self, key, value):
         if not isinstance(value, Mapping):
-            raise ConfigError(f"{key}: must be a table (got {_got(value)})")
+            raise ConfigError(f"{key}: must be a table (got {_got(value)})", key=key)
         for k in value:
             if k not in self.fields:
                 raise self.unknown(key, k)
@@ -355,7 +360,8 @@ class Struct(Kind):
             if name in value:
                 out[name] = fld.kind.check(path, value[name])
             elif fld.required:
-                raise ConfigError(f"{path}: missing" + (f"; {fld.hint}" if fld.hint else ""))
+                raise ConfigError(f"{path}: missing" + (f"; {fld.hint}" if fld.hint else ""),
+                                  key=path)
             elif fld.default is not None:
                 out[name] = _copy(fld.default)
         for validate in self.validators:
@@ -444,12 +450,13 @@ class Section:
         if self.array:
             if isinstance(value, Mapping):
                 raise ConfigError(f"{self.name}: must be an array of tables, written [[{self.name}]] "
-                                  f"(got a single table [{self.name}])")
+                                  f"(got a single table [{self.name}])", key=self.name)
             if not isinstance(value, (list, tuple)):
                 raise ConfigError(f"{self.name}: must be an array of tables, written [[{self.name}]] "
-                                  f"(got {_got(value)})")
+                                  f"(got {_got(value)})", key=self.name)
         elif not isinstance(value, Mapping):
-            raise ConfigError(f"{self.name}: must be a table, written [{self.name}] (got {_got(value)})")
+            raise ConfigError(f"{self.name}: must be a table, written [{self.name}] (got {_got(value)})",
+                              key=self.name)
         return self.kind.check(self.name, value)
 
 

@@ -14,6 +14,15 @@ import shutil
 
 from .errors import ResourceError
 
+#: How to save less often, named for the Python API and for a config (hints of the
+#: memory and disk checks).
+SAVE_LESS = ("save less often (a larger dt in saveat=tf.SaveAt(dt=...) or every in "
+             "SaveAt(every=...), or fewer SaveAt(times=...); in a config, [run] save_dt, "
+             "save_every or save_at)")
+#: The same for the discrete mode, which counts steps.
+SAVE_LESS_STEPS = ("save less often (a larger every in saveat=tf.SaveAt(every=...) or fewer "
+                   "SaveAt(times=...); in a config, [run] save_every or save_at)")
+
 #: Fixed part of a NetCDF result (HDF5 superblock, root group, the ``_NCProperties``
 #: attribute, dimension scales), bytes; a one-variable file is about 6 kB.
 FILE_OVERHEAD = 16 * 1024
@@ -113,6 +122,5 @@ def check_disk(path, need: int, what: str = "the result file") -> None:
     folder = os.path.dirname(os.path.abspath(os.fspath(path)))
     raise ResourceError(
         f"{os.fspath(path)}: {what} needs about {human_bytes(need)} but only "
-        f"{human_bytes(free)} is free on the disk of {folder}; save less often (a larger "
-        "save_dt or save_every, or fewer save_at times), use fewer members, or write to "
-        "another disk")
+        f"{human_bytes(free)} is free on the disk of {folder}; {SAVE_LESS}, use fewer "
+        "members, or write to another disk")

@@ -81,7 +81,8 @@ class Sweep:
     def point_values(self, p: int) -> dict[str, object]:
         """``{path: value}`` of point ``p`` (row-major over the dimensions)."""
         if not 0 <= p < self.n_points:
-            raise ConfigError(f"point: {p} is outside the sweep (0..{self.n_points - 1})")
+            raise ConfigError(f"point: {p} is outside the sweep (0..{self.n_points - 1})",
+                              key='point')
         idx = np.unravel_index(p, self.shape) if self.dims else ()
         return {q.path: q.values[int(i)] for d, i in zip(self.dims, idx) for q in d.params}
 

@@ -36,15 +36,19 @@ _BARE = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
 def loads(text: str, source: str = "<config>") -> dict:
-    """Parse TOML ``text``; a syntax error becomes ``ConfigError('source:line:col: ...')``."""
+    """Parse TOML ``text``; a syntax error becomes a ConfigError with ``source``, ``line``
+    and ``where`` (``source:line:col``) set, shown as ``source:line:col: invalid TOML: ...``."""
     if not isinstance(text, str):
-        raise ConfigError(f"{source}: expected TOML text (got {type(text).__name__})")
+        raise ConfigError(f"expected TOML text (got {type(text).__name__})", where=source,
+                          source=source)
     try:
         data = tomllib.loads(text)
     except RecursionError:
-        raise ConfigError(f"{source}: invalid TOML: arrays or inline tables are nested too "
-                          f"deeply (more than {MAX_DEPTH} levels are never needed)") from None
+        raise ConfigError("invalid TOML: arrays or inline tables are nested too "
+                          f"deeply (more than {MAX_DEPTH} levels are never needed)",
+                          where=source, source=source) from None
     except TOMLDecodeError as e:
+        # Python 3.11's tomllib gives the position only inside its message: read it there
         msg = str(e)
         m = _LINECOL.search(msg)
         where = source
@@ -63,9 +67,8 @@ def loads(text: str, source: str = "<config>") -> dict:
             where = f"{source}:{line}:{len(lines[-1]) + 1}"
             msg = msg.replace("(at end of document)", "(at the end of the text; is it "
                               "truncated?)")
-        err = ConfigError(f"{where}: invalid TOML: {msg}")
-        err.line = line
-        raise err from None
+        raise ConfigError(f"invalid TOML: {msg}", where=where, source=source,
+                          line=line) from None
     except ValueError:   # an integer longer than Python converts (4300 digits)
         raise _long_number(text, source) from None
     check_depth(data, source)
@@ -77,17 +80,16 @@ _LONG_INT = re.compile(r"[0-9][0-9_]{999,}")
 
 def _long_number(text: str, source: str) -> ConfigError:
     m = _LONG_INT.search(text)
-    where = source
+    line = None
     if m:
-        where = f"{source}:{text.count(chr(10), 0, m.start()) + 1}"
+        line = text.count(chr(10), 0, m.start()) + 1
         digits = len(m.group().replace("_", ""))
         what = f"an integer with {digits} digits"
     else:
         what = "a number too long to convert"
-    err = ConfigError(f"{where}: invalid TOML: {what}; write large or precise values as "
-                      "floats (e.g. 1e300)")
-    err.line = int(where.rsplit(":", 1)[1]) if m else None
-    return err
+    return ConfigError(f"invalid TOML: {what}; write large or precise values as floats "
+                       "(e.g. 1e300)", where=source if line is None else f"{source}:{line}",
+                       source=source, line=line)
 
 
 # ---------------------------------------------------------------- key -> line

@@ -36,20 +36,21 @@ def real(key: str, value, *, min=None, max=None, min_inclusive=True,
          max_inclusive=True, error=ConfigError) -> float:
     """Validate a finite real number and return it as ``float``."""
     if isinstance(value, bool) or not isinstance(value, (Real, np.floating, np.integer)):
-        raise error(f"{key}: must be a number (got {show(value)} of type {type(value).__name__})")
+        raise error(f"{key}: must be a number (got {show(value)} of type {type(value).__name__})",
+                    key=key)
     v = float(value)
     if not math.isfinite(v):
-        raise error(f"{key}: must be finite (got {show(value)})")
+        raise error(f"{key}: must be finite (got {show(value)})", key=key)
     if min is not None:
         if min_inclusive and v < min:
-            raise error(f"{key}: must be >= {min:g} (got {show(value)})")
+            raise error(f"{key}: must be >= {min:g} (got {show(value)})", key=key)
         if not min_inclusive and v <= min:
-            raise error(f"{key}: must be > {min:g} (got {show(value)})")
+            raise error(f"{key}: must be > {min:g} (got {show(value)})", key=key)
     if max is not None:
         if max_inclusive and v > max:
-            raise error(f"{key}: must be <= {max:g} (got {show(value)})")
+            raise error(f"{key}: must be <= {max:g} (got {show(value)})", key=key)
         if not max_inclusive and v >= max:
-            raise error(f"{key}: must be < {max:g} (got {show(value)})")
+            raise error(f"{key}: must be < {max:g} (got {show(value)})", key=key)
     return v
 
 
@@ -66,12 +67,12 @@ def integer(key: str, value, *, min=None, max=None, error=ConfigError) -> int:
         if isinstance(value, (float, np.floating)) and float(value).is_integer():
             value = int(value)
         else:
-            raise error(f"{key}: must be an integer (got {show(value)})")
+            raise error(f"{key}: must be an integer (got {show(value)})", key=key)
     v = int(value)
     if min is not None and v < min:
-        raise error(f"{key}: must be >= {min} (got {show(v)})")
+        raise error(f"{key}: must be >= {min} (got {show(v)})", key=key)
     if max is not None and v > max:
-        raise error(f"{key}: must be <= {max} (got {show(v)})")
+        raise error(f"{key}: must be <= {max} (got {show(v)})", key=key)
     return v
 
 
@@ -79,26 +80,29 @@ def choice(key: str, value, choices: Iterable[str], error=ConfigError) -> str:
     choices = list(choices)
     if not isinstance(value, str) or value not in choices:
         raise error(f"{key}: must be one of {', '.join(map(repr, choices))} (got {show(value)})"
-                    + (did_you_mean(value, choices) if isinstance(value, str) else ""))
+                    + (did_you_mean(value, choices) if isinstance(value, str) else ""), key=key)
     return value
 
 
 def boolean(key: str, value, error=ConfigError) -> bool:
     if not isinstance(value, (bool, np.bool_)):
-        raise error(f"{key}: must be true or false (got {show(value)})")
+        raise error(f"{key}: must be true or false (got {show(value)})", key=key)
     return bool(value)
 
 
 def name(key: str, value, error=ConfigError) -> str:
     """A concept/relation/layer name: a non-empty string without surrounding spaces."""
     if not isinstance(value, str):
-        raise error(f"{key}: must be a string (got {show(value)} of type {type(value).__name__})")
+        raise error(f"{key}: must be a string (got {show(value)} of type {type(value).__name__})",
+                    key=key)
     if not value or value.strip() != value:
-        raise error(f"{key}: must be a non-empty name without leading/trailing spaces (got {show(value)})")
+        raise error(f"{key}: must be a non-empty name without leading/trailing spaces (got {show(value)})",
+                    key=key)
     if not value.isprintable():
         c = next(ch for ch in value if not ch.isprintable())
         raise error(f"{key}: must be printable text, without control characters (got "
-                    f"{show(value)}, which contains {unicode_name(c)}); remove the character")
+                    f"{show(value)}, which contains {unicode_name(c)}); remove the character",
+                    key=key)
     return value
 
 
@@ -117,19 +121,20 @@ def real_array(key: str, values, n: int | None = None, *, min=None, positive_onl
     try:
         arr = np.asarray(values, dtype=np.float64)
     except (TypeError, ValueError):
-        raise error(f"{key}: must be an array of numbers (got {type(values).__name__})") from None
+        raise error(f"{key}: must be an array of numbers (got {type(values).__name__})",
+                    key=key) from None
     if arr.ndim != 1:
-        raise error(f"{key}: must be one-dimensional (got shape {arr.shape})")
+        raise error(f"{key}: must be one-dimensional (got shape {arr.shape})", key=key)
     if n is not None and arr.size != n:
-        raise error(f"{key}: must have length {n} (got {arr.size})")
+        raise error(f"{key}: must have length {n} (got {arr.size})", key=key)
     bad = ~np.isfinite(arr)
     if bad.any():
         i = int(np.argmax(bad))
-        raise error(f"{key}[{i}]: must be finite (got {arr[i]!r})")
+        raise error(f"{key}[{i}]: must be finite (got {arr[i]!r})", key=f"{key}[{i}]")
     if positive_only and (arr <= 0).any():
         i = int(np.argmax(arr <= 0))
-        raise error(f"{key}[{i}]: must be > 0 (got {arr[i]:g})")
+        raise error(f"{key}[{i}]: must be > 0 (got {arr[i]:g})", key=f"{key}[{i}]")
     if min is not None and (arr < min).any():
         i = int(np.argmax(arr < min))
-        raise error(f"{key}[{i}]: must be >= {min:g} (got {arr[i]:g})")
+        raise error(f"{key}[{i}]: must be >= {min:g} (got {arr[i]:g})", key=f"{key}[{i}]")
     return arr

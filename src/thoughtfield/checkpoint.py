@@ -189,6 +189,10 @@ HEADER_MAX_BYTES = 64 * 1024
 _HEADER = ("format", "kind", "version", "fingerprint", "seed", "progress")
 
 
+#: The hint of an entry whose shape or type is not the run's.
+_DOES_NOT_FIT = "; the checkpoint does not fit this run (delete it to start over)"
+
+
 def _one_line(e) -> str:
     text = str(e).strip().splitlines()
     return (text[0] if text else type(e).__name__)[:200]
@@ -270,9 +274,9 @@ class _Archive:
                 if shape is not None and (tuple(hshape) != tuple(shape)
                                           or (dtype is not None and hdtype != np.dtype(dtype))):
                     raise CheckpointError(
-                        f"{self.path}: {key} has shape {tuple(hshape)} {hdtype}, the run needs "
-                        f"{tuple(shape)} {np.dtype(dtype) if dtype is not None else hdtype}; "
-                        "the checkpoint does not fit this run (delete it to start over)")
+                        f"{key} has shape {tuple(hshape)} {hdtype}, the run needs "
+                        f"{tuple(shape)} {np.dtype(dtype) if dtype is not None else hdtype}",
+                        where=str(self.path), key=key, hint=_DOES_NOT_FIT)
                 if max_bytes is not None and nbytes > max_bytes:
                     raise CheckpointError(f"{self.path}: {key} declares {nbytes} bytes, too "
                                           f"large for a checkpoint entry (at most {max_bytes}); "
@@ -295,17 +299,17 @@ class _Archive:
 
 
 def _info(arch) -> dict:
-    try:
-        vals = {k: arch.read(k, max_bytes=HEADER_MAX_BYTES) for k in _HEADER}
-        return {"format": int(vals["format"]), "kind": str(vals["kind"]),
-                "version": str(vals["version"]), "fingerprint": str(vals["fingerprint"]),
-                "seed": int(vals["seed"]), "progress": str(vals["progress"])[:200]}
-    except CheckpointError as e:
-        if "incomplete checkpoint" not in str(e):
-            raise
-        missing = str(e).split("(no ", 1)[1].split(")", 1)[0]
-    except (ValueError, TypeError, OverflowError) as e:
-        missing = _one_line(e)
+    missing = next((repr(k) for k in _HEADER if k not in arch), None)
+    if missing is None:
+        try:
+            vals = {k: arch.read(k, max_bytes=HEADER_MAX_BYTES) for k in _HEADER}
+            return {"format": int(vals["format"]), "kind": str(vals["kind"]),
+                    "version": str(vals["version"]), "fingerprint": str(vals["fingerprint"]),
+                    "seed": int(vals["seed"]), "progress": str(vals["progress"])[:200]}
+        except (ValueError, TypeError, OverflowError) as e:
+            if isinstance(e, CheckpointError):
+                raise
+            missing = _one_line(e)   # a message of numpy's, read as is
     raise CheckpointError(f"{arch.path}: not a thoughtfield checkpoint (missing or bad "
                           f"{missing}); delete it to start the run over")
 
@@ -435,10 +439,10 @@ def _restore_continuous(sim, arch, path):
     try:
         arch.read("out", shape=dst.shape, dtype=np.float64, into=dst)
     except CheckpointError as e:
-        if "has shape" in str(e):
+        if e.hint == _DOES_NOT_FIT:
             raise CheckpointError(f"{path}: out holds a different number of saved rows or "
                                   f"values than its state says ({n} rows of "
-                                  f"{sim.out.shape[1]}; {str(e).split(': ', 1)[1]}); the "
+                                  f"{sim.out.shape[1]}; {e.message}); the "
                                   "checkpoint is inconsistent") from None
         raise
     _finite(path, "out", dst)

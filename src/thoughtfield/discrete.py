@@ -62,6 +62,7 @@ from ._kernels.discrete import below as _below
 from ._kernels.discrete import inject as _inject
 from ._kernels.discrete import run as _run
 from ._warmup import ensure as ensure_kernels, register_path as register_kernel_path, tiny_network
+from ._sizes import SAVE_LESS_STEPS
 from .build import _initial_state, _segments
 from .errors import ConfigError, DivergenceError, ResourceError, SolverError
 from .model import Model, resolve_per_concept
@@ -81,12 +82,14 @@ def _check_continuous_only(model) -> None:
     discrete mode would silently ignore them."""
     if model.form != "activation":
         raise ConfigError(f"model.form: the discrete 'spreadr' mode has no state forms (got "
-                          f"{model.form!r}); remove form or use a continuous solver")
+                          f"{model.form!r}); remove form or use a continuous solver",
+                          key='model.form')
     for k in ("adaptation", "goals", "layers", "pools", "choices", "controls", "ideas",
               "plasticity", "gates"):
         if getattr(model, k, None):
             raise ConfigError(f"model.{k}: the discrete 'spreadr' mode does not include the "
-                              f"mechanisms; remove {k} or use a continuous solver")
+                              f"mechanisms; remove {k} or use a continuous solver",
+                              key=f"model.{k}")
 
 
 class Spreadr(SpreadrSettings):
@@ -123,7 +126,8 @@ class Spreadr(SpreadrSettings):
         if isinstance(r, np.ndarray) and r.ndim == 2:
             if r.shape != (m, n):
                 raise ConfigError(f"solver.retention: per-member values must have shape "
-                                  f"(members, concepts) = ({m}, {n}) (got {r.shape})")
+                                  f"(members, concepts) = ({m}, {n}) (got {r.shape})",
+                                  key='solver.retention')
             return np.ascontiguousarray(r.T).ravel()
         rr = resolve_per_concept("solver.retention", r, network, 0.5)
         _check_unit("solver.retention", rr)
@@ -134,7 +138,7 @@ class Spreadr(SpreadrSettings):
         in ``retention``, negative couplings, noise."""
         if model is not None and model.has_noise:
             raise ConfigError("model.sigma: the discrete 'spreadr' mode has no noise; set "
-                              "sigma = 0 or use a continuous solver")
+                              "sigma = 0 or use a continuous solver", key='model.sigma')
         if model is not None:
             _check_continuous_only(model)
         self.resolve_retention(network, members)
@@ -151,7 +155,8 @@ def as_spreadr(solver) -> Spreadr:
         if isinstance(solver.get("method"), str):
             solver = {**solver, "method": solver["method"].strip().lower()}
         return Spreadr.from_dict(solver)
-    raise ConfigError(f"solver: expected 'spreadr', a Spreadr or a table (got {solver!r})")
+    raise ConfigError(f"solver: expected 'spreadr', a Spreadr or a table (got {solver!r})",
+                      key='solver')
 
 
 def is_discrete(solver) -> bool:
@@ -181,7 +186,7 @@ def spreading_matrix(network: ConceptNetwork, negative: str = "error"):
                 f"({W.data[k]:g}); spreadr-style spreading needs non-negative weights.  Drop the "
                 f"inhibitory relation types ({', '.join(neg) or 'negative weights'}) with "
                 "network.drop_types([...]), or set negative = 'ignore' to leave negative "
-                "couplings out of the spreading")
+                "couplings out of the spreading", key='solver.negative')
         W = W.copy()
         W.data[W.data < 0] = 0.0
         W.eliminate_zeros()
@@ -206,17 +211,19 @@ class DiscreteSimulation:
         if member_params:
             raise ConfigError("member_params: per-member parameters are not supported by the "
                               "discrete spreadr mode; run a sweep over solver.retention / "
-                              "solver.decay instead")
+                              "solver.decay instead", key='member_params')
         if not isinstance(network, ConceptNetwork):
-            raise ConfigError(f"network: expected a ConceptNetwork (got {type(network).__name__})")
+            raise ConfigError(f"network: expected a ConceptNetwork (got {type(network).__name__})",
+                              key='network')
         if network.n == 0:
-            raise ConfigError("network: has no concepts; add concepts before simulating")
+            raise ConfigError("network: has no concepts; add concepts before simulating",
+                              key='network')
         model = Model() if model is None else model
         if not isinstance(model, Model):
-            raise ConfigError(f"model: expected a Model (got {type(model).__name__})")
+            raise ConfigError(f"model: expected a Model (got {type(model).__name__})", key='model')
         if model.has_noise:
             raise ConfigError("model.sigma: the discrete 'spreadr' mode has no noise; set "
-                              "sigma = 0 or use a continuous solver")
+                              "sigma = 0 or use a continuous solver", key='model.sigma')
         _check_continuous_only(model)
         self.network = network
         self.model = model
@@ -225,12 +232,13 @@ class DiscreteSimulation:
         if t_end is None or (isinstance(t_end, float) and math.isinf(t_end)):
             if self.solver.threshold_to_stop is None:
                 raise ConfigError("t_end: the run needs a number of steps (t_end) or "
-                                  "solver.threshold_to_stop to stop")
+                                  "solver.threshold_to_stop to stop", key='t_end')
             self.t_end = None
         else:
             self.t_end = V.integer("t_end", t_end, max=2**62)   # steps count in int64
             if self.t_end <= self.t0:
-                raise ConfigError(f"t_end: must be > t0 ({self.t0}) (got {self.t_end})")
+                raise ConfigError(f"t_end: must be > t0 ({self.t0}) (got {self.t_end})",
+                                  key='t_end')
         self.members = V.integer("members", members, min=1)
         if seed is None:
             seed = int(np.random.SeedSequence().entropy % (2**63))
@@ -257,7 +265,7 @@ class DiscreteSimulation:
         self.t_stop = self.t_end if self.t_end is not None else self.t0 + self.solver.max_steps
         if self.t_stop - self.t0 > 2**62:
             raise ConfigError(f"t_end: {self.t_stop - self.t0} steps do not fit a 64-bit counter; "
-                              "run at most 2**62 steps")
+                              "run at most 2**62 steps", key='t_end')
         self._warn_long(network)
         from ._limits import gib as _gib, memory_limit
         limit, source = memory_limit(max_memory)
@@ -275,7 +283,7 @@ class DiscreteSimulation:
         if limit is not None and need > limit and self.t_end is not None:
             big = max(self.memory_items, key=self.memory_items.get)
             hint = ("use a smaller network (fewer relations)" if big == "network" else
-                    "save less often (save_every or save_at), use fewer members")
+                    f"{SAVE_LESS_STEPS}, use fewer members")
             raise ResourceError(f"this run may need about {_gib(need)} ({saves} saved steps x {n} "
                                 f"concepts x {m} members x 8 bytes = "
                                 f"{_gib(self.memory_items['output'])}, twice for the result; "

@@ -147,7 +147,7 @@ def _run_point(base, payload: Payload, p: int):
     try:
         pcfg = base.with_overrides(ov, keep_network=True)
     except ConfigError as e:
-        new = type(e)(f"sweep point {p} ({what}): {e}")
+        new = e.at(f"sweep point {p} ({what})")
         new.sweep_point = p   # the point's own failure: rerunning it fails the same way
         raise new from None
     runner = next(((s, pcfg.section_object(s.name)) for s in sections()
@@ -167,9 +167,8 @@ def _run_point(base, payload: Payload, p: int):
                 ds = _pad(e.partial, sim.ts)
                 status, message = e.status or type(e).__name__, str(e)
     except SimulationError as e:
-        new = type(e)(f"sweep point {p} ({what}): {e}")
-        for a in ("time", "concept", "status"):
-            setattr(new, a, getattr(e, a, None))
+        new = e.at(f"sweep point {p} ({what})")   # keeps time, concept, status
+        vars(new).pop("partial", None)   # not sent back from a worker
         new.sweep_point = p
         raise new from None
     if status == "success" and ds.attrs.get("status") not in (None, "success"):
@@ -409,7 +408,7 @@ class PartStore:
             try:
                 ds = load_result(f)
             except ConfigError as e:
-                raise ConfigError(f"{e}; delete that part to run its points again") from None
+                raise e.hinted("; delete that part to run its points again") from None
             if ds.attrs.get("sweep_hash") != key:
                 raise ConfigError(f"{f}: belongs to a different sweep (the config, the swept "
                                   f"values, the seed or the thoughtfield version changed); "
@@ -681,18 +680,19 @@ def connect_scheduler(address: str, timeout: float | None = None):
     if not done:
         raise ConfigError(f"scheduler: the dask scheduler at {address!r} did not finish "
                           f"connecting within {t:g} s; check that it is a dask scheduler and "
-                          f"reachable")
+                          f"reachable", key='scheduler')
     if isinstance(err, (OSError, TimeoutError)):
         why = " ".join(str(err).split())[:160] or type(err).__name__
         raise ConfigError(f"scheduler: cannot connect to the dask scheduler at {address!r} "
-                          f"({_shown(why, 160)[1:-1]}); is it running and reachable?") from None
+                          f"({_shown(why, 160)[1:-1]}); is it running and reachable?",
+                          key='scheduler') from None
     if err is not None:
         if isinstance(err, KeyboardInterrupt):
             raise err
         why = " ".join(str(err).split())[:160]
         raise ConfigError(f"scheduler: {address!r} did not answer like a dask scheduler "
                           f"({type(err).__name__}: {_shown(why, 160)[1:-1]}); check the "
-                          f"address") from None
+                          f"address", key='scheduler') from None
     return client
 
 
@@ -814,9 +814,9 @@ def _after_failure(store: PartStore, e: BaseException) -> None:
         k = store.kept_points()
     except OSError:   # pragma: no cover - the original error matters more
         return
-    if isinstance(e, ThoughtfieldError) and len(e.args) == 1 and str(e) == e.args[0]:
-        e.args = (f"{e}; {k} finished point(s) are kept in {store.folder}/: run the same "
-                  f"command with --resume to continue",)
+    if isinstance(e, ThoughtfieldError):   # the error being raised, told where its points are
+        e.hint = (e.hint or "") + (f"; {k} finished point(s) are kept in {store.folder}/: run "
+                                   "the same command with --resume to continue")
 
 
 def _check_memory(cfg, sw) -> None:
@@ -831,7 +831,7 @@ def _check_memory(cfg, sw) -> None:
         raise ResourceError(
             f"sweep: the result needs about {_gib(need)} ({sw.n_points} points x {_gib(per)} "
             f"of activations each) but the limit is {_gib(limit)} ({source}); sweep fewer "
-            f"points, save less often ([run] save_dt / save_at), or use fewer members")
+            f"points, save less often ([run] save_dt / save_at), or use fewer members", key='sweep')
 
 
 def _progress(progress, total, initial):
@@ -1005,7 +1005,7 @@ def combine(parts, sw: Sweep, cfg, *, seed: int, key: str):
     """Stack chunk results along ``point`` and reshape them to the sweep dimensions."""
     import xarray as xr
     if not parts:
-        raise ConfigError("sweep: no finished points to combine")
+        raise ConfigError("sweep: no finished points to combine", key='sweep')
     # in point order, whatever order the parts arrived or were read in: the attributes
     # then come from point 0 (a part's come from its first point) and the same sweep
     # writes the same bytes with any chunking, any number of workers, resumed or not
@@ -1017,7 +1017,7 @@ def combine(parts, sw: Sweep, cfg, *, seed: int, key: str):
     if pts.size != n or not np.array_equal(pts, np.arange(n)):
         missing = sorted(set(range(n)) - set(int(p) for p in pts))
         raise ConfigError(f"sweep: points missing from the result: {missing[:10]}"
-                          + (" ..." if len(missing) > 10 else ""))
+                          + (" ..." if len(missing) > 10 else ""), key='sweep')
     shape = sw.shape
     names = [d.name for d in sw.dims]
     data_vars, coords = {}, {}

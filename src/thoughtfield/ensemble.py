@@ -83,14 +83,15 @@ def resolve_member_params(member_params, network, model, members: int) -> dict[s
         return {}
     if not isinstance(member_params, Mapping):
         raise ConfigError(f"member_params: expected a mapping of parameter names to one value "
-                          f"per member (got {type(member_params).__name__})")
+                          f"per member (got {type(member_params).__name__})", key='member_params')
     n, m = network.n, members
     out = {}
     for name, spec in member_params.items():
         if name not in MEMBER_PARAMS:
             raise ConfigError(f"member_params: unknown parameter {name!r}"
                               + V.did_you_mean(str(name), MEMBER_PARAMS)
-                              + f"; per-member values exist for {', '.join(MEMBER_PARAMS)}")
+                              + f"; per-member values exist for {', '.join(MEMBER_PARAMS)}",
+                              key='member_params')
         key = f"member_params.{name}"
         kind = _kind(name)
         base = _base(name, network, model, key)
@@ -100,17 +101,17 @@ def resolve_member_params(member_params, network, model, members: int) -> dict[s
                 arr = np.repeat(arr[:, None], n, axis=1)
             elif arr.shape != (m, n):
                 raise ConfigError(f"{key}: expected shape (members,) = ({m},) or (members, "
-                                  f"concepts) = ({m}, {n}) (got {arr.shape})")
+                                  f"concepts) = ({m}, {n}) (got {arr.shape})", key=key)
             for k in range(m):
                 kind.coerce(f"{key}[{k}]", arr[k])
             out[name] = np.ascontiguousarray(arr)
             continue
         if isinstance(spec, (str, bytes)) or not isinstance(spec, Sequence):
             raise ConfigError(f"{key}: expected one value per member ({m}), as a list or an "
-                              f"array (got {type(spec).__name__})")
+                              f"array (got {type(spec).__name__})", key=key)
         if len(spec) != m:
             raise ConfigError(f"{key}: has {len(spec)} value(s) but the ensemble has {m} "
-                              f"member(s); give one per member")
+                              f"member(s); give one per member", key=key)
         arr = np.empty((m, n))
         for k, item in enumerate(spec):
             arr[k] = _resolve_one(f"{key}[{k}]", item, kind, base, network)
@@ -138,7 +139,8 @@ def lower_member_params(problem: Problem, y0: np.ndarray, resolved: dict, *, net
         k, i = np.argwhere(resolved["sigma"] > 0)[0]
         raise ConfigError(f"member_params.sigma[{k}]: member {k} has noise (sigma = "
                           f"{resolved['sigma'][k, i]:g} on {network.concepts[i]!r}) but the "
-                          f"solver is deterministic; use method = 'euler_maruyama' or sigma = 0")
+                          f"solver is deterministic; use method = 'euler_maruyama' or sigma = 0",
+                          key=f"member_params.sigma[{k}]")
     rep = {}
     full = lambda name: resolved.get(name, np.broadcast_to(model.resolve(name, network), (m, n)))  # noqa: E731
     if "tau" in resolved or "sigma" in resolved:
@@ -163,7 +165,7 @@ def lower_member_params(problem: Problem, y0: np.ndarray, resolved: dict, *, net
     if "initial" in resolved:
         if initial_given:
             raise ConfigError("member_params.initial: initial states are also given as "
-                              "initial=...; give them one way only")
+                              "initial=...; give them one way only", key='member_params.initial')
         y0 = y0.copy()  # rows beyond the concepts (mechanism state) keep their values
         y0[:n * m] = _per_member("initial", resolved["initial"], n, m)
     return problem._replace(**rep), y0

@@ -14,24 +14,30 @@ class ThoughtfieldError(Exception):
 
     Besides the text, an error carries structured fields: ``message`` (the text as
     raised, naming the key), ``key`` (the dotted config key it is about, e.g.
-    ``model.tau``), ``source`` (the file it came from), ``line`` (its line there) and
-    ``where`` (the location label printed before the message, e.g. ``run.toml:3``).
-    ``str(err)`` is ``"{where}: {message}"`` (just the message when ``where`` is unset).
-    Context is added with :meth:`within`, never by rewriting the text.
+    ``model.tau``), ``source`` (the file it came from), ``line`` (its line there),
+    ``where`` (the location label printed before the message, e.g. ``run.toml:3``),
+    ``prefix`` (the outer key path the message is shown under, e.g. ``model.``) and
+    ``hint`` (advice shown after it, starting with its separator).  ``str(err)`` is
+    ``"{where}: {prefix}{message}{hint}"`` (leaving out what is unset).  Context is added
+    with :meth:`within`, :meth:`under`, :meth:`at` and :meth:`hinted`, each returning a
+    copy; the text is never rewritten.
     """
 
     def __init__(self, message: str = "", *, key: str | None = None,
                  source: str | None = None, line: int | None = None,
-                 where: str | None = None):
+                 where: str | None = None, hint: str | None = None):
         super().__init__(message)
         self.message = message
         self.key = key
         self.source = source
         self.line = line
         self.where = where
+        self.prefix = ""
+        self.hint = hint
 
     def __str__(self) -> str:
-        return f"{self.where}: {self.message}" if self.where else self.message
+        text = self.prefix + self.message + (self.hint or "")
+        return f"{self.where}: {text}" if self.where else text
 
     def _fields(self) -> dict:
         return {k: v for k, v in vars(self).items() if k != "message"}
@@ -39,16 +45,53 @@ class ThoughtfieldError(Exception):
     def __reduce__(self):
         return (_rebuild, (type(self), self.message, self._fields()))
 
+    def _copy(self, cls=None) -> ThoughtfieldError:
+        new = _rebuild(cls or type(self), self.message, self._fields())
+        new.__cause__ = self.__cause__
+        return new
+
     def within(self, *, where: str | None = None, key: str | None = None,
                source: str | None = None, line: int | None = None) -> ThoughtfieldError:
         """A copy of this error (same class and fields) with the given location fields set
         (those passed as None are kept)."""
-        new = _rebuild(type(self), self.message, self._fields())
+        new = self._copy()
         for name, value in (("where", where), ("key", key), ("source", source),
                             ("line", line)):
             if value is not None:
                 setattr(new, name, value)
-        new.__cause__ = self.__cause__
+        return new
+
+    def under(self, prefix: str) -> ThoughtfieldError:
+        """A copy shown under the outer key path ``prefix``: the error of ``tau`` from the
+        ``Model`` constructor, under ``"model"``, reads ``model.tau: ...`` and has the key
+        ``model.tau``.  An error already shown under ``prefix`` is returned as is."""
+        shown = self.prefix + self.message
+        if shown.startswith((prefix + ".", prefix + ":", prefix + "[")):
+            return self
+        new = self._copy()
+        new.prefix = prefix + ("" if shown.startswith("[") else ".") + self.prefix
+        if self.key is not None:
+            new.key = prefix + ("" if self.key.startswith("[") else ".") + self.key
+        return new
+
+    def at(self, label: str, *, source: str | None = None, line: int | None = None,
+           cls: type | None = None) -> ThoughtfieldError:
+        """A copy located at ``label`` (a file, ``--set KEY=VALUE``, a condition...) outside
+        the location it already has: ``str`` reads ``"{label}: {where}: ..."``.  ``source``
+        and ``line`` set those fields; ``cls`` (a subclass of ThoughtfieldError) changes the
+        class, e.g. a ConfigError of a row becomes a NetworkError of the file."""
+        new = self._copy(cls)
+        new.where = f"{label}: {self.where}" if self.where else label
+        for name, value in (("source", source), ("line", line)):
+            if value is not None:
+                setattr(new, name, value)
+        return new
+
+    def hinted(self, hint: str) -> ThoughtfieldError:
+        """A copy with ``hint`` (text starting with its separator, e.g. ``"; do X"``) shown
+        after the message, after any hint it already has."""
+        new = self._copy()
+        new.hint = (self.hint or "") + hint
         return new
 
 
@@ -98,6 +141,12 @@ class SolverError(SimulationError):
 class ThoughtfieldWarning(UserWarning):
     """Something is probably wrong but the run can go on (a very long run, a step size near
     the stability limit...); the command line prints it as ``thoughtfield CMD: warning:``."""
+
+
+class ThoughtfieldDeprecationWarning(DeprecationWarning):
+    """A deprecated spelling of thoughtfield's (e.g. ``save_dt=`` instead of
+    ``saveat=SaveAt(dt=...)``); its own class, so that a test suite can turn exactly these
+    into errors."""
 
 
 class Interrupted(KeyboardInterrupt):

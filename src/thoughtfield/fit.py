@@ -75,6 +75,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from . import _validate as V
+from .config import OverrideKeyError
 from .errors import ConfigError, SimulationError
 from .saving import SaveAt
 
@@ -169,7 +170,8 @@ def as_params(params) -> tuple[FitParam, ...]:
     strings or :class:`FitParam` objects."""
     if params is None or (not isinstance(params, (Mapping, str)) and not isinstance(params, Iterable)):
         raise ConfigError("params: give the parameters to fit with their bounds, e.g. "
-                          "{'choices[0].rate': (0.5, 3)} (or --param choices[0].rate=0.5:3)")
+                          "{'choices[0].rate': (0.5, 3)} (or --param choices[0].rate=0.5:3)",
+                          key='params')
     out = []
     if isinstance(params, str):
         params = [params]
@@ -201,7 +203,8 @@ def as_params(params) -> tuple[FitParam, ...]:
         for p in params:
             out.append(p if isinstance(p, FitParam) else parse_param(p))
     if not out:
-        raise ConfigError("params: no parameters to fit; give at least one with its bounds")
+        raise ConfigError("params: no parameters to fit; give at least one with its bounds",
+                          key='params')
     keys = [p.key for p in out]
     for k in keys:
         if keys.count(k) > 1:
@@ -247,10 +250,11 @@ def read_data(data, *, name: str | None = None):
         try:
             df = pd.DataFrame(dict(data))
         except ValueError as e:
-            raise ConfigError(f"data: the columns must have equal lengths ({e})") from None
+            raise ConfigError(f"data: the columns must have equal lengths ({e})",
+                              key='data') from None
     else:
         raise ConfigError(f"data: expected a CSV path, a pandas DataFrame or a mapping of "
-                          f"columns (got {type(data).__name__})")
+                          f"columns (got {type(data).__name__})", key='data')
     df.attrs["name"] = name or "data"
     df.attrs["header_lines"] = 0
     return df
@@ -275,7 +279,7 @@ def _decision(cfg, decision=None) -> int:
     model = cfg.model
     if not model.choices:
         raise ConfigError("fit: the config has no [[choices]]; fitting needs a choice (the "
-                          "response and its time); add one on the response pool")
+                          "response and its time); add one on the response pool", key='fit')
     pools = [c.pool for c in model.choices]
     prot = _protocol(cfg)
     if decision is None and prot is not None:
@@ -283,10 +287,11 @@ def _decision(cfg, decision=None) -> int:
     if decision is None:
         if len(pools) > 1:
             raise ConfigError(f"fit: the config has {len(pools)} choices ({', '.join(pools)}); "
-                              "name the response pool with decision=")
+                              "name the response pool with decision=", key='fit')
         return 0
     if decision not in pools:
-        raise ConfigError(f"fit: no choice on pool {decision!r}" + V.did_you_mean(decision, pools))
+        raise ConfigError(f"fit: no choice on pool {decision!r}" + V.did_you_mean(decision, pools),
+                          key='fit')
     return pools.index(decision)
 
 
@@ -296,7 +301,8 @@ def _options(cfg, d: int) -> list[str]:
     for name, idx, _ in resolve_pools(cfg.network, cfg.model):
         if name == pool:
             return [cfg.network.concepts[i] for i in idx]
-    raise ConfigError(f"choices[{d}].pool: unknown pool {pool!r}")  # pragma: no cover
+    raise ConfigError(f"choices[{d}].pool: unknown pool {pool!r}",
+                      key=f"choices[{d}].pool")  # pragma: no cover
 
 
 def _design(cfg, df, options, ignore=()) -> list[_Cell]:
@@ -307,12 +313,13 @@ def _design(cfg, df, options, ignore=()) -> list[_Cell]:
         if req not in cols:
             raise ConfigError(f"{name}: missing column {req!r}" + V.did_you_mean(req, cols)
                               + f"; the data need the columns {CHOICE}, {RT} and the condition "
-                              "columns (the columns are " + ", ".join(cols) + ")")
+                              "columns (the columns are " + ", ".join(cols) + ")", key=name)
     if len(df) == 0:
-        raise ConfigError(f"{name}: has no trials")
+        raise ConfigError(f"{name}: has no trials", key=name)
     for c in ignore:
         if c not in cols:
-            raise ConfigError(f"ignore: no column {c!r} in {name}" + V.did_you_mean(c, cols))
+            raise ConfigError(f"ignore: no column {c!r} in {name}" + V.did_you_mean(c, cols),
+                              key='ignore')
     prot = _protocol(cfg)
     if prot is not None:
         present = {"activation", "evidence"}
@@ -325,12 +332,12 @@ def _design(cfg, df, options, ignore=()) -> list[_Cell]:
             raise ConfigError(f"fit: protocol.carry = {list(prot.carry)}: fitting simulates every "
                               f"trial from the start, so the {', '.join(carried)} carried between "
                               "trials cannot be fitted; drop it with --set protocol.carry=[] to "
-                              "fit independent trials")
+                              "fit independent trials", key='fit')
     key_cols = [c for c in cols if c not in (CHOICE, RT, CONDITION) and c not in ignore]
     if CONDITION in cols and CONDITION not in ignore and prot is None:
         raise ConfigError(f"{name}: column 'condition': the config has no [protocol] with named "
                           "conditions; add one, or name the condition columns by the config "
-                          "keys they set (e.g. stimuli[0].value)")
+                          "keys they set (e.g. stimuli[0].value)", key=name)
     # condition columns that are config keys: every value must be accepted by the config
     for c in key_cols:
         vals = df[c].tolist()
@@ -341,20 +348,19 @@ def _design(cfg, df, options, ignore=()) -> list[_Cell]:
         for v in dict.fromkeys(_plain(v) for v in vals):
             try:
                 cfg.with_overrides({c: v})
+            except OverrideKeyError as e:   # quoted as the reason of a new error
+                raise ConfigError(f"{name}: column {c!r} is neither {CHOICE}, {RT}, "
+                                  f"{CONDITION} nor a config key ({e}); remove it or pass "
+                                  f"it to ignore (--ignore {c})", key=name) from None
             except ConfigError as e:
-                msg = str(e)
-                if "unknown key" in msg or "no element" in msg or "not set in the config" in msg \
-                        or "out of range" in msg or "not a table" in msg:
-                    raise ConfigError(f"{name}: column {c!r} is neither {CHOICE}, {RT}, "
-                                      f"{CONDITION} nor a config key ({msg}); remove it or pass "
-                                      f"it to ignore (--ignore {c})") from None
                 i = vals.index(v) if v in vals else 0
-                raise ConfigError(f"{_where(df, i)}: column {c!r} = {V.show(v)}: {msg}") from None
+                raise e.at(f"{_where(df, i)}: column {c!r} = {V.show(v)}") from None
     conds = {c.name: c for c in prot.conditions} if prot is not None else {}
     use_cond = prot is not None and CONDITION in cols and CONDITION not in ignore
     if prot is not None and not use_cond:
         raise ConfigError(f"{name}: the config's [protocol] has conditions "
-                          f"({', '.join(conds)}); add a column 'condition' naming each trial's")
+                          f"({', '.join(conds)}); add a column 'condition' naming each trial's",
+                          key=name)
     # per trial: choice, rt, condition
     choices = df[CHOICE].tolist()
     rts = df[RT].tolist()
@@ -423,7 +429,7 @@ def _design(cfg, df, options, ignore=()) -> list[_Cell]:
         for n in conds:
             if n not in seen:
                 raise ConfigError(f"{name}: no trials in condition {n!r}; add its trials, or "
-                                  "remove the condition from the config's [protocol]")
+                                  "remove the condition from the config's [protocol]", key=name)
     return cells
 
 
@@ -513,7 +519,7 @@ class Objective:
         q = np.asarray(quantiles, float)
         if q.ndim != 1 or q.size == 0 or np.any(q <= 0) or np.any(q >= 1) or np.any(np.diff(q) <= 0):
             raise ConfigError(f"quantiles: must be increasing values strictly between 0 and 1 "
-                              f"(got {list(np.atleast_1d(q))})")
+                              f"(got {list(np.atleast_1d(q))})", key='quantiles')
         self.quantiles = q
         self.R = n_options
         self.min_rt_trials = V.integer("min_rt_trials", min_rt_trials, min=1)
@@ -779,7 +785,8 @@ def fit(config, data, params, *, objective: str = "g2", quantiles=QUANTILES,
         boot_f = np.full(bootstrap, np.nan)
         theta_hat = ev.theta(u_best)
         if f_best >= _Evaluator.BAD:
-            raise ConfigError("fit: every evaluation failed; the first: " + str(ev.first_failure))
+            raise ConfigError("fit: every evaluation failed; the first: " + str(ev.first_failure),
+                              key='fit')
         if bootstrap:
             n_obs = max(c.choice.size for c in cells)
             bsim = Simulator(cfg, cells, params, n_sim=n_obs, seed=seed, decision=d)
@@ -826,15 +833,13 @@ def _check_keys(cfg, params):
         for v in (p.lower, p.upper):
             try:
                 cfg.with_overrides({p.key: float(v)})
-            except ConfigError as e:
-                msg = str(e)
-                if "unknown key" in msg or "not set in the config" in msg or "out of range" in msg \
-                        or "not a table" in msg or "no element" in msg:
-                    raise ConfigError(f"parameter {p.key}: not a config key ({msg}); parameters "
-                                      "are addressed like --set keys (e.g. choices[0].rate, "
-                                      f"model.gain) or are {NDT!r}") from None
+            except OverrideKeyError as e:   # quoted as the reason of a new error
+                raise ConfigError(f"parameter {p.key}: not a config key ({e}); parameters "
+                                  "are addressed like --set keys (e.g. choices[0].rate, "
+                                  f"model.gain) or are {NDT!r}") from None
+            except ConfigError as e:   # quoted as the reason of a new error
                 raise ConfigError(f"parameter {p.key}: the bound {v:g} is not a valid value "
-                                  f"({msg}); narrow the bounds") from None
+                                  f"({e}); narrow the bounds") from None
 
 
 def _quantiles_of(ch, rt, R, q):
@@ -984,7 +989,8 @@ def simulate_behaviour(config, values=None, n_trials: int = 200, *, seed: int = 
         by = {c.name: c for c in prot.conditions}
         for nm in names:
             if nm not in by:
-                raise ConfigError(f"conditions: unknown condition {nm!r}" + V.did_you_mean(nm, by))
+                raise ConfigError(f"conditions: unknown condition {nm!r}" + V.did_you_mean(nm, by),
+                                  key='conditions')
         cells = [_Cell(nm, (), by[nm], empty, empty, empty) for nm in names]
     else:
         conditions = [{}] if conditions is None else list(conditions)

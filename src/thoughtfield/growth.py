@@ -93,19 +93,21 @@ class Growth:
     def _validate(self, key):
         if self.max_size < self.min_size:
             raise ConfigError(f"{key or 'growth'}.max_size: must be >= min_size "
-                              f"({self.min_size}) (got {self.max_size})")
+                              f"({self.min_size}) (got {self.max_size})",
+                              key=f"{key or 'growth'}.max_size")
 
     def check(self, network) -> None:
         """Check the layer and the relation types against ``network`` (before any run)."""
         if self.layer is not None and self.layer not in network.layers:
             raise ConfigError(f"growth.layer: unknown layer {self.layer!r}"
                               + V.did_you_mean(self.layer, network.layers)
-                              + f"; the layers are {', '.join(network.layers)}")
+                              + f"; the layers are {', '.join(network.layers)}", key='growth.layer')
         for key, t in (("relation", self.relation), ("link_type", self.link_type)):
             if t not in network.relation_types:
                 raise ConfigError(f"growth.{key}: unknown relation type {t!r}"
                                   + V.did_you_mean(t, list(network.relation_types))
-                                  + "; define it under [network.relation_types]")
+                                  + "; define it under [network.relation_types]",
+                                  key=f"growth.{key}")
 
 
 class GrowthRun:
@@ -115,10 +117,12 @@ class GrowthRun:
 
     def __init__(self, network, growth: Growth, members: int = 1):
         if not isinstance(growth, Growth):
-            raise ConfigError(f"growth: expected a Growth (got {type(growth).__name__})")
+            raise ConfigError(f"growth: expected a Growth (got {type(growth).__name__})",
+                              key='growth')
         if members != 1:
             raise ConfigError(f"growth: members = {members}: the network grows from one "
-                              "participant's settled states; run the protocol with members = 1")
+                              "participant's settled states; run the protocol with members = 1",
+                              key='growth')
         growth.check(network)
         self.rule, self.base, self.network = growth, network, network
         self.n0 = network.n

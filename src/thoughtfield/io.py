@@ -144,7 +144,7 @@ def _from_graph(p, g, kwargs) -> ConceptNetwork:
     try:
         return ConceptNetwork.from_networkx(g, **kwargs)
     except NetworkError as e:
-        raise NetworkError(f"{p}: {e}") from None
+        raise e.at(str(p), source=str(p)) from None
 
 
 _GEXF_NS = "http://www.gexf.net/1.2draft"
@@ -208,7 +208,7 @@ def read_gexf(path, **kwargs) -> ConceptNetwork:
                         info["relation_types"], "<meta><description> relation_types"),
                         kwargs.get("relation_types"))
             except NetworkError as e:
-                raise NetworkError(f"{p}: {e}") from None
+                raise e.at(str(p), source=str(p)) from None
     kwargs.setdefault("type_attr", "relation")
     return _from_graph(p, g, kwargs)
 
@@ -269,7 +269,8 @@ def read_spreadr_network(path, *, relation: str = "link", **kwargs) -> ConceptNe
     n = 0
     for ln, r in rows:
         if len(r) != width:
-            raise NetworkError(f"{p} line {ln}: expected {width} fields, got {len(r)}")
+            raise NetworkError(f"expected {width} fields, got {len(r)}",
+                               where=f"{p} line {ln}", source=str(p), line=ln)
         if n < width:
             vals[n] = _row_numbers(p, ln, r[1:], header[1:])
             first.append(r[0])
@@ -290,13 +291,14 @@ def read_spreadr_network(path, *, relation: str = "link", **kwargs) -> ConceptNe
         labels = [x.strip() for x in labels]
         if labels != names:
             k = next(i for i, (a, b) in enumerate(zip(labels, names)) if a != b)
-            raise NetworkError(f"{p} line {lines[k]}: row name {V.show(labels[k])} differs from "
+            raise NetworkError(f"row name {V.show(labels[k])} differs from "
                                f"column name {V.show(names[k])}; rows and columns must list the "
-                               "concepts in the same order")
+                               "concepts in the same order",
+                               where=f"{p} line {lines[k]}", source=str(p), line=lines[k])
     try:
         return ConceptNetwork.from_scipy(vals, names, relation=relation, **kwargs)
     except NetworkError as e:
-        raise NetworkError(f"{p}: {e}") from None
+        raise e.at(str(p), source=str(p)) from None
 
 
 def _check_dense(p, width: int) -> None:
@@ -348,15 +350,17 @@ def read_start_run(path) -> list[Pulse]:
             act = float(row["activation"])
             t = float(row.get("time") or 0)
         except ValueError:
-            raise NetworkError(f"{p} line {lineno}: activation and time must be numbers "
-                               f"(got {row.get('activation')!r}, {row.get('time')!r})") from None
+            raise NetworkError("activation and time must be numbers "
+                               f"(got {row.get('activation')!r}, {row.get('time')!r})",
+                               where=f"{p} line {lineno}", source=str(p), line=lineno) from None
         if not math.isfinite(t) or t < 0 or t != int(t):
-            raise NetworkError(f"{p} line {lineno}: time must be a whole number >= 0 (got "
-                               f"{row.get('time')!r})")
+            raise NetworkError(f"time must be a whole number >= 0 (got {row.get('time')!r})",
+                               where=f"{p} line {lineno}", source=str(p), line=lineno)
         try:
             out.append(Pulse(row["node"], t, t + 1, act))
         except ConfigError as e:
-            raise NetworkError(f"{p} line {lineno}: {e}") from None
+            raise e.at(f"{p} line {lineno}", source=str(p), line=lineno,
+                       cls=NetworkError) from None
     return out
 
 
@@ -367,13 +371,15 @@ def write_start_run(stimuli, path) -> None:
     rows = []
     for k, s in enumerate(as_stimuli(stimuli)):
         if isinstance(s, Clamp):
-            raise ConfigError(f"stimuli[{k}]: spreadr has no clamps; only pulses can be written")
+            raise ConfigError(f"stimuli[{k}]: spreadr has no clamps; only pulses can be written",
+                              key=f"stimuli[{k}]")
         if s.member is not None:
             raise ConfigError(f"stimuli[{k}].member: spreadr has no ensembles; write one member's "
-                              "pulses without member")
+                              "pulses without member", key=f"stimuli[{k}].member")
         if not math.isfinite(s.stop):
             raise ConfigError(f"stimuli[{k}].stop: the pulse on {s.concept!r} never ends; give a "
-                              "finite stop (steps start <= t < stop get the activation)")
+                              "finite stop (steps start <= t < stop get the activation)",
+                              key=f"stimuli[{k}].stop")
         first = math.ceil(s.start)
         for t in range(first, math.ceil(s.stop)):
             rows.append((s.concept, s.amplitude, t))

@@ -67,7 +67,8 @@ class RescorlaWagner:
             out = {}
             for k, v in alpha.items():
                 if not isinstance(k, str) or not k:
-                    raise ConfigError(f"learning.alpha: keys are cue names or '*' (got {k!r})")
+                    raise ConfigError(f"learning.alpha: keys are cue names or '*' (got {k!r})",
+                                      key='learning.alpha')
                 out[k] = _rate(f"learning.alpha.{k}", v)
             alpha = out
         else:
@@ -99,7 +100,7 @@ class RescorlaWagner:
 def _rate(key: str, v) -> float:
     v = V.real(key, v)
     if not 0 < v <= 1:
-        raise ConfigError(f"{key}: must be in (0, 1] (got {v:g})")
+        raise ConfigError(f"{key}: must be in (0, 1] (got {v:g})", key=key)
     return v
 
 
@@ -111,32 +112,34 @@ class LearningRun:
     def __init__(self, network, protocol, learning):
         if not isinstance(learning, RescorlaWagner):
             raise ConfigError(f"learning: expected a RescorlaWagner rule (got "
-                              f"{type(learning).__name__})")
+                              f"{type(learning).__name__})", key='learning')
         self.base, self.rule = network, learning
         outcome = network.index(learning.outcome, "learning.outcome")
         if learning.type not in network.relation_types:
             raise ConfigError(f"learning.type: unknown relation type {learning.type!r}"
                               + V.did_you_mean(learning.type, list(network.relation_types))
-                              + "; define it under [network.relation_types]")
+                              + "; define it under [network.relation_types]", key='learning.type')
         r = network.relation_arrays()
         sel = np.flatnonzero((r["type"] == learning.type) & (r["target"] == outcome)
                              & (r["source"] != outcome))
         if sel.size == 0:
             raise ConfigError(f"learning: no {learning.type!r} relation leads to the outcome "
                               f"{learning.outcome!r}; add one from each cue, e.g. "
-                              f"[\"light\", \"{learning.outcome}\", \"{learning.type}\", 0.0]")
+                              f"[\"light\", \"{learning.outcome}\", \"{learning.type}\", 0.0]",
+                              key='learning')
         cues = [network.concepts[i] for i in r["source"][sel]]
         for c in cues:
             if cues.count(c) > 1:
                 raise ConfigError(f"learning: {c!r} has two {learning.type!r} relations to "
-                                  f"{learning.outcome!r}; keep one")
+                                  f"{learning.outcome!r}; keep one", key='learning')
         if isinstance(learning.alpha, Mapping):
             for c in learning.alpha:
                 if c != "*" and c not in cues:
                     raise ConfigError(f"learning.alpha.{c}: not a cue"
                                       + V.did_you_mean(c, cues)
                                       + f"; the cues are the sources of {learning.type!r} "
-                                      f"relations to {learning.outcome!r}: {', '.join(cues)}")
+                                      f"relations to {learning.outcome!r}: {', '.join(cues)}",
+                                      key=f"learning.alpha.{c}")
         self.sel, self.cues = sel, cues
         self.weights = np.asarray(r["weight"], np.float64)   # every relation's, as given
         self.alpha = np.array([learning.salience(c) for c in cues])
@@ -197,7 +200,8 @@ def learned_network(network, ds):
     if not learned and not plastic and "growth" not in ds.attrs:
         raise ConfigError("learned_network: the result records no learning (no "
                           "associative_strength, no weight, no growth); run a config with a "
-                          "[learning], [plasticity] (record = true) or [growth] section")
+                          "[learning], [plasticity] (record = true) or [growth] section",
+                          key="learned_network")
     if plastic:
         network = _plastic_network(network, ds)
     if learned:
@@ -212,7 +216,8 @@ def learned_network(network, ds):
             cue = network.concepts[r["source"][k]]
             if cue not in final:
                 raise ConfigError(f"learned_network: the result has no weight for the cue "
-                                  f"{cue!r}; give the network the result was run on")
+                                  f"{cue!r}; give the network the result was run on",
+                                  key='learned_network')
             weights[k] = final[cue]
         network = network._derived(rel_weight=weights)
     return replay(network, ds)

@@ -73,7 +73,8 @@ def resolve_per_concept(key: str, spec, network, default: float) -> np.ndarray:
     n = network.n
     if isinstance(spec, np.ndarray):
         if spec.size != n:
-            raise ConfigError(f"{key}: has {spec.size} values but the network has {n} concepts")
+            raise ConfigError(f"{key}: has {spec.size} values but the network has {n} concepts",
+                              key=key)
         return np.array(spec, dtype=np.float64)
     if isinstance(spec, Mapping):
         # a table names concepts and layers: resolve it once per network (build, the
@@ -104,10 +105,12 @@ def _resolve_table(key: str, spec: Mapping, network, default: float) -> np.ndarr
             if not getattr(network, "layered", True):
                 raise ConfigError(f"{key}.{k}: the network has no layers (none was given "
                                   "in the config or the network file); give per-concept "
-                                  "values by concept name, or place the concepts in layers")
+                                  "values by concept name, or place the concepts in layers",
+                                  key=f"{key}.{k}")
             if lay not in network.layers:
                 raise ConfigError(f"{key}.{k}: unknown layer {lay!r}; the layers are "
-                                  f"{', '.join(network.layers)}" + V.did_you_mean(lay, network.layers))
+                                  f"{', '.join(network.layers)}" + V.did_you_mean(lay, network.layers),
+                                  key=f"{key}.{k}")
             out[codes == network.layers.index(lay)] = v
     for k, v in spec.items():
         if k != "*" and not k.startswith("@"):
@@ -221,7 +224,8 @@ class Model:
         names = []
         for i, p in enumerate(self.pools):
             if p.name in names:
-                raise ConfigError(f"pools[{i}].name: duplicate pool name {p.name!r}")
+                raise ConfigError(f"pools[{i}].name: duplicate pool name {p.name!r}",
+                                  key=f"pools[{i}].name")
             names.append(p.name)
         layer_pools = [p.name for p in self.pools if p.layer == "*"]
 
@@ -234,32 +238,35 @@ class Model:
                 raise ConfigError(f"choices[{i}].pool: unknown pool {c.pool!r}"
                                   + V.did_you_mean(c.pool, names)
                                   + ("; define it under pools" if not names else
-                                     f"; the pools are {', '.join(names)}"))
+                                     f"; the pools are {', '.join(names)}"),
+                                  key=f"choices[{i}].pool")
             if c.pool in seen:
                 raise ConfigError(f"choices[{i}].pool: pool {c.pool!r} already has a choice; "
-                                  "one choice per pool")
+                                  "one choice per pool", key=f"choices[{i}].pool")
             seen.add(c.pool)
         cnames = set()
         goal_ctrl = 0
         for i, c in enumerate(self.controls):
             if c.name in cnames:
-                raise ConfigError(f"controls[{i}].name: duplicate control name {c.name!r}")
+                raise ConfigError(f"controls[{i}].name: duplicate control name {c.name!r}",
+                                  key=f"controls[{i}].name")
             cnames.add(c.name)
             for nm in c.monitor:
                 if not known(nm):
                     raise ConfigError(f"controls[{i}].monitor: unknown pool {nm!r}"
                                       + V.did_you_mean(nm, names)
                                       + ("; define it under pools" if not names else
-                                         f"; the pools are {', '.join(names)}"))
+                                         f"; the pools are {', '.join(names)}"),
+                                      key=f"controls[{i}].monitor")
             if c.target == "goals":
                 goal_ctrl += 1
                 if self.goals is None:
                     raise ConfigError(f"controls[{i}].target: 'goals' but the model has no goals; "
                                       "add goals (e.g. Goals(types=['favours'])) or target "
-                                      "concepts")
+                                      "concepts", key=f"controls[{i}].target")
                 if goal_ctrl > 1:
                     raise ConfigError(f"controls[{i}].target: only one control may scale the "
-                                      "goal bias")
+                                      "goal bias", key=f"controls[{i}].target")
         gate_ctrl = {c.name for c in self.controls if c.target == "gates"}
         named = set()
         for i, g in enumerate(self.gates):
@@ -269,12 +276,13 @@ class Model:
                         f"gates[{i}].control: no control {g.control!r} with target = 'gates'"
                         + V.did_you_mean(g.control, sorted(cnames))
                         + (f"; the controls are {', '.join(sorted(cnames))}" if cnames else
-                           "; define it under [[controls]]"))
+                           "; define it under [[controls]]"), key=f"gates[{i}].control")
                 named.add(g.control)
         for i, c in enumerate(self.controls):
             if c.target == "gates" and c.name not in named:
                 raise ConfigError(f"controls[{i}].target: 'gates' but no gate names control "
-                                  f"{c.name!r}; set control = {c.name!r} on a gate")
+                                  f"{c.name!r}; set control = {c.name!r} on a gate",
+                                  key=f"controls[{i}].target")
 
     def resolve(self, name: str, network) -> np.ndarray:
         """Per-concept values of parameter ``name`` for ``network``."""

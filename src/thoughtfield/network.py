@@ -20,6 +20,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 
@@ -27,7 +28,7 @@ import numpy as np
 
 from . import _validate as V
 from ._lazy import LazyModule
-from .errors import NetworkError
+from .errors import NetworkError, ThoughtfieldError
 
 sp = LazyModule("scipy.sparse")   # imported when a matrix is built, not to validate
 
@@ -67,7 +68,8 @@ class RelationType:
         key = f"relation_types.{self.name}"
         V.name("relation type name", self.name, error=NetworkError)
         if self.sign not in (1, -1) or isinstance(self.sign, bool):
-            raise NetworkError(f"{key}.sign: must be +1 or -1 (got {self.sign!r})")
+            raise NetworkError(f"{key}.sign: must be +1 or -1 (got {self.sign!r})",
+                               key=f"{key}.sign")
         object.__setattr__(self, "gain", V.nonnegative(f"{key}.gain", self.gain, error=NetworkError))
         object.__setattr__(self, "symmetric", V.boolean(f"{key}.symmetric", self.symmetric,
                                                          error=NetworkError))
@@ -109,12 +111,12 @@ def _index_array(key, values) -> np.ndarray:
     try:
         arr = np.asarray(values)
     except (TypeError, ValueError):
-        raise NetworkError(f"{key}: expected an array of concept indices") from None
+        raise NetworkError(f"{key}: expected an array of concept indices", key=key) from None
     if arr.size and arr.dtype.kind not in "iu":
         raise NetworkError(f"{key}: expected integer concept indices (got {arr.dtype} values "
-                           f"such as {V.show(arr.ravel()[0])})")
+                           f"such as {V.show(arr.ravel()[0])})", key=key)
     if arr.dtype.kind == "u" and arr.size and arr.max() > np.iinfo(np.int64).max:
-        raise NetworkError(f"{key}: index {arr.max()} is too large")
+        raise NetworkError(f"{key}: index {arr.max()} is too large", key=key)
     return arr.astype(np.int64).ravel()
 
 
@@ -129,19 +131,21 @@ def relation_types_from(spec, key: str = "relation_types") -> list[RelationType]
         try:
             spec = json.loads(spec)
         except RecursionError:
-            raise NetworkError(f"{key}: not valid JSON (nested too deeply)") from None
+            raise NetworkError(f"{key}: not valid JSON (nested too deeply)", key=key) from None
         except ValueError as e:
-            raise NetworkError(f"{key}: not valid JSON ({e})") from None
+            raise NetworkError(f"{key}: not valid JSON ({e})", key=key) from None
     if not isinstance(spec, Mapping):
-        raise NetworkError(f"{key}: expected a table name -> fields (got {V.show(spec)})")
+        raise NetworkError(f"{key}: expected a table name -> fields (got {V.show(spec)})", key=key)
     out = []
     for k, v in spec.items():
         if not isinstance(v, Mapping):
-            raise NetworkError(f"{key}.{k}: expected a table of fields (got {V.show(v)})")
+            raise NetworkError(f"{key}.{k}: expected a table of fields (got {V.show(v)})",
+                               key=f"{key}.{k}")
         bad = [b for b in v if b not in _TYPE_KEYS]
         if bad:
             b = str(bad[0])
-            raise NetworkError(f"{key}.{k}: unknown field {b!r}" + V.did_you_mean(b, _TYPE_KEYS))
+            raise NetworkError(f"{key}.{k}: unknown field {b!r}" + V.did_you_mean(b, _TYPE_KEYS),
+                               key=f"{key}.{k}")
         out.append(RelationType(k, **v))
     return out
 
@@ -209,15 +213,16 @@ class ConceptNetwork:
         if layers is None:
             layers = DEFAULT_LAYERS
         if isinstance(layers, (str, bytes)) or not isinstance(layers, Iterable):
-            raise NetworkError(f"layers: expected a list of layer names (got {layers!r})")
+            raise NetworkError(f"layers: expected a list of layer names (got {layers!r})",
+                               key='layers')
         layers = tuple(layers)
         if not layers:
-            raise NetworkError("layers: must name at least one layer")
+            raise NetworkError("layers: must name at least one layer", key='layers')
         for i, lay in enumerate(layers):
             V.name(f"layers[{i}]", lay, error=NetworkError)
         if len(set(layers)) != len(layers):
             dup = next(x for x in layers if layers.count(x) > 1)
-            raise NetworkError(f"layers: duplicate layer {dup!r}")
+            raise NetworkError(f"layers: duplicate layer {dup!r}", key='layers')
         self._layers = layers
         self._layer_index = {lay: i for i, lay in enumerate(layers)}
         self._default_layer = self._check_layer("default_layer",
@@ -231,7 +236,8 @@ class ConceptNetwork:
             items = relation_types.values() if isinstance(relation_types, Mapping) else relation_types
             for t in items:
                 if not isinstance(t, RelationType):
-                    raise NetworkError(f"relation_types: expected RelationType objects (got {t!r})")
+                    raise NetworkError(f"relation_types: expected RelationType objects (got {t!r})",
+                                       key='relation_types')
                 self._types[t.name] = t
         # relations stored in chunks of arrays, consolidated lazily
         self._rel_chunks: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
@@ -248,7 +254,8 @@ class ConceptNetwork:
     def _check_layer(self, key: str, layer) -> str:
         if not isinstance(layer, str) or layer not in self._layer_index:
             raise NetworkError(f"{key}: unknown layer {layer!r}; the layers are "
-                               f"{', '.join(self._layers)}" + V.did_you_mean(str(layer), self._layers))
+                               f"{', '.join(self._layers)}" + V.did_you_mean(str(layer), self._layers),
+                               key=key)
         return layer
 
     def _add_concept_spec(self, concepts):
@@ -258,10 +265,10 @@ class ConceptNetwork:
             return
         if isinstance(concepts, str):
             raise NetworkError("concepts: expected a list of names, not a single string "
-                               f"({concepts!r}); wrap it in a list")
+                               f"({concepts!r}); wrap it in a list", key='concepts')
         if isinstance(concepts, bytes) or not isinstance(concepts, Iterable):
             raise NetworkError(f"concepts: expected a list of names or a table name -> layer "
-                               f"(got {concepts!r})")
+                               f"(got {concepts!r})", key='concepts')
         for i, c in enumerate(concepts):
             if isinstance(c, str):
                 self.add_concept(c)
@@ -269,12 +276,13 @@ class ConceptNetwork:
                 extra = set(c) - {"name", "layer"}
                 if extra or "name" not in c:
                     raise NetworkError(f"concepts[{i}]: expected keys 'name' and optional 'layer' "
-                                       f"(got {sorted(c)})")
+                                       f"(got {sorted(c)})", key=f"concepts[{i}]")
                 self.add_concept(c["name"], c.get("layer"))
             elif isinstance(c, (tuple, list)) and len(c) == 2:
                 self.add_concept(c[0], c[1])
             else:
-                raise NetworkError(f"concepts[{i}]: expected a name or a (name, layer) pair (got {c!r})")
+                raise NetworkError(f"concepts[{i}]: expected a name or a (name, layer) pair (got {c!r})",
+                                   key=f"concepts[{i}]")
 
     def add_concept(self, name: str, layer: str | None = None) -> int:
         """Add one concept; returns its index."""
@@ -296,7 +304,8 @@ class ConceptNetwork:
     def add_concepts(self, names: Iterable[str], layer: str | None = None) -> None:
         """Add several concepts, all in ``layer`` (or the default layer)."""
         if isinstance(names, str):
-            raise NetworkError(f"add_concepts: expected a list of names, not the string {names!r}")
+            raise NetworkError(f"add_concepts: expected a list of names, not the string {names!r}",
+                               key='add_concepts')
         for name in names:
             self.add_concept(name, layer)
 
@@ -306,7 +315,7 @@ class ConceptNetwork:
             return self._index[name]
         except (KeyError, TypeError):
             raise NetworkError(f"{key}: unknown concept {name!r}"
-                               + V.did_you_mean(str(name), self._index)) from None
+                               + V.did_you_mean(str(name), self._index), key=key) from None
 
     def indices(self, names: Iterable[str], key: str = "concepts") -> np.ndarray:
         return np.array([self.index(n, f"{key}[{i}]") for i, n in enumerate(names)], dtype=np.int64)
@@ -514,7 +523,8 @@ class ConceptNetwork:
         if bad:
             b = sorted(bad)[0]
             raise NetworkError(f"relation_types.{name}: unknown field {b!r}"
-                               + V.did_you_mean(b, ["sign", "gain", "symmetric", "forward", "reverse"]))
+                               + V.did_you_mean(b, ["sign", "gain", "symmetric", "forward", "reverse"]),
+                               key=f"relation_types.{name}")
         t = replace(t, **changes)
         self._types[name] = t
         self._cache.clear()
@@ -525,8 +535,9 @@ class ConceptNetwork:
             return self._types[name]
         except (KeyError, TypeError):
             raise NetworkError(f"{key}: unknown relation type {name!r}; known types are "
-                               f"{', '.join(sorted(self._types))}" + V.did_you_mean(str(name), self._types)
-                               + "; define new ones with define_relation_type()") from None
+                               f"{', '.join(sorted(self._types))}"
+                               + V.did_you_mean(str(name), self._types), key=key,
+                               hint="; define new ones with define_relation_type()") from None
 
     def _type_code(self, name: str) -> int:
         code = self._type_codes.get(name)
@@ -549,7 +560,7 @@ class ConceptNetwork:
         src, tgt, typ, wts = [], [], [], []
         if isinstance(relations, (str, bytes, Mapping)) or not isinstance(relations, Iterable):
             raise NetworkError("relations: expected a list of relations (got "
-                               f"{type(relations).__name__} {relations!r})")
+                               f"{type(relations).__name__} {relations!r})", key='relations')
         for i, r in enumerate(relations):
             key = f"relations[{i}]"
             if isinstance(r, Mapping):
@@ -557,28 +568,31 @@ class ConceptNetwork:
                 if extra:
                     b = sorted(extra)[0]
                     raise NetworkError(f"{key}: unknown key {b!r}"
-                                       + V.did_you_mean(b, ["source", "target", "type", "weight"]))
+                                       + V.did_you_mean(b, ["source", "target", "type", "weight"]),
+                                       key=key)
                 if "source" not in r or "target" not in r:
-                    raise NetworkError(f"{key}: needs 'source' and 'target'")
+                    raise NetworkError(f"{key}: needs 'source' and 'target'", key=key)
                 s, t, ty, w = r["source"], r["target"], r.get("type", default_type), r.get("weight", 1.0)
             elif isinstance(r, (tuple, list)) and 2 <= len(r) <= 4:
                 s, t = r[0], r[1]
                 ty = r[2] if len(r) > 2 else default_type
                 w = r[3] if len(r) > 3 else 1.0
             else:
-                raise NetworkError(f"{key}: expected (source, target[, type[, weight]]) (got {r!r})")
+                raise NetworkError(f"{key}: expected (source, target[, type[, weight]]) (got {r!r})",
+                                   key=key)
             desc = f"{key} ({s!r} -> {t!r})"
             for endpoint in (s, t):
                 if not isinstance(endpoint, str):
                     raise NetworkError(f"{key}: concept names are text (got {V.show(endpoint)} "
-                                       f"in {V.show(r)})")
+                                       f"in {V.show(r)})", key=key)
                 if endpoint not in self._index:
                     if add_missing and isinstance(endpoint, str):
                         self.add_concept(endpoint)
                     else:
                         raise NetworkError(f"{desc}: unknown concept {endpoint!r}"
-                                           + V.did_you_mean(str(endpoint), self._index)
-                                           + ("" if add_missing else "; add it to the concepts first"))
+                                           + V.did_you_mean(str(endpoint), self._index),
+                                           key=key, hint=None if add_missing else
+                                           "; add it to the concepts first")
             self._relation_type(ty, f"{desc}: type")
             w = V.real(f"{desc}: weight", w, error=NetworkError)
             src.append(self._index[s])
@@ -724,11 +738,13 @@ class ConceptNetwork:
         """The same network with concepts in a new order (names or indices)."""
         order = list(order)
         if len(order) != self.n:
-            raise NetworkError(f"permuted: order must list all {self.n} concepts (got {len(order)})")
+            raise NetworkError(f"permuted: order must list all {self.n} concepts (got {len(order)})",
+                               key='permuted')
         idx = np.array([self.index(o, "permuted: order") if isinstance(o, str) else int(o)
                         for o in order], dtype=np.int64)
         if sorted(idx.tolist()) != list(range(self.n)):
-            raise NetworkError("permuted: order must be a permutation of the concepts")
+            raise NetworkError("permuted: order must be a permutation of the concepts",
+                               key='permuted')
         return self._derived(idx)
 
     def copy(self) -> "ConceptNetwork":
@@ -763,7 +779,7 @@ class ConceptNetwork:
         if isinstance(concepts, np.ndarray) and concepts.dtype == bool:
             if concepts.shape != (self.n,):
                 raise NetworkError(f"subnetwork: a boolean mask needs {self.n} entries "
-                                   f"(got shape {concepts.shape})")
+                                   f"(got shape {concepts.shape})", key='subnetwork')
             mask = concepts
         else:
             mask = self._concept_mask(concepts, "subnetwork: concepts")
@@ -829,7 +845,8 @@ class ConceptNetwork:
         mask = np.zeros(s.size, bool)
         for i, r in enumerate(relations):
             if not isinstance(r, (tuple, list)) or len(r) not in (2, 3):
-                raise NetworkError(f"{key}[{i}]: expected (source, target[, type]) (got {r!r})")
+                raise NetworkError(f"{key}[{i}]: expected (source, target[, type]) (got {r!r})",
+                                   key=f"{key}[{i}]")
             a = self.index(r[0], f"{key}[{i}]")
             b = self.index(r[1], f"{key}[{i}]")
             p = a * self.n + b
@@ -841,7 +858,7 @@ class ConceptNetwork:
                 hit = hit[c[hit] == code]
             if hit.size == 0:
                 what = f"{r[0]!r} -> {r[1]!r}" + (f" of type {r[2]!r}" if len(r) == 3 else "")
-                raise NetworkError(f"{key}[{i}]: there is no relation {what}")
+                raise NetworkError(f"{key}[{i}]: there is no relation {what}", key=f"{key}[{i}]")
             mask[hit] = True
         return mask
 
@@ -861,10 +878,11 @@ class ConceptNetwork:
         s, t, c, w = self._relation_arrays()
         if remove:
             if concepts is None:
-                raise NetworkError("lesion: remove=True needs the concepts to remove")
+                raise NetworkError("lesion: remove=True needs the concepts to remove", key='lesion')
             if relations is not None or types is not None or fraction is not None:
                 raise NetworkError("lesion: remove=True deletes concepts; give only concepts "
-                                   "(relations, types and fraction belong to scaling lesions)")
+                                   "(relations, types and fraction belong to scaling lesions)",
+                                   key='lesion')
             gone = self._concept_mask(concepts, "lesion.concepts")
             return self._derived(np.flatnonzero(~gone))
         hit = None
@@ -873,7 +891,8 @@ class ConceptNetwork:
             hit = cm[s] | cm[t]
         if relations is not None:
             if isinstance(relations, (str, Mapping)):
-                raise NetworkError("lesion.relations: expected a list of (source, target[, type])")
+                raise NetworkError("lesion.relations: expected a list of (source, target[, type])",
+                                   key='lesion.relations')
             rm = self._relation_mask(relations, "lesion.relations")
             hit = rm if hit is None else hit | rm
         if types is not None:
@@ -1006,14 +1025,16 @@ class ConceptNetwork:
         extra = set(d) - allowed
         if extra:
             b = sorted(extra)[0]
-            raise NetworkError(f"network: unknown key {b!r}" + V.did_you_mean(b, allowed))
+            raise NetworkError(f"network: unknown key {b!r}" + V.did_you_mean(b, allowed),
+                               key='network')
         types = relation_types_from(d.get("relation_types") or {}, "relation_types")
         net = cls(d.get("concepts", []), layers=d.get("layers"),
                   relation_types=types, name=d.get("name"))
         net.add_relations(d.get("relations", []), default_type=default_type)
         attrs = d.get("attributes") or {}
         if not isinstance(attrs, Mapping):
-            raise NetworkError(f"attributes: expected a table name -> values (got {attrs!r})")
+            raise NetworkError(f"attributes: expected a table name -> values (got {attrs!r})",
+                               key='attributes')
         for k, v in attrs.items():
             net.set_attribute(k, v)
         return net
@@ -1167,8 +1188,13 @@ class ConceptNetwork:
                                            optional=_TYPE_FIELDS):
                 try:
                     types.append(_type_from_row(row))
-                except (NetworkError, ValueError) as e:
-                    raise NetworkError(f"{os.fspath(types_path)} line {lineno}: {e}") from None
+                except ThoughtfieldError as e:
+                    raise e.at(f"{os.fspath(types_path)} line {lineno}",
+                               source=os.fspath(types_path), line=lineno,
+                               cls=NetworkError) from None
+                except ValueError as e:   # a message of Python's, read as is
+                    raise NetworkError(str(e), where=f"{os.fspath(types_path)} line {lineno}",
+                                       source=os.fspath(types_path), line=lineno) from None
             kwargs["relation_types"] = types
         net = cls(**kwargs)
         net._relation_type(default_type, "default_type")
@@ -1178,7 +1204,8 @@ class ConceptNetwork:
                 try:
                     net.add_concept(row["name"], row.get("layer") or None)
                 except NetworkError as e:
-                    raise NetworkError(f"{os.fspath(concepts_path)} line {lineno}: {e}") from None
+                    raise e.at(f"{os.fspath(concepts_path)} line {lineno}",
+                               source=os.fspath(concepts_path), line=lineno) from None
         # the edge list is read as a stream and added in batches, so memory holds the
         # relation arrays, not the file's text nor one Python tuple per edge
         rels: list = []
@@ -1192,8 +1219,9 @@ class ConceptNetwork:
                 try:
                     wv = float(w)
                 except ValueError:
-                    raise NetworkError(f"{os.fspath(path)} line {lineno}: weight: must be a number "
-                                       f"(got {V.show(w)})") from None
+                    raise NetworkError(f"weight: must be a number (got {V.show(w)})",
+                                       where=f"{os.fspath(path)} line {lineno}",
+                                       source=os.fspath(path), line=lineno) from None
             rels.append((row["source"], row["target"], row.get("type") or default_type, wv))
             lines.append(lineno)
             if len(rels) >= _CSV_BATCH:
@@ -1286,17 +1314,17 @@ def _add_csv_batch(net, rels, lines, path, concepts_path, types_path) -> None:
     try:
         net.add_relations(rels, add_missing=concepts_path is None)
     except NetworkError as e:
-        msg = str(e)
-        if msg.startswith("relations["):
-            k = int(msg[len("relations["):msg.index("]")])
-            msg = f"{os.fspath(path)} line {lines[k]}: " + msg[msg.index("]") + 1:].lstrip()
-        if concepts_path is not None:
-            msg = msg.replace("add it to the concepts first",
-                              f"add it to {os.fspath(concepts_path)} first")
-        if types_path is not None:
-            msg = msg.replace("define new ones with define_relation_type()",
-                              f"define new ones in {os.fspath(types_path)}")
-        raise NetworkError(msg) from None
+        m = re.match(r"relations\[(\d+)\]", e.key or "")
+        if m and e.message.startswith(m.group()):   # the row's key becomes its file line
+            line = lines[int(m.group(1))]
+            e = NetworkError(e.message[m.end():].lstrip(), key=e.key, hint=e.hint,
+                             where=f"{os.fspath(path)} line {line}", source=os.fspath(path),
+                             line=line)
+        if concepts_path is not None and e.hint == "; add it to the concepts first":
+            e.hint = f"; add it to {os.fspath(concepts_path)} first"
+        if types_path is not None and e.hint == "; define new ones with define_relation_type()":
+            e.hint = f"; define new ones in {os.fspath(types_path)}"
+        raise e from None
 
 
 def _type_from_row(row: dict) -> RelationType:
@@ -1307,18 +1335,18 @@ def _type_from_row(row: dict) -> RelationType:
             continue
         if k == "symmetric":
             if v.lower() not in ("true", "false", "1", "0"):
-                raise NetworkError(f"symmetric: must be true or false (got {v!r})")
+                raise NetworkError(f"symmetric: must be true or false (got {v!r})", key='symmetric')
             kw[k] = v.lower() in ("true", "1")
         elif k == "sign":
             try:
                 kw[k] = int(v)
             except ValueError:
-                raise NetworkError(f"sign: must be +1 or -1 (got {v!r})") from None
+                raise NetworkError(f"sign: must be +1 or -1 (got {v!r})", key='sign') from None
         else:
             try:
                 kw[k] = float(v)
             except ValueError:
-                raise NetworkError(f"{k}: must be a number (got {v!r})") from None
+                raise NetworkError(f"{k}: must be a number (got {v!r})", key=k) from None
     return RelationType(row["name"], **kw)
 
 
@@ -1395,8 +1423,9 @@ def _utf8_error(p, f) -> NetworkError:
             buf = pending + block
             pos = offset - len(pending) + e.start
             line = newlines + buf[:e.start].count(b"\n") + 1
-            return NetworkError(f"{p} line {line}: not UTF-8 text (byte 0x{buf[e.start]:02x} at "
-                                f"offset {pos}); save the file as UTF-8")
+            return NetworkError(f"not UTF-8 text (byte 0x{buf[e.start]:02x} at "
+                                f"offset {pos}); save the file as UTF-8",
+                                where=f"{p} line {line}", source=str(p), line=line)
         offset += len(block)
         newlines += block.count(b"\n")
 
@@ -1445,7 +1474,8 @@ def _read_table(path, delimiter, required, optional):
         if not row or all(not c.strip() for c in row):
             continue
         if len(row) != len(header):
-            raise NetworkError(f"{p} line {lineno}: expected {len(header)} fields, got {len(row)}")
+            raise NetworkError(f"expected {len(header)} fields, got {len(row)}",
+                               where=f"{p} line {lineno}", source=str(p), line=lineno)
         yield lineno, {h: c.strip() for h, c in zip(header, row)}
 
 
@@ -1461,5 +1491,6 @@ def _csv_rows(p, text, delimiter):
         except StopIteration:
             return
         except csv.Error as e:
-            raise NetworkError(f"{p} line {reader.line_num}: not valid CSV ({e})") from None
+            raise NetworkError(f"not valid CSV ({e})", where=f"{p} line {reader.line_num}",
+                               source=str(p), line=reader.line_num) from None
         yield reader.line_num, row

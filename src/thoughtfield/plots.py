@@ -146,7 +146,8 @@ def _activation(ds, member=None, var="activation"):
         lo, hi = np.quantile(vals, [0.1, 0.9], axis=0)
         return vals.mean(axis=0), lo, hi, f"mean of {m} members"
     if member is not None and member != 0:
-        raise ConfigError(f"member: the result has no ensemble (got member = {member})")
+        raise ConfigError(f"member: the result has no ensemble (got member = {member})",
+                          key='member')
     return da.transpose("time", "concept").values, None, None, ""
 
 
@@ -174,7 +175,8 @@ def _concept_indices(ds, concepts):
     out = []
     for i, c in enumerate(concepts):
         if c not in index:
-            raise ConfigError(f"concepts[{i}]: unknown concept {c!r}" + V.did_you_mean(str(c), names))
+            raise ConfigError(f"concepts[{i}]: unknown concept {c!r}" + V.did_you_mean(str(c), names),
+                              key=f"concepts[{i}]")
         out.append(index[c])
     return np.array(out, dtype=int)
 
@@ -616,7 +618,7 @@ def plot_network(ds_or_network, time=None, ax=None, *, member=None, network=None
             ts = np.array([np.nan])
             if time is not None:
                 raise ConfigError("time: the result is a single state without time (e.g. one "
-                                  "attractor of a catalogue); leave --time out")
+                                  "attractor of a catalogue); leave --time out", key='time')
         else:
             vals, _, _, note = _activation(ds, member)
             ts = ds["time"].values
@@ -627,13 +629,14 @@ def plot_network(ds_or_network, time=None, ax=None, *, member=None, network=None
         else:
             tv = V.real("time", time)
             if not ts[0] - 1e-9 <= tv <= ts[-1] + 1e-9:
-                raise ConfigError(f"time: {tv:g} is outside the result [{ts[0]:g}, {ts[-1]:g}]")
+                raise ConfigError(f"time: {tv:g} is outside the result [{ts[0]:g}, {ts[-1]:g}]",
+                                  key='time')
             k = int(np.argmin(np.abs(ts - tv)))
         t_shown = float(ts[k])
         names_ds = [str(c) for c in ds["concept"].values]
         if names_ds != list(net.concepts):
             raise ConfigError("network: its concepts differ from the result's; pass the network "
-                              "the result was computed on")
+                              "the result was computed on", key='network')
         values = vals[k]
     n = net.n
     if concepts is not None:

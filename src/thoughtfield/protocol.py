@@ -63,7 +63,8 @@ def _stimuli(key, value):
     try:
         return as_stimuli(value)
     except ConfigError as e:
-        raise ConfigError(f"{key.rpartition('.stimuli')[0]}: {e}") from None
+        owner = key.rpartition(".stimuli")[0]   # a key path, or "condition 'a'" in Python
+        raise e.at(owner).within(key=owner) from None
 
 
 _ORDERS = ("shuffled", "random")
@@ -72,20 +73,22 @@ _ORDERS = ("shuffled", "random")
 def _conditions(conds) -> tuple:
     out = list_of(Condition, conds, "protocol.conditions", what="a list of conditions")
     if not out:
-        raise ConfigError("protocol.conditions: must list at least one condition")
+        raise ConfigError("protocol.conditions: must list at least one condition",
+                          key='protocol.conditions')
     names = [c.name for c in out]
     for nm in names:
         if names.count(nm) > 1:
-            raise ConfigError(f"protocol.conditions: duplicate condition name {nm!r}")
+            raise ConfigError(f"protocol.conditions: duplicate condition name {nm!r}",
+                              key='protocol.conditions')
     return tuple(out)
 
 
 def _trials(key, tr) -> tuple:
     if isinstance(tr, str) or not isinstance(tr, Iterable):
-        raise ConfigError(f"{key}: expected a list of condition names (got {tr!r})")
+        raise ConfigError(f"{key}: expected a list of condition names (got {tr!r})", key=key)
     tr = tuple(tr)
     if not tr:
-        raise ConfigError(f"{key}: is empty")
+        raise ConfigError(f"{key}: is empty", key=key)
     return tr
 
 
@@ -94,7 +97,7 @@ def _carry(key, value) -> tuple:
     for c in carry:
         if c not in CARRY:
             raise ConfigError(f"{key}: unknown state {c!r}" + V.did_you_mean(c, CARRY)
-                              + f"; choose from {', '.join(CARRY)}")
+                              + f"; choose from {', '.join(CARRY)}", key=key)
     return carry
 
 
@@ -157,16 +160,18 @@ class Protocol:
                                       f"or after the end of the trial (duration = {self.duration:g})")
         if (self.trials is None) == (self.n_trials is None):
             raise ConfigError("protocol: give either trials (an explicit list of condition names) "
-                              "or n_trials (generated from the conditions' weights)")
+                              "or n_trials (generated from the conditions' weights)",
+                              key='protocol')
         if self.trials is not None:
             for i, t in enumerate(self.trials):
                 if t not in names:
                     raise ConfigError(f"protocol.trials[{i}]: unknown condition {t!r}"
                                       + V.did_you_mean(str(t), names)
-                                      + f"; the conditions are {', '.join(names)}")
+                                      + f"; the conditions are {', '.join(names)}",
+                                      key=f"protocol.trials[{i}]")
         elif sum(c.weight for c in self.conditions) <= 0:
             raise ConfigError("protocol.conditions: the weights sum to 0; give at least one "
-                              "condition a positive weight")
+                              "condition a positive weight", key='protocol.conditions')
 
     def sequence(self) -> list[str]:
         """The condition of every trial, in order."""

@@ -201,7 +201,8 @@ def layer_summaries(ds: xr.Dataset, var: str = "activation") -> xr.Dataset:
         return ds[list(LAYER_SUMMARIES)]
     if var not in ds or "concept" not in ds[var].dims:
         raise ConfigError(f"layer_summaries: the result has no {var!r}(..., concept) variable "
-                          "to summarise" + V.did_you_mean(var, list(ds.data_vars)))
+                          "to summarise" + V.did_you_mean(var, list(ds.data_vars)),
+                          key='layer_summaries')
     da = ds[var]
     layers = ([str(x) for x in ds["layer"].values] if "layer" in ds.coords
               else ["layer"] * da.sizes["concept"])
@@ -330,7 +331,7 @@ def train_of_thought(ds: xr.Dataset, *, threshold: float = 0.5, measure: str = "
     """
     if "idea" not in ds.dims:
         raise ConfigError("train_of_thought: the result has no ideas; store ideas in the model "
-                          "(Model(ideas=Ideas([...])))")
+                          "(Model(ideas=Ideas([...])))", key='train_of_thought')
     threshold = V.real("threshold", threshold)
     min_dwell = V.nonnegative("min_dwell", min_dwell)
     V.choice("measure", measure, ("auto", "idea_activation", "idea_overlap"))
@@ -369,7 +370,8 @@ def train_of_thought(ds: xr.Dataset, *, threshold: float = 0.5, measure: str = "
 def _sel(da, member):
     if "member" in da.dims:
         if member is None:
-            raise ConfigError("train_of_thought: the result is an ensemble; pass member=k")
+            raise ConfigError("train_of_thought: the result is an ensemble; pass member=k",
+                              key='train_of_thought')
         da = da.isel(member=member)
     return np.asarray(da.transpose("time", "idea").values)
 
@@ -501,7 +503,8 @@ def trial_summary(ds: xr.Dataset, *, by_previous: bool = False, pools=None) -> x
     dimension.  ``conflict.attrs["pools"]`` names the pools used (``"a,b"``; per
     controller ``"c1: a; c2: a,b"``)."""
     if "trial" not in ds.dims or "condition" not in ds:
-        raise ConfigError("trial_summary: not a protocol result (no 'trial' dimension)")
+        raise ConfigError("trial_summary: not a protocol result (no 'trial' dimension)",
+                          key='trial_summary')
     pool_names = [str(p) for p in ds["pool"].values] if "pool" in ds.coords else []
     groups = None           # per controller: (name, pools)
     if pools is None:
@@ -519,7 +522,7 @@ def trial_summary(ds: xr.Dataset, *, by_previous: bool = False, pools=None) -> x
         if bad:
             raise ConfigError(f"trial_summary: pools: unknown pool {bad[0]!r}; the result has "
                               f"{', '.join(map(repr, pool_names)) or 'no pools'}; pass some of "
-                              f"those, or pools=None for the monitored ones")
+                              f"those, or pools=None for the monitored ones", key='trial_summary')
     cond = ds.condition.values
     names = list(dict.fromkeys(cond.tolist()))
 

@@ -10,7 +10,7 @@ import numpy as np
 import xarray as xr
 
 from .errors import ConfigError, ResourceError, ThoughtfieldError
-from ._sizes import check_disk, encoded_bytes
+from ._sizes import SAVE_LESS, check_disk, encoded_bytes
 from ._version import __version__
 
 #: The CF conventions version of the result files (global attribute ``Conventions``).
@@ -456,8 +456,7 @@ def _write_netcdf(ds: xr.Dataset, path: str, compress: bool = True) -> None:
                              if f"errno = {c}," in text), None)
             if code in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
                 raise ResourceError(f"{path}: the disk is full ({os.strerror(code)}); free "
-                                    "space or save less often (save_dt / save_every, fewer "
-                                    "members)") from None
+                                    f"space or {SAVE_LESS}, or use fewer members") from None
             reason = os.strerror(code) if code else str(e).splitlines()[0][:200]
             raise ConfigError(f"{path}: cannot write the result ({reason})") from None
         raise

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _validate as V
-from .errors import ConfigError
+from .errors import ConfigError, ThoughtfieldDeprecationWarning
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,8 @@ class SaveAt:
         if len(given) != 1:
             got = ", ".join(f"{k}=" for k in given) or "none"
             raise ConfigError(f"SaveAt: give exactly one of dt=, times= and every= (got {got}); "
-                              "e.g. SaveAt(dt=0.1), SaveAt(times=[1, 2, 5]) or SaveAt(every=10)")
+                              "e.g. SaveAt(dt=0.1), SaveAt(times=[1, 2, 5]) or SaveAt(every=10)",
+                              key='SaveAt')
         if self.dt is not None:
             object.__setattr__(self, "dt", V.positive("SaveAt(dt=...)", self.dt))
         if self.every is not None:
@@ -66,14 +67,6 @@ class SaveAt:
         return next(k for k in ("dt", "times", "every") if getattr(self, k) is not None)
 
 
-def keyword_names(msg: str) -> str:
-    """An error message of :class:`SaveAt` in the names of the old keywords (and of the
-    config's ``[run]`` keys): ``SaveAt(dt=...)`` becomes ``save_dt`` and so on."""
-    for arg, key in (("dt", "save_dt"), ("times", "save_at"), ("every", "save_every")):
-        msg = msg.replace(f"SaveAt({arg}=...)", key)
-    return msg
-
-
 def from_keywords(save_dt=None, save_at=None, save_every=None, *, where: str = "") -> SaveAt | None:
     """The :class:`SaveAt` of the old ``save_dt`` / ``save_at`` / ``save_every`` settings
     (``None`` when none is given); errors name those keywords, prefixed by ``where``
@@ -83,32 +76,36 @@ def from_keywords(save_dt=None, save_at=None, save_every=None, *, where: str = "
              if v is not None]
     if len(given) > 1:
         raise ConfigError(f"{where}{given[1]}: give only one of save_dt, save_at and save_every")
-    try:
-        if save_dt is not None:
-            return SaveAt(dt=save_dt)
-        if save_every is not None:
-            return SaveAt(every=save_every)
-        if save_at is not None:
-            return SaveAt(times=np.unique(V.real_array("save_at", save_at)))
-    except ConfigError as e:
-        raise ConfigError(where + keyword_names(str(e))) from None
+    # checked here, so that errors name the keyword given (SaveAt's name its arguments)
+    if save_dt is not None:
+        return SaveAt(dt=V.positive(f"{where}save_dt", save_dt))
+    if save_every is not None:
+        return SaveAt(every=V.integer(f"{where}save_every", save_every, min=1))
+    if save_at is not None:
+        times = np.unique(V.real_array(f"{where}save_at", save_at))
+        if times.size == 0:
+            raise ConfigError(f"{where}save_at: must list at least one time",
+                              key=f"{where}save_at")
+        return SaveAt(times=times)
     return None
 
 
 def resolve(saveat, save_dt=None, save_at=None, save_every=None, *, stacklevel: int = 3):
     """The ``saveat`` argument of an entry point, or the :class:`SaveAt` built from its
     deprecated ``save_dt`` / ``save_at`` / ``save_every`` keywords (with a
-    ``DeprecationWarning`` naming the replacement)."""
+    :class:`~thoughtfield.errors.ThoughtfieldDeprecationWarning`, a
+    ``DeprecationWarning``, naming the replacement)."""
     old = from_keywords(save_dt, save_at, save_every)
     if old is not None:
         name, value = {"dt": ("save_dt", "dt=..."), "times": ("save_at", "times=[...]"),
                        "every": ("save_every", "every=...")}[old.kind]
         if saveat is not None:
-            raise ConfigError(f"{name}: give only saveat (the {name} keyword is deprecated)")
+            raise ConfigError(f"{name}: give only saveat (the {name} keyword is deprecated)",
+                              key=name)
         warnings.warn(f"{name}= is deprecated; use saveat=thoughtfield.SaveAt({value})",
-                      DeprecationWarning, stacklevel=stacklevel)
+                      ThoughtfieldDeprecationWarning, stacklevel=stacklevel)
         return old
     if saveat is not None and not isinstance(saveat, SaveAt):
         raise ConfigError(f"saveat: expected a thoughtfield.SaveAt (got {type(saveat).__name__}); "
-                          "e.g. saveat=thoughtfield.SaveAt(dt=0.1)")
+                          "e.g. saveat=thoughtfield.SaveAt(dt=0.1)", key='saveat')
     return saveat

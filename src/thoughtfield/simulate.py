@@ -16,6 +16,7 @@ from ._problem import (F_ERRPREV, F_H, F_T, F_TBAD, I_ACC, I_BAD, I_BUDGET, I_NE
                        ST_STEADY, ST_STEP_TOO_SMALL, STATUS_NAMES, State, Work, mechanism_arrays,
                        pack_work)
 from ._limits import KERNEL_CALL_S, gib as _gib, memory_limit
+from ._sizes import SAVE_LESS
 from ._warmup import THREADED_COMPILE_S, CompileWatch, tiny_network
 from ._warmup import ensure as ensure_kernels, register_path as register_kernel_path
 from .build import build_method, build_problem, save_times
@@ -89,21 +90,23 @@ class Simulation:
                  save_dt=None, save_at=None, save_every=None):
         saveat = resolve_saveat(saveat, save_dt, save_at, save_every)
         if not isinstance(network, ConceptNetwork):
-            raise ConfigError(f"network: expected a ConceptNetwork (got {type(network).__name__})")
+            raise ConfigError(f"network: expected a ConceptNetwork (got {type(network).__name__})",
+                              key='network')
         model = Model() if model is None else model
         if not isinstance(model, Model):
-            raise ConfigError(f"model: expected a Model (got {type(model).__name__})")
+            raise ConfigError(f"model: expected a Model (got {type(model).__name__})", key='model')
         if is_discrete(solver):
             raise ConfigError("solver: 'spreadr' is the discrete mode, which Simulation does "
                               "not integrate; use tf.make_simulation(...) (either mode) or "
-                              "tf.DiscreteSimulation(...)")
+                              "tf.DiscreteSimulation(...)", key='solver')
         self.network = network
         self.model = model
         self.solver = as_solver(solver)
         self.t0 = V.real("t0", t0)
         self.t_end = V.real("t_end", t_end)
         if not self.t_end > self.t0:
-            raise ConfigError(f"t_end: must be > t0 ({self.t0:g}) (got {self.t_end:g})")
+            raise ConfigError(f"t_end: must be > t0 ({self.t0:g}) (got {self.t_end:g})",
+                              key='t_end')
         self.members = V.integer("members", members, min=1)
         if seed is None:
             seed = int(np.random.SeedSequence().entropy % (2**63))
@@ -113,7 +116,8 @@ class Simulation:
             threads = V.integer("threads", threads, min=1)
 
         if network.n == 0:
-            raise ConfigError("network: has no concepts; add concepts before simulating")
+            raise ConfigError("network: has no concepts; add concepts before simulating",
+                              key='network')
         ensure_kernels("continuous")   # before any kernel call: announces a first compile
         self.method = build_method(self.solver, model, network, self.t0, self.t_end)
         dt = None if self.solver.adaptive else float(self.method.opt_f[0])
@@ -233,8 +237,7 @@ class Simulation:
                      f"assembly and write {_gib(items['result'])}")
             largest = max(items, key=items.get)
             if largest in ("output", "result"):
-                hint = ("save less often (a larger save_dt or save_every, or fewer save_at "
-                        "times), use fewer members")
+                hint = f"{SAVE_LESS}, use fewer members"
             elif largest == "network":
                 hint = "use a smaller network (fewer relations)"
             else:
@@ -683,6 +686,9 @@ def make_simulation(network: ConceptNetwork, model: Model | None = None, stimuli
     :class:`~thoughtfield.Spreadr`), else a :class:`Simulation`; the arguments are those of
     :func:`simulate` (less ``progress``), each mode checking the ones it takes."""
     cls = DiscreteSimulation if is_discrete(kwargs.get("solver")) else Simulation
+    old = {k: kwargs.pop(k) for k in ("save_dt", "save_at", "save_every") if k in kwargs}
+    if old:   # resolved here, so that the DeprecationWarning points at the caller
+        kwargs["saveat"] = resolve_saveat(kwargs.get("saveat"), **old)
     return cls(network, model, stimuli, **kwargs)
 
 

@@ -186,7 +186,7 @@ def resolve_method(key: str, value, choices=None) -> str:
             closest, why = SCIPY_MISSING[low]
             raise ConfigError(f"{key}: {value!r} is a scipy solve_ivp method that thoughtfield "
                               f"does not have: {why}; use method = {closest!r} (scipy names "
-                              f"accepted: RK45 = 'dopri5', DOP853 = 'dop853')")
+                              f"accepted: RK45 = 'dopri5', DOP853 = 'dop853')", key=key)
     return V.choice(key, value, choices)
 
 
@@ -271,16 +271,18 @@ class Solver:
     def _validate(self, key):
         if self.method in DISCRETE_METHODS:
             raise ConfigError(f"solver.method: {self.method!r} is the discrete mode; its settings "
-                              "are thoughtfield.Spreadr(...) (or pass solver='spreadr')")
+                              "are thoughtfield.Spreadr(...) (or pass solver='spreadr')",
+                              key='solver.method')
         if self.rtol < 1e-13:
             raise ConfigError(f"solver.rtol: must be >= 1e-13, the limit of double precision "
-                              f"(got {self.rtol:g})")
+                              f"(got {self.rtol:g})", key='solver.rtol')
         if self.rtol >= 1.0:
             raise ConfigError(f"solver.rtol: must be < 1 (a relative error of 100 % per step "
-                              f"bounds nothing; typical values 1e-8 .. 1e-3) (got {self.rtol:g})")
+                              f"bounds nothing; typical values 1e-8 .. 1e-3) (got {self.rtol:g})",
+                              key='solver.rtol')
         if self.min_step is not None and self.min_step > self.max_step:
             raise ConfigError(f"solver.min_step: must be <= max_step = {self.max_step:g} (got "
-                              f"{self.min_step:g})")
+                              f"{self.min_step:g})", key='solver.min_step')
 
     @property
     def tableau(self) -> Tableau:
@@ -321,7 +323,7 @@ def _retention(key, r):
     if isinstance(r, np.ndarray) and r.ndim == 2:
         arr = np.array(r, dtype=np.float64)
         if not np.isfinite(arr).all():
-            raise ConfigError(f"{key}: must be finite (found NaN or infinity)")
+            raise ConfigError(f"{key}: must be finite (found NaN or infinity)", key=key)
         _check_unit(key, arr)
         arr.setflags(write=False)
         return arr
@@ -346,11 +348,13 @@ def as_solver(solver) -> Solver:
     if (solver in DISCRETE_METHODS if isinstance(solver, str) else
             isinstance(solver, dict) and solver.get("method") in DISCRETE_METHODS):
         raise ConfigError("solver: 'spreadr' is the discrete mode, which the continuous "
-                          "solvers do not run; use tf.make_simulation(...) or tf.simulate(...)")
+                          "solvers do not run; use tf.make_simulation(...) or tf.simulate(...)",
+                          key='solver')
     if isinstance(solver, Solver):
         return solver
     if isinstance(solver, str):
         return Solver(method=solver)
     if isinstance(solver, dict):
         return Solver.from_dict(solver)
-    raise ConfigError(f"solver: expected a method name, a Solver or a dict (got {solver!r})")
+    raise ConfigError(f"solver: expected a method name, a Solver or a dict (got {solver!r})",
+                      key='solver')

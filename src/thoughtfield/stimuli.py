@@ -41,7 +41,8 @@ def _member():
 
 def _check_times(s, key):
     if not s.stop > s.start:
-        raise ConfigError(f"{key}.stop: must be > start ({s.start:g}) (got {s.stop:g})")
+        raise ConfigError(f"{key}.stop: must be > start ({s.start:g}) (got {s.stop:g})",
+                          key=f"{key}.stop")
 
 
 @described("pulse")
@@ -96,7 +97,7 @@ Stimulus = Pulse | Clamp
 def stimulus_from_dict(d: Mapping, key: str = "stimulus") -> Stimulus:
     """Build a :class:`Pulse` or :class:`Clamp` from a mapping with a ``kind`` key."""
     if not isinstance(d, Mapping):
-        raise ConfigError(f"{key}: expected a table with 'kind' and 'concept' (got {d!r})")
+        raise ConfigError(f"{key}: expected a table with 'kind' and 'concept' (got {d!r})", key=key)
     kind = d.get("kind", "pulse")
     V.choice(f"{key}.kind", kind, ("pulse", "clamp"))
     cls = Pulse if kind == "pulse" else Clamp
@@ -104,7 +105,8 @@ def stimulus_from_dict(d: Mapping, key: str = "stimulus") -> Stimulus:
                "amplitude" if kind == "pulse" else "value"]
     for k in d:
         if k not in allowed:
-            raise ConfigError(f"{key}: unknown key {k!r} for a {kind}" + V.did_you_mean(k, allowed))
+            raise ConfigError(f"{key}: unknown key {k!r} for a {kind}" + V.did_you_mean(k, allowed),
+                              key=key)
     return cls.from_dict({k: v for k, v in d.items() if k != "kind"}, key)
 
 
@@ -117,7 +119,8 @@ def as_stimuli(stimuli) -> tuple[Stimulus, ...]:
     if isinstance(stimuli, Mapping):
         return (stimulus_from_dict(stimuli),)
     if not isinstance(stimuli, Iterable):
-        raise ConfigError(f"stimuli: expected a list of Pulse/Clamp (got {type(stimuli).__name__})")
+        raise ConfigError(f"stimuli: expected a list of Pulse/Clamp (got {type(stimuli).__name__})",
+                          key='stimuli')
     out = []
     for i, s in enumerate(stimuli):
         if isinstance(s, (Pulse, Clamp)):
@@ -125,5 +128,6 @@ def as_stimuli(stimuli) -> tuple[Stimulus, ...]:
         elif isinstance(s, Mapping):
             out.append(stimulus_from_dict(s, f"stimuli[{i}]"))
         else:
-            raise ConfigError(f"stimuli[{i}]: expected a Pulse, a Clamp or a table (got {s!r})")
+            raise ConfigError(f"stimuli[{i}]: expected a Pulse, a Clamp or a table (got {s!r})",
+                              key=f"stimuli[{i}]")
     return tuple(out)

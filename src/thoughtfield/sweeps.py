@@ -80,12 +80,13 @@ READOUTS = {
 # ----------------------------------------------------------------- value lists
 def _number(key, v):
     if isinstance(v, (bool, np.bool_)) or not isinstance(v, (_Real, np.integer, np.floating)):
-        raise ConfigError(f"{key}: must be a number (got {v!r}); sweeps vary numeric values")
+        raise ConfigError(f"{key}: must be a number (got {v!r}); sweeps vary numeric values",
+                          key=key)
     if isinstance(v, (Integral, np.integer)):
         return int(v)
     x = float(v)
     if not math.isfinite(x):
-        raise ConfigError(f"{key}: must be finite (got {v!r})")
+        raise ConfigError(f"{key}: must be finite (got {v!r})", key=key)
     return x
 
 
@@ -99,18 +100,19 @@ def parse_values(key: str, spec, *, allow_dim: bool = True) -> tuple[tuple, str 
         for k in spec:
             if k not in allowed:
                 raise ConfigError(f"{key}.{k}: unknown key {str(k)!r}" + V.did_you_mean(str(k), allowed)
-                                  + f"; a value list has {', '.join(allowed)}")
+                                  + f"; a value list has {', '.join(allowed)}", key=f"{key}.{k}")
         if "dim" in spec:
             dim = V.name(f"{key}.dim", spec["dim"])
         if "values" in spec:
             extra = [k for k in ("start", "stop", "num", "log") if k in spec]
             if extra:
-                raise ConfigError(f"{key}.{extra[0]}: give either values = [...] or start/stop/num")
+                raise ConfigError(f"{key}.{extra[0]}: give either values = [...] or start/stop/num",
+                                  key=f"{key}.{extra[0]}")
             return parse_values(key + ".values", spec["values"], allow_dim=False)[0], dim
         missing = [k for k in ("start", "stop", "num") if k not in spec]
         if missing:
             raise ConfigError(f"{key}.{missing[0]}: missing; give values = [...] or start, stop "
-                              f"and num")
+                              f"and num", key=f"{key}.{missing[0]}")
         start = V.real(f"{key}.start", spec["start"])
         stop = V.real(f"{key}.stop", spec["stop"])
         num = V.integer(f"{key}.num", spec["num"], min=1, max=10_000_000)
@@ -118,20 +120,21 @@ def parse_values(key: str, spec, *, allow_dim: bool = True) -> tuple[tuple, str 
         if log:
             if start <= 0 or stop <= 0:
                 raise ConfigError(f"{key}: log spacing needs start > 0 and stop > 0 (got "
-                                  f"{start:g} .. {stop:g})")
+                                  f"{start:g} .. {stop:g})", key=key)
             vals = np.geomspace(start, stop, num)
         else:
             vals = np.linspace(start, stop, num)
         return tuple(float(x) for x in vals), dim
     if isinstance(spec, np.ndarray):
         if spec.ndim != 1:
-            raise ConfigError(f"{key}: must be a one-dimensional list of numbers (got shape {spec.shape})")
+            raise ConfigError(f"{key}: must be a one-dimensional list of numbers (got shape {spec.shape})",
+                              key=key)
         spec = spec.tolist()
     if isinstance(spec, (str, bytes)) or not isinstance(spec, Sequence):
         raise ConfigError(f"{key}: must be an array of numbers or a table with values / "
-                          f"start, stop, num (got {spec!r})")
+                          f"start, stop, num (got {spec!r})", key=key)
     if len(spec) == 0:
-        raise ConfigError(f"{key}: the list of values is empty; give at least one value")
+        raise ConfigError(f"{key}: the list of values is empty; give at least one value", key=key)
     return tuple(_number(f"{key}[{i}]", v) for i, v in enumerate(spec)), dim
 
 
@@ -152,7 +155,7 @@ def make_sweep(grid=None, zip=None, *, chunk=None, workers=None, scheduler=None,
     if grid is not None:
         if not isinstance(grid, Mapping):
             raise ConfigError(f"{prefix}.grid: must be a table of KEY.PATH = [values] (got "
-                              f"{type(grid).__name__})")
+                              f"{type(grid).__name__})", key=f"{prefix}.grid")
         for path, spec in grid.items():
             path = _path(f"{prefix}.grid", path)
             vals, dim = parse_values(_qkey(f"{prefix}.grid", path), spec)
@@ -163,13 +166,13 @@ def make_sweep(grid=None, zip=None, *, chunk=None, workers=None, scheduler=None,
             groups = {f"zip{i}": g for i, g in enumerate(zip)}
         if not isinstance(groups, Mapping):
             raise ConfigError(f"{prefix}.zip: must be a table of DIM = {{ KEY.PATH = [values] }} "
-                              f"(got {type(zip).__name__})")
+                              f"(got {type(zip).__name__})", key=f"{prefix}.zip")
         for name, params in groups.items():
             name = V.name(f"{prefix}.zip", name)
             key = f"{prefix}.zip.{name}"
             if not isinstance(params, Mapping) or not params:
                 raise ConfigError(f"{key}: must be a non-empty table of KEY.PATH = [values] "
-                                  f"sharing the dimension {name!r}")
+                                  f"sharing the dimension {name!r}", key=key)
             ps = []
             for path, spec in params.items():
                 path = _path(key, path)
@@ -180,7 +183,8 @@ def make_sweep(grid=None, zip=None, *, chunk=None, workers=None, scheduler=None,
                 if len(q.values) != n0:
                     raise ConfigError(f"{_qkey(key, q.path)}: has {len(q.values)} values but "
                                       f"{ps[0].path!r} has {n0}; zipped parameters share one "
-                                      f"dimension and need the same number of values")
+                                      f"dimension and need the same number of values",
+                                      key=_qkey(key, q.path))
             dims.append(Dimension(name, tuple(ps), zipped=True))
     seen_paths: dict[str, str] = {}
     seen_dims: set[str] = set()
@@ -189,17 +193,18 @@ def make_sweep(grid=None, zip=None, *, chunk=None, workers=None, scheduler=None,
             norm = _toml_path(_toml.split_path(q.path))
             if norm in NOT_SWEEPABLE:
                 key = _qkey(f"{prefix}.zip.{d.name}" if d.zipped else f"{prefix}.grid", q.path)
-                raise ConfigError(f"{key}: {norm} cannot be swept: {NOT_SWEEPABLE[norm]}")
+                raise ConfigError(f"{key}: {norm} cannot be swept: {NOT_SWEEPABLE[norm]}", key=key)
         if d.name in RESERVED:
             raise ConfigError(f"{prefix}: dimension name {d.name!r} is reserved (the result has "
-                              f"a {d.name!r} already); choose another dim name")
+                              f"a {d.name!r} already); choose another dim name", key=prefix)
         if d.name in seen_dims:
-            raise ConfigError(f"{prefix}: two dimensions are named {d.name!r}; give each its own dim")
+            raise ConfigError(f"{prefix}: two dimensions are named {d.name!r}; give each its own dim",
+                              key=prefix)
         seen_dims.add(d.name)
         for q in d.params:
             if q.path in seen_paths:
                 raise ConfigError(f"{prefix}: {q.path!r} is swept twice (in {seen_paths[q.path]} "
-                                  f"and {d.name}); sweep each parameter once")
+                                  f"and {d.name}); sweep each parameter once", key=prefix)
             seen_paths[q.path] = d.name
     if chunk is not None:
         chunk = V.integer(f"{prefix}.chunk", chunk, min=1)
@@ -229,33 +234,38 @@ def _client_address(obj) -> str:
                                                               "address", None)
     if not isinstance(addr, str):
         raise ConfigError(f"scheduler: expected an address like 'tcp://host:8786', a "
-                          f"dask.distributed Client or a cluster (got {type(obj).__name__})")
+                          f"dask.distributed Client or a cluster (got {type(obj).__name__})",
+                          key='scheduler')
     return addr
 
 
 def _path(key, path):
     if not isinstance(path, str) or not path.strip():
-        raise ConfigError(f"{key}: parameter keys must be key paths like \"model.gain\" (got {path!r})")
+        raise ConfigError(f"{key}: parameter keys must be key paths like \"model.gain\" (got {path!r})",
+                          key=key)
     return path.strip()
 
 
 def _readout(key, d) -> Readout:
     if not isinstance(d, Mapping):
-        raise ConfigError(f"{key}: must be a table with kind, concepts, threshold (got {d!r})")
+        raise ConfigError(f"{key}: must be a table with kind, concepts, threshold (got {d!r})",
+                          key=key)
     allowed = ("kind", "concepts", "threshold")
     for k in d:
         if k not in allowed:
-            raise ConfigError(f"{key}.{k}: unknown key {str(k)!r}" + V.did_you_mean(str(k), allowed))
+            raise ConfigError(f"{key}.{k}: unknown key {str(k)!r}" + V.did_you_mean(str(k), allowed),
+                              key=f"{key}.{k}")
     kind = V.choice(f"{key}.kind", d.get("kind", "final"), READOUTS)
     concepts = d.get("concepts", [])
     if isinstance(concepts, str):
         concepts = [concepts]
     if not isinstance(concepts, (list, tuple)):
-        raise ConfigError(f"{key}.concepts: must be an array of concept names (got {concepts!r})")
+        raise ConfigError(f"{key}.concepts: must be an array of concept names (got {concepts!r})",
+                          key=f"{key}.concepts")
     concepts = tuple(V.name(f"{key}.concepts[{i}]", c) for i, c in enumerate(concepts))
     if kind == "choice" and len(concepts) < 2:
         raise ConfigError(f"{key}.concepts: a choice readout needs at least two competing "
-                          f"concepts (got {len(concepts)})")
+                          f"concepts (got {len(concepts)})", key=f"{key}.concepts")
     thr = V.real(f"{key}.threshold", d.get("threshold", 0.5))
     return Readout(kind, concepts, thr)
 
@@ -295,21 +305,23 @@ def check_sweep(sweep: Sweep, data: Mapping, network, base_dir) -> None:
             parts = split_path(q.path)
             if not parts or not isinstance(parts[0], str):
                 raise ConfigError(f"{key}: not a key path (write it like --set keys, e.g. "
-                                  f"\"model.gain\" or \"stimuli[0].amplitude\")")
+                                  f"\"model.gain\" or \"stimuli[0].amplitude\")", key=key)
             if parts[0] in ("sweep", "output", "title", "description"):
                 raise ConfigError(f"{key}: [{parts[0]}] settings cannot be swept (they do not "
-                                  f"change the dynamics)")
+                                  f"change the dynamics)", key=key)
             try:
                 kinds = _override_kinds(parts, key)
             except ConfigError as e:
-                raise ConfigError(str(e)) from None
+                raise e from None
             if not _numeric_kind(kinds[-1]):
                 raise ConfigError(f"{key}: {q.path} is a {kinds[-1].describe()}, not a number; "
-                                  f"sweeps vary numeric values (run one sweep per setting)")
+                                  f"sweeps vary numeric values (run one sweep per setting)",
+                                  key=key)
     base = _base_data(data)
     if (base.get("solver") or {}).get("steady_tol") is not None:
         raise ConfigError("solver.steady_tol: a sweep needs the same saved times at every point "
-                          "but steady_tol stops each point at its own time; remove it")
+                          "but steady_tol stops each point at its own time; remove it",
+                          key='solver.steady_tol')
     net_data = base.get("network")
     ref_times = None
     for d in sweep.dims:
@@ -320,7 +332,8 @@ def check_sweep(sweep: Sweep, data: Mapping, network, base_dir) -> None:
                                    network=network)
             except ConfigError as e:
                 what = ", ".join(f"{p} = {_fmt(v)}" for p, v in values.items())
-                raise ConfigError(f"{_dim_key(d, d.params[0])}[{j}]: with {what}: {e}") from None
+                at = f"{_dim_key(d, d.params[0])}[{j}]"
+                raise e.at(f"{at}: with {what}").within(key=at) from None
             if any(q.path.startswith(("run.", "solver.")) for q in d.params):
                 if ref_times is None:
                     ref_times = _save_grid(_load_point(base, {}, base_dir=base_dir,
@@ -333,7 +346,7 @@ def check_sweep(sweep: Sweep, data: Mapping, network, base_dir) -> None:
                         f"({ts.size} instead of {ref_times.size} points over "
                         f"{ts[0]:g} .. {ts[-1]:g}); every point of a sweep must save at the "
                         f"same times -- use [run] save_at or save_dt rather than save_every, "
-                        f"and keep t0 and t_end fixed")
+                        f"and keep t0 and t_end fixed", key=f"{_dim_key(d, d.params[0])}[{j}]")
 
 
 def _toml_path(parts) -> str:
@@ -374,12 +387,13 @@ def _register_section():
         def check(self, key, value):
             if not isinstance(value, Mapping):
                 raise ConfigError(f"{key}: must be a table of \"KEY.PATH\" = [values] (got "
-                                  f"{type(value).__name__})")
+                                  f"{type(value).__name__})", key=key)
             return {k: self.value.check(_qkey(key, k), v) for k, v in value.items()}
 
     def zip_check(key, value):
         if not isinstance(value, Mapping):
-            raise ConfigError(f"{key}: must be a table of DIM = {{ \"KEY.PATH\" = [values] }}")
+            raise ConfigError(f"{key}: must be a table of DIM = {{ \"KEY.PATH\" = [values] }}",
+                              key=key)
         return {name: _Params(_Values(False)).check(f"{key}.{name}", v) for name, v in value.items()}
 
     class _Zip(MapOf):
@@ -389,7 +403,7 @@ def _register_section():
     def _struct_validate(d, key):
         if not d.get("grid") and not d.get("zip"):
             raise ConfigError("sweep: no parameters; add [sweep.grid] \"KEY.PATH\" = [values] "
-                              "(e.g. \"model.gain\" = [2.0, 4.0]) or [sweep.zip.NAME]")
+                              "(e.g. \"model.gain\" = [2.0, 4.0]) or [sweep.zip.NAME]", key='sweep')
         make_sweep(d.get("grid"), d.get("zip"), readout=d.get("readout"))  # names, lengths
         return d
 
@@ -411,7 +425,8 @@ def _register_section():
                     f"{_toml.join_path(key, 'scheduler') if key else 'sweep.scheduler'}: a "
                     f"config may not choose a dask scheduler (dask trusts its scheduler, so a "
                     f"shared config could run code on this machine); remove the key and pass "
-                    f"--scheduler ADDRESS to 'thoughtfield sweep' or set THOUGHTFIELD_SCHEDULER")
+                    f"--scheduler ADDRESS to 'thoughtfield sweep' or set THOUGHTFIELD_SCHEDULER",
+                    key=_toml.join_path(key, 'scheduler') if key else 'sweep.scheduler')
             return super().unknown(key, k)
 
     struct = _SweepStruct({
@@ -533,7 +548,7 @@ def sweep_of(cfg, *, grid=None, zip=None, **settings) -> Sweep:
     extra = make_sweep(grid, zip, prefix="sweep") if (grid or zip) else None
     if base is None and extra is None:
         raise ConfigError("sweep: no parameters to sweep; add a [sweep] section to the config "
-                          "or pass grid={...} / --grid KEY.PATH=[values]")
+                          "or pass grid={...} / --grid KEY.PATH=[values]", key='sweep')
     dims = (base.dims if base else ()) + (extra.dims if extra else ())
     sw = base or Sweep(())
     sw = replace(sw, dims=dims)
@@ -556,7 +571,7 @@ def sweep_of(cfg, *, grid=None, zip=None, **settings) -> Sweep:
         dup = sorted({n for n in names if names.count(n) > 1} | {q for q in paths if paths.count(q) > 1})
         if dup:
             raise ConfigError(f"sweep: {dup[0]!r} is swept twice (in the config's [sweep] and in "
-                              f"the extra parameters); sweep each parameter once")
+                              f"the extra parameters); sweep each parameter once", key='sweep')
         check_sweep(replace(sw, dims=extra.dims), cfg.data, cfg.network, cfg.base_dir)
     if sw.readout is not None:
         for i, c in enumerate(sw.readout.concepts):
@@ -577,7 +592,7 @@ def point_config(config, point: int, *, seed: int | None = None, grid=None, zip=
         seed = cfg.seed
     if seed is None:
         raise ConfigError("seed: the config sets no seed; pass the sweep's seed (the 'seed' "
-                          "attribute of its result)")
+                          "attribute of its result)", key='seed')
     seed = V.integer("seed", seed, min=0)
     base = _load_data(_base_data(cfg.data), text=None, path=cfg.path, base_dir=cfg.base_dir,
                       reuse={"network": (cfg.data.get("network"), cfg.network)})
@@ -648,9 +663,11 @@ def _readout_stats(ds, kind=None, concepts=None, threshold=None, ci: bool = Fals
         concepts = [names[int(np.argmax(last.values))]]
     for i, c in enumerate(concepts):
         if c not in names:
-            raise ConfigError(f"readout.concepts[{i}]: unknown concept {c!r}" + V.did_you_mean(c, names))
+            raise ConfigError(f"readout.concepts[{i}]: unknown concept {c!r}" + V.did_you_mean(c, names),
+                              key=f"readout.concepts[{i}]")
     if kind == "choice" and len(concepts) < 2:
-        raise ConfigError("readout.concepts: a choice readout needs at least two concepts")
+        raise ConfigError("readout.concepts: a choice readout needs at least two concepts",
+                          key='readout.concepts')
     sel = act.sel(concept=list(concepts)).transpose(..., "member", "time", "concept")
     dims = [d for d in sel.dims if d not in ("member", "time", "concept")]
     coords = {k: v for k, v in sel.coords.items() if all(x in dims for x in v.dims)}
@@ -838,7 +855,8 @@ def plot_sweep(ds, ax=None, *, kind=None, concepts=None, threshold=None, stat=No
         if stat not in names or names[stat] >= len(panels):
             raise ConfigError(f"stat: {stat!r} is not a statistic of the {k} readout"
                               + V.did_you_mean(str(stat), [v for v in ro.data_vars
-                                                           if not v.endswith(("_lo", "_hi"))]))
+                                                           if not v.endswith(("_lo", "_hi"))]),
+                              key='stat')
         panels = [panels[names[stat]]]
     if ax is not None:
         panels = panels[:1]

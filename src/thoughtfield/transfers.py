@@ -89,7 +89,7 @@ class Transfer:
         """:attr:`inverse_integral` on ``a`` with ``+inf`` outside the closed range."""
         if self.inverse_integral is None:
             raise ConfigError(f"transfer: the energy is not defined for the transfer "
-                              f"{self.name!r} (no integral of its inverse)")
+                              f"{self.name!r} (no integral of its inverse)", key='transfer')
         a = np.asarray(a, dtype=np.float64)
         lo, hi = self.range
         out = np.full(a.shape, np.inf)

@@ -56,14 +56,16 @@ def run_protocol(network, model, protocol: Protocol, *, solver=None, members: in
     """
 
     if not isinstance(network, ConceptNetwork):
-        raise ConfigError(f"network: expected a ConceptNetwork (got {type(network).__name__})")
+        raise ConfigError(f"network: expected a ConceptNetwork (got {type(network).__name__})",
+                          key='network')
     if not isinstance(model, Model):
-        raise ConfigError(f"model: expected a Model (got {type(model).__name__})")
+        raise ConfigError(f"model: expected a Model (got {type(model).__name__})", key='model')
     if not isinstance(protocol, Protocol):
         if isinstance(protocol, Mapping):
             protocol = Protocol.from_dict(protocol)
         else:
-            raise ConfigError(f"protocol: expected a Protocol (got {type(protocol).__name__})")
+            raise ConfigError(f"protocol: expected a Protocol (got {type(protocol).__name__})",
+                              key='protocol')
     members = V.integer("members", members, min=1)
     if seed is None:
         seed = int(np.random.SeedSequence().entropy % (2**63))
@@ -88,7 +90,7 @@ def run_protocol(network, model, protocol: Protocol, *, solver=None, members: in
         try:
             return Simulation(net, mc, cond.stimuli, **kw)
         except ConfigError as e:
-            raise ConfigError(f"condition {cond.name!r}: {e}") from None
+            raise e.at(f"condition {cond.name!r}") from None
 
     sims = {c.name: prepare(c, network) for c in protocol.conditions}
     rw = LearningRun(network, protocol, learning) if learning is not None else None

@@ -79,7 +79,7 @@ def resolve_patterns(network: ConceptNetwork, patterns) -> list[tuple[str, str, 
     if isinstance(patterns, xr.DataArray):
         if patterns.dims != ("pattern", "concept"):
             raise ConfigError(f"patterns: a DataArray needs dims ('pattern', 'concept') "
-                              f"(got {patterns.dims})")
+                              f"(got {patterns.dims})", key='patterns')
         patterns = {str(p): patterns.sel(pattern=p).sel(concept=list(network.concepts)).values
                     for p in patterns.pattern.values}
     if isinstance(patterns, Mapping):
@@ -88,18 +88,19 @@ def resolve_patterns(network: ConceptNetwork, patterns) -> list[tuple[str, str, 
         items = []
         for i, p in enumerate(patterns):
             if not (isinstance(p, (tuple, list)) and len(p) == 2 and isinstance(p[0], str)):
-                raise ConfigError(f"patterns[{i}]: expected a (name, pattern) pair (got {p!r})")
+                raise ConfigError(f"patterns[{i}]: expected a (name, pattern) pair (got {p!r})",
+                                  key=f"patterns[{i}]")
             items.append((p[0], p[1]))
     else:
         raise ConfigError(f"patterns: expected a mapping name -> pattern (got "
-                          f"{type(patterns).__name__})")
+                          f"{type(patterns).__name__})", key='patterns')
     out = []
     seen = set()
     for name, spec in items:
         key = f"patterns.{name}"
         V.name("pattern name", name)
         if name in seen:
-            raise ConfigError(f"{key}: duplicate pattern name")
+            raise ConfigError(f"{key}: duplicate pattern name", key=key)
         seen.add(name)
         if isinstance(spec, Mapping):
             vec = np.zeros(network.n)
@@ -113,7 +114,7 @@ def resolve_patterns(network: ConceptNetwork, patterns) -> list[tuple[str, str, 
         else:
             vec = V.real_array(key, spec, network.n)
         if not np.any(vec):
-            raise ConfigError(f"{key}: the pattern is all zeros")
+            raise ConfigError(f"{key}: the pattern is all zeros", key=key)
         if np.all(np.isin(vec, (-1.0, 1.0))):
             kind = "bipolar"
         elif np.all(np.isin(vec, (0.0, 1.0))):
@@ -341,9 +342,9 @@ def attractors(network: ConceptNetwork, model: Model | None = None,
         A_init = np.atleast_2d(np.asarray(initial, dtype=np.float64))
         if A_init.ndim != 2 or A_init.shape[1] != dyn.n:
             raise ConfigError(f"initial: expected shape (K, {dyn.n}) of activations (got "
-                              f"{np.shape(initial)})")
+                              f"{np.shape(initial)})", key='initial')
         if not np.isfinite(A_init).all():
-            raise ConfigError("initial: must be finite (found NaN or infinity)")
+            raise ConfigError("initial: must be finite (found NaN or infinity)", key='initial')
         M = A_init.shape[0] if samples is None else V.integer("samples", samples, min=1)
         A0 = A_init[np.arange(M) % A_init.shape[0]]
         if jitter > 0:

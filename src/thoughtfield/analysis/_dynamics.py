@@ -75,7 +75,7 @@ def check_modelled(model) -> None:
         if not _unset(getattr(model, f.name), default):
             raise ConfigError(f"model.{f.name}: the analysis (fixed points, stability, attractors, "
                               "energy) does not include this mechanism yet; analyse the model "
-                              f"without {f.name!r}")
+                              f"without {f.name!r}", key=f"model.{f.name}")
 
 # --------------------------------------------------------------------------- transfer
 # numpy versions of f, f', f^-1 and the energy integral: thoughtfield.transfers.REGISTRY
@@ -95,7 +95,8 @@ def transfer_inverse(name: str, a: np.ndarray) -> np.ndarray:
     kink; open ends, as for sigmoid/tanh/softplus, are moved 1e-12 inside)."""
     inv = _transfers.get(name).inverse
     if inv is None:  # pragma: no cover - every registered transfer has one today
-        raise ConfigError(f"transfer: {name!r} has no inverse; the analysis needs one")
+        raise ConfigError(f"transfer: {name!r} has no inverse; the analysis needs one",
+                          key='transfer')
     return inv(a)
 
 
@@ -179,10 +180,11 @@ class Dynamics:
     def __init__(self, network: ConceptNetwork, model: Model | None = None, stimuli=None, *,
                  t: float | None = None, form: str | None = None):
         if not isinstance(network, ConceptNetwork):
-            raise ConfigError(f"network: expected a ConceptNetwork (got {type(network).__name__})")
+            raise ConfigError(f"network: expected a ConceptNetwork (got {type(network).__name__})",
+                              key='network')
         model = Model() if model is None else model
         if not isinstance(model, Model):
-            raise ConfigError(f"model: expected a Model (got {type(model).__name__})")
+            raise ConfigError(f"model: expected a Model (got {type(model).__name__})", key='model')
         check_modelled(model)
         if t is not None:
             t = V.real("t", t, min=0.0)
@@ -247,7 +249,7 @@ class Dynamics:
                 "analysis: an accumulator integrates evidence without settling (no fixed point "
                 "when it has no leak) and its floor is a projection, which is not smooth; "
                 "analyse the model with on = 'activation' or without the choice (it does not "
-                "act back on the concepts)")
+                "act back on the concepts)", key=f"model.choices[{d}].on")
         self.nstate = S = int(P.nstate)
         # goal bias B (rows = targets)
         rows = np.repeat(mech.g_rows, np.diff(mech.g_ptr))
@@ -501,7 +503,8 @@ class Dynamics:
                 f"model.pools: the analysis makes the lateral inhibition explicit in the "
                 f"Jacobian (one k x k block per pool: {dense:,} entries, the largest pool "
                 f"#{k} has {big[0].size} members), above the limit of "
-                f"{self.DENSE_IDEAS_MAX:,}; analyse a network with smaller pools")
+                f"{self.DENSE_IDEAS_MAX:,}; analyse a network with smaller pools",
+                key='model.pools')
         for idx, inh, *_ in self.pools:
             if inh != 0.0:
                 k = idx.size
@@ -521,7 +524,7 @@ class Dynamics:
                     f"explicit in the Jacobian ({n} x {n} = {n * n:,} entries), above the "
                     f"limit of {self.DENSE_IDEAS_MAX:,} (N <= {int(math.isqrt(self.DENSE_IDEAS_MAX))}); "
                     "analyse a smaller network, or store the ideas on the network's edges "
-                    "(ideas.restrict_to_edges = true)")
+                    "(ideas.restrict_to_edges = true)", key='model.ideas')
             L = self.xi_scale * (self.xi @ self.xi.T - np.diag(self.xi_diag))
             Weff = Weff + sp.csr_matrix(L)
         return sp.csr_matrix(Weff)
@@ -534,7 +537,7 @@ class Dynamics:
         if y.shape != (self.nstate,):
             self._flat(y)
             raise ConfigError(f"state: expected one state of {self.nstate} values "
-                              f"(got shape {y.shape})")
+                              f"(got shape {y.shape})", key='state')
         n, S = self.n, self.nstate
         a = self.activation(y)
         dvec = self.gain * transfer_prime(self.transfer, self.net_argument(y))
@@ -721,10 +724,10 @@ def random_activations(dyn: Dynamics, m: int, rng, box=None) -> np.ndarray:
         hi = 1.0 if not math.isfinite(hi) else hi
     else:
         if not isinstance(box, (tuple, list)) or len(box) != 2:
-            raise ConfigError(f"box: expected (low, high) (got {box!r})")
+            raise ConfigError(f"box: expected (low, high) (got {box!r})", key='box')
         lo = V.real("box[0]", box[0])
         hi = V.real("box[1]", box[1])
         if not hi > lo:
-            raise ConfigError(f"box: high must be > low (got {box!r})")
+            raise ConfigError(f"box: high must be > low (got {box!r})", key='box')
     A = rng.uniform(lo, hi, size=(m, dyn.n))
     return dyn._with_clamps(A)

@@ -58,10 +58,11 @@ def energy_of(network, model, activation, *, stimuli=None, t=None, form=None) ->
                                                                   form=form)
     why = dyn.energy_defined()
     if why is not None:
-        raise ConfigError(f"energy: {why}")
+        raise ConfigError(f"energy: {why}", key='energy')
     a = np.asarray(activation, dtype=np.float64)
     if a.shape[-1] != dyn.n:
-        raise ConfigError(f"activation: last axis must have {dyn.n} values (got shape {a.shape})")
+        raise ConfigError(f"activation: last axis must have {dyn.n} values (got shape {a.shape})",
+                          key='activation')
     return dyn.energy(a)
 
 
@@ -83,7 +84,7 @@ def energy(result: xr.Dataset, *, network=None, model=None, stimuli=None, form=N
     dyn = Dynamics(network, model, stimuli, form=form)
     why = dyn.energy_defined()
     if why is not None:
-        raise ConfigError(f"energy: {why}")
+        raise ConfigError(f"energy: {why}", key='energy')
     times, act, members = activation_array(result, member)
     M, T, N = act.shape
     base_inp = dyn.inp.copy()

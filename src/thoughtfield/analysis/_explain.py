@@ -40,9 +40,11 @@ def _window(times, t0, t1):
     t0 = tmin if t0 is None else V.real("window[0]", t0)
     t1 = tmax if t1 is None else V.real("window[1]", t1)
     if not t1 > t0:
-        raise ConfigError(f"window: the end must be after the start (got ({t0:g}, {t1:g}))")
+        raise ConfigError(f"window: the end must be after the start (got ({t0:g}, {t1:g}))",
+                          key='window')
     if t0 < tmin - 1e-12 or t1 > tmax + 1e-12:
-        raise ConfigError(f"window: ({t0:g}, {t1:g}) is outside the run [{tmin:g}, {tmax:g}]")
+        raise ConfigError(f"window: ({t0:g}, {t1:g}) is outside the run [{tmin:g}, {tmax:g}]",
+                          key='window')
     return t0, t1
 
 
@@ -71,7 +73,7 @@ def _window_arg(window):
     if window is None:
         return None, None
     if not isinstance(window, (tuple, list)) or len(window) != 2:
-        raise ConfigError(f"window: expected (start, end) (got {window!r})")
+        raise ConfigError(f"window: expected (start, end) (got {window!r})", key='window')
     return window[0], window[1]
 
 
@@ -222,7 +224,7 @@ def explain(result: xr.Dataset, target: str | None = None, *, network=None, sour
         sources = _sources_of(stimuli, network, t0, t1)
         if not sources:
             raise ConfigError("sources: the run has no positive stimuli in the window; name the "
-                              "concepts the explanation starts from (sources=[...])")
+                              "concepts the explanation starts from (sources=[...])", key='sources')
     else:
         if isinstance(sources, str):
             sources = [sources]
@@ -235,7 +237,8 @@ def explain(result: xr.Dataset, target: str | None = None, *, network=None, sour
         cand = np.ones(network.n, dtype=bool)
         cand[network.indices(sources)] = False
         if not cand.any():
-            raise ConfigError("target: every concept is a source; name the target concept")
+            raise ConfigError("target: every concept is a source; name the target concept",
+                              key='target')
         i = int(np.flatnonzero(cand)[np.argmax(a_end[cand])])
         target = network.concepts[i]
     else:

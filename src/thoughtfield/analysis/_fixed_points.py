@@ -201,11 +201,12 @@ def newton(dyn: Dynamics, y0, *, tol: float = 1e-10, max_iter: int = 50):
             f" ({dyn.n} concepts, then " + ", ".join(
                 f"{b - a} {nm}" for nm, a, b in dyn.extra_rows) + ")"
         raise ConfigError(f"initial: expected {dyn.nstate} values{extra}, one per "
-                          f"{'concept' if not extra else 'state row'} (got shape {y.shape})")
+                          f"{'concept' if not extra else 'state row'} (got shape {y.shape})",
+                          key='initial')
     if not np.isfinite(y).all():
         i = int(np.argmax(~np.isfinite(y)))
         what = f"activation of {dyn.concepts[i]!r}" if i < dyn.n else f"state row {i}"
-        raise ConfigError(f"initial: {what} is not finite ({y[i]!r})")
+        raise ConfigError(f"initial: {what} is not finite ({y[i]!r})", key='initial')
     free = dyn.free
     if dyn.form == "activation" and dyn.clamped.any():
         y[:dyn.n][dyn.clamped] = dyn.clamp_value[dyn.clamped]
@@ -340,11 +341,13 @@ def stability(network, model=None, state=None, *, stimuli=None, t=None, form=Non
     if isinstance(state, FixedPoint):
         state = state.state
     if state is None:
-        raise ConfigError("state: give the state to analyse (e.g. fixed_point(...).state)")
+        raise ConfigError("state: give the state to analyse (e.g. fixed_point(...).state)",
+                          key='state')
     y = np.asarray(state, dtype=np.float64)
     if y.shape != (dyn.nstate,):
         raise ConfigError(f"state: expected {dyn.nstate} values, one per "
-                          f"{'concept' if dyn.nstate == dyn.n else 'state row'} (got shape {y.shape})")
+                          f"{'concept' if dyn.nstate == dyn.n else 'state row'} (got shape {y.shape})",
+                          key='state')
     V.real("marginal_tol", marginal_tol, min=0.0)
     return stability_of(dyn, y, k=V.integer("k", k, min=1), marginal_tol=marginal_tol,
                         dense_max=dense_max)
@@ -373,11 +376,12 @@ def start_state(dyn: Dynamics, initial, member=None):
         if "member" in act.dims:
             if member is None:
                 raise ConfigError("member: the result is an ensemble; choose the member whose "
-                                  "end state to refine (member=0, ...)")
+                                  "end state to refine (member=0, ...)", key='member')
             act = act.sel(member=member)
         names = [str(c) for c in act.concept.values]
         if names != list(dyn.concepts):
-            raise ConfigError("initial: the result's concepts differ from the network's")
+            raise ConfigError("initial: the result's concepts differ from the network's",
+                              key='initial')
         return dyn.state_from_activation(np.asarray(act.isel(time=-1).values, dtype=np.float64))
     if isinstance(initial, Mapping):
         from ..model import resolve_per_concept
@@ -396,7 +400,7 @@ def start_state(dyn: Dynamics, initial, member=None):
             f", or a full state of {dyn.nstate} values ({dyn.n} concepts, then " + ", ".join(
                 f"{b - a_} {nm}" for nm, a_, b in dyn.extra_rows) + ")"
         raise ConfigError(f"initial: expected {dyn.n} activations, one per concept{full} "
-                          f"(got shape {a.shape})")
+                          f"(got shape {a.shape})", key='initial')
     return dyn.state_from_activation(a)
 
 
@@ -469,7 +473,7 @@ def fixed_points(network, model=None, initial_states=None, *, stimuli=None, t=No
     dyn = _dynamics(network, model, stimuli, t, form)
     if initial_states is None:
         if samples is None:
-            raise ConfigError("fixed_points: give initial_states or samples")
+            raise ConfigError("fixed_points: give initial_states or samples", key='fixed_points')
         samples = V.integer("samples", samples, min=1)
         from ._dynamics import random_activations
         rng = np.random.default_rng(seed)
@@ -478,7 +482,7 @@ def fixed_points(network, model=None, initial_states=None, *, stimuli=None, t=No
         A0 = np.atleast_2d(np.asarray(initial_states, dtype=np.float64))
         if A0.ndim != 2 or A0.shape[1] != dyn.n:
             raise ConfigError(f"initial_states: expected shape (K, {dyn.n}) (got "
-                              f"{np.shape(initial_states)})")
+                              f"{np.shape(initial_states)})", key='initial_states')
     found: list[FixedPoint] = []
     for a0 in A0:
         try:
@@ -511,10 +515,11 @@ def steady_state(network, model=None, stimuli=None, *, t=None, form=None) -> Fix
     if any(dyn.c_tau_inv != 0.0):
         raise ConfigError("model.controls: steady_state needs linear dynamics, and a continuous "
                           "control responds to the (quadratic) conflict energy; use "
-                          "fixed_point() instead")
+                          "fixed_point() instead", key='model.controls')
     if dyn.transfer != "linear":
         raise ConfigError(f"transfer: steady_state needs linear dynamics (transfer 'linear', "
-                          f"got {dyn.transfer!r}); use fixed_point() for nonlinear dynamics")
+                          f"got {dyn.transfer!r}); use fixed_point() for nonlinear dynamics",
+                          key='transfer')
     y = dyn.state_from_activation(np.where(dyn.clamped, dyn.clamp_value, 0.0))
     G = dyn.residual(y)[dyn.free]
     J = sp.diags(dyn.tau[dyn.free]) @ dyn.jacobian(y)

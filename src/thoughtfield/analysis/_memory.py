@@ -45,7 +45,7 @@ def presentations(ds: xr.Dataset, *, retrieved_at: float | None = None,
     included when it starts there).  ``member`` picks one member of an ensemble (member
     stimuli for other members are left out)."""
     if "activation" not in ds or "concept" not in ds.dims:
-        raise ConfigError("memory: the result has no activation(time, concept)")
+        raise ConfigError("memory: the result has no activation(time, concept)", key='memory')
     out: dict[str, list[float]] = {str(c): [] for c in ds["concept"].values}
     if "stimulus_concept" in ds.coords:
         members = (ds["stimulus_member"].values if "stimulus_member" in ds.coords
@@ -61,7 +61,7 @@ def presentations(ds: xr.Dataset, *, retrieved_at: float | None = None,
         act = ds["activation"]
         if "member" in act.dims:
             if member is None:
-                raise ConfigError("memory: the result is an ensemble; give member=K")
+                raise ConfigError("memory: the result is an ensemble; give member=K", key='memory')
             act = act.isel(member=member)
         a = act.transpose("time", "concept").values
         t = ds["time"].values
@@ -122,7 +122,8 @@ def actr_memory(network, presented: Mapping, at, *, sources=(), decay: float = 0
     """
     decay = V.positive("memory.decay", decay)
     if decay >= 1:
-        raise ConfigError(f"memory.decay: must be < 1 (got {decay:g}); ACT-R's usual value is 0.5")
+        raise ConfigError(f"memory.decay: must be < 1 (got {decay:g}); ACT-R's usual value is 0.5",
+                          key='memory.decay')
     source_activation = V.nonnegative("memory.source_activation", source_activation)
     threshold = V.real("memory.threshold", threshold)
     noise = V.nonnegative("memory.noise", noise)
@@ -133,7 +134,7 @@ def actr_memory(network, presented: Mapping, at, *, sources=(), decay: float = 0
     at = V.real_array("memory.at", at).ravel()
     if not isinstance(presented, Mapping):
         raise ConfigError("memory.presented: expected {concept: [times]} (got "
-                          f"{type(presented).__name__})")
+                          f"{type(presented).__name__})", key='memory.presented')
     n = network.n
     times = []
     for c, ts in presented.items():

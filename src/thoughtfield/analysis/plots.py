@@ -29,7 +29,8 @@ def plot_attractors(catalogue, ax=None, *, max_bars: int = 20):
     with their confidence intervals, labelled by idea (or most active concepts)."""
     ds = catalogue
     if "basin_fraction" not in ds:
-        raise ConfigError("catalogue: expected the Dataset returned by attractors()")
+        raise ConfigError("catalogue: expected the Dataset returned by attractors()",
+                          key='catalogue')
     frac = ds.basin_fraction.values
     idx = [k for k in range(frac.size) if math.isfinite(frac[k])][:max_bars]
     ax = _axes(ax, figsize=(6.4, 0.45 * max(len(idx), 3) + 1.2))
@@ -87,22 +88,25 @@ def plot_phase_portrait(network, model, x: str, y: str, *, state=None, stimuli=N
     ix = network.index(x, "x")
     iy = network.index(y, "y")
     if ix == iy:
-        raise ConfigError(f"y: must differ from x (both {x!r})")
+        raise ConfigError(f"y: must differ from x (both {x!r})", key='y')
     for name, i in (("x", ix), ("y", iy)):
         if full.clamped[i]:
             raise ConfigError(f"{name}: {network.concepts[i]!r} is clamped at this time; choose "
-                              "a free concept")
+                              "a free concept", key=name)
     if full.form != "activation":
-        raise ConfigError("form: the phase portrait is drawn in activations (activation form)")
+        raise ConfigError("form: the phase portrait is drawn in activations (activation form)",
+                          key='form')
     if full.nstate > full.n:
         names = ", ".join(nm for nm, _, _ in full.extra_rows)
         raise ConfigError(f"model: the model has state variables besides the concepts ({names}); "
                           "a plane of two concepts is not a phase plane of the system -- use "
-                          "fixed_point()/attractors() or analyse the model without them")
+                          "fixed_point()/attractors() or analyse the model without them",
+                          key='model')
     base = full.initial_activation.copy() if state is None else \
         np.asarray(state, dtype=np.float64).copy()
     if base.shape != (full.n,):
-        raise ConfigError(f"state: expected {full.n} activations (got shape {base.shape})")
+        raise ConfigError(f"state: expected {full.n} activations (got shape {base.shape})",
+                          key='state')
     stims = _frozen_stimuli(full)
     for i in range(full.n):
         if i not in (ix, iy) and not full.clamped[i]:
@@ -208,7 +212,8 @@ def plot_energy(source, ax=None, **energy_kw):
         run = source
         source = energy(source, **energy_kw)
     if not isinstance(source, xr.DataArray) or "time" not in source.dims:
-        raise ConfigError("source: expected a run result or the DataArray from energy()")
+        raise ConfigError("source: expected a run result or the DataArray from energy()",
+                          key='source')
     ax = _axes(ax)
     t = source.time.values
     if "member" in source.dims:
@@ -329,12 +334,14 @@ def _visits(sequence):
         if isinstance(v, Mapping):
             extra = set(v) - {"idea", "entry", "dwell"}
             if extra or not {"idea", "entry", "dwell"} <= set(v):
-                raise ConfigError(f"{key}: expected keys 'idea', 'entry', 'dwell' (got {sorted(v)})")
+                raise ConfigError(f"{key}: expected keys 'idea', 'entry', 'dwell' (got {sorted(v)})",
+                                  key=key)
             idea, entry, dwell = v["idea"], v["entry"], v["dwell"]
         elif isinstance(v, (tuple, list)) and len(v) == 3:
             idea, entry, dwell = v
         else:
-            raise ConfigError(f"{key}: expected (idea, entry time, dwell time) (got {v!r})")
+            raise ConfigError(f"{key}: expected (idea, entry time, dwell time) (got {v!r})",
+                              key=key)
         out.append((str(idea), V.real(f"{key}.entry", entry), V.nonnegative(f"{key}.dwell", dwell)))
     return out
 

@@ -80,7 +80,7 @@ def run_suite(quick: bool = False, only=None, log=print, on_section=None) -> dic
             from .._validate import did_you_mean
             from ..errors import ConfigError
             raise ConfigError(f"bench: unknown section {s!r}; the sections are "
-                              f"{', '.join(SECTIONS)}" + did_you_mean(s, SECTIONS))
+                              f"{', '.join(SECTIONS)}" + did_you_mean(s, SECTIONS), key='bench')
     t_start = now()
     res = {"suite": "thoughtfield-bench", "schema": 1, "quick": bool(quick),
            "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),

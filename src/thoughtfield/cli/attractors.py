@@ -56,7 +56,7 @@ def main(args) -> int:
     cfg = load_config(args.config, overrides=args.sets)
     if getattr(cfg.solver, "discrete", False):
         raise ConfigError("solver.method: attractors analyse the continuous dynamics; this config "
-                          f"uses the discrete method {cfg.solver.method!r}")
+                          f"uses the discrete method {cfg.solver.method!r}", key='solver.method')
     settings = cfg.section_object("attractors") or AttractorSettings()
     kw = {}
     if args.samples is not None:

@@ -234,8 +234,8 @@ def select(ds, sels, point):
         try:
             n = V.integer("--point", point, min=0, max=total - 1)
         except ConfigError as e:
-            raise ConfigError(f"{e}; the sweep has {total} points ("
-                              + " x ".join(f"{d} {s}" for d, s in zip(dims, sizes)) + ")") from None
+            raise e.hinted(f"; the sweep has {total} points ("
+                           + " x ".join(f"{d} {s}" for d, s in zip(dims, sizes)) + ")") from None
         idx = np.unravel_index(n, sizes)
         ds = ds.isel({d: int(i) for d, i in zip(dims, idx)})
         ds.attrs["selection"] = f"point {n}: " + ", ".join(

@@ -109,7 +109,7 @@ def _grid(items):
         try:
             value = _toml.parse_value(text.strip())
         except ConfigError as e:
-            raise ConfigError(f"--grid {item}: {e}") from None
+            raise e.at(f"--grid {item}") from None
         if key in grid:
             raise ConfigError(f"--grid {item}: {key!r} is given twice")
         grid[key] = value

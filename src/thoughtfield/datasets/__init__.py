@@ -37,7 +37,7 @@ def _lookup(name):
     except (KeyError, TypeError):
         known = ", ".join(names()) or "none"
         raise ConfigError(f"network.dataset: unknown dataset {name!r}; available: {known}"
-                          + V.did_you_mean(str(name), _REGISTRY)) from None
+                          + V.did_you_mean(str(name), _REGISTRY), key='network.dataset') from None
 
 
 def load(name: str, /, **options):
@@ -64,7 +64,8 @@ def blank(n: int = 100, prefix: str = "c", layer: str | None = None):
     V.name("network.options.prefix", prefix)
     if layer is not None and layer not in DEFAULT_LAYERS:
         raise ConfigError(f"network.options.layer: unknown layer {layer!r}; the layers are "
-                          f"{', '.join(DEFAULT_LAYERS)}" + V.did_you_mean(str(layer), DEFAULT_LAYERS))
+                          f"{', '.join(DEFAULT_LAYERS)}" + V.did_you_mean(str(layer), DEFAULT_LAYERS),
+                          key='network.options.layer')
     net = ConceptNetwork()
     for i in range(n):
         net.add_concept(f"{prefix}{i}", layer)

@@ -138,9 +138,10 @@ def _read_index(path: str) -> dict[str, list[int]]:
                 raise ValueError
             out[lemma] = [_int(x) for x in tok[len(tok) - n_syn:]]
         except (IndexError, ValueError, UnicodeDecodeError):
-            raise ConfigError(f"{path} line {lineno}: malformed index line {_clip(raw)}; "
-                              "expected 'lemma pos synset_cnt p_cnt [ptr...] sense_cnt "
-                              "tagsense_cnt offset...'") from None
+            raise ConfigError(f"malformed index line {_clip(raw)}; expected 'lemma pos "
+                              "synset_cnt p_cnt [ptr...] sense_cnt tagsense_cnt offset...'",
+                              where=f"{path} line {lineno}", source=str(path),
+                              line=lineno) from None
     return out
 
 
@@ -244,7 +245,8 @@ def parse_wndb(path, pos=_POS_ORDER) -> dict[str, np.ndarray]:
             p = os.path.join(path, f"{kind}.{suffix}")
             if not os.path.isfile(p):
                 raise ConfigError(f"path: {p} not found; give the folder holding the "
-                                  "WNDB files data.noun, index.noun, ... (e.g. /usr/share/wordnet)")
+                                  "WNDB files data.noun, index.noun, ... (e.g. /usr/share/wordnet)",
+                                  key='path')
     lexnames = _read_lexnames(path)
     keys: list[tuple[str, int]] = []
     pos_c, lexf, lemmas, glosses, ptr_lists = [], [], [], [], []
@@ -343,9 +345,10 @@ def _read_lexnames(path):
                     k = _int(tok[0])
                     names[k] = tok[1].decode("utf-8")
                 except (ValueError, IndexError, UnicodeDecodeError):
-                    raise ConfigError(f"{p} line {lineno}: expected 'NN name' with NN a "
-                                      f"lexicographer file number 00..63 (got {_clip(raw)})"
-                                      ) from None
+                    raise ConfigError("expected 'NN name' with NN a lexicographer file "
+                                      f"number 00..63 (got {_clip(raw)})",
+                                      where=f"{p} line {lineno}", source=str(p),
+                                      line=lineno) from None
     return names
 
 
@@ -439,13 +442,14 @@ def _arrays(path, glosses: bool, pos=_POS_ORDER) -> dict:
         if key not in _CACHE:
             if not os.path.isfile(NETWORK_FILE):
                 raise ConfigError(f"wordnet: the bundled file {NETWORK_FILE} is missing; "
-                                  "reinstall thoughtfield or run scripts/build_wordnet.py")
+                                  "reinstall thoughtfield or run scripts/build_wordnet.py",
+                                  key='wordnet')
             with np.load(NETWORK_FILE, allow_pickle=False) as z:
                 arr = {k: z[k] for k in z.files}
             if int(arr["format"]) != FORMAT:
                 raise ConfigError(f"wordnet: {NETWORK_FILE} has format {int(arr['format'])}, this "
                                   f"thoughtfield reads format {FORMAT}; rebuild it with "
-                                  "scripts/build_wordnet.py")
+                                  "scripts/build_wordnet.py", key='wordnet')
             _CACHE[key] = arr
         arr = _CACHE[key]
         if glosses and "gloss_text" not in arr:
@@ -454,11 +458,11 @@ def _arrays(path, glosses: bool, pos=_POS_ORDER) -> dict:
         return arr
     if not isinstance(path, (str, os.PathLike)) or "\x00" in os.fspath(path):
         raise ConfigError(f"path: expected the path of a folder holding the WNDB files "
-                          f"(got {V.show(path)})")
+                          f"(got {V.show(path)})", key='path')
     p = os.path.realpath(os.fspath(path))
     if not os.path.isdir(p):
         raise ConfigError(f"path: {os.fspath(path)} is not a folder; give the folder "
-                          "holding the WNDB files (data.noun, index.noun, ...)")
+                          "holding the WNDB files (data.noun, index.noun, ...)", key='path')
     stamp = tuple(os.path.getmtime(os.path.join(p, f"data.{s}")) if os.path.exists(
         os.path.join(p, f"data.{s}")) else 0.0 for s in POS.values())
     order = tuple(q for q in _POS_ORDER if q in pos)
@@ -475,7 +479,7 @@ def _names_list(key: str, value, what: str) -> list:
         return [value]
     if isinstance(value, (list, tuple)):
         return list(value)
-    raise ConfigError(f"{key}: expected {what} or a list of them (got {V.show(value)})")
+    raise ConfigError(f"{key}: expected {what} or a list of them (got {V.show(value)})", key=key)
 
 
 def _check_pos(pos) -> list[str]:
@@ -491,11 +495,11 @@ def _check_pos(pos) -> list[str]:
         else:
             raise ConfigError(f"pos[{i}]: unknown part of speech {p!r}; use 'n', 'v', "
                               "'a' (adjectives, satellites included) or 'r'"
-                              + V.did_you_mean(str(p), list(POS) + list(full)))
+                              + V.did_you_mean(str(p), list(POS) + list(full)), key=f"pos[{i}]")
         if q not in out:
             out.append(q)
     if not out:
-        raise ConfigError("pos: choose at least one part of speech ('n', 'v', 'a', 'r')")
+        raise ConfigError("pos: choose at least one part of speech ('n', 'v', 'a', 'r')", key='pos')
     return out
 
 
@@ -512,7 +516,8 @@ def _check_relations(relations) -> list[str]:
         else:
             raise ConfigError(f"relations[{i}]: unknown relation {r!r}; choose from "
                               f"{', '.join(RELATIONS)} (or {', '.join(ALIASES)})"
-                              + V.did_you_mean(str(r), list(POINTERS) + list(ALIASES)))
+                              + V.did_you_mean(str(r), list(POINTERS) + list(ALIASES)),
+                              key=f"relations[{i}]")
         out.extend(x for x in names if x not in out)
     return out
 
@@ -549,7 +554,7 @@ def wordnet(pos=("n", "v", "a", "r"), relations=None, glosses: bool = False, pat
     rels = _check_relations(relations)
     V.boolean("glosses", glosses)
     if name is not None and not isinstance(name, str):
-        raise ConfigError(f"name: must be a string (got {V.show(name)})")
+        raise ConfigError(f"name: must be a string (got {V.show(name)})", key='name')
     arr = _arrays(path, glosses, pos)
     ptag = arr["pos"]
     want = np.frombuffer("".join(pos).encode("ascii") + (b"s" if "a" in pos else b""), np.uint8)
@@ -600,7 +605,8 @@ def synsets(word: str, pos=None, path=None) -> list[str]:
     ['car.n.01', 'automobile.v.01']
     """
     if not isinstance(word, str) or not word.strip():
-        raise ConfigError(f"wordnet.synsets: word must be a non-empty string (got {word!r})")
+        raise ConfigError(f"wordnet.synsets: word must be a non-empty string (got {word!r})",
+                          key='wordnet.synsets')
     pos = _check_pos(pos if pos is not None else list(POS))
     arr = _arrays(path, False, pos)
     key = ("lemma_index", id(arr))
