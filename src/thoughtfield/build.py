@@ -687,6 +687,13 @@ def build_method(solver: Solver, model: Model, network: ConceptNetwork, t0: floa
                  t_end: float) -> Method:
     """Lower the solver settings; checks that the method suits the model."""
     tab = solver.tableau
+    if tab.name == "async":
+        if model.has_noise:
+            raise ConfigError("model.sigma: the asynchronous update ('async') has no noise; "
+                              "set sigma = 0 or use method = 'euler_maruyama'")
+        if solver.steady_tol is not None:
+            raise ConfigError("solver.steady_tol: the asynchronous update ('async') has no "
+                              "derivative to test; remove steady_tol")
     if model.has_noise and not tab.stochastic:
         raise ConfigError(f"solver.method: {solver.method!r} is deterministic but the model has "
                           f"noise (sigma > 0); use method = 'euler_maruyama' or set sigma = 0")
@@ -694,8 +701,9 @@ def build_method(solver: Solver, model: Model, network: ConceptNetwork, t0: floa
         raise ConfigError("solver.steady_tol: an early stop at steady state is not defined for the "
                           "stochastic solver 'euler_maruyama'; remove steady_tol")
     dt = solver.dt
-    if dt is None:
-        dt = float(np.min(model.resolve("tau", network))) / 100.0
+    if dt is None:   # async: a sweep per time constant (euler at dt = tau is synchronous)
+        dt = float(np.min(model.resolve("tau", network))) / (1.0 if tab.name == "async"
+                                                              else 100.0)
     if not tab.adaptive and dt > (t_end - t0):
         dt = t_end - t0
     min_step = solver.min_step if solver.min_step is not None else 1e-12 * max(1.0, abs(t_end))

@@ -179,6 +179,10 @@ class Simulation:
         self.row_size = nm + sum(r for _, r in self.layout.out) * m
         self.out = np.empty((self.ts.size, self.row_size))
         apply_segment(self.problem, self.work, 0, self.state.y)
+        self._async = None
+        if self.solver.method == "async":
+            from .discrete import AsyncPlan
+            self._async = AsyncPlan(self)
         self.wall_time = 0.0
 
     def _lower_member_params(self, member_params, built, initial) -> dict:
@@ -330,7 +334,7 @@ class Simulation:
             err.partial  # noqa: B018 - assembles it from the state at the interruption
         kernel = integrate
         watch = contextlib.nullcontext()
-        if self.work.ntask > 1:   # the threaded twin, compiled once per process
+        if self.work.ntask > 1 and self._async is None:   # the threaded twin (once per process)
             from ._kernels.threads import threaded
             kernel = threaded(integrate)
             if not kernel.signatures:
@@ -344,9 +348,13 @@ class Simulation:
             ist[I_BUDGET] = done + max(1, int(self.step_budget()))
         t = _time.perf_counter()
         try:
-            with watch:   # the kernel may fill slots past i_hi inside its last step
-                kernel(self.problem, self.work, self.method, self.state, self._K, self._ytmp,
-                       self._ynew, self._errm, self.ts, i_lo, i_hi, self.out[i_lo:])
+            if self._async is not None:   # the asynchronous update: its own kernel
+                self._async.run(self, i_lo, i_hi)
+            else:
+                with watch:   # the kernel may fill slots past i_hi inside its last step
+                    kernel(self.problem, self.work, self.method, self.state, self._K,
+                           self._ytmp, self._ynew, self._errm, self.ts, i_lo, i_hi,
+                           self.out[i_lo:])
         finally:
             ist[I_BUDGET] = 0
         if moving:
