@@ -262,7 +262,8 @@ class Solver:
         "are refused with the closest method (`dopri5`) named.",
         check=lambda key, value: resolve_method(key, value))
     dt: float | None = param(_positive(), None, "Step of the fixed-step methods, shortened "
-                             "evenly to hit every save time and input change.", unit="time",
+                             "evenly to hit every save time and input change; `async`: the "
+                             "duration of one sweep (default min(tau)).", unit="time",
                              default_doc="min(tau) / 100")
     rtol: float = param(_positive(), 1e-6, "Relative tolerance (adaptive methods `dopri5`, "
                         "`dop853`).", unit="1")
