@@ -153,6 +153,11 @@ def coupling_matrix(network: ConceptNetwork, model: Model):
         goal_types = model.goals.types
         for ty in goal_types:
             network._relation_type(ty, "goals.types")
+    if goal_types and model.goals.direction == "goal_to_target":
+        # only the goal -> target direction forms the goal bias: the feedback stays in W
+        if model.layers is None:
+            return _goal_split(network, goal_types, keep="rest")
+        return _layered_matrix(network, model.layers, set(goal_types), goal_feedback=True)
     if model.layers is None:
         if not goal_types:
             return network.weight_matrix()
@@ -163,7 +168,30 @@ def coupling_matrix(network: ConceptNetwork, model: Model):
     return _layered_matrix(network, model.layers, set(goal_types))
 
 
-def _layered_matrix(network, layers, goal_types):
+def _goal_split(network, goal_types, keep):
+    """``W`` of the relations with the goal types acting only in one direction: ``keep =
+    "rest"``: every other type, plus the goal types' target -> goal direction (the
+    coupling that stays in ``W``); ``keep = "bias"``: the goal types' goal -> target
+    direction alone (``B`` of :class:`~thoughtfield.Goals` with ``direction =
+    "goal_to_target"``)."""
+    s, t, c, w = network._relation_arrays()
+    fwd = np.zeros(len(network._type_names))
+    rev = np.zeros(len(network._type_names))
+    for name, code in network._type_codes.items():
+        f, r = network._types[name].factors()
+        if name in goal_types:
+            fwd[code], rev[code] = (f, 0.0) if keep == "bias" else (0.0, r)
+        elif keep == "rest":
+            fwd[code], rev[code] = f, r
+    wf = w * fwd[c] if c.size else w
+    wr = w * rev[c] if c.size else w
+    return coupling_csr(network.n, s, t, wf, wr)
+
+
+def _layered_matrix(network, layers, goal_types, goal_feedback=False):
+    """``goal_feedback``: the goal types keep their target -> goal direction (with the
+    layer gains of their layers) and lose the goal -> target one (``direction =
+    "goal_to_target"``); otherwise they are left out entirely."""
     s, t, c, w = network._relation_arrays()
     n = network.n
     tnames = list(network._type_names)
@@ -173,7 +201,7 @@ def _layered_matrix(network, layers, goal_types):
     rev = np.zeros(ntype)
     for code, name in enumerate(tnames):
         rt = network._types[name]
-        if name in goal_types:
+        if name in goal_types and not goal_feedback:
             continue
         sg[code] = rt.sign * rt.gain
         fwd[code], rev[code] = rt.factors()
@@ -227,6 +255,9 @@ def _layered_matrix(network, layers, goal_types):
         wr[up_src] = base[up_src] * pj.down
         wf[dn_src] = base[dn_src] * pj.down
         wr[dn_src] = base[dn_src] * pj.up
+    if goal_feedback and c.size:
+        gcode = [network._type_codes[g] for g in goal_types if g in network._type_codes]
+        wf[np.isin(c, gcode)] = 0.0   # goal -> target: the goal bias, not W
     return coupling_csr(n, s, t, wf, wr)
 
 
@@ -506,7 +537,10 @@ def _lower_goals(lw: Lowering) -> None:
         return
     n = network.n
     keep = [t for t in goals.types if t in network._type_codes]
-    B = network.weight_matrix(types=keep) if keep else sp.csr_matrix((n, n))
+    if keep and goals.direction == "goal_to_target":
+        B = _goal_split(network, set(keep), keep="bias")
+    else:
+        B = network.weight_matrix(types=keep) if keep else sp.csr_matrix((n, n))
     B = B.tocsr()
     counts = np.diff(B.indptr)
     g_rows = np.flatnonzero(counts).astype(np.int64)

@@ -100,6 +100,10 @@ _CLAMP = Struct({
 })
 
 
+#: Directions of the goal relations that form the goal bias (``Goals.direction``).
+GOAL_DIRECTIONS = ("both", "goal_to_target")
+
+
 @described("goals")
 class Goals:
     """Intentionality: goal concepts bias the concepts they favour.
@@ -110,12 +114,23 @@ class Goals:
     :class:`Control` whose ``target`` is ``"goals"``.  Goals are ordinary concepts: clamp
     them for an interval (``active``), or let them be driven by the dynamics.
 
+    The source of a goal relation is the goal, its target the concept favoured.  A
+    relation type acts in one direction (``favours``: goal -> target) or in both
+    (symmetric types such as ``association``, or a ``reverse`` factor): ``direction``
+    says which of them form ``B``.  ``"both"`` (the default) takes the relation out of
+    ``W`` in both directions, so a control on the goals also scales the feedback from the
+    target to the goal; ``"goal_to_target"`` takes out only the goal -> target direction,
+    and the target -> goal direction stays in ``W`` as an ordinary, unscaled coupling.
+    The two agree for one-way types such as ``favours``.
+
     Parameters
     ----------
     types : list of str
         Relation types forming the goal bias (must exist in the network).
     gain : float
         Strength of the bias (``g_gain``).
+    direction : {"both", "goal_to_target"}
+        Which directions of the goal relations form the goal bias (see above).
     active : mapping or list, optional
         Goals held on: ``{"relax": 1.0}`` clamps ``relax`` at 1 for the whole run; a list of
         :class:`~thoughtfield.Clamp` (or tables ``{concept, value, start, stop}``) clamps
@@ -126,6 +141,12 @@ class Goals:
                          "are taken out of W.")
     gain: float = param(Real(), 1.0, "Strength of the goal bias (scaled by a control whose "
                         "target is `goals`).", unit="1")
+    direction: str = param(OneOfNames(list(GOAL_DIRECTIONS)), "both", "Which directions of the "
+                           "goal relations (source = goal) form the goal bias: `both` takes "
+                           "them out of W both ways (a control on the goals then also scales "
+                           "the target -> goal feedback of a symmetric type), `goal_to_target` "
+                           "only goal -> target, leaving the feedback in W.",
+                           omit=lambda s, v: v == "both")
     active: object = param(
         OneOf((is_table, MapOf(Real(), key_doc="GOAL")), (is_array, ListOf(_CLAMP)),
               what="table goal = value, or array of {concept, value, start, stop}"),
