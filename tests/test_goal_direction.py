@@ -127,7 +127,8 @@ def test_with_layers_the_feedback_keeps_its_layer_gains():
     ref[i["x"], i["t1"]] = 0.5 * 0.5          # lateral, inside resp
     ref[i["y"], i["t2"]] = ref[i["t2"], i["y"]] = 0.6 * 0.5
     np.testing.assert_array_equal(W, ref)
-    both = coupling_matrix(net, dataclasses.replace(model, goals=tf.Goals(types=["serves"]))).toarray()
+    both = coupling_matrix(net, dataclasses.replace(model, goals=tf.Goals(types=["serves"])))
+    both = both.toarray()
     ref[i["g"], i["t1"]] = ref[i["g"], i["t2"]] = 0.0   # "both": no goal relation in W
     np.testing.assert_array_equal(both, ref)
 
@@ -155,3 +156,82 @@ def test_the_asynchronous_update_adds_the_static_goal_term():
 def test_a_bad_direction_is_refused():
     with pytest.raises(tf.ConfigError, match="goals.direction: must be one of"):
         tf.Goals(direction="target_to_goal")
+
+
+# ---------------------------------------------------------------- per-goal control targets
+def _two_goal_setup():
+    names = ["g1", "g2", "t1", "t2", "x"]
+    net = tf.ConceptNetwork(names, [("g1", "t1", "favours", 1.1), ("g1", "x", "favours", 0.4),
+                                    ("g2", "t2", "favours", 0.9), ("t1", "x", "link", 0.5),
+                                    ("x", "t2", "link", -0.3)])
+    ctl = [tf.Control(monitor=["resp"], target="goals", goals=["g1"], name="c1", tau=2.0,
+                      baseline=1.0, sensitivity=0.8),
+           tf.Control(monitor=["resp"], target="goals", goals=["g2"], name="c2", tau=0.7,
+                      baseline=0.5, sensitivity=-0.4)]
+    model = tf.Model(transfer="tanh", tau=1.0, gain=1.3, threshold=0.05,
+                     initial={"t1": 0.2, "t2": 0.1},
+                     goals=tf.Goals(gain=0.7), pools=[tf.Pool("resp", ["t1", "t2"],
+                                                               inhibition=0.5)], controls=ctl)
+    return names, net, model
+
+
+def test_each_control_scales_only_its_goals_relations():
+    """Two controls with their own time constants and sensitivities, one per goal: the
+    goal term is 0.7 (c1 B[:, g1] a_g1 + c2 B[:, g2] a_g2), written out in numpy and
+    integrated by scipy's DOP853."""
+    names, net, model = _two_goal_setup()
+    B = net.weight_matrix(types=["favours"]).toarray()
+    W = net.weight_matrix(types=["link"]).toarray()
+    i = {n: k for k, n in enumerate(names)}
+    B1, B2 = np.zeros_like(B), np.zeros_like(B)
+    B1[:, i["g1"]] = B[:, i["g1"]]
+    B2[:, i["g2"]] = B[:, i["g2"]]
+    p = [i["t1"], i["t2"]]
+    I = np.zeros(5)
+    I[i["g1"]], I[i["g2"]] = 0.9, 0.6
+
+    def f(t, y):
+        a, c1, c2 = y[:5], y[5], y[6]
+        E = 0.5 * 2 * a[p[0]] * a[p[1]]          # inh ((sum)^2 - sum of squares)
+        x = 0.7 * (c1 * (B1 @ a) + c2 * (B2 @ a))
+        x[p] -= 0.5 * (a[p].sum() - a[p])
+        da = -a + np.tanh(1.3 * (W @ a + I + x - 0.05))
+        return np.concatenate([da, [(1.0 - c1 + 0.8 * E) / 2.0, (0.5 - c2 - 0.4 * E) / 0.7]])
+
+    ts = np.linspace(0, 8, 17)
+    y0 = np.array([0, 0, 0.2, 0.1, 0, 1.0, 0.5])
+    ref = solve_ivp(f, (0, 8), y0, method="DOP853", rtol=1e-12, atol=1e-13, t_eval=ts).y.T
+    stim = [tf.Pulse("g1", 0, 100, 0.9), tf.Pulse("g2", 0, 100, 0.6)]
+    ds = tf.simulate(net, model, stim, t_end=8.0, saveat=tf.SaveAt(times=ts),
+                     solver=tf.Solver("dop853", rtol=1e-11, atol=1e-13))
+    assert np.abs(ds.activation.values - ref[:, :5]).max() < 1e-8
+    assert np.abs(ds.control.values - ref[:, 5:]).max() < 1e-8
+    # the controls part ways, so scaling all goals with either one would differ
+    assert np.abs(ds.control.values[-1, 0] - ds.control.values[-1, 1]) > 0.15
+
+
+def test_a_control_of_every_goal_equals_the_control_of_the_whole_bias():
+    names, net, model = _two_goal_setup()
+    one = dataclasses.replace(model, controls=[dataclasses.replace(
+        model.controls[0], goals=["g1", "g2"])])
+    whole = dataclasses.replace(model, controls=[dataclasses.replace(
+        model.controls[0], goals=None)])
+    stim = [tf.Pulse("g1", 0, 100, 0.9), tf.Pulse("g2", 0, 100, 0.6)]
+    a = tf.simulate(net, one, stim, t_end=8.0).activation.values
+    b = tf.simulate(net, whole, stim, t_end=8.0).activation.values
+    np.testing.assert_allclose(a, b, rtol=0, atol=1e-12)   # (c sum) vs (sum c): rounding
+    assert np.abs(a[-1] - a[0]).max() > 0.1
+
+
+def test_per_goal_controls_refuse_what_they_cannot_mean():
+    names, net, model = _two_goal_setup()
+    c1, c2 = model.controls
+    with pytest.raises(tf.ConfigError, match=r"controls\[1\].goals: goal 'g1' is already"):
+        dataclasses.replace(model, controls=[c1, dataclasses.replace(c2, goals=["g2", "g1"])])
+    with pytest.raises(tf.ConfigError, match="control.goals: names goal concepts .* target"):
+        tf.Control(monitor=["resp"], target={"t1": 1.0}, goals=["g1"])
+    bad = dataclasses.replace(model, controls=[dataclasses.replace(c1, goals=["t1"])])
+    with pytest.raises(tf.ConfigError, match=r"controls\[0\].goals: 't1' is the source of no"):
+        tf.simulate(net, bad, t_end=1.0)
+    with pytest.raises(tf.ConfigError, match="not part of the analysis yet"):
+        tf.fixed_points(net, model)

@@ -568,7 +568,8 @@ def _lower_controls(lw: Lowering) -> None:
             c_mpool.append(layout.pool_index(nm, f"{key}.monitor"))
         c_mptr[k + 1] = len(c_mpool)
         if ct.target == "goals":
-            lw.scalars["g_ctrl"] = layout.c_off + k
+            if ct.goals is None:   # the whole goal bias (per-goal ones: _lower_goal_controls)
+                lw.scalars["g_ctrl"] = layout.c_off + k
         else:
             for cn, g in ct.target.items():
                 c_tidx.append(network.index(cn, f"{key}.target.{cn}"))
@@ -580,6 +581,28 @@ def _lower_controls(lw: Lowering) -> None:
     lw.floats.update(c_tau_inv=c_tau_inv, c_c0=c_c0, c_lam=c_lam,
                      c_tgain=np.asarray(c_tgain, np.float64))
     lw.needs_input |= bool(len(c_tidx))
+
+
+def _lower_goal_controls(lw: Lowering) -> None:
+    """Per-goal controls (``Control(target="goals", goals=[...])``): the state row of the
+    control scaling each goal edge (by the edge's source, the goal), -1 for the others."""
+    model, network = lw.model, lw.network
+    per = [(k, ct) for k, ct in enumerate(model.controls)
+           if ct.target == "goals" and ct.goals is not None]
+    if not per:
+        return
+    g_idx = lw.ints["g_idx"]
+    cix = np.full(g_idx.size, -1, np.int64)
+    for k, ct in per:
+        for g in ct.goals:
+            j = network.index(g, f"controls[{k}].goals")
+            mine = g_idx == j
+            if not mine.any():
+                raise ConfigError(f"controls[{k}].goals: {g!r} is the source of no goal relation "
+                                  f"(goals.types = {list(model.goals.types)}); name a goal "
+                                  "concept that has goal relations")
+            cix[mine] = lw.layout.c_off + k
+    lw.ints["g_cix"] = cix
 
 
 def _lower_adaptation(lw: Lowering) -> None:
@@ -600,6 +623,7 @@ register_lowerer("control_rows", _lower_control_rows)
 register_lowerer("choices", _lower_choices)
 register_lowerer("goals", _lower_goals)
 register_lowerer("controls", _lower_controls)
+register_lowerer("goal_controls", _lower_goal_controls)
 register_lowerer("adaptation", _lower_adaptation)
 
 

@@ -381,7 +381,11 @@ class Control:
     The control variable ``c`` responds to the conflict energy ``E`` of the monitored
     pools and raises the goal-bias gain (``target = "goals"``: the bias becomes
     ``c * goals.gain * B a``) or the input of task concepts (``target = {concept: gain}``:
-    input ``gain * c``).
+    input ``gain * c``).  ``goals = [...]`` with ``target = "goals"`` scales only the goal
+    relations whose source is one of those goal concepts: the bias of target ``i`` becomes
+    ``goals.gain * sum_j c_(j) B_ij a_j`` with ``c_(j)`` the value of the control of goal
+    ``j`` (1 for goals no such control names).  At most one control scales the whole goal
+    bias (it multiplies the per-goal ones); the per-goal controls name disjoint goals.
 
     * ``mode = "continuous"``: ``tau dc/dt = -(c - baseline) + sensitivity * E(t)``.
     * ``mode = "trial"``: ``c`` is constant within a trial and updated between trials of a
@@ -398,6 +402,10 @@ class Control:
               (is_table, MapOf(Real(), key_doc="CONCEPT")), what='"goals", or table concept = gain'),
         "goals", 'Raise the goal-bias gain (`"goals"`), or add `gain * c` to the input of task '
         "concepts.", check=lambda key, value: _target(key, value))
+    goals: tuple | None = param(_NAMES, None, 'With `target = "goals"`: scale only the goal '
+                                "relations of these goal concepts (their sources), not the "
+                                "whole goal bias; several controls may then scale disjoint "
+                                "sets of goals.", default_doc="all goals")
     name: str = param(Str(name=True), "control", "Name (the `controller` coordinate).")
     mode: str = param(OneOfNames(list(_MODES)), "continuous", "`continuous`: tau dc/dt = -(c - "
                       "baseline) + sensitivity E; `trial`: updated between the trials of a "
@@ -413,6 +421,15 @@ class Control:
                          omit=lambda c, v: c.mode == "continuous")
     beta: float = param(Real(), 0.0, "beta (trial).", unit="1",
                         omit=lambda c, v: c.mode == "continuous")
+
+    def _validate(self, key):
+        if self.goals is not None and self.target != "goals":
+            raise ConfigError(f"{key}.goals: names goal concepts whose relations the control "
+                              "scales, which needs target = 'goals'; remove goals or set "
+                              "target = 'goals'")
+        if self.goals is not None and not self.goals:
+            raise ConfigError(f"{key}.goals: the list is empty; name goal concepts, or remove "
+                              "goals to scale the whole goal bias")
 
     def update(self, c: np.ndarray, conflict: np.ndarray) -> np.ndarray:
         """Trial-to-trial rule ``persistence * c + (1 - persistence) * (alpha * E + beta)``."""

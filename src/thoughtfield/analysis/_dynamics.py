@@ -254,6 +254,12 @@ class Dynamics:
         self.B = sp.csr_matrix((mech.g_w, (rows, mech.g_idx)), shape=(n, n))
         self.g_gain = float(P.g_gain)
         self.g_ctrl = int(P.g_ctrl)
+        if mech.g_cix.size:
+            k = next(i for i, c in enumerate(model.controls) if c.goals is not None)
+            raise ConfigError(
+                f"model.controls[{k}].goals: controls of single goals are not part of the "
+                "analysis yet (its goal bias has one gain); analyse the model with one "
+                "control of the whole goal bias (remove goals) or without the control")
         # pools: (members, inhibition) for the lateral inhibition; all pools for conflict
         self.pools = []
         for p in range(mech.p_ptr.size - 1):
