@@ -235,3 +235,60 @@ def test_per_goal_controls_refuse_what_they_cannot_mean():
         tf.simulate(net, bad, t_end=1.0)
     with pytest.raises(tf.ConfigError, match="not part of the analysis yet"):
         tf.fixed_points(net, model)
+
+
+CONFIG = """
+seed = 1
+[network]
+relations = [["g1", "t1", "favours", 1.1], ["g1", "x", "favours", 0.4],
+             ["g2", "t2", "serves", 0.9], ["t1", "x", "link", 0.5]]
+concepts = ["g1", "g2", "t1", "t2", "x"]
+[network.relation_types.serves]
+symmetric = true
+[model]
+transfer = "tanh"
+[goals]
+types = ["favours", "serves"]
+gain = 0.7
+direction = "goal_to_target"
+[[pools]]
+name = "resp"
+concepts = ["t1", "t2"]
+inhibition = 0.5
+[[controls]]
+name = "c1"
+monitor = ["resp"]
+target = "goals"
+goals = ["g1"]
+sensitivity = 0.8
+[[controls]]
+name = "c2"
+monitor = ["resp"]
+target = "goals"
+goals = ["g2"]
+tau = 0.7
+baseline = 0.5
+[[stimuli]]
+concept = "g1"
+amplitude = 0.9
+[[stimuli]]
+concept = "g2"
+amplitude = 0.6
+[run]
+t_end = 5.0
+"""
+
+
+def test_a_config_sets_the_direction_and_the_per_goal_controls():
+    cfg = tf.load_config(CONFIG)
+    model = cfg.model
+    assert model.goals.direction == "goal_to_target"
+    assert [c.goals for c in model.controls] == [("g1",), ("g2",)]
+    ds = cfg.run_simulation()
+    again = tf.load_config(ds.attrs["config_resolved"])   # the result records both
+    assert again.model.goals.direction == "goal_to_target"
+    assert [c.goals for c in again.model.controls] == [("g1",), ("g2",)]
+    ref = tf.simulate(cfg.network, model, cfg.stimuli, t_end=5.0, seed=1,
+                      saveat=tf.SaveAt(times=ds.time.values))
+    np.testing.assert_array_equal(ds.activation.values, ref.activation.values)
+    assert np.abs(np.diff(ds.control.values[-1])) > 0.05   # the two controls differ
