@@ -129,8 +129,9 @@ class Goals:
         Relation types forming the goal bias (must exist in the network).
     gain : float
         Strength of the bias (``g_gain``).
-    direction : {"both", "goal_to_target"}
-        Which directions of the goal relations form the goal bias (see above).
+    direction : {"both", "goal_to_target"}, optional
+        Which directions of the goal relations form the goal bias (see above; default,
+        ``None``, is ``"both"``).
     active : mapping or list, optional
         Goals held on: ``{"relax": 1.0}`` clamps ``relax`` at 1 for the whole run; a list of
         :class:`~thoughtfield.Clamp` (or tables ``{concept, value, start, stop}``) clamps
@@ -141,12 +142,13 @@ class Goals:
                          "are taken out of W.")
     gain: float = param(Real(), 1.0, "Strength of the goal bias (scaled by a control whose "
                         "target is `goals`).", unit="1")
-    direction: str = param(OneOfNames(list(GOAL_DIRECTIONS)), "both", "Which directions of the "
-                           "goal relations (source = goal) form the goal bias: `both` takes "
-                           "them out of W both ways (a control on the goals then also scales "
-                           "the target -> goal feedback of a symmetric type), `goal_to_target` "
-                           "only goal -> target, leaving the feedback in W.",
-                           omit=lambda s, v: v == "both")
+    # (None is "both": results and resolved configs made before the option stay as they were)
+    direction: str | None = param(OneOfNames(list(GOAL_DIRECTIONS)), None, "Which directions of "
+                                  "the goal relations (source = goal) form the goal bias: "
+                                  "`both` takes them out of W both ways (a control on the goals "
+                                  "then also scales the target -> goal feedback of a symmetric "
+                                  "type), `goal_to_target` only goal -> target, leaving the "
+                                  "feedback in W.", default_doc='"both"')
     active: object = param(
         OneOf((is_table, MapOf(Real(), key_doc="GOAL")), (is_array, ListOf(_CLAMP)),
               what="table goal = value, or array of {concept, value, start, stop}"),
