@@ -242,6 +242,16 @@ def test_chunked_and_checkpointed_runs_equal_the_whole_run(tmp_path):
                                   whole.activation.values[3:])
 
 
+def test_the_default_save_grid_is_on_the_sweeps():
+    net = tf.ConceptNetwork(["x", "y"], [("x", "y", "association", 1.0)])
+    model = tf.Model(transfer="sign", tau=2.0, initial={"x": 1.0, "y": -1.0})
+    short = tf.simulate(net, model, t_end=30, solver="async", seed=0)   # dt = tau = 2
+    np.testing.assert_array_equal(short.time.values, np.arange(0, 31, 2.0))
+    long = tf.simulate(net, model, t_end=1002, solver="async", seed=0)  # 501 sweeps
+    np.testing.assert_array_equal(long.time.values,
+                                  np.r_[np.arange(0, 1002, 6.0), 1002.0])
+
+
 def test_what_the_asynchronous_update_refuses():
     model = tf.Model(transfer="sign", tau=1.0)
     with pytest.raises(tf.ConfigError, match="solver.order: only the method 'async'"):

@@ -189,6 +189,7 @@ class AsyncPlan:
         self.g_row[mech.g_rows] = np.arange(mech.g_rows.size)
         self.order = 0 if (sim.solver.order or "random") == "random" else 1
         self.perm = np.zeros(n, np.int64)
+        ensure_kernels("async")   # before the first sweep: announces a first compile
 
     def run(self, sim, i_lo, i_hi):
         from ._kernels.asynchronous import run_async
@@ -627,3 +628,15 @@ def _load_kernels(full: bool = True) -> None:
 
 
 register_kernel_path("discrete", _load_kernels)
+
+
+def _load_async_kernels(full: bool = True) -> None:
+    """The kernel of the asynchronous update (``Solver("async")``) on a tiny problem."""
+    from .simulate import Simulation
+    from .solvers import Solver
+    sim = Simulation(tiny_network(), Model(transfer="sign", tau=1.0), t_end=1.0,
+                     solver=Solver("async", dt=1.0), seed=0)
+    sim.advance(sim.ts.size)
+
+
+register_kernel_path("async", _load_async_kernels)

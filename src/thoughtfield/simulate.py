@@ -118,6 +118,9 @@ class Simulation:
         self.method = build_method(self.solver, model, network, self.t0, self.t_end)
         dt = None if self.solver.adaptive else float(self.method.opt_f[0])
         self.dt = dt
+        if saveat is None and self.solver.method == "async":   # on the sweep grid
+            sweeps = max(1, round((self.t_end - self.t0) / dt))
+            saveat = SaveAt(every=-(-sweeps // 200))
         self.ts = save_times(self.t0, self.t_end, saveat, dt=dt)
         self.memory_estimate = self._check_memory(max_memory)  # before any large allocation
         built = build_problem(network, model, stimuli, t0=self.t0, t_end=self.t_end,
