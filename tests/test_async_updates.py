@@ -145,7 +145,7 @@ def test_the_energy_never_increases_and_the_synchronous_update_cycles():
         assert np.all(np.diff(E) <= 1e-9 * np.abs(E[:-1]).max())
         assert E[-1] < E[0]
         assert np.array_equal(act[-1], act[-2])   # a fixed point: no unit flips any more
-    # the same order written out: the energy falls at every single flip (not only per sweep)
+    # the same order written out: no single flip raises the energy (not only per sweep)
     s = a0.copy()
     for _ in range(30):
         for i in range(n):
