@@ -233,8 +233,6 @@ def test_per_goal_controls_refuse_what_they_cannot_mean():
     bad = dataclasses.replace(model, controls=[dataclasses.replace(c1, goals=["t1"])])
     with pytest.raises(tf.ConfigError, match=r"controls\[0\].goals: 't1' is the source of no"):
         tf.simulate(net, bad, t_end=1.0)
-    with pytest.raises(tf.ConfigError, match="not part of the analysis yet"):
-        tf.fixed_points(net, model)
 
 
 CONFIG = """
@@ -292,3 +290,52 @@ def test_a_config_sets_the_direction_and_the_per_goal_controls():
                       saveat=tf.SaveAt(times=ds.time.values))
     np.testing.assert_array_equal(ds.activation.values, ref.activation.values)
     assert np.abs(np.diff(ds.control.values[-1])) > 0.05   # the two controls differ
+
+
+def _kernel_rhs(net, model, stim):
+    """The compiled right-hand side of the solvers, y -> dy/dt."""
+    from thoughtfield._kernels.rhs import apply_segment, rhs
+    sim = tf.Simulation(net, model, stim, t_end=5.0)
+    P, W = sim.problem, sim.work
+
+    def f(y):
+        y = np.array(y, dtype=np.float64, copy=True)
+        apply_segment(P, W, 0, y)
+        dy = np.empty(P.nstate)
+        rhs(P, W, 0.0, y, dy)
+        return dy
+    return f
+
+
+@pytest.mark.parametrize("whole", [False, True])
+def test_the_analysis_takes_per_goal_controls(whole):
+    """Dynamics.rhs equals the compiled kernel, its Jacobian finite differences of the
+    kernel (with and without a control of the whole bias beside the per-goal ones), and a
+    fixed point Newton finds is a zero of the kernel."""
+    from thoughtfield.analysis import Dynamics
+    names, net, model = _two_goal_setup()
+    ctl = list(model.controls)
+    if whole:
+        ctl.append(tf.Control(monitor=["resp"], target="goals", name="all", tau=1.5,
+                              baseline=0.8, sensitivity=0.3))
+    model = dataclasses.replace(model, controls=ctl)
+    stim = [tf.Pulse("g1", 0, np.inf, 0.9), tf.Pulse("g2", 0, np.inf, 0.6)]
+    dyn = Dynamics(net, model, stim)
+    kern = _kernel_rhs(net, model, stim)
+    rng = np.random.default_rng(3)
+    for _ in range(4):
+        y = np.concatenate([rng.uniform(-0.8, 0.8, 5), rng.uniform(0.3, 2.0, len(ctl))])
+        ref = kern(y)
+        assert np.max(np.abs(dyn.rhs(y) - ref)) < 1e-12 * max(1.0, np.max(np.abs(ref)))
+    J = dyn.jacobian(y).toarray()
+    h = 1e-6
+    Jfd = np.empty_like(J)
+    for j in range(y.size):
+        e = np.zeros(y.size)
+        e[j] = h
+        Jfd[:, j] = (kern(y + e) - kern(y - e)) / (2 * h)
+    assert np.max(np.abs(J - Jfd)) < 1e-7 * max(1.0, np.max(np.abs(J)))
+    for k in range(5, 5 + len(ctl)):   # every control acts on the concepts
+        assert np.count_nonzero(J[:5, k]) >= 1
+    fp = tf.fixed_point(net, model, stimuli=stim)
+    assert np.max(np.abs(kern(fp.state))) < 1e-9
