@@ -127,6 +127,15 @@ def test_with_layers_the_feedback_keeps_its_layer_gains():
     ref[i["x"], i["t1"]] = 0.5 * 0.5          # lateral, inside resp
     ref[i["y"], i["t2"]] = ref[i["t2"], i["y"]] = 0.6 * 0.5
     np.testing.assert_array_equal(W, ref)
+    # a projection may name the goal type when its feedback stays in W
+    named = tf.Layers(projections=[tf.LayerProjection("resp", "task", up=0.7, down=0.2,
+                                                      types=["serves", "link", "association"])],
+                      lateral=0.5)
+    np.testing.assert_array_equal(
+        coupling_matrix(net, dataclasses.replace(model, layers=named)).toarray(), ref)
+    with pytest.raises(tf.ConfigError, match="forms the goal bias .*goal_to_target"):
+        coupling_matrix(net, dataclasses.replace(model, layers=named,
+                                                 goals=tf.Goals(types=["serves"])))
     both = coupling_matrix(net, dataclasses.replace(model, goals=tf.Goals(types=["serves"])))
     both = both.toarray()
     ref[i["g"], i["t1"]] = ref[i["g"], i["t2"]] = 0.0   # "both": no goal relation in W

@@ -233,9 +233,10 @@ def _layered_matrix(network, layers, goal_types, goal_feedback=False):
             tmask = np.zeros(ntype, bool)
             for ty in pj.types:
                 network._relation_type(ty, f"{key}.types")
-                if ty in goal_types:
+                if ty in goal_types and not goal_feedback:
                     raise ConfigError(f"{key}.types: {ty!r} forms the goal bias (goals.types) and "
-                                      "is not part of W; remove it here")
+                                      "is not part of W; remove it here (or set goals.direction "
+                                      "= 'goal_to_target' to keep its feedback in W)")
                 if ty in network._type_codes:
                     tmask[network._type_codes[ty]] = True
         sel = tmask[c] & (((ls == lo) & (lt == hi)) | ((ls == hi) & (lt == lo))) if c.size else \
