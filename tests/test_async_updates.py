@@ -222,6 +222,30 @@ def test_graded_units_with_pools_and_inputs_equal_the_numpy_update():
     np.testing.assert_allclose(ds.activation.values, np.array(rows), rtol=0, atol=1e-14)
 
 
+def test_per_member_parameters_reach_the_single_unit_updates():
+    """Two members with their own gains and thresholds (member_params), sequential order:
+    each equals the numpy update with its own values."""
+    rng = np.random.default_rng(7)
+    n = 12
+    net, J = _sk_network(n, seed=9)
+    gains = rng.uniform(0.5, 2.0, (2, n))
+    thr = rng.normal(0, 0.3, (2, n))
+    a0 = rng.uniform(-0.5, 0.5, n)
+    model = tf.Model(transfer="tanh", tau=1.0, initial=a0)
+    ds = _run(model, 5, order="sequential", net=net, members=2,
+              member_params={"gain": gains, "threshold": thr})
+    act = ds.activation.transpose("time", "concept", "member").values
+    for k in range(2):
+        a = a0.copy()
+        rows = [a.copy()]
+        for _ in range(5):
+            for i in range(n):
+                a[i] = np.tanh(gains[k, i] * (J[i] @ a - thr[k, i]))
+            rows.append(a.copy())
+        np.testing.assert_allclose(act[:, :, k], np.array(rows), rtol=0, atol=1e-13)
+    assert np.abs(act[-1, :, 0] - act[-1, :, 1]).max() > 0.1
+
+
 def test_chunked_and_checkpointed_runs_equal_the_whole_run(tmp_path):
     ideas, _ = _store(51, seed=1)
     x0 = ideas.cue(NET, "pattern0", 0.3, seed=3, mode="flip")
