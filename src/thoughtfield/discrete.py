@@ -628,15 +628,3 @@ def _load_kernels(full: bool = True) -> None:
 
 
 register_kernel_path("discrete", _load_kernels)
-
-
-def _load_async_kernels(full: bool = True) -> None:
-    """The kernel of the asynchronous update (``Solver("async")``) on a tiny problem."""
-    from .simulate import Simulation
-    from .solvers import Solver
-    sim = Simulation(tiny_network(), Model(transfer="sign", tau=1.0), t_end=1.0,
-                     solver=Solver("async", dt=1.0), seed=0)
-    sim.advance(sim.ts.size)
-
-
-register_kernel_path("async", _load_async_kernels)

@@ -709,3 +709,13 @@ def _load_kernels(full: bool = True) -> None:
 
 
 register_kernel_path("continuous", _load_kernels)
+
+
+def _load_async_kernels(full: bool = True) -> None:
+    """The kernel of the asynchronous update (``Solver("async")``) on a tiny problem."""
+    sim = Simulation(tiny_network(), Model(transfer="sign", tau=1.0), t_end=1.0,
+                     solver=as_solver({"method": "async", "dt": 1.0}), seed=0)
+    sim.advance(sim.ts.size)
+
+
+register_kernel_path("async", _load_async_kernels)
