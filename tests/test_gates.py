@@ -212,3 +212,10 @@ def test_gate_controls_must_name_each_other(gate_ctl, target, match):
                  pools=[tf.Pool("resp", concepts=["say_red", "say_green"])],
                  goals=tf.Goals() if target == "goals" else None,
                  controls=[tf.Control(monitor=["resp"], target=target, name="ctl")])
+
+
+@pytest.mark.parametrize("solver", ["async", "spreadr"])
+def test_discrete_updates_refuse_gates(solver):
+    model = tf.Model(gates=[tf.Gate("g", types=["causes"])])
+    with pytest.raises(ConfigError, match="model.gates"):
+        tf.simulate(_stroopish(), model, t_end=4.0, solver=solver)

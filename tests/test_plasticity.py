@@ -413,3 +413,10 @@ def test_bad_config_sections_name_the_key(extra, match):
     text = _CONFIG.replace("[plasticity]\nrate = 0.5\ntau = 4.0\n", extra + "\n")
     with pytest.raises(ConfigError, match=match):
         tf.load_config(text)
+
+
+@pytest.mark.parametrize("solver", ["async", "spreadr"])
+def test_discrete_updates_refuse_plastic_relations(solver):
+    net, model = _pair(0.1)
+    with pytest.raises(ConfigError, match="model.plasticity"):
+        tf.simulate(net, model, t_end=4.0, solver=solver)

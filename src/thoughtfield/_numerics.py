@@ -328,7 +328,9 @@ def check(sim) -> StepEstimate:
                 "rtol = 1e-6, atol = 1e-9)", key=f"solver.{key}")
     est = estimate_steps(sim)
     R = stability_limit(method)
-    if not solver.adaptive and est.h_max is not None and d.rate_fast > 0:
+    # (the asynchronous update is no integrator: no stability limit applies)
+    if (not solver.adaptive and method != "async" and est.h_max is not None
+            and d.rate_fast > 0):
         h = est.h_max
         Rm = monotonicity_limit(method)
         z = h * d.rate_fast

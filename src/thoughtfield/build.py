@@ -163,9 +163,14 @@ def coupling_matrix(network: ConceptNetwork, model: Model):
         goal_types = model.goals.types
         for ty in goal_types:
             network._relation_type(ty, "goals.types")
-    if model.gates:
+    if model.gates or model.plasticity is not None:
         return _ungated_matrix(network, model)
-    skip = set(goal_types) | set(_plastic_types(network, model))
+    if goal_types and model.goals.direction == "goal_to_target":
+        # only the goal -> target direction forms the goal bias: the feedback stays in W
+        if model.layers is None:
+            return _goal_split(network, goal_types, keep="rest")
+        return _layered_matrix(network, model.layers, set(goal_types), goal_feedback=True)
+    skip = set(goal_types)
     if model.layers is None:
         if not skip:
             return network.weight_matrix()
@@ -193,14 +198,37 @@ def _plastic_types(network, model) -> tuple:
     return pl.relations
 
 
-def _layered_matrix(network, layers, goal_types):
-    s, t, _, wf, wr = _layered_weights(network, layers, goal_types)
+def _goal_split(network, goal_types, keep):
+    """``W`` of the relations with the goal types acting only in one direction: ``keep =
+    "rest"``: every other type, plus the goal types' target -> goal direction (the
+    coupling that stays in ``W``); ``keep = "bias"``: the goal types' goal -> target
+    direction alone (``B`` of :class:`~thoughtfield.Goals` with ``direction =
+    "goal_to_target"``)."""
+    s, t, c, w = network._relation_arrays()
+    fwd = np.zeros(len(network._type_names))
+    rev = np.zeros(len(network._type_names))
+    for name, code in network._type_codes.items():
+        f, r = network._types[name].factors()
+        if name in goal_types:
+            fwd[code], rev[code] = (f, 0.0) if keep == "bias" else (0.0, r)
+        elif keep == "rest":
+            fwd[code], rev[code] = f, r
+    wf = w * fwd[c] if c.size else w
+    wr = w * rev[c] if c.size else w
     return coupling_csr(network.n, s, t, wf, wr)
 
 
-def _layered_weights(network, layers, goal_types, *, unit: bool = False):
+def _layered_matrix(network, layers, goal_types, goal_feedback=False):
+    s, t, _, wf, wr = _layered_weights(network, layers, goal_types, goal_feedback=goal_feedback)
+    return coupling_csr(network.n, s, t, wf, wr)
+
+
+def _layered_weights(network, layers, goal_types, *, unit: bool = False,
+                     goal_feedback: bool = False):
     """Per relation: ``(source, target, type code, forward, reverse)`` weights with the
-    layer gains applied; relations of ``goal_types`` weigh 0.  ``unit``: as if every
+    layer gains applied; relations of ``goal_types`` weigh 0, or with ``goal_feedback``
+    keep their target -> goal direction (with the layer gains of their layers) and lose
+    the goal -> target one (``direction = "goal_to_target"``).  ``unit``: as if every
     relation weighed 1 (the factors the layers and the type put on a relation)."""
     s, t, c, w = network._relation_arrays()
     if unit:
@@ -213,7 +241,7 @@ def _layered_weights(network, layers, goal_types, *, unit: bool = False):
     rev = np.zeros(ntype)
     for code, name in enumerate(tnames):
         rt = network._types[name]
-        if name in goal_types:
+        if name in goal_types and not goal_feedback:
             continue
         sg[code] = rt.sign * rt.gain
         fwd[code], rev[code] = rt.factors()
@@ -245,9 +273,10 @@ def _layered_weights(network, layers, goal_types, *, unit: bool = False):
             tmask = np.zeros(ntype, bool)
             for ty in pj.types:
                 network._relation_type(ty, f"{key}.types")
-                if ty in goal_types:
+                if ty in goal_types and not goal_feedback:
                     raise ConfigError(f"{key}.types: {ty!r} forms the goal bias (goals.types) and "
-                                      "is not part of W; remove it here")
+                                      "is not part of W; remove it here (or set goals.direction "
+                                      "= 'goal_to_target' to keep its feedback in W)")
                 if ty in network._type_codes:
                     tmask[network._type_codes[ty]] = True
         sel = tmask[c] & (((ls == lo) & (lt == hi)) | ((ls == hi) & (lt == lo))) if c.size else \
@@ -267,27 +296,37 @@ def _layered_weights(network, layers, goal_types, *, unit: bool = False):
         wr[up_src] = base[up_src] * pj.down
         wf[dn_src] = base[dn_src] * pj.down
         wr[dn_src] = base[dn_src] * pj.up
+    if goal_feedback and c.size:
+        gcode = [network._type_codes[g] for g in goal_types if g in network._type_codes]
+        wf[np.isin(c, gcode)] = 0.0   # goal -> target: the goal bias, not W
     return s, t, c, wf, wr
 
 
 def _directed_edges(network, model):
     """Every relation's entries in ``W`` as directed edges: ``(src, tgt, code, w, factor)``
     arrays (forward entries, then reverse ones), with the types' signs and gains and the
-    layers' gains applied, goal types left out; ``factor`` is the entry of a relation of
+    layers' gains applied, goal types left out (all but their target -> goal direction
+    with ``goals.direction = "goal_to_target"``); ``factor`` is the entry of a relation of
     weight 1."""
     goal_types = set(model.goals.types) if model.goals is not None else set()
+    feedback = bool(goal_types) and model.goals.direction == "goal_to_target"
     if model.layers is None:
         s, t, c, w = network._relation_arrays()
         fwd = np.zeros(len(network._type_names))
         rev = np.zeros(len(network._type_names))
         for name, code in network._type_codes.items():
+            f, r = network._types[name].factors()
             if name not in goal_types:
-                fwd[code], rev[code] = network._types[name].factors()
+                fwd[code], rev[code] = f, r
+            elif feedback:      # the target -> goal direction stays in W
+                rev[code] = r
         ff, fr = fwd[c], rev[c]
         wf, wr = w * ff, w * fr
     else:
-        s, t, c, wf, wr = _layered_weights(network, model.layers, goal_types)
-        _, _, _, ff, fr = _layered_weights(network, model.layers, goal_types, unit=True)
+        s, t, c, wf, wr = _layered_weights(network, model.layers, goal_types,
+                                           goal_feedback=feedback)
+        _, _, _, ff, fr = _layered_weights(network, model.layers, goal_types, unit=True,
+                                           goal_feedback=feedback)
     f = ff != 0
     r = fr != 0
     return (np.concatenate([s[f], t[r]]).astype(np.int64),
@@ -663,7 +702,10 @@ def _lower_goals(lw: Lowering) -> None:
         return
     n = network.n
     keep = [t for t in goals.types if t in network._type_codes]
-    B = network.weight_matrix(types=keep) if keep else sp.csr_matrix((n, n))
+    if keep and goals.direction == "goal_to_target":
+        B = _goal_split(network, set(keep), keep="bias")
+    else:
+        B = network.weight_matrix(types=keep) if keep else sp.csr_matrix((n, n))
     B = B.tocsr()
     counts = np.diff(B.indptr)
     g_rows = np.flatnonzero(counts).astype(np.int64)
@@ -691,7 +733,8 @@ def _lower_controls(lw: Lowering) -> None:
             c_mpool.append(layout.pool_index(nm, f"{key}.monitor"))
         c_mptr[k + 1] = len(c_mpool)
         if ct.target == "goals":
-            lw.scalars["g_ctrl"] = layout.c_off + k
+            if ct.goals is None:   # the whole goal bias (per-goal ones: _lower_goal_controls)
+                lw.scalars["g_ctrl"] = layout.c_off + k
         elif ct.target == "gates":
             pass   # the gates that name it read its row (_lower_gates)
         else:
@@ -705,6 +748,28 @@ def _lower_controls(lw: Lowering) -> None:
     lw.floats.update(c_tau_inv=c_tau_inv, c_c0=c_c0, c_lam=c_lam,
                      c_tgain=np.asarray(c_tgain, np.float64))
     lw.needs_input |= bool(len(c_tidx))
+
+
+def _lower_goal_controls(lw: Lowering) -> None:
+    """Per-goal controls (``Control(target="goals", goals=[...])``): the state row of the
+    control scaling each goal edge (by the edge's source, the goal), -1 for the others."""
+    model, network = lw.model, lw.network
+    per = [(k, ct) for k, ct in enumerate(model.controls)
+           if ct.target == "goals" and ct.goals is not None]
+    if not per:
+        return
+    g_idx = lw.ints["g_idx"]
+    cix = np.full(g_idx.size, -1, np.int64)
+    for k, ct in per:
+        for g in ct.goals:
+            j = network.index(g, f"controls[{k}].goals")
+            mine = g_idx == j
+            if not mine.any():
+                raise ConfigError(f"controls[{k}].goals: {g!r} is the source of no goal relation "
+                                  f"(goals.types = {list(model.goals.types)}); name a goal "
+                                  "concept that has goal relations")
+            cix[mine] = lw.layout.c_off + k
+    lw.ints["g_cix"] = cix
 
 
 def _lower_adaptation(lw: Lowering) -> None:
@@ -791,6 +856,7 @@ register_lowerer("control_rows", _lower_control_rows)
 register_lowerer("choices", _lower_choices)
 register_lowerer("goals", _lower_goals)
 register_lowerer("controls", _lower_controls)
+register_lowerer("goal_controls", _lower_goal_controls)
 register_lowerer("adaptation", _lower_adaptation)
 register_lowerer("plasticity", _lower_plasticity)
 register_lowerer("gates", _lower_gates)
@@ -917,6 +983,13 @@ def build_method(solver: Solver, model: Model, network: ConceptNetwork, t0: floa
                  t_end: float) -> Method:
     """Lower the solver settings; checks that the method suits the model."""
     tab = solver.tableau
+    if tab.name == "async":
+        if model.has_noise:
+            raise ConfigError("model.sigma: the asynchronous update ('async') has no noise; "
+                              "set sigma = 0 or use method = 'euler_maruyama'")
+        if solver.steady_tol is not None:
+            raise ConfigError("solver.steady_tol: the asynchronous update ('async') has no "
+                              "derivative to test; remove steady_tol")
     if model.has_noise and not tab.stochastic:
         raise ConfigError(f"solver.method: {solver.method!r} is deterministic but the model has "
                           f"noise (sigma > 0); use method = 'euler_maruyama' or set sigma = 0")
@@ -924,8 +997,9 @@ def build_method(solver: Solver, model: Model, network: ConceptNetwork, t0: floa
         raise ConfigError("solver.steady_tol: an early stop at steady state is not defined for the "
                           "stochastic solver 'euler_maruyama'; remove steady_tol")
     dt = solver.dt
-    if dt is None:
-        dt = float(np.min(model.resolve("tau", network))) / 100.0
+    if dt is None:   # async: a sweep per time constant (euler at dt = tau is synchronous)
+        dt = float(np.min(model.resolve("tau", network))) / (1.0 if tab.name == "async"
+                                                              else 100.0)
     if not tab.adaptive and dt > (t_end - t0):
         dt = t_end - t0
     min_step = solver.min_step if solver.min_step is not None else 1e-12 * max(1.0, abs(t_end))

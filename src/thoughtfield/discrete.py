@@ -145,6 +145,65 @@ class Spreadr(SpreadrSettings):
         spreading_matrix(network, self.negative)
 
 
+class AsyncPlan:
+    """What the asynchronous update (``Solver(method="async")``) needs beyond the lowered
+    problem: the sweep count at every save slot and input change, the pools of every
+    concept, every concept's goal row.  Refuses (``ConfigError``) what it cannot run:
+    mechanisms with their own continuous state (adaptation, control, choices, plastic
+    weights) or terms its update does not compute (gates), the potential form, and save times or input changes off the sweep grid ``t0 + k dt``."""
+
+    def __init__(self, sim):
+        from ._problem import mechanism_arrays
+        P, model = sim.problem, sim.model
+        if P.form != 0:
+            raise ConfigError("model.form: the asynchronous update ('async') updates "
+                              "activations; remove form = 'potential' or use a continuous "
+                              "method")
+        mech = mechanism_arrays(P)
+        for key, on in (("adaptation", P.h_off >= 0), ("controls", P.c_off >= 0),
+                        ("choices", P.e_off >= 0 or mech.d_pool.size > 0),
+                        ("plasticity", P.w_off >= 0), ("gates", mech.q_val.size > 0)):
+            if on:
+                raise ConfigError(f"model.{key}: has its own continuous dynamics, which the "
+                                  f"asynchronous update ('async') does not run; remove {key} "
+                                  "or use a continuous method (euler at dt = tau is the "
+                                  "synchronous update)")
+        self.dt = dt = float(sim.dt)
+        self.t0 = t0 = float(sim.t0)
+
+        def sweeps(what, t):
+            k = np.rint((np.asarray(t, np.float64) - t0) / dt)
+            off = np.abs(t0 + k * dt - t) > 1e-9 * max(1.0, abs(dt) + abs(t0))
+            if off.any():
+                bad = float(np.asarray(t)[np.argmax(off)])
+                raise ConfigError(f"solver.dt: the asynchronous update sweeps at t0 + k dt "
+                                  f"(dt = {dt:g}) but {what} {bad:g} is not on that grid; "
+                                  "choose dt so that it is (or move it)")
+            return k.astype(np.int64)
+
+        sweeps("t_end", np.array([sim.t_end]))
+        self.save_k = sweeps("the save time", sim.ts)
+        self.seg_k = sweeps("the input change at", P.seg_t)
+        n = P.n
+        p_ptr, p_idx = mech.p_ptr, mech.p_idx
+        pool_of = np.repeat(np.arange(p_ptr.size - 1), np.diff(p_ptr))
+        o = np.lexsort((pool_of, p_idx))   # by concept, then pool
+        self.up_pool = np.ascontiguousarray(pool_of[o], np.int64)
+        self.up_ptr = np.concatenate([[0], np.cumsum(np.bincount(p_idx, minlength=n))]
+                                     ).astype(np.int64)
+        self.g_row = np.full(n, -1, np.int64)
+        self.g_row[mech.g_rows] = np.arange(mech.g_rows.size)
+        self.order = 0 if (sim.solver.order or "random") == "random" else 1
+        self.perm = np.zeros(n, np.int64)
+        ensure_kernels("async")   # before the first sweep: announces a first compile
+
+    def run(self, sim, i_lo, i_hi):
+        from ._kernels.asynchronous import run_async
+        run_async(sim.problem, sim.work, sim.state, self.save_k, self.seg_k, i_lo, i_hi,
+                  sim.out[i_lo:], self.order, self.up_ptr, self.up_pool, self.g_row,
+                  self.perm, self.t0, self.dt)
+
+
 def as_spreadr(solver) -> Spreadr:
     """Normalise ``"spreadr"``, a mapping with ``method = "spreadr"`` or a :class:`Spreadr`."""
     if isinstance(solver, Spreadr):

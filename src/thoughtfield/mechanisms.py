@@ -100,6 +100,10 @@ _CLAMP = Struct({
 })
 
 
+#: Directions of the goal relations that form the goal bias (``Goals.direction``).
+GOAL_DIRECTIONS = ("both", "goal_to_target")
+
+
 @described("goals")
 class Goals:
     """Intentionality: goal concepts bias the concepts they favour.
@@ -110,12 +114,24 @@ class Goals:
     :class:`Control` whose ``target`` is ``"goals"``.  Goals are ordinary concepts: clamp
     them for an interval (``active``), or let them be driven by the dynamics.
 
+    The source of a goal relation is the goal, its target the concept favoured.  A
+    relation type acts in one direction (``favours``: goal -> target) or in both
+    (symmetric types such as ``association``, or a ``reverse`` factor): ``direction``
+    says which of them form ``B``.  ``"both"`` (the default) takes the relation out of
+    ``W`` in both directions, so a control on the goals also scales the feedback from the
+    target to the goal; ``"goal_to_target"`` takes out only the goal -> target direction,
+    and the target -> goal direction stays in ``W`` as an ordinary, unscaled coupling.
+    The two agree for one-way types such as ``favours``.
+
     Parameters
     ----------
     types : list of str
         Relation types forming the goal bias (must exist in the network).
     gain : float
         Strength of the bias (``g_gain``).
+    direction : {"both", "goal_to_target"}, optional
+        Which directions of the goal relations form the goal bias (see above; default,
+        ``None``, is ``"both"``).
     active : mapping or list, optional
         Goals held on: ``{"relax": 1.0}`` clamps ``relax`` at 1 for the whole run; a list of
         :class:`~thoughtfield.Clamp` (or tables ``{concept, value, start, stop}``) clamps
@@ -126,6 +142,13 @@ class Goals:
                          "are taken out of W.")
     gain: float = param(Real(), 1.0, "Strength of the goal bias (scaled by a control whose "
                         "target is `goals`).", unit="1")
+    # (None is "both": results and resolved configs made before the option stay as they were)
+    direction: str | None = param(OneOfNames(list(GOAL_DIRECTIONS)), None, "Which directions of "
+                                  "the goal relations (source = goal) form the goal bias: "
+                                  "`both` takes them out of W both ways (a control on the goals "
+                                  "then also scales the target -> goal feedback of a symmetric "
+                                  "type), `goal_to_target` only goal -> target, leaving the "
+                                  "feedback in W.", default_doc='"both"')
     active: object = param(
         OneOf((is_table, MapOf(Real(), key_doc="GOAL")), (is_array, ListOf(_CLAMP)),
               what="table goal = value, or array of {concept, value, start, stop}"),
@@ -362,7 +385,11 @@ class Control:
     ``c * goals.gain * B a``), the input of task concepts (``target = {concept: gain}``:
     input ``gain * c``), or the gated projections that name it (``target = "gates"``: a
     :class:`Gate` with ``control = name`` is multiplied by ``c``, so control acts on a
-    pathway).
+    pathway).  ``goals = [...]`` with ``target = "goals"`` scales only the goal
+    relations whose source is one of those goal concepts: the bias of target ``i`` becomes
+    ``goals.gain * sum_j c_(j) B_ij a_j`` with ``c_(j)`` the value of the control of goal
+    ``j`` (1 for goals no such control names).  At most one control scales the whole goal
+    bias (it multiplies the per-goal ones); the per-goal controls name disjoint goals.
 
     * ``mode = "continuous"``: ``tau dc/dt = -(c - baseline) + sensitivity * E(t)``.
     * ``mode = "trial"``: ``c`` is constant within a trial and updated between trials of a
@@ -381,6 +408,10 @@ class Control:
         "goals", 'Raise the goal-bias gain (`"goals"`), scale the gates that name this control '
         '(`"gates"`), or add `gain * c` to the input of task concepts.',
         check=lambda key, value: _target(key, value))
+    goals: tuple | None = param(_NAMES, None, 'With `target = "goals"`: scale only the goal '
+                                "relations of these goal concepts (their sources), not the "
+                                "whole goal bias; several controls may then scale disjoint "
+                                "sets of goals.", default_doc="all goals")
     name: str = param(Str(name=True), "control", "Name (the `controller` coordinate).")
     mode: str = param(OneOfNames(list(_MODES)), "continuous", "`continuous`: tau dc/dt = -(c - "
                       "baseline) + sensitivity E; `trial`: updated between the trials of a "
@@ -396,6 +427,15 @@ class Control:
                          omit=lambda c, v: c.mode == "continuous")
     beta: float = param(Real(), 0.0, "beta (trial).", unit="1",
                         omit=lambda c, v: c.mode == "continuous")
+
+    def _validate(self, key):
+        if self.goals is not None and self.target != "goals":
+            raise ConfigError(f"{key}.goals: names goal concepts whose relations the control "
+                              "scales, which needs target = 'goals'; remove goals or set "
+                              "target = 'goals'")
+        if self.goals is not None and not self.goals:
+            raise ConfigError(f"{key}.goals: the list is empty; name goal concepts, or remove "
+                              "goals to scale the whole goal bias")
 
     def update(self, c: np.ndarray, conflict: np.ndarray) -> np.ndarray:
         """Trial-to-trial rule ``persistence * c + (1 - persistence) * (alpha * E + beta)``."""

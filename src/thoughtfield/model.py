@@ -246,6 +246,7 @@ class Model:
             seen.add(c.pool)
         cnames = set()
         goal_ctrl = 0
+        per_goal: dict = {}   # goal concept -> the control that scales its relations
         for i, c in enumerate(self.controls):
             if c.name in cnames:
                 raise ConfigError(f"controls[{i}].name: duplicate control name {c.name!r}",
@@ -259,14 +260,24 @@ class Model:
                                          f"; the pools are {', '.join(names)}"),
                                       key=f"controls[{i}].monitor")
             if c.target == "goals":
-                goal_ctrl += 1
                 if self.goals is None:
                     raise ConfigError(f"controls[{i}].target: 'goals' but the model has no goals; "
                                       "add goals (e.g. Goals(types=['favours'])) or target "
                                       "concepts", key=f"controls[{i}].target")
+                if c.goals is not None:   # a per-goal control: disjoint sets of goals
+                    for g in c.goals:
+                        if g in per_goal:
+                            raise ConfigError(
+                                f"controls[{i}].goals: goal {g!r} is already scaled by "
+                                f"controls[{per_goal[g]}]; give each goal to one control",
+                                key=f"controls[{i}].goals")
+                        per_goal[g] = i
+                    continue
+                goal_ctrl += 1
                 if goal_ctrl > 1:
                     raise ConfigError(f"controls[{i}].target: only one control may scale the "
-                                      "goal bias", key=f"controls[{i}].target")
+                                      "whole goal bias; name the goals each control scales "
+                                      "(goals = [...]) to split it", key=f"controls[{i}].target")
         gate_ctrl = {c.name for c in self.controls if c.target == "gates"}
         named = set()
         for i, g in enumerate(self.gates):

@@ -31,7 +31,8 @@ class SaveAt:
         discrete mode).
 
     ``SaveAt()`` with none of them is refused; leave ``saveat`` out of a call for the
-    default (200 intervals over the run; every step in the discrete mode).
+    default (200 intervals over the run; every step in the discrete mode; with the
+    ``async`` solver every sweep, or every k-th sweep so that a run saves about 200).
     """
     dt: float | None = None
     times: tuple[float, ...] | None = None

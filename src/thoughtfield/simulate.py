@@ -122,6 +122,9 @@ class Simulation:
         self.method = build_method(self.solver, model, network, self.t0, self.t_end)
         dt = None if self.solver.adaptive else float(self.method.opt_f[0])
         self.dt = dt
+        if saveat is None and self.solver.method == "async":   # on the sweep grid
+            sweeps = max(1, round((self.t_end - self.t0) / dt))
+            saveat = SaveAt(every=-(-sweeps // 200))
         self.ts = save_times(self.t0, self.t_end, saveat, dt=dt)
         self.memory_estimate = self._check_memory(max_memory)  # before any large allocation
         built = build_problem(network, model, stimuli, t0=self.t0, t_end=self.t_end,
@@ -184,6 +187,10 @@ class Simulation:
         self.row_size = nm + sum(r for _, r in self.layout.out) * m
         self.out = np.empty((self.ts.size, self.row_size))
         apply_segment(self.problem, self.work, 0, self.state.y)
+        self._async = None
+        if self.solver.method == "async":
+            from .discrete import AsyncPlan
+            self._async = AsyncPlan(self)
         self.wall_time = 0.0
 
     def _lower_member_params(self, member_params, built, initial) -> dict:
@@ -334,7 +341,7 @@ class Simulation:
             err.partial  # noqa: B018 - assembles it from the state at the interruption
         kernel = integrate
         watch = contextlib.nullcontext()
-        if self.work.ntask > 1:   # the threaded twin, compiled once per process
+        if self.work.ntask > 1 and self._async is None:   # the threaded twin (once per process)
             from ._kernels.threads import threaded
             kernel = threaded(integrate)
             if not kernel.signatures:
@@ -348,9 +355,13 @@ class Simulation:
             ist[I_BUDGET] = done + max(1, int(self.step_budget()))
         t = _time.perf_counter()
         try:
-            with watch:   # the kernel may fill slots past i_hi inside its last step
-                kernel(self.problem, self.work, self.method, self.state, self._K, self._ytmp,
-                       self._ynew, self._errm, self.ts, i_lo, i_hi, self.out[i_lo:])
+            if self._async is not None:   # the asynchronous update: its own kernel
+                self._async.run(self, i_lo, i_hi)
+            else:
+                with watch:   # the kernel may fill slots past i_hi inside its last step
+                    kernel(self.problem, self.work, self.method, self.state, self._K,
+                           self._ytmp, self._ynew, self._errm, self.ts, i_lo, i_hi,
+                           self.out[i_lo:])
         finally:
             ist[I_BUDGET] = 0
         if moving:
@@ -705,3 +716,13 @@ def _load_kernels(full: bool = True) -> None:
 
 
 register_kernel_path("continuous", _load_kernels)
+
+
+def _load_async_kernels(full: bool = True) -> None:
+    """The kernel of the asynchronous update (``Solver("async")``) on a tiny problem."""
+    sim = Simulation(tiny_network(), Model(transfer="sign", tau=1.0), t_end=1.0,
+                     solver=as_solver({"method": "async", "dt": 1.0}), seed=0)
+    sim.advance(sim.ts.size)
+
+
+register_kernel_path("async", _load_async_kernels)

@@ -130,6 +130,9 @@ TABLEAUS: dict[str, Tableau] = {
     "dop853": _dop853(),
     "euler_maruyama": Tableau("euler_maruyama", _arr([[0]]), _vec([1]), _vec([0]), order=1,
                               stochastic=True),
+    # not an integrator: the kernel of thoughtfield._kernels.asynchronous runs it (this
+    # entry only gives it the fixed-step machinery: save grid, step budget, checkpoints)
+    "async": Tableau("async", _arr([[0]]), _vec([1]), _vec([0]), order=1),
 }
 
 METHODS: dict[str, str] = {
@@ -140,8 +143,12 @@ METHODS: dict[str, str] = {
     "dop853": "Dormand-Prince 8(5,3) (Hairer's DOP853), adaptive step, dense output of order 7; "
               "fewer steps than dopri5 at tight tolerances (rtol <= 1e-6) on smooth problems",
     "euler_maruyama": "Euler-Maruyama for noise (sigma > 0), fixed dt, strong order 1/2",
+    "async": "asynchronous discrete update: one unit at a time takes f(gain (net input - "
+             "threshold)), a sweep of all units per dt (settings: order)",
     "spreadr": "discrete spreading activation, spreadr semantics (settings: thoughtfield.Spreadr)",
 }
+#: Update orders of the asynchronous method (``Solver.order``).
+ASYNC_ORDERS = ("random", "sequential")
 #: Methods that are not ODE/SDE integrators (their settings live in their own classes).
 DISCRETE_METHODS = ("spreadr",)
 
@@ -237,6 +244,12 @@ class Solver:
         With an adaptive method keep ``steady_tol`` well above ``rtol * |a|``: near a stable state
         the adaptive step grows to the stability limit and the solution carries errors of
         the order of the tolerance, so ``|da/dt|`` stalls there.
+    order : {"random", "sequential"}, optional
+        Method ``async`` only: the order of the single-unit updates of a sweep (default
+        ``"random"``).  ``async`` updates one concept at a time to ``f(gain (net input -
+        threshold))``, each reading the values written before it; a sweep updates every
+        concept once and takes ``dt`` (default: the smallest ``tau``, the step at which
+        ``euler`` is the synchronous update).  See :mod:`thoughtfield._kernels.asynchronous`.
     """
 
     method: str = param(
@@ -249,7 +262,8 @@ class Solver:
         "are refused with the closest method (`dopri5`) named.",
         check=lambda key, value: resolve_method(key, value))
     dt: float | None = param(_positive(), None, "Step of the fixed-step methods, shortened "
-                             "evenly to hit every save time and input change.", unit="time",
+                             "evenly to hit every save time and input change; `async`: the "
+                             "duration of one sweep (default min(tau)).", unit="time",
                              default_doc="min(tau) / 100")
     rtol: float = param(_positive(), 1e-6, "Relative tolerance (adaptive methods `dopri5`, "
                         "`dop853`).", unit="1")
@@ -267,12 +281,21 @@ class Solver:
     steady_tol: float | None = param(_positive(), None, "Stop early once max |da/dt| < "
                                      "steady_tol after the last input change.",
                                      unit="activation/time", default_doc="no early stop")
+    order: str | None = param(Choice(list(ASYNC_ORDERS)), None, "`async`: the order of the "
+                              "single-unit updates within a sweep: `random` (a fresh "
+                              "permutation per sweep and member, from the member's seeded "
+                              "stream) or `sequential` (concepts in network order).",
+                              default_doc='"random"')
 
     def _validate(self, key):
         if self.method in DISCRETE_METHODS:
             raise ConfigError(f"solver.method: {self.method!r} is the discrete mode; its settings "
                               "are thoughtfield.Spreadr(...) (or pass solver='spreadr')",
                               key='solver.method')
+        if self.order is not None and self.method != "async":
+            raise ConfigError(f"solver.order: only the method 'async' has an update order (got "
+                              f"method = {self.method!r}); remove order or set method = 'async'",
+                              key="solver.order")
         if self.rtol < 1e-13:
             raise ConfigError(f"solver.rtol: must be >= 1e-13, the limit of double precision "
                               f"(got {self.rtol:g})", key='solver.rtol')

@@ -70,12 +70,13 @@ def run_lines(ds, top: int = 5) -> list[str]:
     parts = [f"simulated t = {_fmt(float(t[0]))} .. {_fmt(float(t[-1]))} ({t.size} saved points)"]
     if a.get("method"):
         s = f"with {a['method']}"
+        sweeps = a["method"] == "async"   # single-unit updates: no RHS evaluations
         if steps is not None:
-            s += f": {_count(steps)} steps"
+            s += f": {_count(steps)} {'sweeps' if sweeps else 'steps'}"
             rej = a.get("n_rejected")
             if rej:
                 s += f" ({_count(rej)} rejected)"
-        if rhs is not None:
+        if rhs is not None and not sweeps:
             s += f", {_count(rhs)} RHS evaluations"
         parts.append(s)
     line = " ".join(parts)

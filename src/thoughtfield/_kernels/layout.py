@@ -33,6 +33,8 @@ MI_FIELDS = (
     "e_ptr",    # [Q+1] accumulator rows (relative to e_off)
     "e_cmp",    # [Q] 0 none, 1 mean of others, 2 max of others
     "o_rows",   # [2R] saved state row ranges (start, stop) pairs
+    "g_cix",    # [goal edges] state row of the control scaling each goal edge, -1 none
+                # (empty: no per-goal control)
     "w_src",    # [E] plastic edges: source (pre-synaptic) concept j
     "w_tgt",    # [E] target (post-synaptic) concept i
     "w_opt",    # [2] rule (0 hebb, 1 covariance, 2 oja, 3 bcm), gate concept (-1: none)
@@ -73,8 +75,9 @@ NI = len(MI_FIELDS)
 NF = len(MF_FIELDS)
 
 (I_G_ROWS, I_G_PTR, I_G_IDX, I_P_PTR, I_P_IDX, I_P_EPTR, I_P_EI, I_P_EJ, I_C_MPTR, I_C_MPOOL,
- I_C_TPTR, I_C_TIDX, I_D_POOL, I_D_ON, I_D_STOP, I_E_PTR, I_E_CMP, I_O_ROWS, I_W_SRC, I_W_TGT,
- I_W_OPT, I_Q_SRC, I_Q_TGT, I_Q_GID, I_Q_CPT, I_Q_CTL, I_Q_IPTR) = range(NI)
+ I_C_TPTR, I_C_TIDX, I_D_POOL, I_D_ON, I_D_STOP, I_E_PTR, I_E_CMP, I_O_ROWS, I_G_CIX,
+ I_W_SRC, I_W_TGT, I_W_OPT, I_Q_SRC, I_Q_TGT, I_Q_GID, I_Q_CPT, I_Q_CTL,
+ I_Q_IPTR) = range(NI)
 (F_G_W, F_H_TAU_INV, F_H_KAPPA, F_P_INH, F_P_EW, F_C_TAU_INV, F_C_C0, F_C_LAM, F_C_TGAIN,
  F_XI_DIAG, F_D_THR, F_D_ONSET, F_E_RATE, F_E_LEAK, F_E_INH, F_E_FLOOR, F_E_NOISE, F_W_RATE,
  F_W_PAR, F_Q_W, F_Q_VAL, F_Q_INT) = range(NF)

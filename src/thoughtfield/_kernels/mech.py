@@ -14,9 +14,9 @@ from .layout import (F_C_C0, F_C_LAM, F_C_TAU_INV, F_C_TGAIN, F_E_FLOOR, F_E_INH
                      F_E_RATE, F_G_W, F_H_KAPPA, F_H_TAU_INV, F_P_EW, F_P_INH, F_XI_DIAG,
                      I_C_MPOOL, I_C_MPTR, I_C_TIDX, I_C_TPTR, I_D_POOL, I_E_CMP, I_E_PTR,
                      I_G_IDX, I_G_PTR, I_G_ROWS, I_P_EI, I_P_EJ, I_P_EPTR, I_P_IDX, I_P_PTR,
-                     F_Q_W, F_W_PAR, F_W_RATE, I_Q_CPT, I_Q_CTL, I_Q_GID, I_Q_SRC, I_Q_TGT,
-                     I_W_OPT,
-                     I_W_SRC, I_W_TGT, W_ACCON, W_OVL, W_PSUM, W_QVAL, W_WON, W_XIN)
+                     F_Q_W, F_W_PAR, F_W_RATE, I_G_CIX, I_Q_CPT, I_Q_CTL, I_Q_GID, I_Q_SRC,
+                     I_Q_TGT, I_W_OPT, I_W_SRC, I_W_TGT, W_ACCON, W_OVL, W_PSUM, W_QVAL,
+                     W_WON, W_XIN)
 from .views import fv, iv, wv
 
 _NEG_INF = -np.inf
@@ -86,12 +86,20 @@ def prepare(P, W, y, a):
         g_ptr = iv(P.mi, P.mo, I_G_PTR)
         g_idx = iv(P.mi, P.mo, I_G_IDX)
         g_w = fv(P.mf, P.mo, F_G_W)
+        g_cix = iv(P.mi, P.mo, I_G_CIX)   # per-goal controls (empty: none)
         for r in range(g_rows.size):
             ib = g_rows[r] * M
             for m in range(M):
                 s = 0.0
-                for k in range(g_ptr[r], g_ptr[r + 1]):
-                    s += g_w[k] * a[g_idx[k] * M + m]
+                if g_cix.size > 0:
+                    for k in range(g_ptr[r], g_ptr[r + 1]):
+                        v = g_w[k] * a[g_idx[k] * M + m]
+                        if g_cix[k] >= 0:
+                            v *= y[g_cix[k] * M + m]
+                        s += v
+                else:
+                    for k in range(g_ptr[r], g_ptr[r + 1]):
+                        s += g_w[k] * a[g_idx[k] * M + m]
                 cg = P.g_gain
                 if P.g_ctrl >= 0:
                     cg *= y[P.g_ctrl * M + m]

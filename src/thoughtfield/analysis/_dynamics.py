@@ -256,6 +256,12 @@ class Dynamics:
         self.B = sp.csr_matrix((mech.g_w, (rows, mech.g_idx)), shape=(n, n))
         self.g_gain = float(P.g_gain)
         self.g_ctrl = int(P.g_ctrl)
+        # per-goal controls: B split by the state row of the control of each edge (-1 none)
+        self.B_parts = []
+        for r in np.unique(mech.g_cix):
+            sel = mech.g_cix == r
+            self.B_parts.append((sp.csr_matrix((mech.g_w[sel], (rows[sel], mech.g_idx[sel])),
+                                               shape=(n, n)), int(r)))
         # pools: (members, inhibition) for the lateral inhibition; all pools for conflict
         self.pools = []
         for p in range(mech.p_ptr.size - 1):
@@ -341,7 +347,11 @@ class Dynamics:
                 x[:, idx] -= inh * (s[:, None] - A[:, idx])
         if self.B.nnz:
             cg = self.g_gain * (Y[:, self.g_ctrl] if self.g_ctrl >= 0 else np.ones(A.shape[0]))
-            x += cg[:, None] * (self.B @ A.T).T
+            if not self.B_parts:
+                x += cg[:, None] * (self.B @ A.T).T
+            for Bk, r in self.B_parts:
+                ck = cg * Y[:, r] if r >= 0 else cg
+                x += ck[:, None] * (Bk @ A.T).T
         for k, (tidx, tg) in enumerate(self.c_targets):
             for i, g in zip(tidx, tg):
                 x[:, i] += g * Y[:, self.c_off + k]
@@ -493,7 +503,10 @@ class Dynamics:
         Weff = self.W
         if self.B.nnz:
             cg = self.g_gain * (float(y[self.g_ctrl]) if self.g_ctrl >= 0 else 1.0)
-            Weff = Weff + cg * self.B
+            if not self.B_parts:
+                Weff = Weff + cg * self.B
+            for Bk, r in self.B_parts:
+                Weff = Weff + (cg * (float(y[r]) if r >= 0 else 1.0)) * Bk
         rows, cols, vals = [], [], []
         dense = sum(p[0].size ** 2 for p in self.pools if p[1] != 0.0)
         if dense > self.DENSE_IDEAS_MAX:
@@ -555,11 +568,20 @@ class Dynamics:
             xc.append(np.full(tidx.size, self.c_off + k - n))
             xv.append(tg)
         if self.g_ctrl >= 0 and self.B.nnz:
-            ba = self.B @ a
+            ba = self.B @ a if not self.B_parts else sum(
+                (float(y[r]) if r >= 0 else 1.0) * (Bk @ a) for Bk, r in self.B_parts)
             nz = np.flatnonzero(ba)
             xr.append(nz)
             xc.append(np.full(nz.size, self.g_ctrl - n))
             xv.append(self.g_gain * ba[nz])
+        for Bk, r in self.B_parts:   # per-goal controls: d x / d c_r = g_gain c_g B_r a
+            if r >= 0:
+                ba = Bk @ a
+                nz = np.flatnonzero(ba)
+                xr.append(nz)
+                xc.append(np.full(nz.size, r - n))
+                xv.append(self.g_gain * (float(y[self.g_ctrl]) if self.g_ctrl >= 0 else 1.0)
+                          * ba[nz])
         Xc = sp.csr_matrix((np.concatenate(xv) if xv else np.zeros(0),
                             (np.concatenate(xr) if xr else np.zeros(0, np.int64),
                              np.concatenate(xc) if xc else np.zeros(0, np.int64))), shape=(n, E))

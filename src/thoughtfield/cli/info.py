@@ -83,8 +83,9 @@ def _result_info(path, show_concepts) -> list[str]:
             s += f" (rtol {_g(solver['rtol'])}, atol {_g(solver.get('atol', 0))})"
         elif a.get("dt") not in (None, "adaptive"):
             s += f" (dt {_g(a['dt'])})"
-        s += f", status {a.get('status')}, {a.get('n_steps')} steps"
-        if a.get("n_rhs") is not None:
+        sweeps = a["method"] == "async"   # single-unit updates: no RHS evaluations
+        s += f", status {a.get('status')}, {a.get('n_steps')} {'sweeps' if sweeps else 'steps'}"
+        if a.get("n_rhs") is not None and not sweeps:
             s += f", {a.get('n_rhs')} RHS evaluations"
         lines.append(s)
     prov = [f"thoughtfield {a.get('thoughtfield_version', '?')}"]
