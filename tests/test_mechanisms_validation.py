@@ -41,7 +41,7 @@ def net():
     (lambda: tf.Choice.from_dict({"pool": "p", "treshold": 1}, "choices[0]"),
      r"choices\[0\]: unknown key 'treshold' \(did you mean 'threshold'\?\)"),
     (lambda: tf.Control(monitor=[]), r"control.monitor: must list at least one name"),
-    (lambda: tf.Control(monitor=["p"], target="goal"), r"control.target: must be 'goals' .*did you mean 'goals'"),
+    (lambda: tf.Control(monitor=["p"], target="goal"), r"control.target: must be 'goals', 'gates' .*did you mean 'goals'"),
     (lambda: tf.Control(monitor=["p"], target={}), r"control.target: the table of concepts is empty"),
     (lambda: tf.Control(monitor=["p"], mode="trials"), r"control.mode: must be one of .*did you mean 'trial'"),
     (lambda: tf.Control(monitor=["p"], persistence=1.5), r"control.persistence: must be <= 1"),
@@ -180,7 +180,7 @@ t_end = 5.0
     ('[ideas]\nsets = { i = ["sun", "moon"] }\n', r"idea 'i'.concepts\[1\]: unknown concept 'moon'"),
     ('[ideas]\nsets = { i = ["sun"] }\ncue = { idea = "j" }\n', r"ideas.cue.idea: unknown idea 'j'"),
     ('[[pools]]\nname = "p"\nconcepts = ["sun"]\n[[controls]]\nmonitor = ["p"]\n', r"controls\[0\].target: 'goals' but the model has no goals"),
-    ('[[pools]]\nname = "p"\nconcepts = ["sun"]\n[[controls]]\nmonitor = ["p"]\ntarget = 3\n', r"controls\[0\].target: must be \"goals\", or table concept = gain"),
+    ('[[pools]]\nname = "p"\nconcepts = ["sun"]\n[[controls]]\nmonitor = ["p"]\ntarget = 3\n', r"controls\[0\].target: must be \"goals\", \"gates\", or table concept = gain"),
     ('[protocol]\nn_trials = 2\n[[protocol.conditions]]\nname = "a"\n', r"protocol: the model has no choice"),
     ('[[pools]]\nname = "p"\nconcepts = ["sun", "sea"]\n[[choices]]\npool = "p"\n[protocol]\ntrials = ["a", "b"]\n'
      '[[protocol.conditions]]\nname = "a"\n', r"protocol.trials\[1\]: unknown condition 'b'"),

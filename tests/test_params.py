@@ -117,10 +117,13 @@ def test_nested_constructions_keep_their_own_key():
 def test_model_and_solver_are_declared_once():
     """The [model] / [solver] tables, the per-member parameters and the classes agree."""
     from thoughtfield import config
-    from thoughtfield.ensemble import MEMBER_PARAMS
+    from thoughtfield.ensemble import MEMBER_PARAMS, _kind
     from thoughtfield.model import PER_CONCEPT
     model = params(tf.Model)
-    assert PER_CONCEPT == MEMBER_PARAMS == ("tau", "gain", "threshold", "bias", "sigma", "initial")
+    assert PER_CONCEPT == ("tau", "gain", "threshold", "bias", "sigma", "initial")
+    assert MEMBER_PARAMS == PER_CONCEPT + ("adaptation.tau", "adaptation.strength")
+    # the mechanism parameters members may vary are declared once, on their class
+    assert _kind("adaptation.tau") is params(tf.Adaptation)["tau"].kind
     assert [k for k, p in model.items() if p.config] == list(config.section("model").struct.fields)
     for k, f in config.section("model").struct.fields.items():
         assert f.kind is model[k].kind and f.default == model[k].default
