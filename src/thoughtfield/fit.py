@@ -861,6 +861,9 @@ def _differential_evolution(ev, P, *, maxiter, popsize, seed, state=None, on_gen
             solver.population_energies = np.array(state["energies"], float)
             _set_rng_state(solver.random_number_generator, state["rng"])
             solver._nfev = int(state["nfev"])
+            if state.get("index") is not None:
+                # scipy shuffles this index in place to pick the mutation's members
+                solver._random_population_index = np.array(state["index"], np.int64)
             gen, done = int(state["generation"]), bool(state["done"])
         else:
             gen, done = 0, False
@@ -872,11 +875,13 @@ def _differential_evolution(ev, P, *, maxiter, popsize, seed, state=None, on_gen
             solver._promote_lowest_energy()
 
         def snapshot():
-            return {"generation": gen, "done": done,
+            return {"generation": gen, "done": bool(done),
                     "population": solver.population.tolist(),
                     "energies": solver.population_energies.tolist(),
                     "rng": _rng_state(solver.random_number_generator),
-                    "nfev": int(solver._nfev)}
+                    "nfev": int(solver._nfev),
+                    "index": (solver._random_population_index.tolist()
+                              if hasattr(solver, "_random_population_index") else None)}
 
         if state is None and on_generation is not None:
             done = maxiter == 0 or solver.converged()
@@ -1031,7 +1036,8 @@ def fit(config, data, params, *, objective: str = "g2", quantiles=QUANTILES,
     ev = _Evaluator(sim, obj, params, client=client)
     if "trace" in st:
         ev.restore(st["trace"])
-    n_pop = max(5, popsize * P)   # scipy's population: popsize x parameters, at least 5
+    # scipy's population: popsize x parameters, at least 5, up to a power of 2 (Sobol)
+    n_pop = 1 << math.ceil(math.log2(max(5, popsize * P)))
     de_budget = (maxiter + 1) * n_pop if maxiter > 0 else 1
     refit_budget = ((bmaxiter + 1) * n_pop if bmaxiter > 0 else 1) + (pmax if polish else 0)
     bar = None
@@ -1058,14 +1064,14 @@ def fit(config, data, params, *, objective: str = "g2", quantiles=QUANTILES,
             else:
                 u_best = np.full(P, 0.5)
                 f_best = ev(u_best)
-            ck.save(ev, start={"u": u_best.tolist(), "f": f_best})
+            ck.save(ev, start={"u": u_best.tolist(), "f": float(f_best)})
         if polish and "polished" not in st:
             prog.plan(pmax, refit_budget * bootstrap)
             ev.stage = 1
             u_nm, f_nm = _nelder_mead(ev, u_best, pmax, f_best)
             if f_nm <= f_best:
                 u_best, f_best = u_nm, f_nm
-            ck.save(ev, polished={"u": u_best.tolist(), "f": f_best})
+            ck.save(ev, polished={"u": u_best.tolist(), "f": float(f_best)})
         elif polish:
             u_best, f_best = np.array(st["polished"]["u"], float), float(st["polished"]["f"])
         theta_hat = ev.theta(u_best)
