@@ -166,6 +166,7 @@ MODELS = {
 
 @pytest.mark.parametrize("name", ["goal", "accumulator"])
 def test_model_configs_match_the_protocol_runner(name):
+    from scipy.stats import ks_2samp
     # the config's own values, trial by trial in 'thoughtfield run' (run_protocol) against
     # the fitting simulator's ensembles
     config = SIMS / MODELS[name][0]
@@ -178,8 +179,10 @@ def test_model_configs_match_the_protocol_runner(name):
         ps = np.mean(s.choice == "left")
         se = math.sqrt(max(ps * (1 - ps), 1e-3) / m.sum())
         assert abs(po - ps) < 4 * se, (cond, po, ps)
-        mo = np.nanmedian(ds.response_time.values[m])
-        assert abs(mo - s.rt.median()) < 0.15, (cond, mo, s.rt.median())
+        # the response times: one distribution (two-sample Kolmogorov-Smirnov)
+        rt = ds.response_time.values[m]
+        p = ks_2samp(rt[np.isfinite(rt)], s.rt.dropna()).pvalue
+        assert p > 1e-3, (cond, p)
 
 
 @pytest.mark.parametrize("name", list(MODELS))

@@ -458,6 +458,25 @@ class Simulator:
         self.groups = list(groups.items())
         self.kernel_calls = 0
 
+    def __getstate__(self):
+        # for dask workers: a config is rebuilt from its data (as a sweep's is), with the
+        # network built here
+        from ._sweep import _thaw
+        s = self.__dict__.copy()
+        cfg = s.pop("cfg")
+        data = _thaw(cfg.data) if not isinstance(cfg.data, dict) else dict(cfg.data)
+        s["_cfg"] = (data, cfg.path, str(cfg.base_dir), cfg.network)
+        return s
+
+    def __setstate__(self, s):
+        from pathlib import Path
+
+        from .config import _load_data
+        data, path, base_dir, network = s.pop("_cfg")
+        s["cfg"] = _load_data(data, text=None, path=path, base_dir=Path(base_dir),
+                              reuse={"network": (data.get("network"), network)})
+        self.__dict__.update(s)
+
     def config(self, theta, overrides=()):
         ov = {p.key: float(v) for p, v in zip(self.params, theta) if p.key != NDT}
         ov.update(dict(overrides))
