@@ -45,20 +45,29 @@ Objectives (``objective=``)
     parameters.
 
 Optimisation
-    :func:`scipy.optimize.differential_evolution` over the bounds (in the unit cube),
-    then a bounded Nelder-Mead polish from its best point.  The pseudo-parameter
-    ``"ndt"`` is a non-decision time added to every simulated response time.  An
-    optional normal prior per parameter adds ``((x - mean) / sd)^2`` to the objective.
+    :func:`scipy.optimize.differential_evolution`'s solver over the bounds (in the unit
+    cube), one generation at a time with ``updating="deferred"``: each generation's
+    population goes to a map -- this process, or dask workers (``workers=``,
+    ``scheduler=``), recorded in the order given, so the result does not depend on the
+    number of workers -- then a bounded Nelder-Mead polish from its best point.  The
+    pseudo-parameter ``"ndt"`` is a non-decision time added to every simulated response
+    time.  An optional normal prior per parameter adds ``((x - mean) / sd)^2`` to the
+    objective.  ``checkpoint=`` keeps the progress in a JSON file (the population, its
+    values and the random-number state after every generation, the polish, the finished
+    bootstrap refits, the trace), from which a rerun resumes with the same result.
 
 Uncertainty
     A parametric bootstrap: ``bootstrap`` data sets of the observed size are simulated
-    from the estimate (fresh noise), each refitted by Nelder-Mead from the estimate
-    with fresh simulation noise (its own common random numbers), so the interval holds
-    the Monte Carlo error of the simulated objective as well as the sampling error of the
-    data.  The 95 % interval is the basic bootstrap interval
-    ``[2 est - q97.5, 2 est - q2.5]`` of the refitted values ``q`` (it corrects for a bias
-    of the estimator instead of doubling it, as the percentile interval would), clipped
-    to the bounds.
+    from the estimate (fresh noise), each refitted by the whole fit again (differential
+    evolution from its own seed, ``bootstrap_maxiter`` generations, then the polish) with
+    fresh simulation noise (its own common random numbers), so the refits vary as the
+    estimate does: with the sampling error of the data, the Monte Carlo error of the
+    simulated objective and the optimiser's error.  (A short Nelder-Mead from the
+    estimate, as refits were once made, stays near its start: its intervals were 30 to
+    70 % as wide as the estimates' spread over repeated data sets called for.)  The 95 % interval is the basic bootstrap
+    interval ``[2 est - q97.5, 2 est - q2.5]`` of the refitted values ``q`` (it corrects
+    for a bias of the estimator instead of doubling it, as the percentile interval would),
+    clipped to the bounds.
 
 The result is an :class:`xarray.Dataset` (:func:`fit` documents its variables) that
 ``thoughtfield plot`` draws with the kinds ``qp``, ``rt_hist`` and ``fit_trace``.

@@ -42,7 +42,7 @@ row or key), 1 the fit failed."""
 EXAMPLES = """\
   thoughtfield fit simulations/fit_choice.toml --data simulations/data/fit_choice.csv --param 'choices[0].rate=0.5:3' --param 'choices[0].threshold=0.5:2' --n-sim 200 --maxiter 4 --popsize 5 --out fit.nc
   thoughtfield plot fit.nc --kind qp --out fit_qp.png
-  thoughtfield fit simulations/fit_choice.toml --data simulations/data/fit_choice.csv --param 'choices[0].rate=0.5:3' --param 'choices[0].threshold=0.5:2' --bootstrap 100 --workers 8 --checkpoint fit.ckpt.json --out fit.nc
+  thoughtfield fit simulations/fit_choice.toml --data simulations/data/fit_choice.csv --param 'choices[0].rate=0.5:3' --n-sim 60 --maxiter 2 --popsize 3 --no-polish --workers 2 --checkpoint fit_ckpt.json --out fit_w.nc --quiet
   thoughtfield fit simulations/fit_choice.toml --data simulations/data/fit_choice.csv --param 'choices[0].rate=0.5:3:normal(1.5,0.5)' --param ndt=0:0.5 --objective qp_chi2 --n-sim 200 --maxiter 3 --popsize 5 --no-polish --out fit_g2.nc --quiet"""
 
 
