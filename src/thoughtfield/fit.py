@@ -64,10 +64,12 @@ Uncertainty
     estimate does: with the sampling error of the data, the Monte Carlo error of the
     simulated objective and the optimiser's error.  (A short Nelder-Mead from the
     estimate, as refits were once made, stays near its start: its intervals were 30 to
-    70 % as wide as the estimates' spread over repeated data sets called for.)  The 95 % interval is the basic bootstrap
-    interval ``[2 est - q97.5, 2 est - q2.5]`` of the refitted values ``q`` (it corrects
-    for a bias of the estimator instead of doubling it, as the percentile interval would),
-    clipped to the bounds.
+    70 % as wide as the estimates' spread over repeated data sets called for.  With as
+    few simulated as observed trials the objective's Monte Carlo noise can still make
+    them too narrow: see the README's recovery table.)  The 95 % interval is the basic
+    bootstrap interval ``[2 est - q97.5, 2 est - q2.5]`` of the refitted values ``q`` (it
+    corrects for a bias of the estimator instead of doubling it, as the percentile
+    interval would), clipped to the bounds.
 
 The result is an :class:`xarray.Dataset` (:func:`fit` documents its variables) that
 ``thoughtfield plot`` draws with the kinds ``qp``, ``rt_hist`` and ``fit_trace``.
