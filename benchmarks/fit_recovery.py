@@ -45,6 +45,7 @@ MODELS = {   # config, true values, bounds
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--sets", type=int, default=10)
+    ap.add_argument("--first", type=int, default=0, help="the first data set (seed 1000 + it)")
     ap.add_argument("--bootstrap", type=int, default=20)
     ap.add_argument("--n-sim", type=int, default=500)
     ap.add_argument("--maxiter", type=int, default=12)
@@ -60,7 +61,7 @@ def main():
         config, true, bounds = MODELS[name]
         config = os.path.join(SIMS, config)
         rows = []
-        for s in range(a.sets):
+        for s in range(a.first, a.first + a.sets):
             data = tf.simulate_behaviour(config, true, a.trials, seed=1000 + s)
             t0 = time.perf_counter()
             ds = tf.fit(config, data, bounds, n_sim=a.n_sim, maxiter=a.maxiter,
