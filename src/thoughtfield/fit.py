@@ -1017,7 +1017,8 @@ def fit(config, data, params, *, objective: str = "g2", quantiles=QUANTILES,
     Returns
     -------
     xarray.Dataset
-        ``estimate``, ``lower``/``upper`` (bootstrap 95 % interval; NaN without bootstrap),
+        ``estimate``, ``lower``/``upper`` (bootstrap 95 % interval, basic; NaN without
+        bootstrap), ``percentile_lower``/``percentile_upper`` (the percentile interval),
         ``bootstrap_estimate(bootstrap, param)``, ``bound_lower``/``bound_upper``;
         ``trace_objective``/``trace_value``/``trace_stage`` over ``evaluation`` (stage 0
         differential evolution, 1 Nelder-Mead); per ``condition``: ``n_trials``,
@@ -1236,8 +1237,12 @@ def _result(cfg, params, cells, options, obj, ev, theta, f_best, boot, boot_f, c
         upper = np.clip(2 * theta - np.nanpercentile(boot, 2.5, axis=0),
                         [p.lower for p in params], [p.upper for p in params])
         sd = np.nanstd(boot, axis=0, ddof=1) if boot.shape[0] > 1 else np.full(len(params), np.nan)
+        p_lower = np.clip(np.nanpercentile(boot, 2.5, axis=0),
+                          [p.lower for p in params], [p.upper for p in params])
+        p_upper = np.clip(np.nanpercentile(boot, 97.5, axis=0),
+                          [p.lower for p in params], [p.upper for p in params])
     else:
-        lower = upper = sd = np.full(len(params), np.nan)
+        lower = upper = sd = p_lower = p_upper = np.full(len(params), np.nan)
     n_trial = sum(c.choice.size for c in cells)
     t_cond = np.empty(n_trial, dtype=object)
     t_ch = np.empty(n_trial, dtype=object)
@@ -1260,6 +1265,8 @@ def _result(cfg, params, cells, options, obj, ev, theta, f_best, boot, boot_f, c
             "estimate": ("param", theta, {"long_name": "estimate"}),
             "lower": ("param", lower, {"long_name": "parametric-bootstrap 95 % interval (basic), lower end"}),
             "upper": ("param", upper, {"long_name": "parametric-bootstrap 95 % interval (basic), upper end"}),
+            "percentile_lower": ("param", p_lower, {"long_name": "parametric-bootstrap 95 % interval (percentile), lower end"}),
+            "percentile_upper": ("param", p_upper, {"long_name": "parametric-bootstrap 95 % interval (percentile), upper end"}),
             "bootstrap_sd": ("param", sd, {"long_name": "standard deviation of the bootstrap estimates"}),
             "bound_lower": ("param", [p.lower for p in params]),
             "bound_upper": ("param", [p.upper for p in params]),
