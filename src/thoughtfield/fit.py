@@ -45,20 +45,31 @@ Objectives (``objective=``)
     parameters.
 
 Optimisation
-    :func:`scipy.optimize.differential_evolution` over the bounds (in the unit cube),
-    then a bounded Nelder-Mead polish from its best point.  The pseudo-parameter
-    ``"ndt"`` is a non-decision time added to every simulated response time.  An
-    optional normal prior per parameter adds ``((x - mean) / sd)^2`` to the objective.
+    :func:`scipy.optimize.differential_evolution`'s solver over the bounds (in the unit
+    cube), one generation at a time with ``updating="deferred"``: each generation's
+    population goes to a map -- this process, or dask workers (``workers=``,
+    ``scheduler=``), recorded in the order given, so the result does not depend on the
+    number of workers -- then a bounded Nelder-Mead polish from its best point.  The
+    pseudo-parameter ``"ndt"`` is a non-decision time added to every simulated response
+    time.  An optional normal prior per parameter adds ``((x - mean) / sd)^2`` to the
+    objective.  ``checkpoint=`` keeps the progress in a JSON file (the population, its
+    values and the random-number state after every generation, the polish, the finished
+    bootstrap refits, the trace), from which a rerun resumes with the same result.
 
 Uncertainty
     A parametric bootstrap: ``bootstrap`` data sets of the observed size are simulated
-    from the estimate (fresh noise), each refitted by Nelder-Mead from the estimate
-    with fresh simulation noise (its own common random numbers), so the interval holds
-    the Monte Carlo error of the simulated objective as well as the sampling error of the
-    data.  The 95 % interval is the basic bootstrap interval
-    ``[2 est - q97.5, 2 est - q2.5]`` of the refitted values ``q`` (it corrects for a bias
-    of the estimator instead of doubling it, as the percentile interval would), clipped
-    to the bounds.
+    from the estimate (fresh noise), each refitted by the whole fit again (differential
+    evolution from its own seed, ``bootstrap_maxiter`` generations, then the polish) with
+    fresh simulation noise (its own common random numbers), so the refits vary as the
+    estimate does: with the sampling error of the data, the Monte Carlo error of the
+    simulated objective and the optimiser's error.  (A short Nelder-Mead from the
+    estimate, as refits were once made, stays near its start: its intervals were 30 to
+    70 % as wide as the estimates' spread over repeated data sets called for.  With as
+    few simulated as observed trials the objective's Monte Carlo noise can still make
+    them too narrow: see the README's recovery table.)  The 95 % interval is the basic
+    bootstrap interval ``[2 est - q97.5, 2 est - q2.5]`` of the refitted values ``q`` (it
+    corrects for a bias of the estimator instead of doubling it, as the percentile
+    interval would), clipped to the bounds.
 
 The result is an :class:`xarray.Dataset` (:func:`fit` documents its variables) that
 ``thoughtfield plot`` draws with the kinds ``qp``, ``rt_hist`` and ``fit_trace``.
@@ -464,6 +475,25 @@ class Simulator:
         self.groups = list(groups.items())
         self.kernel_calls = 0
 
+    def __getstate__(self):
+        # for dask workers: a config is rebuilt from its data (as a sweep's is), with the
+        # network built here
+        from ._sweep import _thaw
+        s = self.__dict__.copy()
+        cfg = s.pop("cfg")
+        data = _thaw(cfg.data) if not isinstance(cfg.data, dict) else dict(cfg.data)
+        s["_cfg"] = (data, cfg.path, str(cfg.base_dir), cfg.network)
+        return s
+
+    def __setstate__(self, s):
+        from pathlib import Path
+
+        from .config import _load_data
+        data, path, base_dir, network = s.pop("_cfg")
+        s["cfg"] = _load_data(data, text=None, path=path, base_dir=Path(base_dir),
+                              reuse={"network": (data.get("network"), network)})
+        self.__dict__.update(s)
+
     def config(self, theta, overrides=()):
         ov = {p.key: float(v) for p, v in zip(self.params, theta) if p.key != NDT}
         ov.update(dict(overrides))
@@ -616,14 +646,31 @@ def _penalty(params, theta) -> float:
 
 
 _REFIT_STREAM = 1_000_000   # noise streams: 0 the fit, 1 + b bootstrap data, this + b refits
+_BAD = 1e12                 # the objective of a point the config or the solver refuses
+
+
+def _evaluate(task, theta):
+    """``(objective, seconds, failure message or None)`` at ``theta``; ``task`` is
+    ``(simulator, objective, params, stream)``.  Runs here or on a dask worker."""
+    sim, obj, params, stream = task
+    t0 = _time.perf_counter()
+    try:
+        ch, rt = sim.simulate(theta, stream=stream)
+        f, why = obj.value(ch, rt) + _penalty(params, theta), None
+    except (SimulationError, ConfigError) as e:
+        # a value inside the bounds the config or the solver refuses: a bad point
+        f, why = _BAD, f"{dict(zip([p.key for p in params], theta.tolist()))}: {e}"
+    return float(f), _time.perf_counter() - t0, why
 
 
 class _Evaluator:
-    """The objective at unit-cube points, with a trace of every evaluation."""
+    """The objective at unit-cube points, with a trace of every evaluation.  ``map``
+    evaluates a list of points here or on dask workers (``client``) and records them in
+    the order given, so the trace and the results do not depend on where they ran."""
 
-    BAD = 1e12
+    BAD = _BAD
 
-    def __init__(self, sim, objective, params, *, record=True):
+    def __init__(self, sim, objective, params, *, record=True, stream=0, client=None):
         self.sim, self.obj, self.params = sim, objective, params
         self.lo = np.array([p.lower for p in params])
         self.hi = np.array([p.upper for p in params])
@@ -634,25 +681,20 @@ class _Evaluator:
         self.first_failure = None
         self.seconds = 0.0
         self.count = 0
-        self.stream = 0   # the common random numbers (0: the fit's)
+        self.stream = stream   # the common random numbers (0: the fit's)
         self.bar = None
+        self.client = client
+        self._task = None
 
     def theta(self, u):
         return self.lo + np.clip(np.asarray(u, float), 0.0, 1.0) * (self.hi - self.lo)
 
-    def __call__(self, u):
-        t0 = _time.perf_counter()
-        th = self.theta(u)
-        try:
-            ch, rt = self.sim.simulate(th, stream=self.stream)
-            f = self.obj.value(ch, rt) + _penalty(self.params, th)
-        except (SimulationError, ConfigError) as e:
-            # a value inside the bounds the config or the solver refuses: a bad point
+    def _note(self, th, f, seconds, why):
+        if why is not None:
             self.failures += 1
             if self.first_failure is None:
-                self.first_failure = f"{dict(zip([p.key for p in self.params], th))}: {e}"
-            f = self.BAD
-        self.seconds += _time.perf_counter() - t0
+                self.first_failure = why
+        self.seconds += seconds
         self.count += 1
         if self.record:
             self.trace_x.append(th)
@@ -663,6 +705,45 @@ class _Evaluator:
             if self.trace_f:
                 self.bar.set_postfix_str(f"best {min(self.trace_f):.4g}", refresh=False)
         return f
+
+    def __call__(self, u):
+        th = self.theta(u)
+        return self._note(th, *_evaluate((self.sim, self.obj, self.params, self.stream), th))
+
+    def map(self, func, points):
+        """scipy's map-like ``workers``: ``func`` is scipy's wrapper of this evaluator (in
+        the unit cube), so the points are evaluated by ``_evaluate`` directly."""
+        points = [np.asarray(u, float) for u in points]
+        if self.client is None or len(points) < 2:
+            return [self(u) for u in points]
+        if self._task is None:
+            self._task = self.client.scatter((self.sim, self.obj, self.params, self.stream),
+                                             broadcast=True, hash=False)
+        thetas = [self.theta(u) for u in points]
+        futures = self.client.map(_evaluate, [self._task] * len(thetas), thetas, pure=False)
+        out = []
+        try:
+            for th, fut in zip(thetas, futures):
+                out.append(self._note(th, *fut.result()))
+        finally:
+            for fut in futures:
+                if not fut.done():
+                    fut.cancel()
+        return out
+
+    # ---- checkpoints
+    def state(self) -> dict:
+        return {"x": [list(map(float, x)) for x in self.trace_x], "f": list(self.trace_f),
+                "stage": list(self.trace_stage), "failures": self.failures,
+                "first_failure": self.first_failure, "seconds": self.seconds,
+                "count": self.count}
+
+    def restore(self, s: dict):
+        self.trace_x = [np.array(x, float) for x in s["x"]]
+        self.trace_f = [float(f) for f in s["f"]]
+        self.trace_stage = [int(v) for v in s["stage"]]
+        self.failures, self.first_failure = int(s["failures"]), s["first_failure"]
+        self.seconds, self.count = float(s["seconds"]), int(s["count"])
 
 
 def _nelder_mead(fun, u0, maxfev: int, f0: float | None = None, step: float = 0.05):
@@ -686,11 +767,223 @@ def _simplex(u0, step):
     return s
 
 
+# ----------------------------------------------------------------- checkpoints (JSON)
+_CHECKPOINT_FORMAT = "thoughtfield-fit-checkpoint"
+
+
+def _jsonable(v):
+    """RNG states (nested dicts with integer arrays) as JSON: arrays become
+    ``{"__array__": [...], "dtype": ...}``."""
+    if isinstance(v, dict):
+        return {k: _jsonable(x) for k, x in v.items()}
+    if isinstance(v, np.ndarray):
+        return {"__array__": v.tolist(), "dtype": str(v.dtype)}
+    if isinstance(v, np.generic):
+        return v.item()
+    return v
+
+
+def _from_json(v):
+    if isinstance(v, dict):
+        if "__array__" in v:
+            return np.array(v["__array__"], dtype=np.dtype(v["dtype"]))
+        return {k: _from_json(x) for k, x in v.items()}
+    return v
+
+
+def _rng_state(rng):
+    if isinstance(rng, np.random.RandomState):
+        return {"legacy": True, "state": _jsonable(rng.get_state(legacy=False))}
+    return {"legacy": False, "state": _jsonable(rng.bit_generator.state)}
+
+
+def _set_rng_state(rng, s):
+    if s["legacy"]:
+        rng.set_state(_from_json(s["state"]))
+    else:
+        rng.bit_generator.state = _from_json(s["state"])
+
+
+def _floats(a):
+    return [None if not math.isfinite(v) else float(v) for v in np.ravel(a)]
+
+
+def _unfloats(a, shape=None):
+    out = np.array([np.nan if v is None else v for v in a], float)
+    return out.reshape(shape) if shape is not None else out
+
+
+class _Checkpoint:
+    """A fit's progress in a JSON file (no pickle): the differential-evolution population,
+    its objective values and random-number state after every generation, the polish's
+    result, every finished bootstrap refit and the objective trace.  Written atomically;
+    refused for a different fit (its fingerprint: the config, the data, the parameters
+    and the settings)."""
+
+    def __init__(self, path, fingerprint: str):
+        self.path = os.fspath(path) if path is not None else None
+        self.fingerprint = fingerprint
+        self.data: dict = {}
+        if self.path is None:
+            return
+        if os.path.isdir(self.path):
+            raise ConfigError(f"checkpoint {self.path}: is a folder; give a file name")
+        if os.path.exists(self.path):
+            import json
+            try:
+                with open(self.path, encoding="utf-8") as f:
+                    d = json.load(f)
+            except (OSError, ValueError, UnicodeDecodeError) as e:
+                raise ConfigError(f"checkpoint {self.path}: not a readable fit checkpoint "
+                                  f"({str(e).splitlines()[0][:80]}); delete it to start "
+                                  "over") from None
+            if not isinstance(d, dict) or d.get("format") != _CHECKPOINT_FORMAT:
+                raise ConfigError(f"checkpoint {self.path}: not a thoughtfield fit checkpoint; "
+                                  "give another path")
+            if d.get("fingerprint") != fingerprint:
+                raise ConfigError(f"checkpoint {self.path}: belongs to a different fit (the "
+                                  "config, the data, the parameters or the settings changed); "
+                                  "delete it or give another --checkpoint path")
+            self.data = d
+
+    def save(self, ev, **parts):
+        if self.path is None:
+            return
+        import json
+
+        from .distributed import _atomic_text
+        self.data.update(parts)
+        self.data.update(format=_CHECKPOINT_FORMAT, fingerprint=self.fingerprint,
+                         trace=ev.state())
+        _atomic_text(self.path, json.dumps(self.data, allow_nan=False))
+
+
+def _fingerprint(cfg, cells, params, settings: dict) -> str:
+    import hashlib
+    import json
+    h = hashlib.sha256()
+    h.update(cfg.to_toml().encode())
+    for c in cells:
+        h.update(repr((c.label, c.overrides)).encode())
+        h.update(np.ascontiguousarray(c.choice).tobytes())
+        h.update(np.ascontiguousarray(c.rt).tobytes())
+    h.update(repr([(p.key, p.lower, p.upper, p.prior) for p in params]).encode())
+    h.update(json.dumps(settings, sort_keys=True, default=str).encode())
+    return h.hexdigest()
+
+
+# ----------------------------------------------------------------- optimisers
+def _differential_evolution(ev, P, *, maxiter, popsize, seed, state=None, on_generation=None):
+    """scipy's differential evolution in the unit cube, one generation at a time
+    (``updating="deferred"``: every generation's trial population is evaluated through
+    ``ev.map``, in parallel where ``ev`` has a dask client, with the same results).
+
+    ``state`` (from ``on_generation(state)``, called after the initial population and
+    after every generation) resumes the search where it stopped.  Returns ``(u, f,
+    state)``."""
+    import warnings
+
+    from scipy.optimize._differentialevolution import DifferentialEvolutionSolver
+    with warnings.catch_warnings():
+        # a Sobol sample whose size is not a power of 2 loses its balance properties
+        warnings.filterwarnings("ignore", message=".*balance properties of Sobol.*")
+        solver = DifferentialEvolutionSolver(ev, [(0.0, 1.0)] * P, maxiter=maxiter,
+                                             popsize=popsize, rng=seed, polish=False,
+                                             init="sobol", tol=1e-3, updating="deferred",
+                                             workers=ev.map)
+    with solver:
+        if state is not None:
+            solver.population = np.array(state["population"], float)
+            solver.population_energies = np.array(state["energies"], float)
+            _set_rng_state(solver.random_number_generator, state["rng"])
+            solver._nfev = int(state["nfev"])
+            if state.get("index") is not None:
+                # scipy shuffles this index in place to pick the mutation's members
+                solver._random_population_index = np.array(state["index"], np.int64)
+            gen, done = int(state["generation"]), bool(state["done"])
+        else:
+            gen, done = 0, False
+            # the initial population (as DifferentialEvolutionSolver.solve does)
+            solver.feasible, solver.constraint_violation = (
+                solver._calculate_population_feasibilities(solver.population))
+            solver.population_energies[solver.feasible] = (
+                solver._calculate_population_energies(solver.population[solver.feasible]))
+            solver._promote_lowest_energy()
+
+        def snapshot():
+            return {"generation": gen, "done": bool(done),
+                    "population": solver.population.tolist(),
+                    "energies": solver.population_energies.tolist(),
+                    "rng": _rng_state(solver.random_number_generator),
+                    "nfev": int(solver._nfev),
+                    "index": (solver._random_population_index.tolist()
+                              if hasattr(solver, "_random_population_index") else None)}
+
+        if state is None and on_generation is not None:
+            done = maxiter == 0 or solver.converged()
+            on_generation(snapshot())
+        while not done and gen < maxiter:
+            gen += 1
+            try:
+                next(solver)
+            except StopIteration:   # pragma: no cover - maxfun is not set
+                done = True
+            done = done or gen >= maxiter or solver.converged()
+            if on_generation is not None:
+                on_generation(snapshot())
+        return np.array(solver.population[0]), float(solver.population_energies[0])
+
+
+def _budget_de(maxiter, popsize, P):
+    return (maxiter + 1) * popsize * P
+
+
+class _Progress:
+    """The progress bar in evaluations: before each stage its total becomes the
+    evaluations done plus the most the stage and the later ones can take, so it ends at
+    exactly 100 % however early the optimisers stop."""
+
+    def __init__(self, bar):
+        self.bar = bar
+
+    def plan(self, *budgets):
+        if self.bar is not None:
+            self.bar.total = self.bar.n + int(sum(budgets))
+            self.bar.refresh()
+
+    def close(self):
+        if self.bar is not None:
+            self.plan()
+            self.bar.close()
+
+
+def _client(workers, scheduler, connect_timeout):
+    """``(client, cluster)``: a dask client on ``scheduler``, on an embedded LocalCluster
+    of ``workers`` processes, or ``(None, None)`` to evaluate in this process."""
+    if scheduler is None and (workers is None or workers == 1):
+        return None, None
+    from .distributed import _need_distributed, connect_scheduler
+    if scheduler is not None:
+        if workers is not None:
+            raise ConfigError("fit: give either workers (a local cluster) or scheduler (an "
+                              "existing dask cluster), not both")
+        _need_distributed("scheduler")
+        return connect_scheduler(scheduler, timeout=connect_timeout), None
+    import logging
+    _need_distributed("workers")
+    from distributed import Client, LocalCluster
+    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                           dashboard_address=":0", silence_logs=logging.ERROR)
+    return Client(cluster), cluster
+
+
 def fit(config, data, params, *, objective: str = "g2", quantiles=QUANTILES,
         n_sim: int = 1000, seed: int | None = None, maxiter: int = 40, popsize: int = 10,
-        polish: bool = True, bootstrap: int = 0, min_rt_trials: int = 30,
-        smoothing: float = 0.05, decision: str | None = None, ignore=(), overrides=None,
-        progress: bool = False, polish_maxfev: int | None = None):
+        polish: bool = True, bootstrap: int = 0, bootstrap_maxiter: int | None = None,
+        min_rt_trials: int = 30, smoothing: float = 0.05, decision: str | None = None,
+        ignore=(), overrides=None, progress: bool = False, polish_maxfev: int | None = None,
+        workers: int | None = None, scheduler: str | None = None, checkpoint=None,
+        connect_timeout: float | None = None):
     """Fit the config values ``params`` to behavioural ``data``.
 
     Parameters
@@ -713,16 +1006,25 @@ def fit(config, data, params, *, objective: str = "g2", quantiles=QUANTILES,
         the config's seed, else 0).
     maxiter, popsize : differential evolution's generations and population (x parameters).
     polish : a Nelder-Mead polish from differential evolution's best point.
-    polish_maxfev : the most evaluations of the polish (default 200 x parameters) and of
-        each bootstrap refit (default 30 x parameters + 20).
+    polish_maxfev : the most evaluations of each polish (default 200 x parameters).
     bootstrap : int
         Parametric-bootstrap refits for the 95 % intervals (0: none).
+    bootstrap_maxiter : differential-evolution generations of each bootstrap refit
+        (default ``maxiter``: every refit repeats the whole fit, global search and polish).
+    workers : evaluate each generation's population on an embedded dask LocalCluster of
+        this many processes (default: in this process).
+    scheduler : the address of an existing dask scheduler to evaluate on instead.
+        The results are the same with any number of workers (bit for bit).
+    checkpoint : path of a JSON file holding the fit's progress (the population of every
+        generation, the polish, each finished bootstrap refit, the trace); an existing
+        one of the same fit is resumed, giving the result of an uninterrupted fit.
     overrides : config changes applied before fitting (``--set``).
 
     Returns
     -------
     xarray.Dataset
-        ``estimate``, ``lower``/``upper`` (bootstrap 95 % interval; NaN without bootstrap),
+        ``estimate``, ``lower``/``upper`` (bootstrap 95 % interval, basic; NaN without
+        bootstrap), ``percentile_lower``/``percentile_upper`` (the percentile interval),
         ``bootstrap_estimate(bootstrap, param)``, ``bound_lower``/``bound_upper``;
         ``trace_objective``/``trace_value``/``trace_stage`` over ``evaluation`` (stage 0
         differential evolution, 1 Nelder-Mead); per ``condition``: ``n_trials``,
@@ -743,6 +1045,10 @@ def fit(config, data, params, *, objective: str = "g2", quantiles=QUANTILES,
     maxiter = V.integer("maxiter", maxiter, min=0)
     popsize = V.integer("popsize", popsize, min=2)
     bootstrap = V.integer("bootstrap", bootstrap, min=0)
+    bmaxiter = maxiter if bootstrap_maxiter is None else \
+        V.integer("bootstrap_maxiter", bootstrap_maxiter, min=0)
+    if workers is not None:
+        workers = V.integer("workers", workers, min=1)
     if seed is None:
         seed = cfg.seed if cfg.seed is not None else 0
     seed = V.integer("seed", seed, min=0)
@@ -754,35 +1060,57 @@ def fit(config, data, params, *, objective: str = "g2", quantiles=QUANTILES,
     sim = Simulator(cfg, cells, params, n_sim=n_sim, seed=seed, decision=d)
     obj = Objective(cells, len(options), kind=objective, quantiles=quantiles,
                     min_rt_trials=min_rt_trials, smoothing=smoothing, n_sim=n_sim)
-    ev = _Evaluator(sim, obj, params)
     P = len(params)
-    from scipy.optimize import differential_evolution
+    pmax = V.integer("polish_maxfev", polish_maxfev, min=1) if polish_maxfev is not None \
+        else 200 * P
+    settings = {"objective": obj.kind, "quantiles": obj.quantiles.tolist(), "n_sim": n_sim,
+                "seed": seed, "maxiter": maxiter, "popsize": popsize, "polish": bool(polish),
+                "polish_maxfev": pmax, "bootstrap_maxiter": bmaxiter,
+                "min_rt_trials": obj.min_rt_trials, "smoothing": obj.smoothing, "decision": d}
+    ck = _Checkpoint(checkpoint, _fingerprint(cfg, cells, params, settings))
+    st = ck.data
+    client, cluster = _client(workers, scheduler, connect_timeout)
+    ev = _Evaluator(sim, obj, params, client=client)
+    if "trace" in st:
+        ev.restore(st["trace"])
+    # scipy's population: popsize x parameters, at least 5, up to a power of 2 (Sobol)
+    n_pop = 1 << math.ceil(math.log2(max(5, popsize * P)))
+    de_budget = (maxiter + 1) * n_pop if maxiter > 0 else 1
+    refit_budget = ((bmaxiter + 1) * n_pop if bmaxiter > 0 else 1) + (pmax if polish else 0)
     bar = None
     if progress:
         from tqdm.auto import tqdm
-        total = (maxiter + 1) * popsize * P + (200 * P if polish else 0)
-        bar = tqdm(total=total, unit="eval", desc="fitting", leave=False,
+        bar = tqdm(total=0, initial=ev.count, unit="eval", desc="fitting", leave=False,
                    **({"disable": None} if progress == "auto" else {}))
         ev.bar = bar
+    prog = _Progress(bar)
+    boot = np.full((bootstrap, P), np.nan)
+    boot_f = np.full(bootstrap, np.nan)
+    done_refits = {int(k): v for k, v in st.get("boot", {}).items()}
     try:
-        if maxiter > 0:
-            res = differential_evolution(ev, [(0.0, 1.0)] * P, maxiter=maxiter, popsize=popsize,
-                                         seed=seed, polish=False, init="sobol", tol=1e-3,
-                                         updating="deferred")
-            u_best, f_best = np.asarray(res.x), float(res.fun)
+        if "start" in st:
+            u_best, f_best = np.array(st["start"]["u"], float), float(st["start"]["f"])
         else:
-            u_best = np.full(P, 0.5)
-            f_best = ev(u_best)
-        if polish:
+            de = st.get("de")
+            prog.plan(de_budget - (de["nfev"] if de else 0), pmax if polish else 0,
+                      refit_budget * bootstrap)
+            if maxiter > 0:
+                u_best, f_best = _differential_evolution(
+                    ev, P, maxiter=maxiter, popsize=popsize, seed=seed, state=de,
+                    on_generation=lambda s: ck.save(ev, de=s))
+            else:
+                u_best = np.full(P, 0.5)
+                f_best = ev(u_best)
+            ck.save(ev, start={"u": u_best.tolist(), "f": float(f_best)})
+        if polish and "polished" not in st:
+            prog.plan(pmax, refit_budget * bootstrap)
             ev.stage = 1
-            u_nm, f_nm = _nelder_mead(ev, u_best, polish_maxfev or 200 * P, f_best)
+            u_nm, f_nm = _nelder_mead(ev, u_best, pmax, f_best)
             if f_nm <= f_best:
                 u_best, f_best = u_nm, f_nm
-        if bar is not None:
-            bar.total = bar.n + bootstrap
-            bar.set_description("bootstrap")
-        boot = np.full((bootstrap, P), np.nan)
-        boot_f = np.full(bootstrap, np.nan)
+            ck.save(ev, polished={"u": u_best.tolist(), "f": float(f_best)})
+        elif polish:
+            u_best, f_best = np.array(st["polished"]["u"], float), float(st["polished"]["f"])
         theta_hat = ev.theta(u_best)
         if f_best >= _Evaluator.BAD:
             raise ConfigError("fit: every evaluation failed; the first: " + str(ev.first_failure),
@@ -790,36 +1118,69 @@ def fit(config, data, params, *, objective: str = "g2", quantiles=QUANTILES,
         if bootstrap:
             n_obs = max(c.choice.size for c in cells)
             bsim = Simulator(cfg, cells, params, n_sim=n_obs, seed=seed, decision=d)
+            if bar is not None:
+                bar.set_description("bootstrap")
             for b in range(bootstrap):
-                ch_b, rt_b = bsim.simulate(theta_hat, stream=1 + b)
-                bcells = [replace(c, choice=ch_b[k, :c.choice.size], rt=rt_b[k, :c.choice.size])
-                          for k, c in enumerate(cells)]
-                bobj = Objective(bcells, len(options), kind=objective, quantiles=quantiles,
-                                 min_rt_trials=min_rt_trials, smoothing=smoothing, n_sim=n_sim)
-                bev = _Evaluator(sim, bobj, params, record=False)
-                bev.stream = _REFIT_STREAM + b   # fresh simulation noise for each refit
-                # a wide first simplex (a fifth of each range): a refit that starts at the
-                # estimate must not stop in the nearest dip of the simulated objective
-                u_b, f_b = _nelder_mead(bev, u_best, polish_maxfev or 30 * P + 20, f_best,
-                                        step=0.2)
-                boot[b] = bev.theta(u_b)
-                boot_f[b] = f_b
+                if b in done_refits:
+                    boot[b] = done_refits[b]["theta"]
+                    boot_f[b] = done_refits[b]["f"]
+                    continue
+                prog.plan(refit_budget * (bootstrap - len(done_refits)))
+                boot[b], boot_f[b], bev = _refit(
+                    b, bsim, sim, cells, theta_hat, params, options, obj, seed=seed,
+                    maxiter=bmaxiter, popsize=popsize, polish=polish, maxfev=pmax,
+                    client=client, bar=bar)
                 ev.seconds += bev.seconds
                 ev.count += bev.count
-                if bar is not None:
-                    bar.update(1)
+                ev.failures += bev.failures
+                done_refits[b] = {"theta": boot[b].tolist(), "f": float(boot_f[b])}
+                ck.save(ev, boot={str(k): v for k, v in done_refits.items()})
     finally:
-        if bar is not None:
-            bar.close()
+        prog.close()
+        if client is not None:
+            client.close()
+        if cluster is not None:
+            cluster.close()
     # the model at the estimate, for the fitted proportions, quantiles and figures: at
     # least 2000 trials per condition (one more evaluation), so they show the model
     # rather than the simulation's noise
     n_pred = max(n_sim, PREDICT_TRIALS)
     ch_hat, rt_hat = sim.simulate(theta_hat, n=n_pred)
     wall = _time.perf_counter() - t_start
-    return _result(cfg, params, cells, options, obj, ev, theta_hat, f_best, boot, boot_f,
-                   ch_hat, rt_hat, wall=wall, seed=seed, n_sim=n_sim, maxiter=maxiter,
-                   popsize=popsize, df=df, n_pred=n_pred)
+    ds = _result(cfg, params, cells, options, obj, ev, theta_hat, f_best, boot, boot_f,
+                 ch_hat, rt_hat, wall=wall, seed=seed, n_sim=n_sim, maxiter=maxiter,
+                 popsize=popsize, df=df, n_pred=n_pred)
+    ds.attrs["bootstrap_maxiter"] = bmaxiter
+    return ds
+
+
+def _refit(b, bsim, sim, cells, theta_hat, params, options, obj, *, seed, maxiter, popsize,
+           polish, maxfev, client, bar):
+    """Bootstrap refit ``b``: a data set of the observed size simulated at the estimate
+    (noise stream ``1 + b``), fitted as the data were (differential evolution from its own
+    seed, then the polish) with its own common random numbers (stream
+    ``_REFIT_STREAM + b``), so its spread holds the sampling error of the data, the Monte
+    Carlo error of the simulated objective and the optimiser's."""
+    ch_b, rt_b = bsim.simulate(theta_hat, stream=1 + b)
+    bcells = [replace(c, choice=ch_b[k, :c.choice.size], rt=rt_b[k, :c.choice.size])
+              for k, c in enumerate(cells)]
+    bobj = Objective(bcells, len(options), kind=obj.kind, quantiles=obj.quantiles,
+                     min_rt_trials=obj.min_rt_trials, smoothing=obj.smoothing,
+                     n_sim=sim.n_sim)
+    bev = _Evaluator(sim, bobj, params, record=False, stream=_REFIT_STREAM + b, client=client)
+    bev.bar = bar
+    P = len(params)
+    if maxiter > 0:
+        u_b, f_b = _differential_evolution(bev, P, maxiter=maxiter, popsize=popsize,
+                                           seed=seed + 1 + b)
+    else:
+        u_b = np.full(P, 0.5)
+        f_b = bev(u_b)
+    if polish:
+        u_nm, f_nm = _nelder_mead(bev, u_b, maxfev, f_b)
+        if f_nm <= f_b:
+            u_b, f_b = u_nm, f_nm
+    return bev.theta(u_b), f_b, bev
 
 
 def _check_keys(cfg, params):
@@ -881,8 +1242,12 @@ def _result(cfg, params, cells, options, obj, ev, theta, f_best, boot, boot_f, c
         upper = np.clip(2 * theta - np.nanpercentile(boot, 2.5, axis=0),
                         [p.lower for p in params], [p.upper for p in params])
         sd = np.nanstd(boot, axis=0, ddof=1) if boot.shape[0] > 1 else np.full(len(params), np.nan)
+        p_lower = np.clip(np.nanpercentile(boot, 2.5, axis=0),
+                          [p.lower for p in params], [p.upper for p in params])
+        p_upper = np.clip(np.nanpercentile(boot, 97.5, axis=0),
+                          [p.lower for p in params], [p.upper for p in params])
     else:
-        lower = upper = sd = np.full(len(params), np.nan)
+        lower = upper = sd = p_lower = p_upper = np.full(len(params), np.nan)
     n_trial = sum(c.choice.size for c in cells)
     t_cond = np.empty(n_trial, dtype=object)
     t_ch = np.empty(n_trial, dtype=object)
@@ -905,6 +1270,8 @@ def _result(cfg, params, cells, options, obj, ev, theta, f_best, boot, boot_f, c
             "estimate": ("param", theta, {"long_name": "estimate"}),
             "lower": ("param", lower, {"long_name": "parametric-bootstrap 95 % interval (basic), lower end"}),
             "upper": ("param", upper, {"long_name": "parametric-bootstrap 95 % interval (basic), upper end"}),
+            "percentile_lower": ("param", p_lower, {"long_name": "parametric-bootstrap 95 % interval (percentile), lower end"}),
+            "percentile_upper": ("param", p_upper, {"long_name": "parametric-bootstrap 95 % interval (percentile), upper end"}),
             "bootstrap_sd": ("param", sd, {"long_name": "standard deviation of the bootstrap estimates"}),
             "bound_lower": ("param", [p.lower for p in params]),
             "bound_upper": ("param", [p.upper for p in params]),

@@ -23,7 +23,15 @@ each response, the quantile-probability chi-square of the same bins (qp_chi2; bi
 the simulation's noise in rare bins), or a kernel-density likelihood of every trial's RT
 (kde). Differential evolution (--maxiter
 generations of --popsize x parameters) is followed by a Nelder-Mead polish; --bootstrap B
-refits B data sets simulated from the estimate for 95 % intervals.
+refits B data sets simulated from the estimate (each by the whole fit again: differential
+evolution of --bootstrap-maxiter generations, then the polish) for 95 % intervals.
+
+--workers N evaluates each generation's population on an embedded dask LocalCluster of N
+processes, --scheduler ADDRESS (or $THOUGHTFIELD_SCHEDULER) on an existing dask cluster;
+the result is the same with any number of workers. --checkpoint PATH keeps the fit's
+progress in a JSON file (the population after every generation, the polish, each
+finished bootstrap refit); running the same command again resumes it, with the result of
+an uninterrupted fit.
 
 The result (NetCDF) holds the estimates, intervals, the objective trace and observed vs
 fitted choice probabilities and RT quantiles per condition; 'thoughtfield plot' draws it
@@ -34,6 +42,7 @@ row or key), 1 the fit failed."""
 EXAMPLES = """\
   thoughtfield fit simulations/fit_choice.toml --data simulations/data/fit_choice.csv --param 'choices[0].rate=0.5:3' --param 'choices[0].threshold=0.5:2' --n-sim 200 --maxiter 4 --popsize 5 --out fit.nc
   thoughtfield plot fit.nc --kind qp --out fit_qp.png
+  thoughtfield fit simulations/fit_choice.toml --data simulations/data/fit_choice.csv --param 'choices[0].rate=0.5:3' --n-sim 60 --maxiter 2 --popsize 3 --no-polish --workers 2 --checkpoint fit_ckpt.json --out fit_w.nc --quiet
   thoughtfield fit simulations/fit_choice.toml --data simulations/data/fit_choice.csv --param 'choices[0].rate=0.5:3:normal(1.5,0.5)' --param ndt=0:0.5 --objective qp_chi2 --n-sim 200 --maxiter 3 --popsize 5 --no-polish --out fit_g2.nc --quiet"""
 
 
@@ -65,6 +74,19 @@ def add_arguments(p):
     p.add_argument("--no-polish", action="store_true", help="no Nelder-Mead polish")
     p.add_argument("--bootstrap", type=int, default=0, metavar="B",
                    help="parametric-bootstrap refits for 95 %% intervals (default 0: none)")
+    p.add_argument("--bootstrap-maxiter", type=int, default=None, metavar="G",
+                   help="differential-evolution generations of each bootstrap refit "
+                        "(default: --maxiter)")
+    p.add_argument("--workers", "-w", type=int, default=None, metavar="N",
+                   help="evaluate the population on an embedded dask LocalCluster of N "
+                        "processes (default: in this process)")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="evaluate on an existing dask scheduler (default "
+                        "$THOUGHTFIELD_SCHEDULER unless --workers is given)")
+    p.add_argument("--connect-timeout", type=float, default=None, metavar="SECONDS",
+                   help="how long to wait for the scheduler (default 20)")
+    p.add_argument("--checkpoint", metavar="PATH",
+                   help="keep the fit's progress in this JSON file and resume from it")
     p.add_argument("--seed", type=int, default=None,
                    help="common random numbers and optimiser seed (default: the config's seed)")
     p.add_argument("--ignore", action="append", default=[], metavar="COLUMN",
@@ -104,10 +126,21 @@ def main(args) -> int:
     kinds = ["qp", "rt_hist", "fit_trace"]
     figures = figure_paths(out, kinds, "png") if args.plot else []
     refuse_existing([out] + [p for _, p in figures], args.force)
+    from .. import _validate as V
+    from .sweep import _scheduler
+    if args.workers is not None:
+        V.integer("--workers", args.workers, min=1)
+    if args.workers is not None and args.scheduler:
+        raise ConfigError("--scheduler: give either --workers (a local cluster) or --scheduler "
+                          "(an existing one), not both")
+    if args.connect_timeout is not None:
+        V.real("--connect-timeout", args.connect_timeout, min=0, min_inclusive=False, max=3600)
     ds = fit(cfg, args.data, params, objective=args.objective,
              quantiles=_quantiles(args.quantiles), n_sim=args.n_sim, seed=args.seed,
              maxiter=args.maxiter, popsize=args.popsize, polish=not args.no_polish,
-             bootstrap=args.bootstrap, ignore=args.ignore,
+             bootstrap=args.bootstrap, bootstrap_maxiter=args.bootstrap_maxiter,
+             workers=args.workers, scheduler=_scheduler(args), checkpoint=args.checkpoint,
+             connect_timeout=args.connect_timeout, ignore=args.ignore,
              progress=bool(progress_options(args.quiet)))
     ds.attrs["data"] = os.path.relpath(os.path.abspath(args.data),
                                        os.path.dirname(os.path.abspath(out)))
