@@ -156,8 +156,11 @@ def build_problem(network: ConceptNetwork, model: Model, stimuli, *, t0: float, 
 # ------------------------------------------------------------------ couplings
 def coupling_matrix(network: ConceptNetwork, model: Model):
     """The sparse coupling ``W`` of the relations as the model uses it: relation types
-    of the goal bias taken out (:class:`~thoughtfield.Goals`), layer gains applied
-    (:class:`~thoughtfield.Layers`).  Without those it is ``network.weight_matrix()``."""
+    of the goal bias taken out (:class:`~thoughtfield.Goals`; with ``direction =
+    "goal_to_target"`` their target -> goal direction stays), layer gains applied
+    (:class:`~thoughtfield.Layers`), plastic (:class:`~thoughtfield.Plasticity`) and gated
+    (:class:`~thoughtfield.Gate`) relations taken out -- the kernels add those as terms
+    of their own.  Without any of these it is ``network.weight_matrix()``."""
     goal_types = ()
     if model.goals is not None:
         goal_types = model.goals.types
@@ -233,7 +236,6 @@ def _layered_weights(network, layers, goal_types, *, unit: bool = False,
     s, t, c, w = network._relation_arrays()
     if unit:
         w = np.ones_like(w)
-    n = network.n
     tnames = list(network._type_names)
     ntype = len(tnames)
     sg = np.zeros(ntype)

@@ -714,6 +714,8 @@ class Plasticity:
     concept (clipped at 0) when one is named: outside the interval or with the gate at 0
     the weights are frozen (decay included).  Weights are kept in ``[w_min, w_max]``.
     With clamped activations the Hebbian weight approaches ``eta * tau * a_i * a_j``.
+    Plastic relations between members of a pool are not part of its conflict energy
+    (computed from the fixed weights).
 
     Parameters
     ----------

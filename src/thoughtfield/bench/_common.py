@@ -36,6 +36,17 @@ def summary(times) -> dict:
     return {"min_s": min(ts), "median_s": statistics.median(ts), "repeats": len(ts)}
 
 
+def batch_size(call, target_s: float = 5e-3) -> int:
+    """How many repetitions of ``call(k)`` make one timing sample of about ``target_s``
+    (from the best of three single calls)."""
+    t = np.inf
+    for _ in range(3):
+        t0 = time.perf_counter()
+        call(1)
+        t = min(t, time.perf_counter() - t0)
+    return max(1, int(target_s / max(t, 1e-7)))
+
+
 def interleaved(cands: dict, repeats: int, budget_s: float | None = None) -> dict:
     """Time every callable of ``cands`` ``repeats`` times, interleaved.
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._common import interleaved, make_graph
+from ._common import batch_size, interleaved, make_graph
 from .rhs import rhs_loop, simulation
 
 
@@ -35,12 +35,7 @@ def measure_one(n: int, repeats: int = 5, budget_s: float = 20.0) -> dict:
     rhs_loop(fixed.problem, fixed.work, y1, d1, 1)
     rhs_loop(plastic.problem, plastic.work, y2, d2, 1)
     diff = float(np.max(np.abs(d1 - d2[:n])))
-    t = np.inf
-    for _ in range(3):
-        t0 = _t()
-        rhs_loop(plastic.problem, plastic.work, y2, d2, 1)
-        t = min(t, _t() - t0)
-    k = max(1, int(5e-3 / max(t, 1e-7)))
+    k = batch_size(lambda j: rhs_loop(plastic.problem, plastic.work, y2, d2, j))
     res = interleaved({"fixed": lambda: rhs_loop(fixed.problem, fixed.work, y1, d1, k),
                        "plastic": lambda: rhs_loop(plastic.problem, plastic.work, y2, d2, k)},
                       repeats, budget_s=budget_s)
@@ -53,11 +48,6 @@ def measure_one(n: int, repeats: int = 5, budget_s: float = 20.0) -> dict:
     out["ns_per_plastic_edge"] = (out["plastic"]["min_s"] - out["fixed"]["min_s"]) \
         / out["edges"] * 1e9
     return out
-
-
-def _t():
-    import time
-    return time.perf_counter()
 
 
 def measure(sizes, repeats: int = 5, log=print) -> list:

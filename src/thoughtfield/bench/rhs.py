@@ -12,7 +12,8 @@ import numpy as np
 from numba import njit
 
 from .._kernels.rhs import rhs
-from ._common import BIAS, GAIN, T_END, initial_state, interleaved, make_graph, rhs_bytes
+from ._common import (BIAS, GAIN, T_END, batch_size, initial_state, interleaved, make_graph,
+                      rhs_bytes)
 
 
 @njit(cache=True)
@@ -53,12 +54,7 @@ def measure_one(kind: str, n: int, bound_GBs: float, repeats: int = 7,
     loop_default(sim.problem, sim.work, y, dy, 1)
     nnz = int(W.nnz)
     # batch so that one sample takes about 5 ms or more
-    t = np.inf
-    for _ in range(3):
-        t0 = _t()
-        rhs_loop(sim1.problem, sim1.work, y, dy, 1)
-        t = min(t, _t() - t0)
-    k = max(1, int(5e-3 / max(t, 1e-7)))
+    k = batch_size(lambda j: rhs_loop(sim1.problem, sim1.work, y, dy, j))
 
     def f_np():
         return -y + np.tanh(GAIN * (W @ y + BIAS))
@@ -88,11 +84,6 @@ def measure_one(kind: str, n: int, bound_GBs: float, repeats: int = 7,
     out["fraction_of_bound"] = out[best[1]]["fraction_of_bound"]
     out["speedup_vs_numpy_scipy"] = out["numpy_scipy"]["min_s"] / best[0]
     return out
-
-
-def _t():
-    import time
-    return time.perf_counter()
 
 
 def measure(sizes, kinds, bound_GBs: float, repeats: int = 7, log=print) -> list:
