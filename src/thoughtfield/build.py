@@ -835,9 +835,9 @@ def _lower_gates(lw: Lowering) -> None:
     iptr = np.zeros(G + 1, np.int64)
     ints = []
     for g, gate in enumerate(model.gates):
-        for iv_ in gate.intervals:
-            ints += [iv_["start"], iv_["stop"], iv_["value"]]
-            lw.bounds += [iv_["start"], iv_["stop"]]
+        for start, stop, value in gate.intervals:
+            ints += [start, stop, value]
+            lw.bounds += [start, stop]
         iptr[g + 1] = iptr[g] + len(gate.intervals)
     cpt = [-1 if gate.concept is None else network.index(gate.concept, f"gates[{g}].concept")
            for g, gate in enumerate(model.gates)]

@@ -646,7 +646,8 @@ class Gate:
     value : float
         The gate's value outside the intervals (1: open).
     intervals : list of {start, stop, value}
-        E.g. ``[{"start": 0, "stop": 2, "value": 0}]``: closed while the task settles.
+        E.g. ``[{"start": 0, "stop": 2, "value": 0}]``: closed while the task settles
+        (kept as ``(start, stop, value)`` tuples).
     concept : str, optional
         A gating concept whose output multiplies the gate (Cohen, Dunbar & McClelland's
         task units gating a pathway).
@@ -664,6 +665,9 @@ class Gate:
                          "0: closed).", unit="1")
     intervals: tuple = param(ListOf(_INTERVAL), (), "Intervals with another value: "
                              "`[{ start = 0, stop = 2, value = 0 }]`.",
+                             check=lambda key, v: tuple(_interval(iv) for iv in v),
+                             dump=lambda v: [dict(zip(("start", "stop", "value"), iv))
+                                             for iv in v],
                              omit=lambda g, v: not v)
     concept: str | None = param(Str(name=True), None, "A gating concept whose output (clipped "
                                 "at 0) multiplies the gate.")
@@ -674,7 +678,7 @@ class Gate:
         if all(getattr(self, k) is None for k in _SELECTORS):
             raise ConfigError(f"{key}: selects nothing; give at least one of "
                               f"{', '.join(_SELECTORS)}")
-        spans = sorted((iv["start"], iv["stop"], k) for k, iv in enumerate(self.intervals))
+        spans = sorted((start, stop, k) for k, (start, stop, _) in enumerate(self.intervals))
         for k, (a, b, i) in enumerate(spans):
             if not a < b:
                 raise ConfigError(f"{key}.intervals[{i}].stop: must be after start ({a:g}) "
@@ -686,6 +690,14 @@ class Gate:
 
 
 _SELECTORS = ("types", "source_layer", "target_layer", "sources", "targets")
+
+
+def _interval(iv) -> tuple:
+    """``(start, stop, value)`` of an interval table (checked by ``_INTERVAL``), its
+    defaults filled in."""
+    if isinstance(iv, tuple):
+        return tuple(float(x) for x in iv)
+    return tuple(float(iv.get(k, f.default)) for k, f in _INTERVAL.fields.items())
 
 
 # ------------------------------------------------------------------ plastic relations
@@ -753,7 +765,7 @@ class Plasticity:
     between: tuple = param(ListOf(Str(name=True), unique=True), (), "Concepts among which every "
                            "ordered pair gains a plastic edge (of the first type in `relations`) "
                            "starting at `initial`, unless plastic already.",
-                           omit=lambda p, v: not v)
+                           check=lambda key, v: tuple(v), omit=lambda p, v: not v)
     initial: float = param(Real(), 0.0, "Starting weight of the `between` edges.",
                            unit="1", omit=lambda p, v: not p.between and v == 0.0)
     rate: float = param(Real(min=0), 1.0, "Learning rate eta.", unit="1/time")
