@@ -420,3 +420,19 @@ def test_discrete_updates_refuse_plastic_relations(solver):
     net, model = _pair(0.1)
     with pytest.raises(ConfigError, match="model.plasticity"):
         tf.simulate(net, model, t_end=4.0, solver=solver)
+
+
+def test_the_weights_plot_draws_matrices_lines_and_activations():
+    import matplotlib
+    matplotlib.use("Agg")
+    from thoughtfield.plots import plot_kinds
+    net, model = _pair(0.1, rate=0.5, tau=4.0, stop=3.0)
+    ds = tf.simulate(net, model, stimuli=[tf.Clamp("a", 0, 6, 1.0), tf.Clamp("b", 0, 6, 0.5)],
+                     t_end=6.0)
+    ax = plot_kinds()["weights"].func(ds)
+    fig = ax.figure
+    assert len(fig.axes) == 4 + 1 + 2                 # four matrices, the colour bar, two panels
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels == ["b <-> a", "learning on"]       # one line for the symmetric pair
+    with pytest.raises(ConfigError, match="plot 'weights': the result has no 'weight'"):
+        plot_kinds()["weights"].func(tf.simulate(net, tf.Model(), t_end=1.0))

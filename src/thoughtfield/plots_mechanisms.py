@@ -457,8 +457,7 @@ def plot_growth(ds, ax=None):
     trials = [f"{k + 1}: {c}" for k, c in enumerate(ds["condition"].values)]
     ax = _axes(ax, figsize=(4.6 + 0.6 * len(concepts), 2.6 + 0.32 * len(trials)))
     plt = _plt()
-    cmap = plt.get_cmap("viridis").copy()
-    cmap.set_bad("white")
+    cmap = plt.get_cmap("viridis").with_extremes(bad="white")
     im = ax.imshow(np.ma.masked_invalid(end), aspect="auto", cmap=cmap, vmin=0.0, vmax=1.0,
                    interpolation="nearest")
     for k, j in zip(*np.nonzero(~np.isfinite(end))):
@@ -508,8 +507,7 @@ def plot_weights(ds, ax=None, *, member=None, times=None, top: int = 8):
     lo, hi = float(np.nanmin(W)), float(np.nanmax(W))
     span = max(abs(lo), abs(hi), 1e-12)
     norm = dict(vmin=-span, vmax=span) if lo < 0 else dict(vmin=0.0, vmax=span)
-    cm = plt.get_cmap("RdBu_r" if lo < 0 else "viridis").copy()
-    cm.set_bad("0.9")
+    cm = plt.get_cmap("RdBu_r" if lo < 0 else "viridis").with_extremes(bad="0.9")
     im = None
     for k, i in enumerate(idx):
         a = fig.add_subplot(gs[0, k])
