@@ -436,3 +436,20 @@ def test_the_weights_plot_draws_matrices_lines_and_activations():
     assert labels == ["b <-> a", "learning on"]       # one line for the symmetric pair
     with pytest.raises(ConfigError, match="plot 'weights': the result has no 'weight'"):
         plot_kinds()["weights"].func(tf.simulate(net, tf.Model(), t_end=1.0))
+
+
+def test_save_network_writes_the_learned_weights_and_names_its_flag_when_the_file_exists(
+        tmp_path, capsys):
+    from thoughtfield.cli import main
+    cfg = tmp_path / "bell.toml"
+    cfg.write_text(_CONFIG)
+    out, net = tmp_path / "r.nc", tmp_path / "learned.json"
+    net.write_text("{}")
+    assert main(["run", str(cfg), "--out", str(out), "--save-network", str(net)]) == 2
+    assert "learned.json: exists; pass --force to overwrite it, or --save-network to write " \
+           "elsewhere" in capsys.readouterr().err
+    net.unlink()
+    assert main(["run", str(cfg), "--out", str(out), "--save-network", str(net)]) == 0
+    import json
+    learned = tf.ConceptNetwork.from_dict(json.loads(net.read_text()))
+    assert learned.relations() == [("bell", "food", "association", 0.0)]  # food never active

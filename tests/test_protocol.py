@@ -278,3 +278,12 @@ def test_a_protocol_result_file_is_the_same_bytes_every_time(tmp_path):
                      "--set", "run.members=2"]) == 0
         files.append(out.read_bytes())
     assert files[0] == files[1]
+
+
+def test_info_of_a_protocol_config_reports_its_trials_not_the_run_span(capsys):
+    cfg = Path(__file__).resolve().parents[1] / "simulations" / "concept_formation.toml"
+    assert main(["info", str(cfg)]) == 0
+    out = capsys.readouterr().out
+    assert "protocol: 10 trials of 2 time units each (conditions bird, cat, feathers+wings?, " \
+           "fur+whiskers?), 1 member(s); every trial's time course is kept" in out
+    assert "  run: t =" not in out

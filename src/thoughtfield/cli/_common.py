@@ -43,14 +43,16 @@ def figure_paths(result_path: str, kinds, fmt: str) -> list[tuple[str, str]]:
     return [(k, f"{stem}_{k}.{fmt}") for k in kinds]
 
 
-def refuse_existing(paths, force: bool, replaceable=None) -> None:
+def refuse_existing(paths, force: bool, replaceable=None, flags=None) -> None:
     """Exit-2 error when an output exists (unless ``force``, or ``replaceable(path)`` says
-    it may be replaced) or its folder is not writable."""
+    it may be replaced) or its folder is not writable.  ``flags`` maps a path to the option
+    that names it (``--out`` when it is not listed), for the advice."""
     for path in paths:
         if os.path.isdir(path):
             raise ConfigError(f"{path}: is a folder; give a file name")
         if os.path.exists(path) and not force and not (replaceable and replaceable(path)):
-            raise ConfigError(f"{path}: exists; pass --force to overwrite it, or --out to "
+            flag = (flags or {}).get(path, "--out")
+            raise ConfigError(f"{path}: exists; pass --force to overwrite it, or {flag} to "
                               "write elsewhere")
         folder = os.path.dirname(os.path.abspath(path))
         probe = folder

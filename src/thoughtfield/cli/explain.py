@@ -51,7 +51,7 @@ def main(args) -> int:
         ext = os.path.splitext(args.plot)[1].lower().lstrip(".")
         if ext not in ("png", "svg", "pdf"):
             raise ConfigError(f"--plot: {args.plot!r} must end in .png, .svg or .pdf")
-        refuse_existing([args.plot], args.force)
+        refuse_existing([args.plot], args.force, flags={args.plot: "--plot"})
     if _is_result(args.source):
         if args.sets:
             raise ConfigError("--set: applies to configs; RESULT is an existing result")

@@ -143,8 +143,17 @@ def _config_info(path, show_concepts) -> list[str]:
         dt = float(build_method(cfg.solver, cfg.model, net, cfg.run.t0, cfg.run.t_end).opt_f[0])
     ts = save_times(cfg.run.t0, cfg.run.t_end, cfg.run.saveat, dt=dt)
     size = ts.size * net.n * cfg.run.members * 8
-    lines.append(f"  run: t = {cfg.run.t0:g} .. {cfg.run.t_end:g}, {ts.size} saved points, "
-                 f"{sim_kwargs['members']} member(s); activation output about {human_size(size)}")
+    protocol = cfg.section_object("protocol")
+    if protocol is not None:   # the trials set the span, not [run]
+        n = len(protocol.trials) if protocol.trials is not None else protocol.n_trials
+        names = ", ".join(c.name for c in protocol.conditions)
+        lines.append(f"  protocol: {n} trials of {protocol.duration:g} time units each "
+                     f"(conditions {names}), {sim_kwargs['members']} member(s)"
+                     + ("; every trial's time course is kept" if protocol.record else ""))
+    else:
+        lines.append(f"  run: t = {cfg.run.t0:g} .. {cfg.run.t_end:g}, {ts.size} saved points, "
+                     f"{sim_kwargs['members']} member(s); activation output about "
+                     f"{human_size(size)}")
     lines.append(f"  seed: {cfg.seed if cfg.seed is not None else 'drawn at run time'}")
     o = cfg.output
     lines.append(f"  output: {o.path or cfg.name + '.nc'} ({o.format}); plots with --plot: "

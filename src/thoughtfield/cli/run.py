@@ -107,7 +107,8 @@ def _locked(args, cfg, out, lock) -> int:
             raise ConfigError("--save-network: plasticity.record is false, so the result keeps "
                               "no weights to save; set record = true")
     refuse_existing([out] + [p for _, p in figures]
-                    + ([args.save_network] if args.save_network else []), args.force)
+                    + ([args.save_network] if args.save_network else []), args.force,
+                    flags={args.save_network: "--save-network"} if args.save_network else None)
     if not args.checkpoint_every >= 0:
         raise ConfigError(f"--checkpoint-every: must be >= 0 seconds (got {args.checkpoint_every})")
     if args.resume and args.no_checkpoint:
