@@ -1,7 +1,25 @@
 """Small models shared by the mechanism tests (the same models as the configs in
 simulations/)."""
 
+import numpy as np
+
 import thoughtfield as tf
+
+
+def kernel_rhs(net, model, stim):
+    """The compiled right-hand side of the solvers, ``y -> dy/dt``, and the lowered
+    problem (the inputs of the first segment applied)."""
+    from thoughtfield._kernels.rhs import apply_segment, rhs
+    sim = tf.Simulation(net, model, stim, t_end=5.0)
+    P, W = sim.problem, sim.work
+
+    def f(y):
+        y = np.array(y, dtype=np.float64, copy=True)
+        apply_segment(P, W, 0, y)
+        dy = np.empty(P.nstate)
+        rhs(P, W, 0.0, y, dy)
+        return dy
+    return f, P
 
 TRAIN_IDEAS = {"beach": ["sun", "sea", "sand", "beach"],
                "holiday": ["beach", "holiday", "hotel", "suitcase"],

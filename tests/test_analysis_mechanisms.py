@@ -11,6 +11,8 @@ from scipy.optimize import brentq
 import thoughtfield as tf
 from thoughtfield.analysis import Dynamics, fixed_point, fixed_points
 
+from mech_models import kernel_rhs
+
 
 # --------------------------------------------------------------------------- a model with all
 def _network():
@@ -46,20 +48,6 @@ def _model(form="activation", transfer="sigmoid", control_goals=True, adaptation
 STIM = [tf.Pulse("b1", 0, math.inf, 0.5), tf.Clamp("d", 0, math.inf, 0.3)]
 
 
-def _kernel(net, model, stim):
-    """The compiled right-hand side of the solvers, y -> dy/dt."""
-    from thoughtfield._kernels.rhs import apply_segment, rhs
-    sim = tf.Simulation(net, model, stim, t_end=5.0)
-    P, W = sim.problem, sim.work
-
-    def f(y):
-        y = np.array(y, dtype=np.float64, copy=True)
-        apply_segment(P, W, 0, y)
-        dy = np.empty(P.nstate)
-        rhs(P, W, 0.0, y, dy)
-        return dy
-    return f, P
-
 
 def _random_state(dyn, rng):
     y = dyn.state_with_activation(rng.uniform(0.1, 0.9, dyn.n))
@@ -75,7 +63,7 @@ def test_rhs_equals_the_compiled_kernel_with_every_mechanism(form, transfer):
     net = _network()
     model = _model(form, transfer)
     dyn = Dynamics(net, model, STIM)
-    kern, P = _kernel(net, model, STIM)
+    kern, P = kernel_rhs(net, model, STIM)
     assert dyn.nstate == P.nstate == 10 + 10 + 2
     rng = np.random.default_rng(1)
     for _ in range(5):
@@ -91,7 +79,7 @@ def test_augmented_jacobian_matches_finite_differences_of_the_kernel(form, contr
     net = _network()
     model = _model(form, "sigmoid", control_goals=control_goals)
     dyn = Dynamics(net, model, STIM)
-    kern, _ = _kernel(net, model, STIM)
+    kern, _ = kernel_rhs(net, model, STIM)
     rng = np.random.default_rng(2)
     y = _random_state(dyn, rng)
     J = dyn.jacobian(y).toarray()
@@ -115,7 +103,7 @@ def test_augmented_jacobian_matches_finite_differences_of_the_kernel(form, contr
 def test_newton_fixed_points_are_kernel_zeros_and_the_limit_of_a_run():
     net = _network()
     model = _model("activation", "sigmoid")
-    kern, _ = _kernel(net, model, STIM)
+    kern, _ = kernel_rhs(net, model, STIM)
     res = tf.simulate(net, model, STIM, t_end=400.0, saveat=tf.SaveAt(times=[0.0, 400.0]),
                       solver=tf.Solver("dopri5", rtol=1e-10, atol=1e-12))
     fp = fixed_point(net, model, res, tol=1e-12)
@@ -135,7 +123,7 @@ def test_newton_fixed_points_are_kernel_zeros_and_the_limit_of_a_run():
 def test_potential_form_fixed_point_is_a_kernel_zero():
     net = _network()
     model = _model("potential", "tanh")
-    kern, _ = _kernel(net, model, STIM)
+    kern, _ = kernel_rhs(net, model, STIM)
     res = tf.simulate(net, model, STIM, t_end=400.0, saveat=tf.SaveAt(times=[0.0, 400.0]),
                       solver=tf.Solver("dopri5", rtol=1e-10, atol=1e-12))
     fp = fixed_point(net, model, res, tol=1e-12)

@@ -80,7 +80,7 @@ def test_a_gating_concept_scales_the_pathway_like_the_numpy_reference(drive):
     assert np.abs(ds.activation.values - ref).max() < 1e-8
 
 
-def test_gate_values_apply_per_member_and_per_trial_time():
+def test_gate_intervals_restart_with_every_trial():
     net = _stroopish()
     gate = tf.Gate("respond", types=["causes"], value=0.5,
                    intervals=[{"start": 1, "stop": 3, "value": 2.0}])

@@ -14,6 +14,8 @@ from scipy.integrate import solve_ivp
 import thoughtfield as tf
 from thoughtfield.build import coupling_matrix
 
+from mech_models import kernel_rhs
+
 NAMES = ["g", "t1", "t2", "x", "y"]
 
 
@@ -301,19 +303,6 @@ def test_a_config_sets_the_direction_and_the_per_goal_controls():
     assert np.abs(np.diff(ds.control.values[-1])) > 0.05   # the two controls differ
 
 
-def _kernel_rhs(net, model, stim):
-    """The compiled right-hand side of the solvers, y -> dy/dt."""
-    from thoughtfield._kernels.rhs import apply_segment, rhs
-    sim = tf.Simulation(net, model, stim, t_end=5.0)
-    P, W = sim.problem, sim.work
-
-    def f(y):
-        y = np.array(y, dtype=np.float64, copy=True)
-        apply_segment(P, W, 0, y)
-        dy = np.empty(P.nstate)
-        rhs(P, W, 0.0, y, dy)
-        return dy
-    return f
 
 
 @pytest.mark.parametrize("whole", [False, True])
@@ -330,7 +319,7 @@ def test_the_analysis_takes_per_goal_controls(whole):
     model = dataclasses.replace(model, controls=ctl)
     stim = [tf.Pulse("g1", 0, np.inf, 0.9), tf.Pulse("g2", 0, np.inf, 0.6)]
     dyn = Dynamics(net, model, stim)
-    kern = _kernel_rhs(net, model, stim)
+    kern, _ = kernel_rhs(net, model, stim)
     rng = np.random.default_rng(3)
     for _ in range(4):
         y = np.concatenate([rng.uniform(-0.8, 0.8, 5), rng.uniform(0.3, 2.0, len(ctl))])
