@@ -734,12 +734,11 @@ def _lower_controls(lw: Lowering) -> None:
         for nm in ct.monitor:
             c_mpool.append(layout.pool_index(nm, f"{key}.monitor"))
         c_mptr[k + 1] = len(c_mpool)
+        # (target "gates": the gates that name the control read its row, _lower_gates)
         if ct.target == "goals":
             if ct.goals is None:   # the whole goal bias (per-goal ones: _lower_goal_controls)
                 lw.scalars["g_ctrl"] = layout.c_off + k
-        elif ct.target == "gates":
-            pass   # the gates that name it read its row (_lower_gates)
-        else:
+        elif isinstance(ct.target, Mapping):   # concepts: input gain * c
             for cn, g in ct.target.items():
                 c_tidx.append(network.index(cn, f"{key}.target.{cn}"))
                 c_tgain.append(g)
