@@ -115,8 +115,9 @@ def build_problem(network: ConceptNetwork, model: Model, stimuli, *, t0: float, 
     if network.n == 0:
         raise ConfigError("network: has no concepts; add concepts before simulating")
     n, m = network.n, members
-    W = coupling_matrix(network, model)
-    mech = _lower_mechanisms(network, model, W, m, t0, t_end)
+    edges = split_edges(network, model)
+    W = coupling_matrix(network, model, edges)
+    mech = _lower_mechanisms(network, model, W, m, t0, t_end, edges)
     W = mech.pop("_W")
     indptr = W.indptr.astype(np.uint64)   # unsigned: see _kernels/rhs.py
     indices = W.indices.astype(np.uint32)
@@ -154,20 +155,22 @@ def build_problem(network: ConceptNetwork, model: Model, stimuli, *, t0: float, 
 
 
 # ------------------------------------------------------------------ couplings
-def coupling_matrix(network: ConceptNetwork, model: Model):
+def coupling_matrix(network: ConceptNetwork, model: Model, edges: dict | None = None):
     """The sparse coupling ``W`` of the relations as the model uses it: relation types
     of the goal bias taken out (:class:`~thoughtfield.Goals`; with ``direction =
     "goal_to_target"`` their target -> goal direction stays), layer gains applied
     (:class:`~thoughtfield.Layers`), plastic (:class:`~thoughtfield.Plasticity`) and gated
     (:class:`~thoughtfield.Gate`) relations taken out -- the kernels add those as terms
-    of their own.  Without any of these it is ``network.weight_matrix()``."""
+    of their own (``edges``: the model's :func:`split_edges`, when already computed).
+    Without any of these it is ``network.weight_matrix()``."""
     goal_types = ()
     if model.goals is not None:
         goal_types = model.goals.types
         for ty in goal_types:
             network._relation_type(ty, "goals.types")
     if model.gates or model.plasticity is not None:
-        return _ungated_matrix(network, model)
+        return _ungated_matrix(network, edges if edges is not None else
+                               split_edges(network, model))
     if goal_types and model.goals.direction == "goal_to_target":
         # only the goal -> target direction forms the goal bias: the feedback stays in W
         if model.layers is None:
@@ -376,39 +379,50 @@ def _gate_of_edges(network, model, src, tgt, code) -> np.ndarray:
     return gid
 
 
-def gated_edges(network, model) -> dict:
-    """The gated edges: ``src``, ``tgt``, ``w``, ``gate`` arrays, in relation order."""
-    src, tgt, code, w, _ = _directed_edges(network, model)
-    gid = _gate_of_edges(network, model, src, tgt, code)
-    both = (gid >= 0) & _plastic_mask(network, model, code)
+def split_edges(network, model) -> dict | None:
+    """For a model with gates or plastic relations: every relation's directed entries of
+    ``W`` (:func:`_directed_edges`: ``src``, ``tgt``, ``code``, ``w``, ``factor``) with
+    the ``gate`` of each (-1: none) and whether it is ``plastic`` -- computed once per
+    lowering and shared by the coupling matrix and the lowerers; None for other models."""
+    if not model.gates and model.plasticity is None:
+        return None
+    src, tgt, code, w, factor = _directed_edges(network, model)
+    gate = _gate_of_edges(network, model, src, tgt, code)
+    plastic = _plastic_mask(network, model, code)
+    both = (gate >= 0) & plastic
     if both.any():
         e = int(np.argmax(both))
-        raise ConfigError(f"gates[{gid[e]}]: the relation {network.concepts[src[e]]!r} -> "
+        raise ConfigError(f"gates[{gate[e]}]: the relation {network.concepts[src[e]]!r} -> "
                           f"{network.concepts[tgt[e]]!r} is plastic too ([plasticity]); "
                           "plastic relations cannot be gated yet")
-    sel = gid >= 0
-    return {"src": src[sel], "tgt": tgt[sel], "w": w[sel], "gate": gid[sel]}
+    return {"src": src, "tgt": tgt, "code": code, "w": w, "factor": factor, "gate": gate,
+            "plastic": plastic}
 
 
-def _ungated_matrix(network, model):
+def gated_edges(edges: dict) -> dict:
+    """The gated edges of :func:`split_edges`: ``src``, ``tgt``, ``w``, ``gate`` arrays, in
+    relation order."""
+    sel = edges["gate"] >= 0
+    return {k: edges[k][sel] for k in ("src", "tgt", "w", "gate")}
+
+
+def _ungated_matrix(network, edges: dict):
     """``W`` of the relations no gate selects (and that are not plastic)."""
-    src, tgt, code, w, _ = _directed_edges(network, model)
-    keep = (_gate_of_edges(network, model, src, tgt, code) < 0) \
-        & ~_plastic_mask(network, model, code)
-    return coupling_csr(network.n, src[keep], tgt[keep], w[keep], np.zeros(int(keep.sum())))
+    keep = (edges["gate"] < 0) & ~edges["plastic"]
+    return coupling_csr(network.n, edges["src"][keep], edges["tgt"][keep], edges["w"][keep],
+                        np.zeros(int(keep.sum())))
 
 
-def plastic_edges(network, model) -> dict:
-    """The plastic edges of ``model.plasticity`` on ``network``, sorted by (target, source,
-    type): arrays ``src``, ``tgt``, ``code`` (relation type code), ``w0`` (starting weight:
+def plastic_edges(network, model, edges: dict) -> dict:
+    """The plastic edges of ``model.plasticity`` on ``network`` (``edges``: its
+    :func:`split_edges`), sorted by (target, source, type): arrays ``src``, ``tgt``, ``code`` (relation type code), ``w0`` (starting weight:
     the entry the relation puts in ``W``, or ``initial`` for the ``between`` pairs) and
     ``factor`` (what the type's sign and gain and the layers put on a relation of weight 1,
     to turn a learned weight back into a relation weight)."""
     pl = model.plasticity
     types = _plastic_types(network, model)
-    s, t, c, w, fct = _directed_edges(network, model)
-    sel = _plastic_mask(network, model, c)
-    src, tgt, code, w0, factor = s[sel], t[sel], c[sel], w[sel], fct[sel]
+    sel = edges["plastic"]
+    src, tgt, code, w0, factor = (edges[k][sel] for k in ("src", "tgt", "code", "w", "factor"))
     if pl.between:
         idx = [network.index(nm, f"plasticity.between[{k}]") for k, nm in enumerate(pl.between)]
         have = set(zip(src.tolist(), tgt.tolist()))
@@ -470,8 +484,9 @@ def check_mechanisms(network, model, *, t0: float = 0.0, t_end: float = np.inf,
     """Lower the model's mechanisms against ``network`` without preparing a run: every
     reference (concepts, layers, pools, relation types, correct options) is checked and
     the :class:`Layout` returned.  Raises :class:`ConfigError` naming the key."""
-    W = coupling_matrix(network, model)
-    mech = _lower_mechanisms(network, model, W, members, t0, t_end)
+    edges = split_edges(network, model)
+    W = coupling_matrix(network, model, edges)
+    mech = _lower_mechanisms(network, model, W, members, t0, t_end, edges)
     if model.goals is not None and model.goals.active:
         labelled = [(f"goals.active[{k}]", s) for k, s in enumerate(model.goals.active)]
         _segments(network, labelled, t0, t_end if np.isfinite(t_end) else 1e300, members)
@@ -530,10 +545,11 @@ class Lowering:
     ``MI_FIELDS`` / ``MF_FIELDS``; absent mechanisms keep the empty defaults), claims
     state rows (:meth:`rows`), adds saved outputs, segment boundaries and scalars."""
 
-    def __init__(self, network, model, W, m, t0, t_end):
+    def __init__(self, network, model, W, m, t0, t_end, edges=None):
         n = network.n
         self.network, self.model, self.W, self.m, self.t0, self.t_end = \
             network, model, W, m, t0, t_end
+        self.edges = edges   # split_edges(): the relations gates and plasticity take out of W
         self.layout = Layout(n=n, m=m, nstate=n)
         self.nstate = n
         self.bounds: list[float] = []
@@ -790,7 +806,7 @@ def _lower_plasticity(lw: Lowering) -> None:
     pl, network = lw.model.plasticity, lw.network
     if pl is None:
         return
-    ed = plastic_edges(network, lw.model)
+    ed = plastic_edges(network, lw.model, lw.edges)
     E = ed["src"].size
     if E == 0:
         raise ConfigError(f"plasticity.relations: the network has no relations of type "
@@ -829,7 +845,7 @@ def _lower_gates(lw: Lowering) -> None:
     model, network = lw.model, lw.network
     if not model.gates:
         return
-    ed = gated_edges(network, model)
+    ed = gated_edges(lw.edges)
     G = len(model.gates)
     iptr = np.zeros(G + 1, np.int64)
     ints = []
@@ -863,12 +879,12 @@ register_lowerer("plasticity", _lower_plasticity)
 register_lowerer("gates", _lower_gates)
 
 
-def _lower_mechanisms(network, model, W, m, t0, t_end):
+def _lower_mechanisms(network, model, W, m, t0, t_end, edges=None):
     """Arrays of the mechanism fields of :class:`Problem` (every lowerer of
     :data:`LOWERERS` in turn) plus ``_W`` (W with the sparse Hebbian part), ``_layout``,
     ``_bounds`` (extra segment boundaries) and ``_y_extra`` (initial values of the extra
     state rows, member-minor)."""
-    lw = Lowering(network, model, W, m, t0, t_end)
+    lw = Lowering(network, model, W, m, t0, t_end, edges)
     o_u = int(model.form == "potential" and model.record_potential)
     if o_u:                                      # the state u, saved first after a
         lw.layout.out.append(("potential", network.n))
