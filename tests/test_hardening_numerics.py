@@ -186,6 +186,32 @@ def test_overflowing_weights_are_refused_naming_the_relation():
             tf.simulate(net, tf.Model(transfer=transfer, initial=1.0), t_end=10, seed=1)
 
 
+def test_the_checks_see_a_network_edited_after_a_run():
+    """The row sums of |W| and the coupling entries are kept in the network's cache between
+    runs; an edit must drop them, so the next run is checked against the edited weights."""
+    from thoughtfield.resources import coupling_entries
+    net = tf.ConceptNetwork({"a": "image", "b": "idea", "c": "idea"},
+                            [("a", "b", "association", 1.0)])
+    tf.simulate(net, tf.Model(initial=1.0), t_end=1, seed=1)
+    assert coupling_entries(net) == (1, 2)   # a symmetric type acts both ways
+    net.add_relation("c", "b", "association", 1e308)
+    net.add_relation("a", "c", "association", 1e308)
+    assert coupling_entries(net) == (3, 6)
+    with pytest.raises(tf.ConfigError, match=r"^network: the weights into concept '[bc]' .*1e\+308"):
+        tf.simulate(net, tf.Model(initial=1.0), t_end=1, seed=1)
+
+
+def test_member_seed_states_are_fresh_arrays_equal_to_a_new_derivation():
+    from thoughtfield._seeds import _seed_states, seed_states
+    a = seed_states(7, 3, (2,))
+    a[:] = 0   # the caller may write into its array (the noise streams advance in place)
+    b = seed_states(7, 3, (2,))
+    np.testing.assert_array_equal(b, _seed_states(7, 3, (2,)))
+    assert b.any() and not np.shares_memory(a, b)
+    ss = np.random.SeedSequence([7, 2, 1]).generate_state(4, np.uint64)
+    np.testing.assert_array_equal(b[1], ss)
+
+
 def test_overflowing_gain_bias_and_inputs_are_refused():
     cases = [(tf.Model(gain=1e300, bias=1e10), [], r"model\.gain"),
              (tf.Model(bias=1e308, threshold=-1e308), [], r"model\.(bias|threshold)"),

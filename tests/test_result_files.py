@@ -278,3 +278,43 @@ def test_results_of_one_network_share_no_attributes_and_equal_a_fresh_network_s(
         first[name].attrs["changed"] = 1
         assert "changed" not in second[name].attrs, name
     assert first.indexes["concept"].equals(fresh.indexes["concept"])
+
+
+@pytest.mark.parametrize("name", ["quickstart", "choice_lca", "hopfield_binary",
+                                  "conflict_adaptation", "spreadr_discrete", "learn_association"])
+def test_results_assembled_directly_equal_xarrays_public_constructor(name, monkeypatch):
+    """make_dataset hands its variables to ``Dataset._construct_direct``; the same inputs
+    through the public constructor must give the identical Dataset: the same variables in
+    the same order, coordinates, indexes, dimension order and attributes."""
+    import thoughtfield.results as R
+    pairs = []
+    real = R.assemble_dataset
+
+    def both(data_vars, coords, indexes, attrs, direct=True):
+        fast = real(data_vars, coords, indexes, attrs)
+        public = real(data_vars, coords, indexes, attrs, direct=False)
+        pairs.append((fast.copy(), public))   # (compared as made: the caller adds attributes)
+        return fast
+
+    monkeypatch.setattr(R, "assemble_dataset", both)
+    cfg = tf.load_config(Path(__file__).parent.parent / "simulations" / f"{name}.toml")
+    tf.run_config(cfg)
+    assert pairs, "the run assembled no result"
+    for fast, public in pairs:
+        xr.testing.assert_identical(fast, public)
+        assert list(fast.variables) == list(public.variables)
+        assert list(fast.coords) == list(public.coords)
+        assert dict(fast.sizes) == dict(public.sizes)
+        assert list(fast.dims) == list(public.dims)
+        assert set(fast.xindexes) == set(public.xindexes)
+        for k in public.xindexes:
+            assert fast.xindexes[k].equals(public.xindexes[k])
+        assert fast.attrs == public.attrs
+
+
+def test_direct_assembly_refuses_inconsistent_sizes():
+    import thoughtfield.results as R
+    a = xr.Variable(("time",), np.zeros(3))
+    b = xr.Variable(("time",), np.zeros(4))
+    with pytest.raises(ValueError, match="dimension 'time' has size 4, 3 elsewhere"):
+        R.assemble_dataset({"a": a}, {"b": b}, {}, {})

@@ -153,13 +153,37 @@ def monotonicity_limit(method: str) -> float:
 # ------------------------------------------------------------------ the dynamics
 def _per_concept(a: np.ndarray, n: int, how=np.max) -> np.ndarray:
     a = np.abs(np.asarray(a, float))
+    if a.size == n:   # one value per concept (shared by the members)
+        return a
     return how(a.reshape(n, -1), axis=1) if a.size else np.zeros(n)
 
 
 def _per_concept_signed_max(a: np.ndarray, n: int) -> np.ndarray:
     """Per concept, the member value of largest magnitude, with its sign."""
-    a = np.asarray(a, float).reshape(n, -1)
+    a = np.asarray(a, float)
+    if a.size == n:
+        return a.copy()
+    a = a.reshape(n, -1)
     return a[np.arange(n), np.argmax(np.abs(a), axis=1)]
+
+
+def _row_stats(net, W, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(sum_j |W_ij|, W_ii)`` per concept; kept in the network's cache (cleared by every
+    edit) when ``W`` is the network's own cached matrix, so repeated runs of a network
+    (protocols, fits, benchmarks) compute them once."""
+    cache = getattr(net, "_cache", None)
+    own = cache is not None and any(v is W for v in cache.values())
+    if own:
+        hit = cache.get("row_stats")
+        if hit is not None and hit[0] is W:
+            return hit[1], hit[2]
+    Wc = W.tocsr()
+    rows = np.repeat(np.arange(Wc.shape[0]), np.diff(Wc.indptr))
+    rowsum = np.bincount(rows, weights=np.abs(Wc.data), minlength=n)[:n]
+    diag = np.asarray(Wc.diagonal(), float)[:n]
+    if own:
+        cache["row_stats"] = (W, rowsum, diag)
+    return rowsum, diag
 
 
 @dataclass
@@ -195,10 +219,7 @@ def dynamics(sim) -> Dynamics:
     W = getattr(sim, "weights", None)
     with np.errstate(over="ignore", invalid="ignore"):
         if W is not None and getattr(W, "nnz", 0):
-            Wc = W.tocsr()
-            rows = np.repeat(np.arange(Wc.shape[0]), np.diff(Wc.indptr))
-            rowsum = np.bincount(rows, weights=np.abs(Wc.data), minlength=n)[:n]
-            diag = np.asarray(Wc.diagonal(), float)[:n]
+            rowsum, diag = _row_stats(net, W, n)
         else:
             rowsum = np.zeros(n)
             diag = np.zeros(n)

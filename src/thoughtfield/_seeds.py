@@ -38,7 +38,24 @@ def _words(n: int) -> list[int]:
 def seed_states(seed: int, m: int, key: tuple = ()) -> np.ndarray:
     """``(m, 4)`` uint64: the xoshiro256** states of members ``0..m-1`` seeded from
     ``SeedSequence([seed, *key, member])`` (an all-zero state, a fixed point of xoshiro,
-    gets ``state[0] = 1``)."""
+    gets ``state[0] = 1``).  A new array on every call; the last few ensembles' states are
+    kept (the mixing is about 0.1 ms of a 1 ms run of a small model, and repeated runs
+    mostly reuse a seed)."""
+    k = (int(seed), int(m), tuple(int(v) for v in key))
+    states = _STATES.get(k)
+    if states is None:
+        states = _seed_states(*k)
+        if m <= 4096:
+            if len(_STATES) >= 32:
+                _STATES.pop(next(iter(_STATES)))
+            _STATES[k] = states
+    return states.copy()
+
+
+_STATES: dict = {}
+
+
+def _seed_states(seed: int, m: int, key: tuple) -> np.ndarray:
     head = []
     for v in (seed, *key):
         head += _words(int(v))

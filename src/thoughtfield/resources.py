@@ -69,15 +69,19 @@ def coupling_entries(network) -> tuple[int, int]:
     of its coupling matrix (a relation acts on its target and, for symmetric types, back on
     its source), counted without building the matrix."""
     import numpy as np
+    cache = getattr(network, "_cache", None)   # (cleared by every edit of the network)
+    if cache is not None and "coupling_entries" in cache:
+        return cache["coupling_entries"]
     s, t, c, w = network._relation_arrays()
     r = int(s.size)
-    if not r:
-        return 0, 0
-    counts = np.bincount(c, minlength=len(network._type_names))
     entries = 0
-    for name, code in network._type_codes.items():
-        fwd, rev = network._types[name].factors()
-        entries += int(counts[code]) * (int(fwd != 0) + int(rev != 0))
+    if r:
+        counts = np.bincount(c, minlength=len(network._type_names))
+        for name, code in network._type_codes.items():
+            fwd, rev = network._types[name].factors()
+            entries += int(counts[code]) * (int(fwd != 0) + int(rev != 0))
+    if cache is not None:
+        cache["coupling_entries"] = (r, entries)
     return r, entries
 
 
