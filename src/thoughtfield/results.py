@@ -75,6 +75,8 @@ def compact_description(obj):
                     "sha256": hashlib.sha256(np.ascontiguousarray(arr, "<f8").tobytes()).hexdigest()}
         if isinstance(obj, np.ndarray):
             return obj.tolist()
+        if arr is not None and arr.ndim == 1:   # numbers: kept as they are, as a list
+            return list(obj)
     if isinstance(obj, (list, tuple)):
         return [compact_description(v) for v in obj]
     return obj
