@@ -95,3 +95,30 @@ def test_threaded_twins_replace_exactly_the_callers_of_task_loops():
     # the originals are untouched
     assert rhs.rhs.py_func.__globals__["_rows_tasks"] is rhs._rows_tasks
     assert not rhs._rows_tasks.targetoptions.get("parallel")
+
+
+def test_automatic_threads_only_for_runs_that_repay_the_threaded_compile(monkeypatch):
+    """threads=None: a problem above PARALLEL_MIN_WORK runs serially while the threaded
+    twins are not compiled in this process and the estimated serial time is shorter than
+    their compile would take back; a long estimate, or an explicit ``threads``, splits it."""
+    import numba
+    import thoughtfield as tf
+    S = importlib.import_module("thoughtfield.simulate")
+    if numba.get_num_threads() < 2:
+        import pytest
+        pytest.skip("numba has one thread here")
+    monkeypatch.setattr(S, "PARALLEL_MIN_WORK", 1)   # (so a tiny problem counts as large)
+    monkeypatch.setattr(S, "threaded_compiled", lambda: False)
+    net = tf.ConceptNetwork({"a": "image", "b": "idea"}, [("a", "b", "association", 0.5)])
+
+    def ntask(**kw):
+        return tf.Simulation(net, tf.Model(), t_end=1.0, seed=0, **kw).work.ntask
+
+    assert ntask() == 1                   # estimated microseconds: a compile never pays
+    assert ntask(threads=1) == 1
+    assert ntask(threads=2) == 8          # asked for: 4 row ranges per thread
+    monkeypatch.setattr(S, "THREADED_COMPILE_S", -1.0)   # as if compiling cost nothing
+    assert ntask() == 4 * numba.get_num_threads()
+    monkeypatch.setattr(S, "THREADED_COMPILE_S", 40.0)
+    monkeypatch.setattr(S, "threaded_compiled", lambda: True)   # already paid in this process
+    assert ntask() == 4 * numba.get_num_threads()

@@ -946,9 +946,10 @@ class RunSettings:
                          "noise, per-member stimuli and initial states.")
     threads: int | None = param(Int(min=1, max=4096), None, "Threads for the right-hand side "
                                 "(results are the same for any value). Automatic: numba's thread "
-                                "count from 1e7 edges x members on, else 1. The threaded kernels "
-                                "compile on first use in each process (tens of seconds), so ask "
-                                "for threads only for long runs.", default_doc="automatic")
+                                "count from 1e7 edges x members on when the run is estimated to "
+                                "repay compiling the threaded kernels (on first use in each "
+                                "process, tens of seconds), else 1; set it to ask for threads "
+                                "anyway.", default_doc="automatic")
     #: fields that later features added to [run] (read by their own hooks)
     extra: Mapping = field(default_factory=lambda: MappingProxyType({}))
 

@@ -46,11 +46,17 @@ CHUNK_BYTES = 32 * 2**20
 PARALLEL_MIN_WORK = 10_000_000
 
 
-def parallel_tasks(work: int, threads: int | None) -> int:
+def parallel_tasks(work: int, threads: int | None, run_s: float | None = None) -> int:
     """How many row ranges the right-hand side is split into (1 = serial).
 
-    ``threads=None`` uses numba's thread count for large problems only; ``threads=1``
-    forces the serial path.  Results do not depend on the choice (bitwise).
+    ``threads=None`` uses numba's thread count for large problems only (``work`` at least
+    :data:`PARALLEL_MIN_WORK`), and -- while the threaded twins are not yet compiled in this
+    process -- only for runs whose estimated serial time ``run_s`` is long enough for ``n``
+    threads to win back their compile: ``run_s (1 - 1/n) > THREADED_COMPILE_S``.  A short
+    run of a large network (a few hundred right-hand sides) then takes seconds instead of
+    waiting 40 s for a compile that saves less than it costs.  ``threads=1`` forces the
+    serial path; ``threads >= 2`` asks for threads whatever the cost.  Results do not depend
+    on the choice (bitwise).
     """
     if threads is not None and threads <= 1:
         return 1
@@ -58,7 +64,19 @@ def parallel_tasks(work: int, threads: int | None) -> int:
         return 1
     import numba
     n = numba.get_num_threads() if threads is None else min(threads, numba.config.NUMBA_NUM_THREADS)
-    return 1 if n <= 1 else 4 * n
+    if n <= 1:
+        return 1
+    if threads is None and run_s is not None and not threaded_compiled():
+        if run_s * (1.0 - 1.0 / n) <= THREADED_COMPILE_S:
+            return 1
+    return 4 * n
+
+
+def threaded_compiled() -> bool:
+    """Whether this process has compiled the threaded twin of the integrator."""
+    from ._kernels import threads as _threads
+    twin = _threads._twins.get(id(integrate))
+    return bool(twin is not None and twin.signatures)
 
 
 def member_seeds(seed: int, m: int, key: tuple[int, ...] = ()) -> np.ndarray:
@@ -154,7 +172,7 @@ class Simulation:
         snm = P.nstate * m
         bm = -(-BLOCK_ROWS * m // 64) * 64  # padded, see _kernels/rhs.py:_padded
         ibuf = np.zeros(bm, np.int64)
-        ntask = parallel_tasks(P.data.size * m + nm, threads)
+        ntask = parallel_tasks(P.data.size * m + nm, threads, self.step_estimate.seconds)
         self.threads = threads
         mech = mechanism_arrays(P)
         npool = mech.p_ptr.size - 1
@@ -660,8 +678,9 @@ def simulate(network: ConceptNetwork, model: Model | None = None, stimuli=None, 
         :meth:`Simulation.run`).
     threads : int, optional
         Threads for the right-hand side (default: numba's thread count when edges x
-        members reach ``PARALLEL_MIN_WORK`` = 1e7, else 1).  Results are bitwise the same
-        for any value.  The threaded kernels are compiled on first use in each process
+        members reach ``PARALLEL_MIN_WORK`` = 1e7 and the run is estimated to be long
+        enough to repay compiling the threaded kernels, else 1).  Results are bitwise the
+        same for any value.  The threaded kernels are compiled on first use in each process
         (tens of seconds; they cannot be cached), so ask for threads only for long runs.
     save_dt, save_at, save_every : optional
         Deprecated spellings of ``saveat=SaveAt(dt=...)``, ``SaveAt(times=...)`` (sorted,
