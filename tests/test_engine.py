@@ -197,3 +197,16 @@ def test_reset_runs_the_same_problem_again(method):
     start = moved.activation.isel(time=0).values
     assert np.allclose(np.delete(start, 2, axis=-1), 0.25)   # c2 is clamped at 0.3 from t = 0
     assert np.allclose(start[..., 2], 0.3)
+
+
+def test_run_without_assembling_integrates_the_same_and_result_assembles_later():
+    import thoughtfield as tf
+    net = tf.ConceptNetwork({"a": "image", "b": "idea"}, [("a", "b", "association", 0.8)])
+    kw = dict(t_end=3.0, seed=4, saveat=tf.SaveAt(dt=0.5),
+              solver=tf.Solver("euler_maruyama", dt=0.01))
+    whole = tf.Simulation(net, tf.Model(sigma=0.1), **kw).run()
+    sim = tf.Simulation(net, tf.Model(sigma=0.1), **kw)
+    assert sim.run(assemble=False) is None
+    assert sim.done and sim.stats()["n_steps"] == whole.attrs["n_steps"]
+    later = sim.result()
+    np.testing.assert_array_equal(later.activation.values, whole.activation.values)

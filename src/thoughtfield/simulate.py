@@ -386,8 +386,13 @@ class Simulation:
             self._tune_budget(int(ist[I_STEPS] + ist[I_REJ]) - done, _time.perf_counter() - t)
 
     def run(self, progress=False, *, checkpoint=None, checkpoint_every: float = 60.0,
-            resume: bool = False, keep_checkpoint: bool = False) -> "xr.Dataset":  # noqa: F821
+            resume: bool = False, keep_checkpoint: bool = False,
+            assemble: bool = True) -> "xr.Dataset | None":  # noqa: F821
         """Integrate to the end and return the result Dataset.
+
+        ``assemble=False`` integrates without assembling the Dataset and returns None: for
+        a caller that reads what it needs from :attr:`state` and :meth:`stats` (a trial of
+        a protocol), or calls :meth:`result` later.
 
         ``progress``: ``True`` shows a tqdm bar over simulated time; a dict of tqdm
         options adjusts it (e.g. ``{"delay": 1.0}`` shows it only for runs longer than a
@@ -446,7 +451,7 @@ class Simulation:
             if bar is not None:
                 bar.refresh()   # show the final state (updates may have been throttled)
                 bar.close()
-        ds = self.result()
+        ds = self.result() if assemble else None
         if saver is not None and not keep_checkpoint:
             saver.remove()
         return ds

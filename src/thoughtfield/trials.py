@@ -151,9 +151,10 @@ def run_protocol(network, model, protocol: Protocol, *, solver=None, members: in
             st = sim.state
             if C:
                 ctrl[k] = st.y[lay.c_off * M:(lay.c_off + C) * M].reshape(C, M)
-            ds_k = sim.run()
-            for key in stats:
-                stats[key] += int(ds_k.attrs[key])
+            ds_k = sim.run(assemble=protocol.record)   # (a Dataset only to record)
+            for key, value in sim.stats().items():
+                if key in stats:
+                    stats[key] += int(value)
             noise = sim.random_state()
             if protocol.record:
                 records.append(ds_k.copy(deep=True))  # the simulation's buffers are reused
