@@ -1,0 +1,174 @@
+"""The classic conflict models of simulations/: Cohen, Dunbar & McClelland's (1990) Stroop
+model (stroop_cdm.toml) and Botvinick et al.'s (2001) conflict-monitoring model
+(botvinick2001.toml).  Each config holds the published parameters; its dynamics equal the
+model's update rule written out in numpy; its results show the published pattern and the
+numbers the README quotes."""
+
+import tomllib
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import thoughtfield as tf
+from thoughtfield.cli import main
+from thoughtfield.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parents[1]
+CDM = ROOT / "simulations" / "stroop_cdm.toml"
+BBBCC = ROOT / "simulations" / "botvinick2001.toml"
+TASKS = ("colour", "word")
+LEVELS = ("congruent", "control", "conflict")
+#: Dunbar & MacLeod (1984), the data CDM fit, as listed in PsyNeuLink's Cohen & Huston
+#: (1994) script: (colour, word) x (congruent, control, conflict), in ms
+HUMAN_MS = {"colour": (590.0, 656.0, 856.0), "word": (500.0, 496.0, 518.0)}
+
+
+def _toml(path):
+    return tomllib.loads(path.read_text())
+
+
+def _weights(doc):
+    return {(s, t): w for s, t, _, w in doc["network"]["relations"]}
+
+
+def _sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+# ---------------------------------------------------------------- Cohen, Dunbar & McClelland
+
+def test_the_cdm_config_holds_the_published_parameters():
+    doc = _toml(CDM)
+    w = _weights(doc)
+    for colour in ("red", "green"):
+        other = "green" if colour == "red" else "red"
+        assert w[(f"ink_{colour}", f"col_{colour}")] == 2.2
+        assert w[(f"ink_{colour}", f"col_{other}")] == -2.2
+        assert w[(f"word_{colour}", f"wrd_{colour}")] == 2.6
+        assert w[(f"word_{colour}", f"wrd_{other}")] == -2.6
+        assert w[(f"col_{colour}", f"say_{colour}")] == 1.3
+        assert w[(f"col_{colour}", f"say_{other}")] == -1.3
+        assert w[(f"wrd_{colour}", f"say_{colour}")] == 2.5
+        assert w[(f"wrd_{colour}", f"say_{other}")] == -2.5
+        assert w[("task_colour", f"col_{colour}")] == 4.0
+        assert w[("task_word", f"wrd_{colour}")] == 4.0
+    assert len(w) == 20                                   # nothing else joins the units
+    m = doc["model"]
+    assert m["bias"]["@hidden"] == -4.0 and m["form"] == "potential"
+    assert doc["solver"]["dt"] / m["tau"] == pytest.approx(0.1)   # cascade rate 0.1
+    ch = doc["choices"][0]
+    assert ch["compare"] == "max" and ch["threshold"] == 1.0
+    assert ch["rate"] * doc["solver"]["dt"] == pytest.approx(0.1)   # alpha = 0.1 per cycle
+    assert "inhibition" not in doc["pools"][0]            # CDM's responses do not compete
+
+
+def _cdm_reference_rt(doc, condition):
+    """One noise-free CDM trial written out: the cascade update
+    ``net(t+1) = net(t) + r (sum_i w_ij a_i(t) - net(t))`` with ``a = logistic(net + bias)``,
+    clamped input and task units, and the accumulators
+    ``e_i += r alpha' (a_i - max_{j != i} a_j)`` from the stimulus onset; the response
+    time is where the first accumulator reaches the threshold, linear within the cycle."""
+    names = [c for layer in doc["network"]["concepts"].values() for c in layer]
+    idx = {c: k for k, c in enumerate(names)}
+    n = len(names)
+    W = np.zeros((n, n))
+    for (s, t), wt in _weights(doc).items():
+        W[idx[t], idx[s]] += wt
+    bias = np.zeros(n)
+    for layer, value in doc["model"]["bias"].items():
+        for c in doc["network"]["concepts"][layer[1:]]:
+            bias[idx[c]] = value
+    dt = doc["solver"]["dt"]
+    ch = doc["choices"][0]
+    resp = [idx["say_red"], idx["say_green"]]
+    clamps = [(idx[s["concept"]], s.get("start", 0.0), s.get("value", 1.0))
+              for s in condition["stimuli"]]
+    u, e = np.zeros(n), np.zeros(2)
+    for step in range(int(round(doc["protocol"]["duration"] / dt))):
+        t = step * dt
+        a = _sigmoid(u + bias)
+        for k, start, value in clamps:
+            if t >= start - 1e-12:
+                a[k] = value
+        if t >= ch["onset"] - 1e-12:
+            r = a[resp]
+            new = e + dt * ch["rate"] * (r - r[::-1])
+            if (new >= ch["threshold"]).any():
+                k = int(np.argmax(new))
+                frac = (ch["threshold"] - e[k]) / (new[k] - e[k])
+                return t + frac * dt - ch["onset"], ("say_red", "say_green")[k]
+            e = new
+        u = u + dt * (W @ a - u)
+    return np.nan, ""
+
+
+@pytest.fixture(scope="module")
+def cdm():
+    return tf.run_config(CDM)
+
+
+def test_the_noise_free_cdm_model_is_the_cascade_written_out():
+    doc = _toml(CDM)
+    ds = tf.run_config(CDM, overrides=["choices[0].noise=0.0", "run.members=1"])
+    for k, cond in enumerate(doc["protocol"]["conditions"]):
+        rt, choice = _cdm_reference_rt(doc, cond)
+        assert str(ds.condition.values[k]) == cond["name"]
+        assert str(ds.choice.values[k]) == choice == "say_green"
+        assert abs(float(ds.response_time.values[k]) - rt) < 1e-9, cond["name"]
+
+
+def _cycles(ds):
+    s = tf.trial_summary(ds)
+    return {task: np.array([float(s.mean_rt.sel(condition=f"{task}/{lev}")) / 0.1
+                            for lev in LEVELS]) for task in TASKS}
+
+
+def test_the_cdm_model_shows_the_published_stroop_pattern(cdm):
+    s = tf.trial_summary(cdm)
+    assert (s.accuracy.values == 1.0).all() and (s.no_response.values == 0).all()
+    cyc = _cycles(cdm)
+    col, wrd = cyc["colour"], cyc["word"]
+    assert (wrd < col).all()                              # word reading is faster
+    interference, facilitation = col[2] - col[1], col[1] - col[0]
+    assert interference > 2 * facilitation > 0            # interference > facilitation
+    assert wrd[2] - wrd[1] < 0.1 * interference           # little interference on reading
+    # the numbers the README quotes (cycles, simulations/stroop_cdm.toml as it is)
+    assert np.allclose(col, [31.52, 36.40, 49.85], atol=0.005)
+    assert np.allclose(wrd, [24.62, 25.54, 26.23], atol=0.005)
+
+
+def test_the_cdm_cycles_map_linearly_onto_dunbar_and_macleod(cdm):
+    cyc = _cycles(cdm)
+    x = np.concatenate([cyc[t] for t in TASKS])
+    y = np.concatenate([HUMAN_MS[t] for t in TASKS])
+    slope, intercept = np.polyfit(x, y, 1)
+    pred = intercept + slope * x
+    r2 = 1 - ((y - pred) ** 2).sum() / ((y - y.mean()) ** 2).sum()
+    assert slope == pytest.approx(14.34, abs=0.005)
+    assert intercept == pytest.approx(138.6, abs=0.05)
+    assert r2 > 0.998
+    assert np.allclose(np.round(pred), [591, 661, 854, 492, 505, 515])
+    assert np.abs(pred - y).max() < 10                    # every condition within 10 ms
+
+
+def test_the_condition_rt_figure_draws_one_line_per_task(cdm, tmp_path):
+    import matplotlib
+    matplotlib.use("Agg")
+    from thoughtfield.plots_mechanisms import plot_condition_rt
+    ax = plot_condition_rt(cdm)
+    lines = [ln for ln in ax.get_lines() if ln.get_marker() in ("o", "s")]   # not the caps
+    assert len(lines) == 2
+    cyc = _cycles(cdm)
+    for ln, task in zip(lines, TASKS):
+        assert np.allclose(ln.get_ydata(), cyc[task] * 0.1)
+    assert [t.get_text() for t in ax.get_xticklabels()] == list(LEVELS)
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == list(TASKS)
+    matplotlib.pyplot.close("all")
+    out = tmp_path / "cdm.png"
+    res = tmp_path / "cdm.nc"
+    cdm.to_netcdf(res)
+    assert main(["plot", str(res), "--kind", "condition_rt", "--out", str(out)]) == 0
+    assert out.stat().st_size > 10_000
+    with pytest.raises(ConfigError, match="needs a protocol result"):
+        plot_condition_rt(tf.run_config(ROOT / "simulations" / "quickstart.toml"))
