@@ -172,3 +172,160 @@ def test_the_condition_rt_figure_draws_one_line_per_task(cdm, tmp_path):
     assert out.stat().st_size > 10_000
     with pytest.raises(ConfigError, match="needs a protocol result"):
         plot_condition_rt(tf.run_config(ROOT / "simulations" / "quickstart.toml"))
+
+
+# ---------------------------------------------------------------- Botvinick et al. (2001)
+
+def test_the_botvinick_config_holds_the_published_parameters():
+    doc = _toml(BBBCC)
+    w = _weights(doc)
+    for colour in ("red", "green", "neutral"):
+        assert w[("task_colour", f"col_{colour}")] == 4.0     # task <-> hidden, both ways
+        assert w[("task_word", f"wrd_{colour}")] == 4.0
+    for colour in ("red", "green"):
+        assert w[(f"col_{colour}", f"say_{colour}")] == 1.5   # hidden <-> response
+        assert w[(f"wrd_{colour}", f"say_{colour}")] == 2.5
+    assert len(w) == 10
+    assert doc["network"]["relation_types"]["pathway"]["symmetric"] is True
+    assert doc["model"]["bias"] == {"@hidden": -4.0} and doc["model"]["form"] == "potential"
+    assert doc["solver"]["dt"] / doc["model"]["tau"] == pytest.approx(0.01)
+    pools = {p["name"]: p for p in doc["pools"]}
+    assert {p["inhibition"] for p in pools.values()} == {2.0}   # mutual inhibition -2
+    assert len(pools["response"]["concepts"]) == 2
+    gate = doc["gates"][0]
+    assert gate["types"] == ["pathway"]
+    assert gate["intervals"] == [{"start": 0.0, "stop": 5.0, "value": 0.0}]   # 500 cycles
+    ctl = doc["controls"][0]
+    assert ctl["mode"] == "trial" and ctl["monitor"] == ["response"]
+    assert ctl["target"] == {"task_colour": 1.0}
+    assert ctl["persistence"] == 0.5
+
+
+def _bbbcc_reference(doc, sequence):
+    """The trial sequence written out: the Cohen & Huston (1994) network integrated at rate
+    0.01 per cycle (``net += r (W a + input - net)``, ``a = logistic(net + bias)``), the
+    response projections shut for the settling cycles, the response where a response unit
+    first reaches the threshold (within the cycle on the cubic Hermite interpolant of the
+    net inputs, as thoughtfield's fixed-step solvers locate a crossing), conflict
+    ``E = 4 a_red a_green`` there and ``C <- l C + (1 - l)(alpha E + beta)``."""
+    from scipy.optimize import brentq
+    names = [c for layer in doc["network"]["concepts"].values() for c in layer]
+    idx = {c: k for k, c in enumerate(names)}
+    n = len(names)
+    fixed, gated = np.zeros((n, n)), np.zeros((n, n))
+    for s, t, kind, wt in doc["network"]["relations"]:    # symmetric: both directions
+        M = gated if kind == "pathway" else fixed
+        M[idx[t], idx[s]] += wt
+        M[idx[s], idx[t]] += wt
+    for p in doc["pools"]:
+        ks = [idx[c] for c in p["concepts"]]
+        for i in ks:
+            for j in ks:
+                if i != j:
+                    fixed[i, j] -= p["inhibition"]
+    bias = np.array([-4.0 if c in doc["network"]["concepts"]["hidden"] else 0.0 for c in names])
+    dt, ch, ctl = doc["solver"]["dt"], doc["choices"][0], doc["controls"][0]
+    conds = {c["name"]: c for c in doc["protocol"]["conditions"]}
+    r, g = idx["say_red"], idx["say_green"]
+    u_star = np.log(ch["threshold"] / (1 - ch["threshold"]))    # logistic^-1 (no bias)
+    c = ctl["baseline"]
+    out = []
+    for name in sequence:
+        u = np.zeros(n)
+        ext = np.zeros(n)
+        ext[idx["task_colour"]] = c
+        result = (np.nan, "", np.nan, c)
+        for step in range(int(round(doc["protocol"]["duration"] / dt))):
+            t = step * dt
+            inp = ext.copy()
+            if t >= ch["onset"] - 1e-12:
+                for s in conds[name]["stimuli"]:
+                    inp[idx[s["concept"]]] += s.get("amplitude", 1.0)
+            W = fixed + (gated if t >= 5.0 - 1e-12 else 0.0)
+
+            def f(v):
+                return W @ _sigmoid(v + bias) + inp - v
+            f0 = f(u)
+            new = u + dt * f0
+            if t >= ch["onset"] - 1e-12 and max(new[r], new[g]) >= u_star:
+                f1 = f(new)
+
+                def hermite(th):
+                    h00, h10 = 2 * th**3 - 3 * th**2 + 1, th**3 - 2 * th**2 + th
+                    h01, h11 = -2 * th**3 + 3 * th**2, th**3 - th**2
+                    return h00 * u + h10 * dt * f0 + h01 * new + h11 * dt * f1
+                k = r if new[r] >= new[g] else g
+                th = brentq(lambda x: hermite(x)[k] - u_star, 0.0, 1.0, xtol=1e-15)
+                at = _sigmoid(hermite(th) + bias)
+                result = (t + th * dt - ch["onset"], names[k], 4.0 * at[r] * at[g], c)
+                break
+            u = new
+        out.append(result)
+        lam = ctl["persistence"]
+        c = lam * c + (1 - lam) * (ctl["alpha"] * result[2] + ctl["beta"])
+    return out
+
+
+@pytest.fixture(scope="module")
+def bbbcc():
+    return tf.run_config(BBBCC)
+
+
+def test_the_botvinick_sequence_is_the_model_written_out(bbbcc):
+    doc = _toml(BBBCC)
+    seq = [str(c) for c in bbbcc.condition.values[:12]]
+    assert set(seq) == {"congruent", "incongruent"}
+    ref = _bbbcc_reference(doc, seq)
+    for k, (rt, choice, E, c) in enumerate(ref):
+        assert str(bbbcc.choice.values[k]) == choice == "say_green"
+        assert float(bbbcc.control.values[k, 0]) == pytest.approx(c, abs=1e-9)
+        assert float(bbbcc.conflict_at_response.sel(pool="response").values[k]) == \
+            pytest.approx(E, abs=1e-9)
+        # the response unit approaches the threshold slowly on incongruent trials, so the
+        # rounding of the net inputs (summed in another order) moves the crossing by ~1e-9
+        assert float(bbbcc.response_time.values[k]) == pytest.approx(rt, abs=1e-8)
+
+
+def test_botvinick_control_produces_the_gratton_effect(bbbcc):
+    s = tf.trial_summary(bbbcc, by_previous=True)
+    rt = s.mean_rt.to_pandas() / 0.01                      # cycles
+    ctl = s.control.to_pandas()
+    assert (s.accuracy.values[np.isfinite(s.accuracy.values)] == 1.0).all()
+    # conflict raises control: the trial after an incongruent one starts with more of it
+    assert (ctl.loc["incongruent"] > ctl.loc["congruent"] + 0.1).all()
+    # incongruent after incongruent is faster than after congruent (Gratton et al. 1992) ...
+    iI, cI = rt.loc["incongruent", "incongruent"], rt.loc["congruent", "incongruent"]
+    cC, iC = rt.loc["congruent", "congruent"], rt.loc["incongruent", "congruent"]
+    assert iI < cI - 10
+    # ... and the interference shrinks after an incongruent trial
+    assert iI - iC < cI - cC - 20
+    # the numbers the README quotes
+    assert np.allclose([cC, iC, cI, iI], [247.4, 250.9, 555.8, 531.9], atol=0.05)
+    assert np.allclose([ctl.loc["congruent"].mean(), ctl.loc["incongruent"].mean()],
+                       [0.93, 1.36], atol=0.005)
+    # without control (alpha = 0, C fixed at beta = baseline = 1) the effect is gone
+    flat = tf.run_config(BBBCC, overrides=["controls[0].alpha=0.0", "controls[0].beta=1.0"])
+    f = tf.trial_summary(flat, by_previous=True).mean_rt.to_pandas()
+    assert abs(f.loc["incongruent", "incongruent"] - f.loc["congruent", "incongruent"]) < 1e-9
+
+
+def test_the_trial_course_figure_follows_conflict_and_control(bbbcc, tmp_path):
+    import matplotlib
+    matplotlib.use("Agg")
+    from thoughtfield.plots_mechanisms import plot_trial_course
+    ax = plot_trial_course(bbbcc)
+    pts = {ln.get_label(): ln for ln in ax.get_lines() if ln.get_marker() == "o"}
+    assert set(pts) == {"congruent", "incongruent"}
+    E = bbbcc.conflict_at_response.sel(pool="response").values
+    inc = bbbcc.condition.values == "incongruent"
+    assert np.array_equal(pts["incongruent"].get_xdata(), np.flatnonzero(inc) + 1)
+    assert np.allclose(pts["incongruent"].get_ydata(), E[inc])
+    step = [ln for ln in ax.figure.axes[1].get_lines()][0]
+    assert np.allclose(step.get_ydata(), bbbcc.control.values[:, 0])
+    matplotlib.pyplot.close("all")
+    res, out = tmp_path / "b.nc", tmp_path / "b.png"
+    bbbcc.to_netcdf(res)
+    assert main(["plot", str(res), "--kind", "trial_course", "--out", str(out)]) == 0
+    assert out.stat().st_size > 10_000
+    with pytest.raises(ConfigError, match="needs a protocol result"):
+        plot_trial_course(tf.run_config(ROOT / "simulations" / "quickstart.toml"))
