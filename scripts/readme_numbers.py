@@ -182,7 +182,7 @@ def _cdm():
     return cyc, slope, icpt, r2, pred
 
 
-@sentence("Over {members} noisy trials per condition, colour naming takes {cc} / {cn} / {cx} "
+@sentence("In {members} noisy trials per condition, colour naming takes {cc} / {cn} / {cx} "
           "cycles (congruent / control / conflict) and word reading {wc} / {wn} / {wx}. A "
           "least-squares line through the six means and Dunbar & MacLeod's (1984) data, "
           "`RT = {slope} ms x cycles + {icpt} ms` (R^2 = {r2}), gives")
