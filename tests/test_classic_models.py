@@ -1,8 +1,9 @@
 """The classic conflict models of simulations/: Cohen, Dunbar & McClelland's (1990) Stroop
 model (stroop_cdm.toml) and Botvinick et al.'s (2001) conflict-monitoring model
-(botvinick2001.toml).  Each config holds the published parameters; its dynamics equal the
-model's update rule written out in numpy; its results show the published pattern and the
-numbers the README quotes."""
+(botvinick2001.toml).  Each config holds the parameters of the sources its header names
+(re-implementations, since the papers themselves could not be read; what is chosen is said
+there); its dynamics equal the model's update rule written out in numpy; its results show
+the published pattern and the numbers the README quotes."""
 
 import tomllib
 from pathlib import Path
@@ -204,7 +205,8 @@ def test_the_botvinick_config_holds_the_published_parameters():
     ctl = doc["controls"][0]
     assert ctl["mode"] == "trial" and ctl["monitor"] == ["response"]
     assert ctl["target"] == {"task_colour": 1.0}
-    assert ctl["persistence"] == 0.5
+    assert ctl["persistence"] == 0.5                      # chosen, not BBBCC's (the header)
+    assert doc["choices"][0]["threshold"] == 0.6          # PsyNeuLink's threshold
 
 
 def _bbbcc_reference(doc, sequence):
