@@ -166,6 +166,69 @@ def stroop():
                 rt_off=f2(off.mean_rt.values.ravel()[0]))
 
 
+def _cdm():
+    """Mean response times of simulations/stroop_cdm.toml in cycles (0.1 time units) per
+    (task, level), and the least-squares line onto Dunbar & MacLeod's (1984) means."""
+    import numpy as np
+    import thoughtfield as tf
+    s = tf.trial_summary(run("stroop_cdm.toml"))
+    levels = ("congruent", "control", "conflict")
+    cyc = np.array([float(s.mean_rt.sel(condition=f"{t}/{lev}")) / 0.1
+                    for t in ("colour", "word") for lev in levels])
+    human = np.array([590.0, 656.0, 856.0, 500.0, 496.0, 518.0])
+    slope, icpt = np.polyfit(cyc, human, 1)
+    pred = icpt + slope * cyc
+    r2 = 1 - ((human - pred) ** 2).sum() / ((human - human.mean()) ** 2).sum()
+    return cyc, slope, icpt, r2, pred
+
+
+@sentence("In {members} noisy trials per condition, colour naming takes {cc} / {cn} / {cx} "
+          "cycles (congruent / control / conflict) and word reading {wc} / {wn} / {wx}. A "
+          "least-squares line through the six means and Dunbar & MacLeod's (1984) data, "
+          "`RT = {slope} ms x cycles + {icpt} ms` (R^2 = {r2}), gives")
+def stroop_cdm():
+    cyc, slope, icpt, r2, _ = _cdm()
+    f1 = [f"{c:.1f}" for c in cyc]
+    return dict(members=config("stroop_cdm.toml").run.members, cc=f1[0], cn=f1[1], cx=f1[2],
+                wc=f1[3], wn=f1[4], wx=f1[5], slope=f"{slope:.1f}", icpt=f"{icpt:.0f}",
+                r2=f"{r2:.3f}")
+
+
+@sentence("| model | {pc} | {pn} | {px} | {qc} | {qn} | {qx} |")
+def stroop_cdm_ms():
+    _, _, _, _, pred = _cdm()
+    p = [f"{v:.0f}" for v in pred]
+    return dict(pc=p[0], pn=p[1], px=p[2], qc=p[3], qn=p[4], qx=p[5])
+
+
+@sentence("interference on colour naming ({int_ms} ms) is larger than facilitation ({fac_ms} ms; "
+          "data 200 and 66), and the word suffers little from the colour ({wint_ms} ms; data 22).")
+def stroop_cdm_effects():
+    cyc, slope, _, _, _ = _cdm()
+    return dict(int_ms=f"{slope * (cyc[2] - cyc[1]):.0f}",
+                fac_ms=f"{slope * (cyc[1] - cyc[0]):.0f}",
+                wint_ms=f"{slope * (cyc[5] - cyc[4]):.0f}")
+
+
+@sentence("Over {n} colour-naming trials, congruent and incongruent in a seeded order, control "
+          "starts at {c_cong} on average after a congruent trial and {c_inc} after an "
+          "incongruent one, and an incongruent trial takes {ii} cycles after an incongruent "
+          "trial and {ci} after a congruent one (congruent: {ic} and {cc2}): the Gratton "
+          "effect, interference shrinking from {int_c} to {int_i} cycles after conflict.")
+def botvinick2001():
+    import thoughtfield as tf
+    cfg = config("botvinick2001.toml")
+    s = tf.trial_summary(run("botvinick2001.toml"), by_previous=True)
+    rt = s.mean_rt.to_pandas() / 0.01
+    ctl = s.control.to_pandas()
+    ii, ci = rt.loc["incongruent", "incongruent"], rt.loc["congruent", "incongruent"]
+    ic, cc = rt.loc["incongruent", "congruent"], rt.loc["congruent", "congruent"]
+    return dict(n=cfg.section_object("protocol").n_trials,
+                c_cong=f2(ctl.loc["congruent"].mean()), c_inc=f2(ctl.loc["incongruent"].mean()),
+                ii=f"{ii:.1f}", ci=f"{ci:.1f}", ic=f"{ic:.1f}", cc2=f"{cc:.1f}",
+                int_c=f"{ci - cc:.1f}", int_i=f"{ii - ic:.1f}")
+
+
 @sentence("In the example ({trials} trials, {members} simulated participants) an incongruent "
           "trial after an incongruent one takes {rt_ii} and is right {acc_ii} % of the time; "
           "after a congruent one it takes {rt_ci} and is right {acc_ci} % of the time")

@@ -5,7 +5,9 @@ the train of thought), ``layer_summary`` (mean and largest activation per layer)
 (accumulators, threshold, choices), ``conditions`` (a protocol's decision options over
 trial time, one line per condition), ``trials`` (response time and accuracy per
 condition of a protocol, split by the previous trial's condition), ``learning`` (the
-cue weights of a protocol with [learning]), ``growth`` (a protocol whose network grew).
+cue weights of a protocol with [learning]), ``growth`` (a protocol whose network grew),
+``condition_rt`` (mean response time per condition, one line per task: Cohen, Dunbar &
+McClelland's Figure 3), ``trial_course`` (conflict and control trial by trial).
 
 Every function takes ``ax=None`` and returns the Axes; matplotlib is imported lazily.
 """
@@ -392,6 +394,113 @@ def plot_trials(ds, ax=None, *, by_previous: bool = True):
     return ax
 
 
+def _split_condition(name: str):
+    """``"TASK/LEVEL"`` -> ``("TASK", "LEVEL")``; a name without ``/`` is its own level of
+    one unnamed series."""
+    head, sep, tail = name.partition("/")
+    return (head, tail) if sep else ("", name)
+
+
+def plot_condition_rt(ds, ax=None):
+    """Mean response time of the correct responses per condition of a protocol, as lines:
+    conditions named ``"SERIES/LEVEL"`` (e.g. ``"colour/conflict"``) give one line per
+    series over the levels in the order they first appear -- reaction time by condition
+    and task, as in Cohen, Dunbar & McClelland's (1990) Figure 3.  Error bars: 95 %
+    percentile-bootstrap intervals of the members (else of the trials); the accuracy of a
+    condition below 100 % is written beside its point."""
+    if "trial" not in ds.dims or "response_time" not in ds:
+        raise ConfigError("plot 'condition_rt': needs a protocol result with a [[choices]] "
+                          "readout (response_time per trial)")
+    from .readouts import trial_summary
+    ax = _axes(ax, figsize=(6.0, 4.2))
+    s = trial_summary(ds)
+    conds = [str(c) for c in s.condition.values]
+    parts = [_split_condition(c) for c in conds]
+    series = list(dict.fromkeys(p[0] for p in parts))
+    levels = list(dict.fromkeys(p[1] for p in parts))
+    rt, ok, unit = _trial_units(ds)
+    cond = np.asarray(ds.condition.values)
+    markers = "osD^v"
+    for k, ser in enumerate(series):
+        xs, ys, lo, hi = [], [], [], []
+        for c, (sname, lev) in zip(conds, parts):
+            if sname != ser:
+                continue
+            (rlo, rhi), _, _ = _cell_ci(rt, ok, cond == c, unit)
+            m = float(s.mean_rt.sel(condition=c))
+            xs.append(levels.index(lev))
+            ys.append(m)
+            lo.append(np.clip(m - rlo, 0, None) if np.isfinite(rlo) else 0.0)
+            hi.append(np.clip(rhi - m, 0, None) if np.isfinite(rhi) else 0.0)
+            acc = float(s.accuracy.sel(condition=c))
+            if np.isfinite(acc) and acc < 1.0:
+                ax.annotate(f"{100 * acc:.0f} % correct", (xs[-1], m), fontsize=7,
+                            xytext=(6, -10), textcoords="offset points")
+        ax.errorbar(xs, ys, yerr=np.vstack([lo, hi]), color=f"C{k}", lw=1.8, capsize=3,
+                    marker=markers[k % len(markers)], ms=6, label=ser or None)
+    ax.set_xticks(np.arange(len(levels)), levels)
+    ax.set_xlim(-0.4, len(levels) - 0.6)
+    ax.set_xlabel("condition")
+    ax.set_ylabel("mean response time of the correct responses")
+    n = rt.shape[1] if unit == "members" else rt.shape[0]
+    if any(series):
+        ax.legend(loc="upper left", fontsize=8, frameon=False,
+                  title=f"error bars: 95 % bootstrap CI ({n} {unit})", title_fontsize=7)
+    ax.grid(alpha=0.3)
+    ax.set_title(ds.attrs.get("title", "Response time by condition"), fontsize=10)
+    return ax
+
+
+def plot_trial_course(ds, ax=None):
+    """Conflict at the response (summed over the pools the controllers monitor) and the
+    control at the start of every trial of a protocol, trial by trial, each trial's point
+    coloured by its condition: how control follows conflict from trial to trial (Botvinick
+    et al. 2001).  With an ensemble, the means over the members."""
+    if "trial" not in ds.dims or "conflict_at_response" not in ds:
+        raise ConfigError("plot 'trial_course': needs a protocol result with competition "
+                          "pools ([[pools]]) and a choice")
+    plt = _plt()
+    if ax is None:
+        fig, (a1, a2) = plt.subplots(2, 1, figsize=(8.0, 5.0), sharex=True,
+                                     layout="constrained")
+    else:
+        a1, a2 = ax, ax.twinx()
+    pools = [str(p) for p in ds["pool"].values]
+    mon = (np.asarray(ds["pool_monitored"].values, bool) if "pool_monitored" in ds
+           else np.zeros(len(pools), bool))
+    use = [p for p, m in zip(pools, mon) if m] or pools
+    E = ds["conflict_at_response"].sel(pool=use).sum("pool")
+    if "member" in E.dims:
+        E = E.mean("member")
+    trial = ds["trial"].values + 1
+    cond = np.asarray(ds.condition.values).astype(str)
+    names = list(dict.fromkeys(cond.tolist()))
+    a1.plot(trial, E.values, color="0.6", lw=0.8)
+    for j, nm in enumerate(names):
+        sel = cond == nm
+        a1.plot(trial[sel], E.values[sel], "o", ms=4, color=f"C{j}", label=nm)
+    a1.set_ylabel("conflict at the response")
+    a1.legend(loc="center right", fontsize=8, frameon=False, ncol=len(names))
+    a1.set_title(ds.attrs.get("title", "Conflict and control over trials")
+                 + f"\n(conflict: {', '.join(use)})", fontsize=10)
+    if "control" in ds:
+        C = ds["control"]
+        if "member" in C.dims:
+            C = C.mean("member")
+        for k, c in enumerate(C.controller.values):
+            a2.step(trial, C.sel(controller=c).values, where="mid", color=f"C{len(names) + k}",
+                    lw=1.6, label=("control" if str(c) == "control" else f"control {c}")
+                    + " at the trial's start")
+        a2.set_ylabel("control")
+        lo, hi = float(np.nanmin(C.values)), float(np.nanmax(C.values))
+        a2.set_ylim(lo - 0.05 * (hi - lo or 1.0), hi + 0.3 * (hi - lo or 1.0))
+        a2.legend(loc="upper right", fontsize=8, frameon=False)
+    a2.set_xlabel("trial")
+    a1.grid(alpha=0.3)
+    a2.grid(alpha=0.3)
+    return a1
+
+
 def _attr_json(ds, key):
     from .results import description
     try:
@@ -591,6 +700,10 @@ register_plot("layer_summary", plot_layers, "mean and largest activation per lay
 register_plot("evidence", plot_evidence, "evidence accumulators, threshold and choice")
 register_plot("conditions", plot_conditions, "a protocol's options over trial time per condition")
 register_plot("trials", plot_trials, "response time and accuracy per condition of a protocol")
+register_plot("condition_rt", plot_condition_rt, "mean response time per condition of a "
+              "protocol, one line per SERIES of conditions named SERIES/LEVEL")
+register_plot("trial_course", plot_trial_course, "conflict at the response and control, "
+              "trial by trial, of a protocol")
 register_plot("growth", plot_growth, "output of every concept at the end of each trial of a "
               "protocol whose network grew ([growth]), with the trials concepts were formed")
 register_plot("learning", plot_learning, "associative strength of the cues over the trials of "

@@ -188,7 +188,7 @@ def default_kinds(ds, picked: str = "") -> list[str]:
 #: The kinds that draw one state rather than a time course (results without time).
 STATE_KINDS = ("network", "basins")
 #: The kinds that draw per-trial readouts of a protocol (no time course needed).
-TRIAL_KINDS = ("trials", "learning")
+TRIAL_KINDS = ("trials", "learning", "condition_rt", "trial_course")
 
 
 def _parse_value(text: str):
