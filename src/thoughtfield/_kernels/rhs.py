@@ -18,6 +18,12 @@ Performance notes (measured, see benchmarks/core_vs_numpy.py):
   into a helper that takes the arrays (called or inlined), numba counted references on
   every row (atomic ``NRT_incref``/``NRT_decref`` calls its pruning pass did not remove),
   which made one evaluation 4x slower at N = 1e3-1e4 (35 us instead of 9 us at N = 1e3).
+* The row loops (``_rows``, ``_rows_pot``, ``_outputs``) are compiled without numba's
+  reference counting (:data:`~thoughtfield._kernels._numba.NO_REFCOUNTS`): a call of a
+  kernel increments and decrements the count of every array in the ``Problem`` and
+  ``Work`` tuples it is given (atomic operations, about 70 per call), which made up two
+  thirds of a small problem's right-hand side (N = 2: 538 ns per ``_rows`` call, 232 ns
+  without).  They allocate nothing, and neither may anything they call.
 * Large problems split the rows into ``W.ntask`` row ranges (``*_tasks``): the gathers of
   a CSR product at N = 1e6 are bound by memory latency, and a second core doubles the
   misses in flight (measured 22-48 ms instead of 57-93 ms per product at N = 1e6 on 2
@@ -26,7 +32,7 @@ Performance notes (measured, see benchmarks/core_vs_numpy.py):
 """
 
 import numpy as np
-from ._numba import njit, prange
+from ._numba import NO_REFCOUNTS, njit, prange
 
 from .layout import (F_D_ONSET, F_Q_INT, F_Q_VAL, F_W_PAR, I_O_ROWS, I_Q_IPTR, W_ACCON, W_ACT,
                      W_CVAL, W_QVAL, W_WON, W_XIN)
@@ -112,7 +118,7 @@ _U1 = np.uint64(1)
 _U2 = np.uint64(2)
 
 
-@njit(cache=True)
+@njit(cache=True, **NO_REFCOUNTS)
 def _rows(P, W, y, dy, r0, r1, buf, ebuf, ibuf, fview, acc):
     """Derivatives of rows ``[r0, r1)``, processed in blocks of ``W.block`` rows with the
     given scratch buffers.  Returns ``(max |dy|, chk)`` where ``chk`` is NaN if some
@@ -222,7 +228,7 @@ def _rows_tasks(P, W, y, dy, ntask, mxs, chks):
 
 
 # ---------------------------------------------------------------- potential form
-@njit(cache=True)
+@njit(cache=True, **NO_REFCOUNTS)
 def _outputs(P, W, y, out, r0, r1, buf, ebuf, ibuf, fview):
     """Outputs ``a = f(gain * (u + bias - threshold))`` of rows ``[r0, r1)`` (clamped
     concepts output their clamp value), transfer evaluated on blocks as in :func:`_rows`."""
@@ -293,7 +299,7 @@ def outputs(P, W, y, out):
         _outputs(P, W, y, out, np.int64(0), P.n, W.buf, W.ebuf, W.ibuf, W.fview)
 
 
-@njit(cache=True)
+@njit(cache=True, **NO_REFCOUNTS)
 def _rows_pot(P, W, y, a, dy, r0, r1, acc):
     """Potential form: ``tau du/dt = -u + W a + I + x`` for rows ``[r0, r1)`` (the same
     two partial sums per row as :func:`_rows`)."""
