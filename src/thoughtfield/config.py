@@ -67,7 +67,8 @@ from .solvers import DISCRETE_METHODS, Solver, SpreadrSettings
 from .stimuli import Clamp, Pulse
 
 __all__ = [
-    "SimulationConfig", "load_config", "run_config", "register_section", "section", "sections",
+    "SimulationConfig", "load_config", "run_config", "register_section", "unregister_section",
+    "section", "sections",
     "Section", "Struct", "Field", "Real", "Int", "Bool", "Str", "Choice", "ListOf", "MapOf",
     "OneOf", "AnyValue", "per_concept", "REQUIRED", "NETWORK_READERS", "reference_markdown",
     "parse_override", "RunSettings", "OutputSettings", "TIME",
@@ -78,6 +79,7 @@ TIME = "time"
 
 # ===================================================================== registry
 _SECTIONS: dict[str, Section] = {}
+_SECTION_MODULES: dict[str, str] = {}   # section -> the module that registered it
 
 
 def _registry() -> dict[str, Section]:
@@ -104,7 +106,8 @@ def register_section(sec: Section, *, after: str | None = None) -> Section:
     if not isinstance(sec, Section):
         raise TypeError(f"register_section: expected a Section (got {type(sec).__name__})")
     import sys
-    if sys._getframe(1).f_globals.get("__name__") != __name__:
+    caller = sys._getframe(1).f_globals.get("__name__", "")
+    if caller != __name__:
         # a section from another module: the built-in extension modules register theirs
         # first, in their fixed order, whichever of them was imported first
         from . import _extensions
@@ -112,6 +115,7 @@ def register_section(sec: Section, *, after: str | None = None) -> Section:
     if sec.name in ROOT.fields:
         raise ValueError(f"{sec.name!r} is a top-level key, not a section")
     _SECTIONS.pop(sec.name, None)
+    _SECTION_MODULES.setdefault(sec.name, caller)   # a built-in replaced stays built-in
     if after is None:
         _SECTIONS[sec.name] = sec
     else:
@@ -123,6 +127,20 @@ def register_section(sec: Section, *, after: str | None = None) -> Section:
         _SECTIONS.clear()
         _SECTIONS.update(items)
     return sec
+
+
+def unregister_section(name: str) -> None:
+    """Remove the section ``name`` added by :func:`register_section` (e.g. at the end of a
+    test); the built-in sections and those of the extension modules stay."""
+    from . import _extensions
+    _extensions.load()
+    sec = _SECTIONS.get(name)
+    if sec is None:
+        raise ValueError(f"unregister_section: no section {name!r}")
+    if _SECTION_MODULES.get(name, "").startswith("thoughtfield."):
+        raise ValueError(f"unregister_section: {name!r} is a built-in section")
+    del _SECTIONS[name]
+    _SECTION_MODULES.pop(name, None)
 
 
 def section(name: str) -> Section:
