@@ -112,3 +112,24 @@ def test_a_start_run_row_is_keyed_by_its_file(tmp_path):
     err = info.value
     assert "stimuli[0].file (unknown.csv row 1).concept: unknown concept 'zz'" in str(err)
     assert err.key == "stimuli[0].file" and err.line == 4
+
+
+def test_locations_are_parts_not_a_composed_string(tmp_path):
+    from thoughtfield.errors import ConfigError
+    e = ConfigError("x: must be > 0", key="x").at("--set x=-1").at("sweep point 3")
+    assert e.locations == ("sweep point 3", "--set x=-1")
+    assert e.where == "sweep point 3: --set x=-1"
+    assert str(e) == "sweep point 3: --set x=-1: x: must be > 0"
+    assert ConfigError("m").where is None
+    assert ConfigError("m", where="f.csv line 2").locations == ("f.csv line 2",)
+    # a config error of a relation located in its file: the file's line, then nothing more
+    path = tmp_path / "c.toml"
+    path.write_text('[network]\nconcepts = ["a", "b"]\n'
+                    'relations = [["a", "b", "association", "x"]]\n[run]\nt_end = 1\n')
+    with pytest.raises(tf.ConfigError) as info:
+        tf.load_config(path)
+    assert info.value.locations == (f"{path}:3",) and info.value.line == 3
+    with pytest.raises(tf.ConfigError) as info:
+        tf.load_config(path, overrides=["network.relations[0][3]=2", "model.tau=-1"])
+    assert info.value.locations == ("--set model.tau=-1",)
+    assert str(info.value) == "--set model.tau=-1: model.tau: must be > 0 (got -1)"

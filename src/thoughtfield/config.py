@@ -1476,9 +1476,9 @@ def _located(e: ConfigError, lines, source, overridden: dict[str, str]) -> Confi
             where = source
     elif source != "<config>":
         where = source
-    if where and e.where:
-        where = f"{where}: {e.where}"
-    new = e.within(where=where, source=source)
+    new = e.within(source=source)
+    if where:   # the config's location, outside any the error already has
+        new.locations = (where, *e.locations)
     new.line = line
     return new
 
