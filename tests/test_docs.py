@@ -153,7 +153,9 @@ def run_python(text: str, namespace: dict, cwd: Path) -> None:
     old = os.getcwd()
     os.chdir(cwd)
     try:
-        exec(compile(text, "<snippet>", "exec"), namespace)
+        # dont_inherit: a snippet runs as a reader types it, without this file's
+        # ``from __future__ import annotations`` (which made a dataclass in a snippet fail)
+        exec(compile(text, "<snippet>", "exec", dont_inherit=True), namespace)
     finally:
         os.chdir(old)
         plt.close("all")
@@ -182,19 +184,26 @@ def check_excerpt(text: str, where: str) -> None:
 
 @contextlib.contextmanager
 def registry_restored():
-    """Snippets may register config sections, plot kinds, summaries and lowerers
-    (docs/extending.md): undo it afterwards.  The built-in extension modules are loaded
+    """Snippets may register config sections, transfers, lowerers, commands, plot kinds and
+    summaries (docs/extending.md): undo it afterwards (should a snippet fail before it
+    removes its entries).  The built-in extension modules are loaded
     first: loaded lazily inside a snippet (once per process), their sections would be undone
     with it and never come back (the help examples that run after then failed with
     "unknown section 'sweep'" whenever README.md's blocks, which happened to load them
     first, were deselected)."""
-    from thoughtfield import _extensions, build, config, plots, summary
+    from thoughtfield import _extensions, build, cli, config, plots, summary, transfers
     _extensions.load()
     saved = dict(config._SECTIONS)
     kinds, lines, lowerers = dict(plots.PLOTS), list(summary.SUMMARIES), list(build.LOWERERS)
+    fs, commands, added = dict(transfers.REGISTRY), list(cli.COMMANDS), dict(cli._ADDED)
     try:
         yield
     finally:
+        transfers.REGISTRY.clear()
+        transfers.REGISTRY.update(fs)
+        cli.COMMANDS[:] = commands
+        cli._ADDED.clear()
+        cli._ADDED.update(added)
         config._SECTIONS.clear()
         config._SECTIONS.update(saved)
         plots.PLOTS.clear()

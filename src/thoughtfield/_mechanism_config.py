@@ -15,7 +15,8 @@ from dataclasses import replace
 from . import mechanisms as M
 from ._schema import (REQUIRED, Choice, Field, Int, ListOf, MapOf, OneOf, Real, Section,
                       Str, Struct, is_array, is_number, is_table)
-from .config import (_SECTIONS, _STIMULUS, _build_stimuli, register_section,
+from ._toml import join_path
+from .config import (_SECTIONS, _STIMULUS, _build_stimuli, register_section, rekeyed,
                      section)
 from .ensemble import MEMBER_PARAMS, _kind, resolve_member_params
 from .errors import ConfigError
@@ -95,6 +96,20 @@ register_section(Section(
 
 
 # ------------------------------------------------------------------ [ideas]
+def _idea_keyed(e: ConfigError, ideas, data) -> ConfigError:
+    """``e`` keyed where the config defines the idea it is about: an idea's errors are
+    labelled ``idea 'NAME'`` (``Idea.vector``), its key is ``ideas.sets.NAME``,
+    ``ideas.patterns.NAME`` or ``ideas.random``."""
+    if ideas is None:
+        return e
+    data = data or {}
+    names = [it.name for it in ideas.ideas]
+    keys = [join_path("ideas.sets", nm) if nm in (data.get("sets") or {}) else
+            join_path("ideas.patterns", nm) if nm in (data.get("patterns") or {}) else
+            "ideas.random" for nm in names]
+    return rekeyed(e, [f"idea {nm!r}" for nm in names], keys)
+
+
 def _build_ideas(data, ctx):
     if data is None:
         return None
@@ -122,8 +137,11 @@ def _build_ideas(data, ctx):
             raise ConfigError("ideas.cue: sets the initial state, but model.initial is set too; "
                               "remove one of them", key='ideas.cue')
         c = data["cue"]
-        fields["initial"] = ideas.cue(ctx.network, c["idea"], c["fraction"], seed=c["seed"],
-                                      mode=c["mode"])
+        try:
+            fields["initial"] = ideas.cue(ctx.network, c["idea"], c["fraction"],
+                                          seed=c["seed"], mode=c["mode"])
+        except ConfigError as e:
+            raise _idea_keyed(e, ideas, data) from None
     _set_model(ctx, **fields)
     return ideas
 
@@ -213,7 +231,10 @@ def _check_mechanisms(model, ctx):
         return
     from .build import check_mechanisms
     run = ctx["run"]
-    check_mechanisms(ctx.network, model, t0=run.t0, t_end=run.t_end, members=run.members)
+    try:
+        check_mechanisms(ctx.network, model, t0=run.t0, t_end=run.t_end, members=run.members)
+    except ConfigError as e:
+        raise _idea_keyed(e, model.ideas, ctx.data.get("ideas")) from None
 
 
 _model_section = section("model")
@@ -337,7 +358,7 @@ def _check_learning(rule, ctx):
     if plastic is not None and rule.type in plastic.relations:
         raise ConfigError(f"learning.type: {rule.type!r} relations are plastic too "
                           "([plasticity] relations); two rules cannot own one weight -- learn "
-                          "them with one of the two")
+                          "them with one of the two", key="learning.type")
 
 
 register_section(Section(
@@ -364,7 +385,7 @@ def _check_growth(growth, ctx):
     if ctx["model"].plasticity is not None:
         raise ConfigError("growth: cannot be combined with [plasticity] yet: a grown network "
                           "has other plastic relations than the one the weights were carried "
-                          "from; use one of the two")
+                          "from; use one of the two", key="growth")
 
 
 register_section(Section(

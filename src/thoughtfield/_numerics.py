@@ -400,7 +400,7 @@ def check(sim) -> StepEstimate:
         msg = (f"solver.max_steps: this run needs {at_least}{est.steps:.3g} steps ({how}), "
                f"more than max_steps = {cap}; {fix}")
         if est.n_max >= 2.0 ** 62 or not why:
-            raise ConfigError(msg)
+            raise ConfigError(msg, key="solver.max_steps")
         warnings.warn(msg + f" (it may stop earlier: {why})", ThoughtfieldWarning, stacklevel=4)
     elif est.seconds > LONG_RUN_S:
         warnings.warn(

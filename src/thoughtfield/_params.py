@@ -219,12 +219,12 @@ def described(key: str = "", *, label: str | None = None, dict_order: Sequence[s
         def from_dict(c, d, key: str | None = None):
             lab = (label if label is not None else key_default) if key is None else key
             if not isinstance(d, Mapping):
-                raise ConfigError(f"{lab}: expected a table (got {V.show(d)})")
+                raise ConfigError(f"{lab}: expected a table (got {V.show(d)})", key=lab)
             names = list(ps)
             for k in d:
                 if k not in names:
                     raise ConfigError(f"{lab}: unknown key {k!r}" + V.did_you_mean(str(k), names)
-                                      + f"; allowed: {', '.join(names)}")
+                                      + f"; allowed: {', '.join(names)}", key=lab)
             for name, p in ps.items():
                 if p.default is REQUIRED and name not in d:
                     raise ConfigError(f"{join_key(lab, name)}: missing"

@@ -59,7 +59,7 @@ class Layout:
         names = [p[0] for p in self.pools]
         if name not in names:
             raise ConfigError(f"{key}: unknown pool {name!r}" + V.did_you_mean(name, names)
-                              + (f"; the pools are {', '.join(names)}" if names else ""))
+                              + (f"; the pools are {', '.join(names)}" if names else ""), key=key)
         return names.index(name)
 
     def state_name(self, row: int, concepts) -> str:
@@ -105,7 +105,7 @@ def _per_member(key, values, n, m):
         return np.ascontiguousarray(a)
     if a.shape != (m, n):
         raise ConfigError(f"{key}: per-member values must have shape (members, concepts) = "
-                          f"({m}, {n}) (got {a.shape})")
+                          f"({m}, {n}) (got {a.shape})", key=key)
     return np.ascontiguousarray(a.T).ravel()
 
 
@@ -113,7 +113,7 @@ def build_problem(network: ConceptNetwork, model: Model, stimuli, *, t0: float, 
                   members: int = 1, initial=None) -> Built:
     """Lower the descriptions to a :class:`~thoughtfield._problem.Problem`."""
     if network.n == 0:
-        raise ConfigError("network: has no concepts; add concepts before simulating")
+        raise ConfigError("network: has no concepts; add concepts before simulating", key="network")
     n, m = network.n, members
     edges = split_edges(network, model)
     W = coupling_matrix(network, model, edges)
@@ -197,10 +197,12 @@ def _plastic_types(network, model) -> tuple:
         if ty not in network.relation_types:
             raise ConfigError(f"plasticity.relations[{k}]: unknown relation type {ty!r}"
                               + V.did_you_mean(ty, list(network.relation_types))
-                              + "; define it under [network.relation_types]")
+                              + "; define it under [network.relation_types]",
+                              key=f"plasticity.relations[{k}]")
         if ty in goal_types:
             raise ConfigError(f"plasticity.relations[{k}]: {ty!r} forms the goal bias "
-                              "(goals.types), which is not part of W; choose another type")
+                              "(goals.types), which is not part of W; choose another type",
+                              key=f"plasticity.relations[{k}]")
     return pl.relations
 
 
@@ -271,7 +273,7 @@ def _layered_weights(network, layers, goal_types, *, unit: bool = False,
         hi = _layer_index(network, pj.upper, f"{key}.upper")
         if lo > hi:
             raise ConfigError(f"{key}.lower: {pj.lower!r} is above {pj.upper!r} in the ladder "
-                              f"({' -> '.join(ladder)}); swap lower and upper")
+                              f"({' -> '.join(ladder)}); swap lower and upper", key=f"{key}.lower")
         if pj.types is None:
             tmask = np.ones(ntype, bool)
         else:
@@ -281,7 +283,8 @@ def _layered_weights(network, layers, goal_types, *, unit: bool = False,
                 if ty in goal_types and not goal_feedback:
                     raise ConfigError(f"{key}.types: {ty!r} forms the goal bias (goals.types) and "
                                       "is not part of W; remove it here (or set goals.direction "
-                                      "= 'goal_to_target' to keep its feedback in W)")
+                                      "= 'goal_to_target' to keep its feedback in W)",
+                                      key=f"{key}.types")
                 if ty in network._type_codes:
                     tmask[network._type_codes[ty]] = True
         sel = tmask[c] & (((ls == lo) & (lt == hi)) | ((ls == hi) & (lt == lo))) if c.size else \
@@ -292,7 +295,7 @@ def _layered_weights(network, layers, goal_types, *, unit: bool = False,
             raise ConfigError(f"{key}: relation {network.concepts[s[r]]!r} -> "
                               f"{network.concepts[t[r]]!r} ({tnames[c[r]]}) is also covered by "
                               f"layers.projections[{claimed[r]}]; give each relation type to one "
-                              "projection per layer pair")
+                              "projection per layer pair", key=key)
         claimed[sel] = k
         up_src = sel & (ls == lo)      # source in the lower layer: forward flow goes up
         dn_src = sel & (ls == hi)
@@ -371,10 +374,10 @@ def _gate_of_edges(network, model, src, tgt, code) -> np.ndarray:
             e = int(np.argmax(twice))
             raise ConfigError(f"{key}: the relation {network.concepts[src[e]]!r} -> "
                               f"{network.concepts[tgt[e]]!r} is selected by gates[{gid[e]}] "
-                              "too; a relation has one gate")
+                              "too; a relation has one gate", key=key)
         if not sel.any():
             raise ConfigError(f"{key}: selects no relation of the network; check its types, "
-                              "layers and concepts")
+                              "layers and concepts", key=key)
         gid[sel] = g
     return gid
 
@@ -394,7 +397,7 @@ def split_edges(network, model) -> dict | None:
         e = int(np.argmax(both))
         raise ConfigError(f"gates[{gate[e]}]: the relation {network.concepts[src[e]]!r} -> "
                           f"{network.concepts[tgt[e]]!r} is plastic too ([plasticity]); "
-                          "plastic relations cannot be gated yet")
+                          "plastic relations cannot be gated yet", key=f"gates[{gate[e]}]")
     return {"src": src, "tgt": tgt, "code": code, "w": w, "factor": factor, "gate": gate,
             "plastic": plastic}
 
@@ -445,10 +448,11 @@ def _layer_index(network, layer, key):
     if not getattr(network, "layered", True):
         raise ConfigError(f"{key}: the network has no layers (none was given in the config or "
                           f"the network file), so layer {layer!r} names nothing; place the "
-                          "concepts in layers, or name the concepts instead")
+                          "concepts in layers, or name the concepts instead", key=key)
     if layer not in network.layers:
         raise ConfigError(f"{key}: unknown layer {layer!r}; the layers are "
-                          f"{', '.join(network.layers)}" + V.did_you_mean(str(layer), network.layers))
+                          f"{', '.join(network.layers)}" + V.did_you_mean(str(layer), network.layers),
+                          key=key)
     return network.layers.index(layer)
 
 
@@ -474,7 +478,7 @@ def resolve_pools(network, model) -> list:
             idx = np.flatnonzero(network.layer_codes == li).astype(np.int64)
             if idx.size == 0:
                 raise ConfigError(f"{key}.layer: layer {p.layer!r} has no concepts; the pool "
-                                  f"{p.name!r} would be empty")
+                                  f"{p.name!r} would be empty", key=f"{key}.layer")
             pools.append((p.name, idx, p.inhibition))
     return pools
 
@@ -521,7 +525,8 @@ def _hebbian(network, ideas, W):
     if rep == "sparse":
         if est > 5e7:
             raise ConfigError(f"ideas.representation: 'sparse' would form about {est:.3g} weights "
-                              "(dense patterns); use 'low_rank' or 'auto'")
+                              "(dense patterns); use 'low_rank' or 'auto'",
+                              key="ideas.representation")
         Xs = sp.csr_matrix(X)
         H = (Xs.T @ Xs).tocsr() * scale
         H.setdiag(0.0)
@@ -680,11 +685,11 @@ def _lower_choices(lw: Lowering) -> None:
             if ch.correct not in options:
                 raise ConfigError(f"{key}.correct: {ch.correct!r} is not in pool {ch.pool!r} "
                                   f"(options: {', '.join(options)})"
-                                  + V.did_you_mean(ch.correct, options))
+                                  + V.did_you_mean(ch.correct, options), key=f"{key}.correct")
             corr = options.index(ch.correct)
         if ch.onset >= t_end:
             raise ConfigError(f"{key}.onset: {ch.onset:g} is at or after the end of the run "
-                              f"(t_end = {t_end:g})")
+                              f"(t_end = {t_end:g})", key=f"{key}.onset")
         if ch.onset > t0:
             lw.bounds.append(float(ch.onset))
         d_pool[d] = pi
@@ -784,7 +789,7 @@ def _lower_goal_controls(lw: Lowering) -> None:
             if not mine.any():
                 raise ConfigError(f"controls[{k}].goals: {g!r} is the source of no goal relation "
                                   f"(goals.types = {list(model.goals.types)}); name a goal "
-                                  "concept that has goal relations")
+                                  "concept that has goal relations", key=f"controls[{k}].goals")
             cix[mine] = lw.layout.c_off + k
     lw.ints["g_cix"] = cix
 
@@ -812,13 +817,14 @@ def _lower_plasticity(lw: Lowering) -> None:
         raise ConfigError(f"plasticity.relations: the network has no relations of type "
                           f"{', '.join(map(repr, pl.relations))} and `between` names no "
                           "concepts, so nothing can learn; add such relations or list concepts "
-                          "under plasticity.between")
+                          "under plasticity.between", key="plasticity.relations")
     bad = np.flatnonzero((ed["w0"] < pl.w_min) | (ed["w0"] > pl.w_max))
     if bad.size:
         e = int(bad[0])
         raise ConfigError(f"plasticity.w_min: the relation {network.concepts[ed['src'][e]]!r} -> "
                           f"{network.concepts[ed['tgt'][e]]!r} starts at {ed['w0'][e]:g}, outside "
-                          f"[w_min, w_max] = [{pl.w_min:g}, {pl.w_max:g}]; widen the bounds")
+                          f"[w_min, w_max] = [{pl.w_min:g}, {pl.w_max:g}]; widen the bounds",
+                          key="plasticity.w_min")
     rule = PLASTICITY_RULES.index(pl.rule)
     n = network.n
     aux = n if pl.rule in ("covariance", "bcm") else 0
@@ -926,9 +932,9 @@ def _initial_state(network, model, initial, m):
         out = np.ascontiguousarray(a.T).ravel()
     else:
         raise ConfigError(f"initial: expected shape ({n},) or (members, concepts) = ({m}, {n}) "
-                          f"(got {a.shape})")
+                          f"(got {a.shape})", key="initial")
     if not np.isfinite(out).all():
-        raise ConfigError("initial: must be finite (found NaN or infinity)")
+        raise ConfigError("initial: must be finite (found NaN or infinity)", key="initial")
     return out
 
 
@@ -949,10 +955,10 @@ def _segments(network, labelled, t0, t_end, m, extra_bounds=(), *, steps: bool =
         i = network.index(s.concept, f"{key}.concept")
         if s.stop <= t0:
             raise ConfigError(f"{key}.stop: the {s.kind} on {s.concept!r} ends at t = {s.stop:g}, "
-                              f"before the run starts (t0 = {t0:g})")
+                              f"before the run starts (t0 = {t0:g})", key=f"{key}.stop")
         if s.member is not None and s.member >= m:
             raise ConfigError(f"{key}.member: {s.member} but the run has {m} member(s) "
-                              f"(0..{m - 1})")
+                              f"(0..{m - 1})", key=f"{key}.member")
         if s.start >= t_end:
             # a shortened run (--set run.t_end=5) simply ends before this input: say so
             warnings.warn(ThoughtfieldWarning(
@@ -975,7 +981,7 @@ def _segments(network, labelled, t0, t_end, m, extra_bounds=(), *, steps: bool =
             if ia == ib and (ma == mb or ma < 0 or mb < 0) and sa.start < sb.stop and sb.start < sa.stop:
                 raise ConfigError(f"{kb}: clamp on {sb.concept!r} overlaps {ka} "
                                   f"(t = {max(sa.start, sb.start):g}..{min(sa.stop, sb.stop):g}); "
-                                  f"a concept can be clamped to one value at a time")
+                                  f"a concept can be clamped to one value at a time", key=kb)
     seg_t = np.array(sorted(bounds), dtype=np.float64)
     ptr = [0]
     idx, mem, val, kind = [], [], [], []
@@ -1003,16 +1009,18 @@ def build_method(solver: Solver, model: Model, network: ConceptNetwork, t0: floa
     if tab.name == "async":
         if model.has_noise:
             raise ConfigError("model.sigma: the asynchronous update ('async') has no noise; "
-                              "set sigma = 0 or use method = 'euler_maruyama'")
+                              "set sigma = 0 or use method = 'euler_maruyama'", key="model.sigma")
         if solver.steady_tol is not None:
             raise ConfigError("solver.steady_tol: the asynchronous update ('async') has no "
-                              "derivative to test; remove steady_tol")
+                              "derivative to test; remove steady_tol", key="solver.steady_tol")
     if model.has_noise and not tab.stochastic:
         raise ConfigError(f"solver.method: {solver.method!r} is deterministic but the model has "
-                          f"noise (sigma > 0); use method = 'euler_maruyama' or set sigma = 0")
+                          f"noise (sigma > 0); use method = 'euler_maruyama' or set sigma = 0",
+                          key="solver.method")
     if tab.stochastic and solver.steady_tol is not None:
         raise ConfigError("solver.steady_tol: an early stop at steady state is not defined for the "
-                          "stochastic solver 'euler_maruyama'; remove steady_tol")
+                          "stochastic solver 'euler_maruyama'; remove steady_tol",
+                          key="solver.steady_tol")
     dt = solver.dt
     if dt is None:   # async: a sweep per time constant (euler at dt = tau is synchronous)
         dt = float(np.min(model.resolve("tau", network))) / (1.0 if tab.name == "async"
@@ -1081,17 +1089,18 @@ def save_times(t0: float, t_end: float, saveat: SaveAt | None = None, *, dt=None
 def _response_choice(model, protocol):
     if not model.choices:
         raise ConfigError("protocol: the model has no choice; add a Choice on the response pool "
-                          "(Model(choices=[Choice('responses', ...)]))")
+                          "(Model(choices=[Choice('responses', ...)]))", key="protocol")
     pools = [c.pool for c in model.choices]
     if protocol.decision is None:
         if len(pools) > 1:
             raise ConfigError(f"protocol.decision: the model has {len(pools)} choices "
-                              f"({', '.join(pools)}); name the response pool")
+                              f"({', '.join(pools)}); name the response pool",
+                              key="protocol.decision")
         return 0
     if protocol.decision not in pools:
         raise ConfigError(f"protocol.decision: no choice on pool {protocol.decision!r}"
                           + V.did_you_mean(protocol.decision, pools)
-                          + f"; the choices are on {', '.join(pools)}")
+                          + f"; the choices are on {', '.join(pools)}", key="protocol.decision")
     return pools.index(protocol.decision)
 
 
@@ -1103,7 +1112,8 @@ def check_protocol(network, model, protocol: Protocol, *, key: str = "protocol")
     pool = model.choices[d].pool
     pools = {name: idx for name, idx, _ in resolve_pools(network, model)}
     if pool not in pools:
-        raise ConfigError(f"choices[{d}].pool: unknown pool {pool!r}" + V.did_you_mean(pool, pools))
+        raise ConfigError(f"choices[{d}].pool: unknown pool {pool!r}" + V.did_you_mean(pool, pools),
+                          key=f"choices[{d}].pool")
     options = [network.concepts[i] for i in pools[pool]]
     for i, c in enumerate(protocol.conditions):
         ck = f"{key}.conditions[{i}]"
@@ -1111,4 +1121,5 @@ def check_protocol(network, model, protocol: Protocol, *, key: str = "protocol")
             network.index(st.concept, f"{ck}.stimuli[{k}].concept")
         if c.correct is not None and c.correct not in options:
             raise ConfigError(f"{ck}.correct: {c.correct!r} is not an option of pool {pool!r} "
-                              f"(options: {', '.join(options)})" + V.did_you_mean(c.correct, options))
+                              f"(options: {', '.join(options)})" + V.did_you_mean(c.correct, options),
+                              key=f"{ck}.correct")

@@ -67,7 +67,8 @@ from .solvers import DISCRETE_METHODS, Solver, SpreadrSettings
 from .stimuli import Clamp, Pulse
 
 __all__ = [
-    "SimulationConfig", "load_config", "run_config", "register_section", "section", "sections",
+    "SimulationConfig", "load_config", "run_config", "register_section", "unregister_section",
+    "section", "sections",
     "Section", "Struct", "Field", "Real", "Int", "Bool", "Str", "Choice", "ListOf", "MapOf",
     "OneOf", "AnyValue", "per_concept", "REQUIRED", "NETWORK_READERS", "reference_markdown",
     "parse_override", "RunSettings", "OutputSettings", "TIME",
@@ -78,6 +79,7 @@ TIME = "time"
 
 # ===================================================================== registry
 _SECTIONS: dict[str, Section] = {}
+_SECTION_MODULES: dict[str, str] = {}   # section -> the module that registered it
 
 
 def _registry() -> dict[str, Section]:
@@ -104,7 +106,8 @@ def register_section(sec: Section, *, after: str | None = None) -> Section:
     if not isinstance(sec, Section):
         raise TypeError(f"register_section: expected a Section (got {type(sec).__name__})")
     import sys
-    if sys._getframe(1).f_globals.get("__name__") != __name__:
+    caller = sys._getframe(1).f_globals.get("__name__", "")
+    if caller != __name__:
         # a section from another module: the built-in extension modules register theirs
         # first, in their fixed order, whichever of them was imported first
         from . import _extensions
@@ -112,6 +115,7 @@ def register_section(sec: Section, *, after: str | None = None) -> Section:
     if sec.name in ROOT.fields:
         raise ValueError(f"{sec.name!r} is a top-level key, not a section")
     _SECTIONS.pop(sec.name, None)
+    _SECTION_MODULES.setdefault(sec.name, caller)   # a built-in replaced stays built-in
     if after is None:
         _SECTIONS[sec.name] = sec
     else:
@@ -123,6 +127,20 @@ def register_section(sec: Section, *, after: str | None = None) -> Section:
         _SECTIONS.clear()
         _SECTIONS.update(items)
     return sec
+
+
+def unregister_section(name: str) -> None:
+    """Remove the section ``name`` added by :func:`register_section` (e.g. at the end of a
+    test); the built-in sections and those of the extension modules stay."""
+    from . import _extensions
+    _extensions.load()
+    sec = _SECTIONS.get(name)
+    if sec is None:
+        raise ValueError(f"unregister_section: no section {name!r}")
+    if _SECTION_MODULES.get(name, "").startswith("thoughtfield."):
+        raise ValueError(f"unregister_section: {name!r} is a built-in section")
+    del _SECTIONS[name]
+    _SECTION_MODULES.pop(name, None)
 
 
 def section(name: str) -> Section:
@@ -425,10 +443,14 @@ class _RelationSpec(ListOf):
                 raise ConfigError(f"{k}: expected [source, target, type, weight] with type and "
                                   f"weight optional (got {r!r})", key=k)
             r = list(r) + ["association", 1.0][len(r) - 2:]
-            s = V.name(f"{k}[0] (source)", r[0])
-            t = V.name(f"{k}[1] (target)", r[1])
-            ty = V.name(f"{k}[2] (type)", r[2])
-            w = Real().check(f"{k}[3] (weight)", r[3])
+            checks = ((V.name, "source"), (V.name, "target"), (V.name, "type"),
+                      (Real().check, "weight"))
+            for j, (check, what) in enumerate(checks):
+                try:   # the label names the column; the key is the element
+                    r[j] = check(f"{k}[{j}] ({what})", r[j])
+                except ConfigError as e:
+                    raise e.within(key=f"{k}[{j}]") from None
+            s, t, ty, w = r
             out.append([s, t, ty, w])
         return out
 
@@ -827,25 +849,41 @@ def _read_start_run(key, d, ctx):
 
 class _Stimuli(tuple):
     """The built stimuli, with ``labels``: where each one comes from, for errors
-    (``stimuli[2]``, or ``stimuli[0].file (start.csv row 3)`` for a start_run table)."""
+    (``stimuli[2]``, or ``stimuli[0].file (start.csv row 3)`` for a start_run table), and
+    ``keys``: the config key of each (``stimuli[0].file`` for a row of that table)."""
     labels: tuple = ()
+    keys: tuple = ()
+
+
+def rekeyed(e: ConfigError, labels, keys) -> ConfigError:
+    """``e`` with the config key of the entry whose label its key is, or is under: an error
+    of the row ``stimuli[0].file (start.csv row 2)`` is about the key ``stimuli[0].file``.
+    ``labels`` describe entries in messages, ``keys`` are their config keys."""
+    for label, key in zip(labels, keys):
+        if label != key and e.key is not None \
+                and (e.key == label or e.key.startswith((label + ".", label + "["))):
+            return e.within(key=key)
+    return e
 
 
 def _build_stimuli(items, ctx):
-    out, labels = [], []
+    out, labels, keys = [], [], []
     for i, d in enumerate(items or []):
         if "file" in d:
             rows = _read_start_run(f"stimuli[{i}].file", d, ctx)
             out.extend(rows)
             name = Path(d["file"]).name
             labels += [f"stimuli[{i}].file ({name} row {r})" for r in range(1, len(rows) + 1)]
+            keys += [f"stimuli[{i}].file"] * len(rows)
             continue
         labels.append(f"stimuli[{i}]")
+        keys.append(f"stimuli[{i}]")
         cls = Pulse if d["kind"] == "pulse" else Clamp
         kw = {k: v for k, v in d.items() if k != "kind"}
         out.append(cls(**kw))
     res = _Stimuli(out)
     res.labels = tuple(labels)
+    res.keys = tuple(keys)
     return res
 
 
@@ -856,8 +894,11 @@ def _check_stimuli(stims, ctx):
     run = ctx["run"]
     last = run.t_end + 1 if _discrete(ctx["solver"]) else run.t_end   # steps t0..t_end
     labels = getattr(stims, "labels", ()) or [f"stimuli[{k}]" for k in range(len(stims))]
-    _segments(ctx.network, list(zip(labels, stims)), run.t0, last, run.members,
-              steps=_discrete(ctx["solver"]))
+    try:
+        _segments(ctx.network, list(zip(labels, stims)), run.t0, last, run.members,
+                  steps=_discrete(ctx["solver"]))
+    except ConfigError as e:
+        raise rekeyed(e, labels, getattr(stims, "keys", ())) from None
 
 
 register_section(Section(
@@ -1418,20 +1459,9 @@ def _apply_override(raw: dict, path: str, value, label: str) -> None:
         key = here
 
 
-_PATH_RE = re.compile(r"""^(?P<path>(?:"(?:[^"\\]|\\.)*"|[^\s:("])+)""")
-
-
-def _key_path(key: str) -> str | None:
-    """The key path of a key field, without the description some keys carry after it
-    (``network.relations[0][3] (weight)``, ``stimuli[0].file (start.csv row 2)``)."""
-    m = _PATH_RE.match(key)
-    return m.group("path") if m else None
-
-
 def _located(e: ConfigError, lines, source, overridden: dict[str, str]) -> ConfigError:
     """``e`` located in the config: at the ``--set`` override or the line of its key."""
-    # build.py and mechanisms.py do not give key= yet: their messages start with the key
-    key = _key_path(e.key if e.key is not None else e.prefix + e.message)
+    key = e.key   # every error of a config key carries it (key=), never parsed from text
     where = None
     line = None
     if key:
@@ -1447,9 +1477,9 @@ def _located(e: ConfigError, lines, source, overridden: dict[str, str]) -> Confi
             where = source
     elif source != "<config>":
         where = source
-    if where and e.where:
-        where = f"{where}: {e.where}"
-    new = e.within(where=where, key=key, source=source)
+    new = e.within(source=source)
+    if where:   # the config's location, outside any the error already has
+        new.locations = (where, *e.locations)
     new.line = line
     return new
 

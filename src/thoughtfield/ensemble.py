@@ -65,7 +65,7 @@ def _base(name, network, model, key):
     mech = getattr(model, field)
     if mech is None:
         raise ConfigError(f"{key}: the model has no {field}; add [{field}] (or "
-                          f"Model({field}=...)) or remove {name}")
+                          f"Model({field}=...)) or remove {name}", key=key)
     return resolve_per_concept(name, getattr(mech, par), network, default)
 
 

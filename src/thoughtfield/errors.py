@@ -15,8 +15,9 @@ class ThoughtfieldError(Exception):
     Besides the text, an error carries structured fields: ``message`` (the text as
     raised, naming the key), ``key`` (the dotted config key it is about, e.g.
     ``model.tau``), ``source`` (the file it came from), ``line`` (its line there),
-    ``where`` (the location label printed before the message, e.g. ``run.toml:3``),
-    ``prefix`` (the outer key path the message is shown under, e.g. ``model.``) and
+    ``locations`` (the location labels printed before the message, outermost first, e.g.
+    ``("sweep point 3", "run.toml:3")``; ``where`` is them joined, ``"sweep point 3:
+    run.toml:3"``, or None), ``prefix`` (the outer key path the message is shown under, e.g. ``model.``) and
     ``hint`` (advice shown after it, starting with its separator).  ``str(err)`` is
     ``"{where}: {prefix}{message}{hint}"`` (leaving out what is unset).  Context is added
     with :meth:`within`, :meth:`under`, :meth:`at` and :meth:`hinted`, each returning a
@@ -25,15 +26,31 @@ class ThoughtfieldError(Exception):
 
     def __init__(self, message: str = "", *, key: str | None = None,
                  source: str | None = None, line: int | None = None,
-                 where: str | None = None, hint: str | None = None):
+                 where: str | tuple | list | None = None, hint: str | None = None):
         super().__init__(message)
         self.message = message
         self.key = key
         self.source = source
         self.line = line
+        self.locations: tuple[str, ...] = ()
         self.where = where
         self.prefix = ""
         self.hint = hint
+
+    @property
+    def where(self) -> str | None:
+        """The location labels joined as printed (``"sweep point 3: run.toml:3"``), or None."""
+        return ": ".join(self.locations) or None
+
+    @where.setter
+    def where(self, value) -> None:
+        """One label (a string), the labels outermost first (a list or tuple), or None."""
+        if value is None:
+            self.locations = ()
+        elif isinstance(value, str):
+            self.locations = (value,) if value else ()
+        else:
+            self.locations = tuple(str(v) for v in value)
 
     def __str__(self) -> str:
         text = self.prefix + self.message + (self.hint or "")
@@ -81,7 +98,7 @@ class ThoughtfieldError(Exception):
         and ``line`` set those fields; ``cls`` (a subclass of ThoughtfieldError) changes the
         class, e.g. a ConfigError of a row becomes a NetworkError of the file."""
         new = self._copy(cls)
-        new.where = f"{label}: {self.where}" if self.where else label
+        new.locations = (label, *self.locations)
         for name, value in (("source", source), ("line", line)):
             if value is not None:
                 setattr(new, name, value)

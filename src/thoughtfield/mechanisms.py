@@ -41,14 +41,14 @@ from .errors import ConfigError
 # ------------------------------------------------------------------ helpers
 def _names(key: str, values, allow_empty: bool = False) -> tuple[str, ...]:
     if isinstance(values, str) or not isinstance(values, Iterable):
-        raise ConfigError(f"{key}: expected a list of names (got {values!r})")
+        raise ConfigError(f"{key}: expected a list of names (got {values!r})", key=key)
     out = tuple(V.name(f"{key}[{i}]", v) for i, v in enumerate(values))
     if not out and not allow_empty:
-        raise ConfigError(f"{key}: must list at least one name")
+        raise ConfigError(f"{key}: must list at least one name", key=key)
     seen = set()
     for v in out:
         if v in seen:
-            raise ConfigError(f"{key}: {v!r} is listed twice")
+            raise ConfigError(f"{key}: {v!r} is listed twice", key=key)
         seen.add(v)
     return out
 
@@ -165,7 +165,7 @@ def _active(key, act) -> tuple:
             clamps.append(Clamp(V.name(key, k), value=V.real(f"{key}.{k}", v)))
     elif isinstance(act, (str, bytes)) or not isinstance(act, Iterable):
         raise ConfigError(f"{key}: expected a table of concept = value or a list of "
-                          f"clamps (got {act!r})")
+                          f"clamps (got {act!r})", key=key)
     else:
         for i, c in enumerate(act):
             if isinstance(c, Clamp):
@@ -174,7 +174,7 @@ def _active(key, act) -> tuple:
                 clamps.append(stimulus_from_dict({"kind": "clamp", **c}, f"{key}[{i}]"))
             else:
                 raise ConfigError(f"{key}[{i}]: expected a Clamp or a table "
-                                  f"{{concept, value, start, stop}} (got {c!r})")
+                                  f"{{concept, value, start, stop}} (got {c!r})", key=f"{key}[{i}]")
     return tuple(clamps)
 
 
@@ -211,7 +211,7 @@ class LayerProjection:
     def _validate(self, key):
         if self.lower == self.upper:
             raise ConfigError(f"{key}.upper: must differ from lower (both {self.lower!r}); "
-                              "use Layers.lateral for gains inside a layer")
+                              "use Layers.lateral for gains inside a layer", key=f"{key}.upper")
 
 
 @described("layers")
@@ -271,7 +271,7 @@ class Pool:
 
     def _validate(self, key):
         if (self.concepts is None) == (self.layer is None):
-            raise ConfigError(f"{key}: give either concepts or layer")
+            raise ConfigError(f"{key}: give either concepts or layer", key=key)
 
 
 _ON = ("activation", "evidence")
@@ -341,13 +341,13 @@ class Choice:
             for k, default in (("leak", 0.0), ("inhibition", 0.0), ("noise", 0.0)):
                 if getattr(self, k) != default:
                     raise ConfigError(f"{key}.{k}: applies to evidence accumulators only; set "
-                                      f"on = 'evidence' or remove {k}")
+                                      f"on = 'evidence' or remove {k}", key=f"{key}.{k}")
             if self.floor is not None:
                 raise ConfigError(f"{key}.floor: applies to evidence accumulators only; set "
-                                  "on = 'evidence' or remove floor")
+                                  "on = 'evidence' or remove floor", key=f"{key}.floor")
         if self.floor is not None and self.threshold <= self.floor:
             raise ConfigError(f"{key}.threshold: must be > floor ({self.floor:g}) "
-                              f"(got {self.threshold:g})")
+                              f"(got {self.threshold:g})", key=f"{key}.threshold")
 
     @property
     def _evidence(self) -> bool:
@@ -366,13 +366,14 @@ def _target(key, tgt):
     if isinstance(tgt, str):
         if tgt not in ("goals", "gates"):
             raise ConfigError(f"{key}: must be 'goals', 'gates' or a table concept = gain "
-                              f"(got {tgt!r})" + V.did_you_mean(tgt, ["goals", "gates"]))
+                              f"(got {tgt!r})" + V.did_you_mean(tgt, ["goals", "gates"]), key=key)
         return tgt
     if isinstance(tgt, Mapping):
         if not tgt:
-            raise ConfigError(f"{key}: the table of concepts is empty")
+            raise ConfigError(f"{key}: the table of concepts is empty", key=key)
         return {V.name(key, k): V.real(f"{key}.{k}", v) for k, v in tgt.items()}
-    raise ConfigError(f"{key}: must be 'goals', 'gates' or a table concept = gain (got {tgt!r})")
+    raise ConfigError(f"{key}: must be 'goals', 'gates' or a table concept = gain (got {tgt!r})",
+                      key=key)
 
 
 @described("control", dict_order=("name", "monitor", "target", "mode", "baseline", "tau",
@@ -432,10 +433,10 @@ class Control:
         if self.goals is not None and self.target != "goals":
             raise ConfigError(f"{key}.goals: names goal concepts whose relations the control "
                               "scales, which needs target = 'goals'; remove goals or set "
-                              "target = 'goals'")
+                              "target = 'goals'", key=f"{key}.goals")
         if self.goals is not None and not self.goals:
             raise ConfigError(f"{key}.goals: the list is empty; name goal concepts, or remove "
-                              "goals to scale the whole goal bias")
+                              "goals to scale the whole goal bias", key=f"{key}.goals")
 
     def update(self, c: np.ndarray, conflict: np.ndarray) -> np.ndarray:
         """Trial-to-trial rule ``persistence * c + (1 - persistence) * (alpha * E + beta)``."""
@@ -458,7 +459,7 @@ class Idea:
 
     def _validate(self, key):
         if (self.concepts is None) == (self.pattern is None):
-            raise ConfigError(f"{key}: give either concepts (a set) or pattern")
+            raise ConfigError(f"{key}: give either concepts (a set) or pattern", key=key)
 
     def vector(self, network) -> np.ndarray:
         """The pattern over the concepts of ``network``."""
@@ -473,7 +474,7 @@ class Idea:
         else:
             if self.pattern.size != n:
                 raise ConfigError(f"{key}.pattern: has {self.pattern.size} values but the network "
-                                  f"has {n} concepts")
+                                  f"has {n} concepts", key=f"{key}.pattern")
             v[:] = self.pattern
         return v
 
@@ -487,7 +488,7 @@ def _pattern(key, p):
         return {V.name(key, k): V.real(f"{key}.{k}", v) for k, v in p.items()}
     arr = V.real_array(key, p)
     if arr.size == 0:
-        raise ConfigError(f"{key}: is empty")
+        raise ConfigError(f"{key}: is empty", key=key)
     arr.setflags(write=False)
     return arr
 
@@ -540,7 +541,8 @@ class Ideas:
     def _validate(self, key):
         if self.restrict_to_edges and self.representation == "low_rank":
             raise ConfigError(f"{key}.representation: 'low_rank' cannot be restricted to existing "
-                              "edges; use 'sparse' or set restrict_to_edges = false")
+                              "edges; use 'sparse' or set restrict_to_edges = false",
+                              key=f"{key}.representation")
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -581,7 +583,7 @@ class Ideas:
         names = self.names
         if idea not in names:
             raise ConfigError(f"ideas.cue.idea: unknown idea {idea!r}" + V.did_you_mean(idea, names)
-                              + f"; the ideas are {', '.join(names)}")
+                              + f"; the ideas are {', '.join(names)}", key="ideas.cue.idea")
         fraction = V.real("ideas.cue.fraction", fraction, min=0.0, max=1.0)
         mode = V.choice("ideas.cue.mode", mode, CUE_MODES)
         rng = np.random.default_rng(V.integer("ideas.cue.seed", seed, min=0))
@@ -604,11 +606,11 @@ class Ideas:
 def _ideas(items) -> tuple:
     out = list_of(Idea, items, "ideas.ideas", item_key="ideas", what="a list of ideas")
     if not out:
-        raise ConfigError("ideas: must list at least one idea")
+        raise ConfigError("ideas: must list at least one idea", key="ideas")
     names = [it.name for it in out]
     for nm in names:
         if names.count(nm) > 1:
-            raise ConfigError(f"ideas: duplicate idea name {nm!r}")
+            raise ConfigError(f"ideas: duplicate idea name {nm!r}", key="ideas")
     return tuple(out)
 
 
@@ -677,16 +679,16 @@ class Gate:
     def _validate(self, key):
         if all(getattr(self, k) is None for k in _SELECTORS):
             raise ConfigError(f"{key}: selects nothing; give at least one of "
-                              f"{', '.join(_SELECTORS)}")
+                              f"{', '.join(_SELECTORS)}", key=key)
         spans = sorted((start, stop, k) for k, (start, stop, _) in enumerate(self.intervals))
         for k, (a, b, i) in enumerate(spans):
             if not a < b:
                 raise ConfigError(f"{key}.intervals[{i}].stop: must be after start ({a:g}) "
-                                  f"(got {b:g})")
+                                  f"(got {b:g})", key=f"{key}.intervals[{i}].stop")
             if k and a < spans[k - 1][1]:
                 raise ConfigError(f"{key}.intervals[{i}]: overlaps intervals[{spans[k - 1][2]}] "
                                   f"(t = {a:g}..{min(b, spans[k - 1][1]):g}); a gate has one "
-                                  "value at a time")
+                                  "value at a time", key=f"{key}.intervals[{i}]")
 
 
 _SELECTORS = ("types", "source_layer", "target_layer", "sources", "targets")
@@ -791,21 +793,21 @@ class Plasticity:
     def _validate(self, key):
         if not self.w_min <= self.w_max:
             raise ConfigError(f"{key}.w_max: must be >= w_min ({self.w_min:g}) "
-                              f"(got {self.w_max:g})")
+                              f"(got {self.w_max:g})", key=f"{key}.w_max")
         if not self.start < self.stop:
             raise ConfigError(f"{key}.stop: must be after start ({self.start:g}) "
-                              f"(got {self.stop:g})")
+                              f"(got {self.stop:g})", key=f"{key}.stop")
         if not self.w_min <= self.initial <= self.w_max and self.between:
             raise ConfigError(f"{key}.initial: {self.initial:g} is outside [w_min, w_max] = "
-                              f"[{self.w_min:g}, {self.w_max:g}]")
+                              f"[{self.w_min:g}, {self.w_max:g}]", key=f"{key}.initial")
         if len(self.between) == 1:
             raise ConfigError(f"{key}.between: name at least two concepts (got "
-                              f"{self.between[0]!r})")
+                              f"{self.between[0]!r})", key=f"{key}.between")
         for ty in self.rates or {}:
             if ty not in self.relations:
                 raise ConfigError(f"{key}.rates.{ty}: {ty!r} is not one of the plastic "
                                   f"relations ({', '.join(self.relations)}); add it to "
-                                  "relations or remove it here")
+                                  "relations or remove it here", key=f"{key}.rates.{ty}")
 
     def rate_of(self, relation_type: str) -> float:
         """``eta`` of the relations of ``relation_type``."""
@@ -822,7 +824,7 @@ def as_list_of(cls, key: str, value) -> tuple:
     if isinstance(value, Mapping):
         return (cls.from_dict(value, key),)
     if isinstance(value, (str, bytes)) or not isinstance(value, Sequence) and not isinstance(value, Iterable):
-        raise ConfigError(f"{key}: expected a list of {cls.__name__} (got {value!r})")
+        raise ConfigError(f"{key}: expected a list of {cls.__name__} (got {value!r})", key=key)
     return tuple(_items(cls, value, key))
 
 
@@ -836,7 +838,7 @@ def _items(cls, items, key: str) -> list:
         elif not isinstance(it, cls):
             article = "an" if cls.__name__[0] in "AEIOU" else "a"
             raise ConfigError(f"{key}[{i}]: expected {article} {cls.__name__} or a table "
-                              f"(got {it!r})")
+                              f"(got {it!r})", key=f"{key}[{i}]")
         out.append(it)
     return out
 
@@ -845,7 +847,7 @@ def list_of(cls, items, key: str, *, item_key: str | None = None, what: str = "a
     """A list (not one object or table) of ``cls`` objects or tables -> list of ``cls``;
     ``key`` names the list in errors, ``item_key`` (default ``key``) its elements."""
     if isinstance(items, (str, Mapping)) or not isinstance(items, Iterable):
-        raise ConfigError(f"{key}: expected {what} (got {items!r})")
+        raise ConfigError(f"{key}: expected {what} (got {items!r})", key=key)
     return _items(cls, items, item_key or key)
 
 
@@ -854,7 +856,7 @@ def as_one(cls, key: str, value):
         return value
     if isinstance(value, Mapping):
         return cls.from_dict(value, key)
-    raise ConfigError(f"{key}: expected a {cls.__name__} or a table (got {value!r})")
+    raise ConfigError(f"{key}: expected a {cls.__name__} or a table (got {value!r})", key=key)
 
 
 __all__ = ["Adaptation", "Goals", "LayerProjection", "Layers", "Pool", "Choice", "Control",

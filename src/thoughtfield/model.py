@@ -53,9 +53,29 @@ from .errors import ConfigError
 #: Transfer functions ``f(x)`` applied to ``x = gain * (u - threshold)``: ``linear``,
 #: ``sigmoid``, ``tanh``, ``satlin``, ``relu``, ``softplus`` (name -> formula; everything
 #: else about them is in :data:`thoughtfield.transfers.REGISTRY`).
-TRANSFERS = {name: t.doc for name, t in _transfers.REGISTRY.items()}
+class _RegistryView(Mapping):
+    """One attribute of every entry of the transfer registry, by name (read live, so a
+    transfer added by ``transfers.register`` is accepted at once)."""
+
+    def __init__(self, attr: str):
+        self._attr = attr
+
+    def __getitem__(self, name):
+        return getattr(_transfers.REGISTRY[name], self._attr)
+
+    def __iter__(self):
+        return iter(_transfers.REGISTRY)
+
+    def __len__(self):
+        return len(_transfers.REGISTRY)
+
+    def __repr__(self):
+        return repr(dict(self))
+
+
+TRANSFERS = _RegistryView("doc")
 #: The kernels' integer code of each transfer function.
-TRANSFER_CODES = {name: t.code for name, t in _transfers.REGISTRY.items()}
+TRANSFER_CODES = _RegistryView("code")
 
 FORMS = ("activation", "potential")
 

@@ -28,7 +28,7 @@ import numpy as np
 
 from . import _validate as V
 from ._lazy import LazyModule
-from .errors import NetworkError, ThoughtfieldError
+from .errors import ConfigError, NetworkError, ThoughtfieldError
 
 sp = LazyModule("scipy.sparse")   # imported when a matrix is built, not to validate
 
@@ -593,8 +593,11 @@ class ConceptNetwork:
                                            + V.did_you_mean(str(endpoint), self._index),
                                            key=key, hint=None if add_missing else
                                            "; add it to the concepts first")
-            self._relation_type(ty, f"{desc}: type")
-            w = V.real(f"{desc}: weight", w, error=NetworkError)
+            try:
+                self._relation_type(ty, f"{desc}: type")
+                w = V.real(f"{desc}: weight", w, error=NetworkError)
+            except ConfigError as e:   # the label describes the relation; the key is its entry
+                raise e.within(key=key) from None
             src.append(self._index[s])
             tgt.append(self._index[t])
             typ.append(self._type_code(ty))

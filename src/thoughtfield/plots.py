@@ -86,6 +86,17 @@ def register_plot(name: str, func: Callable, doc: str = "") -> PlotKind:
     return PLOTS[name]
 
 
+def unregister_plot(name: str) -> None:
+    """Remove the plot kind ``name`` added by :func:`register_plot` outside thoughtfield (the
+    built-in kinds stay)."""
+    kind = PLOTS.get(name)
+    if kind is None:
+        raise ValueError(f"unregister_plot: no plot kind {name!r}")
+    if kind.module.startswith("thoughtfield."):
+        raise ValueError(f"unregister_plot: {name!r} is a built-in plot kind")
+    del PLOTS[name]
+
+
 def plot_kinds() -> dict[str, PlotKind]:
     """The registered plot kinds by name, the extension modules' included, in a fixed order
     whatever was imported first: this module's kinds, then each extension module's

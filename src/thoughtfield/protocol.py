@@ -157,7 +157,8 @@ class Protocol:
             for k, s in enumerate(c.stimuli):
                 if s.start >= self.duration:
                     raise ConfigError(f"condition {c.name!r}: stimuli[{k}].start = {s.start:g} is at "
-                                      f"or after the end of the trial (duration = {self.duration:g})")
+                                      f"or after the end of the trial (duration = {self.duration:g})",
+                                      key=key)
         if (self.trials is None) == (self.n_trials is None):
             raise ConfigError("protocol: give either trials (an explicit list of condition names) "
                               "or n_trials (generated from the conditions' weights)",

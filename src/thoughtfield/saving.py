@@ -76,7 +76,8 @@ def from_keywords(save_dt=None, save_at=None, save_every=None, *, where: str = "
     given = [k for k, v in (("save_dt", save_dt), ("save_at", save_at), ("save_every", save_every))
              if v is not None]
     if len(given) > 1:
-        raise ConfigError(f"{where}{given[1]}: give only one of save_dt, save_at and save_every")
+        raise ConfigError(f"{where}{given[1]}: give only one of save_dt, save_at and save_every",
+                          key=f"{where}{given[1]}")
     # checked here, so that errors name the keyword given (SaveAt's name its arguments)
     if save_dt is not None:
         return SaveAt(dt=V.positive(f"{where}save_dt", save_dt))

@@ -362,7 +362,8 @@ def _check_unit(key, vals, keys=None):
     if bad.any():
         i = int(np.argmax(bad))
         where = f".{keys[i]}" if keys is not None else (f"[{i}]" if vals.size > 1 else "")
-        raise ConfigError(f"{key}{where}: must be between 0 and 1 (got {vals[i]:g})")
+        raise ConfigError(f"{key}{where}: must be between 0 and 1 (got {vals[i]:g})",
+                          key=f"{key}{where}")
 
 
 def as_solver(solver) -> Solver:

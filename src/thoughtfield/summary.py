@@ -33,6 +33,15 @@ def register_summary(name: str, func: Callable, *, before: str | None = None) ->
     SUMMARIES.append((name, func))
 
 
+def unregister_summary(name: str) -> None:
+    """Remove the summary section ``name``."""
+    for i, (n, _) in enumerate(SUMMARIES):
+        if n == name:
+            del SUMMARIES[i]
+            return
+    raise ValueError(f"unregister_summary: no summary section {name!r}")
+
+
 def _attr_json(ds, key):
     v = ds.attrs.get(key)
     if isinstance(v, str):

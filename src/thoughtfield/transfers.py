@@ -27,7 +27,7 @@ import numpy as np
 
 from .errors import ConfigError
 
-__all__ = ["REGISTRY", "Transfer", "get", "names"]
+__all__ = ["REGISTRY", "Transfer", "get", "names", "register", "unregister"]
 
 
 @dataclass(frozen=True)
@@ -244,6 +244,34 @@ REGISTRY: dict[str, Transfer] = {t.name: t for t in (
     Transfer("step", 7, "f(x) = 1 if x >= 0 else 0  (McCulloch-Pitts unit, the gain -> inf "
              "limit of sigmoid)", _step, _flat, None, (0.0, 1.0), math.inf, None, kinks=True),
 )}
+
+
+#: The names of the built-in transfers (never unregistered).
+BUILTIN = frozenset(REGISTRY)
+
+
+def register(t: Transfer) -> Transfer:
+    """Add the transfer ``t``: a :class:`~thoughtfield.Model` accepts its name at once, and the
+    analysis uses its numpy functions.  A run needs a branch on ``t.code`` in the kernels
+    (``_kernels/transfer.py``: ``phi_block`` and ``phi_scalar``); without one the run stops
+    as non-finite.  A name or code already in use is refused."""
+    if not isinstance(t, Transfer):
+        raise TypeError(f"register: expected a Transfer (got {type(t).__name__})")
+    if t.name in REGISTRY:
+        raise ValueError(f"a transfer named {t.name!r} is registered already")
+    used = {u.code: u.name for u in REGISTRY.values()}
+    if t.code in used:
+        raise ValueError(f"transfer {t.name!r}: code {t.code} is taken by {used[t.code]!r}; "
+                         f"use {max(used) + 1}")
+    REGISTRY[t.name] = t
+    return t
+
+
+def unregister(name: str) -> None:
+    """Remove the transfer ``name`` added by :func:`register` (built-ins stay)."""
+    if name in BUILTIN:
+        raise ValueError(f"{name!r} is a built-in transfer; it cannot be removed")
+    REGISTRY.pop(name, None)
 
 
 def get(name: str) -> Transfer:

@@ -65,7 +65,39 @@ class _Parser(argparse.ArgumentParser):
                               f"(run '{self.prog} --help' for usage)\n")
 
 
+#: Commands added by :func:`register_command`: name -> (module, reads configs).
+_ADDED: dict = {}
+
+#: What a command module defines.
+_COMMAND_PARTS = ("HELP", "DESCRIPTION", "EXAMPLES", "add_arguments", "main")
+
+
+def register_command(name: str, module, *, config: bool = False) -> None:
+    """Add the command ``thoughtfield NAME`` from ``module`` (a module, or any object with
+    ``HELP``, ``DESCRIPTION``, ``EXAMPLES``, ``add_arguments(parser)`` and
+    ``main(args) -> int``); ``config=True`` gives it the ``--allow-files`` options of the
+    commands that read configs.  It is listed after the built-in commands."""
+    missing = [a for a in _COMMAND_PARTS if not hasattr(module, a)]
+    if missing:
+        raise TypeError(f"register_command: {name!r} lacks {', '.join(missing)} (a command "
+                        f"defines {', '.join(_COMMAND_PARTS)})")
+    if name in COMMANDS:
+        raise ValueError(f"register_command: a command named {name!r} exists already")
+    COMMANDS.append(name)
+    _ADDED[name] = (module, bool(config))
+
+
+def unregister_command(name: str) -> None:
+    """Remove a command added by :func:`register_command` (built-in commands stay)."""
+    if name not in _ADDED:
+        raise ValueError(f"unregister_command: {name!r} was not added by register_command")
+    del _ADDED[name]
+    COMMANDS.remove(name)
+
+
 def _module(name: str):
+    if name in _ADDED:
+        return _ADDED[name][0]
     return importlib.import_module(f"{__name__}.{name}")
 
 
@@ -86,7 +118,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
                            epilog="examples:\n" + mod.EXAMPLES,
                            formatter_class=argparse.RawDescriptionHelpFormatter)
         mod.add_arguments(p)
-        if name in CONFIG_COMMANDS:
+        if name in CONFIG_COMMANDS or _ADDED.get(name, (None, False))[1]:
             _add_file_arguments(p)
         p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
                        help="show the full traceback of an unexpected error (also "
