@@ -321,3 +321,14 @@ def test_softplus_energy_decreases_along_a_run():
     G = [quad(lambda s: math.log(math.expm1(s)), math.log(2.0), v)[0] for v in a]
     ref = -0.5 * a @ W @ a - (np.array([0.6, 0.0]) + bias - thr) @ a + np.sum(np.array(G) / gain)
     assert E[-1] == pytest.approx(ref, abs=1e-9)
+
+
+def test_every_registered_code_has_a_kernel_branch_and_only_those_are_listed():
+    """``BRANCHES`` (what a run accepts) is exactly the set of codes the kernels handle:
+    every built-in entry is in it and gives finite values; a code outside it is NaN."""
+    from thoughtfield._kernels.transfer import BRANCHES
+    assert BRANCHES == set(TRANSFER_CODES.values())
+    x = np.linspace(-2.0, 2.0, 9)
+    for code in BRANCHES:
+        assert np.all(np.isfinite(phi_kernel(code, x)))
+    assert np.all(np.isnan(phi_kernel(max(BRANCHES) + 1, x)))

@@ -9,6 +9,7 @@ import numpy as np
 
 from . import _validate as V
 from ._kernels.integrate import integrate
+from ._kernels.transfer import BRANCHES as TRANSFER_BRANCHES
 from ._kernels.rhs import apply_segment
 from . import _numerics as NUM
 from ._problem import (F_ERRPREV, F_H, F_T, F_TBAD, I_ACC, I_BAD, I_BUDGET, I_NEXT, I_REJ, I_RHS,
@@ -22,7 +23,7 @@ from ._warmup import ensure as ensure_kernels, register_path as register_kernel_
 from .build import build_method, build_problem, save_times
 from .discrete import DiscreteSimulation, is_discrete
 from .errors import ConfigError, DivergenceError, ResourceError, SolverError
-from .model import Model
+from .model import TRANSFER_CODES, Model
 from .network import ConceptNetwork
 from .saving import SaveAt, resolve as resolve_saveat
 from .results import _version, compact_description, network_description
@@ -136,6 +137,13 @@ class Simulation:
         if network.n == 0:
             raise ConfigError("network: has no concepts; add concepts before simulating",
                               key='network')
+        code = TRANSFER_CODES[model.transfer]
+        if code not in TRANSFER_BRANCHES:   # (the analysis needs only the registry entry)
+            raise ConfigError(f"model.transfer: {model.transfer!r} (code {code}) is registered "
+                              "but the compiled kernels have no branch for it; add one on its "
+                              "code to phi_block and phi_scalar in "
+                              "thoughtfield/_kernels/transfer.py (see docs/extending.md)",
+                              key="model.transfer")
         ensure_kernels("continuous")   # before any kernel call: announces a first compile
         self.method = build_method(self.solver, model, network, self.t0, self.t_end)
         dt = None if self.solver.adaptive else float(self.method.opt_f[0])

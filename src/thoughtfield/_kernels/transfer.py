@@ -29,6 +29,9 @@ RELU = 4
 SOFTPLUS = 5
 SIGN = 6
 STEP = 7
+#: The codes that have a branch in :func:`phi_block` and :func:`phi_scalar` (a run refuses a
+#: registered transfer function whose code is not here, naming what to add).
+BRANCHES = frozenset((LINEAR, SIGMOID, TANH, SATLIN, RELU, SOFTPLUS, SIGN, STEP))
 
 _LOG2E = 1.4426950408889634
 _LN2HI = 6.93147180369123816490e-01
