@@ -186,11 +186,14 @@ class Simulation:
         npool = mech.p_ptr.size - 1
         nq = mech.d_pool.size
         pot = P.form == 1
+        tb = ntask * bm if ntask > 1 else 0   # per-task block buffers (see layout.py)
         wm, wo = pack_work({"cval": nm, "act": nm if pot else 0, "xin": nm if P.xmode else 0,
                             "psum": npool * m, "ovl": P.xi.shape[1] * m, "accon": nq,
                             "yold": snm if nq else 0, "ystar": snm if nq else 0,
                             "astar": nm if nq and pot else 0, "fend": snm if nq else 0,
-                            "won": 1 if P.w_off >= 0 else 0, "qval": mech.q_val.size})
+                            "won": 1 if P.w_off >= 0 else 0, "qval": mech.q_val.size,
+                            "tbuf": tb, "tebuf": tb, "tibuf": tb,
+                            "tacc": ntask * 2 * m if ntask > 1 else 0})
         self.work = Work(inp=np.zeros(nm), clamp=np.zeros(nm, np.uint8), buf=np.zeros(bm),
                          ebuf=np.zeros(bm), ibuf=ibuf, fview=ibuf.view(np.float64),
                          acc=np.zeros(2 * m), block=BLOCK_ROWS, ntask=ntask, mxs=np.zeros(ntask),

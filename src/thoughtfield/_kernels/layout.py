@@ -85,6 +85,10 @@ NF = len(MF_FIELDS)
 #: float64 scratch buffers in Work.wm, in this order
 WM_FIELDS = ("cval", "act", "xin", "psum", "ovl", "accon", "yold", "ystar", "astar", "fend",
              "won",    # [1] 1 while the learning interval of plastic edges is on
-             "qval")   # [G] value of each gate in the current segment
+             "qval",   # [G] value of each gate in the current segment
+             # row ranges run as tasks (ntask > 1): each task's block buffers (buf, ebuf,
+             # ibuf's bits) and partial sums, allocated once per run, not per call
+             "tbuf", "tebuf", "tibuf",   # [ntask * B*M]
+             "tacc")   # [ntask * 2M]
 (W_CVAL, W_ACT, W_XIN, W_PSUM, W_OVL, W_ACCON, W_YOLD, W_YSTAR, W_ASTAR, W_FEND, W_WON,
- W_QVAL) = range(len(WM_FIELDS))
+ W_QVAL, W_TBUF, W_TEBUF, W_TIBUF, W_TACC) = range(len(WM_FIELDS))

@@ -8,7 +8,7 @@ The arrays come packed (layout.py); ``iv``/``fv``/``wv`` give named views.
 """
 
 import numpy as np
-from ._numba import njit
+from ._numba import NO_REFCOUNTS, njit
 
 from .layout import (F_C_C0, F_C_LAM, F_C_TAU_INV, F_C_TGAIN, F_E_FLOOR, F_E_INH, F_E_LEAK,
                      F_E_RATE, F_G_W, F_H_KAPPA, F_H_TAU_INV, F_P_EW, F_P_INH, F_XI_DIAG,
@@ -42,7 +42,7 @@ def pool_conflict(p_ptr, p_idx, p_eptr, p_ei, p_ej, p_ew, p_inh, a, p, m, M):
     return e
 
 
-@njit(cache=True)
+@njit(cache=True, **NO_REFCOUNTS)
 def pool_conflict_p(P, a, p, m):
     """:func:`pool_conflict` with the arrays taken from ``P`` (for rare calls)."""
     return pool_conflict(iv(P.mi, P.mo, I_P_PTR), iv(P.mi, P.mo, I_P_IDX),
@@ -51,7 +51,7 @@ def pool_conflict_p(P, a, p, m):
                          fv(P.mf, P.mo, F_P_INH), a, p, m, P.m)
 
 
-@njit(cache=True)
+@njit(cache=True, **NO_REFCOUNTS)
 def prepare(P, W, y, a):
     """The input of every concept into scratch ``xin``: the external input plus the
     mechanism terms -- lateral inhibition in pools, goal bias, control acting on concepts,
@@ -62,7 +62,9 @@ def prepare(P, W, y, a):
     if P.xmode == 0:
         return
     x = wv(W.wm, W.wo, W_XIN)
-    x[:] = W.inp
+    inp = W.inp
+    for q in range(inp.size):   # (a loop: a slice copy needs numba's runtime)
+        x[q] = inp[q]
     # lateral inhibition: x_i -= inh * (sum of the pool - a_i)
     p_ptr = iv(P.mi, P.mo, I_P_PTR)
     p_idx = iv(P.mi, P.mo, I_P_IDX)
@@ -192,7 +194,7 @@ def prepare(P, W, y, a):
                 x[ib + m] += sc * (s - di * a[ib + m])
 
 
-@njit(cache=True)
+@njit(cache=True, **NO_REFCOUNTS)
 def extras(P, W, y, a, dy):
     """Derivatives of the adaptation, control and evidence rows.  Returns
     ``(max |dy|, chk)`` over those rows (``chk`` is NaN when one is not finite)."""
@@ -307,7 +309,7 @@ def extras(P, W, y, a, dy):
     return mx, chk
 
 
-@njit(cache=True)
+@njit(cache=True, **NO_REFCOUNTS)
 def _plastic(P, W, y, a, dy):
     """Derivatives of the plastic weights (and of the running averages some rules use)::
 

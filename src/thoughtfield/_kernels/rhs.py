@@ -35,7 +35,7 @@ import numpy as np
 from ._numba import NO_REFCOUNTS, njit, prange
 
 from .layout import (F_D_ONSET, F_Q_INT, F_Q_VAL, F_W_PAR, I_O_ROWS, I_Q_IPTR, W_ACCON, W_ACT,
-                     W_CVAL, W_QVAL, W_WON, W_XIN)
+                     W_CVAL, W_QVAL, W_TACC, W_TBUF, W_TEBUF, W_TIBUF, W_WON, W_XIN)
 from .mech import extras, prepare
 from .transfer import phi_block
 from .views import fv, iv, wv
@@ -206,23 +206,26 @@ def _rows(P, W, y, dy, r0, r1, buf, ebuf, ibuf, fview, acc):
     return mx, chk
 
 
-@njit(cache=True)
+@njit(cache=True, **NO_REFCOUNTS)
 def _rows_tasks(P, W, y, dy, ntask, mxs, chks):
     """Rows in ``ntask`` ranges, each task with its own scratch (one after another here, in
     parallel in the threaded twin, ``threads.py``).  Every row is computed by the same
     arithmetic as in the single-range path, so results are bitwise identical."""
     N = P.n
     BM = W.buf.size
+    A = 2 * P.m
+    tb = wv(W.wm, W.wo, W_TBUF)
+    te = wv(W.wm, W.wo, W_TEBUF)
+    ti = wv(W.wm, W.wo, W_TIBUF)
+    ta = wv(W.wm, W.wo, W_TACC)
     rows = (N + ntask - 1) // ntask
     for t in prange(ntask):
         r0 = min(N, t * rows)
         r1 = min(N, r0 + rows)
-        buf = np.empty(BM)
-        ebuf = np.empty(BM)
-        ibuf = np.empty(BM, np.int64)
-        fview = ibuf.view(np.float64)
-        acc = np.empty(2 * P.m)
-        mx, chk = _rows(P, W, y, dy, r0, r1, buf, ebuf, ibuf, fview, acc)
+        fview = ti[t * BM:(t + 1) * BM]
+        mx, chk = _rows(P, W, y, dy, r0, r1, tb[t * BM:(t + 1) * BM],
+                        te[t * BM:(t + 1) * BM], fview.view(np.int64), fview,
+                        ta[t * A:(t + 1) * A])
         mxs[t] = mx
         chks[t] = chk
 
@@ -270,22 +273,23 @@ def _outputs(P, W, y, out, r0, r1, buf, ebuf, ibuf, fview):
                 out[q] = cval[q] if clamp[q] else buf[qb + m]
 
 
-@njit(cache=True)
+@njit(cache=True, **NO_REFCOUNTS)
 def _outputs_tasks(P, W, y, out, ntask):
     N = P.n
     BM = W.buf.size
+    tb = wv(W.wm, W.wo, W_TBUF)
+    te = wv(W.wm, W.wo, W_TEBUF)
+    ti = wv(W.wm, W.wo, W_TIBUF)
     rows = (N + ntask - 1) // ntask
     for t in prange(ntask):
         r0 = min(N, t * rows)
         r1 = min(N, r0 + rows)
-        buf = np.empty(BM)
-        ebuf = np.empty(BM)
-        ibuf = np.empty(BM, np.int64)
-        fview = ibuf.view(np.float64)
-        _outputs(P, W, y, out, r0, r1, buf, ebuf, ibuf, fview)
+        fview = ti[t * BM:(t + 1) * BM]
+        _outputs(P, W, y, out, r0, r1, tb[t * BM:(t + 1) * BM], te[t * BM:(t + 1) * BM],
+                 fview.view(np.int64), fview)
 
 
-@njit(cache=True)
+@njit(cache=True, **NO_REFCOUNTS)
 def outputs(P, W, y, out):
     """``out[:N*M] = a`` for state ``y``: the state itself in the activation form, ``f(u)``
     in the potential form."""
@@ -361,21 +365,22 @@ def _rows_pot(P, W, y, a, dy, r0, r1, acc):
     return mx, chk
 
 
-@njit(cache=True)
+@njit(cache=True, **NO_REFCOUNTS)
 def _rows_pot_tasks(P, W, y, a, dy, ntask, mxs, chks):
     N = P.n
+    A = 2 * P.m
+    ta = wv(W.wm, W.wo, W_TACC)
     rows = (N + ntask - 1) // ntask
     for t in prange(ntask):
         r0 = min(N, t * rows)
         r1 = min(N, r0 + rows)
-        acc = np.empty(2 * P.m)
-        mx, chk = _rows_pot(P, W, y, a, dy, r0, r1, acc)
+        mx, chk = _rows_pot(P, W, y, a, dy, r0, r1, ta[t * A:(t + 1) * A])
         mxs[t] = mx
         chks[t] = chk
 
 
 # ---------------------------------------------------------------- the right-hand side
-@njit(cache=True)
+@njit(cache=True, **NO_REFCOUNTS)
 def rhs(P, W, t, y, dy):
     """``dy = f(t, y)``.  Returns ``(max |dy|, index of the first non-finite dy or -1)``."""
     N = P.n

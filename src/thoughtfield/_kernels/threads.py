@@ -70,6 +70,7 @@ def _options(disp) -> dict:
     opts = dict(disp.targetoptions)
     opts.pop("cache", None)
     opts.pop("nopython", None)
+    opts.pop("_nrt", None)   # a parallel region needs numba's runtime, and so its callers
     return opts
 
 
