@@ -243,7 +243,7 @@ class Dynamics:
         mech = mechanism_arrays(P)
         self.mech = mech
         if P.e_off >= 0:
-            d = next(k for k, ch in enumerate(model.choices) if ch.on == "evidence")
+            d = next(k for k, ch in enumerate(model.choices) if ch.on != "activation")
             raise ConfigError(
                 f"model.choices[{d}].on: evidence accumulators ('evidence') are not part of the "
                 "analysis: an accumulator integrates evidence without settling (no fixed point "
