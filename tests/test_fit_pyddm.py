@@ -104,6 +104,7 @@ def _pyddm_fit(sample):
     return dict(zip(names, est)), dict(zip(names, sd))
 
 
+@pytest.mark.slow
 def test_thoughtfield_and_pyddm_agree_on_pyddm_data(caplog):
     # pyddm logs a warning for every candidate whose ndt exceeds a response time
     caplog.set_level(logging.ERROR, logger="pyddm")
@@ -128,9 +129,12 @@ def test_thoughtfield_and_pyddm_agree_on_pyddm_data(caplog):
         sd = float(ds.bootstrap_estimate.sel(param=key).std(ddof=1))
         lo = _to_thoughtfield(k, float(ds.lower.sel(param=key)))
         hi = _to_thoughtfield(k, float(ds.upper.sel(param=key)))
+        plo = _to_thoughtfield(k, float(ds.percentile_lower.sel(param=key)))
+        phi = _to_thoughtfield(k, float(ds.percentile_upper.sel(param=key)))
         tol = 3 * np.hypot(sd, py_sd[k])
         lines.append(f"{k}: true {TRUE[k]:g}, pyddm {py_est[k]:.3f} (SD {py_sd[k]:.3f}), "
-                     f"thoughtfield {est:.3f} (SD {sd:.3f}, 95 % [{lo:.3f}, {hi:.3f}]), "
+                     f"thoughtfield {est:.3f} (SD {sd:.3f}, basic [{lo:.3f}, {hi:.3f}], "
+                     f"percentile [{plo:.3f}, {phi:.3f}]), "
                      f"|difference| {abs(est - py_est[k]):.3f} < {tol:.3f}")
         assert abs(est - py_est[k]) < tol, "\n".join(lines)
         # pyddm recovers its own generating value (a check on the data's mapping)
