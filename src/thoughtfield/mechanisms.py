@@ -298,9 +298,10 @@ class Choice:
 
         with ``cmp_i`` the mean (``compare = "mean"``) or the largest (``"max"``) of the
         other members' activations, or 0 (``"none"``: an independent race).  ``leak = 0``,
-        ``inhibition = 0`` and ``compare = "mean"`` with two options is the drift-diffusion
-        model; ``compare = "none"`` with ``leak``, ``inhibition`` and ``floor = 0`` is the
-        leaky competing accumulator of Usher & McClelland (2001).
+        ``inhibition = 0`` and ``compare = "mean"`` with two options is a race of two
+        diffusions with opposite drifts and independent noise (``"diffusion"`` below is
+        the drift-diffusion model); ``compare = "none"`` with ``leak``, ``inhibition`` and
+        ``floor = 0`` is the leaky competing accumulator of Usher & McClelland (2001).
 
         ``"diffusion"`` (a pool of exactly two options): one signed accumulator, the
         drift-diffusion model (Ratcliff 1978) with two bounds::
@@ -332,7 +333,8 @@ class Choice:
                       hint="name a pool from [[pools]]")
     threshold: float = param(Real(), 0.5, "Decision threshold.", unit="activation")
     on: str = param(OneOfNames(list(_ON)), "activation", "Threshold the members' activations, or an "
-                    "evidence accumulator per member.")
+                    "evidence accumulator per member, or (`diffusion`, two options) one signed "
+                    "accumulator of rate * (a_1 - a_2) with bounds +/-threshold.")
     onset: float = param(Real(min=0), 0.0, "Detection (and accumulation) starts here; response "
                          "times are measured from it.", unit=_TIME)
     stop: bool = param(Bool(), False, "End the run once every member has chosen.")
@@ -340,9 +342,10 @@ class Choice:
     rate: float = param(Real(), 1.0, "Evidence: drift per unit of activation difference.",
                         unit="1/time", omit=lambda c, v: not c._evidence and v == 1.0)
     leak: float = param(Real(min=0), 0.0, "Evidence: leak.", unit="1/time",
-                        omit=lambda c, v: not c._evidence)
+                        omit=lambda c, v: c.on != "evidence")
     inhibition: float = param(Real(min=0), 0.0, "Evidence: inhibition from the other "
-                              "accumulators.", unit="1/time", omit=lambda c, v: c.on != "evidence")
+                              "accumulators.", unit="1/time",
+                              omit=lambda c, v: c.on != "evidence")
     compare: str = param(OneOfNames(["mean", "max", "none"]), "mean", "Evidence: drift is "
                          "`rate * (a_i - mean or max of the others)`, or `rate * a_i` (race).",
                          omit=lambda c, v: c.on != "evidence")
