@@ -704,7 +704,7 @@ def _lower_choices(lw: Lowering) -> None:
         e_inh[d] = ch.inhibition
         # 3: diffusion, two accumulators x and -x (the other's input, mirrored noise)
         e_cmp[d] = 3 if ch.on == "diffusion" else {"none": 0, "mean": 1, "max": 2}[ch.compare]
-        if ch.on == "diffusion" and ch.start != 0.0:
+        if ch.on == "diffusion" and ch.start:
             starts.append((int(e_ptr[d]), float(ch.start)))
         e_floor[d] = -np.inf if ch.floor is None else ch.floor
         e_noise[d] = ch.noise

@@ -324,9 +324,9 @@ class Choice:
     rate, leak, inhibition, compare, floor, noise
         Accumulator parameters (``on = "evidence"``; ``rate`` and ``noise`` also for
         ``"diffusion"``).
-    start : float
+    start : float, optional
         ``on = "diffusion"`` only: the starting point ``x(onset)``, in
-        ``(-threshold, threshold)``.
+        ``(-threshold, threshold)`` (default 0).
     """
 
     pool: str = param(Str(name=True), REQUIRED, "The pool whose members are the options.",
@@ -354,9 +354,10 @@ class Choice:
                                 omit=lambda c, v: c.on != "evidence")
     noise: float = param(Real(min=0), 0.0, "Evidence: noise (needs euler_maruyama).",
                          unit="1/time^1/2", omit=lambda c, v: not c._evidence)
-    start: float = param(Real(), 0.0, "Diffusion: starting point x(onset), between -threshold "
-                         "and threshold.", unit="activation",
-                         omit=lambda c, v: c.on != "diffusion" and v == 0.0)
+    # None (not 0.0) as the default keeps it out of the resolved config of other choices
+    start: float | None = param(Real(), None, "Diffusion: starting point x(onset), between "
+                                "-threshold and threshold.", unit="activation",
+                                default_doc="0", omit=lambda c, v: v is None)
 
     def _validate(self, key):
         if self.on == "activation":
@@ -379,10 +380,10 @@ class Choice:
             if self.threshold <= 0:
                 raise ConfigError(f"{key}.threshold: must be > 0 with on = 'diffusion' (the "
                                   f"bounds are +/-threshold) (got {self.threshold:g})")
-            if abs(self.start) >= self.threshold:
+            if self.start is not None and abs(self.start) >= self.threshold:
                 raise ConfigError(f"{key}.start: must lie between -threshold and threshold "
                                   f"(+/-{self.threshold:g}) (got {self.start:g})")
-        elif self.start != 0.0:
+        elif self.start is not None:
             raise ConfigError(f"{key}.start: applies to on = 'diffusion' only; set "
                               "on = 'diffusion' or remove start")
         if self.floor is not None and self.threshold <= self.floor:
