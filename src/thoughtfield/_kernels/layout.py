@@ -28,7 +28,7 @@ MI_FIELDS = (
     "c_tptr",   # [C+1] concept targets of each control
     "c_tidx",
     "d_pool",   # [Q] pool of each decision
-    "d_on",     # [Q] 0 activation, 1 evidence
+    "d_on",     # [Q] 0 activation, 1 evidence or diffusion
     "d_stop",   # [Q]
     "e_ptr",    # [Q+1] accumulator rows (relative to e_off)
     "e_cmp",    # [Q] 0 none, 1 mean of others, 2 max of others, 3 diffusion (two rows
