@@ -26,8 +26,9 @@ its negative log-likelihood at the estimate (central differences).  The estimate
 their difference is below 3 combined SDs, sqrt(sd_tf^2 + sd_pyddm^2).  Both SDs hold the
 sampling error of the same data, so this bound is loose for the difference (which mostly
 holds thoughtfield's Monte Carlo and optimiser error); it is tight enough that a wrong
-mapping fails (checked by hand: noise 0.5 instead of 1, the threshold taken as the bound
-separation 2B, or rate = d / 2 each fail on at least one parameter).  The fit settings are
+mapping fails (checked by hand: noise 0.5 instead of 1 fails on d, the threshold taken as
+the bound separation 2B on B, the choices swapped on d), but not that leaving out the
+0.041 bound shift fails (tests/test_diffusion.py resolves that).  The fit settings are
 small (400 simulated trials per condition, 4 generations, 6 refits) to keep the test near
 a minute on a loaded 2-core machine, so the bootstrap SD itself has ~30 % error (6 refits):
 hence 3 SDs rather than 2.
