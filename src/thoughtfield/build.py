@@ -675,6 +675,7 @@ def _lower_choices(lw: Lowering) -> None:
     e_ptr = np.zeros(Q + 1, np.int64)
     e_rate, e_leak, e_inh, e_floor, e_noise = (np.zeros(Q) for _ in range(5))
     e_cmp = np.zeros(Q, np.int64)
+    starts = []   # (accumulator row, start) of on = "diffusion": rows start, -start
     for d, ch in enumerate(lw.model.choices):
         key = f"choices[{d}]"
         pi = layout.pool_index(ch.pool, f"{key}.pool")
@@ -687,22 +688,29 @@ def _lower_choices(lw: Lowering) -> None:
                                   f"(options: {', '.join(options)})"
                                   + V.did_you_mean(ch.correct, options), key=f"{key}.correct")
             corr = options.index(ch.correct)
+        if ch.on == "diffusion" and len(options) != 2:
+            raise ConfigError(f"{key}.on: 'diffusion' needs a pool of two options; pool "
+                              f"{ch.pool!r} has {len(options)} ({', '.join(options)}); use "
+                              "on = 'evidence' for more options")
         if ch.onset >= t_end:
             raise ConfigError(f"{key}.onset: {ch.onset:g} is at or after the end of the run "
                               f"(t_end = {t_end:g})", key=f"{key}.onset")
         if ch.onset > t0:
             lw.bounds.append(float(ch.onset))
         d_pool[d] = pi
-        d_on[d] = 1 if ch.on == "evidence" else 0
+        d_on[d] = 0 if ch.on == "activation" else 1
         d_thr[d] = ch.threshold
         d_onset[d] = ch.onset
         d_stop[d] = int(ch.stop)
-        k = idx.size if ch.on == "evidence" else 0
+        k = 0 if ch.on == "activation" else idx.size
         e_ptr[d + 1] = e_ptr[d] + k
         e_rate[d] = ch.rate
         e_leak[d] = ch.leak
         e_inh[d] = ch.inhibition
-        e_cmp[d] = {"none": 0, "mean": 1, "max": 2}[ch.compare]
+        # 3: diffusion, two accumulators x and -x (the other's input, mirrored noise)
+        e_cmp[d] = 3 if ch.on == "diffusion" else {"none": 0, "mean": 1, "max": 2}[ch.compare]
+        if ch.on == "diffusion" and ch.start:
+            starts.append((int(e_ptr[d]), float(ch.start)))
         e_floor[d] = -np.inf if ch.floor is None else ch.floor
         e_noise[d] = ch.noise
         layout.decisions.append({"pool": pools[pi][0], "pool_index": pi, "options": options,
@@ -713,6 +721,9 @@ def _lower_choices(lw: Lowering) -> None:
     if A:
         layout.e_off = lw.rows(A)
         lw.output("evidence", layout.e_off, layout.e_off + A)
+        for r, x0 in starts:
+            lw.y_extra[layout.e_off + r] = x0
+            lw.y_extra[layout.e_off + r + 1] = -x0
     lw.ints.update(d_pool=d_pool, d_on=d_on, d_stop=d_stop, e_ptr=e_ptr, e_cmp=e_cmp)
     lw.floats.update(d_thr=d_thr, d_onset=d_onset, e_rate=e_rate, e_leak=e_leak, e_inh=e_inh,
                      e_floor=e_floor, e_noise=e_noise)

@@ -274,12 +274,12 @@ class Pool:
             raise ConfigError(f"{key}: give either concepts or layer", key=key)
 
 
-_ON = ("activation", "evidence")
+_ON = ("activation", "evidence", "diffusion")
 _COMPARE = {"none": 0, "mean": 1, "max": 2}
 
 
 @described("choice", dict_order=("pool", "threshold", "on", "onset", "stop", "correct", "rate",
-                                 "leak", "inhibition", "compare", "noise", "floor"))
+                                 "leak", "inhibition", "compare", "noise", "floor", "start"))
 class Choice:
     """A choice readout on a pool: the first member whose decision variable reaches
     ``threshold`` after ``onset``.
@@ -290,7 +290,7 @@ class Choice:
         The pool whose members are the options.
     threshold : float
         Decision threshold.
-    on : {"activation", "evidence"}
+    on : {"activation", "evidence", "diffusion"}
         Threshold the members' activations, or an evidence accumulator per member::
 
             de_i/dt = rate * (a_i - cmp_i) - leak * e_i - inhibition * sum_{j != i} e_j
@@ -298,9 +298,22 @@ class Choice:
 
         with ``cmp_i`` the mean (``compare = "mean"``) or the largest (``"max"``) of the
         other members' activations, or 0 (``"none"``: an independent race).  ``leak = 0``,
-        ``inhibition = 0`` and ``compare = "mean"`` with two options is the drift-diffusion
-        model; ``compare = "none"`` with ``leak``, ``inhibition`` and ``floor = 0`` is the
-        leaky competing accumulator of Usher & McClelland (2001).
+        ``inhibition = 0`` and ``compare = "mean"`` with two options is a race of two
+        diffusions with opposite drifts and independent noise (``"diffusion"`` below is
+        the drift-diffusion model); ``compare = "none"`` with ``leak``, ``inhibition`` and
+        ``floor = 0`` is the leaky competing accumulator of Usher & McClelland (2001).
+
+        ``"diffusion"`` (a pool of exactly two options): one signed accumulator, the
+        drift-diffusion model (Ratcliff 1978) with two bounds::
+
+            dx/dt = rate * (a_1 - a_2) + noise * xi(t),     x(onset) = start
+
+        the first option is chosen when ``x`` reaches ``+threshold``, the second when it
+        reaches ``-threshold``.  It is stored as two accumulators ``e_1 = x`` and
+        ``e_2 = -x`` (one noise for both, mirrored), so readouts and plots of evidence
+        work as for ``"evidence"``.  Euler-Maruyama sees a crossing only at its steps, so
+        the bounds act as if wider by about ``0.5826 * noise * sqrt(dt)`` (Broadie,
+        Glasserman & Kou 1997): 0.041 at ``noise = 1``, ``dt = 0.005``.
     onset : float
         Detection (and accumulation) starts here, e.g. the stimulus onset after a
         settling phase; response times are measured from it.
@@ -309,14 +322,19 @@ class Choice:
     correct : str, optional
         The correct option, for accuracy readouts.
     rate, leak, inhibition, compare, floor, noise
-        Accumulator parameters (``on = "evidence"`` only).
+        Accumulator parameters (``on = "evidence"``; ``rate`` and ``noise`` also for
+        ``"diffusion"``).
+    start : float, optional
+        ``on = "diffusion"`` only: the starting point ``x(onset)``, in
+        ``(-threshold, threshold)`` (default 0).
     """
 
     pool: str = param(Str(name=True), REQUIRED, "The pool whose members are the options.",
                       hint="name a pool from [[pools]]")
     threshold: float = param(Real(), 0.5, "Decision threshold.", unit="activation")
     on: str = param(OneOfNames(list(_ON)), "activation", "Threshold the members' activations, or an "
-                    "evidence accumulator per member.")
+                    "evidence accumulator per member, or (`diffusion`, two options) one signed "
+                    "accumulator of rate * (a_1 - a_2) with bounds +/-threshold.")
     onset: float = param(Real(min=0), 0.0, "Detection (and accumulation) starts here; response "
                          "times are measured from it.", unit=_TIME)
     stop: bool = param(Bool(), False, "End the run once every member has chosen.")
@@ -324,17 +342,22 @@ class Choice:
     rate: float = param(Real(), 1.0, "Evidence: drift per unit of activation difference.",
                         unit="1/time", omit=lambda c, v: not c._evidence and v == 1.0)
     leak: float = param(Real(min=0), 0.0, "Evidence: leak.", unit="1/time",
-                        omit=lambda c, v: not c._evidence)
+                        omit=lambda c, v: c.on != "evidence")
     inhibition: float = param(Real(min=0), 0.0, "Evidence: inhibition from the other "
-                              "accumulators.", unit="1/time", omit=lambda c, v: not c._evidence)
+                              "accumulators.", unit="1/time",
+                              omit=lambda c, v: c.on != "evidence")
     compare: str = param(OneOfNames(["mean", "max", "none"]), "mean", "Evidence: drift is "
                          "`rate * (a_i - mean or max of the others)`, or `rate * a_i` (race).",
-                         omit=lambda c, v: not c._evidence)
+                         omit=lambda c, v: c.on != "evidence")
     floor: float | None = param(Real(), None, "Evidence: lower bound (0 for Usher & "
                                 "McClelland's LCA).", default_doc="none",
-                                omit=lambda c, v: not c._evidence)
+                                omit=lambda c, v: c.on != "evidence")
     noise: float = param(Real(min=0), 0.0, "Evidence: noise (needs euler_maruyama).",
                          unit="1/time^1/2", omit=lambda c, v: not c._evidence)
+    # None (not 0.0) as the default keeps it out of the resolved config of other choices
+    start: float | None = param(Real(), None, "Diffusion: starting point x(onset), between "
+                                "-threshold and threshold.", unit="activation",
+                                default_doc="0", omit=lambda c, v: v is None)
 
     def _validate(self, key):
         if self.on == "activation":
@@ -345,17 +368,37 @@ class Choice:
             if self.floor is not None:
                 raise ConfigError(f"{key}.floor: applies to evidence accumulators only; set "
                                   "on = 'evidence' or remove floor", key=f"{key}.floor")
+        if self.on == "diffusion":
+            for k, default in (("leak", 0.0), ("inhibition", 0.0), ("compare", "mean")):
+                if getattr(self, k) != default:
+                    raise ConfigError(f"{key}.{k}: does not apply to on = 'diffusion' (one "
+                                      "accumulator of rate * (a_1 - a_2) with bounds "
+                                      f"+/-threshold); remove {k} or set on = 'evidence'",
+                                      key=f"{key}.{k}")
+            if self.floor is not None:
+                raise ConfigError(f"{key}.floor: does not apply to on = 'diffusion' (its lower "
+                                  "bound is -threshold); remove floor", key=f"{key}.floor")
+            if self.threshold <= 0:
+                raise ConfigError(f"{key}.threshold: must be > 0 with on = 'diffusion' (the "
+                                  f"bounds are +/-threshold) (got {self.threshold:g})",
+                                  key=f"{key}.threshold")
+            if self.start is not None and abs(self.start) >= self.threshold:
+                raise ConfigError(f"{key}.start: must lie between -threshold and threshold "
+                                  f"(+/-{self.threshold:g}) (got {self.start:g})", key=f"{key}.start")
+        elif self.start is not None:
+            raise ConfigError(f"{key}.start: applies to on = 'diffusion' only; set "
+                              "on = 'diffusion' or remove start", key=f"{key}.start")
         if self.floor is not None and self.threshold <= self.floor:
             raise ConfigError(f"{key}.threshold: must be > floor ({self.floor:g}) "
                               f"(got {self.threshold:g})", key=f"{key}.threshold")
 
     @property
     def _evidence(self) -> bool:
-        return self.on == "evidence"
+        return self.on in ("evidence", "diffusion")
 
     @property
     def has_noise(self) -> bool:
-        return self.on == "evidence" and self.noise > 0
+        return self._evidence and self.noise > 0
 
 
 # ------------------------------------------------------------------ control

@@ -220,7 +220,7 @@ def plot_evidence(ds, ax=None, *, member=None, members: int = 20):
         note = ""
     model = _attr_json(ds, "model") or {}
     for ch in model.get("choices", []):
-        if ch.get("on") == "evidence":
+        if ch.get("on") in ("evidence", "diffusion"):
             ax.axhline(ch["threshold"], color="0.3", lw=1, ls="--")
     ax.set_xlabel(time_label(ds))
     ax.set_ylabel("evidence")

@@ -29,7 +29,7 @@ from ._numba import njit
 
 from .dense import dense_coef, extra_stages
 from .events import detect
-from .layout import F_E_NOISE, I_D_POOL, I_E_PTR, W_ACCON, W_YOLD
+from .layout import F_E_NOISE, I_D_POOL, I_E_CMP, I_E_PTR, W_ACCON, W_YOLD
 from .mech import project
 from .rhs import apply_segment, member_stride, rhs, store
 from .rng import normal
@@ -208,10 +208,17 @@ def _evidence_noise(P, W, S, y, sqh):
     M = P.m
     e_noise = fv(P.mf, P.mo, F_E_NOISE)
     e_ptr = iv(P.mi, P.mo, I_E_PTR)
+    e_cmp = iv(P.mi, P.mo, I_E_CMP)
     accon = wv(W.wm, W.wo, W_ACCON)
     for d in range(e_noise.size):
         sd = e_noise[d]
-        if sd > 0.0 and accon[d] != 0.0:
+        if sd > 0.0 and accon[d] != 0.0 and e_cmp[d] == 3:
+            r = P.e_off + e_ptr[d]   # diffusion: one noise, mirrored (e_2 = -e_1 stays exact)
+            for m in range(M):
+                z = sqh * sd * normal(S.rng, S.spare, S.has_spare, m)
+                y[r * M + m] += z
+                y[(r + 1) * M + m] -= z
+        elif sd > 0.0 and accon[d] != 0.0:
             for r in range(P.e_off + e_ptr[d], P.e_off + e_ptr[d + 1]):
                 for m in range(M):
                     z = normal(S.rng, S.spare, S.has_spare, m)

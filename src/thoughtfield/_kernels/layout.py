@@ -28,10 +28,11 @@ MI_FIELDS = (
     "c_tptr",   # [C+1] concept targets of each control
     "c_tidx",
     "d_pool",   # [Q] pool of each decision
-    "d_on",     # [Q] 0 activation, 1 evidence
+    "d_on",     # [Q] 0 activation, 1 evidence or diffusion
     "d_stop",   # [Q]
     "e_ptr",    # [Q+1] accumulator rows (relative to e_off)
-    "e_cmp",    # [Q] 0 none, 1 mean of others, 2 max of others
+    "e_cmp",    # [Q] 0 none, 1 mean of others, 2 max of others, 3 diffusion (two rows
+                #     x and -x: the other's input, one mirrored noise)
     "o_rows",   # [2R] saved state row ranges (start, stop) pairs
     "g_cix",    # [goal edges] state row of the control scaling each goal edge, -1 none
                 # (empty: no per-goal control)

@@ -294,6 +294,8 @@ def extras(P, W, y, a, dy):
                         c = 0.0
                         if cmp == 1 and k > 1:
                             c = (sa - v) / (k - 1)
+                        elif cmp == 3:   # diffusion: the other option (drifts exact mirrors)
+                            c = a[p_idx[pb + 1 - r] * M + m]
                         elif cmp == 2 and k > 1:
                             c = top2 if v == top1 else top1
                         drive = rate * (v - c)

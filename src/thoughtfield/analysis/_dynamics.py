@@ -243,9 +243,10 @@ class Dynamics:
         mech = mechanism_arrays(P)
         self.mech = mech
         if P.e_off >= 0:
-            d = next(k for k, ch in enumerate(model.choices) if ch.on == "evidence")
+            d = next(k for k, ch in enumerate(model.choices) if ch.on != "activation")
             raise ConfigError(
-                f"model.choices[{d}].on: evidence accumulators ('evidence') are not part of the "
+                f"model.choices[{d}].on: evidence accumulators ({model.choices[d].on!r}) are "
+                "not part of the "
                 "analysis: an accumulator integrates evidence without settling (no fixed point "
                 "when it has no leak) and its floor is a projection, which is not smooth; "
                 "analyse the model with on = 'activation' or without the choice (it does not "
