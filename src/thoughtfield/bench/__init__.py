@@ -55,6 +55,10 @@ PLANS = {
 #: The performance targets (reported, not asserted).
 TARGETS = {
     "rhs_fraction_of_bound_1e6": 0.5,
+    # one RHS evaluation of a cache-sized problem no slower than numpy/scipy.sparse's: it
+    # flags a kernel that lost its edge to call overhead (2026-12-05: 0.26x at N = 1e4 after
+    # a helper's array arguments made numba count references on every row)
+    "rhs_speedup_vs_numpy_1e3_1e4": 1.0,
     "runs_speedup_vs_fastest_peer": 5.0,
     "discrete_speedup_vs_spreadpy_1e4": 100.0,
     "quickstart_run_vs_plain_script": 1.0,
@@ -149,6 +153,11 @@ def targets(res: dict) -> list:
         if r["n"] == 10**6:
             add("rhs_fraction_of_bound_1e6", TARGETS["rhs_fraction_of_bound_1e6"],
                 r["fraction_of_bound"], "higher", f"{r['graph']} graph, N = 1e6")
+    for r in res.get("rhs", []):
+        if r["n"] in (10**3, 10**4):
+            add("rhs_speedup_vs_numpy_1e3_1e4", TARGETS["rhs_speedup_vs_numpy_1e3_1e4"],
+                r.get("speedup_vs_numpy_scipy"), "higher",
+                f"{r['graph']} graph, N = {_n(r['n'])}, one RHS vs numpy/scipy.sparse")
     for r in res.get("runs", []):
         if r["n"] in (10**4, 10**6):
             add("runs_speedup_vs_fastest_peer", TARGETS["runs_speedup_vs_fastest_peer"],
