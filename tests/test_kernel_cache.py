@@ -122,3 +122,14 @@ def test_automatic_threads_only_for_runs_that_repay_the_threaded_compile(monkeyp
     monkeypatch.setattr(S, "THREADED_COMPILE_S", 40.0)
     monkeypatch.setattr(S, "threaded_compiled", lambda: True)   # already paid in this process
     assert ntask() == 4 * numba.get_num_threads()
+
+
+def test_cached_callers_of_kernels_outside_the_package_carry_the_kernel_stamp():
+    """numba links a kernel's code into a caller's cache entry: the benchmark's compiled
+    loop must go stale when any kernel changes, not only when its own file does."""
+    from thoughtfield.bench.rhs import rhs_loop
+    locator = rhs_loop._cache._impl.locator
+    assert type(locator).__name__ == "_KernelPackageLocator"
+    stamp = locator.get_source_stamp()
+    assert stamp[:2] == ("thoughtfield-kernels", K._sources_hash())
+    assert stamp[2] == locator._inner.get_source_stamp()   # and its own file's

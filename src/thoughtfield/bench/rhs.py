@@ -11,9 +11,12 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from .._kernels import stamp_kernel_callers
 from .._kernels.rhs import rhs
 from ._common import (BIAS, GAIN, T_END, batch_size, initial_state, interleaved, make_graph,
                       rhs_bytes)
+
+stamp_kernel_callers(__file__)   # rhs_loop's cache entry holds rhs's code: stale on any edit
 
 
 @njit(cache=True)
