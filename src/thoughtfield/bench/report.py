@@ -61,8 +61,9 @@ def markdown(res: dict) -> str:
               "`tau da/dt = -a + tanh(gain (W a + bias))`, about 10 in-edges per concept. "
               "Bytes = CSR data + indices + row pointers + state read once + derivative "
               "written once.  thoughtfield = the kernel `simulate` uses (threaded from "
-              "1e7 edges x members on: `threaded`, a twin compiled outside the timing), "
-              "called from a compiled loop; `serial` = one thread.", ""]
+              "1e7 edges x members on, as `simulate` does for runs long enough to repay "
+              "compiling the threaded twin: `threaded`, the twin compiled outside the "
+              "timing), called from a compiled loop; `serial` = one thread.", ""]
         rows = []
         for r in res["rhs"]:
             best = r[r["thoughtfield_best"]]

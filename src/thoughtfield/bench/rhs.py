@@ -47,7 +47,11 @@ def measure_one(kind: str, n: int, bound_GBs: float, repeats: int = 7,
     W = net.weight_matrix()
     y = initial_state(n)
     dy = np.empty(n)
-    sim = simulation(net, n)          # default threading, as simulate() chooses
+    from ..simulate import PARALLEL_MIN_WORK
+    # threads where simulate() would use them for a long run (its automatic choice also
+    # weighs the one-off compile of the threaded kernels against the run's length)
+    big = int(net.weight_matrix().nnz) + n >= PARALLEL_MIN_WORK
+    sim = simulation(net, n, threads=numba.get_num_threads() if big else None)
     sim1 = simulation(net, n, threads=1)
     if sim.work.ntask > 1:   # the threaded twin, compiled here, outside the timings
         from .._kernels.threads import threaded
