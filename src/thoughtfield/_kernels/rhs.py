@@ -12,18 +12,18 @@ Performance notes (measured, see benchmarks/core_vs_numpy.py):
 * Mixing ``uint64`` with ``int64`` makes numba produce ``float64``; every counter
   below is kept unsigned on purpose.
 * Each row's sum runs in two partial sums -- even and odd edge positions -- which halves
-  the floating-point add dependency chain; with several members, member ``m``'s partial
-  sums are ``acc[m]`` and ``acc[M + m]``, so a member's result does not depend on the
-  ensemble size.  The row loops are written out where they are used, on purpose: moved
-  into a helper that takes the arrays (called or inlined), numba counted references on
-  every row (atomic ``NRT_incref``/``NRT_decref`` calls its pruning pass did not remove),
-  which made one evaluation 4x slower at N = 1e3-1e4 (35 us instead of 9 us at N = 1e3).
-* The row loops (``_rows``, ``_rows_pot``, ``_outputs``) are compiled without numba's
-  reference counting (:data:`~thoughtfield._kernels._numba.NO_REFCOUNTS`): a call of a
-  kernel increments and decrements the count of every array in the ``Problem`` and
-  ``Work`` tuples it is given (atomic operations, about 70 per call), which made up two
-  thirds of a small problem's right-hand side (N = 2: 538 ns per ``_rows`` call, 232 ns
-  without).  They allocate nothing, and neither may anything they call.
+  the floating-point add dependency chain (:func:`_row_dot`; with several members
+  :func:`_row_gather`, so a member's result does not depend on the ensemble size).
+* The right-hand side is compiled without numba's reference counting
+  (:data:`~thoughtfield._kernels._numba.NO_REFCOUNTS`).  With it, a call of a kernel
+  increments and decrements the count of every array in the ``Problem`` and ``Work``
+  tuples it is given (atomic operations, about 70 per call: 0.92 us of a 2-concept RHS,
+  0.20 us without), and the row-sum helpers above, inlined, did the same for their array
+  arguments on every row, which its pruning pass did not always remove (one evaluation 4x
+  slower at N = 1e3-1e4; the loops were written out in the rows for a while because of
+  it).  None of these functions allocates, and neither may anything they call (a callee
+  is compiled in its caller's setting); the task loops take their scratch from
+  ``Work.wm``.
 * Large problems split the rows into ``W.ntask`` row ranges (``*_tasks``): the gathers of
   a CSR product at N = 1e6 are bound by memory latency, and a second core doubles the
   misses in flight (measured 22-48 ms instead of 57-93 ms per product at N = 1e6 on 2
@@ -118,6 +118,42 @@ _U1 = np.uint64(1)
 _U2 = np.uint64(2)
 
 
+@njit(cache=True, inline="always", **NO_REFCOUNTS)
+def _row_dot(indptr, indices, data, x, i):
+    """``sum_k data[k] * x[indices[k]]`` over the edges of row ``i`` (one member), in two
+    partial sums -- even and odd edge positions -- which halves the floating-point add
+    dependency chain."""
+    lo = indptr[i]
+    hi = indptr[i + _U1]
+    a0 = 0.0
+    a1 = 0.0
+    k = lo
+    while k + _U2 <= hi:
+        a0 += data[k] * x[indices[k]]
+        a1 += data[k + _U1] * x[indices[k + _U1]]
+        k += _U2
+    if k < hi:
+        a0 += data[k] * x[indices[k]]
+    return a0 + a1
+
+
+@njit(cache=True, inline="always", **NO_REFCOUNTS)
+def _row_gather(indptr, indices, data, x, i, Mu, acc):
+    """The same sum for ``Mu`` members of member-minor ``x``: member ``m``'s even edge
+    positions in ``acc[m]``, odd ones in ``acc[Mu + m]`` (the same two partial sums as
+    :func:`_row_dot`, so a member's result does not depend on the ensemble size)."""
+    for m in range(Mu + Mu):
+        acc[m] = 0.0
+    lo = indptr[i]
+    hi = indptr[i + _U1]
+    for k in range(lo, hi):
+        w = data[k]
+        jb = np.uint64(indices[k]) * Mu
+        ab = ((k - lo) & _U1) * Mu
+        for m in range(Mu):
+            acc[ab + m] += w * x[jb + m]
+
+
 @njit(cache=True, **NO_REFCOUNTS)
 def _rows(P, W, y, dy, r0, r1, buf, ebuf, ibuf, fview, acc):
     """Derivatives of rows ``[r0, r1)``, processed in blocks of ``W.block`` rows with the
@@ -146,18 +182,8 @@ def _rows(P, W, y, dy, r0, r1, buf, ebuf, ibuf, fview, acc):
         u1 = np.uint64(s1)
         if M == 1:
             for i in range(u0, u1):
-                lo = indptr[i]
-                hi = indptr[i + _U1]
-                a0 = 0.0
-                a1 = 0.0
-                k = lo
-                while k + _U2 <= hi:
-                    a0 += data[k] * y[indices[k]]
-                    a1 += data[k + _U1] * y[indices[k + _U1]]
-                    k += _U2
-                if k < hi:
-                    a0 += data[k] * y[indices[k]]
-                buf[i - u0] = gain[i] * ((a0 + a1) + inp[i] + bias[i] - thr[i])
+                buf[i - u0] = gain[i] * (_row_dot(indptr, indices, data, y, i) + inp[i]
+                                         + bias[i] - thr[i])
             phi_block(P.ftype, buf, _padded(s1 - s0), ebuf, ibuf, fview)
             for i in range(u0, u1):
                 d = (buf[i - u0] - y[i]) * tau_inv[i]
@@ -173,16 +199,7 @@ def _rows(P, W, y, dy, r0, r1, buf, ebuf, ibuf, fview, acc):
             sb, mb = member_stride(bias, N)
             stau, mtau = member_stride(tau_inv, N)
             for i in range(u0, u1):
-                for m in range(Mu + Mu):
-                    acc[m] = 0.0
-                lo = indptr[i]
-                hi = indptr[i + _U1]
-                for k in range(lo, hi):
-                    w = data[k]
-                    jb = np.uint64(indices[k]) * Mu
-                    ab = ((k - lo) & _U1) * Mu
-                    for m in range(Mu):
-                        acc[ab + m] += w * y[jb + m]
+                _row_gather(indptr, indices, data, y, i, Mu, acc)
                 qb = (i - u0) * Mu
                 ib = i * Mu
                 for m in range(Mu):
@@ -320,18 +337,7 @@ def _rows_pot(P, W, y, a, dy, r0, r1, acc):
     chk = 0.0
     if M == 1:
         for i in range(np.uint64(r0), np.uint64(r1)):
-            lo = indptr[i]
-            hi = indptr[i + _U1]
-            a0 = 0.0
-            a1 = 0.0
-            k = lo
-            while k + _U2 <= hi:
-                a0 += data[k] * a[indices[k]]
-                a1 += data[k + _U1] * a[indices[k + _U1]]
-                k += _U2
-            if k < hi:
-                a0 += data[k] * a[indices[k]]
-            d = ((a0 + a1) + inp[i] - y[i]) * tau_inv[i]
+            d = (_row_dot(indptr, indices, data, a, i) + inp[i] - y[i]) * tau_inv[i]
             if clamp[i]:
                 d = 0.0
             dy[i] = d
@@ -341,16 +347,7 @@ def _rows_pot(P, W, y, a, dy, r0, r1, acc):
         return mx, chk
     stau, mtau = member_stride(tau_inv, N)
     for i in range(np.uint64(r0), np.uint64(r1)):
-        for m in range(Mu + Mu):
-            acc[m] = 0.0
-        lo = indptr[i]
-        hi = indptr[i + _U1]
-        for k in range(lo, hi):
-            w = data[k]
-            jb = np.uint64(indices[k]) * Mu
-            ab = ((k - lo) & _U1) * Mu
-            for m in range(Mu):
-                acc[ab + m] += w * a[jb + m]
+        _row_gather(indptr, indices, data, a, i, Mu, acc)
         ib = i * Mu
         ti = i * stau
         for m in range(Mu):
