@@ -10,6 +10,8 @@ Python (six seconds for 1e5 members) -- at a small fraction of the cost.
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
 _POOL = 4
@@ -42,17 +44,20 @@ def seed_states(seed: int, m: int, key: tuple = ()) -> np.ndarray:
     kept (the mixing is about 0.1 ms of a 1 ms run of a small model, and repeated runs
     mostly reuse a seed)."""
     k = (int(seed), int(m), tuple(int(v) for v in key))
-    states = _STATES.get(k)
+    with _LOCK:   # (sweep workers may be threads)
+        states = _STATES.get(k)
     if states is None:
         states = _seed_states(*k)
         if m <= 4096:
-            if len(_STATES) >= 32:
-                _STATES.pop(next(iter(_STATES)))
-            _STATES[k] = states
+            with _LOCK:
+                if len(_STATES) >= 32:
+                    _STATES.pop(next(iter(_STATES)))
+                _STATES[k] = states
     return states.copy()
 
 
 _STATES: dict = {}
+_LOCK = threading.Lock()
 
 
 def _seed_states(seed: int, m: int, key: tuple) -> np.ndarray:
