@@ -133,3 +133,50 @@ def test_cached_callers_of_kernels_outside_the_package_carry_the_kernel_stamp():
     stamp = locator.get_source_stamp()
     assert stamp[:2] == ("thoughtfield-kernels", K._sources_hash())
     assert stamp[2] == locator._inner.get_source_stamp()   # and its own file's
+
+
+def _fresh_ir(disp, *args):
+    """The LLVM IR of ``disp`` compiled again, uncached, with its own options, for ``args``
+    (its callees come from the cache as they are)."""
+    from numba import njit
+    opts = {k: v for k, v in disp.targetoptions.items() if k not in ("cache", "nopython")}
+    fresh = njit(**opts)(disp.py_func)
+    fresh(*args)
+    return fresh.inspect_llvm(fresh.signatures[0])
+
+
+def _refcount_calls(ir: str) -> int:
+    return ir.count("call void @NRT_incref") + ir.count("call void @NRT_decref")
+
+
+def test_the_right_hand_side_counts_no_references():
+    """Every function of the right-hand side compiles without numba's reference counting:
+    with it, each call counted references on every array of the Problem and Work tuples
+    (and an inlined row-sum helper on every row), most of a small model's RHS time.  The
+    check is structural (the IR holds no NRT_incref/NRT_decref call), not a timing; the
+    same row loop compiled with the runtime shows that it can fail.  The kernels'
+    signatures do not depend on the model, so one model with mechanisms compiles them all."""
+    import numpy as np
+    import thoughtfield as tf
+    from numba import njit
+    from thoughtfield._kernels import mech, rhs as R
+    from mech_models import stroop_model, stroop_network, stroop_trial
+    sim = tf.Simulation(stroop_network(), stroop_model(), stroop_trial("red", "green"),
+                        t_end=2.0, seed=0, solver=tf.Solver("euler_maruyama", dt=0.01))
+    P, W = sim.problem, sim.work
+    assert P.xmode and P.nstate > P.n   # (prepare and extras have work to do)
+    y = sim.state.y.copy()
+    dy = np.empty_like(y)
+    a = y[:P.n * P.m].copy()
+    rows = (P, W, y, dy, 0, P.n, W.buf, W.ebuf, W.ibuf, W.fview, W.acc)
+    irs = {"rhs": _fresh_ir(R.rhs, P, W, 0.0, y, dy),
+           "outputs": _fresh_ir(R.outputs, P, W, y, a),
+           "_rows": _fresh_ir(R._rows, *rows),
+           "_rows_pot": _fresh_ir(R._rows_pot, P, W, y, a, dy, 0, P.n, W.acc),
+           "prepare": _fresh_ir(mech.prepare, P, W, y, a),
+           "extras": _fresh_ir(mech.extras, P, W, y, a, dy)}
+    for name, ir in irs.items():
+        assert _refcount_calls(ir) == 0, name
+    counted = njit(R._rows.py_func)   # with the runtime: references counted
+    counted(*rows)
+    assert _refcount_calls(counted.inspect_llvm(counted.signatures[0])) > 0
