@@ -367,3 +367,23 @@ def test_config_paths_are_relative_to_the_config_and_reported_when_missing(tmp_p
                                              r".*configs/data/edges.csv \(paths are relative "
                                              r"to the config's folder .*configs\)"):
         tf.load_config(sub / "net.toml")
+
+
+def test_cleanup_after_a_failed_write_survives_dead_weak_proxies(tmp_path):
+    """_forget_broken_files walks every object the garbage collector tracks; a weak proxy
+    whose object is gone raises ReferenceError on isinstance (this failed a suite run)."""
+    import gc
+    import weakref
+    from thoughtfield.results import _forget_broken_files
+
+    class Gone:
+        pass
+    obj = Gone()
+    proxies = [weakref.proxy(obj)]
+    del obj
+    gc.collect()
+    assert any(type(o) is weakref.ProxyType for o in gc.get_objects())
+    with pytest.raises(ReferenceError):
+        isinstance(proxies[0], int)
+    _forget_broken_files(str(tmp_path / "r.nc.tmp"))   # must not raise
+    assert proxies

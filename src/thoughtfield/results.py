@@ -548,13 +548,14 @@ def _forget_broken_files(tmp: str) -> None:
         return
     target = os.path.abspath(tmp)
     for obj in gc.get_objects():
-        if isinstance(obj, h5netcdf.File) and not getattr(obj, "_closed", True):
-            try:
-                name = os.path.abspath(obj._filename)
-            except (AttributeError, TypeError):
+        try:   # (a weak proxy whose object is gone raises ReferenceError on any access)
+            if not isinstance(obj, h5netcdf.File) or getattr(obj, "_closed", True):
                 continue
-            if name == target:
-                obj._closed = True
+            name = os.path.abspath(obj._filename)
+        except (AttributeError, TypeError, ReferenceError):
+            continue
+        if name == target:
+            obj._closed = True
 
 
 def _umask() -> int:
