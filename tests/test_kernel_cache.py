@@ -150,7 +150,8 @@ def _refcount_calls(ir: str) -> int:
 
 
 def test_the_right_hand_side_counts_no_references():
-    """Every function of the right-hand side compiles without numba's reference counting:
+    """Every function of the right-hand side (and the event search) compiles without numba's
+    reference counting:
     with it, each call counted references on every array of the Problem and Work tuples
     (and an inlined row-sum helper on every row), most of a small model's RHS time.  The
     check is structural (the IR holds no NRT_incref/NRT_decref call), not a timing; the
@@ -159,7 +160,7 @@ def test_the_right_hand_side_counts_no_references():
     import numpy as np
     import thoughtfield as tf
     from numba import njit
-    from thoughtfield._kernels import mech, rhs as R
+    from thoughtfield._kernels import events, mech, rhs as R
     from mech_models import stroop_model, stroop_network, stroop_trial
     sim = tf.Simulation(stroop_network(), stroop_model(), stroop_trial("red", "green"),
                         t_end=2.0, seed=0, solver=tf.Solver("euler_maruyama", dt=0.01))
@@ -174,7 +175,10 @@ def test_the_right_hand_side_counts_no_references():
            "_rows": _fresh_ir(R._rows, *rows),
            "_rows_pot": _fresh_ir(R._rows_pot, P, W, y, a, dy, 0, P.n, W.acc),
            "prepare": _fresh_ir(mech.prepare, P, W, y, a),
-           "extras": _fresh_ir(mech.extras, P, W, y, a, dy)}
+           "extras": _fresh_ir(mech.extras, P, W, y, a, dy),
+           # the event search of every step of a model with decisions (LINEAR mode: 0)
+           "detect": _fresh_ir(events.detect, P, W, sim.method, sim.state, y, y.copy(),
+                               sim._K, 0.0, 0.01, 0)}
     for name, ir in irs.items():
         assert _refcount_calls(ir) == 0, name
     counted = njit(R._rows.py_func)   # with the runtime: references counted

@@ -193,7 +193,8 @@ class Simulation:
                             "astar": nm if nq and pot else 0, "fend": snm if nq else 0,
                             "won": 1 if P.w_off >= 0 else 0, "qval": mech.q_val.size,
                             "tbuf": tb, "tebuf": tb, "tibuf": tb,
-                            "tacc": ntask * 2 * m if ntask > 1 else 0})
+                            "tacc": ntask * 2 * m if ntask > 1 else 0,
+                            "dcoef": max(1, self.method.c.size) if nq else 0})
         self.work = Work(inp=np.zeros(nm), clamp=np.zeros(nm, np.uint8), buf=np.zeros(bm),
                          ebuf=np.zeros(bm), ibuf=ibuf, fview=ibuf.view(np.float64),
                          acc=np.zeros(2 * m), block=BLOCK_ROWS, ntask=ntask, mxs=np.zeros(ntask),

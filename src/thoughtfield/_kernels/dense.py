@@ -41,7 +41,8 @@ def extra_stages(P, W, Mt, S, y, K, tmp, t, h):
     NM = y.size
     first_bad = -1
     for st in range(Mt.opt_i[1], c.size):
-        tmp[:] = y
+        for q in range(NM):   # (a loop: a slice copy needs numba's runtime)
+            tmp[q] = y[q]
         for j in range(st):
             w = h * A[st, j]
             if w != 0.0:

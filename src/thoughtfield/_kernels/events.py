@@ -20,10 +20,10 @@ views.py).
 import math
 
 import numpy as np
-from ._numba import njit
+from ._numba import NO_REFCOUNTS, njit
 
 from .layout import (F_D_THR, I_D_ON, I_D_POOL, I_D_STOP, I_E_PTR, I_P_IDX, I_P_PTR, W_ACCON,
-                     W_ASTAR, W_CVAL, W_FEND, W_YSTAR)
+                     W_ASTAR, W_CVAL, W_DCOEF, W_FEND, W_YSTAR)
 from .dense import dense_coef, extra_stages
 from .mech import pool_conflict_p
 from .rhs import member_stride, rhs
@@ -163,7 +163,7 @@ def _record(P, W, Mt, S, d, m, br, th, y0, y1, K, f1, t0, h, mode, coef):
     S.ev_i[d, m] = br
 
 
-@njit(cache=True)
+@njit(cache=True, **NO_REFCOUNTS)
 def detect(P, W, Mt, S, y0, y1, K, t0, h, mode):
     """Look for choices in the step ``[t0, t0 + h]`` from ``y0`` to ``y1`` and record them
     in ``S.ev_i`` / ``S.ev_f``.  ``mode``: LINEAR, DENSE (``K`` holds the stages) or
@@ -190,7 +190,7 @@ def detect(P, W, Mt, S, y0, y1, K, t0, h, mode):
     M = P.m
     e_off = P.e_off
     Q = d_pool.size
-    coef = np.empty(max(1, K.shape[0]))
+    coef = wv(W.wm, W.wo, W_DCOEF)   # (at least K.shape[0] values: no allocation here)
     have_f1 = False
     any_stop = False
     all_done = True

@@ -90,6 +90,7 @@ WM_FIELDS = ("cval", "act", "xin", "psum", "ovl", "accon", "yold", "ystar", "ast
              # row ranges run as tasks (ntask > 1): each task's block buffers (buf, ebuf,
              # ibuf's bits) and partial sums, allocated once per run, not per call
              "tbuf", "tebuf", "tibuf",   # [ntask * B*M]
-             "tacc")   # [ntask * 2M]
+             "tacc",   # [ntask * 2M]
+             "dcoef")  # [stages] dense-output coefficients of the event root finder
 (W_CVAL, W_ACT, W_XIN, W_PSUM, W_OVL, W_ACCON, W_YOLD, W_YSTAR, W_ASTAR, W_FEND, W_WON,
- W_QVAL, W_TBUF, W_TEBUF, W_TIBUF, W_TACC) = range(len(WM_FIELDS))
+ W_QVAL, W_TBUF, W_TEBUF, W_TIBUF, W_TACC, W_DCOEF) = range(len(WM_FIELDS))
