@@ -151,9 +151,9 @@ def _refcount_calls(ir: str) -> int:
 
 def test_the_right_hand_side_counts_no_references():
     """Every function of the right-hand side (and the event search) compiles without numba's
-    reference counting:
-    with it, each call counted references on every array of the Problem and Work tuples
-    (and an inlined row-sum helper on every row), most of a small model's RHS time.  The
+    reference counting: with it, each call counted references on every array of the Problem
+    and Work tuples (and an inlined row-sum helper on every row), most of a small model's
+    RHS time.  The
     check is structural (the IR holds no NRT_incref/NRT_decref call), not a timing; the
     same row loop compiled with the runtime shows that it can fail.  The kernels'
     signatures do not depend on the model, so one model with mechanisms compiles them all."""
