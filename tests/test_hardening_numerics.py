@@ -133,9 +133,10 @@ def test_coupling_beyond_the_stability_limit_warns():
     Jacobian beyond the limit: a warning with the numbers."""
     net = random_network(30, k=6, seed=1, scale=3.0)
     with pytest.warns(tf.ThoughtfieldWarning, match=r"solver\.dt: .*may be beyond the "
-                                                    r"stability limit of euler"):
+                                                    r"stability limit of euler") as rec:
         Simulation(net, tf.Model(transfer="tanh", gain=4.0), solver={"method": "euler", "dt": 0.5},
                    t_end=10, saveat=tf.SaveAt(dt=1.0), seed=1)
+    assert any("use dt <=" in str(w.message) for w in rec)   # and it says how to fix it
 
 
 # ================================================================== class 4: range
@@ -297,14 +298,16 @@ def test_adaptive_step_estimate_is_a_lower_bound(method):
 
 
 def test_long_runs_warn_with_the_step_count():
-    with pytest.warns(tf.ThoughtfieldWarning, match=r"needs at least [\d.]+e\+07 steps"):
+    with pytest.warns(tf.ThoughtfieldWarning, match=r"needs at least [\d.]+e\+07 steps") as rec:
         Simulation(_chain(), tf.Model(tau=1e-7), _stim(), t_end=10, solver="dopri5", seed=1)
+    assert any("Ctrl-C stops it" in str(w.message) for w in rec)
 
 
 def test_early_stop_turns_the_refusal_into_a_warning():
-    with pytest.warns(tf.ThoughtfieldWarning, match=r"more than max_steps.*steady_tol"):
-        Simulation(_chain(), tf.Model(tau=1e-3), _stim(), t_end=1e6,
-                   solver={"method": "dopri5", "steady_tol": 1e-6}, seed=1)
+    with pytest.warns(tf.ThoughtfieldWarning, match=r"more than max_steps.*steady_tol") as rec:
+        sim = Simulation(_chain(), tf.Model(tau=1e-3), _stim(), t_end=1e6,
+                         solver={"method": "dopri5", "steady_tol": 1e-6}, seed=1)
+    assert rec and sim.solver.steady_tol == 1e-6   # prepared, not refused
 
 
 # ================================================================== class 5: step budget

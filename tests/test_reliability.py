@@ -377,7 +377,7 @@ def test_cleanup_after_a_failed_write_survives_dead_weak_proxies(tmp_path):
     from thoughtfield.results import _forget_broken_files
 
     class Gone:
-        pass
+        """Something to take a weak proxy of."""
     obj = Gone()
     proxies = [weakref.proxy(obj)]
     del obj

@@ -82,7 +82,7 @@ Work = namedtuple("Work", [
     "mxs",    # float64[ntask]: per-task max |dy|
     "chks",   # float64[ntask]: per-task NaN detector
     # mechanisms: float64 scratch packed in one array (layout.WM_FIELDS)
-    "wm",     # float64[*]: cval, act, xin, psum, ovl, accon, yold, ystar, astar, fend
+    "wm",     # float64[*]: the buffers named in layout.WM_FIELDS
     "wo",     # int64[len(WM_FIELDS) + 1]: offsets into wm
 ])
 

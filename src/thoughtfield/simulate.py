@@ -75,9 +75,8 @@ def parallel_tasks(work: int, threads: int | None, run_s: float | None = None) -
 
 def threaded_compiled() -> bool:
     """Whether this process has compiled the threaded twin of the integrator."""
-    from ._kernels import threads as _threads
-    twin = _threads._twins.get(id(integrate))
-    return bool(twin is not None and twin.signatures)
+    from ._kernels.threads import compiled
+    return compiled(integrate)
 
 
 def member_seeds(seed: int, m: int, key: tuple[int, ...] = ()) -> np.ndarray:

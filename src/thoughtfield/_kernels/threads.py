@@ -74,6 +74,12 @@ def _options(disp) -> dict:
     return opts
 
 
+def compiled(disp) -> bool:
+    """Whether the threaded twin of ``disp`` has been compiled in this process."""
+    twin = _twins.get(id(disp))
+    return bool(twin is not None and twin.signatures)
+
+
 def threaded(disp):
     """The threaded twin of kernel ``disp`` (``disp`` itself when it runs no task loop)."""
     key = id(disp)

@@ -50,7 +50,7 @@ def measure_one(kind: str, n: int, bound_GBs: float, repeats: int = 7,
     from ..simulate import PARALLEL_MIN_WORK
     # threads where simulate() would use them for a long run (its automatic choice also
     # weighs the one-off compile of the threaded kernels against the run's length)
-    big = int(net.weight_matrix().nnz) + n >= PARALLEL_MIN_WORK
+    big = int(W.nnz) + n >= PARALLEL_MIN_WORK
     sim = simulation(net, n, threads=numba.get_num_threads() if big else None)
     sim1 = simulation(net, n, threads=1)
     if sim.work.ntask > 1:   # the threaded twin, compiled here, outside the timings
