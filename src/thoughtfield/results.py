@@ -116,7 +116,7 @@ def make_dataset(times: np.ndarray, act: np.ndarray, network, *, members: int,
     """
     T, N, M = act.shape
     coords, indexes = {}, {}
-    _index(coords, indexes, "time", np.asarray(times, dtype=np.float64), dict(TIME_ATTRS))
+    _time_index(coords, indexes, np.asarray(times, dtype=np.float64))
     coords.update(_concept_coords(network, indexes))
     a_attrs = {"long_name": "activation", "units": "1"}
     if members == 1:
@@ -197,6 +197,35 @@ def _index(coords: dict, indexes: dict, dim: str, values, attrs=None) -> None:
         var.attrs.update(attrs)
     coords[dim] = var
     indexes[dim] = index
+
+
+#: The ``time`` coordinates (with their indexes) of the last few results, by their save
+#: times: a loop of runs over the same span builds each once (a pandas Index and its
+#: variable: 60 us of a 0.6 ms run at N = 21).  Only short time axes are kept.
+_TIME_CACHE: dict = {}
+_TIME_CACHE_ENTRIES = 8
+_TIME_CACHE_MAX = 4096
+
+
+def _time_index(coords: dict, indexes: dict, times: np.ndarray) -> None:
+    """``_index(coords, indexes, "time", times, TIME_ATTRS)``, reusing the read-only
+    coordinate and index of earlier results with the same save times (bitwise)."""
+    if times.size > _TIME_CACHE_MAX:
+        _index(coords, indexes, "time", times, dict(TIME_ATTRS))
+        return
+    key = times.tobytes()
+    hit = _TIME_CACHE.get(key)
+    if hit is None:
+        own = times.copy()
+        own.setflags(write=False)
+        c, ix = {}, {}
+        _index(c, ix, "time", own, dict(TIME_ATTRS))
+        hit = (c["time"], ix["time"])
+        while len(_TIME_CACHE) >= _TIME_CACHE_ENTRIES:
+            _TIME_CACHE.pop(next(iter(_TIME_CACHE)), None)
+        _TIME_CACHE[key] = hit
+    coords["time"] = hit[0].copy(deep=False)   # attributes of its own
+    indexes["time"] = hit[1]
 
 
 def _concept_coords(network, indexes: dict) -> dict:
