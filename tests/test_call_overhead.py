@@ -176,3 +176,20 @@ def test_available_memory_is_read_once_per_interval(monkeypatch):
     monkeypatch.setattr(_limits, "_available", (-1e300, None))   # the interval passed
     _limits.available_memory()
     assert len(reads) == 2
+
+
+def test_a_lowerer_registered_after_a_run_is_applied_to_the_next():
+    from thoughtfield import build
+    net, model = _net(), tf.Model(transfer="tanh", gain=2.0, initial=0.1)
+    plain = _run(net, model)
+
+    def double(lw):
+        lw.W = (2.0 * lw.W).tocsr()
+    build.register_lowerer("test_double", double)
+    try:
+        doubled = _run(net, model)
+        expected = _run(_net(), model)
+    finally:
+        build.LOWERERS[:] = [(k, f) for k, f in build.LOWERERS if k != "test_double"]
+    assert _same(doubled, expected) and not _same(doubled, plain)
+    assert _same(_run(net, model), plain)

@@ -21,7 +21,7 @@ from ._limits import KERNEL_CALL_S, gib as _gib, memory_limit
 from ._sizes import SAVE_LESS
 from ._warmup import THREADED_COMPILE_S, CompileWatch, tiny_network
 from ._warmup import ensure as ensure_kernels, register_path as register_kernel_path
-from .build import Built, build_method, build_problem, save_times
+from .build import LOWERERS, Built, build_method, build_problem, save_times
 from .discrete import DiscreteSimulation, is_discrete
 from .errors import ConfigError, DivergenceError, ResourceError, SolverError
 from .model import TRANSFER_CODES, Model
@@ -692,7 +692,8 @@ def _fingerprint(v):
 def _lowered(network, model, stimuli, t0, t_end, members, initial, cacheable=True):
     """``(built, dynamics)``: the lowered problem of a run (:func:`~thoughtfield.build.
     build_problem`) and, when an earlier run of the same network (unchanged), model,
-    stimuli, span, members and initial state lowered it already, that run's
+    stimuli, span, members and initial state, with the same transfer and lowerers
+    registered, lowered it already, that run's
     :class:`~thoughtfield._numerics.Dynamics` (else None).  The cached arrays are shared:
     the kernels only read them (``tests/test_call_overhead.py`` checks that)."""
     key = None
@@ -701,7 +702,8 @@ def _lowered(network, model, stimuli, t0, t_end, members, initial, cacheable=Tru
         try:
             key = ("lowered", _fingerprint(model), _fingerprint(stimuli), float(t0).hex(),
                    float(t_end).hex(), int(members), _fingerprint(initial),
-                   TRANSFER_CODES[model.transfer], get_transfer(model.transfer))
+                   TRANSFER_CODES[model.transfer], get_transfer(model.transfer),
+                   tuple(LOWERERS))   # (a registered lowerer changes every lowering)
             hash(key)
         except (_Uncacheable, TypeError, KeyError):
             key = None
