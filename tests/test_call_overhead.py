@@ -193,3 +193,15 @@ def test_a_lowerer_registered_after_a_run_is_applied_to_the_next():
         build.LOWERERS[:] = [(k, f) for k, f in build.LOWERERS if k != "test_double"]
     assert _same(doubled, expected) and not _same(doubled, plain)
     assert _same(_run(net, model), plain)
+
+
+def test_the_model_attribute_of_a_cached_run_is_the_model_s_own_json():
+    from thoughtfield.results import attr_json, compact_description
+    net = tf.ConceptNetwork([f"c{i}" for i in range(40)])
+    net.add_relation("c0", "c1", "association", 0.5)
+    for init in (np.linspace(0.0, 0.5, 40), np.linspace(0.1, 0.6, 40)):
+        model = tf.Model(transfer="tanh", initial=init)
+        a, b = _run(net, model), _run(net, model)
+        want = attr_json(compact_description(model.to_dict()))
+        assert a.attrs["model"] == b.attrs["model"] == want
+        assert repr(float(init[1])) in want

@@ -379,7 +379,7 @@ def _clean_attrs(attrs: dict) -> dict:
         if isinstance(v, bool) or isinstance(v, np.bool_):
             out[k] = int(v)
         elif isinstance(v, (dict, list, tuple)):
-            out[k] = json.dumps(v, separators=(",", ":"), default=_json_default)
+            out[k] = attr_json(v)
         elif isinstance(v, (np.integer,)):
             out[k] = int(v)
         elif isinstance(v, (np.floating,)):
@@ -387,6 +387,11 @@ def _clean_attrs(attrs: dict) -> dict:
         else:
             out[k] = v
     return out
+
+
+def attr_json(v) -> str:
+    """The JSON text an attribute that is a dict, list or tuple is stored as."""
+    return json.dumps(v, separators=(",", ":"), default=_json_default)
 
 
 def _json_default(o):
