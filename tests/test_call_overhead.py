@@ -205,3 +205,39 @@ def test_the_model_attribute_of_a_cached_run_is_the_model_s_own_json():
         want = attr_json(compact_description(model.to_dict()))
         assert a.attrs["model"] == b.attrs["model"] == want
         assert repr(float(init[1])) in want
+
+
+def test_writing_a_result_does_not_import_dask_and_restores_xarray(tmp_path):
+    """The NetCDF write tells xarray dask is absent while dask is not imported (it would
+    import dask.array to ask); the file reads back the same and xarray's probes are
+    restored afterwards."""
+    import subprocess
+    import sys
+    code = (
+        "import sys, numpy as np, thoughtfield as tf, xarray as xr\n"
+        "from xarray.namedarray import utils, pycompat\n"
+        "net = tf.ConceptNetwork(['a', 'b']); net.add_relation('a', 'b', 'association', 1.0)\n"
+        "ds = tf.simulate(net, tf.Model(), t_end=2.0, seed=1)\n"
+        "probe = utils.is_dask_collection\n"
+        f"tf.save_result(ds, {str(tmp_path / 'r.nc')!r})\n"
+        "print('dask' in sys.modules, utils.is_dask_collection is probe,\n"
+        "      'dask' in pycompat._cached_duck_array_modules)\n"
+        f"back = xr.load_dataset({str(tmp_path / 'r.nc')!r})\n"
+        "print(np.array_equal(back.activation.values, ds.activation.values),\n"
+        "      back.attrs['model'] == ds.attrs['model'])\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["False", "True", "False", "True", "True"]
+
+
+def test_a_dask_backed_result_is_still_written(tmp_path):
+    pytest.importorskip("dask.array")
+    import xarray as xr
+    net = _net()
+    ds = _run(net, tf.Model(transfer="tanh", gain=2.0, initial=0.1))
+    tf.save_result(ds, tmp_path / "a.nc")
+    lazy = xr.open_dataset(tmp_path / "a.nc", chunks={})
+    tf.save_result(lazy, tmp_path / "b.nc")
+    b = xr.load_dataset(tmp_path / "b.nc")
+    assert np.array_equal(b.activation.values, ds.activation.values)
