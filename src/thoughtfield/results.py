@@ -553,11 +553,10 @@ def _to_netcdf(ds: xr.Dataset, tmp: str, encoding: dict) -> None:
 def _no_dask_probe():
     """While a Dataset is written in a process that has not imported dask, xarray's
     encoders are told dask is absent instead of importing ``dask.array`` (and ``dask.base``)
-    to ask whether a variable is a dask array (-X importtime: dask 50 ms, dask.array 80 ms
-    of a 1.5 s command-line run of the
-    quickstart, where dask is installed).  Without dask imported no variable can be one.
-    xarray's answers are withdrawn afterwards, so later uses in the process find dask as
-    before."""
+    to ask whether a variable is a dask array (``-X importtime``: dask 50 ms, dask.array
+    80 ms of a 1.5 s command-line run of the quickstart, where dask is installed).  Without
+    dask imported no variable can be one.  xarray's answers are withdrawn afterwards, so
+    later uses in the process find dask as before."""
     import sys
     cache = None
     if "dask" not in sys.modules:
