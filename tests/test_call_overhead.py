@@ -241,3 +241,15 @@ def test_a_dask_backed_result_is_still_written(tmp_path):
     tf.save_result(lazy, tmp_path / "b.nc")
     b = xr.load_dataset(tmp_path / "b.nc")
     assert np.array_equal(b.activation.values, ds.activation.values)
+
+
+def test_threads_sharing_a_network_get_the_serial_results(monkeypatch):
+    from concurrent.futures import ThreadPoolExecutor
+    monkeypatch.setattr(S, "LOWERED_CACHE_ENTRIES", 2)   # evictions while others insert
+    net, model = _net(), tf.Model(transfer="tanh", gain=2.0, initial=0.1)
+    spans = [2.0 + 0.5 * (k % 5) for k in range(40)]
+    with ThreadPoolExecutor(4) as ex:
+        got = list(ex.map(lambda t: _run(net, model, t_end=t), spans))
+    want = {t: _run(_net(), model, t_end=t) for t in set(spans)}
+    assert all(_same(g, want[t]) for g, t in zip(got, spans))
+    assert len(_lowered(net)) <= 2

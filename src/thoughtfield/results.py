@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import threading
 
 import numpy as np
 import xarray as xr
@@ -205,6 +206,7 @@ def _index(coords: dict, indexes: dict, dim: str, values, attrs=None) -> None:
 _TIME_CACHE: dict = {}
 _TIME_CACHE_ENTRIES = 8
 _TIME_CACHE_MAX = 4096
+_TIME_LOCK = threading.Lock()
 
 
 def _time_index(coords: dict, indexes: dict, times: np.ndarray) -> None:
@@ -221,9 +223,10 @@ def _time_index(coords: dict, indexes: dict, times: np.ndarray) -> None:
         c, ix = {}, {}
         _index(c, ix, "time", own, dict(TIME_ATTRS))
         hit = (c["time"], ix["time"])
-        while len(_TIME_CACHE) >= _TIME_CACHE_ENTRIES:
-            _TIME_CACHE.pop(next(iter(_TIME_CACHE)), None)
-        _TIME_CACHE[key] = hit
+        with _TIME_LOCK:   # (sweep workers may be threads)
+            while _TIME_CACHE and len(_TIME_CACHE) >= _TIME_CACHE_ENTRIES:
+                _TIME_CACHE.pop(next(iter(_TIME_CACHE)), None)
+            _TIME_CACHE[key] = hit
     coords["time"] = hit[0].copy(deep=False)   # attributes of its own
     indexes["time"] = hit[1]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import threading
 import time as _time
 
 import numpy as np
@@ -607,9 +608,10 @@ class Simulation:
         if text is None:
             text = attr_json(compact_description(self.model.to_dict()))
             if cache is not None and LOWERED_CACHE_ENTRIES > 0:
-                while len(cache) >= LOWERED_CACHE_ENTRIES:
-                    cache.pop(next(iter(cache)), None)
-                cache[key[1]] = text
+                with _CACHE_LOCK:
+                    while cache and len(cache) >= LOWERED_CACHE_ENTRIES:
+                        cache.pop(next(iter(cache)), None)
+                    cache[key[1]] = text
         return text
 
     def result(self, partial: bool = False):
@@ -672,6 +674,7 @@ class Simulation:
 #: network clears): at most this many, each of at most :data:`LOWERED_CACHE_BYTES`.
 LOWERED_CACHE_ENTRIES = 8
 LOWERED_CACHE_BYTES = 16 * 2**20
+_CACHE_LOCK = threading.Lock()
 
 
 class _Uncacheable(Exception):
@@ -743,11 +746,12 @@ def _remember(network, built, dyn) -> None:
     size = sum(int(getattr(v, "nbytes", 0)) for v in P) + built.y0.nbytes
     if size > LOWERED_CACHE_BYTES or LOWERED_CACHE_ENTRIES < 1:
         return
-    store = network._cache.setdefault("lowered", {})
-    while len(store) >= LOWERED_CACHE_ENTRIES:
-        store.pop(next(iter(store)), None)
-    store[built.key] = (Built(P, built.y0.copy(), built.stimuli, built.layout,
-                              built.weights), dyn)
+    entry = (Built(P, built.y0.copy(), built.stimuli, built.layout, built.weights), dyn)
+    with _CACHE_LOCK:   # (sweep workers may be threads)
+        store = network._cache.setdefault("lowered", {})
+        while store and len(store) >= LOWERED_CACHE_ENTRIES:
+            store.pop(next(iter(store)), None)
+        store[built.key] = entry
 
 
 def simulate(network: ConceptNetwork, model: Model | None = None, stimuli=None, *,
