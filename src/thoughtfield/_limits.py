@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
 
 from . import _validate as V
 from .errors import ConfigError
@@ -19,8 +20,26 @@ from .errors import ConfigError
 KERNEL_CALL_S = 0.25
 
 
+#: Seconds a reading of the available memory is reused (a loop of small runs reads
+#: ``/proc/meminfo`` once, not twice per run: 40 us of a 0.7 ms run at N = 21).
+AVAILABLE_MEMORY_TTL_S = 1.0
+_available = (-1e300, None)   # (monotonic time of the reading, bytes)
+
+
 def available_memory() -> int | None:
-    """Bytes of memory available to a new allocation (Linux ``MemAvailable``), or None."""
+    """Bytes of memory available to a new allocation (Linux ``MemAvailable``), or None;
+    read at most every :data:`AVAILABLE_MEMORY_TTL_S` seconds."""
+    global _available
+    now = time.monotonic()
+    t, value = _available
+    if 0.0 <= now - t < AVAILABLE_MEMORY_TTL_S:
+        return value
+    value = _read_available_memory()
+    _available = (now, value)
+    return value
+
+
+def _read_available_memory() -> int | None:
     with contextlib.suppress(OSError), open("/proc/meminfo") as f:
         for line in f:
             if line.startswith("MemAvailable:"):

@@ -205,11 +205,21 @@ class Dynamics:
     amp: float                # largest activation at the start (>= 1)
 
 
+def _mechanisms(sim):
+    """``mechanism_arrays(sim.problem)``, made once per problem of ``sim``."""
+    from ._problem import mechanism_arrays
+    P = sim.problem
+    got = sim.__dict__.get("_mech")
+    if got is None or got[0] is not P:
+        got = (P, mechanism_arrays(P))
+        sim.__dict__["_mech"] = got
+    return got[1]
+
+
 def dynamics(sim) -> Dynamics:
     cached = sim.__dict__.get("_dynamics")
     if cached is not None:
         return cached
-    from ._problem import mechanism_arrays
     P = sim.problem
     n, m = P.n, P.m
     net = sim.network
@@ -248,7 +258,7 @@ def dynamics(sim) -> Dynamics:
         rate_fast = float(tau_inv[i])
         fast_tau = float(1.0 / rate_fast) if rate_fast > 0 else math.inf
         fast_what = f"model.tau = {fast_tau:g} of concept {net.concepts[i]!r}"
-    mech = mechanism_arrays(P)
+    mech = _mechanisms(sim)
     for name, arr in (("adaptation", mech.h_tau_inv), ("control", mech.c_tau_inv),
                       ("evidence leak", mech.e_leak)):
         a = np.abs(np.asarray(arr, float))
@@ -289,8 +299,7 @@ class StepEstimate:
 def _early_stop(sim) -> str:
     if sim.solver.steady_tol is not None:
         return "steady_tol"
-    from ._problem import mechanism_arrays
-    if np.any(mechanism_arrays(sim.problem).d_stop != 0):
+    if np.any(_mechanisms(sim).d_stop != 0):
         return "a decision that stops the run"
     return ""
 
@@ -326,11 +335,13 @@ def estimate_steps(sim) -> StepEstimate:
 
 
 # ------------------------------------------------------------------ checks before a run
-def check(sim) -> StepEstimate:
+def check(sim, overflow: bool = True) -> StepEstimate:
     """Refuse (``ConfigError``) or warn (:class:`ThoughtfieldWarning`) about a prepared
     run; returns its step estimate.  Order: overflow, tolerances, fixed-step stability,
-    step count."""
-    check_overflow(sim)
+    step count.  ``overflow=False`` skips the overflow check, which depends on the lowered
+    problem only (the driver skips it for a problem that passed it before)."""
+    if overflow:
+        check_overflow(sim)
     d = dynamics(sim)
     solver = sim.solver
     method = solver.method

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import threading
 import time as _time
 
 import numpy as np
@@ -14,19 +16,19 @@ from ._kernels.rhs import apply_segment
 from . import _numerics as NUM
 from ._problem import (F_ERRPREV, F_H, F_T, F_TBAD, I_ACC, I_BAD, I_BUDGET, I_NEXT, I_REJ, I_RHS,
                        I_STATUS, I_STEPS, ST_CHOICE, ST_MAX_STEPS, ST_NONFINITE, ST_OK, ST_RANGE,
-                       ST_STEADY, ST_STEP_TOO_SMALL, STATUS_NAMES, State, Work, mechanism_arrays,
+                       ST_STEADY, ST_STEP_TOO_SMALL, STATUS_NAMES, State, Work,
                        pack_work)
 from ._limits import KERNEL_CALL_S, gib as _gib, memory_limit
 from ._sizes import SAVE_LESS
 from ._warmup import THREADED_COMPILE_S, CompileWatch, tiny_network
 from ._warmup import ensure as ensure_kernels, register_path as register_kernel_path
-from .build import build_method, build_problem, save_times
+from .build import LOWERERS, Built, build_method, build_problem, save_times
 from .discrete import DiscreteSimulation, is_discrete
 from .errors import ConfigError, DivergenceError, ResourceError, SolverError
 from .model import TRANSFER_CODES, Model
 from .network import ConceptNetwork
 from .saving import SaveAt, resolve as resolve_saveat
-from .results import _version, compact_description, network_description
+from .results import _version, attr_json, compact_description, network_description
 from .solvers import as_solver
 from .transfers import get as get_transfer
 
@@ -152,8 +154,11 @@ class Simulation:
             saveat = SaveAt(every=-(-sweeps // 200))
         self.ts = save_times(self.t0, self.t_end, saveat, dt=dt)
         self.memory_estimate = self._check_memory(max_memory)  # before any large allocation
-        built = build_problem(network, model, stimuli, t0=self.t0, t_end=self.t_end,
-                              members=self.members, initial=initial)
+        built, dyn = _lowered(network, model, stimuli, self.t0, self.t_end, self.members,
+                              initial, cacheable=member_params is None)
+        if dyn is not None:   # the same description as an earlier run: checked again below
+            self.__dict__["_dynamics"] = dyn
+        self._lowered_key = built.key
         self.problem = built.problem
         self.stimuli = built.stimuli
         self.member_params = self._lower_member_params(member_params, built, initial)
@@ -167,7 +172,9 @@ class Simulation:
         self.y0 = built.y0
         # numerical guards: overflow, tolerances, fixed-step stability, step count (refused
         # or warned about before anything runs), and the range the states must keep
-        self.step_estimate = NUM.check(self)
+        self.step_estimate = NUM.check(self, overflow=dyn is None)
+        if dyn is None and built.key is not None:
+            _remember(network, built, self.__dict__.get("_dynamics"))
         self._range = NUM.range_bounds(self, self.step_estimate)
         per_step = self.solver.tableau.n_step_stages * (self.problem.data.size * self.members
                                                         + self.problem.nstate * self.members + 64)
@@ -181,7 +188,7 @@ class Simulation:
         ibuf = np.zeros(bm, np.int64)
         ntask = parallel_tasks(P.data.size * m + nm, threads, self.step_estimate.seconds)
         self.threads = threads
-        mech = mechanism_arrays(P)
+        mech = NUM._mechanisms(self)
         npool = mech.p_ptr.size - 1
         nq = mech.d_pool.size
         pot = P.form == 1
@@ -591,6 +598,22 @@ class Simulation:
                 "n_accepted": int(ist[I_ACC]), "n_rejected": int(ist[I_REJ]),
                 "status": STATUS_NAMES[self.status]}
 
+    def _model_attr(self) -> str:
+        """The ``model`` attribute: the JSON text of the model's compact description, kept
+        with the lowering of a cached description (a model with an initial state of 1e3
+        values: 0.45 ms of JSON per run)."""
+        key = getattr(self, "_lowered_key", None)
+        cache = self.network._cache.setdefault("model_json", {}) if key is not None else None
+        text = cache.get(key[1]) if cache is not None else None
+        if text is None:
+            text = attr_json(compact_description(self.model.to_dict()))
+            if cache is not None and LOWERED_CACHE_ENTRIES > 0:
+                with _CACHE_LOCK:
+                    while cache and len(cache) >= LOWERED_CACHE_ENTRIES:
+                        cache.pop(next(iter(cache)), None)
+                    cache[key[1]] = text
+        return text
+
     def result(self, partial: bool = False):
         """The Dataset of what has been saved so far."""
         k = self.n_saved
@@ -630,7 +653,7 @@ class Simulation:
             "dt": self.dt if self.dt is not None else "adaptive",
             **stats,
             "message": message,
-            "model": compact_description(self.model.to_dict()),
+            "model": self._model_attr(),
             "stimuli": [s.to_dict() for s in self.stimuli],
             "network": network_description(self.network),
         }
@@ -645,6 +668,90 @@ class Simulation:
             from .ensemble import member_coords
             ds = ds.assign_coords(member_coords(self.member_params, self.network))
         return ds
+
+
+#: Lowered descriptions kept per network (in its ``_cache``, which every mutation of the
+#: network clears): at most this many, each of at most :data:`LOWERED_CACHE_BYTES`.
+LOWERED_CACHE_ENTRIES = 8
+LOWERED_CACHE_BYTES = 16 * 2**20
+_CACHE_LOCK = threading.Lock()
+
+
+class _Uncacheable(Exception):
+    """A description holds a value :func:`_fingerprint` cannot capture."""
+
+
+def _fingerprint(v):
+    """A hashable value equal for two descriptions exactly when they lower to the same
+    arrays: types, float bits (``-0.0``, NaN payloads), array dtypes, shapes and bytes,
+    the fields of dataclasses, mappings in order.  Anything else raises :class:`_Uncacheable`
+    (the run is then lowered afresh).  Taken at every call, so a description mutated in
+    place (an array inside a Model, a dict of per-concept values) gives a new key."""
+    t = type(v)
+    if v is None or t is bool or t is int or t is str:
+        return v if t is not bool else ("b", v)
+    if t is float:
+        return ("f", v.hex())
+    if isinstance(v, np.ndarray):
+        if v.dtype.hasobject:
+            return ("O", v.shape, tuple(_fingerprint(x) for x in v.ravel().tolist()))
+        return ("a", v.dtype.str, v.shape, v.tobytes())
+    if isinstance(v, np.generic):
+        return ("g", v.dtype.str, v.tobytes()) if not v.dtype.hasobject else _fingerprint(
+            v.item())
+    if t is list or t is tuple:
+        return (t.__name__, tuple(_fingerprint(x) for x in v))
+    if t is dict:
+        return ("d", tuple((_fingerprint(k), _fingerprint(x)) for k, x in v.items()))
+    if dataclasses.is_dataclass(v) and not isinstance(v, type):
+        return (t, tuple(_fingerprint(getattr(v, f.name)) for f in dataclasses.fields(v)))
+    raise _Uncacheable(t.__name__)
+
+
+def _lowered(network, model, stimuli, t0, t_end, members, initial, cacheable=True):
+    """``(built, dynamics)``: the lowered problem of a run (:func:`~thoughtfield.build.
+    build_problem`) and, when an earlier run of the same network (unchanged), model,
+    stimuli, span, members and initial state, with the same transfer and lowerers
+    registered, lowered it already, that run's
+    :class:`~thoughtfield._numerics.Dynamics` (else None).  The cached arrays are shared:
+    the kernels only read them (``tests/test_call_overhead.py`` checks that)."""
+    key = None
+    cache = getattr(network, "_cache", None)
+    if cacheable and cache is not None:
+        try:
+            key = ("lowered", _fingerprint(model), _fingerprint(stimuli), float(t0).hex(),
+                   float(t_end).hex(), int(members), _fingerprint(initial),
+                   TRANSFER_CODES[model.transfer], get_transfer(model.transfer),
+                   tuple(LOWERERS))   # (a registered lowerer changes every lowering)
+            hash(key)
+        except (_Uncacheable, TypeError, KeyError):
+            key = None
+    hit = cache.get("lowered", {}).get(key) if key is not None else None
+    if hit is not None:
+        b, dyn = hit
+        built = Built(b.problem, b.y0.copy(), b.stimuli, b.layout, b.weights)
+        built.key = key
+        return built, dyn
+    built = build_problem(network, model, stimuli, t0=t0, t_end=t_end, members=members,
+                          initial=initial)
+    built.key = key
+    return built, None
+
+
+def _remember(network, built, dyn) -> None:
+    """Keep ``built`` (and its checked dynamics) for later runs of the same description."""
+    if dyn is None:
+        return
+    P = built.problem
+    size = sum(int(getattr(v, "nbytes", 0)) for v in P) + built.y0.nbytes
+    if size > LOWERED_CACHE_BYTES or LOWERED_CACHE_ENTRIES < 1:
+        return
+    entry = (Built(P, built.y0.copy(), built.stimuli, built.layout, built.weights), dyn)
+    with _CACHE_LOCK:   # (sweep workers may be threads)
+        store = network._cache.setdefault("lowered", {})
+        while store and len(store) >= LOWERED_CACHE_ENTRIES:
+            store.pop(next(iter(store)), None)
+        store[built.key] = entry
 
 
 def simulate(network: ConceptNetwork, model: Model | None = None, stimuli=None, *,

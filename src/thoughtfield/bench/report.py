@@ -87,8 +87,14 @@ def markdown(res: dict) -> str:
               "peer that meets the target.", ""]
         for r in res["runs"]:
             ref = r["reference"]
+            thr = ""
+            if r.get("threads"):
+                thr = (f"; thoughtfield asks for {r['threads']} threads, as a user of a network "
+                       "this large does (`threads=`; `simulate` takes them by itself for runs "
+                       "long enough to repay their compile), which took "
+                       f"{fmt_s(r['threaded_compile_s'])} once, outside the timings")
             L += [f"**{r['graph']} graph, N = {_n(r['n'])}** ({r['nnz']:,} edges; reference "
-                  f"{ref['n_rhs']} RHS evaluations, {fmt_s(ref['wall_s'])})", ""]
+                  f"{ref['n_rhs']} RHS evaluations, {fmt_s(ref['wall_s'])}{thr})", ""]
             rows = []
             for name, v in r["solvers"].items():
                 if "skipped" in v:
@@ -106,6 +112,8 @@ def markdown(res: dict) -> str:
                             "input held fixed within a step")
                 elif "kernel_s" in v:
                     note = f"kernel {fmt_s(v['kernel_s'])} of the total"
+                    if v.get("threads", 1) > 1:
+                        note += f", {v['threads']} threads"
                 ratio = v.get("ratio_to_fastest_peer")
                 rows.append([name + ("" if v["meets_target"] else " (target not met)"),
                              f"{v['setting']} = {v['value']:g}", str(v.get("n_rhs", "–")),

@@ -88,18 +88,35 @@ def run_thoughtfield(prob, method, setting, threads=None):
                      threads=threads)
     ds = sim.run()
     st = sim.stats()
-    return ds.activation.values[-1], {"n_rhs": st["n_rhs"], "kernel_s": sim.wall_time}
+    return ds.activation.values[-1], {"n_rhs": st["n_rhs"], "kernel_s": sim.wall_time,
+                                      "threads": sim.work.ntask > 1 and _threads() or 1}
+
+
+def _threads() -> int:
+    import numba
+    return numba.get_num_threads()
+
+
+def run_threads(prob) -> int | None:
+    """The ``threads=`` thoughtfield's runs get: numba's thread count from
+    ``PARALLEL_MIN_WORK`` edges on (where ``simulate`` uses threads for runs long enough to
+    repay compiling the threaded twins, and a user of a network that large asks for them),
+    else the automatic choice (serial).  The twins' compile, once per process, falls in
+    the untimed calibrating run of the ladder."""
+    from ..simulate import PARALLEL_MIN_WORK
+    return _threads() if prob.W.nnz + prob.n >= PARALLEL_MIN_WORK else None
 
 
 def candidates(prob, include_lsoda=True):
     """``{name: (kind, ladder, run(setting))}``; kind is 'thoughtfield' or 'peer'."""
+    th = run_threads(prob)
     c = {
         "thoughtfield dopri5": ("thoughtfield", "rtol", RTOLS,
-                                lambda s: run_thoughtfield(prob, "dopri5", s)),
+                                lambda s: run_thoughtfield(prob, "dopri5", s, th)),
         "thoughtfield dop853": ("thoughtfield", "rtol", RTOLS,
-                                lambda s: run_thoughtfield(prob, "dop853", s)),
+                                lambda s: run_thoughtfield(prob, "dop853", s, th)),
         "thoughtfield rk4": ("thoughtfield", "dt", DTS,
-                             lambda s: run_thoughtfield(prob, "rk4", s)),
+                             lambda s: run_thoughtfield(prob, "rk4", s, th)),
         "scipy RK45": ("peer", "rtol", RTOLS, lambda s: run_scipy(prob, "RK45", s)),
         "scipy DOP853": ("peer", "rtol", RTOLS, lambda s: run_scipy(prob, "DOP853", s)),
     }
@@ -167,6 +184,14 @@ def measure_one(kind, n, repeats=3, brian2=None, log=print, hints=None) -> dict:
            "reference": {"method": "scipy DOP853", "rtol": 1e-10, "atol": 1e-12,
                          "n_rhs": int(ref.nfev), "wall_s": ref_s},
            "solvers": {}}
+    th = run_threads(prob)
+    if th is not None:   # the threaded twins, compiled here: outside every timing
+        from .._warmup import tiny_network
+        from ..simulate import Simulation
+        t0 = now()
+        Simulation(tiny_network(), t_end=1.0, solver="dop853", seed=0, threads=th).run()
+        out["threads"] = th
+        out["threaded_compile_s"] = now() - t0
     cands = candidates(prob, include_lsoda=n <= LSODA_MAX_N)
     chosen = {}
     hints = {} if hints is None else hints

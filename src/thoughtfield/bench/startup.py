@@ -177,8 +177,9 @@ def _matched(n: int, repeats: int) -> dict:
 
     tf_rtol, tf_err = loosest(lambda s: runs.run_thoughtfield(prob, "dop853", s))
     sp_rtol, sp_err = loosest(lambda s: runs.run_scipy(prob, "DOP853", s))
+    # one call takes about a millisecond: at least 30 interleaved repeats even with --quick
     t = interleaved({"thoughtfield": lambda: runs.run_thoughtfield(prob, "dop853", tf_rtol),
-                     "scipy": lambda: runs.run_scipy(prob, "DOP853", sp_rtol)}, repeats,
+                     "scipy": lambda: runs.run_scipy(prob, "DOP853", sp_rtol)}, max(repeats, 30),
                     budget_s=20.0)
     return {"n": n, "thoughtfield_dop853": {"rtol": tf_rtol, "error": tf_err, **t["thoughtfield"]},
             "scipy_DOP853": {"rtol": sp_rtol, "error": sp_err, **t["scipy"]},
